@@ -1,0 +1,368 @@
+// A small exact msgpack codec for SimKube traces.
+// Why not a library: traces have array map keys and u64 values (pod_lifecycles, index), floats must stay floats
+// (a float `ts` is invalid, so it must be visible), and re-encoding must be byte-identical for compact input.
+// Maps decode to `Map` (key order and non-string keys survive), integers to number (bigint past 2^53),
+// floats to `MsgFloat`, bin to Uint8Array, ext to `MsgExt`.
+
+export class MsgFloat {
+  constructor(
+    readonly value: number,
+    readonly bits: 32 | 64 = 64,
+  ) {}
+  valueOf(): number {
+    return this.value;
+  }
+}
+
+export class MsgExt {
+  constructor(
+    readonly type: number,
+    readonly data: Uint8Array,
+  ) {}
+}
+
+export type MsgValue = null | boolean | number | bigint | string | Uint8Array | MsgFloat | MsgExt | MsgValue[] | MsgMap;
+export type MsgMap = Map<MsgValue, MsgValue>;
+
+export class MsgpackError extends Error {
+  override name = 'MsgpackError';
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(`${message} at byte ${offset}`);
+  }
+}
+
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+const textEncoder = new TextEncoder();
+const MAX_DEPTH = 512;
+
+class Reader {
+  pos = 0;
+  readonly view: DataView;
+  constructor(readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  need(n: number): void {
+    if (this.pos + n > this.buf.length) throw new MsgpackError(`truncated input: needed ${n} more byte(s), file has ${this.buf.length}`, this.pos);
+  }
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+  u16(): number {
+    this.need(2);
+    const v = this.view.getUint16(this.pos);
+    this.pos += 2;
+    return v;
+  }
+  u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  bytes(n: number): Uint8Array {
+    this.need(n);
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+  str(n: number): string {
+    const start = this.pos;
+    const b = this.bytes(n);
+    // Short ASCII strings dominate traces; decode them without TextDecoder overhead.
+    if (n < 32) {
+      let s = '';
+      for (let i = 0; i < n; i++) {
+        const c = b[i]!;
+        if (c > 0x7f) return this.utf8(b, start);
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return this.utf8(b, start);
+  }
+  utf8(b: Uint8Array, start: number): string {
+    try {
+      return textDecoder.decode(b);
+    } catch {
+      throw new MsgpackError('string is not valid UTF-8', start);
+    }
+  }
+}
+
+function intFrom64(hi: number, lo: number, signed: boolean): number | bigint {
+  const big = signed ? BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)) : (BigInt(hi) << 32n) | BigInt(lo);
+  return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+}
+
+function readValue(r: Reader, depth: number): MsgValue {
+  if (depth > MAX_DEPTH) throw new MsgpackError(`nesting deeper than ${MAX_DEPTH}`, r.pos);
+  const start = r.pos;
+  const b = r.u8();
+  if (b <= 0x7f) return b;
+  if (b >= 0xe0) return b - 0x100;
+  if ((b & 0xf0) === 0x80) return readMap(r, b & 0x0f, depth);
+  if ((b & 0xf0) === 0x90) return readArray(r, b & 0x0f, depth);
+  if ((b & 0xe0) === 0xa0) return r.str(b & 0x1f);
+  switch (b) {
+    case 0xc0:
+      return null;
+    case 0xc2:
+      return false;
+    case 0xc3:
+      return true;
+    case 0xc4:
+      return r.bytes(r.u8()).slice();
+    case 0xc5:
+      return r.bytes(r.u16()).slice();
+    case 0xc6:
+      return r.bytes(r.u32()).slice();
+    case 0xc7:
+      return readExt(r, r.u8());
+    case 0xc8:
+      return readExt(r, r.u16());
+    case 0xc9:
+      return readExt(r, r.u32());
+    case 0xca: {
+      r.need(4);
+      const v = r.view.getFloat32(r.pos);
+      r.pos += 4;
+      return new MsgFloat(v, 32);
+    }
+    case 0xcb: {
+      r.need(8);
+      const v = r.view.getFloat64(r.pos);
+      r.pos += 8;
+      return new MsgFloat(v, 64);
+    }
+    case 0xcc:
+      return r.u8();
+    case 0xcd:
+      return r.u16();
+    case 0xce:
+      return r.u32();
+    case 0xcf: {
+      const hi = r.u32();
+      return intFrom64(hi, r.u32(), false);
+    }
+    case 0xd0: {
+      const v = r.u8();
+      return v > 0x7f ? v - 0x100 : v;
+    }
+    case 0xd1: {
+      const v = r.u16();
+      return v > 0x7fff ? v - 0x10000 : v;
+    }
+    case 0xd2: {
+      const v = r.u32();
+      return v | 0;
+    }
+    case 0xd3: {
+      const hi = r.u32();
+      return intFrom64(hi, r.u32(), true);
+    }
+    case 0xd4:
+      return readExt(r, 1);
+    case 0xd5:
+      return readExt(r, 2);
+    case 0xd6:
+      return readExt(r, 4);
+    case 0xd7:
+      return readExt(r, 8);
+    case 0xd8:
+      return readExt(r, 16);
+    case 0xd9:
+      return r.str(r.u8());
+    case 0xda:
+      return r.str(r.u16());
+    case 0xdb:
+      return r.str(r.u32());
+    case 0xdc:
+      return readArray(r, r.u16(), depth);
+    case 0xdd:
+      return readArray(r, r.u32(), depth);
+    case 0xde:
+      return readMap(r, r.u16(), depth);
+    case 0xdf:
+      return readMap(r, r.u32(), depth);
+    default:
+      throw new MsgpackError(`0x${b.toString(16)} is not a msgpack type byte`, start);
+  }
+}
+
+function readExt(r: Reader, len: number): MsgExt {
+  const type = r.u8();
+  return new MsgExt(type > 0x7f ? type - 0x100 : type, r.bytes(len).slice());
+}
+
+function readArray(r: Reader, n: number, depth: number): MsgValue[] {
+  // Every element takes at least one byte: reject absurd lengths before allocating.
+  r.need(n);
+  const out = new Array<MsgValue>(n);
+  for (let i = 0; i < n; i++) out[i] = readValue(r, depth + 1);
+  return out;
+}
+
+function readMap(r: Reader, n: number, depth: number): MsgMap {
+  r.need(n * 2);
+  const out: MsgMap = new Map();
+  for (let i = 0; i < n; i++) {
+    const at = r.pos;
+    const k = readValue(r, depth + 1);
+    if (out.has(k) && (typeof k === 'string' || typeof k === 'number')) throw new MsgpackError(`duplicate map key ${JSON.stringify(k)}`, at);
+    out.set(k, readValue(r, depth + 1));
+  }
+  return out;
+}
+
+/** Decode exactly one msgpack value that spans the whole buffer. */
+export function decodeMsgpack(buf: Uint8Array): MsgValue {
+  const r = new Reader(buf);
+  if (buf.length === 0) throw new MsgpackError('empty input', 0);
+  const v = readValue(r, 0);
+  if (r.pos !== buf.length) throw new MsgpackError(`${buf.length - r.pos} trailing byte(s) after the msgpack value`, r.pos);
+  return v;
+}
+
+class Writer {
+  buf = new Uint8Array(4096);
+  view = new DataView(this.buf.buffer);
+  pos = 0;
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+  head(tag: number, v: number, width: 1 | 2 | 4 | 8): void {
+    this.ensure(1 + width);
+    this.buf[this.pos++] = tag;
+    if (width === 1) this.buf[this.pos] = v;
+    else if (width === 2) this.view.setUint16(this.pos, v);
+    else if (width === 4) this.view.setUint32(this.pos, v);
+    this.pos += width;
+  }
+  raw(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+}
+
+function writeInt(w: Writer, v: number | bigint): void {
+  if (typeof v === 'number') {
+    if (v >= 0) {
+      if (v < 0x80) return w.u8(v);
+      if (v < 0x100) return w.head(0xcc, v, 1);
+      if (v < 0x10000) return w.head(0xcd, v, 2);
+      if (v < 0x100000000) return w.head(0xce, v, 4);
+    } else {
+      if (v >= -32) return w.u8(v & 0xff);
+      if (v >= -0x80) return w.head(0xd0, v & 0xff, 1);
+      if (v >= -0x8000) return w.head(0xd1, v & 0xffff, 2);
+      if (v >= -0x80000000) return w.head(0xd2, v >>> 0, 4);
+    }
+    v = BigInt(v);
+  }
+  if (v >= 0n && v < 0x100000000n) return writeInt(w, Number(v));
+  if (v < 0n && v >= -0x80000000n) return writeInt(w, Number(v));
+  if (v > 0xffffffffffffffffn || v < -0x8000000000000000n) throw new RangeError(`integer ${v} does not fit in 64 bits`);
+  w.ensure(9);
+  w.buf[w.pos++] = v >= 0n ? 0xcf : 0xd3;
+  w.view.setBigUint64(w.pos, BigInt.asUintN(64, v));
+  w.pos += 8;
+}
+
+function writeLen(w: Writer, n: number, fix: number, fixMax: number, t8: number | null, t16: number, t32: number): void {
+  if (n <= fixMax) w.u8(fix | n);
+  else if (t8 !== null && n < 0x100) w.head(t8, n, 1);
+  else if (n < 0x10000) w.head(t16, n, 2);
+  else w.head(t32, n, 4);
+}
+
+function writeValue(w: Writer, v: MsgValue | undefined, depth: number): void {
+  if (depth > MAX_DEPTH) throw new RangeError(`nesting deeper than ${MAX_DEPTH}`);
+  if (v === null || v === undefined) return w.u8(0xc0);
+  switch (typeof v) {
+    case 'boolean':
+      return w.u8(v ? 0xc3 : 0xc2);
+    case 'number':
+      if (Number.isInteger(v) && !Object.is(v, -0)) return writeInt(w, v);
+      return writeFloat(w, v, 64);
+    case 'bigint':
+      return writeInt(w, v);
+    case 'string': {
+      const bytes = asciiOrUtf8(v);
+      writeLen(w, bytes.length, 0xa0, 31, 0xd9, 0xda, 0xdb);
+      return w.raw(bytes);
+    }
+  }
+  if (v instanceof MsgFloat) return writeFloat(w, v.value, v.bits);
+  if (v instanceof Uint8Array) {
+    if (v.length < 0x100) w.head(0xc4, v.length, 1);
+    else if (v.length < 0x10000) w.head(0xc5, v.length, 2);
+    else w.head(0xc6, v.length, 4);
+    return w.raw(v);
+  }
+  if (v instanceof MsgExt) return writeExt(w, v);
+  if (Array.isArray(v)) {
+    writeLen(w, v.length, 0x90, 15, null, 0xdc, 0xdd);
+    for (const x of v) writeValue(w, x, depth + 1);
+    return;
+  }
+  if (v instanceof Map) {
+    writeLen(w, v.size, 0x80, 15, null, 0xde, 0xdf);
+    for (const [k, x] of v) {
+      writeValue(w, k, depth + 1);
+      writeValue(w, x, depth + 1);
+    }
+    return;
+  }
+  throw new TypeError(`cannot encode ${Object.prototype.toString.call(v)} as msgpack`);
+}
+
+function asciiOrUtf8(s: string): Uint8Array {
+  return textEncoder.encode(s);
+}
+
+function writeFloat(w: Writer, value: number, bits: 32 | 64): void {
+  w.ensure(9);
+  if (bits === 32) {
+    w.buf[w.pos++] = 0xca;
+    w.view.setFloat32(w.pos, value);
+    w.pos += 4;
+  } else {
+    w.buf[w.pos++] = 0xcb;
+    w.view.setFloat64(w.pos, value);
+    w.pos += 8;
+  }
+}
+
+function writeExt(w: Writer, e: MsgExt): void {
+  const n = e.data.length;
+  const fixed: Record<number, number> = { 1: 0xd4, 2: 0xd5, 4: 0xd6, 8: 0xd7, 16: 0xd8 };
+  const tag = fixed[n];
+  if (tag !== undefined) w.u8(tag);
+  else if (n < 0x100) w.head(0xc7, n, 1);
+  else if (n < 0x10000) w.head(0xc8, n, 2);
+  else w.head(0xc9, n, 4);
+  w.u8(e.type & 0xff);
+  w.raw(e.data);
+}
+
+/** Encode with the most compact markers (what rmp_serde and msgpack-python write). */
+export function encodeMsgpack(v: MsgValue): Uint8Array {
+  const w = new Writer();
+  writeValue(w, v, 0);
+  return w.buf.slice(0, w.pos);
+}

@@ -1,0 +1,156 @@
+// Finding a workload in every event of a trace, and reading or changing its containers and replicas.
+import type { MsgMap, MsgValue } from './msgpack.js';
+import { getArray, getIn, getMap, getString, isMap, setIn } from './model.js';
+import { hasReplicas, podSpecPath } from './gvk.js';
+import { TraceError, type Trace } from './trace.js';
+
+export interface WorkloadRef {
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+export interface Occurrence {
+  event: number;
+  list: 'applied_objs' | 'deleted_objs';
+  position: number;
+  obj: MsgMap;
+}
+
+export interface ContainerRef {
+  /** "containers" or "initContainers" */
+  list: 'containers' | 'initContainers';
+  index: number;
+  name: string;
+}
+
+export function formatWorkload(w: WorkloadRef): string {
+  return `${w.kind} ${w.namespace}/${w.name}`;
+}
+
+/** Parse "NS/NAME" or "NAME" (namespace default). */
+export function parseWorkloadArg(s: string, kind = 'Deployment'): WorkloadRef {
+  const parts = s.split('/');
+  if (parts.length === 1 && parts[0]) return { kind, namespace: 'default', name: parts[0] };
+  if (parts.length === 2 && parts[0] && parts[1]) return { kind, namespace: parts[0], name: parts[1] };
+  throw new TraceError('workload', `"${s}" is not NAMESPACE/NAME`, 'e.g. --workload default/web');
+}
+
+/** Every place the workload appears, in event order (applied and deleted entries). */
+export function findOccurrences(trace: Trace, ref: WorkloadRef): Occurrence[] {
+  const out: Occurrence[] = [];
+  const events = trace.get('events') as MsgValue[];
+  events.forEach((ev, event) => {
+    for (const list of ['applied_objs', 'deleted_objs'] as const) {
+      const objs = (ev as MsgMap).get(list) as MsgValue[];
+      objs.forEach((o, position) => {
+        const obj = o as MsgMap;
+        if (obj.get('kind') === ref.kind && getIn(obj, ['metadata', 'name']) === ref.name && getIn(obj, ['metadata', 'namespace']) === ref.namespace) {
+          out.push({ event, list, position, obj });
+        }
+      });
+    }
+  });
+  return out;
+}
+
+/** Applied occurrences that carry a pod spec (deletion stubs have none). */
+export function templateOccurrences(trace: Trace, ref: WorkloadRef): Occurrence[] {
+  const path = podSpecPath(ref.kind);
+  if (!path) throw new TraceError('workload.kind', `${ref.kind} has no pod template sim-arena knows`, 'use Deployment, StatefulSet, ReplicaSet, DaemonSet, Job, CronJob or Pod');
+  const found = findOccurrences(trace, ref);
+  if (found.length === 0) {
+    const known = listWorkloads(trace)
+      .map(formatWorkload)
+      .slice(0, 10);
+    throw new TraceError('workload', `${formatWorkload(ref)} is not in the trace`, known.length ? `the trace has: ${known.join(', ')}` : 'the trace has no workloads');
+  }
+  const withSpec = found.filter((o) => isMap(getIn(o.obj, path)));
+  if (withSpec.length === 0) throw new TraceError('workload', `${formatWorkload(ref)} appears only as deletion stubs without a pod spec`);
+  return withSpec;
+}
+
+/** The last applied occurrence: the workload's state at the end of the replay. */
+export function currentObject(trace: Trace, ref: WorkloadRef): MsgMap {
+  const occ = templateOccurrences(trace, ref);
+  const applied = occ.filter((o) => o.list === 'applied_objs');
+  return (applied[applied.length - 1] ?? occ[occ.length - 1]!).obj;
+}
+
+export function podSpecOf(obj: MsgMap): MsgMap | undefined {
+  const path = podSpecPath(obj.get('kind') as string);
+  return path ? getMap(obj, path) : undefined;
+}
+
+/** All containers and init containers of a pod spec. */
+export function listContainers(podSpec: MsgMap): ContainerRef[] {
+  const out: ContainerRef[] = [];
+  for (const list of ['containers', 'initContainers'] as const) {
+    (getArray(podSpec, [list]) ?? []).forEach((c, index) => out.push({ list, index, name: getString(c, ['name']) ?? `#${index}` }));
+  }
+  return out;
+}
+
+/** The target container: by name (containers, then init containers) or the first app container. */
+export function resolveContainer(podSpec: MsgMap, ref: WorkloadRef, name?: string): ContainerRef {
+  const all = listContainers(podSpec);
+  const hit = name ? all.find((c) => c.name === name) : all.find((c) => c.list === 'containers');
+  if (!hit) {
+    const names = all.map((c) => (c.list === 'initContainers' ? `${c.name} (init)` : c.name));
+    throw new TraceError('workload.container', name ? `${formatWorkload(ref)} has no container "${name}"` : `${formatWorkload(ref)} has no containers`, names.length ? `containers: ${names.join(', ')}` : undefined);
+  }
+  return hit;
+}
+
+export function containerAt(podSpec: MsgMap, c: ContainerRef): MsgMap {
+  return getIn(podSpec, [c.list, c.index]) as MsgMap;
+}
+
+export function requestOf(container: MsgMap, resource: 'cpu' | 'memory'): MsgValue | undefined {
+  return getIn(container, ['resources', 'requests', resource]);
+}
+
+export function setRequest(container: MsgMap, resource: 'cpu' | 'memory', value: string): void {
+  setIn(container, ['resources', 'requests', resource], value);
+}
+
+export function replicasOf(obj: MsgMap): number {
+  const r = getIn(obj, ['spec', 'replicas']);
+  // Kubernetes defaults a missing spec.replicas to 1.
+  return typeof r === 'number' ? r : typeof r === 'bigint' ? Number(r) : 1;
+}
+
+export function setReplicas(obj: MsgMap, n: number): void {
+  setIn(obj, ['spec', 'replicas'], n);
+}
+
+export { hasReplicas };
+
+/** Every distinct workload with a pod template in the trace, in first-seen order. */
+export function listWorkloads(trace: Trace): WorkloadRef[] {
+  const seen = new Map<string, WorkloadRef>();
+  for (const ev of trace.get('events') as MsgValue[]) {
+    for (const o of (ev as MsgMap).get('applied_objs') as MsgValue[]) {
+      const obj = o as MsgMap;
+      const kind = obj.get('kind') as string;
+      if (!podSpecPath(kind)) continue;
+      const ref = { kind, namespace: getIn(obj, ['metadata', 'namespace']) as string, name: getIn(obj, ['metadata', 'name']) as string };
+      const key = formatWorkload(ref);
+      if (!seen.has(key)) seen.set(key, ref);
+    }
+  }
+  return [...seen.values()];
+}
+
+/** Make sure the index lists the workload (SimKube looks lifecycles up only for indexed owners). */
+export function ensureIndexed(trace: Trace, obj: MsgMap): void {
+  const index = trace.get('index') as MsgMap;
+  const gvk = `${obj.get('apiVersion') as string}.${obj.get('kind') as string}`;
+  let entries = index.get(gvk);
+  if (!isMap(entries)) {
+    entries = new Map();
+    index.set(gvk, entries);
+  }
+  const key = `${getIn(obj, ['metadata', 'namespace']) as string}/${getIn(obj, ['metadata', 'name']) as string}`;
+  if (!entries.has(key)) entries.set(key, 0);
+}
