@@ -95,11 +95,15 @@ export function fromPlain(v: unknown): MsgValue {
 
 /** Deep copy (array keys are copied too, so the copy shares nothing mutable). */
 export function cloneValue<T extends MsgValue>(v: T): T {
-  if (Array.isArray(v)) return v.map((x) => cloneValue(x)) as T;
+  return cloneAny(v) as T;
+}
+
+function cloneAny(v: MsgValue): MsgValue {
+  if (Array.isArray(v)) return v.map(cloneAny);
   if (v instanceof Map) {
     const m: MsgMap = new Map();
-    for (const [k, x] of v) m.set(Array.isArray(k) || k instanceof Map ? cloneValue(k) : k, cloneValue(x));
-    return m as T;
+    for (const [k, x] of v as MsgMap) m.set(Array.isArray(k) || k instanceof Map ? cloneAny(k) : k, cloneAny(x));
+    return m;
   }
   return v;
 }

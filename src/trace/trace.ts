@@ -141,7 +141,7 @@ function validateEvents(events: MsgValue | undefined, tracked: Set<string>, warn
       if (!Array.isArray(objs)) throw new TraceError(`${f}.${list}`, objs === undefined ? 'missing' : `must be an array, found ${describeType(objs)}`, 'event keys are snake_case: ts, applied_objs, deleted_objs');
       objs.forEach((o, j) => {
         const gvk = validateObject(o, `${f}.${list}[${j}]`);
-        if (!tracked.has(gvk)) untracked.add(gvk);
+        if (!tracked.has(gvk) && gvk !== 'v1.Node') untracked.add(gvk);
       });
     }
   });
@@ -159,8 +159,13 @@ function validateObject(o: MsgValue, f: string): string {
   const name = md.get('name');
   if (typeof name !== 'string' || !name) throw new TraceError(`${f}.metadata.name`, name === undefined ? 'missing' : 'must be a non-empty string');
   const ns = md.get('namespace');
-  if (typeof ns !== 'string' || !ns) throw new TraceError(`${f}.metadata.namespace`, `missing on ${kind} "${name}"`, 'SimKube replays only namespaced objects; set metadata.namespace');
+  if ((typeof ns !== 'string' || !ns) && !isNodeObject(o)) throw new TraceError(`${f}.metadata.namespace`, `missing on ${kind} "${name}"`, 'SimKube replays only namespaced objects; set metadata.namespace');
   return `${apiVersion}.${kind}`;
+}
+
+/** v1 Node objects are the one cluster-scoped kind allowed: they describe the node pool (SimKube never replays them). */
+export function isNodeObject(o: MsgMap): boolean {
+  return o.get('apiVersion') === 'v1' && o.get('kind') === 'Node';
 }
 
 function validateIndex(index: MsgValue | undefined): void {

@@ -1,0 +1,157 @@
+// The episode: observe, decide, apply the action to the trace, replay, score. One step function serves the CLI,
+// the operator (which persists between the halves) and the env server.
+import type { Backend, NodePool } from '../sim/backend.js';
+import { DEFAULT_NODE_POOL } from '../sim/backend.js';
+import type { Trace } from '../trace/trace.js';
+import type { WorkloadRef } from '../trace/workload.js';
+import { actionIndex, applyAction, readResources, type ActionOutcome, type ActionSettings, type ActionType, DEFAULT_ACTION_SETTINGS } from './actions.js';
+import { clusterCapacity, type ClusterCapacity } from './capacity.js';
+import { atTarget, type Observation, type WorkloadResources } from './observation.js';
+import type { Policy, PolicyContext } from './policies.js';
+import { computeReward, type RewardSettings } from './reward.js';
+import { mixSeed, mulberry32 } from './rng.js';
+
+export interface EpisodeSpec {
+  workload: WorkloadRef;
+  target: number;
+  maxSteps: number;
+  seed: number;
+  reward: RewardSettings;
+  actions: ActionSettings;
+  nodePool: NodePool;
+  /** Seconds each replay runs (SimKube `duration`); default: to the trace's last event. */
+  durationSeconds?: number;
+}
+
+export function episodeSpec(partial: Partial<EpisodeSpec> & Pick<EpisodeSpec, 'workload' | 'target'>): EpisodeSpec {
+  return {
+    maxSteps: 10,
+    seed: 0,
+    reward: { mode: 'shaped' },
+    actions: DEFAULT_ACTION_SETTINGS,
+    nodePool: DEFAULT_NODE_POOL,
+    ...partial,
+  };
+}
+
+export interface StepRecord {
+  /** 1-based step number. */
+  step: number;
+  observationBefore: Observation;
+  action: ActionType;
+  actionIndex: number;
+  changed: boolean;
+  blocked: boolean;
+  blockedReason?: string;
+  /** Requests and replicas after the action. */
+  resources: WorkloadResources;
+  /** Observation after the action; the reward scores this. */
+  observation: Observation;
+  reward: number;
+  solved: boolean;
+}
+
+export interface EpisodeResult {
+  solved: boolean;
+  steps: number;
+  stepsToSolve: number | null;
+  totalReward: number;
+  initial: Observation;
+  initialResources: WorkloadResources;
+  finalResources: WorkloadResources;
+  history: StepRecord[];
+}
+
+/** Seeded randomness for one step: the same (seed, step) always draws the same numbers. */
+export function stepRng(seed: number, step: number): () => number {
+  return mulberry32(mixSeed(seed, step));
+}
+
+export function policyContext(spec: EpisodeSpec, trace: Trace, obs: Observation, step: number, capacity: ClusterCapacity = clusterCapacity(trace, spec.nodePool)): PolicyContext {
+  return {
+    obs,
+    target: spec.target,
+    resources: readResources(trace, spec.workload, spec.actions.container),
+    step,
+    maxSteps: spec.maxSteps,
+    largestNode: capacity.largestNode,
+    nodeCount: capacity.nodeCount,
+    settings: spec.actions,
+    rng: stepRng(spec.seed, step),
+  };
+}
+
+/** The first half of a step: the policy picks, the trace changes (in place) unless a safeguard blocks it. */
+export async function decideAndApply(spec: EpisodeSpec, trace: Trace, obs: Observation, step: number, policy: Policy, capacity?: ClusterCapacity): Promise<ActionOutcome> {
+  const action = await policy.decide(policyContext(spec, trace, obs, step, capacity));
+  return applyAction(trace, spec.workload, action, spec.actions);
+}
+
+/** The second half: score the observation taken after the action. */
+export function scoreStep(spec: EpisodeSpec, step: number, before: Observation, outcome: ActionOutcome, after: Observation): StepRecord {
+  const reward = computeReward({ safeguards: spec.actions.safeguards, ...spec.reward }, { obs: after, target: spec.target, resources: outcome.after, blocked: outcome.blocked });
+  return {
+    step,
+    observationBefore: before,
+    action: outcome.action,
+    actionIndex: actionIndex(outcome.action),
+    changed: outcome.changed,
+    blocked: outcome.blocked,
+    ...(outcome.reason !== undefined ? { blockedReason: outcome.reason } : {}),
+    resources: outcome.after,
+    observation: after,
+    reward,
+    solved: atTarget(after, spec.target),
+  };
+}
+
+export function runOptions(spec: EpisodeSpec, step: number, runName?: string) {
+  return {
+    seed: mixSeed(spec.seed, 0x5eed),
+    nodePool: spec.nodePool,
+    ...(spec.durationSeconds !== undefined ? { durationSeconds: spec.durationSeconds } : {}),
+    ...(runName !== undefined ? { runName } : {}),
+  };
+}
+
+/** One whole step: decide, apply, replay, score. */
+export async function episodeStep(spec: EpisodeSpec, trace: Trace, obs: Observation, step: number, policy: Policy, backend: Backend, capacity?: ClusterCapacity): Promise<StepRecord> {
+  const outcome = await decideAndApply(spec, trace, obs, step, policy, capacity);
+  // A blocked or no-op action leaves the trace as it was; the embedded replay is a pure function of the trace and
+  // the episode seed, so it would observe the same thing again.
+  const after = outcome.changed || backend.name !== 'embedded' ? await backend.run(trace, spec.workload, runOptions(spec, step)) : obs;
+  const record = scoreStep(spec, step, obs, outcome, after);
+  policy.learn?.({ obs, action: outcome.action, reward: record.reward, next: after, done: record.solved || step >= spec.maxSteps, target: spec.target });
+  return record;
+}
+
+/** Run an episode: stops when solved or after maxSteps. The trace is changed in place. */
+export async function runEpisode(spec: EpisodeSpec, trace: Trace, policy: Policy, backend: Backend, onStep?: (r: StepRecord) => void): Promise<EpisodeResult> {
+  const capacity = clusterCapacity(trace, spec.nodePool);
+  const initialResources = readResources(trace, spec.workload, spec.actions.container);
+  const initial = await backend.run(trace, spec.workload, runOptions(spec, 0));
+  const history: StepRecord[] = [];
+  let obs = initial;
+  let solved = atTarget(obs, spec.target);
+  let stepsToSolve: number | null = solved ? 0 : null;
+  for (let step = 1; !solved && step <= spec.maxSteps; step++) {
+    const rec = await episodeStep(spec, trace, obs, step, policy, backend, capacity);
+    history.push(rec);
+    onStep?.(rec);
+    obs = rec.observation;
+    if (rec.solved) {
+      solved = true;
+      stepsToSolve = step;
+    }
+  }
+  return {
+    solved,
+    steps: history.length,
+    stepsToSolve,
+    totalReward: history.reduce((s, r) => s + r.reward, 0),
+    initial,
+    initialResources,
+    finalResources: history.length ? history[history.length - 1]!.resources : initialResources,
+    history,
+  };
+}
