@@ -110,6 +110,8 @@ function roundUp(q: Quantity, unit: bigint): Quantity {
  * Throws TraceError when the workload or container is not in the trace.
  */
 export function applyAction(trace: Trace, ref: WorkloadRef, action: ActionType, settings: ActionSettings = DEFAULT_ACTION_SETTINGS): ActionOutcome {
+  // Actions also arrive untyped (external agents, env server); anything else would fall through to reduce-mem.
+  if (!(ACTIONS as readonly string[]).includes(action)) throw new TraceError('action', `unknown action "${String(action)}"`, `use one of ${ACTIONS.join(', ')}`);
   const before = readResources(trace, ref, settings.container);
   const done = (changed: boolean, reason?: string): ActionOutcome => ({
     action,

@@ -212,7 +212,8 @@ function readMap(r: Reader, n: number, depth: number): MsgMap {
   for (let i = 0; i < n; i++) {
     const at = r.pos;
     const k = readValue(r, depth + 1);
-    if (out.has(k) && (typeof k === 'string' || typeof k === 'number')) throw new MsgpackError(`duplicate map key ${JSON.stringify(k)}`, at);
+    // Only primitive keys can repeat (array/map keys are fresh objects); a repeated u64 key would otherwise be dropped silently.
+    if (out.has(k)) throw new MsgpackError(`duplicate map key ${typeof k === 'bigint' ? k.toString() : JSON.stringify(k)}`, at);
     out.set(k, readValue(r, depth + 1));
   }
   return out;

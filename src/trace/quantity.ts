@@ -43,10 +43,11 @@ export function parseQuantity(input: string | number): Quantity {
   let format: QuantityFormat;
   let multiplier: bigint; // numerator applied to the mantissa
   let divisor = 1n;
-  if (suffix in BINARY) {
+  // Object.hasOwn, not `in`: "1constructor" must be an unknown suffix, not Object.prototype.constructor.
+  if (Object.hasOwn(BINARY, suffix)) {
     format = 'BinarySI';
     multiplier = BINARY[suffix]!;
-  } else if (suffix in DECIMAL) {
+  } else if (Object.hasOwn(DECIMAL, suffix)) {
     format = 'DecimalSI';
     const e = DECIMAL[suffix]!;
     if (e >= 0) multiplier = pow10(e);
@@ -72,7 +73,10 @@ export function parseQuantity(input: string | number): Quantity {
   const fracScale = pow10(fracPart.length);
   // value = mantissa / fracScale * multiplier / divisor, in nanos rounded up (away from zero for positives).
   let nanos = ceilDiv(mantissa * multiplier * NANO, fracScale * divisor);
-  if (nanos / NANO > MAX_INT64) throw new QuantityError(`"${text}" is too large (the limit is 2^63-1)`);
+  // Upstream caps BinarySI magnitudes at 2^63-1 ("9Ei" parses as 9223372036854775807) and keeps decimal ones
+  // ("12E" is valid); a BinarySI value strictly between 0 and 1 becomes DecimalSI (".000000000001Ki" -> "2n").
+  if (format === 'BinarySI' && nanos > MAX_INT64 * NANO) nanos = MAX_INT64 * NANO;
+  if (format === 'BinarySI' && nanos > 0n && nanos < NANO) format = 'DecimalSI';
   if (sign === '-') nanos = -nanos;
   return { nanos, format };
 }

@@ -94,7 +94,7 @@ function validateConfig(config: MsgValue | undefined, warnings: string[]): Set<s
   if (!isMap(tracked)) throw new TraceError('config.trackedObjects', `must be a map, found ${describeType(tracked)}`, 'use {} to track nothing, or e.g. {"apps/v1.Deployment": {}}');
   const names = new Set<string>();
   for (const [gvk, cfg] of tracked) {
-    const field = `config.trackedObjects[${JSON.stringify(gvk)}]`;
+    const field = `config.trackedObjects[${keyText(gvk)}]`;
     if (typeof gvk !== 'string' || !parseGvk(gvk)) throw new TraceError(field, 'is not a GVK string', 'write group/version.Kind, e.g. apps/v1.Deployment, or v1.Pod for the core group');
     names.add(gvk);
     if (!isMap(cfg)) throw new TraceError(field, `must be a map, found ${describeType(cfg)}`);
@@ -163,6 +163,13 @@ function validateObject(o: MsgValue, f: string): string {
   return `${apiVersion}.${kind}`;
 }
 
+/** A map key for a field path. JSON.stringify throws on bigint keys (u64 in the wire format), so format those by hand. */
+function keyText(k: MsgValue): string {
+  if (typeof k === 'string') return JSON.stringify(k);
+  if (typeof k === 'number' || typeof k === 'bigint' || typeof k === 'boolean') return String(k);
+  return `<${describeType(k)}>`;
+}
+
 /** v1 Node objects are the one cluster-scoped kind allowed: they describe the node pool (SimKube never replays them). */
 export function isNodeObject(o: MsgMap): boolean {
   return o.get('apiVersion') === 'v1' && o.get('kind') === 'Node';
@@ -171,13 +178,13 @@ export function isNodeObject(o: MsgMap): boolean {
 function validateIndex(index: MsgValue | undefined): void {
   if (!isMap(index)) throw new TraceError('index', `must be a map, found ${describeType(index)}`, 'use {} for an empty index');
   for (const [gvk, entries] of index) {
-    const f = `index[${JSON.stringify(gvk)}]`;
+    const f = `index[${keyText(gvk)}]`;
     if (typeof gvk !== 'string' || !parseGvk(gvk)) throw new TraceError(f, 'is not a GVK string', 'write group/version.Kind');
     if (!isMap(entries)) throw new TraceError(f, `must be a map of "namespace/name" to an unsigned integer, found ${describeType(entries)}`);
     for (const [key, hash] of entries) {
-      if (typeof key !== 'string' || !key.includes('/')) throw new TraceError(`${f}[${JSON.stringify(key)}]`, 'keys must be "namespace/name"');
+      if (typeof key !== 'string' || !key.includes('/')) throw new TraceError(`${f}[${keyText(key)}]`, 'keys must be "namespace/name"');
       const h = asInteger(hash);
-      if (h === undefined || h < 0) throw new TraceError(`${f}[${JSON.stringify(key)}]`, `must be an unsigned integer, found ${describeType(hash)}${h !== undefined ? ` ${h}` : ''}`);
+      if (h === undefined || h < 0) throw new TraceError(`${f}[${keyText(key)}]`, `must be an unsigned integer, found ${describeType(hash)}${h !== undefined ? ` ${h}` : ''}`);
     }
   }
 }

@@ -93,12 +93,21 @@ dump_logs() { # [component...]; all components when none given
 fail() { # MESSAGE [component...]
   local msg="$1"
   shift
+  FAILED_REPORTED=1
   printf '[cluster] ERROR: %s\n' "$msg" >&2
   dump_logs "$@"
   exit 1
 }
 
-trap 'rc=$?; if (( rc != 0 )) && [[ -z "${FAILED_REPORTED:-}" ]]; then printf "[cluster] ERROR: up.sh failed (line %s, exit %s)\n" "$LINENO" "$rc" >&2; [[ -d "$WORKDIR/logs" ]] && dump_logs; fi' EXIT
+# Any unexpected failure after this point also shows the component logs.
+on_exit() {
+  local rc=$?
+  if (( rc != 0 )) && [[ -z "${FAILED_REPORTED:-}" ]]; then
+    printf '[cluster] ERROR: up.sh failed (exit %s)\n' "$rc" >&2
+    [[ -d "$WORKDIR/logs" ]] && dump_logs
+  fi
+}
+trap on_exit EXIT
 
 # Prints the components whose process is not running (from kwokctl's pid files).
 dead_components() {
@@ -151,7 +160,6 @@ create_cluster() {
   t="$(now_s)"
   if ! kwokctl create cluster --config "$CLUSTER_DIR/kwokctl.yaml" --wait "${TIMEOUT}s" \
       >>"$STATE_DIR/kwokctl-$NAME.log" 2>&1; then
-    FAILED_REPORTED=1
     printf '[cluster] ERROR: kwokctl create cluster failed; tail of %s:\n' "$STATE_DIR/kwokctl-$NAME.log" >&2
     tail -n 20 "$STATE_DIR/kwokctl-$NAME.log" >&2
     local dead
@@ -198,14 +206,14 @@ fi
 
 write_kubeconfig || fail "kwokctl get kubeconfig failed" kube-apiserver
 wait_until "$TIMEOUT" "apiserver" apiserver_ready ||
-  { FAILED_REPORTED=1; fail "kube-apiserver is not ready (kubectl get --raw /readyz)" kube-apiserver etcd; }
+  { fail "kube-apiserver is not ready (kubectl get --raw /readyz)" kube-apiserver etcd; }
 dead="$(dead_components | tr '\n' ' ')"
 # shellcheck disable=SC2086
-[[ -z "$dead" ]] || { FAILED_REPORTED=1; fail "components not running: $dead" $dead; }
+[[ -z "$dead" ]] || { fail "components not running: $dead" $dead; }
 
 # ------------------------------------------------------------------------------------ stages
 wait_until 60 "Stage CRD" kc wait --for condition=Established --timeout=5s crd/stages.kwok.x-k8s.io >/dev/null 2>&1 ||
-  { FAILED_REPORTED=1; fail "the kwok Stage CRD is not established" kube-apiserver kwok-controller; }
+  { fail "the kwok Stage CRD is not established" kube-apiserver kwok-controller; }
 
 stage_files=("$CLUSTER_DIR"/stages/*.yaml)
 if [[ -d "$POD_STAGES" ]]; then
@@ -217,10 +225,11 @@ else
 fi
 apply_args=()
 for f in "${stage_files[@]}"; do apply_args+=(-f "$f"); done
-kc apply "${apply_args[@]}" >/dev/null || { FAILED_REPORTED=1; fail "applying the kwok Stages failed" kube-apiserver; }
-# Stages applied earlier by this script but no longer wanted (e.g. fixtures appeared) are removed.
+kc apply "${apply_args[@]}" >/dev/null || { fail "applying the kwok Stages failed" kube-apiserver; }
+# Our own Stages (sim-arena-*) that are no longer wanted, e.g. the pod fallback once the fixtures
+# exist, are removed.  Stages created by anyone else are left alone.
 wanted="$(kc apply --dry-run=client -o name "${apply_args[@]}" | sort)"
-for s in $(kc get stages.kwok.x-k8s.io -o name | sort | comm -23 - <(echo "$wanted")); do
+for s in $(kc get stages.kwok.x-k8s.io -o name | grep '/sim-arena-' | sort | comm -23 - <(echo "$wanted")); do
   kc delete "$s" >/dev/null
 done
 
@@ -265,20 +274,20 @@ for n in $(kc get nodes -l sim-arena.io/managed=true -o name); do
 done
 if (( NODES > 0 )); then
   for ((i = 0; i < NODES; i++)); do node_yaml "$i"; done | kc apply -f - >/dev/null ||
-    { FAILED_REPORTED=1; fail "creating the fake nodes failed" kube-apiserver; }
+    { fail "creating the fake nodes failed" kube-apiserver; }
   # Status is only taken from the manifest on create; bring existing nodes to the requested size.
   status_patch="{\"status\":{\"capacity\":{\"cpu\":\"$NODE_CPU\",\"memory\":\"$NODE_MEM\",\"pods\":\"$NODE_PODS\"},\"allocatable\":{\"cpu\":\"$NODE_CPU\",\"memory\":\"$NODE_MEM\",\"pods\":\"$NODE_PODS\"}}}"
   for n in "${want_nodes[@]}"; do
     kc patch "$n" --subresource=status --type=merge -p "$status_patch" >/dev/null ||
-      { FAILED_REPORTED=1; fail "patching the status of $n failed" kube-apiserver; }
+      { fail "patching the status of $n failed" kube-apiserver; }
   done
   kc wait --for=condition=Ready node -l sim-arena.io/managed=true --timeout="${TIMEOUT}s" >/dev/null ||
-    { FAILED_REPORTED=1; fail "fake nodes did not become Ready" kwok-controller kube-controller-manager; }
+    { fail "fake nodes did not become Ready" kwok-controller kube-controller-manager; }
 fi
 
 # Pods can only be created once the ServiceAccount controller has made the default account.
 wait_until 60 "default ServiceAccount" kc -n default get serviceaccount default >/dev/null 2>&1 ||
-  { FAILED_REPORTED=1; fail "kube-controller-manager did not create the default ServiceAccount" kube-controller-manager; }
+  { fail "kube-controller-manager did not create the default ServiceAccount" kube-controller-manager; }
 
 log "cluster '$NAME' ready in $(elapsed "$t_start"): $NODES node(s) of cpu=$NODE_CPU memory=$NODE_MEM pods=$NODE_PODS"
 log "export KUBECONFIG=$KUBECONFIG_OUT"

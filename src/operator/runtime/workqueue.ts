@@ -182,6 +182,7 @@ export class WorkQueue {
 
   private async process(key: string, handler: ReconcileFn): Promise<void> {
     try {
+      await Promise.resolve(); // never run the handler inside the caller of add()
       const result = await handler(key);
       this.forget(key);
       const after = result?.requeueAfterMs;

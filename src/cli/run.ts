@@ -1,0 +1,74 @@
+// sim-arena run: one episode, printed step by step (or as one JSON object).
+import { join } from 'node:path';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { runEpisode, type EpisodeResult, type EpisodeSpec } from '../arena/episode.js';
+import { getPolicy } from '../arena/policies.js';
+import { createBackend, parseBackendName } from '../sim/index.js';
+import { formatWorkload } from '../trace/workload.js';
+import { bool, optStr, parse, str } from './args.js';
+import { EPISODE_OPTIONS, EPISODE_USAGE, episodeFromFlags, policyParams } from './episode-flags.js';
+import { historyTable, stepLine, summaryLine } from './format.js';
+import { loadTraceOrScenario, writeJson } from './load.js';
+import { formatObservation } from '../arena/observation.js';
+
+const USAGE = `usage: sim-arena run (--trace FILE | --scenario NAME) [options]
+  --json                 print one JSON object (solved, steps, totalReward, history, ...)
+  --out-dir DIR          write DIR/steps.jsonl and DIR/summary.json
+  --kubeconfig FILE      kwok/simkube backends
+${EPISODE_USAGE}`;
+
+export function resultJson(spec: EpisodeSpec, policy: string, backend: string, label: string, result: EpisodeResult) {
+  return {
+    trace: label,
+    workload: formatWorkload(spec.workload),
+    target: spec.target,
+    policy,
+    backend,
+    reward: spec.reward.mode,
+    seed: spec.seed,
+    maxSteps: spec.maxSteps,
+    solved: result.solved,
+    steps: result.steps,
+    stepsToSolve: result.stepsToSolve,
+    totalReward: result.totalReward,
+    initial: { observation: result.initial, resources: result.initialResources },
+    final: { resources: result.finalResources },
+    history: result.history,
+  };
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { flags } = parse(argv, { ...EPISODE_OPTIONS, trace: { type: 'string' }, scenario: { type: 'string' }, json: { type: 'boolean' }, 'out-dir': { type: 'string' }, kubeconfig: { type: 'string' } }, USAGE);
+  const { trace, meta, label } = loadTraceOrScenario(optStr(flags, 'trace'), optStr(flags, 'scenario'));
+  const spec = episodeFromFlags(flags, meta ? { workload: meta.workload, target: meta.target } : {});
+  const policyName = str(flags, 'policy', 'heuristic');
+  const policy = getPolicy(policyName, policyParams(flags));
+  const backendName = parseBackendName(str(flags, 'backend', 'embedded'));
+  const kubeconfig = optStr(flags, 'kubeconfig');
+  const backend = await createBackend(backendName, { ...(kubeconfig ? { kubeconfig } : {}), ...(spec.durationSeconds ? { stepSeconds: spec.durationSeconds } : {}) });
+  const json = bool(flags, 'json');
+  const outDir = optStr(flags, 'out-dir');
+  if (outDir) {
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, 'steps.jsonl'), '');
+  }
+  if (!json) process.stdout.write(`episode: ${label}, ${formatWorkload(spec.workload)}, target ${spec.target}, policy ${policy.name}, reward ${spec.reward.mode}, backend ${backend.name}, seed ${spec.seed}\n`);
+  try {
+    const result = await runEpisode(spec, trace, policy, backend, (r) => {
+      if (!json && r.step === 1) process.stdout.write(`start     ${formatObservation(r.observationBefore)}\n`);
+      if (!json) process.stdout.write(`${stepLine(r)}\n`);
+      if (outDir) writeFileSync(join(outDir, 'steps.jsonl'), `${JSON.stringify(r)}\n`, { flag: 'a' });
+    });
+    const out = resultJson(spec, policy.name, backend.name, label, result);
+    if (outDir) writeJson(join(outDir, 'summary.json'), out);
+    if (json) process.stdout.write(`${JSON.stringify(out)}\n`);
+    else {
+      if (result.history.length === 0) process.stdout.write(`start     ${formatObservation(result.initial)}\n`);
+      else process.stdout.write(`\n${historyTable(result)}\n`);
+      process.stdout.write(`\n${summaryLine(result, spec.target)}\n`);
+    }
+    return 0;
+  } finally {
+    await backend.close?.();
+  }
+}

@@ -1,0 +1,160 @@
+// The kwok backend: replay the trace's workloads into a per-run namespace on per-run KWOK nodes of a real
+// cluster, let the real kube-scheduler decide, observe, clean up. No SimKube needed.
+import { createHash } from 'node:crypto';
+import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import type { Observation } from '../../arena/observation.js';
+import { traceNodes } from '../../arena/capacity.js';
+import { getIn, getMap, toPlain } from '../../trace/model.js';
+import type { MsgMap } from '../../trace/msgpack.js';
+import { isNodeObject, traceEvents, type Trace } from '../../trace/trace.js';
+import { formatWorkload, type WorkloadRef } from '../../trace/workload.js';
+import { encodeTrace } from '../../trace/trace.js';
+import { apiErrorCode, apiErrorMessage, isNotFound, loadKubeConfig } from '../../operator/runtime/kube.js';
+import { DEFAULT_NODE_POOL, runToCompletion, type Backend, type PhasedBackend, type PollResult, type RunOptions, type StepRun } from '../backend.js';
+import type { BackendOptions } from '../index.js';
+import { isSettled, labelSelector, observePods } from '../pods.js';
+import { kwokNode, MANAGED_BY, poolNodes, POOL_LABEL, projectObject, RUN_LABEL } from './project.js';
+
+export class BackendError extends Error {
+  override name = 'BackendError';
+}
+
+export interface KwokOptions {
+  /** Give up waiting for pods to settle after this long (ms). */
+  settleTimeoutMs?: number;
+  pollMs?: number;
+}
+
+const FIELD_MANAGER = 'sim-arena';
+
+export class KwokBackend implements Backend, PhasedBackend {
+  readonly name = 'kwok' as const;
+  private readonly core: CoreV1Api;
+  private readonly objects: KubernetesObjectApi;
+
+  constructor(
+    readonly kc: KubeConfig,
+    private readonly opts: KwokOptions = {},
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.objects = KubernetesObjectApi.makeApiClient(kc);
+  }
+
+  async run(trace: Trace, workload: WorkloadRef, opts: RunOptions): Promise<Observation> {
+    const run: StepRun = { name: runName(trace, opts), trace, workload, opts, startedAt: Date.now() };
+    try {
+      return await runToCompletion(this, run);
+    } catch (e) {
+      if (e instanceof BackendError || (e as Error).name === 'AbortError') throw e;
+      throw new BackendError(`kwok backend, run ${run.name}: ${apiErrorMessage(e)}`);
+    }
+  }
+
+  /** Namespace, nodes, then every event in order (server-side apply; deletions delete). Idempotent. */
+  async start(run: StepRun): Promise<void> {
+    await ignoreExists(this.core.createNamespace({ body: { metadata: { name: run.name, labels: { ...MANAGED_BY, [RUN_LABEL]: run.name } } } }));
+    const shapes = poolNodes(traceNodes(run.trace), run.opts.nodePool ?? DEFAULT_NODE_POOL, run.name);
+    await Promise.all(shapes.map((n) => ignoreExists(this.core.createNode({ body: kwokNode(n, run.name) }))));
+    for (const ev of traceEvents(run.trace)) {
+      for (const obj of ev.applied) {
+        if (isNodeObject(obj)) continue;
+        await this.objects.patch(projectObject(obj, { namespace: run.name, run: run.name, pool: run.name }), undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+      }
+      for (const obj of ev.deleted) {
+        if (isNodeObject(obj)) continue;
+        const target = { apiVersion: obj.get('apiVersion'), kind: obj.get('kind'), metadata: { name: getIn(obj, ['metadata', 'name']), namespace: run.name } } as KubernetesObject;
+        try {
+          await this.objects.delete(target, undefined, undefined, 0, undefined, 'Background');
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+      }
+    }
+  }
+
+  /** Observed once the workload has its pods and each is Ready or marked Unschedulable (or time is up). */
+  async poll(run: StepRun): Promise<PollResult> {
+    const pods = (await this.podsOf(run)).filter((p) => !p.metadata?.deletionTimestamp);
+    const expected = expectedPods(run.trace, run.workload);
+    const settled = (expected === undefined || pods.length === expected) && pods.every(isSettled);
+    const timeoutMs = this.opts.settleTimeoutMs ?? (run.opts.durationSeconds ?? 60) * 1000;
+    if (settled) return { observation: observePods(pods) };
+    if (Date.now() - run.startedAt > timeoutMs) {
+      if (expected !== undefined && pods.length < expected) {
+        throw new BackendError(`${formatWorkload(run.workload)}: only ${pods.length} of ${expected} pods exist after ${Math.round(timeoutMs / 1000)}s; is kube-controller-manager running?`);
+      }
+      return { observation: observePods(pods) };
+    }
+    return { waitMs: this.opts.pollMs ?? 150, waiting: { reason: 'PodsSettling', message: `${pods.filter(isSettled).length}/${expected ?? pods.length} pods settled` } };
+  }
+
+  async cleanup(run: StepRun): Promise<void> {
+    await this.core.deleteNamespace({ name: run.name, propagationPolicy: 'Background' }).catch((e: unknown) => {
+      if (!isNotFound(e)) throw e;
+    });
+    await this.core.deleteCollectionNode({ labelSelector: `${POOL_LABEL}=${run.name}` });
+  }
+
+  private async podsOf(run: StepRun): Promise<V1Pod[]> {
+    const { workload, trace } = run;
+    if (workload.kind === 'Pod') return (await this.core.listNamespacedPod({ namespace: run.name, fieldSelector: `metadata.name=${workload.name}` })).items;
+    const selector = selectorFor(trace, workload);
+    return (await this.core.listNamespacedPod({ namespace: run.name, ...(selector ? { labelSelector: selector } : {}) })).items;
+  }
+}
+
+async function ignoreExists<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (e) {
+    if (apiErrorCode(e) === 409) return undefined;
+    throw e;
+  }
+}
+
+function matches(o: MsgMap, w: WorkloadRef): boolean {
+  return o.get('kind') === w.kind && getIn(o, ['metadata', 'name']) === w.name && getIn(o, ['metadata', 'namespace']) === w.namespace;
+}
+
+function lastApplied(trace: Trace, w: WorkloadRef): MsgMap | undefined {
+  let last: MsgMap | undefined;
+  let deleted = false;
+  for (const ev of traceEvents(trace)) {
+    for (const o of ev.applied) if (matches(o, w)) ((last = o), (deleted = false));
+    for (const o of ev.deleted) if (matches(o, w)) deleted = true;
+  }
+  return deleted ? undefined : last;
+}
+
+/** Pods the workload should have at the end of the replay, when that is knowable from its spec. */
+export function expectedPods(trace: Trace, w: WorkloadRef): number | undefined {
+  const obj = lastApplied(trace, w);
+  if (!obj) return 0;
+  if (w.kind === 'Pod') return 1;
+  if (w.kind === 'Deployment' || w.kind === 'ReplicaSet' || w.kind === 'StatefulSet') {
+    const r = getIn(obj, ['spec', 'replicas']);
+    return typeof r === 'number' ? r : 1;
+  }
+  return undefined;
+}
+
+/** The workload's pod selector (matchLabels), or its pod template labels. */
+export function selectorFor(trace: Trace, w: WorkloadRef): string | undefined {
+  const obj = lastApplied(trace, w);
+  if (!obj) return undefined;
+  if (w.kind === 'Pod') return undefined;
+  const ml = getMap(obj, ['spec', 'selector', 'matchLabels']) ?? getMap(obj, ['spec', 'template', 'metadata', 'labels']);
+  return ml ? labelSelector(toPlain(ml) as Record<string, string>) : undefined;
+}
+
+/** Namespaces and node names derive from the run name: a short content hash unless the caller names the run. */
+export function runName(trace: Trace, opts: RunOptions): string {
+  if (opts.runName) return opts.runName;
+  const h = createHash('sha256').update(encodeTrace(trace)).update(String(opts.seed)).update(String(process.hrtime.bigint())).digest('hex');
+  return `sa-run-${h.slice(0, 10)}`;
+}
+
+export function createKwokBackend(opts: BackendOptions & KwokOptions = {}): KwokBackend {
+  const kc = loadKubeConfig(opts.kubeconfig);
+  return new KwokBackend(kc, opts);
+}
