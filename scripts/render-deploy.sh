@@ -486,7 +486,7 @@ for d in docs:
                 err(f"{d['kind']}/{d['metadata']['name']} container {c['name']}: no resources")
     if d["kind"] == "Deployment":
         args = d["spec"]["template"]["spec"]["containers"][0]["args"]
-        if args[:3] != ["operator", "--workers", "2"]:
+        if args[:5] != ["operator", "--workers", "2", "--health-port", "8081"]:
             err(f"operator args {args}")
 
 if errors:

@@ -105,9 +105,14 @@ export function scoreStep(spec: EpisodeSpec, step: number, before: Observation, 
   };
 }
 
-export function runOptions(spec: EpisodeSpec, step: number, runName?: string) {
+/** The backend's seed: the same every step, so replaying an unchanged trace observes the same thing. */
+export function replaySeed(spec: EpisodeSpec): number {
+  return mixSeed(spec.seed, 0x5eed);
+}
+
+export function runOptions(spec: EpisodeSpec, runName?: string) {
   return {
-    seed: mixSeed(spec.seed, 0x5eed),
+    seed: replaySeed(spec),
     nodePool: spec.nodePool,
     ...(spec.durationSeconds !== undefined ? { durationSeconds: spec.durationSeconds } : {}),
     ...(runName !== undefined ? { runName } : {}),
@@ -119,7 +124,7 @@ export async function episodeStep(spec: EpisodeSpec, trace: Trace, obs: Observat
   const outcome = await decideAndApply(spec, trace, obs, step, policy, capacity);
   // A blocked or no-op action leaves the trace as it was; the embedded replay is a pure function of the trace and
   // the episode seed, so it would observe the same thing again.
-  const after = outcome.changed || backend.name !== 'embedded' ? await backend.run(trace, spec.workload, runOptions(spec, step)) : obs;
+  const after = outcome.changed || backend.name !== 'embedded' ? await backend.run(trace, spec.workload, runOptions(spec)) : obs;
   const record = scoreStep(spec, step, obs, outcome, after);
   policy.learn?.({ obs, action: outcome.action, reward: record.reward, next: after, done: record.solved || step >= spec.maxSteps, target: spec.target });
   return record;
@@ -129,7 +134,7 @@ export async function episodeStep(spec: EpisodeSpec, trace: Trace, obs: Observat
 export async function runEpisode(spec: EpisodeSpec, trace: Trace, policy: Policy, backend: Backend, onStep?: (r: StepRecord) => void): Promise<EpisodeResult> {
   const capacity = clusterCapacity(trace, spec.nodePool);
   const initialResources = readResources(trace, spec.workload, spec.actions.container);
-  const initial = await backend.run(trace, spec.workload, runOptions(spec, 0));
+  const initial = await backend.run(trace, spec.workload, runOptions(spec));
   const history: StepRecord[] = [];
   let obs = initial;
   let solved = atTarget(obs, spec.target);

@@ -157,7 +157,7 @@ export function cpuFromMillis(millis: bigint): string {
   return formatQuantity({ nanos: millis * 1_000_000n, format: 'DecimalSI' });
 }
 
-/** Bytes -> canonical BinarySI string ("1280Mi", "1Gi", "1000"). */
+/** Bytes -> canonical BinarySI string ("1280Mi", "1Gi", "1025"; below 1024 it is DecimalSI, so 1000 -> "1k"). */
 export function memoryFromBytes(bytes: bigint): string {
   return formatQuantity({ nanos: bytes * NANO, format: 'BinarySI' });
 }

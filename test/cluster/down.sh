@@ -41,7 +41,10 @@ if [[ -d "$WORKDIR/pids" ]]; then
   for f in "$WORKDIR"/pids/*.pid; do
     [[ -f "$f" ]] || continue
     pid="$(cat "$f")"
-    if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
+    # Only a process started for this cluster (its command line names the workdir), never a
+    # process that merely reused a stale pid.
+    if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+       tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -qF "$WORKDIR/"; then
       kill "$pid" 2>/dev/null || true
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true

@@ -39,6 +39,7 @@ TIMEOUT="${SIM_ARENA_UP_TIMEOUT:-180}"
 [[ "$NAME" =~ ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ ]] || die "SIM_ARENA_CLUSTER_NAME '$NAME' is not a valid name"
 [[ "$NODES" =~ ^[0-9]+$ ]] || die "SIM_ARENA_NODES must be a number (got '$NODES')"
 [[ "$NODE_PODS" =~ ^[0-9]+$ ]] || die "SIM_ARENA_NODE_PODS must be a number (got '$NODE_PODS')"
+(( NODES <= 7000 )) || die "SIM_ARENA_NODES is limited to 7000 (pod CIDR allocation)"
 
 t_start="$(now_s)"
 
@@ -234,8 +235,15 @@ for s in $(kc get stages.kwok.x-k8s.io -o name | grep '/sim-arena-' | sort | com
 done
 
 # ------------------------------------------------------------------------------------ nodes
+ipv4() { echo "$(($1 >> 24 & 255)).$(($1 >> 16 & 255)).$(($1 >> 8 & 255)).$(($1 & 255))"; }
+
+# Node i gets InternalIP 172.16.0.0 + i + 1 and the pod CIDR 10.16.0.0 + i * 2048 (/21, room for
+# 2046 pod IPs), so pod IPs handed out by kwok are unique across nodes.
 node_yaml() { # INDEX
   local n="$NODE_PREFIX$1"
+  local node_ip pod_cidr
+  node_ip="$(ipv4 $(( (172 << 24) + (16 << 16) + $1 + 1 )))"
+  pod_cidr="$(ipv4 $(( (10 << 24) + (16 << 16) + $1 * 2048 )))/21"
   cat <<EOF
 ---
 apiVersion: v1
@@ -253,11 +261,16 @@ metadata:
     kwok.x-k8s.io/node: fake
     node.alpha.kubernetes.io/ttl: "0"
 spec:
+  podCIDR: $pod_cidr
+  podCIDRs: [$pod_cidr]
   taints:
     - key: kwok-provider
       value: "true"
       effect: NoSchedule
 status:
+  addresses:
+    - {type: InternalIP, address: $node_ip}
+    - {type: Hostname, address: $n}
   capacity: {cpu: "$NODE_CPU", memory: "$NODE_MEM", pods: "$NODE_PODS"}
   allocatable: {cpu: "$NODE_CPU", memory: "$NODE_MEM", pods: "$NODE_PODS"}
 EOF

@@ -59,9 +59,9 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end -}}
 
-{{/* Lease used for leader election. */}}
+{{/* Lease used for leader election ("sim-arena-operator" for the default release name, the CLI's default). */}}
 {{- define "sim-arena.leaseName" -}}
-{{- printf "%s-leader" (include "sim-arena.fullname" .) -}}
+{{- printf "%s-operator" (include "sim-arena.fullname" .) -}}
 {{- end -}}
 
 {{/* repository[:tag][@digest]; pass a dict with "image" (values block) and "defaultTag". */}}

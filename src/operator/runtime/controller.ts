@@ -59,7 +59,9 @@ export class Controller {
       ? new LeaderElector({
           logger: this.log,
           ...opts.leaderElection,
-          onStartedLeading: () => this.queue.start(this.reconcile),
+          onStartedLeading: () => {
+            if (!this.queue.isShutDown) this.queue.start(this.reconcile);
+          },
           onStoppedLeading: () => this.queue.pause(),
         })
       : undefined;

@@ -1,8 +1,9 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { sleep } from './backoff.js';
 import { apiErrorCode, apiErrorMessage, isConflict, isNotFound, type JsonPatchOp, type ObjectAccessor } from './kube.js';
 
 export interface FinalizerOptions {
-  /** Read-patch attempts before giving up under contention. Default 8. */
+  /** Read-patch attempts before giving up under contention. Default 10. */
   maxAttempts?: number;
 }
 
@@ -10,20 +11,34 @@ export function hasFinalizer(obj: KubernetesObject | undefined, finalizer: strin
   return obj?.metadata?.finalizers?.includes(finalizer) ?? false;
 }
 
-/** Adds `finalizer` unless present. Never drops finalizers another writer added concurrently. */
+/**
+ * Adds `finalizer` unless present. The patch only applies to the exact list it was computed from
+ * (or, when there is no list yet, to the exact resourceVersion), so a finalizer another writer added
+ * meanwhile is never dropped.
+ */
 export async function addFinalizer(target: ObjectAccessor, finalizer: string, opts: FinalizerOptions = {}): Promise<KubernetesObject> {
   const result = await guardedPatch(target, opts, (obj) => {
     const list = obj.metadata?.finalizers;
     if (list?.includes(finalizer)) return undefined;
-    return list ? [{ op: 'add', path: '/metadata/finalizers/-', value: finalizer }] : [{ op: 'add', path: '/metadata/finalizers', value: [finalizer] }];
+    if (!list) {
+      return [
+        { op: 'test', path: '/metadata/resourceVersion', value: obj.metadata?.resourceVersion },
+        { op: 'add', path: '/metadata/finalizers', value: [finalizer] },
+      ];
+    }
+    return [
+      { op: 'test', path: '/metadata/finalizers', value: list },
+      { op: 'add', path: '/metadata/finalizers/-', value: finalizer },
+    ];
   });
   if (!result) throw new Error(`object disappeared while adding finalizer ${finalizer}`);
   return result;
 }
 
 /**
- * Removes `finalizer` if present. Resolves to the updated object, or undefined when the object is gone
- * (removing the last finalizer of a deleted object lets the server delete it).
+ * Removes `finalizer` if present, guarded by a test that the entry is still at the index it was read at.
+ * Resolves to the updated object, or undefined when the object is gone (removing the last finalizer
+ * of a deleted object lets the server delete it).
  */
 export async function removeFinalizer(
   target: ObjectAccessor,
@@ -32,23 +47,33 @@ export async function removeFinalizer(
 ): Promise<KubernetesObject | undefined> {
   return guardedPatch(target, opts, (obj) => {
     const i = obj.metadata?.finalizers?.indexOf(finalizer) ?? -1;
-    return i < 0 ? undefined : [{ op: 'remove', path: `/metadata/finalizers/${i}` }];
+    if (i < 0) return undefined;
+    return [
+      { op: 'test', path: `/metadata/finalizers/${i}`, value: finalizer },
+      { op: 'remove', path: `/metadata/finalizers/${i}` },
+    ];
   });
 }
 
 /**
- * Reads the object, builds JSON Patch ops from it and applies them behind a `test` of the
- * resourceVersion it read, so a concurrent write makes the patch fail rather than be overwritten;
- * then reads again and retries. `build` returning undefined means nothing to do.
+ * Reads the object, builds guarded JSON Patch ops from it (a `test` op first, so a concurrent change
+ * makes the patch fail instead of being overwritten) and retries from a fresh read on failure.
+ * `build` returning undefined means nothing to do.
+ *
+ * The server answers a failed `test` op with a bare 422 Invalid ("the server rejected our request due
+ * to an error in our request"), the same code as a real validation error. The re-read tells them
+ * apart: if the resourceVersion has not moved, nobody raced us and the 422 is final.
  */
 async function guardedPatch(
   target: ObjectAccessor,
   opts: FinalizerOptions,
   build: (obj: KubernetesObject) => JsonPatchOp[] | undefined,
 ): Promise<KubernetesObject | undefined> {
-  const attempts = opts.maxAttempts ?? 8;
+  const attempts = opts.maxAttempts ?? 10;
   let lastErr: unknown;
+  let lastRv: string | undefined;
   for (let attempt = 0; attempt < attempts; attempt++) {
+    if (attempt > 0) await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt)); // spread out competing writers
     let obj: KubernetesObject;
     try {
       obj = await target.get();
@@ -56,23 +81,19 @@ async function guardedPatch(
       if (isNotFound(err)) return undefined;
       throw err;
     }
+    const rv = obj.metadata?.resourceVersion;
+    if (lastErr !== undefined && rv === lastRv) throw lastErr;
     const ops = build(obj);
     if (!ops) return obj;
-    const rv = obj.metadata?.resourceVersion;
     if (!rv) throw new Error('object has no resourceVersion');
     try {
-      return await target.jsonPatch([{ op: 'test', path: '/metadata/resourceVersion', value: rv }, ...ops]);
+      return await target.jsonPatch(ops);
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      if (!isConflict(err) && !isFailedTest(err)) throw err;
+      if (!isConflict(err) && apiErrorCode(err) !== 422) throw err;
       lastErr = err;
+      lastRv = rv;
     }
   }
   throw new Error(`finalizer update still conflicting after ${attempts} attempts: ${apiErrorMessage(lastErr)}`);
-}
-
-/** The server answers a failed JSON Patch `test` op with 422 (some versions: 500) naming the test. */
-function isFailedTest(err: unknown): boolean {
-  const code = apiErrorCode(err);
-  return (code === 422 || code === 500) && /test/i.test(apiErrorMessage(err));
 }

@@ -7,6 +7,16 @@ export function apiError(code: number, reason: string, message: string): ApiExce
   return new ApiException(code, 'Unsuccessful HTTP Request', JSON.stringify({ kind: 'Status', code, reason, message }), {});
 }
 
+/** Resolves a JSON Pointer like /metadata/finalizers/1. */
+function pointer(doc: unknown, path: string): unknown {
+  let cur: unknown = doc;
+  for (const part of path.split('/').slice(1)) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
 function clone<T>(x: T): T {
   return JSON.parse(JSON.stringify(x)) as T;
 }
@@ -51,11 +61,13 @@ export class FakeObjectStore implements ObjectAccessor {
     const next = clone(this.obj);
     for (const op of ops) {
       if (op.op === 'test') {
-        if (op.path !== '/metadata/resourceVersion') throw new Error(`fake: unsupported test path ${op.path}`);
-        if (next.metadata!.resourceVersion !== op.value) {
+        if (JSON.stringify(pointer(next, op.path)) !== JSON.stringify(op.value)) {
           this.failedTests++;
-          throw apiError(422, 'Invalid', `the server rejected our request: testing value /metadata/resourceVersion failed: test failed`);
+          // What a real API server says: a bare 422 that does not mention the test op.
+          throw apiError(422, 'Invalid', 'the server rejected our request due to an error in our request');
         }
+      } else if (op.op === 'add' && typeof op.value === 'string' && !/^[a-z0-9.-]+\/[a-z0-9-]+$/.test(op.value)) {
+        throw apiError(422, 'Invalid', `ConfigMap "o" is invalid: metadata.finalizers: Invalid value: ${JSON.stringify(op.value)}`);
       } else if (op.op === 'add' && op.path === '/metadata/finalizers') {
         next.metadata!.finalizers = op.value as string[];
       } else if (op.op === 'add' && op.path === '/metadata/finalizers/-') {

@@ -20,10 +20,19 @@ describe('operator-runtime/finalizers (fake store)', () => {
     expect(store.obj.metadata!.finalizers).to.deep.equal(['other.io/keep', 'simarena.io/cleanup']);
   });
 
+  it('is not disturbed by unrelated writes once the object has a finalizer list', async () => {
+    const store = new FakeObjectStore(['a.io/x']);
+    store.afterGet = () => store.write((o) => (o.metadata!.labels = { touched: 'yes' }));
+    await addFinalizer(store, 'simarena.io/cleanup');
+    expect(store.failedTests).to.equal(0);
+    expect(store.obj.metadata!.finalizers).to.deep.equal(['a.io/x', 'simarena.io/cleanup']);
+  });
+
   it('removes only its own entry even when the list shifted under it', async () => {
     const store = new FakeObjectStore(['a.io/x', 'simarena.io/cleanup', 'b.io/y']);
     store.afterGet = () => store.write((o) => o.metadata!.finalizers!.splice(0, 1));
     await removeFinalizer(store, 'simarena.io/cleanup');
+    expect(store.failedTests).to.equal(1);
     expect(store.obj.metadata!.finalizers).to.deep.equal(['b.io/y']);
   });
 
@@ -43,6 +52,18 @@ describe('operator-runtime/finalizers (fake store)', () => {
     }
     expect(String(err)).to.match(/still conflicting after 3 attempts/);
     expect(store.patches).to.equal(3);
+  });
+
+  it('does not retry a 422 that was not caused by a concurrent write', async () => {
+    const store = new FakeObjectStore(['a.io/x']);
+    let err: unknown;
+    try {
+      await addFinalizer(store, 'Not A Finalizer!');
+    } catch (e) {
+      err = e;
+    }
+    expect(String((err as Error).message)).to.match(/is invalid/);
+    expect(store.patches).to.equal(1);
   });
 
   it('treats a missing object as done when removing', async () => {

@@ -1,0 +1,278 @@
+// Tabular Q-learning with ε-greedy exploration over the discrete state of state.ts.
+//
+// The arena hands a learner (obs, action, reward, next obs, done) but not the requests after the action, and the
+// state needs those (does the CPU request fit a node?). So the update for step k waits for the next decide(), whose
+// context gives the exact next state: Q(s,a) += α·(r + γ·max Q(s') − Q(s,a)). A transition that ends the episode at
+// the target is terminal (no bootstrap). One that ends it at maxSteps without reaching the target is truncated, not
+// terminal: it bootstraps from the next state built from the next observation and the fit flags seen before the
+// action (exact unless that action moved a request across a node's size, which also changes the observation).
+//
+// ε decays once per finished episode: ε ← max(εmin, ε·decay).
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ACTIONS, actionIndex, type ActionType } from '../arena/actions.js';
+import { atTarget } from '../arena/observation.js';
+import type { Policy, PolicyContext, Transition } from '../arena/policies.js';
+import { randomInt } from '../arena/rng.js';
+import { ParamReader, type Params } from './params.js';
+import { discretize, isStateKey, observationState, STATE_FEATURES, stateKey } from './state.js';
+
+export const Q_TABLE_KIND = 'sim-arena/q-table';
+export const Q_TABLE_VERSION = 1;
+export const Q_TABLE_CONFIGMAP_KEY = 'q-table.json';
+
+export interface QTableHyperparameters {
+  /** learning rate */
+  alpha: number;
+  /** discount */
+  gamma: number;
+  /** current exploration rate */
+  epsilon: number;
+  epsilonMin: number;
+  /** multiplied into ε after each finished episode */
+  epsilonDecay: number;
+}
+
+export const DEFAULT_Q_HYPERPARAMETERS: QTableHyperparameters = { alpha: 0.5, gamma: 0.9, epsilon: 1, epsilonMin: 0.05, epsilonDecay: 0.99 };
+
+/** The saved form (a JSON file, or the value of a ConfigMap key). */
+export interface QTableJson {
+  kind: typeof Q_TABLE_KIND;
+  version: number;
+  actions: string[];
+  features: string[];
+  hyperparameters: QTableHyperparameters;
+  episodes: number;
+  updates: number;
+  /** state key → one value per action, in ACTIONS order */
+  table: Record<string, number[]>;
+  /** state key → how often each action was updated there */
+  visits: Record<string, number[]>;
+}
+
+interface Pending {
+  key: string;
+  action: number;
+  reward: number;
+  /** the step whose decide() completes this update */
+  nextStep: number;
+}
+
+const N = ACTIONS.length;
+
+export class QTablePolicy implements Policy {
+  readonly name = 'q-table';
+  readonly table = new Map<string, number[]>();
+  readonly visits = new Map<string, number[]>();
+  hp: QTableHyperparameters;
+  /** When frozen the table is read, never written (evaluation). */
+  frozen: boolean;
+  episodes = 0;
+  updates = 0;
+  private last: { key: string; action: number; step: number; cpuFits: boolean; memFits: boolean } | undefined;
+  private pending: Pending | undefined;
+
+  constructor(hp: Partial<QTableHyperparameters> = {}, opts: { frozen?: boolean } = {}) {
+    this.hp = { ...DEFAULT_Q_HYPERPARAMETERS, ...hp };
+    // Decay never raises ε: a floor above the starting ε (e.g. epsilon 0 to act greedily) comes down to it.
+    if (this.hp.epsilonMin > this.hp.epsilon) this.hp.epsilonMin = this.hp.epsilon;
+    checkHyperparameters(this.hp);
+    this.frozen = opts.frozen ?? false;
+  }
+
+  values(key: string): number[] {
+    let v = this.table.get(key);
+    if (!v) {
+      v = new Array<number>(N).fill(0);
+      this.table.set(key, v);
+    }
+    return v;
+  }
+
+  /** The greedy action's index for a state; ties go to `rng` when given, else to the lowest index. */
+  greedy(key: string, rng?: () => number): number {
+    const v = this.table.get(key) ?? new Array<number>(N).fill(0);
+    const best = Math.max(...v);
+    const ties = v.flatMap((q, i) => (q >= best - 1e-12 ? [i] : []));
+    return ties.length === 1 || !rng ? ties[0]! : ties[randomInt(rng, ties.length)]!;
+  }
+
+  decide(ctx: PolicyContext): ActionType {
+    const s = discretize(ctx);
+    const key = stateKey(s);
+    if (this.pending) {
+      // Only the step right after the pending one may complete it; anything else is a new episode.
+      if (this.pending.nextStep === ctx.step && !this.frozen) this.update(this.pending.key, this.pending.action, this.pending.reward, key);
+      this.pending = undefined;
+    }
+    const explore = this.hp.epsilon > 0 && ctx.rng() < this.hp.epsilon;
+    const a = explore ? randomInt(ctx.rng, N) : this.greedy(key, ctx.rng);
+    this.last = { key, action: a, step: ctx.step, cpuFits: s.cpuFits, memFits: s.memFits };
+    return ACTIONS[a]!;
+  }
+
+  learn(t: Transition): void {
+    const last = this.last;
+    this.last = undefined;
+    if (!last) return;
+    const a = actionIndex(t.action);
+    if (!this.frozen) {
+      if (!t.done) this.pending = { key: last.key, action: a, reward: t.reward, nextStep: last.step + 1 };
+      else if (atTarget(t.next, t.target)) this.update(last.key, a, t.reward, null);
+      else this.update(last.key, a, t.reward, stateKey(observationState(t.next, t.target, last.cpuFits, last.memFits)));
+    }
+    if (t.done) this.endEpisode();
+  }
+
+  /** One Q-learning update; `next` null means terminal. */
+  update(key: string, action: number, reward: number, next: string | null): void {
+    const q = this.values(key);
+    const future = next === null ? 0 : Math.max(...(this.table.get(next) ?? [0]));
+    q[action] = q[action]! + this.hp.alpha * (reward + this.hp.gamma * future - q[action]!);
+    const v = this.visits.get(key) ?? new Array<number>(N).fill(0);
+    v[action] = v[action]! + 1;
+    this.visits.set(key, v);
+    this.updates++;
+  }
+
+  endEpisode(): void {
+    this.pending = undefined;
+    this.last = undefined;
+    if (this.frozen) return;
+    this.episodes++;
+    this.hp.epsilon = Math.max(this.hp.epsilonMin, this.hp.epsilon * this.hp.epsilonDecay);
+  }
+
+  toJSON(): QTableJson {
+    const sorted = [...this.table.keys()].sort();
+    return {
+      kind: Q_TABLE_KIND,
+      version: Q_TABLE_VERSION,
+      actions: [...ACTIONS],
+      features: [...STATE_FEATURES],
+      hyperparameters: { ...this.hp },
+      episodes: this.episodes,
+      updates: this.updates,
+      table: Object.fromEntries(sorted.map((k) => [k, this.table.get(k)!.map(round6)])),
+      visits: Object.fromEntries(sorted.filter((k) => this.visits.has(k)).map((k) => [k, [...this.visits.get(k)!]])),
+    };
+  }
+
+  /** A table from its saved form; `overrides` replace saved hyperparameters (e.g. epsilon 0 to act greedily). */
+  static fromJSON(json: unknown, overrides: Partial<QTableHyperparameters> = {}, opts: { frozen?: boolean } = {}): QTablePolicy {
+    const j = validateQTableJson(json);
+    const p = new QTablePolicy({ ...j.hyperparameters, ...overrides }, opts);
+    for (const [k, v] of Object.entries(j.table)) p.table.set(k, [...v]);
+    for (const [k, v] of Object.entries(j.visits ?? {})) p.visits.set(k, [...v]);
+    p.episodes = j.episodes;
+    p.updates = j.updates;
+    return p;
+  }
+}
+
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+
+function checkHyperparameters(hp: QTableHyperparameters): void {
+  const bad = (what: string) => {
+    throw new RangeError(`q-table: ${what}`);
+  };
+  if (!(hp.alpha > 0 && hp.alpha <= 1)) bad(`alpha must be in (0, 1], got ${hp.alpha}`);
+  if (!(hp.gamma >= 0 && hp.gamma <= 1)) bad(`gamma must be in [0, 1], got ${hp.gamma}`);
+  if (!(hp.epsilon >= 0 && hp.epsilon <= 1)) bad(`epsilon must be in [0, 1], got ${hp.epsilon}`);
+  if (!(hp.epsilonMin >= 0 && hp.epsilonMin <= 1)) bad(`epsilonMin must be in [0, 1], got ${hp.epsilonMin}`);
+  if (!(hp.epsilonDecay > 0 && hp.epsilonDecay <= 1)) bad(`epsilonDecay must be in (0, 1], got ${hp.epsilonDecay}`);
+}
+
+/** Check a parsed table, with an error that says what is wrong with it. */
+export function validateQTableJson(json: unknown): QTableJson {
+  const fail = (why: string): never => {
+    throw new RangeError(`not a sim-arena q-table: ${why}`);
+  };
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('expected a JSON object');
+  const j = json as Partial<QTableJson>;
+  if (j.kind !== Q_TABLE_KIND) fail(`kind is ${JSON.stringify(j.kind)}, expected "${Q_TABLE_KIND}"`);
+  if (j.version !== Q_TABLE_VERSION) fail(`version ${String(j.version)} is not supported (this build reads version ${Q_TABLE_VERSION})`);
+  if (JSON.stringify(j.actions) !== JSON.stringify(ACTIONS)) fail(`its actions ${JSON.stringify(j.actions)} differ from this build's ${JSON.stringify(ACTIONS)}`);
+  if (JSON.stringify(j.features) !== JSON.stringify(STATE_FEATURES)) fail(`its state features ${JSON.stringify(j.features)} differ from this build's ${JSON.stringify(STATE_FEATURES)}`);
+  if (typeof j.table !== 'object' || j.table === null) fail('no table');
+  for (const [k, v] of Object.entries(j.table!)) {
+    if (!isStateKey(k)) fail(`unknown state "${k}"`);
+    if (!Array.isArray(v) || v.length !== N || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) fail(`state "${k}" needs ${N} finite numbers`);
+  }
+  for (const [k, v] of Object.entries(j.visits ?? {})) {
+    if (!isStateKey(k) || !Array.isArray(v) || v.length !== N || !v.every((x) => Number.isInteger(x) && x >= 0)) fail(`visits for "${k}" need ${N} counts`);
+  }
+  const hp = { ...DEFAULT_Q_HYPERPARAMETERS, ...(j.hyperparameters ?? {}) };
+  return { ...(j as QTableJson), hyperparameters: hp, visits: j.visits ?? {}, episodes: j.episodes ?? 0, updates: j.updates ?? 0 };
+}
+
+export function serializeQTable(p: QTablePolicy): string {
+  return `${JSON.stringify(p.toJSON(), null, 2)}\n`;
+}
+
+export function parseQTable(text: string, overrides: Partial<QTableHyperparameters> = {}, opts: { frozen?: boolean } = {}): QTablePolicy {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new RangeError(`not a sim-arena q-table: invalid JSON (${(e as Error).message})`);
+  }
+  return QTablePolicy.fromJSON(json, overrides, opts);
+}
+
+export function saveQTable(path: string, p: QTablePolicy): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, serializeQTable(p));
+}
+
+export function loadQTable(path: string, overrides: Partial<QTableHyperparameters> = {}, opts: { frozen?: boolean } = {}): QTablePolicy {
+  const text = readFileSync(path, 'utf8');
+  try {
+    return parseQTable(text, overrides, opts);
+  } catch (e) {
+    throw new RangeError(`${path}: ${(e as Error).message}`);
+  }
+}
+
+/** A ConfigMap holding the table (apply it, then point an ArenaEpisode's policy parameters at it). */
+export function qTableConfigMap(p: QTablePolicy, name: string, namespace = 'default', key = Q_TABLE_CONFIGMAP_KEY) {
+  return {
+    apiVersion: 'v1' as const,
+    kind: 'ConfigMap' as const,
+    metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'sim-arena', 'simarena.io/model': 'q-table' } },
+    data: { [key]: serializeQTable(p) },
+  };
+}
+
+/** The table in a ConfigMap (as read from the API: `data[key]`). */
+export function qTableFromConfigMap(cm: { data?: Record<string, string> | undefined; metadata?: { name?: string | undefined } }, key = Q_TABLE_CONFIGMAP_KEY, overrides: Partial<QTableHyperparameters> = {}): QTablePolicy {
+  const text = cm.data?.[key];
+  if (text === undefined) throw new RangeError(`ConfigMap ${cm.metadata?.name ?? '?'} has no data key "${key}"`);
+  return parseQTable(text, overrides);
+}
+
+export const Q_TABLE_PARAMS = ['alpha', 'gamma', 'epsilon', 'epsilonMin', 'epsilonDecay', 'model', 'table', 'frozen'] as const;
+
+/**
+ * The registry factory. Parameters: alpha, gamma, epsilon, epsilonMin, epsilonDecay (numbers), frozen (bool),
+ * model (a table file to load) or table (the table's JSON inline, e.g. from a ConfigMap).
+ * A loaded table acts greedily (epsilon 0) unless epsilon is given.
+ */
+export function qTableFromParams(params: Params): QTablePolicy {
+  const r = new ParamReader('q-table', params);
+  r.only(Q_TABLE_PARAMS);
+  const model = r.str('model');
+  const inline = r.str('table');
+  if (model && inline) throw new RangeError('q-table: give parameter model (a file) or table (inline JSON), not both');
+  const loaded = model !== undefined || inline !== undefined;
+  const overrides: Partial<QTableHyperparameters> = {};
+  if (r.has('alpha')) overrides.alpha = r.num('alpha', 0);
+  if (r.has('gamma')) overrides.gamma = r.num('gamma', 0);
+  if (r.has('epsilon') || loaded) overrides.epsilon = r.num('epsilon', 0);
+  if (r.has('epsilonMin')) overrides.epsilonMin = r.num('epsilonMin', 0);
+  if (r.has('epsilonDecay')) overrides.epsilonDecay = r.num('epsilonDecay', 0);
+  const frozen = r.bool('frozen', false);
+  if (model) return loadQTable(model, overrides, { frozen });
+  if (inline) return parseQTable(inline, overrides, { frozen });
+  return new QTablePolicy(overrides, { frozen });
+}

@@ -1,0 +1,52 @@
+// sim-arena operator: run the ArenaEpisode controller (in the cluster, or outside it with a kubeconfig).
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { ApiextensionsV1Api, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { createOperator } from '../operator/index.js';
+import { loadKubeConfig, isAlreadyExists } from '../operator/runtime/kube.js';
+import { onShutdownSignals } from '../operator/runtime/controller.js';
+import { bool, int, optStr, parse } from './args.js';
+import { createLogger } from '../log.js';
+
+const USAGE = `usage: sim-arena operator [options]
+  --kubeconfig FILE      default: KUBECONFIG, ~/.kube/config, then in-cluster
+  --namespace NS         watch one namespace (default: all)
+  --workers N            episodes reconciled at once (default 4)
+  --leader-elect         take a Lease before reconciling (for more than one replica)
+  --leader-namespace NS  where the Lease lives (default: POD_NAMESPACE or default)
+  --health-port N        /healthz and /readyz port (default 8081; 0 picks one)
+  --install-crd          create the ArenaEpisode CRD if it is missing (out-of-cluster development)`;
+
+export async function operatorCommand(argv: string[]): Promise<number> {
+  const { flags } = parse(argv, { kubeconfig: { type: 'string' }, namespace: { type: 'string' }, workers: { type: 'string' }, 'leader-elect': { type: 'boolean' }, 'leader-namespace': { type: 'string' }, 'health-port': { type: 'string' }, 'install-crd': { type: 'boolean' } }, USAGE);
+  const log = createLogger('operator');
+  const kubeconfig = optStr(flags, 'kubeconfig');
+  const kc = loadKubeConfig(kubeconfig);
+  if (bool(flags, 'install-crd')) await installCrd(kc);
+  const namespace = optStr(flags, 'namespace');
+  const controller = createOperator({
+    kc,
+    workers: int(flags, 'workers', 4, 1, 1000),
+    ...(namespace ? { namespace } : {}),
+    leaderElection: bool(flags, 'leader-elect') ? { namespace: optStr(flags, 'leader-namespace') ?? process.env.POD_NAMESPACE ?? 'default' } : false,
+    health: { port: int(flags, 'health-port', 8081, 0, 65535) },
+  });
+  const done = new Promise<void>((resolve) => onShutdownSignals(async () => {
+    await controller.stop();
+    resolve();
+  }, { exit: false, logger: log }));
+  await controller.start();
+  log.info('Operator running', { cluster: kc.getCurrentCluster()?.server, namespace: namespace ?? 'all', health: controller.healthAddress });
+  await done;
+  return 0;
+}
+
+export async function installCrd(kc: ReturnType<typeof loadKubeConfig>): Promise<void> {
+  const file = new URL('../../crds/arenaepisodes.simarena.io.yaml', import.meta.url);
+  const body = parseYaml(readFileSync(file, 'utf8')) as V1CustomResourceDefinition;
+  try {
+    await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body });
+  } catch (e) {
+    if (!isAlreadyExists(e)) throw e;
+  }
+}

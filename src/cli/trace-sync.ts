@@ -1,0 +1,65 @@
+// `sim-arena trace-sync`: the DaemonSet container that copies trace ConfigMaps to this node's disk for SimKube's
+// driver (file:// tracePath through a hostPath), and annotates each ConfigMap once its bytes are on this node.
+import { loadKubeConfig } from '../operator/runtime/kube.js';
+import { onShutdownSignals } from '../operator/runtime/controller.js';
+import { createLogger } from '../log.js';
+import { Kube } from '../sim/simkube/kube.js';
+import { TraceSyncer, TraceSyncLoop } from '../sim/simkube/sync.js';
+import { TRACE_LABEL } from '../sim/simkube/contract.js';
+import { bool, optStr, parse, str } from './args.js';
+import { UsageError } from './errors.js';
+
+const USAGE = `usage: sim-arena trace-sync --dir DIR [--namespace NS] [--node NAME] [--selector SEL] [--kubeconfig F] [--once]
+  Copies every ConfigMap labelled ${TRACE_LABEL}=true in NS to DIR/<name>.sktrace (mode 0644, atomically), then
+  annotates the ConfigMap simarena.io/synced.<node>=<sha256>; an invalid trace is not written and gets
+  simarena.io/sync-error.<node> instead. Files whose ConfigMap is gone are removed. Runs until SIGTERM.
+  --dir DIR          the node directory SimKube's driver reads (a hostPath), e.g. /var/lib/sim-arena/traces
+  --namespace NS     where the trace ConfigMaps live (default: env POD_NAMESPACE, else sim-arena)
+  --node NAME        this node's name (default: env NODE_NAME, from the downward API spec.nodeName)
+  --selector SEL     label selector for trace ConfigMaps (default ${TRACE_LABEL}=true)
+  --kubeconfig F     default: in-cluster service account (or KUBECONFIG, ~/.kube/config)
+  --once             sync everything once and exit (1 if any ConfigMap could not be synced)`;
+
+export async function traceSyncCommand(argv: string[]): Promise<number> {
+  const { flags, positionals } = parse(
+    argv,
+    { dir: { type: 'string' }, namespace: { type: 'string' }, node: { type: 'string' }, selector: { type: 'string' }, kubeconfig: { type: 'string' }, once: { type: 'boolean' } },
+    USAGE,
+  );
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n${USAGE}`);
+  const dir = str(flags, 'dir');
+  const node = optStr(flags, 'node') ?? process.env.NODE_NAME;
+  if (!node) throw new UsageError('--node is required (or set NODE_NAME from the downward API: fieldRef spec.nodeName)');
+  const namespace = optStr(flags, 'namespace') ?? process.env.POD_NAMESPACE ?? 'sim-arena';
+  const selector = optStr(flags, 'selector') ?? `${TRACE_LABEL}=true`;
+  const kc = loadKubeConfig(optStr(flags, 'kubeconfig'));
+  const log = createLogger('trace-sync');
+  const syncer = new TraceSyncer(Kube.of(kc), { dir, namespace, node, selector, logger: log });
+
+  if (bool(flags, 'once')) {
+    const out = await syncer.syncAll();
+    const bad = [...out].filter(([, o]) => o === 'error' || o === 'invalid' || o === 'missing-key');
+    for (const [name, outcome] of out) process.stdout.write(`${name}: ${outcome}\n`);
+    return bad.length ? 1 : 0;
+  }
+
+  const loop = new TraceSyncLoop(kc, syncer, { logger: log });
+  log.info('Starting', { dir: syncer.dir, namespace, node, selector });
+  let stop!: () => void;
+  const stopped = new Promise<void>((r) => (stop = r));
+  const off = onShutdownSignals(
+    async () => {
+      await loop.stop();
+      stop();
+    },
+    { exit: false, logger: log },
+  );
+  try {
+    await loop.start();
+    log.info('Initial sync done');
+    await stopped;
+  } finally {
+    off();
+  }
+  return 0;
+}

@@ -1,0 +1,237 @@
+// One Gymnasium-style environment over the arena: reset replays the starting trace, step applies the client's
+// action to a copy of it, replays and scores with the arena's own functions. No HTTP here (server.ts does that).
+import { ACTIONS, applyAction, parseAction, readResources, type ActionOutcome, type ActionType } from '../arena/actions.js';
+import { clusterCapacity, type ClusterCapacity } from '../arena/capacity.js';
+import { runOptions, scoreStep, type EpisodeSpec } from '../arena/episode.js';
+import { atTarget, type Observation, type WorkloadResources } from '../arena/observation.js';
+import { mixSeed } from '../arena/rng.js';
+import type { Backend } from '../sim/backend.js';
+import { cloneValue } from '../trace/model.js';
+import { cpuFromMillis, memoryFromBytes } from '../trace/quantity.js';
+import type { Trace } from '../trace/trace.js';
+import { formatWorkload } from '../trace/workload.js';
+import type { EnvConfig } from './config.js';
+import { badRequest } from './errors.js';
+import { observationVector, spaces, type Spaces } from './spaces.js';
+
+export interface EnvInfo {
+  /** The seed this episode runs with (what `reset(seed)` was given, or the one drawn for an unseeded reset). */
+  seed: number;
+  step: number;
+  max_steps: number;
+  target: number;
+  /** The observation before normalisation: pod counts as the replay ended. */
+  raw_observation: Observation;
+  /** The workload's requests and replicas as the trace now has them. */
+  resources: WorkloadResources;
+  /** ready = total = target and nothing pending (what `terminated` reports after a step). */
+  solved: boolean;
+  largest_node: { cpu: string; memory: string };
+  node_count: number;
+  /** Step only: what the action did. */
+  action?: ActionType;
+  action_index?: number;
+  changed?: boolean;
+  blocked?: boolean;
+  /** Empty unless a safeguard blocked the action. */
+  blocked_reason?: string;
+}
+
+export interface ResetResult {
+  observation: number[];
+  info: EnvInfo;
+}
+
+export interface StepResult {
+  observation: number[];
+  reward: number;
+  terminated: boolean;
+  truncated: boolean;
+  info: EnvInfo;
+}
+
+export interface ResetOptions {
+  seed?: number | null;
+  options?: Record<string, unknown> | null;
+}
+
+type Phase = 'new' | 'running' | 'done' | 'broken';
+
+/** Seeds above 32 bits are folded (the arena's generators take 32-bit seeds); smaller ones pass unchanged. */
+export function episodeSeed(seed: number): number {
+  if (Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff) return seed;
+  const hi = Math.floor(seed / 2 ** 32);
+  return mixSeed(seed >>> 0, hi >>> 0, hi < 0 ? 1 : 0);
+}
+
+/** Parse an action from JSON: an index 0-6 (the action space) or, for convenience, an action name. */
+export function parseClientAction(a: unknown): ActionType {
+  if (typeof a === 'number') {
+    if (Number.isInteger(a) && a >= 0 && a < ACTIONS.length) return ACTIONS[a]!;
+    throw badRequest(`invalid action ${JSON.stringify(a)}: the action space is Discrete(${ACTIONS.length}), give an integer from 0 to ${ACTIONS.length - 1}`);
+  }
+  if (typeof a === 'string') {
+    try {
+      return parseAction(a);
+    } catch {
+      throw badRequest(`invalid action ${JSON.stringify(a)}: give an integer from 0 to ${ACTIONS.length - 1} or one of ${ACTIONS.join(', ')}`);
+    }
+  }
+  throw badRequest(`invalid action ${a === undefined ? '(missing)' : JSON.stringify(a)}: give an integer from 0 to ${ACTIONS.length - 1}`);
+}
+
+export class ArenaEnv {
+  readonly spec: EpisodeSpec;
+  readonly source: string;
+  readonly backend: Backend;
+  private readonly initial: Trace;
+  private readonly capacity: ClusterCapacity;
+  /** Where unseeded resets draw their seeds from: the last explicit seed and how many resets since. */
+  private baseSeed: number;
+  private unseededResets = -1;
+  private trace: Trace | undefined;
+  private obs: Observation = { ready: 0, pending: 0, total: 0 };
+  private step_ = 0;
+  private lastBlocked = false;
+  private phase: Phase = 'new';
+  private doneReason = '';
+  private episodes = 0;
+
+  /** A name used for replays, so concurrent envs on a cluster backend never share a simulation. */
+  constructor(
+    config: EnvConfig,
+    backend: Backend,
+    private readonly runPrefix = 'env',
+  ) {
+    this.spec = { ...config.spec };
+    this.source = config.source;
+    this.backend = backend;
+    this.initial = config.trace;
+    this.capacity = clusterCapacity(config.trace, config.spec.nodePool);
+    this.baseSeed = config.spec.seed;
+  }
+
+  spaces(): Spaces {
+    return spaces();
+  }
+
+  get step(): number {
+    return this.step_;
+  }
+
+  get status(): { phase: Phase; step: number; episodes: number; seed: number; solved: boolean } {
+    return { phase: this.phase, step: this.step_, episodes: this.episodes, seed: this.spec.seed, solved: this.phase !== 'new' && atTarget(this.obs, this.spec.target) };
+  }
+
+  describe() {
+    return {
+      source: this.source,
+      workload: formatWorkload(this.spec.workload),
+      target: this.spec.target,
+      maxSteps: this.spec.maxSteps,
+      reward: this.spec.reward,
+      backend: this.backend.name,
+      actions: this.spec.actions,
+      nodePool: this.spec.nodePool,
+      ...(this.spec.durationSeconds !== undefined ? { durationSeconds: this.spec.durationSeconds } : {}),
+    };
+  }
+
+  async reset(opts: ResetOptions = {}): Promise<ResetResult> {
+    const { seed, options } = opts;
+    if (options !== undefined && options !== null) {
+      if (typeof options !== 'object' || Array.isArray(options)) throw badRequest('options must be an object');
+      const keys = Object.keys(options);
+      if (keys.length) throw badRequest(`unknown reset option${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')} (this env takes none)`);
+    }
+    if (seed !== undefined && seed !== null) {
+      if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) throw badRequest(`seed must be an integer, got ${JSON.stringify(seed)}`);
+      this.baseSeed = seed;
+      this.unseededResets = 0;
+      this.spec.seed = episodeSeed(seed);
+    } else {
+      // Gymnasium: without a seed the env goes on with its own randomness. Ours is a chain from the last seed, so
+      // reset(seed=s) followed by unseeded resets always gives the same episodes. The first reset uses the
+      // creation seed itself.
+      this.unseededResets++;
+      this.spec.seed = this.unseededResets === 0 ? episodeSeed(this.baseSeed) : mixSeed(episodeSeed(this.baseSeed), this.unseededResets, 0x7e5e7);
+    }
+    this.phase = 'broken'; // until the replay below succeeds
+    this.episodes++;
+    this.trace = cloneValue(this.initial);
+    this.step_ = 0;
+    this.lastBlocked = false;
+    this.doneReason = '';
+    this.obs = await this.backend.run(this.trace, this.spec.workload, runOptions(this.spec, this.runName()));
+    this.phase = 'running';
+    const resources = readResources(this.trace, this.spec.workload, this.spec.actions.container);
+    return { observation: this.vector(resources), info: this.info(resources) };
+  }
+
+  /** Why a step would be refused now (undefined: it would run). */
+  stepRefusal(): string | undefined {
+    if (this.phase === 'new' || !this.trace) return 'the env has not been reset: call reset before step';
+    if (this.phase === 'broken') return 'the last reset or step failed part-way: call reset before stepping again';
+    if (this.phase === 'done') return `the episode is over (${this.doneReason}): call reset before stepping again`;
+    return undefined;
+  }
+
+  async stepAction(action: unknown): Promise<StepResult> {
+    const a = parseClientAction(action);
+    const refusal = this.stepRefusal();
+    if (refusal !== undefined || !this.trace) throw badRequest(refusal ?? 'call reset before step');
+    const trace = this.trace;
+    const step = this.step_ + 1;
+    this.phase = 'broken';
+    const outcome: ActionOutcome = applyAction(trace, this.spec.workload, a, this.spec.actions);
+    // As in the arena's episodeStep: an action that changed nothing leaves the trace as it was, and the embedded
+    // replay is a pure function of trace and seed, so it would observe the same again.
+    const after = outcome.changed || this.backend.name !== 'embedded' ? await this.backend.run(trace, this.spec.workload, runOptions(this.spec, this.runName(step))) : this.obs;
+    const record = scoreStep(this.spec, step, this.obs, outcome, after);
+    this.obs = after;
+    this.step_ = step;
+    this.lastBlocked = outcome.blocked;
+    const terminated = record.solved;
+    const truncated = step >= this.spec.maxSteps;
+    if (terminated || truncated) {
+      this.phase = 'done';
+      this.doneReason = terminated ? `terminated at step ${step}: the workload reached its target` : `truncated at step ${step}: maxSteps is ${this.spec.maxSteps}`;
+    } else this.phase = 'running';
+    return {
+      observation: this.vector(outcome.after),
+      reward: record.reward,
+      terminated,
+      truncated,
+      info: {
+        ...this.info(outcome.after),
+        action: record.action,
+        action_index: record.actionIndex,
+        changed: record.changed,
+        blocked: record.blocked,
+        blocked_reason: record.blockedReason ?? '',
+      },
+    };
+  }
+
+  private runName(step = 0): string {
+    return `${this.runPrefix}-e${this.episodes}-s${step}`;
+  }
+
+  private vector(resources: WorkloadResources): number[] {
+    return observationVector({ obs: this.obs, resources, target: this.spec.target, largestNode: this.capacity.largestNode, step: this.step_, maxSteps: this.spec.maxSteps, lastBlocked: this.lastBlocked });
+  }
+
+  private info(resources: WorkloadResources): EnvInfo {
+    return {
+      seed: this.spec.seed,
+      step: this.step_,
+      max_steps: this.spec.maxSteps,
+      target: this.spec.target,
+      raw_observation: { ...this.obs },
+      resources: { ...resources },
+      solved: atTarget(this.obs, this.spec.target),
+      largest_node: { cpu: cpuFromMillis(this.capacity.largestNode.cpuMillis), memory: memoryFromBytes(this.capacity.largestNode.memoryBytes) },
+      node_count: this.capacity.nodeCount,
+    };
+  }
+}

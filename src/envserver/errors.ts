@@ -1,0 +1,31 @@
+// Errors the env server turns into a status code and a JSON {error: message}.
+import { QuantityError } from '../trace/quantity.js';
+import { TraceError } from '../trace/trace.js';
+
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (message: string) => new HttpError(400, message);
+export const notFound = (message: string) => new HttpError(404, message);
+
+/** Errors that describe bad input (a bad trace, quantity, range): the client's fault, so 400. */
+export function isInputError(e: unknown): e is Error {
+  return e instanceof TraceError || e instanceof QuantityError || e instanceof RangeError;
+}
+
+/** Any thrown value as an HttpError: input errors become 400, anything else 500. */
+export function toHttpError(e: unknown, context = ''): HttpError {
+  if (e instanceof HttpError) return e;
+  const prefix = context ? `${context}: ` : '';
+  if (e instanceof TraceError) return new HttpError(400, `${prefix}invalid trace: ${e.message}`);
+  if (isInputError(e)) return new HttpError(400, `${prefix}${e.message}`);
+  return new HttpError(500, `${prefix}internal error: ${e instanceof Error ? e.message : String(e)}`);
+}

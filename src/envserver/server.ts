@@ -1,0 +1,324 @@
+// The env server's HTTP layer (node:http, JSON in and out). Routes, limits and error mapping live here; what an
+// env does lives in env.ts. The API and the observation are described in README.md beside this file.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Backend, BackendName } from '../sim/backend.js';
+import { createBackend, type BackendOptions } from '../sim/index.js';
+import { CANONICAL } from '../trace/generate.js';
+import { formatWorkload } from '../trace/workload.js';
+import { parseCreateRequest } from './config.js';
+import { ArenaEnv, parseClientAction, type ResetOptions } from './env.js';
+import { badRequest, HttpError, toHttpError } from './errors.js';
+import { EnvRegistry } from './registry.js';
+import { spaces } from './spaces.js';
+
+export const API_VERSION = 'v1';
+export const CLIENT_TOKEN_HEADER = 'x-client-token';
+
+export interface EnvServerOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** The backend every env runs on (default embedded). */
+  backend?: BackendName;
+  backendOptions?: BackendOptions;
+  /** Replaces createBackend (tests). */
+  backendFactory?: (name: BackendName) => Promise<Backend>;
+  /** Most envs held at once (default 64); one more is a 429. */
+  maxEnvs?: number;
+  /** Envs untouched this long are deleted (seconds, default 1800; 0 never). */
+  idleTimeoutSeconds?: number;
+  /** Largest request body (bytes, default 16 MiB); larger is a 413. */
+  maxBodyBytes?: number;
+  /** Most items in one step-batch (default 1024). */
+  maxBatch?: number;
+  /** When set, every /v1 request needs `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Where to write one line per failed request (5xx) and other notes. */
+  log?: (line: string) => void;
+}
+
+export const DEFAULTS = { host: '127.0.0.1', port: 8000, maxEnvs: 64, idleTimeoutSeconds: 1800, maxBodyBytes: 16 * 1024 * 1024, maxBatch: 1024 } as const;
+
+type Json = Record<string, unknown>;
+
+interface Reply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+const sha = (s: string) => createHash('sha256').update(s).digest();
+
+export class EnvServer {
+  readonly registry: EnvRegistry;
+  readonly backendName: BackendName;
+  private readonly server: Server;
+  private readonly backends = new Map<BackendName, Promise<Backend>>();
+  private readonly opts: Required<Pick<EnvServerOptions, 'maxBodyBytes' | 'maxBatch'>> & EnvServerOptions;
+  private readonly tokenHash: Buffer | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+  private envCounter = 0;
+
+  constructor(opts: EnvServerOptions = {}) {
+    this.opts = { ...opts, maxBodyBytes: opts.maxBodyBytes ?? DEFAULTS.maxBodyBytes, maxBatch: opts.maxBatch ?? DEFAULTS.maxBatch };
+    this.backendName = opts.backend ?? 'embedded';
+    const idle = (opts.idleTimeoutSeconds ?? DEFAULTS.idleTimeoutSeconds) * 1000;
+    this.registry = new EnvRegistry({ maxEnvs: opts.maxEnvs ?? DEFAULTS.maxEnvs, idleTimeoutMs: idle });
+    this.tokenHash = opts.token ? sha(opts.token) : undefined;
+    this.server = createServer((req, res) => void this.handle(req, res));
+    if (idle > 0) {
+      this.sweeper = setInterval(() => this.registry.expire(), Math.max(1000, Math.min(idle / 4, 60_000)));
+      this.sweeper.unref();
+    }
+  }
+
+  /** Listen; resolves with the address actually bound (port 0 picks one). */
+  listen(): Promise<{ host: string; port: number; url: string }> {
+    const host = this.opts.host ?? DEFAULTS.host;
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port ?? DEFAULTS.port, host, () => {
+        this.server.off('error', reject);
+        const a = this.server.address() as AddressInfo;
+        const shown = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+        resolve({ host: a.address, port: a.port, url: `http://${shown}:${a.port}` });
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.registry.clear();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    for (const b of this.backends.values()) {
+      try {
+        await (await b).close?.();
+      } catch {
+        // a backend that failed to start has nothing to close
+      }
+    }
+    this.backends.clear();
+  }
+
+  private backend(name: BackendName): Promise<Backend> {
+    let b = this.backends.get(name);
+    if (!b) {
+      b = this.opts.backendFactory ? this.opts.backendFactory(name) : createBackend(name, this.opts.backendOptions ?? {});
+      b.catch(() => this.backends.delete(name));
+      this.backends.set(name, b);
+    }
+    return b;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let reply: Reply;
+    try {
+      reply = await this.route(req);
+    } catch (e) {
+      const err = toHttpError(e);
+      if (err.status >= 500) this.opts.log?.(`${req.method} ${req.url}: ${err.message}${e instanceof Error && e.stack ? `\n${e.stack}` : ''}`);
+      reply = { status: err.status, body: { error: err.message }, headers: err.headers };
+    }
+    if (res.headersSent || res.destroyed) return;
+    const text = `${JSON.stringify(reply.body)}\n`;
+    res.writeHead(reply.status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', ...reply.headers });
+    res.end(text);
+  }
+
+  private authorize(req: IncomingMessage): void {
+    if (!this.tokenHash) return;
+    const h = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(.+)$/i.exec(h);
+    if (!m || !timingSafeEqual(sha(m[1]!.trim()), this.tokenHash)) throw new HttpError(401, 'missing or wrong token: send Authorization: Bearer <token> (the token sim-arena serve was started with)', { 'WWW-Authenticate': 'Bearer' });
+  }
+
+  private async route(req: IncomingMessage): Promise<Reply> {
+    const method = req.method ?? 'GET';
+    const path = new URL(req.url ?? '/', 'http://x').pathname.replace(/\/+$/, '') || '/';
+    const allow = (methods: string[]) => {
+      if (!methods.includes(method)) throw new HttpError(405, `${method} is not allowed on ${path} (allowed: ${methods.join(', ')})`, { Allow: methods.join(', ') });
+    };
+    if (path === '/healthz') {
+      allow(['GET']);
+      return { status: 200, body: { ok: true, backend: this.backendName, envs: this.registry.size } };
+    }
+    if (!path.startsWith(`/${API_VERSION}/`)) throw new HttpError(404, `no route ${path} (the API is under /${API_VERSION}/, see GET /healthz)`);
+    this.authorize(req);
+    const client = headerValue(req, CLIENT_TOKEN_HEADER);
+    const parts = path.split('/').slice(2).map(decodeURIComponent);
+
+    if (parts.length === 1 && parts[0] === 'envs') {
+      allow(['POST']);
+      return this.create(await readJson(req, this.opts.maxBodyBytes), client);
+    }
+    if (parts.length === 1 && parts[0] === 'step-batch') {
+      allow(['POST']);
+      return this.batch(await readJson(req, this.opts.maxBodyBytes), client);
+    }
+    if (parts.length === 1 && parts[0] === 'scenarios') {
+      allow(['GET']);
+      return { status: 200, body: { scenarios: CANONICAL.map((c) => ({ name: c.meta.name, description: c.meta.description, workload: formatWorkload(c.meta.workload), target: c.meta.target, problem: c.meta.problem })) } };
+    }
+    if (parts[0] === 'envs' && parts.length >= 2 && parts.length <= 3) {
+      const id = parts[1]!;
+      const sub = parts[2];
+      if (sub === undefined) {
+        allow(['GET', 'DELETE']);
+        if (method === 'DELETE') {
+          this.registry.delete(id, client);
+          return { status: 200, body: { id, deleted: true } };
+        }
+        const entry = this.registry.get(id, client);
+        return { status: 200, body: { id, ...entry.env.status, env: entry.env.describe(), ...spaces() } };
+      }
+      if (sub === 'spaces') {
+        allow(['GET']);
+        this.registry.get(id, client);
+        return { status: 200, body: spaces() };
+      }
+      if (sub === 'reset') {
+        allow(['POST']);
+        const entry = this.registry.get(id, client);
+        const body = await readJson(req, this.opts.maxBodyBytes, true);
+        const opts = resetOptions(body, 'reset');
+        return { status: 200, body: await this.registry.run(entry, (env) => env.reset(opts)) };
+      }
+      if (sub === 'step') {
+        allow(['POST']);
+        const entry = this.registry.get(id, client);
+        const body = await readJson(req, this.opts.maxBodyBytes);
+        if (!isObject(body) || !('action' in body)) throw badRequest('the request body must be {"action": <integer 0-6>}');
+        const action = body.action;
+        parseClientAction(action);
+        return { status: 200, body: await this.registry.run(entry, (env) => env.stepAction(action)) };
+      }
+    }
+    throw new HttpError(404, `no route ${method} ${path}`);
+  }
+
+  private async create(body: unknown, client: string | undefined): Promise<Reply> {
+    const config = parseCreateRequest(body, this.backendName);
+    this.registry.reserve();
+    const backend = await this.backend(config.backend);
+    const env = new ArenaEnv(config, backend, `env${++this.envCounter}`);
+    const id = this.registry.add(env, client);
+    return { status: 201, body: { id, ...spaces(), env: env.describe() }, headers: { Location: `/${API_VERSION}/envs/${id}` } };
+  }
+
+  /** Step (or reset) many envs in one request. Everything is checked before anything runs: a bad item fails the batch. */
+  private async batch(body: unknown, client: string | undefined): Promise<Reply> {
+    if (!isObject(body)) throw badRequest('the request body must be {"steps": [{"id": ..., "action": ...}, ...]}');
+    const steps = body.steps;
+    if (!Array.isArray(steps) || steps.length === 0) throw badRequest('steps must be a non-empty array of {"id", "action"} (or {"id", "reset": {"seed"?}})');
+    if (steps.length > this.opts.maxBatch) throw new HttpError(413, `too many steps in one batch: ${steps.length} (at most ${this.opts.maxBatch})`);
+    const seen = new Set<string>();
+    const plan = steps.map((item, i) => {
+      const where = `steps[${i}]`;
+      if (!isObject(item)) throw badRequest(`${where} must be an object {"id", "action"}`);
+      const id = item.id;
+      if (typeof id !== 'string' || id.length === 0) throw badRequest(`${where}.id must be an env id string`);
+      if (seen.has(id)) throw badRequest(`${where}: env ${id} appears twice in one batch`);
+      seen.add(id);
+      for (const k of Object.keys(item)) if (!['id', 'action', 'reset'].includes(k)) throw badRequest(`${where}: unknown field "${k}" (use id, action, reset)`);
+      let entry;
+      try {
+        entry = this.registry.get(id, client);
+      } catch (e) {
+        throw new HttpError((e as HttpError).status, `${where}: ${(e as HttpError).message}`);
+      }
+      if (item.reset !== undefined && item.reset !== null && item.reset !== false) {
+        if ('action' in item) throw badRequest(`${where}: give action or reset, not both`);
+        const opts = resetOptions(item.reset === true ? {} : item.reset, `${where}.reset`);
+        return { kind: 'reset' as const, id, entry, opts };
+      }
+      if (!('action' in item)) throw badRequest(`${where}: action is required (or reset)`);
+      try {
+        parseClientAction(item.action);
+        const refusal = entry.busy === 0 ? entry.env.stepRefusal() : undefined;
+        if (refusal) throw badRequest(refusal);
+      } catch (e) {
+        throw new HttpError(toHttpError(e).status, `${where} (env ${id}): ${(e as Error).message}`);
+      }
+      return { kind: 'step' as const, id, entry, action: item.action };
+    });
+    const results = await Promise.all(
+      plan.map(async (p) => {
+        try {
+          if (p.kind === 'reset') return { id: p.id, reset: true, ...(await this.registry.run(p.entry, (env) => env.reset(p.opts))) };
+          return { id: p.id, ...(await this.registry.run(p.entry, (env) => env.stepAction(p.action))) };
+        } catch (e) {
+          const err = toHttpError(e);
+          if (err.status >= 500) this.opts.log?.(`step-batch ${p.id}: ${err.message}`);
+          return { id: p.id, error: err.message, status: err.status };
+        }
+      }),
+    );
+    return { status: 200, body: { results } };
+  }
+}
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s ? s : undefined;
+}
+
+function resetOptions(body: unknown, where: string): ResetOptions {
+  if (body === undefined || body === null) return {};
+  if (!isObject(body)) throw badRequest(`${where}: the body must be {"seed"?: int, "options"?: object}`);
+  for (const k of Object.keys(body)) if (k !== 'seed' && k !== 'options') throw badRequest(`${where}: unknown field "${k}" (use seed, options)`);
+  const seed = body.seed;
+  if (seed !== undefined && seed !== null && (typeof seed !== 'number' || !Number.isSafeInteger(seed))) throw badRequest(`${where}: seed must be an integer, got ${JSON.stringify(seed)}`);
+  const options = body.options;
+  if (options !== undefined && options !== null && !isObject(options)) throw badRequest(`${where}: options must be an object`);
+  return { seed: seed as number | null | undefined, options: options as Json | null | undefined };
+}
+
+/** Read and parse a JSON body of at most `limit` bytes (413 beyond; the rest is discarded, not buffered). */
+function readJson(req: IncomingMessage, limit: number, emptyOk = false): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    const tooLarge = () => new HttpError(413, `request body too large: the limit is ${limit} bytes (sim-arena serve --max-body)`, { Connection: 'close' });
+    // Far beyond the limit: answer at once and drop the connection rather than read it all.
+    if (Number.isFinite(declared) && declared > limit * 4 + 1024 * 1024) {
+      req.on('error', () => undefined);
+      req.resume();
+      reject(tooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) over = true;
+      else chunks.push(c);
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      if (over) return reject(tooLarge());
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') return emptyOk ? resolve(undefined) : reject(badRequest('the request body is empty; send a JSON object'));
+      try {
+        resolve(JSON.parse(text));
+      } catch (e) {
+        reject(badRequest(`the request body is not valid JSON: ${(e as Error).message}`));
+      }
+    });
+  });
+}
+
+export async function startEnvServer(opts: EnvServerOptions = {}): Promise<{ server: EnvServer; url: string; port: number; host: string }> {
+  const server = new EnvServer(opts);
+  const addr = await server.listen();
+  return { server, ...addr };
+}

@@ -1,0 +1,78 @@
+// Wiring: the ArenaEpisode informer, the work queue, the reconciler, leader election and health endpoints.
+import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { EpisodeSpec } from '../arena/episode.js';
+import { createLogger } from '../log.js';
+import { phasedFromBackend, type PhasedBackend } from '../sim/backend.js';
+import { Controller } from './runtime/controller.js';
+import { EventRecorder } from './runtime/events.js';
+import { Informer } from './runtime/informer.js';
+import { GROUP, PLURAL, VERSION, type ArenaEpisode } from './episode-resource.js';
+import { EpisodeReconciler, type ReconcilerOptions } from './reconciler.js';
+
+export interface OperatorOptions {
+  kc: KubeConfig;
+  /** Concurrent episodes. */
+  workers?: number;
+  /** Watch one namespace only (default: all). */
+  namespace?: string;
+  leaderElection?: { namespace: string; name?: string; identity?: string } | false;
+  health?: { host?: string; port?: number } | false;
+  /** Override backend construction (tests); default builds embedded/kwok/simkube from the episode spec. */
+  backendFor?: ReconcilerOptions['backendFor'];
+  beforeTransition?: ReconcilerOptions['beforeTransition'];
+}
+
+/** Backends are cached per configuration: simkube settings differ per episode, the rest are shared. */
+export function defaultBackends(kc: KubeConfig): ReconcilerOptions['backendFor'] {
+  const cache = new Map<string, PhasedBackend>();
+  return (ep: ArenaEpisode, spec: EpisodeSpec) => {
+    const name = ep.spec.backend ?? 'embedded';
+    const key = name === 'simkube' ? `simkube:${JSON.stringify(ep.spec.simkube ?? {})}:${spec.durationSeconds}` : name;
+    let backend = cache.get(key);
+    if (!backend) {
+      backend = lazyPhased(name, async () => {
+        if (name === 'embedded') return phasedFromBackend(new (await import('../sim/embedded/index.js')).EmbeddedBackend());
+        if (name === 'kwok') return new (await import('../sim/kwok/index.js')).KwokBackend(kc);
+        const { SimkubeBackend } = await import('../sim/simkube/index.js');
+        return new SimkubeBackend(kc, { ...ep.spec.simkube, ...(spec.durationSeconds ? { stepSeconds: spec.durationSeconds } : {}) });
+      });
+      cache.set(key, backend);
+    }
+    return backend;
+  };
+}
+
+/** A phased backend whose module loads on first use (cluster backends pull in more code). */
+function lazyPhased(name: PhasedBackend['name'], load: () => Promise<PhasedBackend>): PhasedBackend {
+  let p: Promise<PhasedBackend> | undefined;
+  const get = () => (p ??= load());
+  return {
+    name,
+    start: async (run) => (await get()).start(run),
+    poll: async (run) => (await get()).poll(run),
+    cleanup: async (run) => (await get()).cleanup(run),
+  };
+}
+
+export function createOperator(opts: OperatorOptions): Controller {
+  const log = createLogger('operator');
+  const path = opts.namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${opts.namespace}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
+  const informer = new Informer<ArenaEpisode>({ kc: opts.kc, path, logger: log });
+  const reconciler = new EpisodeReconciler({
+    kc: opts.kc,
+    backendFor: opts.backendFor ?? defaultBackends(opts.kc),
+    events: new EventRecorder({ kc: opts.kc, reportingController: 'simarena.io/operator' }),
+    logger: log,
+    ...(opts.beforeTransition ? { beforeTransition: opts.beforeTransition } : {}),
+  });
+  return new Controller({
+    name: 'arenaepisode',
+    informers: [informer],
+    reconcile: (key) => reconciler.reconcile(key),
+    workers: opts.workers ?? 4,
+    logger: log,
+    health: opts.health ?? {},
+    ...(opts.leaderElection ? { leaderElection: { kc: opts.kc, namespace: opts.leaderElection.namespace, name: opts.leaderElection.name ?? 'sim-arena-operator', identity: opts.leaderElection.identity ?? `${hostname()}-${process.pid}` } } : {}),
+  });
+}

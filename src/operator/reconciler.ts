@@ -1,0 +1,381 @@
+// Reconciling one ArenaEpisode: fetch → gone? done → finalizer → one idempotent transition of the step state
+// machine → status (with conditions and observedGeneration) → requeue. All progress lives in status, so an
+// operator killed anywhere resumes without losing or repeating an action:
+//   Observing(step 0) → Acting(k) → Observing(k) → Cleanup(k) → Acting(k+1) … → Done
+// Acting persists the decided action and its trace (a content-addressed ConfigMap) before any replay starts;
+// Observing drives the backend (start/poll, requeueing while it waits); Cleanup removes the replay's objects.
+import { createHash } from 'node:crypto';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import { decideAndApply, replaySeed, scoreStep, type EpisodeSpec } from '../arena/episode.js';
+import { atTarget, formatObservation, type Observation } from '../arena/observation.js';
+import { getPolicy } from '../arena/policies.js';
+import { clusterCapacity } from '../arena/capacity.js';
+import { readResources } from '../arena/actions.js';
+import { decodeTrace, encodeTrace, TraceError, type Trace } from '../trace/trace.js';
+import { formatWorkload } from '../trace/workload.js';
+import type { PhasedBackend, StepRun } from '../sim/backend.js';
+import { createLogger, type Logger } from '../log.js';
+import { setCondition, type Condition } from './runtime/conditions.js';
+import type { EventRecorder } from './runtime/events.js';
+import { addFinalizer, hasFinalizer, removeFinalizer } from './runtime/finalizers.js';
+import { apiErrorMessage, customObjectAccessor, isAlreadyExists, isNotFound, patchCustomObjectStatus } from './runtime/kube.js';
+import type { ReconcileResult } from './runtime/workqueue.js';
+import { splitKey } from './runtime/keys.js';
+import {
+  EPISODE_LABEL,
+  FINALIZER,
+  GROUP,
+  InvalidEpisode,
+  KIND,
+  PLURAL,
+  ROLE_LABEL,
+  toEpisodeSpec,
+  TRACE_KEY,
+  VERSION,
+  type ArenaEpisode,
+  type ArenaEpisodeStatus,
+  type HistoryEntry,
+} from './episode-resource.js';
+
+export const HISTORY_LIMIT = 100;
+/** ConfigMaps hold at most 1 MiB; leave room for metadata. */
+const MAX_TRACE_BYTES = 1_000_000;
+
+export interface ReconcilerOptions {
+  kc: KubeConfig;
+  backendFor: (episode: ArenaEpisode, spec: EpisodeSpec) => PhasedBackend;
+  events?: EventRecorder;
+  logger?: Logger;
+  /** Test hook: called before each transition runs; throwing simulates the operator dying there. */
+  beforeTransition?: (episode: ArenaEpisode, transition: string) => void;
+  now?: () => Date;
+}
+
+type Patch = Partial<ArenaEpisodeStatus>;
+
+export class EpisodeReconciler {
+  private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+  private readonly log: Logger;
+  private readonly now: () => Date;
+
+  constructor(private readonly opts: ReconcilerOptions) {
+    this.core = opts.kc.makeApiClient(CoreV1Api);
+    this.custom = opts.kc.makeApiClient(CustomObjectsApi);
+    this.log = opts.logger ?? createLogger('reconciler');
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult | void> {
+    const { namespace, name } = splitKey(key);
+    if (!namespace) return;
+    // Read live, not from the cache: our own last status write must be visible, or a transition could repeat.
+    let ep: ArenaEpisode;
+    try {
+      ep = (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as ArenaEpisode;
+    } catch (e) {
+      if (isNotFound(e)) return;
+      throw e;
+    }
+    if (ep.metadata?.deletionTimestamp) return this.finalize(ep);
+    if (!hasFinalizer(ep, FINALIZER)) {
+      await addFinalizer(this.accessor(ep), FINALIZER);
+      return { requeueAfterMs: 0 };
+    }
+    const status = ep.status ?? {};
+    if ((status.phase === 'Succeeded' || status.phase === 'Failed') && status.stepPhase === 'Done') {
+      if (status.observedGeneration !== ep.metadata?.generation) await this.writeStatus(ep, {});
+      return;
+    }
+
+    let spec: EpisodeSpec;
+    try {
+      spec = toEpisodeSpec(ep.spec);
+    } catch (e) {
+      if (e instanceof InvalidEpisode) return this.fail(ep, 'InvalidSpec', e.message);
+      throw e;
+    }
+    try {
+      return await this.transition(ep, spec);
+    } catch (e) {
+      if (e instanceof InvalidEpisode || e instanceof TraceError) return this.fail(ep, e instanceof TraceError ? 'InvalidTrace' : 'InvalidEpisode', e instanceof TraceError ? `the trace is invalid: ${e.message}` : e.message);
+      // Anything else (API errors, backend hiccups) is retried with backoff; say so on the resource.
+      await this.writeStatus(ep, { message: `retrying: ${apiErrorMessage(e)}` }, [{ type: 'Progressing', status: 'True', reason: 'Retrying', message: apiErrorMessage(e).slice(0, 1000) }]).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async transition(ep: ArenaEpisode, spec: EpisodeSpec): Promise<ReconcileResult | void> {
+    const status = ep.status ?? {};
+    const backend = this.opts.backendFor(ep, spec);
+    switch (status.stepPhase) {
+      case undefined:
+        return this.begin(ep, spec);
+      case 'Acting':
+        return this.act(ep, spec);
+      case 'Observing':
+        return this.observe(ep, spec, backend);
+      case 'Cleanup':
+        return this.cleanup(ep, spec, backend);
+      case 'Done':
+        return;
+    }
+  }
+
+  /** Validate the starting trace and the workload in it, then observe step 0. */
+  private async begin(ep: ArenaEpisode, spec: EpisodeSpec): Promise<ReconcileResult> {
+    this.opts.beforeTransition?.(ep, 'begin');
+    const ref = ep.spec.trace.configMapRef;
+    const trace = await this.readTrace(ep, ref.name, ref.key ?? TRACE_KEY);
+    readResources(trace, spec.workload, spec.actions.container); // throws TraceError naming what is missing
+    await this.writeStatus(
+      ep,
+      { phase: 'Running', step: 0, stepPhase: 'Observing', traceConfigMap: ref.name, totalReward: 0, solved: false, history: [], message: `observing the starting trace of ${formatWorkload(spec.workload)}` },
+      [{ type: 'Ready', status: 'False', reason: 'Running', message: 'the episode is running' }, { type: 'Progressing', status: 'True', reason: 'Started', message: 'observing the starting trace' }],
+    );
+    this.event(ep, 'Normal', 'Started', 'Start', `episode started: ${formatWorkload(spec.workload)}, target ${spec.target}, policy ${ep.spec.policy?.name ?? 'heuristic'}, backend ${ep.spec.backend ?? 'embedded'}`);
+    return { requeueAfterMs: 0 };
+  }
+
+  /** Decide on the last observation, apply to the current trace, store the result; nothing is replayed yet. */
+  private async act(ep: ArenaEpisode, spec: EpisodeSpec): Promise<ReconcileResult> {
+    this.opts.beforeTransition?.(ep, 'act');
+    const status = ep.status!;
+    const step = (status.step ?? 0) + 1;
+    const obs = status.lastObservation ?? status.initialObservation!;
+    const trace = await this.currentTrace(ep);
+    const policy = getPolicy(ep.spec.policy?.name ?? 'heuristic', { ...ep.spec.policy?.parameters, ...(ep.spec.policy?.agentURL ? { url: ep.spec.policy.agentURL } : {}) });
+    const outcome = await decideAndApply(spec, trace, obs, step, policy, clusterCapacity(trace, spec.nodePool));
+    const cm = outcome.changed ? await this.storeTrace(ep, trace, step) : status.traceConfigMap!;
+    const pending = {
+      step,
+      action: outcome.action,
+      changed: outcome.changed,
+      blocked: outcome.blocked,
+      ...(outcome.reason ? { blockedReason: outcome.reason } : {}),
+      requests: outcome.after,
+      traceConfigMap: cm,
+      startTime: this.now().toISOString(),
+    };
+    await this.writeStatus(ep, { stepPhase: 'Observing', pending, message: `step ${step}: ${outcome.action}${outcome.blocked ? ` (blocked: ${outcome.reason})` : ''}; replaying` });
+    return { requeueAfterMs: 0 };
+  }
+
+  /** Drive the replay of the current (or pending) trace until the backend observes. */
+  private async observe(ep: ArenaEpisode, spec: EpisodeSpec, backend: PhasedBackend): Promise<ReconcileResult> {
+    const status = ep.status!;
+    const step = status.pending?.step ?? 0;
+    const cmName = status.pending?.traceConfigMap ?? status.traceConfigMap!;
+    const runName = this.runName(ep, step);
+    if (!status.run || status.run.name !== runName) {
+      this.opts.beforeTransition?.(ep, 'start-run');
+      // Record the run before starting it, so a crash in start() is followed by the same run name.
+      await this.writeStatus(ep, { run: { name: runName, step, startTime: this.now().toISOString() } });
+      return { requeueAfterMs: 0 };
+    }
+    const trace = await this.readTrace(ep, cmName, cmName === ep.spec.trace.configMapRef.name ? (ep.spec.trace.configMapRef.key ?? TRACE_KEY) : TRACE_KEY);
+    const run: StepRun = { name: runName, trace, workload: spec.workload, opts: { seed: replaySeed(spec), nodePool: spec.nodePool, ...(spec.durationSeconds ? { durationSeconds: spec.durationSeconds } : {}), runName }, startedAt: Date.parse(status.run.startTime) };
+    this.opts.beforeTransition?.(ep, 'poll');
+    await backend.start(run);
+    const polled = await backend.poll(run);
+    if (!polled.observation) {
+      const waiting = polled.waiting;
+      if (waiting && (status.phase !== 'Waiting' || status.message !== waiting.message)) {
+        await this.writeStatus(ep, { phase: 'Waiting', message: waiting.message }, [{ type: 'Progressing', status: 'True', reason: waiting.reason, message: waiting.message }, ...(waiting.reason === 'SimulationBlocked' ? [{ type: 'Blocked', status: 'True' as const, reason: waiting.reason, message: waiting.message }] : [])]);
+      }
+      return { requeueAfterMs: polled.waitMs ?? 1000 };
+    }
+    this.opts.beforeTransition?.(ep, 'record');
+    return this.record(ep, spec, polled.observation, runName);
+  }
+
+  /** Score the step (or store the initial observation) and hand over to Cleanup. */
+  private async record(ep: ArenaEpisode, spec: EpisodeSpec, obs: Observation, runName: string): Promise<ReconcileResult> {
+    const status = ep.status!;
+    const pending = status.pending;
+    const unblocked = [{ type: 'Blocked', status: 'False' as const, reason: 'NotBlocked', message: 'not waiting on SimKube' }];
+    if (!pending) {
+      await this.writeStatus(ep, { phase: 'Running', stepPhase: 'Cleanup', initialObservation: obs, lastObservation: obs, run: { ...status.run!, observed: obs }, message: `start: ${formatObservation(obs)}` }, unblocked);
+      return { requeueAfterMs: 0 };
+    }
+    const trace = await this.readTrace(ep, pending.traceConfigMap, pending.traceConfigMap === ep.spec.trace.configMapRef.name ? (ep.spec.trace.configMapRef.key ?? TRACE_KEY) : TRACE_KEY);
+    const before = status.lastObservation ?? status.initialObservation!;
+    const rec = scoreStep(spec, pending.step, before, { action: pending.action, changed: pending.changed, blocked: pending.blocked, ...(pending.blockedReason ? { reason: pending.blockedReason } : {}), before: pending.requests, after: readResources(trace, spec.workload, spec.actions.container) }, obs);
+    const entry: HistoryEntry = {
+      step: rec.step,
+      observation: obs,
+      requests: rec.resources,
+      action: rec.action,
+      blocked: rec.blocked,
+      ...(rec.blockedReason ? { blockedReason: rec.blockedReason } : {}),
+      reward: rec.reward,
+      simulation: runName,
+      startTime: pending.startTime,
+      endTime: this.now().toISOString(),
+    };
+    const history = [...(status.history ?? []), entry].slice(-HISTORY_LIMIT);
+    await this.writeStatus(ep, {
+      phase: 'Running',
+      stepPhase: 'Cleanup',
+      step: pending.step,
+      traceConfigMap: pending.traceConfigMap,
+      lastObservation: obs,
+      totalReward: (status.totalReward ?? 0) + rec.reward,
+      history,
+      pending: null as never,
+      run: { ...status.run!, observed: obs },
+      ...(rec.solved && status.stepsToSolve === undefined ? { stepsToSolve: pending.step } : {}),
+      message: `step ${pending.step}: ${rec.action}${rec.blocked ? ' (blocked)' : ''} → ${formatObservation(obs)}, reward ${rec.reward.toFixed(3)}`,
+    }, unblocked);
+    this.event(ep, rec.blocked ? 'Warning' : 'Normal', 'StepCompleted', 'Step', `step ${rec.step}: ${rec.action}${rec.blocked ? ` blocked (${rec.blockedReason})` : ''} → ${formatObservation(obs)}, reward ${rec.reward.toFixed(3)}`);
+    return { requeueAfterMs: 0 };
+  }
+
+  /** Remove the replay's objects and old trace ConfigMaps, then act again or finish. */
+  private async cleanup(ep: ArenaEpisode, spec: EpisodeSpec, backend: PhasedBackend): Promise<ReconcileResult> {
+    this.opts.beforeTransition?.(ep, 'cleanup');
+    const status = ep.status!;
+    if (status.run) {
+      const trace = await this.currentTrace(ep);
+      await backend.cleanup({ name: status.run.name, trace, workload: spec.workload, opts: { seed: replaySeed(spec), runName: status.run.name }, startedAt: Date.parse(status.run.startTime) });
+    }
+    await this.collectTraces(ep, status.traceConfigMap);
+    const obs = status.lastObservation!;
+    const step = status.step ?? 0;
+    const solved = atTarget(obs, spec.target);
+    if (solved || step >= spec.maxSteps) {
+      const how = solved ? (step === 0 ? 'the workload was already at its target' : `solved in ${step} step(s)`) : `not solved within ${spec.maxSteps} step(s)`;
+      await this.writeStatus(
+        ep,
+        { phase: 'Succeeded', stepPhase: 'Done', solved, run: null as never, ...(solved && status.stepsToSolve === undefined ? { stepsToSolve: step } : {}), message: `${how}; total reward ${(status.totalReward ?? 0).toFixed(3)}` },
+        [
+          { type: 'Ready', status: 'True', reason: solved ? 'Solved' : 'MaxStepsReached', message: how },
+          { type: 'Progressing', status: 'False', reason: 'Completed', message: how },
+        ],
+      );
+      this.event(ep, 'Normal', solved ? 'Solved' : 'MaxStepsReached', 'Finish', how);
+      return {};
+    }
+    await this.writeStatus(ep, { stepPhase: 'Acting', run: null as never });
+    return { requeueAfterMs: 0 };
+  }
+
+  private async finalize(ep: ArenaEpisode): Promise<void> {
+    const status = ep.status ?? {};
+    if (status.run && hasFinalizer(ep, FINALIZER)) {
+      try {
+        const spec = toEpisodeSpec(ep.spec);
+        const trace = await this.currentTrace(ep).catch(() => undefined);
+        if (trace) await this.opts.backendFor(ep, spec).cleanup({ name: status.run.name, trace, workload: spec.workload, opts: { seed: replaySeed(spec), runName: status.run.name }, startedAt: Date.parse(status.run.startTime) });
+      } catch (e) {
+        if (!(e instanceof InvalidEpisode)) throw e;
+      }
+    }
+    await this.collectTraces(ep, undefined);
+    if (hasFinalizer(ep, FINALIZER)) await removeFinalizer(this.accessor(ep), FINALIZER);
+  }
+
+  private async fail(ep: ArenaEpisode, reason: string, message: string): Promise<void> {
+    this.log.warn('Episode failed', { episode: `${ep.metadata?.namespace}/${ep.metadata?.name}`, reason, message });
+    await this.writeStatus(ep, { phase: 'Failed', stepPhase: 'Done', message }, [
+      { type: 'Ready', status: 'False', reason, message },
+      { type: 'Progressing', status: 'False', reason, message },
+    ]);
+    this.event(ep, 'Warning', reason, 'Validate', message);
+  }
+
+  // ---- traces in ConfigMaps -------------------------------------------------------------------------------
+
+  private async readTrace(ep: ArenaEpisode, name: string, key: string): Promise<Trace> {
+    const namespace = ep.metadata!.namespace!;
+    let cm: V1ConfigMap;
+    try {
+      cm = await this.core.readNamespacedConfigMap({ name, namespace });
+    } catch (e) {
+      if (isNotFound(e)) throw new InvalidEpisode(`ConfigMap ${namespace}/${name} does not exist; create it with: kubectl create configmap ${name} -n ${namespace} --from-file=${key}=TRACE.msgpack`);
+      throw e;
+    }
+    const b64 = cm.binaryData?.[key];
+    const text = cm.data?.[key];
+    if (b64 === undefined && text === undefined) {
+      const keys = [...Object.keys(cm.binaryData ?? {}), ...Object.keys(cm.data ?? {})];
+      throw new InvalidEpisode(`ConfigMap ${namespace}/${name} has no key "${key}"${keys.length ? ` (it has: ${keys.join(', ')}); set spec.trace.configMapRef.key` : ''}`);
+    }
+    const bytes = b64 !== undefined ? Buffer.from(b64, 'base64') : Buffer.from(text!, 'base64');
+    return decodeTrace(bytes).trace;
+  }
+
+  private currentTrace(ep: ArenaEpisode): Promise<Trace> {
+    const name = ep.status?.traceConfigMap ?? ep.spec.trace.configMapRef.name;
+    return this.readTrace(ep, name, name === ep.spec.trace.configMapRef.name ? (ep.spec.trace.configMapRef.key ?? TRACE_KEY) : TRACE_KEY);
+  }
+
+  /** Store a trace in a content-addressed ConfigMap owned by the episode (AlreadyExists means: same bytes). */
+  private async storeTrace(ep: ArenaEpisode, trace: Trace, step: number): Promise<string> {
+    const bytes = encodeTrace(trace);
+    if (bytes.length > MAX_TRACE_BYTES) throw new InvalidEpisode(`the edited trace is ${bytes.length} bytes, more than a ConfigMap holds (1 MiB); use a smaller trace`);
+    const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
+    const name = `${ep.metadata!.name!.slice(0, 40)}-trace-${hash}`;
+    const body: V1ConfigMap = {
+      metadata: {
+        name,
+        namespace: ep.metadata!.namespace!,
+        labels: { 'app.kubernetes.io/managed-by': 'sim-arena', [EPISODE_LABEL]: ep.metadata!.name!.slice(0, 63), [ROLE_LABEL]: 'trace' },
+        annotations: { 'simarena.io/step': String(step), 'simarena.io/sha256': createHash('sha256').update(bytes).digest('hex') },
+        ownerReferences: [{ apiVersion: `${GROUP}/${VERSION}`, kind: KIND, name: ep.metadata!.name!, uid: ep.metadata!.uid!, controller: true, blockOwnerDeletion: true }],
+      },
+      binaryData: { [TRACE_KEY]: Buffer.from(bytes).toString('base64') },
+    };
+    try {
+      await this.core.createNamespacedConfigMap({ namespace: ep.metadata!.namespace!, body });
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw e;
+    }
+    return name;
+  }
+
+  /** Delete the episode's trace ConfigMaps except the ones still in use. */
+  private async collectTraces(ep: ArenaEpisode, keep: string | undefined): Promise<void> {
+    const namespace = ep.metadata!.namespace!;
+    const list = await this.core.listNamespacedConfigMap({ namespace, labelSelector: `${EPISODE_LABEL}=${ep.metadata!.name!.slice(0, 63)},${ROLE_LABEL}=trace` });
+    const inUse = new Set([keep, ep.status?.pending?.traceConfigMap].filter(Boolean));
+    for (const cm of list.items) {
+      const name = cm.metadata!.name!;
+      if (inUse.has(name)) continue;
+      // Only delete what this episode owns (same uid), never the user's starting ConfigMap.
+      if (!cm.metadata?.ownerReferences?.some((o) => o.uid === ep.metadata?.uid)) continue;
+      await this.core.deleteNamespacedConfigMap({ name, namespace }).catch((e: unknown) => {
+        if (!isNotFound(e)) throw e;
+      });
+    }
+  }
+
+  // ---- status, events -------------------------------------------------------------------------------------
+
+  private async writeStatus(ep: ArenaEpisode, patch: Patch, conditions: Array<Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>> = []): Promise<void> {
+    const generation = ep.metadata?.generation ?? 0;
+    let conds = ep.status?.conditions ?? [];
+    for (const c of conditions) conds = setCondition(conds, { ...c, observedGeneration: generation }, this.now());
+    const status: Patch = { ...patch, observedGeneration: generation, conditions: conds };
+    const updated = (await patchCustomObjectStatus(this.custom, { group: GROUP, version: VERSION, plural: PLURAL, namespace: ep.metadata!.namespace!, name: ep.metadata!.name! }, { status })) as ArenaEpisode;
+    // Later transitions in this reconcile see what we just wrote.
+    ep.status = updated.status ?? { ...ep.status, ...status };
+    ep.metadata = updated.metadata ?? ep.metadata;
+  }
+
+  private event(ep: ArenaEpisode, type: 'Normal' | 'Warning', reason: string, action: string, note: string): void {
+    void this.opts.events?.record({ regarding: ep, type, reason, action, note });
+  }
+
+  private accessor(ep: ArenaEpisode) {
+    return customObjectAccessor(this.custom, { group: GROUP, version: VERSION, plural: PLURAL, namespace: ep.metadata!.namespace!, name: ep.metadata!.name! });
+  }
+
+  /** Deterministic per episode and step; ≤ 40 characters so backends can derive DNS names from it. */
+  private runName(ep: ArenaEpisode, step: number): string {
+    const uid = (ep.metadata?.uid ?? '').replace(/-/g, '').slice(0, 8);
+    const base = ep.metadata!.name!.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 24).replace(/-+$/, '');
+    return `${base}-${uid}-s${step}`;
+  }
+}
+

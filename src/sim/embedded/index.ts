@@ -1,0 +1,122 @@
+// The embedded backend: an in-process replay of a SimKube trace with a faithful-enough kube-scheduler,
+// for the thousands of arena steps per second a real cluster cannot give.
+//
+// Observation semantics (same as the predecessor's pod listing): for the workload's pods that exist when the replay
+// window ends (deleted pods are gone; Succeeded pods still exist until their Job or owner is deleted),
+//   total   = every existing pod, Succeeded included (Job/CronJob pods that finished count until history cleanup);
+//   pending = pods not bound to a node (phase Pending);
+//   ready   = pods bound and Running (KWOK makes bound pods Running/Ready at once with zero lifecycle delays).
+import type { Observation } from '../../arena/observation.js';
+import { TraceError, type Trace } from '../../trace/trace.js';
+import { formatWorkload, type WorkloadRef } from '../../trace/workload.js';
+import type { MsgMap, MsgValue } from '../../trace/msgpack.js';
+import type { Backend, RunOptions } from '../backend.js';
+import type { Labels, Resources, SimPod, Taint } from './cluster.js';
+import { runSimulation, workloadKey, type SimulateOptions } from './replay.js';
+
+export type { SimulateOptions } from './replay.js';
+export type { SimPod, PodPhase, Resources, Taint, Labels } from './cluster.js';
+export { UnsupportedFeatureError } from './cluster.js';
+export { Rng } from './rng.js';
+
+export interface SimNodeView {
+  readonly name: string;
+  readonly labels: Labels;
+  readonly taints: readonly Taint[];
+  readonly unschedulable: boolean;
+  readonly allocatable: Resources;
+  /** Sum of the effective requests of the non-terminal pods bound here (`pods` = their count). */
+  readonly requested: Resources;
+}
+
+export interface SimResult {
+  /** Every pod that exists at the end of the replay window, in creation order. */
+  readonly pods: readonly SimPod[];
+  readonly nodes: readonly SimNodeView[];
+  readonly warnings: readonly string[];
+  /** First event's ts and the end of the replay window (first + duration, or the last event's ts). */
+  readonly startTs: number;
+  readonly endTs: number;
+  readonly eventsReplayed: number;
+  /** Pods ever created, deleted ones included. */
+  readonly podsCreated: number;
+  readonly preemptions: number;
+  /** Whether the workload was applied within the replay window. */
+  applied(ref: WorkloadRef): boolean;
+}
+
+/** Replay `trace` in-process and return every pod and node at the end of the window. */
+export function simulate(trace: Trace, opts: SimulateOptions = {}): SimResult {
+  const st = runSimulation(trace, opts);
+  const applied = st.applied;
+  return {
+    pods: st.pods,
+    nodes: st.nodes,
+    warnings: st.warnings,
+    startTs: st.startTs,
+    endTs: st.endTs,
+    eventsReplayed: st.eventsReplayed,
+    podsCreated: st.podsCreated,
+    preemptions: st.preemptions,
+    applied: (ref) => applied.has(workloadKey(ref.kind, ref.namespace, ref.name)),
+  };
+}
+
+/** True when any event of the trace applies the workload (inside the window or not). */
+function inTrace(trace: Trace, ref: WorkloadRef): boolean {
+  const events = trace.get('events');
+  if (!Array.isArray(events)) return false;
+  for (const ev of events) {
+    const objs = (ev as MsgMap).get('applied_objs');
+    if (!Array.isArray(objs)) continue;
+    for (const o of objs as MsgValue[]) {
+      const m = o as MsgMap;
+      const md = m.get('metadata');
+      if (m.get('kind') === ref.kind && md instanceof Map && md.get('name') === ref.name && md.get('namespace') === ref.namespace) return true;
+    }
+  }
+  return false;
+}
+
+/** Count the workload's pods. Throws TraceError when the workload was never applied in the window (0/0/0 would lie). */
+export function observe(result: SimResult, ref: WorkloadRef, trace?: Trace): Observation {
+  let ready = 0;
+  let pending = 0;
+  let total = 0;
+  const pods = result.pods;
+  for (let i = 0; i < pods.length; i++) {
+    const p = pods[i]!;
+    const o = p.owner;
+    if (o.name !== ref.name || o.namespace !== ref.namespace || o.kind !== ref.kind) continue;
+    total++;
+    if (p.phase === 'Pending') pending++;
+    else if (p.phase === 'Running') ready++;
+  }
+  if (total === 0 && !result.applied(ref)) {
+    if (trace !== undefined && inTrace(trace, ref)) {
+      throw new TraceError('workload', `${formatWorkload(ref)} is applied only after the replay window ends`, `the window is ${result.endTs - result.startTs} s from the first event; raise durationSeconds`);
+    }
+    throw new TraceError('workload', `${formatWorkload(ref)} is not applied in the trace`, 'check the workload kind, namespace and name');
+  }
+  return { ready, pending, total };
+}
+
+/** simulate + observe in one synchronous call (the arena's hot path). */
+export function runEmbedded(trace: Trace, workload: WorkloadRef, opts: RunOptions | SimulateOptions = {}): Observation {
+  const { seed, nodePool, durationSeconds } = opts;
+  return observe(simulate(trace, { seed, nodePool, durationSeconds }), workload, trace);
+}
+
+export class EmbeddedBackend implements Backend {
+  readonly name = 'embedded' as const;
+
+  async run(trace: Trace, workload: WorkloadRef, opts: RunOptions): Promise<Observation> {
+    opts.signal?.throwIfAborted();
+    return runEmbedded(trace, workload, opts);
+  }
+
+  /** The same as run(), without the promise. */
+  runSync(trace: Trace, workload: WorkloadRef, opts: RunOptions): Observation {
+    return runEmbedded(trace, workload, opts);
+  }
+}

@@ -1,0 +1,252 @@
+// The default kube-scheduler profile, reduced to what decides Pending in a SimKube replay:
+// filters NodeUnschedulable -> TaintToleration -> NodeAffinity (nodeSelector + required terms) -> NodeResourcesFit
+// (each node stops at its first failing plugin; NodeResourcesFit reports all of its reasons), scores
+// NodeResourcesFit/LeastAllocated (cpu+memory, weight 1, non-zero defaults) + NodeResourcesBalancedAllocation (weight 1),
+// a seeded reservoir-sampling selectHost, and DefaultPreemption for pods of higher priority.
+import { matchesNodeSelection, untoleratedTaint, type Explanation, type PodShape, type SimNode, type SimPodImpl } from './cluster.js';
+import type { Rng } from './rng.js';
+
+export const F_UNSCHEDULABLE = 1;
+export const F_TAINT = 2;
+export const F_AFFINITY = 4;
+export const F_PODS = 8;
+export const F_CPU = 16;
+export const F_MEM = 32;
+export const F_EPH = 64;
+export const F_SCALAR = 128;
+/** Failures that removing pods from the node can fix (what preemption looks at). */
+export const RESOLVABLE = F_PODS | F_CPU | F_MEM | F_EPH | F_SCALAR;
+
+/** NodeResourcesFit's `fitsRequest`: every insufficient resource, exact fill fits (request <= allocatable - requested). */
+export function fitMask(s: PodShape, n: SimNode): number {
+  let m = 0;
+  if (n.pods.length + 1 > n.allocPods) m |= F_PODS;
+  if (s.zero) return m;
+  if (s.cpu > 0 && s.cpu > n.allocCpu - n.reqCpu) m |= F_CPU;
+  if (s.mem > 0 && s.mem > n.allocMem - n.reqMem) m |= F_MEM;
+  if (s.eph > 0 && s.eph > n.allocEph - n.reqEph) m |= F_EPH;
+  const sc = s.scalars;
+  if (sc !== null) {
+    for (let i = 0; i < sc.length; i++) {
+      const r = sc[i]!;
+      const alloc = n.allocScalars === null ? 0 : (n.allocScalars.get(r.name) ?? 0);
+      const used = n.reqScalars === null ? 0 : (n.reqScalars.get(r.name) ?? 0);
+      if (r.value > alloc - used) {
+        m |= F_SCALAR;
+        break;
+      }
+    }
+  }
+  return m;
+}
+
+/** All filters for one node in plugin order; 0 when the pod fits. */
+export function filterNode(p: SimPodImpl, n: SimNode): number {
+  const s = p.shape;
+  if (n.unschedulable && !s.tolUnschedulable) return F_UNSCHEDULABLE;
+  if (n.hardTaints.length !== 0 && untoleratedTaint(s, n) !== null) return F_TAINT;
+  if (!matchesNodeSelection(s, n, p.dsNode)) return F_AFFINITY;
+  return fitMask(s, n);
+}
+
+/** The DaemonSet controller's per-node decision: selection and taints, never resources. */
+export function daemonShouldRun(s: PodShape, n: SimNode): boolean {
+  if (n.unschedulable && !s.tolUnschedulable) return false;
+  if (n.hardTaints.length !== 0 && untoleratedTaint(s, n) !== null) return false;
+  return matchesNodeSelection(s, n, null);
+}
+
+/** LeastAllocated (non-zero requests) + BalancedAllocation (real requests; skipped for best-effort pods). */
+export function scoreNode(s: PodShape, n: SimNode): number {
+  const ac = n.allocCpu;
+  const am = n.allocMem;
+  let sum = 0;
+  let w = 0;
+  if (ac > 0) {
+    const r = n.nzCpu + s.nzCpu;
+    sum += r > ac ? 0 : Math.floor(((ac - r) * 100) / ac);
+    w++;
+  }
+  if (am > 0) {
+    const r = n.nzMem + s.nzMem;
+    sum += r > am ? 0 : Math.floor(((am - r) * 100) / am);
+    w++;
+  }
+  let total = w === 0 ? 0 : Math.floor(sum / w);
+  if (s.cpu !== 0 || s.mem !== 0) {
+    let std = 0;
+    if (ac > 0 && am > 0) {
+      let fc = (n.reqCpu + s.cpu) / ac;
+      if (fc > 1) fc = 1;
+      let fm = (n.reqMem + s.mem) / am;
+      if (fm > 1) fm = 1;
+      std = Math.abs((fc - fm) / 2);
+    }
+    total += Math.trunc((1 - std) * 100);
+  }
+  return total;
+}
+
+export interface PreemptionChoice {
+  node: SimNode;
+  victims: SimPodImpl[];
+}
+
+/** MoreImportantPod: higher priority first, then the one that started earlier. */
+function moreImportant(a: SimPodImpl, b: SimPodImpl): number {
+  if (a.priority !== b.priority) return b.priority - a.priority;
+  const sa = a.startedAt ?? Infinity;
+  const sb = b.startedAt ?? Infinity;
+  if (sa !== sb) return sa - sb;
+  return a.seq - b.seq;
+}
+
+const INT32_OFFSET = 2147483648; // victims' priorities are summed with MaxInt32+1 added, like upstream
+
+export class Scheduler {
+  private feasible: SimNode[] = [];
+  private masks = new Int32Array(16);
+
+  constructor(private readonly rng: Rng) {}
+
+  /** Filter every node, then score and pick among the best with the seeded RNG. Null when nothing fits. */
+  select(p: SimPodImpl, nodes: readonly SimNode[]): SimNode | null {
+    const n = nodes.length;
+    if (this.masks.length < n) this.masks = new Int32Array(Math.max(n, this.masks.length * 2));
+    const masks = this.masks;
+    const feasible = this.feasible;
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      const node = nodes[i]!;
+      const m = filterNode(p, node);
+      masks[i] = m;
+      if (m === 0) feasible[count++] = node;
+    }
+    if (count === 0) return null;
+    if (count === 1) return feasible[0]!;
+    const s = p.shape;
+    let best = -1;
+    let chosen = feasible[0]!;
+    let ties = 0;
+    for (let i = 0; i < count; i++) {
+      const node = feasible[i]!;
+      const sc = scoreNode(s, node);
+      if (sc > best) {
+        best = sc;
+        chosen = node;
+        ties = 1;
+      } else if (sc === best) {
+        ties++;
+        if (this.rng.intn(ties) === 0) chosen = node;
+      }
+    }
+    return chosen;
+  }
+
+  /**
+   * DefaultPreemption after a failed `select` (uses its per-node masks): on each node whose only failures are
+   * resources or pod count, remove every lower-priority pod, then reprieve the most important ones that still leave
+   * room. Pick the node with the lowest highest-victim priority, then the lowest priority sum, then the fewest victims,
+   * then the latest start among its highest-priority victims, then the first.
+   */
+  preempt(p: SimPodImpl, nodes: readonly SimNode[]): PreemptionChoice | null {
+    const s = p.shape;
+    let best: PreemptionChoice | null = null;
+    let bestKey: number[] | null = null;
+    for (let i = 0; i < nodes.length; i++) {
+      const m = this.masks[i]!;
+      if (m === 0 || (m & ~RESOLVABLE) !== 0) continue;
+      const node = nodes[i]!;
+      const lower = node.pods.filter((x) => x.priority < p.priority);
+      if (lower.length === 0) continue;
+      // Remove them all (pod count included) and see if the pod fits at all.
+      const kept = node.pods.slice();
+      for (const v of lower) node.subtract(v.shape);
+      node.pods.length = 0;
+      for (const x of kept) if (x.priority >= p.priority) node.pods.push(x);
+      let fits = fitMask(s, node) === 0;
+      const victims: SimPodImpl[] = [];
+      if (fits) {
+        lower.sort(moreImportant);
+        for (const v of lower) {
+          node.restore(v.shape);
+          node.pods.push(v);
+          if (fitMask(s, node) !== 0) {
+            node.subtract(v.shape);
+            node.pods.pop();
+            victims.push(v);
+          }
+        }
+      }
+      // Put the node back exactly as it was.
+      for (const v of lower) if (!node.pods.includes(v)) node.restore(v.shape);
+      node.pods.length = 0;
+      for (const x of kept) node.pods.push(x);
+      if (!fits || victims.length === 0) {
+        fits = false;
+        continue;
+      }
+      const top = victims.reduce((a, v) => Math.max(a, v.priority), -Infinity);
+      const sum = victims.reduce((a, v) => a + v.priority + INT32_OFFSET, 0);
+      let earliest = Infinity;
+      for (const v of victims) if (v.priority === top) earliest = Math.min(earliest, v.startedAt ?? Infinity);
+      const key = [top, sum, victims.length, -earliest];
+      if (bestKey === null || lexLess(key, bestKey)) {
+        best = { node, victims };
+        bestKey = key;
+      }
+    }
+    return best;
+  }
+}
+
+function lexLess(a: number[], b: number[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]! < b[i]!) return true;
+    if (a[i]! > b[i]!) return false;
+  }
+  return false;
+}
+
+/** Reason strings for one node, as the scheduler's plugins word them. */
+export function nodeReasons(p: SimPodImpl, n: SimNode): string[] {
+  const m = filterNode(p, n);
+  if (m === 0) return [];
+  if (m & F_UNSCHEDULABLE) return ['node(s) were unschedulable'];
+  if (m & F_TAINT) {
+    const t = untoleratedTaint(p.shape, n)!;
+    return [`node(s) had untolerated taint {${t.key}: ${t.value}}`];
+  }
+  if (m & F_AFFINITY) return ["node(s) didn't match Pod's node affinity/selector"];
+  const out: string[] = [];
+  const s = p.shape;
+  if (m & F_PODS) out.push('Too many pods');
+  if (m & F_CPU) out.push('Insufficient cpu');
+  if (m & F_MEM) out.push('Insufficient memory');
+  if (m & F_EPH) out.push('Insufficient ephemeral-storage');
+  if (m & F_SCALAR && s.scalars !== null) {
+    for (const r of s.scalars) {
+      const alloc = n.allocScalars?.get(r.name) ?? 0;
+      const used = n.reqScalars?.get(r.name) ?? 0;
+      if (r.value > alloc - used) out.push(`Insufficient ${r.name}`);
+    }
+  }
+  return out;
+}
+
+/** Why a pod is Pending against the current cluster: distinct reasons and the scheduler's FitError message. */
+export function explainPending(p: SimPodImpl, nodes: readonly SimNode[], nodeByName: ReadonlyMap<string, SimNode>): Explanation {
+  const s = p.shape;
+  if (s.nodeName !== null) {
+    const r = nodeByName.has(s.nodeName) ? `bound to node "${s.nodeName}"` : `spec.nodeName is "${s.nodeName}", which is not a node in the simulation`;
+    return { reasons: [r], message: r };
+  }
+  if (s.blocked !== null) return { reasons: [s.blocked], message: s.blocked };
+  if (nodes.length === 0) return { reasons: ['no nodes available to schedule pods'], message: 'no nodes available to schedule pods' };
+  const hist = new Map<string, number>();
+  for (const n of nodes) for (const r of nodeReasons(p, n)) hist.set(r, (hist.get(r) ?? 0) + 1);
+  if (hist.size === 0) return { reasons: [], message: `fits on a node now; it was Pending after its last scheduling attempt` };
+  const reasons = [...hist.keys()].sort();
+  const parts = [...hist].map(([r, c]) => `${c} ${r}`).sort();
+  return { reasons, message: `0/${nodes.length} nodes are available: ${parts.join(', ')}.` };
+}

@@ -1,0 +1,65 @@
+// Shared pieces for the operator suites: install the CRD, create trace ConfigMaps and episodes, run an operator
+// in-process, read results.
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { installCrd } from '../../../src/cli/operator.js';
+import { createOperator, type OperatorOptions } from '../../../src/operator/index.js';
+import { GROUP, PLURAL, VERSION, type ArenaEpisode, type ArenaEpisodeSpec } from '../../../src/operator/episode-resource.js';
+import { canonicalScenario } from '../../../src/trace/generate.js';
+import { encodeTrace } from '../../../src/trace/trace.js';
+import type { Controller } from '../../../src/operator/runtime/controller.js';
+import { waitFor } from '../../support/cluster.js';
+
+export async function ensureCrd(kc: KubeConfig): Promise<void> {
+  await installCrd(kc);
+  const api = kc.makeApiClient(ApiextensionsV1Api);
+  await waitFor('the ArenaEpisode CRD to be established', async () => {
+    const crd = await api.readCustomResourceDefinition({ name: `${PLURAL}.${GROUP}` });
+    return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+  });
+}
+
+export async function traceConfigMap(kc: KubeConfig, namespace: string, name: string, bytes: Uint8Array, key = 'trace.msgpack'): Promise<void> {
+  await kc.makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace, body: { metadata: { name }, binaryData: { [key]: Buffer.from(bytes).toString('base64') } } });
+}
+
+export async function scenarioConfigMap(kc: KubeConfig, namespace: string, scenario: string): Promise<string> {
+  const name = `${scenario}-trace`;
+  await traceConfigMap(kc, namespace, name, encodeTrace(canonicalScenario(scenario).trace));
+  return name;
+}
+
+export async function createEpisode(kc: KubeConfig, namespace: string, name: string, spec: Partial<ArenaEpisodeSpec> & Pick<ArenaEpisodeSpec, 'trace' | 'targetReplicas'>): Promise<ArenaEpisode> {
+  const body = { apiVersion: `${GROUP}/${VERSION}`, kind: 'ArenaEpisode', metadata: { name, namespace }, spec: { workload: { name: 'web' }, ...spec } };
+  return (await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body })) as ArenaEpisode;
+}
+
+export async function getEpisode(kc: KubeConfig, namespace: string, name: string): Promise<ArenaEpisode> {
+  return (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as ArenaEpisode;
+}
+
+export async function waitForPhase(kc: KubeConfig, namespace: string, name: string, phases: string[], timeoutMs = 60_000): Promise<ArenaEpisode> {
+  return waitFor(`episode ${name} to reach ${phases.join('/')}`, async () => {
+    const ep = await getEpisode(kc, namespace, name);
+    return phases.includes(ep.status?.phase ?? '') && ep.status?.stepPhase === 'Done' ? ep : undefined;
+  }, timeoutMs);
+}
+
+export async function startOperator(kc: KubeConfig, namespace: string, extra: Partial<OperatorOptions> = {}): Promise<Controller> {
+  const c = createOperator({ kc, namespace, workers: 4, health: false, leaderElection: false, ...extra });
+  await c.start();
+  return c;
+}
+
+/** What an episode's result is, without times (which differ between runs). */
+export function outcome(ep: ArenaEpisode) {
+  const s = ep.status ?? {};
+  return {
+    phase: s.phase,
+    solved: s.solved,
+    step: s.step,
+    stepsToSolve: s.stepsToSolve,
+    totalReward: s.totalReward,
+    initialObservation: s.initialObservation,
+    history: (s.history ?? []).map(({ startTime, endTime, simulation, ...rest }) => (void startTime, void endTime, void simulation, rest)),
+  };
+}
