@@ -47,7 +47,7 @@ if command -v flock >/dev/null 2>&1; then flock 9; fi
 if [ -f "$marker" ] && [ "$(cut -d' ' -f1 "$marker")" = "$hash" ] && "$venv/bin/python" -c 'import gymnasium, numpy, pytest' >/dev/null 2>&1; then
   if [ "$(cat "$marker")" != "$want" ] || ! "$venv/bin/python" -c 'import sim_arena_gym' >/dev/null 2>&1; then
     say "pointing the editable install at $here"
-    "$venv/bin/python" -m pip install --quiet --no-deps --editable "$here"
+    "$venv/bin/python" -m pip install --quiet --no-deps --editable "$here" >&2
     echo "$want" > "$marker"
   fi
   say "up to date: $venv"
@@ -60,8 +60,8 @@ rm -rf "$venv"
 "$python" -m venv "$venv"
 pipq=(--quiet)
 [ "${SIM_ARENA_QUIET:-}" = 1 ] || pipq=()
-"$venv/bin/python" -m pip install "${pipq[@]}" --upgrade pip
-"$venv/bin/python" -m pip install "${pipq[@]}" --editable "$here[test]"
+"$venv/bin/python" -m pip install "${pipq[@]}" --upgrade pip >&2
+"$venv/bin/python" -m pip install "${pipq[@]}" --editable "$here[test]" >&2
 "$venv/bin/python" -c 'import gymnasium, numpy, pytest, sim_arena_gym'
 echo "$want" > "$marker"
 say "ready: $venv"

@@ -10,7 +10,7 @@
 // warning and plays noop, so an episode survives a flaky agent (the failure is kept in lastCall for reports).
 import { ACTIONS, parseAction, type ActionType } from '../arena/actions.js';
 import type { Policy, PolicyContext } from '../arena/policies.js';
-import { createLogger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
 import { ParamReader, type Params } from './params.js';
 
 export interface ExternalOptions {
@@ -80,9 +80,10 @@ export class ExternalPolicy implements Policy {
   readonly opts: ExternalOptions;
   /** the most recent decision's call record */
   lastCall: ExternalCall | undefined;
-  private readonly log = createLogger('external-policy');
+  private readonly log: Logger;
 
-  constructor(opts: Partial<ExternalOptions> & { url: string }) {
+  constructor(opts: Partial<ExternalOptions> & { url: string }, log?: Logger) {
+    this.log = log ?? createLogger('external-policy');
     this.opts = { ...EXTERNAL_DEFAULTS, ...opts };
     let u: URL;
     try {

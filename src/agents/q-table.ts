@@ -4,8 +4,8 @@
 // state needs those (does the CPU request fit a node?). So the update for step k waits for the next decide(), whose
 // context gives the exact next state: Q(s,a) += α·(r + γ·max Q(s') − Q(s,a)). A transition that ends the episode at
 // the target is terminal (no bootstrap). One that ends it at maxSteps without reaching the target is truncated, not
-// terminal: it bootstraps from the next state built from the next observation and the fit flags seen before the
-// action (exact unless that action moved a request across a node's size, which also changes the observation).
+// terminal: it bootstraps from the next state built from the next observation and the request-vs-node levels seen
+// before the action (exact unless that action moved a request across a level boundary).
 //
 // ε decays once per finished episode: ε ← max(εmin, ε·decay).
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -15,10 +15,10 @@ import { atTarget } from '../arena/observation.js';
 import type { Policy, PolicyContext, Transition } from '../arena/policies.js';
 import { randomInt } from '../arena/rng.js';
 import { ParamReader, type Params } from './params.js';
-import { discretize, isStateKey, observationState, STATE_FEATURES, stateKey } from './state.js';
+import { discretize, isStateKey, observationState, STATE_FEATURES, stateKey, type Fit } from './state.js';
 
 export const Q_TABLE_KIND = 'sim-arena/q-table';
-export const Q_TABLE_VERSION = 1;
+export const Q_TABLE_VERSION = 2;
 export const Q_TABLE_CONFIGMAP_KEY = 'q-table.json';
 
 export interface QTableHyperparameters {
@@ -69,7 +69,7 @@ export class QTablePolicy implements Policy {
   frozen: boolean;
   episodes = 0;
   updates = 0;
-  private last: { key: string; action: number; step: number; cpuFits: boolean; memFits: boolean } | undefined;
+  private last: { key: string; action: number; step: number; cpu: Fit; mem: Fit } | undefined;
   private pending: Pending | undefined;
 
   constructor(hp: Partial<QTableHyperparameters> = {}, opts: { frozen?: boolean } = {}) {
@@ -107,7 +107,7 @@ export class QTablePolicy implements Policy {
     }
     const explore = this.hp.epsilon > 0 && ctx.rng() < this.hp.epsilon;
     const a = explore ? randomInt(ctx.rng, N) : this.greedy(key, ctx.rng);
-    this.last = { key, action: a, step: ctx.step, cpuFits: s.cpuFits, memFits: s.memFits };
+    this.last = { key, action: a, step: ctx.step, cpu: s.cpu, mem: s.mem };
     return ACTIONS[a]!;
   }
 
@@ -119,7 +119,7 @@ export class QTablePolicy implements Policy {
     if (!this.frozen) {
       if (!t.done) this.pending = { key: last.key, action: a, reward: t.reward, nextStep: last.step + 1 };
       else if (atTarget(t.next, t.target)) this.update(last.key, a, t.reward, null);
-      else this.update(last.key, a, t.reward, stateKey(observationState(t.next, t.target, last.cpuFits, last.memFits)));
+      else this.update(last.key, a, t.reward, stateKey(observationState(t.next, t.target, last.cpu, last.mem)));
     }
     if (t.done) this.endEpisode();
   }

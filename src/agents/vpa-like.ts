@@ -3,11 +3,13 @@
 //
 // THE USAGE ASSUMPTION. VPA sizes requests from observed usage, and traces carry none (pods in a replay run no
 // code). This policy therefore invents a usage history, and says so:
-//   - mean CPU usage per pod = cpuUtilization (default 0.4) × the CPU request the episode started with, and mean
-//     memory working set = memoryUtilization (default 0.6) × the starting memory request; or, when given,
-//     the absolute `cpuUsage` / `memoryUsage` parameters (a "hidden per-scenario usage");
-//   - per-sample noise is log-normal (σ 0.25 for CPU, 0.1 for memory), drawn from the episode's seeded rng, so an
-//     episode replays identically;
+//   - mean CPU usage per pod = cpuUtilization (default 0.5) × the CPU request the episode started with, and mean
+//     memory working set = memoryUtilization (default 0.5) × the starting memory request; or, when given,
+//     the absolute `cpuUsage` / `memoryUsage` parameters (a "hidden per-scenario usage"). Half the request is a round
+//     figure near what Google's Autopilot paper reports for hand-set limits (46% slack); it is an assumption, and
+//     which scenarios vpa-like solves depends on it;
+//   - per-sample noise is log-normal with the mean kept (σ 0.25 for CPU, which is bursty; 0.05 for memory, which
+//     is smooth), drawn from the episode's seeded rng, so an episode replays identically;
 //   - `samples` (default 480) CPU samples; memory peaks are the maxima of 8 equal intervals.
 // The usage is anchored to the *starting* request because anchoring to the current one would shrink forever.
 // A policy instance that first sees an episode after step 1 (a restarted operator) anchors to the requests it
@@ -18,8 +20,9 @@
 //     so the bounds are tight and VPA acts;
 //   - defaults: one sample per minute, half-life and memory interval 24h, confidence = samples/1440 days, as a fresh
 //     VPA would see an hour-scale history: wide bounds, and it rarely acts.
-// Like VPA's updater it only moves a request that lies outside [lowerBound, upperBound], one step toward the target
-// estimate per action, and only if the step lands closer to it. VPA never looks at node allocatable, so a
+// Replicas are walked to the target first. Then, like VPA's updater, a request that lies outside
+// [lowerBound, upperBound] is updated to the target estimate: here one step per action, continuing until another
+// step would not land closer to the target. VPA never looks at node allocatable, so a
 // recommendation larger than every node leaves pods Pending; that is VPA's real blind spot and this baseline keeps it.
 // Not modelled: OOM bumps (nothing is OOM-killed in a replay), LimitRanges, min/maxAllowed.
 import type { ActionType } from '../arena/actions.js';
@@ -45,7 +48,7 @@ export interface VpaLikeOptions {
   memoryNoise: number;
 }
 
-export const VPA_LIKE_DEFAULTS: VpaLikeOptions = { mode: 'time-scaled', cpuUtilization: 0.4, memoryUtilization: 0.6, samples: 480, cpuNoise: 0.25, memoryNoise: 0.1 };
+export const VPA_LIKE_DEFAULTS: VpaLikeOptions = { mode: 'time-scaled', cpuUtilization: 0.5, memoryUtilization: 0.5, samples: 480, cpuNoise: 0.25, memoryNoise: 0.05 };
 
 const MEMORY_INTERVALS = 8;
 
@@ -109,6 +112,8 @@ export class VpaLikePolicy implements Policy {
   readonly name = 'vpa-like';
   readonly opts: VpaLikeOptions;
   private rec: Recommendation | undefined;
+  /** a request update in progress (VPA would set it to the target at once; we walk there) */
+  private adjusting = { cpu: false, memory: false };
   /** the last decision and why (for reports and tests) */
   last: VpaDecision | undefined;
 
@@ -128,6 +133,7 @@ export class VpaLikePolicy implements Policy {
     const seed = Math.floor(ctx.rng() * 2 ** 32);
     const h = usageHistory(meanCpu, meanMem, seed, o);
     this.rec = recommend(h.cpu, h.memoryPeaks, h.confidenceDays);
+    this.adjusting = { cpu: false, memory: false };
   }
 
   decide(ctx: PolicyContext): ActionType {
@@ -141,34 +147,49 @@ export class VpaLikePolicy implements Policy {
     if (atTarget(ctx.obs, ctx.target)) return done('noop', 'at target');
     const limits = resolveLimits(ctx.settings.safeguards);
 
-    const moves: Array<{ action: ActionType; gap: number; reason: string }> = [];
-    const cur = cpuMillis(ctx.resources.cpu);
-    const step = cpuMillis(ctx.settings.steps.cpu);
-    if (step > 0n && (cur < rec.lower.cpuMillis || cur > rec.upper.cpuMillis)) {
-      const dir: 1 | -1 = cur > rec.target.cpuMillis ? -1 : 1;
-      const next = cur + BigInt(dir) * step;
-      if (abs(next - rec.target.cpuMillis) < abs(cur - rec.target.cpuMillis) && !checkCpu(next, dir, limits)) {
-        moves.push({ action: dir < 0 ? 'reduce-cpu' : 'bump-cpu', gap: Number(abs(cur - rec.target.cpuMillis)) / Number(step), reason: `CPU ${ctx.resources.cpu} is outside [${recommendation.lower.cpu}, ${recommendation.upper.cpu}]; target ${recommendation.target.cpu}` });
-      }
-    }
-    const mem = quantityUnits(ctx.resources.memory);
-    const mstep = quantityUnits(ctx.settings.steps.memory);
-    if (mstep > 0n && (mem < rec.lower.memoryBytes || mem > rec.upper.memoryBytes)) {
-      const dir: 1 | -1 = mem > rec.target.memoryBytes ? -1 : 1;
-      const next = mem + BigInt(dir) * mstep;
-      if (abs(next - rec.target.memoryBytes) < abs(mem - rec.target.memoryBytes) && !checkMemory(next, dir, limits)) {
-        moves.push({ action: dir < 0 ? 'reduce-mem' : 'bump-mem', gap: Number(abs(mem - rec.target.memoryBytes)) / Number(mstep), reason: `memory ${ctx.resources.memory} is outside [${recommendation.lower.memory}, ${recommendation.upper.memory}]; target ${recommendation.target.memory}` });
-      }
-    }
-    // The resource furthest from its target (in steps) moves first.
-    moves.sort((a, b) => b.gap - a.gap);
-    if (moves[0]) return done(moves[0].action, moves[0].reason);
-
+    // Replicas first: the target is given, so walking to it is never wrong.
     const r = ctx.resources.replicas;
     if (r < ctx.target && r + ctx.settings.steps.replicas <= limits.maxReplicas) return done('scale-up', `replicas ${r} below the target ${ctx.target}`);
     if (r > ctx.target && r - ctx.settings.steps.replicas >= limits.minReplicas) return done('scale-down', `replicas ${r} above the target ${ctx.target}`);
-    return done('noop', 'requests within the recommendation bounds and replicas at the target');
+
+    // Then requests, as VPA's updater would: a request outside [lower, upper] is updated to the target estimate.
+    // Here that update is walked one step at a time, and once started it continues until the next step would
+    // not get closer to the target, even through the bounds.
+    const moves: Array<{ action: ActionType; gap: number; reason: string }> = [];
+    const consider = (res: 'cpu' | 'memory', cur: bigint, step: bigint, lo: bigint, hi: bigint, target: bigint) => {
+      if (step <= 0n) return;
+      const outside = cur < lo || cur > hi;
+      if (outside) this.adjusting[res] = true;
+      if (!this.adjusting[res]) return;
+      const dir: 1 | -1 = cur > target ? -1 : 1;
+      const next = cur + BigInt(dir) * step;
+      const blocked = res === 'cpu' ? checkCpu(next, dir, limits) : checkMemory(next, dir, limits);
+      if (abs(next - target) >= abs(cur - target) || blocked) {
+        this.adjusting[res] = false;
+        return;
+      }
+      const show = res === 'cpu' ? (x: bigint) => cpuFromMillis(x) : humanBytes;
+      const name = res === 'cpu' ? 'CPU' : 'memory';
+      moves.push({
+        action: res === 'cpu' ? (dir < 0 ? 'reduce-cpu' : 'bump-cpu') : dir < 0 ? 'reduce-mem' : 'bump-mem',
+        gap: Number(abs(cur - target)) / Number(step),
+        reason: `${name} ${show(cur)} ${outside ? `is outside [${show(lo)}, ${show(hi)}]` : 'is being moved'}; target ${show(target)}`,
+      });
+    };
+    consider('cpu', cpuMillis(ctx.resources.cpu), cpuMillis(ctx.settings.steps.cpu), rec.lower.cpuMillis, rec.upper.cpuMillis, rec.target.cpuMillis);
+    consider('memory', quantityUnits(ctx.resources.memory), quantityUnits(ctx.settings.steps.memory), rec.lower.memoryBytes, rec.upper.memoryBytes, rec.target.memoryBytes);
+    // The resource furthest from its target (in steps) moves first.
+    moves.sort((a, b) => b.gap - a.gap);
+    if (moves[0]) return done(moves[0].action, moves[0].reason);
+    return done('noop', 'replicas at the target and requests within the recommendation');
   }
+}
+
+/** Bytes for people: 24652874362 → "22.96Gi". */
+export function humanBytes(b: bigint): string {
+  const n = Number(b);
+  for (const [u, f] of [['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) if (n >= f) return `${Math.round((n / f) * 100) / 100}${u}`;
+  return String(n);
 }
 
 const abs = (x: bigint) => (x < 0n ? -x : x);

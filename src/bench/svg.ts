@@ -15,7 +15,7 @@ export function ticks(lo: number, hi: number, count = 5): number[] {
   const norm = raw / mag;
   const step = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.round(v / step) * step);
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number((Math.round(v / step) * step).toPrecision(12)));
   return out;
 }
 
@@ -70,14 +70,16 @@ export function lineChart(o: LineChartOptions): string {
   parts.push(`<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${m.top + ph}" stroke="#333"/>`);
   parts.push(`<text x="${m.left + pw / 2}" y="${H - 14}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`);
   parts.push(`<text x="16" y="${m.top + ph / 2}" text-anchor="middle" transform="rotate(-90 16 ${m.top + ph / 2})">${escapeXml(o.yLabel)}</text>`);
+  const legend: string[] = [`<rect x="${m.left + pw - 178}" y="${m.top}" width="176" height="${o.series.length * 16 + 4}" fill="#ffffff" fill-opacity="0.9"/>`];
   o.series.forEach((s, si) => {
     const pts = s.values.map((v, i) => (Number.isFinite(v) ? `${fmt(x(i))},${fmt(y(v))}` : '')).filter(Boolean);
     if (pts.length === 1) parts.push(`<circle cx="${pts[0]!.split(',')[0]}" cy="${pts[0]!.split(',')[1]}" r="3" fill="${s.color}"/>`);
     else if (pts.length) parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="${s.width ?? 1.5}" stroke-opacity="${s.opacity ?? 1}" points="${pts.join(' ')}"/>`);
-    const ly = m.top + 8 + si * 16;
-    parts.push(`<line x1="${m.left + pw - 170}" y1="${ly}" x2="${m.left + pw - 150}" y2="${ly}" stroke="${s.color}" stroke-width="3"/>`);
-    parts.push(`<text x="${m.left + pw - 144}" y="${ly + 4}">${escapeXml(s.label)}</text>`);
+    const ly = m.top + 10 + si * 16;
+    legend.push(`<line x1="${m.left + pw - 170}" y1="${ly}" x2="${m.left + pw - 150}" y2="${ly}" stroke="${s.color}" stroke-width="3"/>`);
+    legend.push(`<text x="${m.left + pw - 144}" y="${ly + 4}">${escapeXml(s.label)}</text>`);
   });
+  parts.push(...legend);
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
 }

@@ -8,7 +8,8 @@ const USAGE = `usage: sim-arena <command> [options]   (sim-arena <command> --hel
   trace                  inspect, validate, apply, generate, upgrade traces
   operator               run the ArenaEpisode controller against a cluster
   preflight              check a cluster for what sim-arena and SimKube need
-  trace-sync             (in-cluster) copy trace ConfigMaps to this node's disk`;
+  trace-sync             (in-cluster) copy trace ConfigMaps to this node's disk
+  serve                  the Gymnasium HTTP env server (sim-arena serve --port 0)`;
 
 type Command = (argv: string[]) => Promise<number> | number;
 
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   operator: async () => (await import('./operator.js')).operatorCommand,
   preflight: async () => (await import('./preflight.js')).preflightCommand,
   'trace-sync': async () => (await import('./trace-sync.js')).traceSyncCommand,
+  serve: async () => (await import('./serve.js')).serveCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

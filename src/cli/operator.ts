@@ -1,9 +1,8 @@
 // sim-arena operator: run the ArenaEpisode controller (in the cluster, or outside it with a kubeconfig).
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { ApiextensionsV1Api, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { createOperator } from '../operator/index.js';
-import { loadKubeConfig, isAlreadyExists } from '../operator/runtime/kube.js';
+import { loadKubeConfig, isAlreadyExists, kubeRequest } from '../operator/runtime/kube.js';
 import { onShutdownSignals } from '../operator/runtime/controller.js';
 import { bool, int, optStr, parse } from './args.js';
 import { createLogger } from '../log.js';
@@ -41,12 +40,16 @@ export async function operatorCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** Create or update the ArenaEpisode CRD from crds/. Raw JSON on purpose: the typed client drops x-kubernetes-* keys. */
 export async function installCrd(kc: ReturnType<typeof loadKubeConfig>): Promise<void> {
   const file = new URL('../../crds/arenaepisodes.simarena.io.yaml', import.meta.url);
-  const body = parseYaml(readFileSync(file, 'utf8')) as V1CustomResourceDefinition;
+  const body = parseYaml(readFileSync(file, 'utf8')) as { metadata: { name: string; resourceVersion?: string } };
+  const path = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
   try {
-    await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body });
+    await kubeRequest(kc, { method: 'POST', path, body });
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
+    const current = await kubeRequest<{ metadata: { resourceVersion: string } }>(kc, { method: 'GET', path: `${path}/${body.metadata.name}` });
+    await kubeRequest(kc, { method: 'PUT', path: `${path}/${body.metadata.name}`, body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata.resourceVersion } } });
   }
 }

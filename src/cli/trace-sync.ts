@@ -2,14 +2,15 @@
 // driver (file:// tracePath through a hostPath), and annotates each ConfigMap once its bytes are on this node.
 import { loadKubeConfig } from '../operator/runtime/kube.js';
 import { onShutdownSignals } from '../operator/runtime/controller.js';
+import { startHealthServer, type HealthServer } from '../operator/runtime/health.js';
 import { createLogger } from '../log.js';
 import { Kube } from '../sim/simkube/kube.js';
 import { TraceSyncer, TraceSyncLoop } from '../sim/simkube/sync.js';
 import { TRACE_LABEL } from '../sim/simkube/contract.js';
-import { bool, optStr, parse, str } from './args.js';
+import { bool, int, optStr, parse, str } from './args.js';
 import { UsageError } from './errors.js';
 
-const USAGE = `usage: sim-arena trace-sync --dir DIR [--namespace NS] [--node NAME] [--selector SEL] [--kubeconfig F] [--once]
+const USAGE = `usage: sim-arena trace-sync --dir DIR [--namespace NS] [--node NAME] [--selector SEL] [--kubeconfig F] [--once] [--health-port N]
   Copies every ConfigMap labelled ${TRACE_LABEL}=true in NS to DIR/<name>.sktrace (mode 0644, atomically), then
   annotates the ConfigMap simarena.io/synced.<node>=<sha256>; an invalid trace is not written and gets
   simarena.io/sync-error.<node> instead. Files whose ConfigMap is gone are removed. Runs until SIGTERM.
@@ -18,12 +19,13 @@ const USAGE = `usage: sim-arena trace-sync --dir DIR [--namespace NS] [--node NA
   --node NAME        this node's name (default: env NODE_NAME, from the downward API spec.nodeName)
   --selector SEL     label selector for trace ConfigMaps (default ${TRACE_LABEL}=true)
   --kubeconfig F     default: in-cluster service account (or KUBECONFIG, ~/.kube/config)
-  --once             sync everything once and exit (1 if any ConfigMap could not be synced)`;
+  --once             sync everything once and exit (1 if any ConfigMap could not be synced)
+  --health-port N    serve /healthz and /readyz (ready after the first full sync) on this port`;
 
 export async function traceSyncCommand(argv: string[]): Promise<number> {
   const { flags, positionals } = parse(
     argv,
-    { dir: { type: 'string' }, namespace: { type: 'string' }, node: { type: 'string' }, selector: { type: 'string' }, kubeconfig: { type: 'string' }, once: { type: 'boolean' } },
+    { dir: { type: 'string' }, namespace: { type: 'string' }, node: { type: 'string' }, selector: { type: 'string' }, kubeconfig: { type: 'string' }, once: { type: 'boolean' }, 'health-port': { type: 'string' } },
     USAGE,
   );
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n${USAGE}`);
@@ -45,21 +47,34 @@ export async function traceSyncCommand(argv: string[]): Promise<number> {
 
   const loop = new TraceSyncLoop(kc, syncer, { logger: log });
   log.info('Starting', { dir: syncer.dir, namespace, node, selector });
+  const healthPort = int(flags, 'health-port', 0, 0, 65535);
+  let ready = false;
+  const health: HealthServer | undefined = healthPort
+    ? await startHealthServer({ port: healthPort, readiness: () => (ready ? { ready } : { ready, reason: 'initial sync not done' }) })
+    : undefined;
   let stop!: () => void;
+  let stopping = false;
   const stopped = new Promise<void>((r) => (stop = r));
   const off = onShutdownSignals(
     async () => {
+      stopping = true;
       await loop.stop();
       stop();
     },
     { exit: false, logger: log },
   );
   try {
-    await loop.start();
+    try {
+      await loop.start();
+    } catch (e) {
+      if (!stopping) throw e; // stopped before the first sync finished
+    }
+    ready = true;
     log.info('Initial sync done');
     await stopped;
   } finally {
     off();
+    await health?.close();
   }
   return 0;
 }

@@ -150,7 +150,12 @@ export class EnvServer {
     if (!path.startsWith(`/${API_VERSION}/`)) throw new HttpError(404, `no route ${path} (the API is under /${API_VERSION}/, see GET /healthz)`);
     this.authorize(req);
     const client = headerValue(req, CLIENT_TOKEN_HEADER);
-    const parts = path.split('/').slice(2).map(decodeURIComponent);
+    let parts: string[];
+    try {
+      parts = path.split('/').slice(2).map(decodeURIComponent);
+    } catch {
+      throw badRequest(`malformed URL path ${path}`);
+    }
 
     if (parts.length === 1 && parts[0] === 'envs') {
       allow(['POST']);

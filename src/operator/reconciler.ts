@@ -357,7 +357,7 @@ export class EpisodeReconciler {
     let conds = ep.status?.conditions ?? [];
     for (const c of conditions) conds = setCondition(conds, { ...c, observedGeneration: generation }, this.now());
     const status: Patch = { ...patch, observedGeneration: generation, conditions: conds };
-    const updated = (await patchCustomObjectStatus(this.custom, { group: GROUP, version: VERSION, plural: PLURAL, namespace: ep.metadata!.namespace!, name: ep.metadata!.name! }, { status })) as ArenaEpisode;
+    const updated = (await patchCustomObjectStatus(this.custom, { group: GROUP, version: VERSION, plural: PLURAL, namespace: ep.metadata!.namespace!, name: ep.metadata!.name! }, status)) as ArenaEpisode;
     // Later transitions in this reconcile see what we just wrote.
     ep.status = updated.status ?? { ...ep.status, ...status };
     ep.metadata = updated.metadata ?? ep.metadata;

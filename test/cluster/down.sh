@@ -19,18 +19,19 @@ if [[ ! -d "$WORKDIR" ]]; then
 fi
 
 mkdir -p "$STATE_DIR"
-exec 8>"$STATE_DIR/.up.lock"
-flock -w 600 8 || die "another up.sh/down.sh holds $STATE_DIR/.up.lock"
+exec 8>"$STATE_DIR/.lock"
+flock -w 600 8 || die "another up.sh/down.sh holds $STATE_DIR/.lock"
 
 # Any kwokctl build can delete the cluster; prefer the current one.
 kwokctl_bin="$(cluster_bin_dir)/kwokctl"
 if [[ ! -x "$kwokctl_bin" ]]; then
+  # shellcheck disable=SC2012  # our own folder names (hex keys)
   kwokctl_bin="$(ls -t "$CLUSTER_BIN_ROOT"/*/kwokctl 2>/dev/null | head -n 1 || true)"
 fi
 
 t="$(now_s)"
 if [[ -n "$kwokctl_bin" && -x "$kwokctl_bin" ]] &&
-   "$kwokctl_bin" --name "$NAME" delete cluster >>"$STATE_DIR/kwokctl-$NAME.log" 2>&1; then
+   "$kwokctl_bin" --name "$NAME" delete cluster >>"$STATE_DIR/kwokctl-$NAME.log" 2>&1 8>&-; then
   :
 else
   log "kwokctl delete cluster failed or kwokctl is missing; stopping the processes from $WORKDIR/pids"
@@ -44,10 +45,10 @@ if [[ -d "$WORKDIR/pids" ]]; then
     # Only a process started for this cluster (its command line names the workdir), never a
     # process that merely reused a stale pid.
     if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
-       tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -qF "$WORKDIR/"; then
+       [[ "$(tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline")" == *"$WORKDIR/"* ]]; then
       kill "$pid" 2>/dev/null || true
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+      if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
     fi
   done
 fi

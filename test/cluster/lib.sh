@@ -2,6 +2,7 @@
 # shellcheck shell=bash
 
 CLUSTER_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck disable=SC2034  # used by the scripts that source this file
 REPO_ROOT="$(cd "$CLUSTER_DIR/../.." && pwd)"
 
 # Bump when the build recipe (flags, binary set) changes, so cached binaries are rebuilt.

@@ -64,14 +64,16 @@ export KWOK_ETCD_BINARY="$BIN/etcd"
 export KWOK_CONTROLLER_BINARY="$BIN/kwok"
 WORKDIR="$KWOK_WORKDIR/clusters/$NAME"
 FINGERPRINT_FILE="$STATE_DIR/$NAME.fingerprint"
+KWOKCTL_LOG="$STATE_DIR/kwokctl-$NAME.log"   # output of this run's kwokctl commands
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok-controller)
 
-kwokctl() { "$BIN/kwokctl" --name "$NAME" "$@"; }
+# fd 8 is the lock below: close it for kwokctl, whose cluster processes outlive this script.
+kwokctl() { "$BIN/kwokctl" --name "$NAME" "$@" 8>&-; }
 kc() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_OUT" "$@"; }
 
 # One up.sh at a time per state folder.
-exec 8>"$STATE_DIR/.up.lock"
-flock -w "$((TIMEOUT * 3))" 8 || die "another up.sh/down.sh holds $STATE_DIR/.up.lock"
+exec 8>"$STATE_DIR/.lock"
+flock -w "$((TIMEOUT * 3))" 8 || die "another up.sh/down.sh holds $STATE_DIR/.lock"
 
 # ------------------------------------------------------------------------------------ diagnostics
 component_log() { echo "$WORKDIR/logs/$1.log"; }
@@ -88,7 +90,7 @@ dump_logs() { # [component...]; all components when none given
       printf '\n----- %s: no log at %s -----\n' "$c" "$f" >&2
     fi
   done
-  printf '\n(all logs: %s/logs/, kwokctl: %s)\n' "$WORKDIR" "$STATE_DIR/kwokctl-$NAME.log" >&2
+  printf '\n(all logs: %s/logs/, kwokctl: %s)\n' "$WORKDIR" "$KWOKCTL_LOG" >&2
 }
 
 fail() { # MESSAGE [component...]
@@ -110,14 +112,22 @@ on_exit() {
 }
 trap on_exit EXIT
 
-# Prints the components whose process is not running (from kwokctl's pid files).
+# A pid from kwokctl's pid files counts as running only if it is alive, not a zombie, and its
+# command line names this cluster's workdir (so a reused pid is not mistaken for a component).
+component_running() { # COMPONENT
+  local pid state
+  pid="$(cat "$WORKDIR/pids/$1.pid" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  state="$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null || true)"
+  [[ -n "$state" && "$state" != Z && "$state" != X ]] || return 1
+  [[ "$(tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline")" == *"$WORKDIR/"* ]]
+}
+
+# Prints the components that are not running.
 dead_components() {
-  local c pid
+  local c
   for c in "${COMPONENTS[@]}"; do
-    pid="$(cat "$WORKDIR/pids/$c.pid" 2>/dev/null || true)"
-    if [[ -z "$pid" ]] || ! kill -0 "$pid" 2>/dev/null; then
-      echo "$c"
-    fi
+    component_running "$c" || echo "$c"
   done
 }
 
@@ -127,8 +137,22 @@ apiserver_ready() {
 
 cluster_exists() { [[ -f "$WORKDIR/kwok.yaml" ]]; }
 
+# /healthz of kube-controller-manager and kube-scheduler (anonymous access is allowed to it).
+component_healthz() { # COMPONENT
+  local pid port
+  command -v curl >/dev/null || return 0
+  pid="$(cat "$WORKDIR/pids/$1.pid" 2>/dev/null || true)"
+  [[ "$(tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline")" =~ --secure-port=([0-9]+) ]] || return 1
+  port="${BASH_REMATCH[1]}"
+  [[ "$(curl -ksS --max-time 5 "https://127.0.0.1:$port/healthz" 2>/dev/null)" == ok ]]
+}
+
+controllers_healthy() {
+  component_healthz kube-controller-manager && component_healthz kube-scheduler
+}
+
 healthy() {
-  cluster_exists && [[ -z "$(dead_components)" ]] && apiserver_ready
+  cluster_exists && [[ -z "$(dead_components)" ]] && apiserver_ready && controllers_healthy
 }
 
 fingerprint() {
@@ -141,13 +165,13 @@ fingerprint() {
 write_kubeconfig() {
   local tmp="$KUBECONFIG_OUT.tmp.$$"
   mkdir -p "$(dirname "$KUBECONFIG_OUT")"
-  kwokctl get kubeconfig > "$tmp" 2>>"$STATE_DIR/kwokctl-$NAME.log" || { rm -f "$tmp"; return 1; }
+  kwokctl get kubeconfig > "$tmp" 2>>"$KWOKCTL_LOG" || { rm -f "$tmp"; return 1; }
   chmod 600 "$tmp"
   mv "$tmp" "$KUBECONFIG_OUT"
 }
 
-wait_until() { # SECONDS DESCRIPTION COMMAND...
-  local deadline=$(( $(date +%s) + $1 )) what="$2"
+wait_until() { # SECONDS DESCRIPTION COMMAND...   (DESCRIPTION only documents the call)
+  local deadline=$(( $(date +%s) + $1 ))
   shift 2
   until "$@"; do
     (( $(date +%s) < deadline )) || return 1
@@ -155,30 +179,80 @@ wait_until() { # SECONDS DESCRIPTION COMMAND...
   done
 }
 
+# Components whose pid file exists but whose process is gone: they crashed after being started.
+crashed_components() {
+  local c
+  for c in "${COMPONENTS[@]}"; do
+    [[ -f "$WORKDIR/pids/$c.pid" ]] && ! component_running "$c" && echo "$c"
+  done
+  return 0
+}
+
+# Runs `kwokctl ARGS...` in the background and watches the components it starts.  If one of them
+# crashes (e.g. a bad flag) kwokctl would only give up after its own 2-minute wait, so it is
+# stopped early.  Returns kwokctl's status, or 1 with CRASHED set.
+CRASHED=""
+kwokctl_watched() {
+  local kpid rc strikes=0 crashed
+  CRASHED=""
+  "$BIN/kwokctl" --name "$NAME" "$@" >>"$KWOKCTL_LOG" 2>&1 8>&- &
+  kpid=$!
+  while kill -0 "$kpid" 2>/dev/null; do
+    sleep 1
+    crashed="$(crashed_components | tr '\n' ' ')"
+    if [[ -n "$crashed" ]]; then
+      strikes=$((strikes + 1))
+      if (( strikes >= 3 )); then
+        CRASHED="$crashed"
+        kill "$kpid" 2>/dev/null || true
+        wait "$kpid" 2>/dev/null || true
+        return 1
+      fi
+    else
+      strikes=0
+    fi
+  done
+  rc=0
+  wait "$kpid" || rc=$?
+  return "$rc"
+}
+
+# Reports a cluster that did not come up, stops its processes (keeping the workdir and logs for
+# inspection) and exits.
+start_failed() { # WHAT
+  local first dead
+  dead="$(dead_components | tr '\n' ' ')"
+  printf '[cluster] ERROR: %s\n' "$1" >&2
+  [[ -n "$CRASHED" ]] && printf '[cluster] crashed: %s\n' "$CRASHED" >&2
+  [[ -n "$dead" ]] && printf '[cluster] not running: %s\n' "$dead" >&2
+  printf '[cluster] last lines of %s:\n' "$KWOKCTL_LOG" >&2
+  tail -n 5 "$KWOKCTL_LOG" | cut -c1-400 >&2
+  # The first component that is down in start order is the likely cause; show its log.
+  # shellcheck disable=SC2086
+  first="$(echo $CRASHED $dead | awk '{ print $1 }')"
+  kwokctl stop cluster >>"$KWOKCTL_LOG" 2>&1 || true
+  rm -f "$FINGERPRINT_FILE"
+  # shellcheck disable=SC2086
+  fail "cluster '$NAME' did not start; its processes were stopped, test/cluster/down.sh removes it" ${first:-kube-apiserver etcd}
+}
+
 create_cluster() {
   log "creating cluster '$NAME' (kubernetes $k8s_version, etcd $etcd_version) in $WORKDIR"
   local t
   t="$(now_s)"
-  if ! kwokctl create cluster --config "$CLUSTER_DIR/kwokctl.yaml" --wait "${TIMEOUT}s" \
-      >>"$STATE_DIR/kwokctl-$NAME.log" 2>&1; then
-    printf '[cluster] ERROR: kwokctl create cluster failed; tail of %s:\n' "$STATE_DIR/kwokctl-$NAME.log" >&2
-    tail -n 20 "$STATE_DIR/kwokctl-$NAME.log" >&2
-    local dead
-    dead="$(dead_components | tr '\n' ' ')"
-    [[ -n "$dead" ]] && printf '[cluster] components not running: %s\n' "$dead" >&2
-    # shellcheck disable=SC2086
-    fail "cluster '$NAME' did not start (run test/cluster/down.sh to clean up)" $dead
-  fi
-  echo "$(fingerprint)" > "$FINGERPRINT_FILE"
+  kwokctl_watched create cluster --config "$CLUSTER_DIR/kwokctl.yaml" --wait "${TIMEOUT}s" ||
+    start_failed "kwokctl create cluster failed"
+  fingerprint > "$FINGERPRINT_FILE"
   log "kwokctl create cluster took $(elapsed "$t")"
 }
 
 delete_cluster() {
-  kwokctl delete cluster >>"$STATE_DIR/kwokctl-$NAME.log" 2>&1 || true
+  kwokctl delete cluster >>"$KWOKCTL_LOG" 2>&1 || true
   rm -f "$FINGERPRINT_FILE" "$KUBECONFIG_OUT"
 }
 
 # ------------------------------------------------------------------------------------ cluster
+: > "$KWOKCTL_LOG"
 if cluster_exists; then
   if [[ "$(cat "$FINGERPRINT_FILE" 2>/dev/null)" != "$(fingerprint)" ]]; then
     log "cluster '$NAME' was created with other binaries or configuration; recreating"
@@ -189,8 +263,8 @@ if cluster_exists; then
       log "reusing running cluster '$NAME'"
     else
       log "cluster '$NAME' exists but is not healthy (not running: $(dead_components | tr '\n' ' ')); restarting it"
-      kwokctl stop cluster >>"$STATE_DIR/kwokctl-$NAME.log" 2>&1 || true
-      if kwokctl start cluster --wait "${TIMEOUT}s" >>"$STATE_DIR/kwokctl-$NAME.log" 2>&1 &&
+      kwokctl stop cluster >>"$KWOKCTL_LOG" 2>&1 || true
+      if kwokctl_watched start cluster --wait "${TIMEOUT}s" &&
          write_kubeconfig && wait_until 30 "apiserver" healthy; then
         log "restarted cluster '$NAME'"
       else
@@ -207,14 +281,18 @@ fi
 
 write_kubeconfig || fail "kwokctl get kubeconfig failed" kube-apiserver
 wait_until "$TIMEOUT" "apiserver" apiserver_ready ||
-  { fail "kube-apiserver is not ready (kubectl get --raw /readyz)" kube-apiserver etcd; }
+  fail "kube-apiserver is not ready (kubectl get --raw /readyz)" kube-apiserver etcd
 dead="$(dead_components | tr '\n' ' ')"
 # shellcheck disable=SC2086
-[[ -z "$dead" ]] || { fail "components not running: $dead" $dead; }
+[[ -z "$dead" ]] || fail "components not running: $dead" $dead
+wait_until 60 "controllers" component_healthz kube-controller-manager ||
+  fail "kube-controller-manager /healthz is not ok" kube-controller-manager
+wait_until 60 "scheduler" component_healthz kube-scheduler ||
+  fail "kube-scheduler /healthz is not ok" kube-scheduler
 
 # ------------------------------------------------------------------------------------ stages
 wait_until 60 "Stage CRD" kc wait --for condition=Established --timeout=5s crd/stages.kwok.x-k8s.io >/dev/null 2>&1 ||
-  { fail "the kwok Stage CRD is not established" kube-apiserver kwok-controller; }
+  fail "the kwok Stage CRD is not established" kube-apiserver kwok-controller
 
 stage_files=("$CLUSTER_DIR"/stages/*.yaml)
 if [[ -d "$POD_STAGES" ]]; then
@@ -226,7 +304,7 @@ else
 fi
 apply_args=()
 for f in "${stage_files[@]}"; do apply_args+=(-f "$f"); done
-kc apply "${apply_args[@]}" >/dev/null || { fail "applying the kwok Stages failed" kube-apiserver; }
+kc apply "${apply_args[@]}" >/dev/null || fail "applying the kwok Stages failed" kube-apiserver
 # Our own Stages (sim-arena-*) that are no longer wanted, e.g. the pod fallback once the fixtures
 # exist, are removed.  Stages created by anyone else are left alone.
 wanted="$(kc apply --dry-run=client -o name "${apply_args[@]}" | sort)"
@@ -239,10 +317,12 @@ ipv4() { echo "$(($1 >> 24 & 255)).$(($1 >> 16 & 255)).$(($1 >> 8 & 255)).$(($1 
 
 # Node i gets InternalIP 172.16.0.0 + i + 1 and the pod CIDR 10.16.0.0 + i * 2048 (/21, room for
 # 2046 pod IPs), so pod IPs handed out by kwok are unique across nodes.
+node_ip() { ipv4 $(( (172 << 24) + (16 << 16) + $1 + 1 )); }
+
 node_yaml() { # INDEX
   local n="$NODE_PREFIX$1"
   local node_ip pod_cidr
-  node_ip="$(ipv4 $(( (172 << 24) + (16 << 16) + $1 + 1 )))"
+  node_ip="$(node_ip "$1")"
   pod_cidr="$(ipv4 $(( (10 << 24) + (16 << 16) + $1 * 2048 )))/21"
   cat <<EOF
 ---
@@ -276,6 +356,12 @@ status:
 EOF
 }
 
+node_status_json() { # INDEX
+  printf '{"status":{"addresses":[{"type":"InternalIP","address":"%s"},{"type":"Hostname","address":"%s"}],' "$(node_ip "$1")" "$NODE_PREFIX$1"
+  printf '"capacity":{"cpu":"%s","memory":"%s","pods":"%s"},' "$NODE_CPU" "$NODE_MEM" "$NODE_PODS"
+  printf '"allocatable":{"cpu":"%s","memory":"%s","pods":"%s"}}}' "$NODE_CPU" "$NODE_MEM" "$NODE_PODS"
+}
+
 want_nodes=()
 for ((i = 0; i < NODES; i++)); do want_nodes+=("node/$NODE_PREFIX$i"); done
 # Remove managed nodes beyond the requested count.
@@ -287,20 +373,23 @@ for n in $(kc get nodes -l sim-arena.io/managed=true -o name); do
 done
 if (( NODES > 0 )); then
   for ((i = 0; i < NODES; i++)); do node_yaml "$i"; done | kc apply -f - >/dev/null ||
-    { fail "creating the fake nodes failed" kube-apiserver; }
-  # Status is only taken from the manifest on create; bring existing nodes to the requested size.
-  status_patch="{\"status\":{\"capacity\":{\"cpu\":\"$NODE_CPU\",\"memory\":\"$NODE_MEM\",\"pods\":\"$NODE_PODS\"},\"allocatable\":{\"cpu\":\"$NODE_CPU\",\"memory\":\"$NODE_MEM\",\"pods\":\"$NODE_PODS\"}}}"
-  for n in "${want_nodes[@]}"; do
-    kc patch "$n" --subresource=status --type=merge -p "$status_patch" >/dev/null ||
-      { fail "patching the status of $n failed" kube-apiserver; }
+    fail "creating the fake nodes failed" kube-apiserver
+  # Status is only taken from the manifest on create; bring reused nodes to the requested shape.
+  have="$(kc get nodes -l sim-arena.io/managed=true -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address} {.status.capacity.cpu} {.status.capacity.memory} {.status.capacity.pods} {.status.allocatable.cpu} {.status.allocatable.memory} {.status.allocatable.pods}{"\n"}{end}')"
+  for ((i = 0; i < NODES; i++)); do
+    n="$NODE_PREFIX$i"
+    want="$n $(node_ip "$i") $NODE_CPU $NODE_MEM $NODE_PODS $NODE_CPU $NODE_MEM $NODE_PODS"
+    [[ $'\n'"$have"$'\n' == *$'\n'"$want"$'\n'* ]] && continue
+    kc patch "node/$n" --subresource=status --type=merge -p "$(node_status_json "$i")" >/dev/null ||
+      fail "patching the status of node $n failed" kube-apiserver
   done
   kc wait --for=condition=Ready node -l sim-arena.io/managed=true --timeout="${TIMEOUT}s" >/dev/null ||
-    { fail "fake nodes did not become Ready" kwok-controller kube-controller-manager; }
+    fail "fake nodes did not become Ready" kwok-controller kube-controller-manager
 fi
 
 # Pods can only be created once the ServiceAccount controller has made the default account.
 wait_until 60 "default ServiceAccount" kc -n default get serviceaccount default >/dev/null 2>&1 ||
-  { fail "kube-controller-manager did not create the default ServiceAccount" kube-controller-manager; }
+  fail "kube-controller-manager did not create the default ServiceAccount" kube-controller-manager
 
 log "cluster '$NAME' ready in $(elapsed "$t_start"): $NODES node(s) of cpu=$NODE_CPU memory=$NODE_MEM pods=$NODE_PODS"
 log "export KUBECONFIG=$KUBECONFIG_OUT"

@@ -3,8 +3,9 @@
     with LocalServer() as url:
         env = SimArenaEnv(url, scenario="cpu-slight")
 
-The command is ``node <repo>/bin/sim-arena.js serve --port 0`` (the repository found from $SIM_ARENA_REPO, this
-package's checkout, or the working directory), or $SIM_ARENA_SERVE_CMD when set. The server prints
+The command is ``node <repo>/bin/sim-arena.js serve --host 127.0.0.1 --port 0`` (the repository found from
+$SIM_ARENA_REPO, this package's checkout, or the working directory); $SIM_ARENA_CLI replaces ``node
+<repo>/bin/sim-arena.js`` when set (e.g. a globally installed ``sim-arena``). The server prints
 ``listening on http://HOST:PORT`` as its first line; that is the URL.
 """
 
@@ -39,13 +40,15 @@ def find_repo() -> Path | None:
 
 def serve_command(extra: Sequence[str] = ()) -> tuple[list[str], Path | None]:
     """The command that starts a server on a free port, and the directory to run it in."""
-    custom = os.environ.get("SIM_ARENA_SERVE_CMD")
+    custom = os.environ.get("SIM_ARENA_CLI")
     repo = find_repo()
     if custom:
-        return [*shlex.split(custom), *extra], repo
-    if repo is None:
-        raise RuntimeError("cannot find the sim-arena repository (bin/sim-arena.js); set SIM_ARENA_REPO or SIM_ARENA_SERVE_CMD")
-    return ["node", str(repo / "bin" / "sim-arena.js"), "serve", "--host", "127.0.0.1", "--port", "0", *extra], repo
+        cli = shlex.split(custom)
+    elif repo is not None:
+        cli = ["node", str(repo / "bin" / "sim-arena.js")]
+    else:
+        raise RuntimeError("cannot find the sim-arena repository (bin/sim-arena.js); set SIM_ARENA_REPO or SIM_ARENA_CLI")
+    return [*cli, "serve", "--host", "127.0.0.1", "--port", "0", *extra], repo
 
 
 class LocalServer:

@@ -4,11 +4,10 @@ import {
   type EventsV1Event,
   type KubeConfig,
   type KubernetesObject,
-  type V1MicroTime,
   type V1ObjectReference,
 } from '@kubernetes/client-node';
 import { createLogger, type Logger } from '../../log.js';
-import { apiErrorMessage, isNotFound, mergePatchOptions, microTime } from './kube.js';
+import { apiErrorMessage, isNotFound, mergePatchOptions, microTimeField } from './kube.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -55,11 +54,6 @@ function reference(obj: KubernetesObject): V1ObjectReference {
     ...(m.namespace ? { namespace: m.namespace } : {}),
     ...(m.uid ? { uid: m.uid } : {}),
   };
-}
-
-/** See leader.ts: MicroTime fields must go out as 6-digit strings. */
-function wireMicroTime(date: Date = new Date()): V1MicroTime {
-  return microTime(date) as unknown as V1MicroTime;
 }
 
 function truncateUtf8(s: string, maxBytes: number): string {
@@ -121,7 +115,7 @@ export class EventRecorder {
     const count = seen.count + 1;
     try {
       const ev = await this.api.patchNamespacedEvent(
-        { name: seen.name, namespace: seen.namespace, body: { series: { count, lastObservedTime: wireMicroTime(new Date(now)) } } },
+        { name: seen.name, namespace: seen.namespace, body: { series: { count, lastObservedTime: microTimeField(new Date(now)) } } },
         mergePatchOptions(),
       );
       seen.count = count;
@@ -140,7 +134,7 @@ export class EventRecorder {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
       metadata: { name: `${base}.${now.toString(16)}${Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0')}`, namespace },
-      eventTime: wireMicroTime(new Date(now)),
+      eventTime: microTimeField(new Date(now)),
       type: input.type,
       reason: input.reason.slice(0, 128),
       action: input.action.slice(0, 128),

@@ -8,6 +8,7 @@ import {
   setHeaderOptions,
   type CustomObjectsApi,
   type KubernetesObject,
+  type V1MicroTime,
 } from '@kubernetes/client-node';
 
 /**
@@ -243,4 +244,13 @@ export function customObjectAccessor(api: CustomObjectsApi, ref: CustomObjectRef
  */
 export function microTime(date: Date = new Date()): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/**
+ * A MicroTime for a typed client-node field (Lease renewTime/acquireTime, Event eventTime). client-node
+ * types these as Date subclasses but passes strings through untouched, while a plain Date would be sent
+ * with 3 fractional digits and rejected; so the value is the 6-digit string, typed as the field wants.
+ */
+export function microTimeField(date: Date = new Date()): V1MicroTime {
+  return microTime(date) as unknown as V1MicroTime;
 }

@@ -1,7 +1,7 @@
 import { CoordinationV1Api, type KubeConfig, type V1Lease, type V1MicroTime } from '@kubernetes/client-node';
 import { createLogger, type Logger } from '../../log.js';
 import { sleep } from './backoff.js';
-import { apiErrorMessage, isConflict, isAlreadyExists, isNotFound, microTime } from './kube.js';
+import { apiErrorMessage, isConflict, isAlreadyExists, isNotFound, microTimeField } from './kube.js';
 
 export interface LeaderElectionOptions {
   /** Used to build a CoordinationV1Api unless `api` is given. */
@@ -24,18 +24,9 @@ export interface LeaderElectionOptions {
   logger?: Logger;
 }
 
-/**
- * The wire form of a MicroTime: a string with 6 fractional digits. client-node types these fields as
- * Date subclasses but passes strings through untouched, and a plain Date would go out with 3 digits,
- * which the API server rejects.
- */
-function wireMicroTime(date: Date = new Date()): V1MicroTime {
-  return microTime(date) as unknown as V1MicroTime;
-}
-
 /** Lease times read back from the server arrive as strings; keep them, but re-format any Date. */
 function keepMicroTime(value: unknown): V1MicroTime | undefined {
-  if (value instanceof Date) return wireMicroTime(value);
+  if (value instanceof Date) return microTimeField(value);
   return typeof value === 'string' ? (value as unknown as V1MicroTime) : undefined;
 }
 
@@ -143,8 +134,8 @@ export class LeaderElector {
         ...spec,
         holderIdentity: this.identity,
         leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000),
-        acquireTime: renewing ? keepMicroTime(spec.acquireTime) ?? wireMicroTime(now) : wireMicroTime(now),
-        renewTime: wireMicroTime(now),
+        acquireTime: renewing ? keepMicroTime(spec.acquireTime) ?? microTimeField(now) : microTimeField(now),
+        renewTime: microTimeField(now),
         leaseTransitions: (spec.leaseTransitions ?? 0) + (renewing ? 0 : 1),
       },
     };
@@ -162,7 +153,7 @@ export class LeaderElector {
     try {
       const lease = await this.api.readNamespacedLease({ name: this.name, namespace: this.namespace });
       if (lease.spec?.holderIdentity !== this.identity) return;
-      const now = wireMicroTime();
+      const now = microTimeField();
       const body: V1Lease = {
         ...lease,
         spec: {
@@ -187,8 +178,8 @@ export class LeaderElector {
       spec: {
         holderIdentity: this.identity,
         leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000),
-        acquireTime: wireMicroTime(now),
-        renewTime: wireMicroTime(now),
+        acquireTime: microTimeField(now),
+        renewTime: microTimeField(now),
         leaseTransitions: 0,
       },
     };

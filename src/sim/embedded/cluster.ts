@@ -290,11 +290,16 @@ export interface PodShape {
   readonly nodeName: string | null;
   /** Why the scheduler never considers this pod (scheduling gates, another scheduler), or null. */
   readonly blocked: string | null;
+  /** Scheduler cache: the node-static filter results (unschedulable, taints, selection) per node index. */
+  staticMasks: number[] | null;
+  staticVersion: number;
 }
 
 export interface ShapeContext {
   /** Field path of the pod spec, for errors. */
   readonly field: string;
+  /** "Deployment default/web", for warnings (one per workload, not per event). */
+  readonly owner: string;
   /** SimKube removes every container's ports from templates of tracked GVKs. */
   readonly portsStripped: boolean;
   /** DaemonSet pods get the daemon tolerations. */
@@ -429,14 +434,14 @@ export function buildShape(spec: MsgMap, ctx: ShapeContext): PodShape {
     const a = asMap(affinity?.get(kind));
     if (!a) continue;
     if (nonEmptyList(a.get('requiredDuringSchedulingIgnoredDuringExecution'))) throw new UnsupportedFeatureError(`${f}.affinity.${kind}.requiredDuringSchedulingIgnoredDuringExecution`, `required inter-pod ${kind === 'podAffinity' ? 'affinity' : 'anti-affinity'}`, 'the InterPodAffinity filter');
-    if (nonEmptyList(a.get('preferredDuringSchedulingIgnoredDuringExecution'))) ctx.warn(`${f}.affinity.${kind}: preferred terms only score nodes and are ignored by the embedded scheduler`);
+    if (nonEmptyList(a.get('preferredDuringSchedulingIgnoredDuringExecution'))) ctx.warn(`${ctx.owner}: preferred ${kind} terms only score nodes; the embedded scheduler ignores them`);
   }
   const spread = asList(spec.get('topologySpreadConstraints'));
   if (spread) {
     for (let i = 0; i < spread.length; i++) {
       const c = asMap(spread[i]);
       if (!c) continue;
-      if (str(c.get('whenUnsatisfiable')) === 'ScheduleAnyway') ctx.warn(`${f}.topologySpreadConstraints[${i}]: ScheduleAnyway only scores nodes and is ignored by the embedded scheduler`);
+      if (str(c.get('whenUnsatisfiable')) === 'ScheduleAnyway') ctx.warn(`${ctx.owner}: topologySpreadConstraints with ScheduleAnyway only score nodes; the embedded scheduler ignores them`);
       else throw new UnsupportedFeatureError(`${f}.topologySpreadConstraints[${i}]`, 'a topology spread constraint with whenUnsatisfiable: DoNotSchedule', 'the PodTopologySpread filter');
     }
   }
@@ -496,6 +501,8 @@ export function buildShape(spec: MsgMap, ctx: ShapeContext): PodShape {
 
   // Overhead (RuntimeClass) is added on top.
   const overhead = asMap(spec.get('overhead'));
+  const runtimeClass = str(spec.get('runtimeClassName'));
+  if (runtimeClass && !overhead) ctx.warn(`${ctx.owner}: runtimeClassName "${runtimeClass}" is not resolved (no RuntimeClass overhead or scheduling constraints are added)`);
   if (overhead) {
     const ov = emptyVec();
     for (const [k, q] of overhead) if (typeof k === 'string') setRes(ov, k, milliUnits(q, () => `${f}.overhead.${k}`));
@@ -532,7 +539,7 @@ export function buildShape(spec: MsgMap, ctx: ShapeContext): PodShape {
         terms.push({ exprs: parseRequirements(tm?.get('matchExpressions')), fields: parseRequirements(tm?.get('matchFields')) });
       }
     }
-    if (nonEmptyList(na.get('preferredDuringSchedulingIgnoredDuringExecution'))) ctx.warn(`${f}.affinity.nodeAffinity: preferred terms only score nodes and are ignored by the embedded scheduler`);
+    if (nonEmptyList(na.get('preferredDuringSchedulingIgnoredDuringExecution'))) ctx.warn(`${ctx.owner}: preferred nodeAffinity terms only score nodes; the embedded scheduler ignores them`);
   }
 
   const tolerations: Toleration[] = [];
@@ -564,7 +571,7 @@ export function buildShape(spec: MsgMap, ctx: ShapeContext): PodShape {
       if (pc.preemptNever) preemptNever = true;
     } else if (sys !== undefined) priority = sys;
     else {
-      ctx.warn(`${f}.priorityClassName: PriorityClass "${className}" is not in the trace; using priority ${explicit ?? 0}`);
+      ctx.warn(`${ctx.owner}: PriorityClass "${className}" is not in the trace; using priority ${explicit ?? 0}`);
       priority = explicit ?? 0;
     }
   } else {
@@ -581,7 +588,7 @@ export function buildShape(spec: MsgMap, ctx: ShapeContext): PodShape {
   if (nonEmptyList(spec.get('schedulingGates'))) blocked = 'SchedulingGated';
   else if (typeof scheduler === 'string' && scheduler !== '' && scheduler !== 'default-scheduler') {
     blocked = `no scheduler named "${scheduler}" runs in the simulation`;
-    ctx.warn(`${f}.schedulerName: "${scheduler}" is not the default scheduler; its pods stay Pending`);
+    ctx.warn(`${ctx.owner}: schedulerName "${scheduler}" is not the default scheduler; its pods stay Pending`);
   }
   const nodeName = str(spec.get('nodeName')) || null;
 
@@ -601,6 +608,8 @@ export function buildShape(spec: MsgMap, ctx: ShapeContext): PodShape {
     tolUnschedulable,
     nodeName,
     blocked,
+    staticMasks: null,
+    staticVersion: -1,
   };
 }
 
@@ -765,8 +774,12 @@ export class SimNode {
   }
 }
 
+function isHard(t: Taint): boolean {
+  return t.effect === 'NoSchedule' || t.effect === 'NoExecute';
+}
+
 function hard(taints: Taint[]): Taint[] {
-  return taints.filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
+  return taints.every(isHard) ? taints : taints.filter(isHard);
 }
 
 // KWOK's node-initialize stage fills these in when a Node has no status.
@@ -798,23 +811,23 @@ export function nodeSpecFromObject(obj: MsgMap, field: string, warn: (m: string)
   }
   for (const [k, q] of alloc) {
     if (typeof k !== 'string') continue;
-    const fld = () => `${field}.status.${src}.${k}`;
-    const m = milliUnits(q, fld);
+    const m = milliUnits(q, () => `${field}.status.${src}.${k}`);
+    const n = exactNumber(k === 'cpu' ? Number(m) : unitsOf(m), () => `${field}.status.${src}.${k}`);
     switch (k) {
       case 'cpu':
-        out.cpu = exactNumber(Number(m), fld);
+        out.cpu = n;
         break;
       case 'memory':
-        out.memory = exactNumber(unitsOf(m), fld);
+        out.memory = n;
         break;
       case 'ephemeral-storage':
-        out.ephemeralStorage = exactNumber(unitsOf(m), fld);
+        out.ephemeralStorage = n;
         break;
       case 'pods':
-        out.pods = exactNumber(unitsOf(m), fld);
+        out.pods = n;
         break;
       default:
-        (out.scalars ??= new Map()).set(k, exactNumber(unitsOf(m), fld));
+        (out.scalars ??= new Map()).set(k, n);
     }
   }
   if (!alloc.has('pods')) warn(`${field}: Node "${name}" has no pods in status.${src}; no pod fits on it ("Too many pods")`);

@@ -12,7 +12,7 @@ import { formatWorkload, type WorkloadRef } from '../../trace/workload.js';
 import type { MsgMap, MsgValue } from '../../trace/msgpack.js';
 import type { Backend, RunOptions } from '../backend.js';
 import type { Labels, Resources, SimPod, Taint } from './cluster.js';
-import { runSimulation, workloadKey, type SimulateOptions } from './replay.js';
+import { runSimulation, workloadKey, type SimState, type SimulateOptions } from './replay.js';
 
 export type { SimulateOptions } from './replay.js';
 export type { SimPod, PodPhase, Resources, Taint, Labels } from './cluster.js';
@@ -45,21 +45,37 @@ export interface SimResult {
   applied(ref: WorkloadRef): boolean;
 }
 
+class Result implements SimResult {
+  readonly pods: readonly SimPod[];
+  readonly nodes: readonly SimNodeView[];
+  readonly warnings: readonly string[];
+  readonly startTs: number;
+  readonly endTs: number;
+  readonly eventsReplayed: number;
+  readonly podsCreated: number;
+  readonly preemptions: number;
+  private readonly seen: SimState['applied'];
+
+  constructor(st: SimState) {
+    this.pods = st.pods;
+    this.nodes = st.nodes;
+    this.warnings = st.warnings;
+    this.startTs = st.startTs;
+    this.endTs = st.endTs;
+    this.eventsReplayed = st.eventsReplayed;
+    this.podsCreated = st.podsCreated;
+    this.preemptions = st.preemptions;
+    this.seen = st.applied;
+  }
+
+  applied(ref: WorkloadRef): boolean {
+    return this.seen.has(workloadKey(ref.kind, ref.namespace, ref.name));
+  }
+}
+
 /** Replay `trace` in-process and return every pod and node at the end of the window. */
 export function simulate(trace: Trace, opts: SimulateOptions = {}): SimResult {
-  const st = runSimulation(trace, opts);
-  const applied = st.applied;
-  return {
-    pods: st.pods,
-    nodes: st.nodes,
-    warnings: st.warnings,
-    startTs: st.startTs,
-    endTs: st.endTs,
-    eventsReplayed: st.eventsReplayed,
-    podsCreated: st.podsCreated,
-    preemptions: st.preemptions,
-    applied: (ref) => applied.has(workloadKey(ref.kind, ref.namespace, ref.name)),
-  };
+  return new Result(runSimulation(trace, opts));
 }
 
 /** True when any event of the trace applies the workload (inside the window or not). */

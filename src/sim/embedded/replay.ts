@@ -13,6 +13,7 @@ import {
   buildShape,
   nodeSpecFromObject,
   poolNodes,
+  tolerates,
   UnsupportedFeatureError,
   type Explanation,
   type PodShape,
@@ -32,6 +33,14 @@ export interface SimulateOptions {
   /** Safety cap on pods created in one replay (default 100000); exceeding it throws. */
   maxPods?: number;
 }
+
+interface PriorityClassInfo {
+  value: number;
+  preemptNever: boolean;
+  globalDefault: boolean;
+}
+
+const NO_PRIORITY_CLASSES: Map<string, PriorityClassInfo> = new Map();
 
 type Kind = 'Deployment' | 'ReplicaSet' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Pod';
 
@@ -87,9 +96,8 @@ export function deepEqual(a: MsgValue | undefined, b: MsgValue | undefined): boo
   if (a === b) return true;
   if (a instanceof Map) {
     if (!(b instanceof Map) || a.size !== b.size) return false;
-    for (const [k, v] of a) {
-      if (!b.has(k)) return false;
-      if (!deepEqual(v, b.get(k))) return false;
+    for (const k of a.keys()) {
+      if (!b.has(k) || !deepEqual(a.get(k), b.get(k))) return false;
     }
     return true;
   }
@@ -233,7 +241,8 @@ export interface SimState {
   eventsReplayed: number;
   podsCreated: number;
   preemptions: number;
-  applied: Set<string>;
+  /** Every workload applied in the window, by workloadKey (deleted ones included). */
+  applied: ReadonlyMap<string, unknown>;
 }
 
 export function workloadKey(kind: string, namespace: string, name: string): string {
@@ -250,9 +259,8 @@ export class Simulation {
   private readonly dirty: Workload[] = [];
   private readonly timers = new TimerHeap();
   private readonly warnings: string[] = [];
-  private readonly warned = new Set<string>();
-  private readonly applied = new Set<string>();
-  private readonly priorityClasses = new Map<string, { value: number; preemptNever: boolean; globalDefault: boolean }>();
+  private warned: Set<string> | null = null;
+  private priorityClasses: Map<string, PriorityClassInfo> = NO_PRIORITY_CLASSES;
   private readonly scheduler: Scheduler;
   private readonly maxPods: number;
   private readonly explainer: (p: SimPodImpl) => Explanation;
@@ -266,7 +274,6 @@ export class Simulation {
   private index: MsgMap | undefined;
   private lifecycles: MsgMap | undefined;
   private lifecycleIndex: Map<string, number[]> | null = null;
-  private customWarned = new Set<string>();
 
   constructor(
     private readonly trace: Trace,
@@ -279,8 +286,9 @@ export class Simulation {
   }
 
   warn(message: string): void {
-    if (this.warned.has(message)) return;
-    this.warned.add(message);
+    const seen = (this.warned ??= new Set());
+    if (seen.has(message)) return;
+    seen.add(message);
     this.warnings.push(message);
   }
 
@@ -306,7 +314,8 @@ export class Simulation {
       const applied = asMap(events[i])?.get('applied_objs');
       if (!Array.isArray(applied)) continue;
       for (let j = 0; j < applied.length; j++) {
-        const o = applied[j] as MsgMap;
+        const o = applied[j];
+        if (!(o instanceof Map)) continue;
         const kind = o.get('kind');
         if (kind === 'Node' && o.get('apiVersion') === 'v1') traceNodes = true;
         else if (kind === 'PriorityClass') this.addPriorityClass(o);
@@ -316,21 +325,33 @@ export class Simulation {
 
     let replayed = 0;
     for (let i = 0; i < events.length; i++) {
-      const ev = events[i] as MsgMap;
+      const ev = asMap(events[i]);
+      if (ev === undefined) throw new TraceError(`events[${i}]`, 'must be a map');
       const ts = tsNumber(ev.get('ts'), `events[${i}].ts`);
       if (hasDuration && ts >= end) break;
       this.advance(ts, true);
       this.now = ts;
       const applied = ev.get('applied_objs');
-      if (Array.isArray(applied)) for (let j = 0; j < applied.length; j++) this.apply(applied[j] as MsgMap, i, j);
+      if (Array.isArray(applied)) {
+        for (let j = 0; j < applied.length; j++) {
+          const o = applied[j];
+          if (o instanceof Map) this.apply(o, i, j);
+        }
+      }
       const deleted = ev.get('deleted_objs');
-      if (Array.isArray(deleted)) for (let j = 0; j < deleted.length; j++) this.remove(deleted[j] as MsgMap);
+      if (Array.isArray(deleted)) {
+        for (let j = 0; j < deleted.length; j++) {
+          const o = deleted[j];
+          if (o instanceof Map) this.remove(o);
+        }
+      }
       this.settle();
       replayed++;
     }
     this.advance(end, !hasDuration);
     this.now = end;
 
+    if (traceNodes && this.nodes.length === 0) this.warn('the trace has Node objects, but none exists at the end of the replay window (applied later, or deleted); nothing can be scheduled');
     if (traceNodes && this.nodes.length > 0 && !this.nodes.some((n) => n.labels.get('type') === 'virtual')) {
       this.warn("no Node in the trace is labelled type=virtual; SimKube's webhook pins every simulated pod to type=virtual nodes, so none can be scheduled");
     }
@@ -345,7 +366,7 @@ export class Simulation {
       eventsReplayed: replayed,
       podsCreated: this.allPods.length,
       preemptions: this.preemptions,
-      applied: this.applied,
+      applied: this.workloads,
     };
   }
 
@@ -423,8 +444,7 @@ export class Simulation {
         return;
     }
     const gvk = `${apiVersion}.${kind}`;
-    if (this.isTracked(gvk) && BUILTIN_POD_SPEC_TEMPLATE_PATHS[gvk] === undefined && !this.customWarned.has(gvk)) {
-      this.customWarned.add(gvk);
+    if (this.isTracked(gvk) && BUILTIN_POD_SPEC_TEMPLATE_PATHS[gvk] === undefined) {
       this.warn(`${gvk} is tracked with a custom pod template path, but no controller for it runs in the embedded simulator; it creates no pods`);
     }
   }
@@ -445,6 +465,7 @@ export class Simulation {
   private addPriorityClass(o: MsgMap): void {
     const name = str(asMap(o.get('metadata'))?.get('name'));
     if (!name) return;
+    if (this.priorityClasses === NO_PRIORITY_CLASSES) this.priorityClasses = new Map();
     this.priorityClasses.set(name, { value: intOr(o.get('value'), 0), preemptNever: o.get('preemptionPolicy') === 'Never', globalDefault: o.get('globalDefault') === true });
   }
 
@@ -483,8 +504,8 @@ export class Simulation {
     return this.lifecycleIndex.get(`${gvk}|${key}`) ?? null;
   }
 
-  private shapeContext(field: string, gvk: string, daemon: boolean): ShapeContext {
-    return { field, portsStripped: this.isTracked(gvk), daemon, priorityClasses: this.priorityClasses, warn: this.warnFn };
+  private shapeContext(field: string, gvk: string, w: Workload): ShapeContext {
+    return { field, owner: `${w.kind} ${w.namespace}/${w.name}`, portsStripped: this.isTracked(gvk), daemon: w.kind === 'DaemonSet', priorityClasses: this.priorityClasses, warn: this.warnFn };
   }
 
   private templateOf(kind: Kind, obj: MsgMap): { template: MsgValue | undefined; spec: MsgMap | undefined; path: string } {
@@ -504,7 +525,6 @@ export class Simulation {
     const name = str(md?.get('name'));
     const namespace = str(md?.get('namespace'));
     const key = workloadKey(kind, namespace, name);
-    this.applied.add(key);
     const existing = this.workloads.get(key);
     if (existing !== undefined && !existing.deleted) return this.updateWorkload(existing, obj, field);
 
@@ -515,7 +535,7 @@ export class Simulation {
     if (!spec) throw new TraceError(`${field}${path}`, `missing on ${kind} ${namespace}/${name}`, 'a workload needs a pod template with a spec');
     w.field = field;
     w.template = template;
-    w.shape = buildShape(spec, this.shapeContext(`${field}${path}`, gvk, kind === 'DaemonSet'));
+    w.shape = buildShape(spec, this.shapeContext(`${field}${path}`, gvk, w));
     w.lifecycle = this.lifecycleFor(gvk, namespace, name);
     if (w.lifecycle !== null && RESTARTING.has(kind)) w.lifecycle = w.lifecycle.map((x) => (x === 0 ? 1 : x));
     const s = asMap(obj.get('spec'));
@@ -555,24 +575,20 @@ export class Simulation {
     const s = asMap(obj.get('spec'));
     const changed = !deepEqual(w.template, template);
     const gvk = `${obj.get('apiVersion') as string}.${kind}`;
-    const reshape = (): void => {
-      if (!spec) throw new TraceError(`${field}${path}`, `missing on ${kind} ${w.namespace}/${w.name}`);
-      w.template = template;
-      w.shape = buildShape(spec, this.shapeContext(`${field}${path}`, gvk, kind === 'DaemonSet'));
-    };
+    const reshape = { w, template, spec, field: `${field}${path}`, gvk };
     switch (kind) {
       case 'Deployment':
         w.replicas = intOr(s?.get('replicas'), 1);
         w.paused = s?.get('paused') === true;
         if (changed && !w.paused) {
           // A new ReplicaSet replaces the old one (rolling-update pacing is not modelled): old pods go, new ones queue.
-          reshape();
+          this.reshape(reshape);
           for (const p of w.pods.slice()) this.deletePod(p, false);
         }
         break;
       case 'ReplicaSet':
         w.replicas = intOr(s?.get('replicas'), 1);
-        if (changed) reshape(); // a ReplicaSet applies a new template only to pods it creates later
+        if (changed) this.reshape(reshape); // a ReplicaSet applies a new template only to pods it creates later
         break;
       case 'StatefulSet':
       case 'DaemonSet': {
@@ -581,7 +597,7 @@ export class Simulation {
           w.parallel = s?.get('podManagementPolicy') === 'Parallel';
         }
         if (changed) {
-          reshape();
+          this.reshape(reshape);
           const strategy = str(asMap(s?.get('updateStrategy'))?.get('type'));
           if (strategy !== 'OnDelete') for (const p of w.pods.slice()) this.deletePod(p, false);
         }
@@ -592,7 +608,7 @@ export class Simulation {
         this.readJobSpec(w, s, true);
         break;
       case 'CronJob':
-        if (changed) reshape();
+        if (changed) this.reshape(reshape);
         this.readCronSpec(w, s, field);
         break;
       case 'Pod':
@@ -601,6 +617,13 @@ export class Simulation {
     }
     w.obj = obj;
     this.markDirty(w);
+  }
+
+  /** A new pod template for future pods (the caller decides what happens to existing ones). */
+  private reshape(r: { w: Workload; template: MsgValue | undefined; spec: MsgMap | undefined; field: string; gvk: string }): void {
+    if (!r.spec) throw new TraceError(r.field, `missing on ${r.w.kind} ${r.w.namespace}/${r.w.name}`);
+    r.w.template = r.template;
+    r.w.shape = buildShape(r.spec, this.shapeContext(r.field, r.gvk, r.w));
   }
 
   private readJobSpec(w: Workload, s: MsgMap | undefined, update = false): void {
@@ -683,6 +706,7 @@ export class Simulation {
   // ---- nodes ----------------------------------------------------------------------------------------------------
 
   private addNode(n: SimNode): void {
+    this.scheduler.nodesChanged();
     this.nodes.push(n);
     this.nodeByName.set(n.name, n);
   }
@@ -690,8 +714,17 @@ export class Simulation {
   private upsertNode(obj: MsgMap, field: string): void {
     const spec = nodeSpecFromObject(obj, field, this.warnFn);
     const existing = this.nodeByName.get(spec.name);
-    if (existing) existing.update(spec);
-    else this.addNode(new SimNode(spec));
+    if (existing) {
+      existing.update(spec);
+      this.scheduler.nodesChanged();
+      // The taint manager evicts running pods that do not tolerate a NoExecute taint (tolerationSeconds not modelled).
+      const noExecute = existing.hardTaints.filter((t) => t.effect === 'NoExecute');
+      if (noExecute.length > 0) {
+        for (const p of existing.pods.slice()) {
+          if (noExecute.some((taint) => !p.shape.tolerations.some((tol) => tolerates(tol, taint)))) this.deletePod(p, true);
+        }
+      }
+    } else this.addNode(new SimNode(spec));
     for (const ds of this.daemonSets) this.markDirty(ds);
   }
 
@@ -699,6 +732,7 @@ export class Simulation {
     const n = this.nodeByName.get(name);
     if (!n) return;
     n.removed = true;
+    this.scheduler.nodesChanged();
     this.nodeByName.delete(name);
     this.nodes.splice(this.nodes.indexOf(n), 1);
     // The pod garbage collector deletes pods bound to a node that no longer exists; controllers replace them.

@@ -40,13 +40,17 @@ export function fitMask(s: PodShape, n: SimNode): number {
   return m;
 }
 
-/** All filters for one node in plugin order; 0 when the pod fits. */
-export function filterNode(p: SimPodImpl, n: SimNode): number {
-  const s = p.shape;
+/** The filters that depend only on the node object (not on other pods), in plugin order; 0 when they pass. */
+function staticMask(s: PodShape, n: SimNode, dsNode: string | null): number {
   if (n.unschedulable && !s.tolUnschedulable) return F_UNSCHEDULABLE;
   if (n.hardTaints.length !== 0 && untoleratedTaint(s, n) !== null) return F_TAINT;
-  if (!matchesNodeSelection(s, n, p.dsNode)) return F_AFFINITY;
-  return fitMask(s, n);
+  if (!matchesNodeSelection(s, n, dsNode)) return F_AFFINITY;
+  return 0;
+}
+
+/** All filters for one node in plugin order; 0 when the pod fits. */
+export function filterNode(p: SimPodImpl, n: SimNode): number {
+  return staticMask(p.shape, n, p.dsNode) || fitMask(p.shape, n);
 }
 
 /** The DaemonSet controller's per-node decision: selection and taints, never resources. */
@@ -103,28 +107,53 @@ function moreImportant(a: SimPodImpl, b: SimPodImpl): number {
 
 const INT32_OFFSET = 2147483648; // victims' priorities are summed with MaxInt32+1 added, like upstream
 
+// Scratch space shared by every run (simulate() is synchronous and never re-entered): no allocation per pod.
+const feasibleScratch: SimNode[] = [];
+let maskScratch = new Int32Array(64);
+
 export class Scheduler {
-  private feasible: SimNode[] = [];
-  private masks = new Int32Array(16);
+  /** Bumped whenever a node is added, changed or removed: invalidates the per-shape static masks. */
+  private nodesVersion = 0;
 
   constructor(private readonly rng: Rng) {}
+
+  nodesChanged(): void {
+    this.nodesVersion++;
+  }
 
   /** Filter every node, then score and pick among the best with the seeded RNG. Null when nothing fits. */
   select(p: SimPodImpl, nodes: readonly SimNode[]): SimNode | null {
     const n = nodes.length;
-    if (this.masks.length < n) this.masks = new Int32Array(Math.max(n, this.masks.length * 2));
-    const masks = this.masks;
-    const feasible = this.feasible;
+    if (maskScratch.length < n) maskScratch = new Int32Array(Math.max(n, maskScratch.length * 2));
+    const masks = maskScratch;
+    const feasible = feasibleScratch;
+    const s = p.shape;
     let count = 0;
-    for (let i = 0; i < n; i++) {
-      const node = nodes[i]!;
-      const m = filterNode(p, node);
-      masks[i] = m;
-      if (m === 0) feasible[count++] = node;
+    if (p.dsNode === null) {
+      // Replicas share a shape: compute the node-static filters once per shape and node set.
+      let stat = s.staticMasks;
+      if (stat === null || s.staticVersion !== this.nodesVersion) {
+        stat = new Array<number>(n);
+        for (let i = 0; i < n; i++) stat[i] = staticMask(s, nodes[i]!, null);
+        s.staticMasks = stat;
+        s.staticVersion = this.nodesVersion;
+      }
+      for (let i = 0; i < n; i++) {
+        const node = nodes[i]!;
+        const m = stat[i]! || fitMask(s, node);
+        masks[i] = m;
+        if (m === 0) feasible[count++] = node;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const node = nodes[i]!;
+        const m = filterNode(p, node);
+        masks[i] = m;
+        if (m === 0) feasible[count++] = node;
+      }
     }
     if (count === 0) return null;
     if (count === 1) return feasible[0]!;
-    const s = p.shape;
     let best = -1;
     let chosen = feasible[0]!;
     let ties = 0;
@@ -154,7 +183,7 @@ export class Scheduler {
     let best: PreemptionChoice | null = null;
     let bestKey: number[] | null = null;
     for (let i = 0; i < nodes.length; i++) {
-      const m = this.masks[i]!;
+      const m = maskScratch[i]!;
       if (m === 0 || (m & ~RESOLVABLE) !== 0) continue;
       const node = nodes[i]!;
       const lower = node.pods.filter((x) => x.priority < p.priority);

@@ -74,7 +74,7 @@ export interface SimkubeOptions {
   pollMs?: { sync?: number; blocked?: number; starting?: number; settling?: number };
   /**
    * The episode a run belongs to (for the `simarena.io/episode` label and the "older Simulation of this episode"
-   * hook). Default: `run.episode` when the caller sets one, else the run name without a trailing `-<n>`/`-s<n>`.
+   * hook). Default: `run.episode` when the caller sets one, else the run name without a trailing `-s<step>`.
    */
   episodeOf?: (run: StepRun) => string | undefined;
   /** Injected REST client (tests). */
@@ -101,12 +101,14 @@ export interface SyncState {
   errors: Array<{ node: string; error: string }>;
 }
 
-/** The episode of a run: `run.episode` if present, else the run name minus a trailing step number. */
+/**
+ * The episode of a run: `run.episode` if the caller set one, else the operator's run name `<episode>-s<step>` minus
+ * the step. Anything else (e.g. the CLI's `sa-run-<hash>`) has no episode, so no other Simulation is ever deleted.
+ */
 export function defaultEpisodeOf(run: StepRun): string | undefined {
   const explicit = (run as StepRun & { episode?: unknown }).episode;
   if (typeof explicit === 'string' && explicit) return explicit;
-  const m = /^(.+?)-(?:s|step-?)?\d+$/.exec(run.name);
-  return m?.[1];
+  return /^(.+)-s\d+$/.exec(run.name)?.[1];
 }
 
 export class SimkubeBackend implements Backend, PhasedBackend {

@@ -63,9 +63,12 @@ function shortHash(s: string, n = 8): string {
   return createHash('sha256').update(s).digest('hex').slice(0, n);
 }
 
-/** A lowercase DNS-label form of `s` (letters, digits, '-', starting with a letter), at most `max` characters. */
+/**
+ * A lowercase DNS-label form of `s` (letters, digits, '-', alphanumeric at both ends), at most `max` characters;
+ * `s` itself when it already is one, else a cleaned prefix plus a hash of `s` (so distinct inputs stay distinct).
+ */
 export function dnsLabel(s: string, max: number): string {
-  let clean = s.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^[^a-z]+/, '').replace(/-+$/, '');
+  let clean = s.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-+/, '').replace(/-+$/, '');
   if (clean === s && clean.length <= max) return clean;
   if (!clean) clean = 'sa';
   const h = shortHash(s);
@@ -98,7 +101,7 @@ export function fileTracePath(dir: string, file: string): string {
 /** Seconds from a SimKube duration string: "90s", "+5m", "1h", "2m30s", "10 minutes" (undefined if unparseable). */
 export function parseDurationSeconds(s: string): number | undefined {
   const t = s.trim().replace(/^\+/, '');
-  const re = /(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)/gy;
+  const re = /(\d+(?:\.\d+)?)\s*(milliseconds?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d)/gy;
   let total = 0;
   let matched = 0;
   for (let m = re.exec(t); m; m = re.exec(t)) {

@@ -14,7 +14,7 @@ const PODS = `/api/v1/namespaces/${NS}/pods`;
 const VPODS = '/api/v1/namespaces/virtual-default/pods';
 const VDEPS = '/apis/apps/v1/namespaces/virtual-default/deployments';
 
-function stepRun(name = 'ep1-3', scenario = 'replicas-over'): StepRun {
+function stepRun(name = 'ep1-s3', scenario = 'replicas-over'): StepRun {
   const { trace, meta } = canonicalScenario(scenario);
   return { name, trace, workload: meta.workload, opts: { seed: 1, durationSeconds: 30 }, startedAt: Date.now() };
 }
@@ -105,7 +105,7 @@ describe('simkube backend (fake API)', () => {
   it('creates a Simulation SimKube accepts (lifecycleParams, port 8888, file:// tracePath, hooks, labels)', async () => {
     const fake = new FakeKube();
     const b = backend(fake, { stepSeconds: 45, speed: 2 });
-    const run = stepRun('Ep_One-12');
+    const run = stepRun('Ep_One-s12');
     run.opts = { seed: 1 };
     const name = await startAndSync(fake, b, run);
     expect(name).to.match(/^[a-z][a-z0-9-]{0,48}$/);
@@ -117,7 +117,7 @@ describe('simkube backend (fake API)', () => {
     expect(sim.spec.driver.tracePath).to.equal(`file:///var/lib/sim-arena/traces/${cm}.sktrace`);
     expect(sim.spec).to.include({ duration: '45s', speed: 2, repetitions: 1 });
     expect(sim.spec.hooks?.preStartHooks).to.deep.equal([{ cmd: 'kubectl', args: ['apply', '-f', '/config/kwok'], ignoreFailure: true }]);
-    expect(sim.metadata?.labels).to.include({ 'app.kubernetes.io/managed-by': 'sim-arena', 'simarena.io/run': 'Ep_One-12', 'simarena.io/episode': 'Ep_One' });
+    expect(sim.metadata?.labels).to.include({ 'app.kubernetes.io/managed-by': 'sim-arena', 'simarena.io/run': 'Ep_One-s12', 'simarena.io/episode': 'Ep_One' });
     // polling again does not create a second one
     expect((await b.poll(run)).waiting?.reason).to.equal('SimulationPending');
     expect(fake.list(SIMULATIONS_PATH)).to.have.length(1);
@@ -127,17 +127,17 @@ describe('simkube backend (fake API)', () => {
     const fake = new FakeKube();
     fake.slowForeground = true;
     const b = backend(fake);
-    fake.put(SIMULATIONS_PATH, { metadata: { name: 'ep1-2', labels: { 'app.kubernetes.io/managed-by': 'sim-arena', 'simarena.io/episode': 'ep1' } }, spec: {} });
+    fake.put(SIMULATIONS_PATH, { metadata: { name: 'ep1-s2', labels: { 'app.kubernetes.io/managed-by': 'sim-arena', 'simarena.io/episode': 'ep1' } }, spec: {} });
     fake.put(SIMULATIONS_PATH, { metadata: { name: 'other-2', labels: { 'app.kubernetes.io/managed-by': 'sim-arena', 'simarena.io/episode': 'other' } }, spec: {} });
-    const run = stepRun('ep1-3');
+    const run = stepRun('ep1-s3');
     syncPod(fake, 'n1');
     await b.start(run);
-    expect(fake.get(SIMULATIONS_PATH, 'ep1-2')?.metadata?.deletionTimestamp).to.be.a('string');
+    expect(fake.get(SIMULATIONS_PATH, 'ep1-s2')?.metadata?.deletionTimestamp).to.be.a('string');
     expect(fake.get(SIMULATIONS_PATH, 'other-2')?.metadata?.deletionTimestamp).to.equal(undefined);
     annotate(fake, run, ['n1']);
     const r = await b.poll(run);
     expect(r.waiting?.reason).to.equal('PreviousSimulation');
-    fake.store.get(SIMULATIONS_PATH)!.delete('ep1-2');
+    fake.store.get(SIMULATIONS_PATH)!.delete('ep1-s2');
     expect((await b.poll(run)).waiting?.reason).to.equal('SimulationCreated');
   });
 
@@ -156,7 +156,7 @@ describe('simkube backend (fake API)', () => {
     expect(fake.list(VPODS).map((p) => p.metadata?.name)).to.deep.equal(['web-c']);
     // once our Simulation exists, start() leaves the namespace alone
     fake.put(VPODS, pod('web-d', 'crashed', true));
-    fake.put(SIMULATIONS_PATH, { metadata: { name: 'ep1-3' }, spec: {} });
+    fake.put(SIMULATIONS_PATH, { metadata: { name: 'ep1-s3' }, spec: {} });
     await b.start(stepRun());
     expect(fake.get(VPODS, 'web-d')).to.not.equal(undefined);
   });
@@ -197,7 +197,7 @@ describe('simkube backend (fake API)', () => {
   it('counts Unschedulable pods as settled (cpu-slight: 0/3/3)', async () => {
     const fake = new FakeKube();
     const b = backend(fake);
-    const run = stepRun('ep2-1', 'cpu-slight');
+    const run = stepRun('ep2-s1', 'cpu-slight');
     const name = await startAndSync(fake, b, run);
     setState(fake, name, 'Running');
     for (let i = 0; i < 3; i++) fake.put(VPODS, pod(`web-${i}`, name, 'unschedulable'));
@@ -299,10 +299,11 @@ describe('simkube backend (fake API)', () => {
     expect(err?.message).to.match(/at most 1048576/);
   });
 
-  it('derives the episode from run.episode or the run name', () => {
-    const r = stepRun('abc-7');
-    expect(defaultEpisodeOf(r)).to.equal('abc');
-    expect(defaultEpisodeOf({ ...r, name: 'abc-s12' })).to.equal('abc');
+  it('derives the episode from run.episode or the operator run name (<episode>-s<step>)', () => {
+    const r = stepRun('abc-1f2e3d4c-s7');
+    expect(defaultEpisodeOf(r)).to.equal('abc-1f2e3d4c');
+    expect(defaultEpisodeOf({ ...r, name: 'abc-7' })).to.equal(undefined);
+    expect(defaultEpisodeOf({ ...r, name: 'sa-run-1234567890' })).to.equal(undefined);
     expect(defaultEpisodeOf({ ...r, name: 'single' })).to.equal(undefined);
     expect(defaultEpisodeOf({ ...r, name: 'x-1', episode: 'ns.ep' } as StepRun)).to.equal('ns.ep');
   });

@@ -8,12 +8,13 @@ describe('simkube naming', () => {
   it('keeps valid run names as Simulation names', () => {
     expect(simulationName('ep1-3')).to.equal('ep1-3');
     expect(simulationName('a'.repeat(40))).to.equal('a'.repeat(40));
+    expect(simulationName('1st-episode-0a1b2c3d-s4')).to.equal('1st-episode-0a1b2c3d-s4');
   });
 
   it('turns anything else into a DNS label of at most 49 characters, stable and distinct', () => {
     for (const s of ['Ep_One-12', '1abc', 'x'.repeat(80), 'a.b.c', '--weird--', '___']) {
       const n = simulationName(s);
-      expect(n, s).to.match(/^[a-z]([a-z0-9-]*[a-z0-9])?$/);
+      expect(n, s).to.match(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/);
       expect(n.length, s).to.be.at.most(49);
       expect(simulationName(s)).to.equal(n);
     }

@@ -1,0 +1,131 @@
+// The simkube backend end to end on the real control plane, with the SimKube stand-in doing what sk-ctrl and
+// sk-driver would (they need a container runtime) and trace-sync running in-process for a KWOK node.
+import { expect } from 'chai';
+import { EmbeddedBackend } from '../../../src/sim/embedded/index.js';
+import { runToCompletion, type PollResult, type StepRun } from '../../../src/sim/backend.js';
+import { SimkubeBackend } from '../../../src/sim/simkube/index.js';
+import { simulationPath } from '../../../src/sim/simkube/kube.js';
+import type { Simulation } from '../../../src/sim/simkube/simulation.js';
+import { canonicalScenario, deploymentObject, buildTrace } from '../../../src/trace/generate.js';
+import { SimkubeStandin } from '../../support/simkube-standin.js';
+import { clusterOrSkip, deleteNamespace, deleteSimulation, fakeTraceSyncPod, freshNamespace, installSimkubeCrds, kwokNode, LocalTraceSync, NODE_TRACE_DIR, waitFor, waitNamespaceGone, type Cluster } from './helpers.js';
+
+describe('simkube: replays through the SimKube stand-in', function () {
+  this.timeout(180_000);
+  let c: Cluster;
+  let ns: string;
+  let sync: LocalTraceSync;
+  let standin: SimkubeStandin;
+  let backend: SimkubeBackend;
+  const runs: StepRun[] = [];
+  const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+
+  before(async function () {
+    c = await clusterOrSkip(this);
+    await installSimkubeCrds(c);
+    ns = await freshNamespace(c, 'sk-replay');
+    const node = await kwokNode(c);
+    await fakeTraceSyncPod(c, ns, node);
+    sync = await LocalTraceSync.start(c, ns, node);
+    standin = new SimkubeStandin(c.kc, { pathMap: { [NODE_TRACE_DIR]: sync.dir }, filter: (s) => s.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'sim-arena' });
+    standin.start();
+    backend = new SimkubeBackend(c.kc, { operatorNamespace: ns, stepSeconds: 20, pollMs: { sync: 200, blocked: 300, starting: 200, settling: 300 } });
+    // A crashed earlier test run may have left the virtual namespace behind (not owned by any Simulation).
+    await c.kube.delete('/api/v1/namespaces/virtual-default');
+    await waitNamespaceGone(c, 'virtual-default');
+  });
+
+  after(async function () {
+    if (!c) return;
+    await standin?.stop();
+    for (const r of runs) await deleteSimulation(c, backend.simulationName(r)).catch(() => undefined);
+    await sync?.stop();
+    await deleteNamespace(c, ns);
+    if (standin?.errors.length) process.stderr.write(`stand-in errors: ${standin.errors.join('\n')}\n`);
+  });
+
+  function stepRun(name: string, scenario: string): StepRun {
+    const { trace, meta } = canonicalScenario(scenario);
+    const r: StepRun = { name, trace, workload: meta.workload, opts: { seed: 0 }, startedAt: Date.now() };
+    runs.push(r);
+    return r;
+  }
+
+  async function embedded(r: StepRun) {
+    return new EmbeddedBackend().run(r.trace, r.workload, { seed: 0 });
+  }
+
+  for (const [scenario, expected] of [
+    ['cpu-slight', { ready: 0, pending: 3, total: 3 }],
+    ['replicas-over', { ready: 5, pending: 0, total: 5 }],
+  ] as const) {
+    it(`${scenario}: observes ${expected.ready}/${expected.pending}/${expected.total}, like the embedded backend`, async () => {
+      const r = stepRun(`skr-${tag}-${scenario}-s1`, scenario);
+      const seen: string[] = [];
+      const obs = await runToCompletion(
+        {
+          name: 'simkube',
+          start: (x) => backend.start(x),
+          poll: async (x) => {
+            const p: PollResult = await backend.poll(x);
+            if (p.waiting && seen[seen.length - 1] !== p.waiting.reason) seen.push(p.waiting.reason);
+            return p;
+          },
+          cleanup: (x) => backend.cleanup(x),
+        },
+        r,
+      );
+      expect(obs).to.deep.equal(expected);
+      expect(obs).to.deep.equal(await embedded(r));
+      expect(seen).to.include('SimulationCreated');
+      expect(standin.statesOf(backend.simulationName(r))[0]).to.equal('Running');
+      // cleanup deleted the Simulation; the GC cascade takes the virtual namespace with it
+      await waitFor('the Simulation to go', async () => !(await c.kube.get(simulationPath(backend.simulationName(r)))), 90_000);
+      await waitNamespaceGone(c, 'virtual-default');
+    });
+  }
+
+  it('surfaces SimKube\'s one-at-a-time lock as waiting SimulationBlocked, and proceeds once the other is gone', async () => {
+    const a = stepRun(`skb-${tag}-a-s1`, 'healthy');
+    const b = stepRun(`skb-${tag}-b-s1`, 'replicas-under');
+    await backend.start(a);
+    await waitFor('A Running', async () => {
+      await backend.poll(a);
+      return (await c.kube.get<Simulation>(simulationPath(backend.simulationName(a))))?.status?.state === 'Running';
+    });
+    await backend.start(b);
+    const blocked = await waitFor('B Blocked', async () => {
+      const p = await backend.poll(b);
+      return p.waiting?.reason === 'SimulationBlocked' ? p : undefined;
+    });
+    expect(blocked.waiting?.message).to.match(/one simulation at a time/).and.contain(backend.simulationName(a));
+    await backend.cleanup(a);
+    const obs = await waitFor('B observed', async () => (await backend.poll(b)).observation, 90_000, 300);
+    expect(obs).to.deep.equal({ ready: 1, pending: 0, total: 1 });
+    expect(standin.statesOf(backend.simulationName(b))).to.deep.equal(['Blocked', 'Running']);
+    await backend.cleanup(b);
+    await waitNamespaceGone(c, 'virtual-default');
+  });
+
+  it('pre-start removes what a crashed run left in the virtual namespace', async () => {
+    await c.kube.create('/api/v1/namespaces', { metadata: { name: 'virtual-default', labels: { 'simkube.io/virtual': 'true' } } });
+    const leftover = deploymentObject({ replicas: 2, cpu: '100m', memory: '64Mi' }) as { metadata: Record<string, unknown>; spec: { template: { spec: Record<string, unknown> } } };
+    leftover.metadata = { name: 'web', namespace: 'virtual-default', labels: { app: 'web', 'simkube.io/simulation': 'crashed-run' } };
+    leftover.spec.template.spec.nodeSelector = { type: 'virtual' };
+    leftover.spec.template.spec.tolerations = [{ key: 'kwok-provider', operator: 'Exists', effect: 'NoSchedule' }];
+    await c.kube.create('/apis/apps/v1/namespaces/virtual-default/deployments', leftover);
+    await waitFor('leftover pods', async () => (await c.kube.list('/api/v1/namespaces/virtual-default/pods', { labelSelector: 'app=web' })).length === 2);
+    const r = stepRun(`skl-${tag}-s1`, 'healthy');
+    r.trace = buildTrace([deploymentObject({ replicas: 2, cpu: '500m', memory: '512Mi' })]);
+    await backend.start(r);
+    expect(await c.kube.get('/apis/apps/v1/namespaces/virtual-default/deployments/web')).to.equal(undefined);
+    await waitFor('leftover pods gone', async () => (await c.kube.list('/api/v1/namespaces/virtual-default/pods', { labelSelector: 'app=web' })).length === 0);
+    const obs = await waitFor('observed', async () => (await backend.poll(r)).observation, 90_000, 300);
+    expect(obs).to.deep.equal({ ready: 2, pending: 0, total: 2 });
+    await backend.cleanup(r);
+    // the namespace existed before the stand-in ran, so it is not owned by the Simulation: remove it ourselves
+    await waitFor('Simulation gone', async () => !(await c.kube.get(simulationPath(backend.simulationName(r)))), 90_000);
+    await c.kube.delete('/api/v1/namespaces/virtual-default');
+    await waitNamespaceGone(c, 'virtual-default');
+  });
+});
