@@ -13,11 +13,12 @@ const USAGE = `usage: sim-arena operator [options]
   --workers N            episodes reconciled at once (default 4)
   --leader-elect         take a Lease before reconciling (for more than one replica)
   --leader-namespace NS  where the Lease lives (default: POD_NAMESPACE or default)
+  --leader-lease NAME    the Lease's name (default: SIM_ARENA_LEASE_NAME or sim-arena-operator)
   --health-port N        /healthz and /readyz port (default 8081; 0 picks one)
   --install-crd          create the ArenaEpisode CRD if it is missing (out-of-cluster development)`;
 
 export async function operatorCommand(argv: string[]): Promise<number> {
-  const { flags } = parse(argv, { kubeconfig: { type: 'string' }, namespace: { type: 'string' }, workers: { type: 'string' }, 'leader-elect': { type: 'boolean' }, 'leader-namespace': { type: 'string' }, 'health-port': { type: 'string' }, 'install-crd': { type: 'boolean' } }, USAGE);
+  const { flags } = parse(argv, { kubeconfig: { type: 'string' }, namespace: { type: 'string' }, workers: { type: 'string' }, 'leader-elect': { type: 'boolean' }, 'leader-namespace': { type: 'string' }, 'leader-lease': { type: 'string' }, 'health-port': { type: 'string' }, 'install-crd': { type: 'boolean' } }, USAGE);
   const log = createLogger('operator');
   const kubeconfig = optStr(flags, 'kubeconfig');
   const kc = loadKubeConfig(kubeconfig);
@@ -27,7 +28,9 @@ export async function operatorCommand(argv: string[]): Promise<number> {
     kc,
     workers: int(flags, 'workers', 4, 1, 1000),
     ...(namespace ? { namespace } : {}),
-    leaderElection: bool(flags, 'leader-elect') ? { namespace: optStr(flags, 'leader-namespace') ?? process.env.POD_NAMESPACE ?? 'default' } : false,
+    leaderElection: bool(flags, 'leader-elect')
+      ? { namespace: optStr(flags, 'leader-namespace') ?? process.env.POD_NAMESPACE ?? 'default', name: optStr(flags, 'leader-lease') ?? process.env.SIM_ARENA_LEASE_NAME ?? 'sim-arena-operator' }
+      : false,
     health: { port: int(flags, 'health-port', 8081, 0, 65535) },
   });
   const done = new Promise<void>((resolve) => onShutdownSignals(async () => {

@@ -18,13 +18,17 @@ export interface OperatorOptions {
   namespace?: string;
   leaderElection?: { namespace: string; name?: string; identity?: string } | false;
   health?: { host?: string; port?: number } | false;
+  /** Where trace ConfigMaps for SimKube and the trace-sync pods live (default: POD_NAMESPACE, else sim-arena). */
+  operatorNamespace?: string;
+  /** Run cluster checks when a kwok/simkube episode starts and report them as its Preflight condition. Default true. */
+  preflight?: boolean;
   /** Override backend construction (tests); default builds embedded/kwok/simkube from the episode spec. */
   backendFor?: ReconcilerOptions['backendFor'];
   beforeTransition?: ReconcilerOptions['beforeTransition'];
 }
 
 /** Backends are cached per configuration: simkube settings differ per episode, the rest are shared. */
-export function defaultBackends(kc: KubeConfig): ReconcilerOptions['backendFor'] {
+export function defaultBackends(kc: KubeConfig, operatorNamespace?: string): ReconcilerOptions['backendFor'] {
   const cache = new Map<string, PhasedBackend>();
   return (ep: ArenaEpisode, spec: EpisodeSpec) => {
     const name = ep.spec.backend ?? 'embedded';
@@ -35,7 +39,7 @@ export function defaultBackends(kc: KubeConfig): ReconcilerOptions['backendFor']
         if (name === 'embedded') return phasedFromBackend(new (await import('../sim/embedded/index.js')).EmbeddedBackend());
         if (name === 'kwok') return new (await import('../sim/kwok/index.js')).KwokBackend(kc);
         const { SimkubeBackend } = await import('../sim/simkube/index.js');
-        return new SimkubeBackend(kc, { ...ep.spec.simkube, ...(spec.durationSeconds ? { stepSeconds: spec.durationSeconds } : {}) });
+        return new SimkubeBackend(kc, { ...ep.spec.simkube, ...(operatorNamespace ? { operatorNamespace } : {}), ...(spec.durationSeconds ? { stepSeconds: spec.durationSeconds } : {}) });
       });
       cache.set(key, backend);
     }
@@ -61,7 +65,17 @@ export function createOperator(opts: OperatorOptions): Controller {
   const informer = new Informer<ArenaEpisode>({ kc: opts.kc, path, logger: log });
   const reconciler = new EpisodeReconciler({
     kc: opts.kc,
-    backendFor: opts.backendFor ?? defaultBackends(opts.kc),
+    backendFor: opts.backendFor ?? defaultBackends(opts.kc, opts.operatorNamespace),
+    ...(opts.preflight !== false
+      ? {
+          preflight: async (backend: string) => {
+            const { runPreflight, preflightCondition } = await import('../preflight/index.js');
+            const checks = await runPreflight(opts.kc, backend as 'kwok' | 'simkube', opts.operatorNamespace ? { operatorNamespace: opts.operatorNamespace } : {});
+            const c = preflightCondition(checks);
+            return { ...c, message: c.message || 'all checks passed' };
+          },
+        }
+      : {}),
     events: new EventRecorder({ kc: opts.kc, reportingController: 'simarena.io/operator' }),
     logger: log,
     ...(opts.beforeTransition ? { beforeTransition: opts.beforeTransition } : {}),

@@ -46,6 +46,8 @@ export interface ReconcilerOptions {
   backendFor: (episode: ArenaEpisode, spec: EpisodeSpec) => PhasedBackend;
   events?: EventRecorder;
   logger?: Logger;
+  /** Cluster checks for the episode's backend, reported as its Preflight condition when it starts. */
+  preflight?: (backend: string) => Promise<Omit<Condition, 'lastTransitionTime'>>;
   /** Test hook: called before each transition runs; throwing simulates the operator dying there. */
   beforeTransition?: (episode: ArenaEpisode, transition: string) => void;
   now?: () => Date;
@@ -128,11 +130,14 @@ export class EpisodeReconciler {
     const ref = ep.spec.trace.configMapRef;
     const trace = await this.readTrace(ep, ref.name, ref.key ?? TRACE_KEY);
     readResources(trace, spec.workload, spec.actions.container); // throws TraceError naming what is missing
+    const backendName = ep.spec.backend ?? 'embedded';
+    const preflight = this.opts.preflight && backendName !== 'embedded' ? [await this.opts.preflight(backendName)] : [];
     await this.writeStatus(
       ep,
       { phase: 'Running', step: 0, stepPhase: 'Observing', traceConfigMap: ref.name, totalReward: 0, solved: false, history: [], message: `observing the starting trace of ${formatWorkload(spec.workload)}` },
-      [{ type: 'Ready', status: 'False', reason: 'Running', message: 'the episode is running' }, { type: 'Progressing', status: 'True', reason: 'Started', message: 'observing the starting trace' }],
+      [{ type: 'Ready', status: 'False', reason: 'Running', message: 'the episode is running' }, { type: 'Progressing', status: 'True', reason: 'Started', message: 'observing the starting trace' }, ...preflight],
     );
+    if (preflight[0]?.status === 'False') this.event(ep, 'Warning', 'PreflightFailed', 'Preflight', preflight[0].message ?? 'preflight checks failed');
     this.event(ep, 'Normal', 'Started', 'Start', `episode started: ${formatWorkload(spec.workload)}, target ${spec.target}, policy ${ep.spec.policy?.name ?? 'heuristic'}, backend ${ep.spec.backend ?? 'embedded'}`);
     return { requeueAfterMs: 0 };
   }
@@ -174,7 +179,7 @@ export class EpisodeReconciler {
       return { requeueAfterMs: 0 };
     }
     const trace = await this.readTrace(ep, cmName, cmName === ep.spec.trace.configMapRef.name ? (ep.spec.trace.configMapRef.key ?? TRACE_KEY) : TRACE_KEY);
-    const run: StepRun = { name: runName, trace, workload: spec.workload, opts: { seed: replaySeed(spec), nodePool: spec.nodePool, ...(spec.durationSeconds ? { durationSeconds: spec.durationSeconds } : {}), runName }, startedAt: Date.parse(status.run.startTime) };
+    const run: StepRun = { name: runName, episode: ep.metadata!.name!, trace, workload: spec.workload, opts: { seed: replaySeed(spec), nodePool: spec.nodePool, ...(spec.durationSeconds ? { durationSeconds: spec.durationSeconds } : {}), runName }, startedAt: Date.parse(status.run.startTime) };
     this.opts.beforeTransition?.(ep, 'poll');
     await backend.start(run);
     const polled = await backend.poll(run);
@@ -237,7 +242,7 @@ export class EpisodeReconciler {
     const status = ep.status!;
     if (status.run) {
       const trace = await this.currentTrace(ep);
-      await backend.cleanup({ name: status.run.name, trace, workload: spec.workload, opts: { seed: replaySeed(spec), runName: status.run.name }, startedAt: Date.parse(status.run.startTime) });
+      await backend.cleanup({ name: status.run.name, episode: ep.metadata!.name!, trace, workload: spec.workload, opts: { seed: replaySeed(spec), runName: status.run.name }, startedAt: Date.parse(status.run.startTime) });
     }
     await this.collectTraces(ep, status.traceConfigMap);
     const obs = status.lastObservation!;
@@ -266,7 +271,7 @@ export class EpisodeReconciler {
       try {
         const spec = toEpisodeSpec(ep.spec);
         const trace = await this.currentTrace(ep).catch(() => undefined);
-        if (trace) await this.opts.backendFor(ep, spec).cleanup({ name: status.run.name, trace, workload: spec.workload, opts: { seed: replaySeed(spec), runName: status.run.name }, startedAt: Date.parse(status.run.startTime) });
+        if (trace) await this.opts.backendFor(ep, spec).cleanup({ name: status.run.name, episode: ep.metadata!.name!, trace, workload: spec.workload, opts: { seed: replaySeed(spec), runName: status.run.name }, startedAt: Date.parse(status.run.startTime) });
       } catch (e) {
         if (!(e instanceof InvalidEpisode)) throw e;
       }

@@ -36,6 +36,8 @@ export interface Backend {
 /** One replay, identified by a deterministic name so every phase can be repeated after a restart. */
 export interface StepRun {
   name: string;
+  /** The episode this run belongs to (operator runs), so backends can find its older runs. */
+  episode?: string;
   trace: Trace;
   workload: WorkloadRef;
   opts: RunOptions;

@@ -145,7 +145,7 @@ function validateEvents(events: MsgValue | undefined, tracked: Set<string>, warn
       });
     }
   });
-  for (const g of untracked) warnings.push(`objects of ${g} appear in events but not in config.trackedObjects; SimKube will not pin their pods to virtual nodes`);
+  for (const g of untracked) warnings.push(`objects of ${g} appear in events but not in config.trackedObjects; SimKube will not strip their container ports or apply pod lifecycles to them`);
 }
 
 function validateObject(o: MsgValue, f: string): string {

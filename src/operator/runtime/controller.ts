@@ -82,7 +82,7 @@ export class Controller {
   readiness(): Readiness {
     if (this.state !== 'running') return { ready: false, reason: `controller ${this.state}` };
     if (!this.synced) return { ready: false, reason: 'informers not synced' };
-    if (this.elector && !this.elector.isLeader) return { ready: false, reason: `not leading (leader: ${this.elector.leader || 'none'})` };
+    // A standby replica is ready too: otherwise a rolling update of a leader-elected Deployment never completes.
     return { ready: true };
   }
 
