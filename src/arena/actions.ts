@@ -1,7 +1,7 @@
 // The seven actions and how they change a trace. Resource actions edit the target container in every occurrence
 // of the workload; scale actions shift spec.replicas by the delta everywhere, keeping the trace's scaling history.
 import type { MsgMap } from '../trace/msgpack.js';
-import { formatQuantity, parseQuantity, type Quantity } from '../trace/quantity.js';
+import { canonicalQuantity, formatQuantity, parseQuantity, type Quantity } from '../trace/quantity.js';
 import { TraceError, type Trace } from '../trace/trace.js';
 import {
   containerAt,
@@ -92,7 +92,7 @@ export function readResources(trace: Trace, ref: WorkloadRef, container?: string
   const c = containerAt(spec, resolveContainer(spec, ref, container));
   const text = (r: 'cpu' | 'memory') => {
     const v = requestOf(c, r);
-    return v === undefined || v === null ? '0' : formatQuantity(parseQuantity(v.valueOf() as string | number));
+    return v === undefined || v === null ? '0' : canonicalQuantity(v.valueOf() as string | number);
   };
   return { cpu: text('cpu'), memory: text('memory'), replicas: hasReplicas(ref.kind) ? replicasOf(obj) : 1 };
 }

@@ -21,7 +21,11 @@ export interface Limits {
   minReplicas: number;
 }
 
+const resolved = new WeakMap<Safeguards, Limits>();
+
 export function resolveLimits(s: Safeguards): Limits {
+  const hit = resolved.get(s);
+  if (hit) return hit;
   const l = {
     maxCpuMillis: cpuMillis(s.maxCpu),
     minCpuMillis: cpuMillis(s.minCpu),
@@ -33,6 +37,8 @@ export function resolveLimits(s: Safeguards): Limits {
   if (l.minCpuMillis > l.maxCpuMillis) throw new RangeError(`safeguards: minCpu ${s.minCpu} is above maxCpu ${s.maxCpu}`);
   if (l.minMemoryBytes > l.maxMemoryBytes) throw new RangeError(`safeguards: minMemory ${s.minMemory} is above maxMemory ${s.maxMemory}`);
   if (l.minReplicas > l.maxReplicas) throw new RangeError(`safeguards: minReplicas ${s.minReplicas} is above maxReplicas ${s.maxReplicas}`);
+  // Cached by identity: a Safeguards object is treated as immutable once resolved.
+  resolved.set(s, l);
   return l;
 }
 

@@ -36,6 +36,7 @@ export class MsgpackError extends Error {
 
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 const textEncoder = new TextEncoder();
+const latin1 = new TextDecoder('latin1');
 const MAX_DEPTH = 512;
 
 class Reader {
@@ -72,17 +73,14 @@ class Reader {
   str(n: number): string {
     const start = this.pos;
     const b = this.bytes(n);
-    // Short ASCII strings dominate traces; decode them without TextDecoder overhead.
-    if (n < 32) {
+    // ASCII dominates traces: decode it without TextDecoder (which is only needed, and strict, for the rest).
+    for (let i = 0; i < n; i++) if (b[i]! > 0x7f) return this.utf8(b, start);
+    if (n < 16) {
       let s = '';
-      for (let i = 0; i < n; i++) {
-        const c = b[i]!;
-        if (c > 0x7f) return this.utf8(b, start);
-        s += String.fromCharCode(c);
-      }
+      for (let i = 0; i < n; i++) s += String.fromCharCode(b[i]!);
       return s;
     }
-    return this.utf8(b, start);
+    return latin1.decode(b);
   }
   utf8(b: Uint8Array, start: number): string {
     try {
@@ -302,11 +300,8 @@ function writeValue(w: Writer, v: MsgValue | undefined, depth: number): void {
       return writeFloat(w, v, 64);
     case 'bigint':
       return writeInt(w, v);
-    case 'string': {
-      const bytes = asciiOrUtf8(v);
-      writeLen(w, bytes.length, 0xa0, 31, 0xd9, 0xda, 0xdb);
-      return w.raw(bytes);
-    }
+    case 'string':
+      return writeString(w, v);
   }
   if (v instanceof MsgFloat) return writeFloat(w, v.value, v.bits);
   if (v instanceof Uint8Array) {
@@ -332,8 +327,27 @@ function writeValue(w: Writer, v: MsgValue | undefined, depth: number): void {
   throw new TypeError(`cannot encode ${Object.prototype.toString.call(v)} as msgpack`);
 }
 
-function asciiOrUtf8(s: string): Uint8Array {
-  return textEncoder.encode(s);
+function writeString(w: Writer, s: string): void {
+  const n = s.length;
+  // ASCII (nearly every string in a trace) goes straight into the buffer; anything else through TextEncoder.
+  let ascii = true;
+  for (let i = 0; i < n; i++) {
+    if (s.charCodeAt(i) > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  if (!ascii) {
+    const bytes = textEncoder.encode(s);
+    writeLen(w, bytes.length, 0xa0, 31, 0xd9, 0xda, 0xdb);
+    return w.raw(bytes);
+  }
+  writeLen(w, n, 0xa0, 31, 0xd9, 0xda, 0xdb);
+  w.ensure(n);
+  const buf = w.buf;
+  let p = w.pos;
+  for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+  w.pos = p;
 }
 
 function writeFloat(w: Writer, value: number, bits: 32 | 64): void {

@@ -32,8 +32,24 @@ function ceilDiv(a: bigint, b: bigint): bigint {
   return q * b === a ? q : a > 0n ? q + 1n : q;
 }
 
+// Episodes parse the same few strings over and over; results are immutable, so a bounded cache is safe.
+const parsed = new Map<string, Quantity>();
+const PARSE_CACHE_LIMIT = 4096;
+
 /** Parse a quantity string (or a JSON number) the way `resource.ParseQuantity` does. */
 export function parseQuantity(input: string | number): Quantity {
+  if (typeof input === 'string') {
+    const hit = parsed.get(input);
+    if (hit) return hit;
+    const q = Object.freeze(parseUncached(input));
+    if (parsed.size >= PARSE_CACHE_LIMIT) parsed.clear();
+    parsed.set(input, q);
+    return q;
+  }
+  return parseUncached(input);
+}
+
+function parseUncached(input: string | number): Quantity {
   const text = typeof input === 'number' ? numberText(input) : input;
   if (typeof text !== 'string' || text.length === 0) throw new QuantityError('quantity is empty');
   const m = GRAMMAR.exec(text);
@@ -124,9 +140,18 @@ export function formatQuantity(q: Quantity): string {
   return `${mantissa}${DECIMAL_BY_EXP.get(exp)}`;
 }
 
+const canonical = new Map<string, string>();
+
 /** Re-emit a quantity string canonically (e.g. "1.5" -> "1500m", "1024Mi" -> "1Gi"). */
 export function canonicalQuantity(input: string | number): string {
-  return formatQuantity(parseQuantity(input));
+  if (typeof input !== 'string') return formatQuantity(parseQuantity(input));
+  let out = canonical.get(input);
+  if (out === undefined) {
+    out = formatQuantity(parseQuantity(input));
+    if (canonical.size >= PARSE_CACHE_LIMIT) canonical.clear();
+    canonical.set(input, out);
+  }
+  return out;
 }
 
 /** `Quantity.MilliValue()`: ceil(q * 1000). */

@@ -40,19 +40,22 @@ export function parseWorkloadArg(s: string, kind = 'Deployment'): WorkloadRef {
 export function findOccurrences(trace: Trace, ref: WorkloadRef): Occurrence[] {
   const out: Occurrence[] = [];
   const events = trace.get('events') as MsgValue[];
-  events.forEach((ev, event) => {
-    for (const list of ['applied_objs', 'deleted_objs'] as const) {
-      const objs = (ev as MsgMap).get(list) as MsgValue[];
-      objs.forEach((o, position) => {
-        const obj = o as MsgMap;
-        if (obj.get('kind') === ref.kind && getIn(obj, ['metadata', 'name']) === ref.name && getIn(obj, ['metadata', 'namespace']) === ref.namespace) {
-          out.push({ event, list, position, obj });
-        }
-      });
+  for (let event = 0; event < events.length; event++) {
+    const ev = events[event] as MsgMap;
+    for (const list of LISTS) {
+      const objs = ev.get(list) as MsgValue[];
+      for (let position = 0; position < objs.length; position++) {
+        const obj = objs[position] as MsgMap;
+        if (obj.get('kind') !== ref.kind) continue;
+        const md = obj.get('metadata') as MsgMap;
+        if (md.get('name') === ref.name && md.get('namespace') === ref.namespace) out.push({ event, list, position, obj });
+      }
     }
-  });
+  }
   return out;
 }
+
+const LISTS = ['applied_objs', 'deleted_objs'] as const;
 
 /** Applied occurrences that carry a pod spec (deletion stubs have none). */
 export function templateOccurrences(trace: Trace, ref: WorkloadRef): Occurrence[] {
@@ -93,6 +96,11 @@ export function listContainers(podSpec: MsgMap): ContainerRef[] {
 
 /** The target container: by name (containers, then init containers) or the first app container. */
 export function resolveContainer(podSpec: MsgMap, ref: WorkloadRef, name?: string): ContainerRef {
+  if (!name) {
+    // The common case (first app container) without listing everything.
+    const first = getIn(podSpec, ['containers', 0]);
+    if (first instanceof Map) return { list: 'containers', index: 0, name: getString(first, ['name']) ?? '#0' };
+  }
   const all = listContainers(podSpec);
   const hit = name ? all.find((c) => c.name === name) : all.find((c) => c.list === 'containers');
   if (!hit) {
