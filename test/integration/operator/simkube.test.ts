@@ -1,0 +1,231 @@
+// The operator driving the simkube backend on the real control plane, with SimKube's Simulation CRD installed (the
+// fixture), trace-sync running in-process for a KWOK node (its fake DaemonSet pod is marked Running by KWOK) and the
+// SimKube stand-in doing what sk-ctrl and sk-driver would (they need a container runtime): every Simulation the
+// operator creates is accepted by the API server, references a trace file trace-sync wrote with the right bytes, is
+// replayed, and is deleted after its step; SimKube's one-simulation-at-a-time lock shows on the waiting episode.
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { expect } from 'chai';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { readResources } from '../../../src/arena/actions.js';
+import { silentLogger } from '../../../src/log.js';
+import { GROUP, PLURAL, VERSION, type ArenaEpisode, type ArenaEpisodeSpec } from '../../../src/operator/episode-resource.js';
+import type { Controller } from '../../../src/operator/runtime/controller.js';
+import { Informer } from '../../../src/operator/runtime/informer.js';
+import { sha256Hex, syncedAnnotation, TRACE_SHA_ANNOTATION } from '../../../src/sim/simkube/contract.js';
+import { Kube, SIMULATIONS_PATH } from '../../../src/sim/simkube/kube.js';
+import { EPISODE_LABEL, labelValue, simulationName, TRACE_CONFIGMAP_ANNOTATION, type Simulation } from '../../../src/sim/simkube/simulation.js';
+import { canonicalScenario } from '../../../src/trace/generate.js';
+import { decodeTrace, encodeTrace } from '../../../src/trace/trace.js';
+import { ensureCluster, kubeConfig, waitFor } from '../../support/cluster.js';
+import { SimkubeStandin } from '../../support/simkube-standin.js';
+import { deleteNamespace, fakeTraceSyncPod, freshNamespace, installSimkubeCrds, kwokNode, LocalTraceSync, NODE_TRACE_DIR, type Cluster } from '../simkube/helpers.js';
+import { createEpisode, ensureCrd, getEpisode, scenarioConfigMap, startOperator, waitForPhase } from './helpers.js';
+
+/** One Simulation as the operator created it, and what was on the trace-sync node's disk at that moment. */
+interface SeenSimulation {
+  name: string;
+  episode: string;
+  tracePath: string;
+  configMap: string;
+  createdAt: number;
+  deletedAt?: number;
+  /** sha256 of <sync dir>/<configMap>.sktrace when the Simulation appeared (undefined: no file). */
+  fileSha?: string;
+  /** The ConfigMap's own sha256 annotation and this node's synced annotation. */
+  cmSha?: string;
+  syncedSha?: string;
+  fileBytes?: Uint8Array;
+}
+
+describe('operator: simkube episodes through SimKube\'s Simulation CRD (stand-in controller and driver)', function () {
+  this.timeout(300_000);
+  const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+  // Episode names are unique to this run: the simkube backend finds an episode's older Simulations by name.
+  const names = { solo: `sk-${tag}-solo`, first: `sk-${tag}-first`, second: `sk-${tag}-second` };
+  const vnsPrefix = `virt-${tag}`;
+  let kc: KubeConfig;
+  let c: Cluster;
+  let opNs: string;
+  let epNs: string;
+  let node: string;
+  let sync: LocalTraceSync;
+  let standin: SimkubeStandin;
+  let operator: Controller | undefined;
+  let sims: Informer<Simulation>;
+  const seen = new Map<string, SeenSimulation>();
+  const checks: Array<Promise<void>> = [];
+
+  before(async function () {
+    this.timeout(3_600_000); // a cold cluster build happens here once per run
+    kc = await kubeConfig();
+    c = { kc, path: await ensureCluster(), kube: Kube.of(kc) };
+    await ensureCrd(kc);
+    await installSimkubeCrds(c);
+    opNs = await freshNamespace(c, 'sk-op');
+    epNs = await freshNamespace(c, 'sk-ep');
+    node = await kwokNode(c);
+    await fakeTraceSyncPod(c, opNs, node);
+    sync = await LocalTraceSync.start(c, opNs, node);
+    const mine = new Set(Object.values(names).map(labelValue));
+    standin = new SimkubeStandin(kc, { pathMap: { [NODE_TRACE_DIR]: sync.dir }, filter: (s) => mine.has(s.metadata?.labels?.[EPISODE_LABEL] ?? '') });
+    standin.start();
+
+    // Every Simulation of these episodes, as it appears: check the trace it references right then.
+    sims = new Informer<Simulation>({ kc, path: SIMULATIONS_PATH, labelSelector: `${EPISODE_LABEL} in (${[...mine].join(',')})`, name: 'test-simulations', logger: silentLogger() });
+    sims.on((sim, type) => {
+      const name = sim.metadata!.name!;
+      if (type === 'add' && !seen.has(name)) {
+        const s: SeenSimulation = { name, episode: sim.metadata!.labels![EPISODE_LABEL]!, tracePath: sim.spec.driver.tracePath, configMap: sim.metadata!.annotations![TRACE_CONFIGMAP_ANNOTATION]!, createdAt: Date.now() };
+        seen.set(name, s);
+        checks.push(
+          (async () => {
+            const file = path.join(sync.dir, `${s.configMap}.sktrace`);
+            const bytes = await readFile(file).catch(() => undefined);
+            if (bytes) ((s.fileSha = sha256Hex(bytes)), (s.fileBytes = new Uint8Array(bytes)));
+            const cm = await c.kube.get(`/api/v1/namespaces/${opNs}/configmaps/${s.configMap}`);
+            s.cmSha = cm?.metadata?.annotations?.[TRACE_SHA_ANNOTATION];
+            s.syncedSha = cm?.metadata?.annotations?.[syncedAnnotation(node)];
+          })(),
+        );
+      }
+      if (type === 'delete') {
+        const s = seen.get(name);
+        if (s) s.deletedAt ??= Date.now();
+      }
+    });
+    sims.start();
+    await sims.hasSynced();
+
+    operator = await startOperator(kc, epNs, { operatorNamespace: opNs, workers: 4 });
+  });
+
+  after(async function () {
+    this.timeout(180_000);
+    if (!c) return;
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    // Episodes go first, while the operator still runs (it removes their finalizer).
+    for (const n of Object.values(names)) await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: epNs, plural: PLURAL, name: n }).catch(() => undefined);
+    await waitFor('the episodes to be gone', async () => {
+      const left = await Promise.all(Object.values(names).map((n) => getEpisode(kc, epNs, n).then(() => n, () => undefined)));
+      return left.every((x) => x === undefined);
+    }, 60_000).catch((e: Error) => process.stderr.write(`${e.message}\n`));
+    await operator?.stop();
+    await standin?.stop();
+    await sims?.stop();
+    for (const s of await c.kube.list<Simulation>(SIMULATIONS_PATH, { labelSelector: `${EPISODE_LABEL} in (${Object.values(names).map(labelValue).join(',')})` })) {
+      await c.kube.delete(`${SIMULATIONS_PATH}/${s.metadata!.name!}`);
+    }
+    await sync?.stop();
+    await deleteNamespace(c, `${vnsPrefix}-default`);
+    await deleteNamespace(c, epNs);
+    await deleteNamespace(c, opNs);
+    if (standin?.errors.length) process.stderr.write(`stand-in errors:\n${standin.errors.join('\n')}\n`);
+  });
+
+  const spec = (cm: string, extra: Partial<ArenaEpisodeSpec> = {}): Partial<ArenaEpisodeSpec> & Pick<ArenaEpisodeSpec, 'trace' | 'targetReplicas'> => ({
+    trace: { configMapRef: { name: cm } },
+    targetReplicas: 3,
+    maxSteps: 5,
+    backend: 'simkube',
+    stepDuration: '20s',
+    simkube: { virtualNsPrefix: vnsPrefix, traceDir: NODE_TRACE_DIR },
+    ...extra,
+  });
+
+  /** The Simulations of one episode in creation order, once every check on them has finished. */
+  async function simulationsOf(episode: string): Promise<SeenSimulation[]> {
+    await Promise.all(checks);
+    return [...seen.values()].filter((s) => s.episode === labelValue(episode)).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** Each Simulation referenced a trace trace-sync had written (right bytes, synced annotation), was replayed, and was gone before the next step's. */
+  async function expectSimulationsFor(ep: ArenaEpisode, startBytes: Uint8Array): Promise<SeenSimulation[]> {
+    const name = ep.metadata!.name!;
+    const history = ep.status?.history ?? [];
+    const list = await simulationsOf(name);
+    // One Simulation per replay: the starting trace (step 0), then one per step.
+    expect(list.slice(1).map((s) => s.name)).to.deep.equal(history.map((h) => simulationName(h.simulation!)));
+    expect(list[0]!.name).to.match(/-s0$/);
+    for (const [i, s] of list.entries()) {
+      expect(s.tracePath, s.name).to.equal(`file://${NODE_TRACE_DIR}/${s.configMap}.sktrace`);
+      expect(s.configMap).to.match(/^sa-trace-[0-9a-f]{16}$/);
+      expect(s.fileSha, `${s.name}: ${s.configMap}.sktrace in the synced dir`).to.be.a('string');
+      expect(s.configMap, 'content-addressed by the file\'s bytes').to.equal(`sa-trace-${s.fileSha!.slice(0, 16)}`);
+      expect(s.cmSha, 'the ConfigMap\'s sha256').to.equal(s.fileSha);
+      expect(s.syncedSha, `synced.${node} annotation`).to.equal(s.fileSha);
+      // The bytes are the trace of that replay: the starting trace, then each step's edited requests.
+      if (i === 0) expect(s.fileSha).to.equal(sha256Hex(startBytes));
+      else expect(readResources(decodeTrace(s.fileBytes!).trace, { kind: 'Deployment', namespace: 'default', name: 'web' })).to.deep.equal(history[i - 1]!.requests);
+      expect(standin.statesOf(s.name), `${s.name} replayed`).to.include('Running');
+      expect(s.deletedAt, `${s.name} deleted after its step`).to.be.a('number');
+      const next = list[i + 1];
+      if (next) expect(s.deletedAt!, `${s.name} deleted before ${next.name} was created`).to.be.at.most(next.createdAt);
+    }
+    // Still on disk afterwards (the backend keeps its trace ConfigMaps, so trace-sync keeps the files).
+    for (const s of list) expect((await stat(path.join(sync.dir, `${s.configMap}.sktrace`))).isFile()).to.equal(true);
+    expect(await c.kube.list(SIMULATIONS_PATH, { labelSelector: `${EPISODE_LABEL}=${labelValue(name)}` })).to.have.length(0);
+    return list;
+  }
+
+  it('runs an episode to Succeeded: one Simulation per replay, each referencing the synced trace file, deleted after its step', async () => {
+    const cm = await scenarioConfigMap(kc, epNs, 'cpu-slight');
+    await createEpisode(kc, epNs, names.solo, spec(cm));
+    const ep = await waitForPhase(kc, epNs, names.solo, ['Succeeded', 'Failed'], 180_000);
+    expect(ep.status?.phase, ep.status?.message).to.equal('Succeeded');
+    expect(ep.status?.solved).to.equal(true);
+    expect(ep.status?.initialObservation).to.deep.equal({ ready: 0, pending: 3, total: 3 });
+    const history = ep.status?.history ?? [];
+    expect(history.map((h) => h.action)).to.deep.equal(['reduce-cpu', 'reduce-cpu']);
+    expect(history.at(-1)?.observation).to.deep.equal({ ready: 3, pending: 0, total: 3 });
+    expect(ep.status?.stepsToSolve).to.equal(2);
+    expect(ep.status?.conditions?.find((x) => x.type === 'Blocked')?.status ?? 'False').to.equal('False');
+    const list = await expectSimulationsFor(ep, encodeTrace(canonicalScenario('cpu-slight').trace));
+    expect(list).to.have.length(3);
+  });
+
+  it('SimKube runs one simulation at a time: the later episode waits (phase Waiting, Blocked) while the other runs, then both complete', async () => {
+    const cmA = await scenarioConfigMap(kc, epNs, 'replicas-over');
+    const cmB = await scenarioConfigMap(kc, epNs, 'replicas-under');
+    // What each episode reported over time (read through the API: the operator runs in this process).
+    const snapshots: Array<{ episode: string; phase?: string; blocked?: string; message?: string; at: number }> = [];
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        for (const n of [names.first, names.second]) {
+          const e = await getEpisode(kc, epNs, n).catch(() => undefined);
+          if (e?.status) snapshots.push({ episode: n, phase: e.status.phase, blocked: e.status.conditions?.find((x) => x.type === 'Blocked')?.status, message: e.status.message, at: Date.now() });
+        }
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    })();
+    try {
+      await createEpisode(kc, epNs, names.first, spec(cmA));
+      // The second starts once the first's Simulation exists.
+      await waitFor('the first episode\'s Simulation', async () => [...seen.values()].some((s) => s.episode === labelValue(names.first)));
+      await createEpisode(kc, epNs, names.second, spec(cmB));
+      const [a, b] = await Promise.all([waitForPhase(kc, epNs, names.first, ['Succeeded', 'Failed'], 240_000), waitForPhase(kc, epNs, names.second, ['Succeeded', 'Failed'], 240_000)]);
+      for (const ep of [a, b]) {
+        expect(ep.status?.phase, ep.status?.message).to.equal('Succeeded');
+        expect(ep.status?.solved, ep.metadata?.name).to.equal(true);
+        expect(ep.status?.conditions?.find((x) => x.type === 'Blocked')?.status, 'no longer Blocked').to.equal('False');
+      }
+      expect(a.status?.history?.map((h) => h.action)).to.deep.equal(['scale-down', 'scale-down']);
+      expect(b.status?.history?.map((h) => h.action)).to.deep.equal(['scale-up', 'scale-up']);
+
+      // The later episode was Blocked on SimKube's lock while a Simulation of the first one ran.
+      const blocked = snapshots.filter((s) => s.episode === names.second && s.phase === 'Waiting' && s.blocked === 'True');
+      expect(blocked, `snapshots of ${names.second}: ${JSON.stringify(snapshots.filter((s) => s.episode === names.second).map((s) => [s.phase, s.blocked, s.message]))}`).to.not.be.empty;
+      expect(blocked[0]!.message).to.match(/one simulation at a time/).and.contain(names.first);
+      const firstSims = await simulationsOf(names.first);
+      const holder = firstSims.find((s) => blocked[0]!.message!.includes(s.name));
+      expect(holder, 'the Simulation named in the Blocked message').to.exist;
+      const running = standin.transitions.find((t) => t.sim === holder!.name && t.state === 'Running');
+      expect(running!.at).to.be.at.most(blocked[0]!.at);
+      for (const [ep, scenario] of [[a, 'replicas-over'], [b, 'replicas-under']] as const) await expectSimulationsFor(ep, encodeTrace(canonicalScenario(scenario).trace));
+    } finally {
+      watching = false;
+      await watcher;
+    }
+  });
+});
