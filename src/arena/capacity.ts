@@ -33,9 +33,10 @@ export function clusterCapacity(trace: Trace, pool: PoolShape): ClusterCapacity 
   let cpu = 0n;
   let mem = 0n;
   for (const n of nodes) {
-    const alloc = getMap(n, ['status', 'allocatable']) ?? getMap(n, ['status', 'capacity']);
-    const c = alloc?.get('cpu');
-    const m = alloc?.get('memory');
+    // Per resource, allocatable falls back to capacity (the API server's defaulting does the same for the whole map).
+    const pick = (r: string) => getMap(n, ['status', 'allocatable'])?.get(r) ?? getMap(n, ['status', 'capacity'])?.get(r);
+    const c = pick('cpu');
+    const m = pick('memory');
     if (typeof c === 'string' || typeof c === 'number') cpu = cpuMillis(c) > cpu ? cpuMillis(c) : cpu;
     if (typeof m === 'string' || typeof m === 'number') mem = quantityUnits(m) > mem ? quantityUnits(m) : mem;
   }

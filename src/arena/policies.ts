@@ -69,18 +69,22 @@ export const heuristicPolicy: Policy = {
     if (cpu > largestNode.cpuMillis && canReduceCpu) return 'reduce-cpu';
     if (mem > largestNode.memoryBytes && canReduceMem) return 'reduce-mem';
 
-    if (resources.replicas > target && resources.replicas > limits.minReplicas) return 'scale-down';
-    if (resources.replicas < target && resources.replicas < limits.maxReplicas) return 'scale-up';
+    const step = settings.steps.replicas;
+    if (resources.replicas > target && resources.replicas - step >= limits.minReplicas) return 'scale-down';
+    if (resources.replicas < target && resources.replicas + step <= limits.maxReplicas) return 'scale-up';
 
     if (obs.pending > 0) {
-      // Pods fit a node but not all of them fit the cluster: shrink the resource that packs worst.
+      // Pods fit a node but not all of them fit the cluster: shrink the resource that packs worst, if it can shrink.
       const perNode = Math.max(1, Math.ceil(target / Math.max(1, ctx.nodeCount)));
-      const cpuShare = Number(cpu) * perNode / Number(largestNode.cpuMillis || 1n);
-      const memShare = Number(mem) * perNode / Number(largestNode.memoryBytes || 1n);
-      if (cpuShare >= memShare && cpuShare > 1 && canReduceCpu) return 'reduce-cpu';
-      if (memShare > 1 && canReduceMem) return 'reduce-mem';
-      if (canReduceCpu && cpuShare >= memShare) return 'reduce-cpu';
-      if (canReduceMem) return 'reduce-mem';
+      const cpuShare = (Number(cpu) * perNode) / Number(largestNode.cpuMillis || 1n);
+      const memShare = (Number(mem) * perNode) / Number(largestNode.memoryBytes || 1n);
+      const order: ActionType[] = cpuShare >= memShare ? ['reduce-cpu', 'reduce-mem'] : ['reduce-mem', 'reduce-cpu'];
+      for (const a of order) {
+        const share = a === 'reduce-cpu' ? cpuShare : memShare;
+        const can = a === 'reduce-cpu' ? canReduceCpu : canReduceMem;
+        if (share > 1 && can) return a;
+      }
+      if (cpuShare >= memShare ? canReduceCpu : canReduceMem) return order[0]!;
     }
     // Replicas already match but the observation lags (e.g. pods not Ready yet): wait.
     return 'noop';

@@ -12,6 +12,7 @@ import { getPolicy } from '../arena/policies.js';
 import { clusterCapacity } from '../arena/capacity.js';
 import { readResources } from '../arena/actions.js';
 import { decodeTrace, encodeTrace, TraceError, type Trace } from '../trace/trace.js';
+import { QuantityError } from '../trace/quantity.js';
 import { formatWorkload } from '../trace/workload.js';
 import type { PhasedBackend, StepRun } from '../sim/backend.js';
 import { createLogger, type Logger } from '../log.js';
@@ -100,7 +101,8 @@ export class EpisodeReconciler {
     try {
       return await this.transition(ep, spec);
     } catch (e) {
-      if (e instanceof InvalidEpisode || e instanceof TraceError) return this.fail(ep, e instanceof TraceError ? 'InvalidTrace' : 'InvalidEpisode', e instanceof TraceError ? `the trace is invalid: ${e.message}` : e.message);
+      if (e instanceof InvalidEpisode) return this.fail(ep, 'InvalidEpisode', e.message);
+      if (e instanceof TraceError || e instanceof QuantityError) return this.fail(ep, 'InvalidTrace', `the trace is invalid: ${e.message}`);
       // Anything else (API errors, backend hiccups) is retried with backoff; say so on the resource.
       await this.writeStatus(ep, { message: `retrying: ${apiErrorMessage(e)}` }, [{ type: 'Progressing', status: 'True', reason: 'Retrying', message: apiErrorMessage(e).slice(0, 1000) }]).catch(() => undefined);
       throw e;

@@ -63,10 +63,9 @@ export function templateOccurrences(trace: Trace, ref: WorkloadRef): Occurrence[
   if (!path) throw new TraceError('workload.kind', `${ref.kind} has no pod template sim-arena knows`, 'use Deployment, StatefulSet, ReplicaSet, DaemonSet, Job, CronJob or Pod');
   const found = findOccurrences(trace, ref);
   if (found.length === 0) {
-    const known = listWorkloads(trace)
-      .map(formatWorkload)
-      .slice(0, 10);
-    throw new TraceError('workload', `${formatWorkload(ref)} is not in the trace`, known.length ? `the trace has: ${known.join(', ')}` : 'the trace has no workloads');
+    const known = listWorkloads(trace).map(formatWorkload);
+    const shown = known.length > 10 ? `${known.slice(0, 10).join(', ')} and ${known.length - 10} more` : known.join(', ');
+    throw new TraceError('workload', `${formatWorkload(ref)} is not in the trace`, known.length ? `the trace has: ${shown}` : 'the trace has no workloads');
   }
   const withSpec = found.filter((o) => isMap(getIn(o.obj, path)));
   if (withSpec.length === 0) throw new TraceError('workload', `${formatWorkload(ref)} appears only as deletion stubs without a pod spec`);

@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'chai';
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { readResources } from '../../../src/arena/actions.js';
 import { silentLogger } from '../../../src/log.js';
 import { GROUP, PLURAL, VERSION, type ArenaEpisode, type ArenaEpisodeSpec } from '../../../src/operator/episode-resource.js';
@@ -52,7 +52,7 @@ describe('operator: simkube episodes through SimKube\'s Simulation CRD (stand-in
   let sync: LocalTraceSync;
   let standin: SimkubeStandin;
   let operator: Controller | undefined;
-  let sims: Informer<Simulation>;
+  let sims: Informer<KubernetesObject>;
   const seen = new Map<string, SeenSimulation>();
   const checks: Array<Promise<void>> = [];
 
@@ -72,8 +72,9 @@ describe('operator: simkube episodes through SimKube\'s Simulation CRD (stand-in
     standin.start();
 
     // Every Simulation of these episodes, as it appears: check the trace it references right then.
-    sims = new Informer<Simulation>({ kc, path: SIMULATIONS_PATH, labelSelector: `${EPISODE_LABEL} in (${[...mine].join(',')})`, name: 'test-simulations', logger: silentLogger() });
-    sims.on((sim, type) => {
+    sims = new Informer<KubernetesObject>({ kc, path: SIMULATIONS_PATH, labelSelector: `${EPISODE_LABEL} in (${[...mine].join(',')})`, name: 'test-simulations', logger: silentLogger() });
+    sims.on((obj, type) => {
+      const sim = obj as unknown as Simulation;
       const name = sim.metadata!.name!;
       if (type === 'add' && !seen.has(name)) {
         const s: SeenSimulation = { name, episode: sim.metadata!.labels![EPISODE_LABEL]!, tracePath: sim.spec.driver.tracePath, configMap: sim.metadata!.annotations![TRACE_CONFIGMAP_ANNOTATION]!, createdAt: Date.now() };
@@ -143,6 +144,9 @@ describe('operator: simkube episodes through SimKube\'s Simulation CRD (stand-in
   async function expectSimulationsFor(ep: ArenaEpisode, startBytes: Uint8Array): Promise<SeenSimulation[]> {
     const name = ep.metadata!.name!;
     const history = ep.status?.history ?? [];
+    // The last step's Simulation is deleted as the episode finishes (Foreground: gone once its namespace is).
+    await waitFor(`the Simulations of ${name} to be gone`, async () => (await c.kube.list(SIMULATIONS_PATH, { labelSelector: `${EPISODE_LABEL}=${labelValue(name)}` })).length === 0, 90_000);
+    await waitFor('the informer to see the deletions', async () => [...seen.values()].filter((s) => s.episode === labelValue(name)).every((s) => s.deletedAt !== undefined), 10_000);
     const list = await simulationsOf(name);
     // One Simulation per replay: the starting trace (step 0), then one per step.
     expect(list.slice(1).map((s) => s.name)).to.deep.equal(history.map((h) => simulationName(h.simulation!)));
@@ -164,7 +168,6 @@ describe('operator: simkube episodes through SimKube\'s Simulation CRD (stand-in
     }
     // Still on disk afterwards (the backend keeps its trace ConfigMaps, so trace-sync keeps the files).
     for (const s of list) expect((await stat(path.join(sync.dir, `${s.configMap}.sktrace`))).isFile()).to.equal(true);
-    expect(await c.kube.list(SIMULATIONS_PATH, { labelSelector: `${EPISODE_LABEL}=${labelValue(name)}` })).to.have.length(0);
     return list;
   }
 
