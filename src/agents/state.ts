@@ -42,12 +42,25 @@ export function fitLevel(request: bigint, capacity: bigint, step: bigint): Fit {
   if (request <= capacity) return 'fits';
   const s = step > 0n ? step : 1n;
   const k = (request - capacity + s - 1n) / s;
-  if (process.env.QEXACT) return `over${k > 40n ? 40 : Number(k)}` as Fit;
   if (k >= 16n) return 'over16';
   if (k >= 8n) return 'over8';
   if (k >= 4n) return 'over4';
   if (k >= 2n) return 'over2';
   return 'over1';
+}
+
+/** How many action steps each request is above the largest node (0 when it fits), capped at 64. */
+export function excessSteps(ctx: Pick<PolicyContext, 'resources' | 'largestNode' | 'settings'>): { cpu: number; mem: number } {
+  const k = (request: bigint, capacity: bigint, step: bigint) => {
+    if (request <= capacity) return 0;
+    const s = step > 0n ? step : 1n;
+    const n = (request - capacity + s - 1n) / s;
+    return n > 64n ? 64 : Number(n);
+  };
+  return {
+    cpu: k(cpuMillis(ctx.resources.cpu), ctx.largestNode.cpuMillis, cpuMillis(ctx.settings.steps.cpu)),
+    mem: k(quantityUnits(ctx.resources.memory), ctx.largestNode.memoryBytes, quantityUnits(ctx.settings.steps.memory)),
+  };
 }
 
 export function observationState(obs: Observation, target: number, cpu: Fit, mem: Fit): DiscreteState {
@@ -65,7 +78,7 @@ export function stateKey(s: DiscreteState): string {
   return `ready=${s.ready} pending=${s.pending ? 'yes' : 'no'} total=${s.total} cpu=${s.cpu} mem=${s.mem}`;
 }
 
-const KEY_RE = /^ready=(lt|eq|gt) pending=(yes|no) total=(lt|eq|gt) cpu=(fits|over\d+) mem=(fits|over\d+)$/;
+const KEY_RE = /^ready=(lt|eq|gt) pending=(yes|no) total=(lt|eq|gt) cpu=(fits|over1|over2|over4|over8|over16) mem=(fits|over1|over2|over4|over8|over16)$/;
 
 export function isStateKey(k: string): boolean {
   return KEY_RE.test(k);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { getPolicy, type Policy } from '../arena/policies.js';
 import { registerAgents } from '../agents/index.js';
-import { QTablePolicy, qTableFromParams, serializeQTable, validateQTableJson } from '../agents/q-table.js';
+import { loadQTable, QTablePolicy, qTableFromParams, serializeQTable } from '../agents/q-table.js';
 import { aggregate, runBench, type PolicyEntry } from '../bench/harness.js';
 import { buildReport, leaderboardTable, writeReport, type BenchMeta } from '../bench/report.js';
 import { canonicalScenarios, generatedScenarios, loadRegistry, selectScenarios } from '../bench/scenarios.js';
@@ -12,7 +12,7 @@ import { int, optStr, parse, str, type Flags } from './args.js';
 import { EPISODE_OPTIONS, EPISODE_USAGE } from './episode-flags.js';
 import { UsageError } from './errors.js';
 import { fixed, progress } from './format.js';
-import { rejectPerScenarioFlags, SCENARIO_SET_OPTIONS, saveModel, specFactory, trainOn, writeCurvePlot } from './train.js';
+import { curveWindow, rejectPerScenarioFlags, SCENARIO_SET_OPTIONS, saveModel, specFactory, trainOn, writeCurvePlot } from './train.js';
 
 export const DEFAULT_POLICIES = 'heuristic,random,q-table,vpa-like,noop';
 
@@ -25,10 +25,10 @@ const USAGE = `usage: sim-arena bench --out DIR [options]
                          or ids/names (legacy:scale-up, canonical:composite, cpu-slight = both)
   --episodes-per-scenario K   (default 5)
   --seed S               (default 0)
-  --model FILE           the q-table to evaluate; without it one is trained first (on canonical + generated
-                         scenarios, never the legacy ones) and saved as DIR/q-table.json with DIR/q-table-curve.svg
-  --train-episodes N     training episodes for that (default 600)
-  --train-generated N    generated scenarios added to the canonical ones for training (default 100)
+  --model FILE           the q-table to evaluate; without it one is trained first on the canonical scenarios
+                         (never the legacy ones) and saved as DIR/q-table.json with DIR/q-table-curve.svg
+  --train-episodes N     training episodes for that (default 3000)
+  --train-generated N    also train on N generated scenarios (default 0)
   --generated N          add N generated scenarios to the registry (pick them with --scenarios generated)
   --legacy DIR           the predecessor's fixtures (default: ../shared/fixtures/legacy-sim-arena, SIM_ARENA_LEGACY_DIR)
   --param POLICY:K=V     a parameter for one policy, e.g. external:url=http://127.0.0.1:8080/act (repeatable)
@@ -98,7 +98,11 @@ export async function benchCommand(argv: string[]): Promise<number> {
         const { entry, info } = await qTableEntry(flags, params[name]!, outDir, seed, backend, spec);
         entries.push(entry);
         qTable = info;
-        notes.push(info.source === 'trained' ? `q-table: trained here for ${String(info.episodes)} episodes on ${String(info.trainingScenarios)} scenarios (canonical + generated; no legacy scenario was seen in training), then evaluated greedily with learning off.` : `q-table: loaded from ${String(info.model)}, evaluated greedily with learning off.`);
+        notes.push(
+          info.source === 'trained'
+            ? `q-table: trained here for ${String(info.episodes)} episodes on ${String(info.trainingScenarios)} scenarios (${String(info.trainingSet)}; no legacy scenario was seen in training), then evaluated greedily with learning off.`
+            : `q-table: loaded from ${String(info.model)}, evaluated greedily with learning off.`,
+        );
         continue;
       }
       getPolicy(name, params[name]);
@@ -148,12 +152,12 @@ async function qTableEntry(flags: Flags, userParams: Record<string, string>, out
   let text: string;
   let info: Record<string, unknown>;
   if (model) {
+    loadQTable(model); // refuses a file that is not a usable table, naming it
     text = readFileSync(model, 'utf8');
-    validateQTableJson(JSON.parse(text));
     info = { source: 'loaded', model };
   } else {
-    const episodes = int(flags, 'train-episodes', 600, 1, 10_000_000);
-    const generated = int(flags, 'train-generated', 100, 0, 1_000_000);
+    const episodes = int(flags, 'train-episodes', 3000, 1, 10_000_000);
+    const generated = int(flags, 'train-generated', 0, 0, 1_000_000);
     const trainScenarios = [...canonicalScenarios(), ...generatedScenarios(generated, seed)];
     const { model: _m, table: _t, frozen: _f, ...hp } = userParams;
     const learner = qTableFromParams(hp);
@@ -161,7 +165,7 @@ async function qTableEntry(flags: Flags, userParams: Record<string, string>, out
     const run = await trainOn(learner, trainScenarios, episodes, seed, backend, spec, 'train q-table');
     const path = join(outDir, 'q-table.json');
     saveModel(path, learner);
-    writeCurvePlot(join(outDir, 'q-table-curve.svg'), run.curve, 25, `q-table training: ${episodes} episodes on ${trainScenarios.length} scenarios, seed ${seed}`);
+    writeCurvePlot(join(outDir, 'q-table-curve.svg'), run.curve, curveWindow(episodes), `q-table training: ${episodes} episodes on ${trainScenarios.length} scenarios, seed ${seed}`);
     text = serializeQTable(learner);
     const last = run.curve.slice(-50);
     info = {
@@ -169,6 +173,7 @@ async function qTableEntry(flags: Flags, userParams: Record<string, string>, out
       model: path,
       episodes,
       trainingScenarios: trainScenarios.length,
+      trainingSet: generated ? `the 9 canonical + ${generated} generated (seed ${seed})` : 'the 9 canonical',
       trainingSeed: seed,
       seconds: Math.round(run.seconds * 10) / 10,
       statesVisited: learner.table.size,

@@ -1,5 +1,6 @@
 // The sim-arena command line. Each command lives in its own module; this file only dispatches.
 import { UsageError, describeError, isUserError } from './errors.js';
+import { registerAgents } from '../agents/index.js';
 
 const USAGE = `usage: sim-arena <command> [options]   (sim-arena <command> --help for more)
   demo                   run a demo episode on the embedded simulator (what \`npm start\` does)
@@ -9,7 +10,10 @@ const USAGE = `usage: sim-arena <command> [options]   (sim-arena <command> --hel
   operator               run the ArenaEpisode controller against a cluster
   preflight              check a cluster for what sim-arena and SimKube need
   trace-sync             (in-cluster) copy trace ConfigMaps to this node's disk
-  serve                  the Gymnasium HTTP env server (sim-arena serve --port 0)`;
+  serve                  the Gymnasium HTTP env server (sim-arena serve --port 0)
+  train                  train a learned policy (q-table) on the embedded backend
+  bench                  scenarios × policies benchmark with JSON, Markdown and SVG reports
+  mcp                    an MCP server over stdio (cluster tools + observe/act on an embedded episode)`;
 
 type Command = (argv: string[]) => Promise<number> | number;
 
@@ -22,9 +26,13 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   preflight: async () => (await import('./preflight.js')).preflightCommand,
   'trace-sync': async () => (await import('./trace-sync.js')).traceSyncCommand,
   serve: async () => (await import('./serve.js')).serveCommand,
+  train: async () => (await import('./train.js')).trainCommand,
+  bench: async () => (await import('./bench.js')).benchCommand,
+  mcp: async () => (await import('./mcp.js')).mcpCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
+  registerAgents();
   const [name, ...rest] = argv;
   if (!name || name === '-h' || name === '--help') {
     process.stdout.write(`${USAGE}\n`);

@@ -32,7 +32,7 @@ const USAGE = `usage: sim-arena train --episodes N [options]
   --model FILE           continue from a saved model
   --plot FILE            write the learning curve (return per episode and moving average) as SVG
   --curve FILE           write the learning curve as JSON
-  --window N             moving-average window (default 25)
+  --window N             moving-average window (default: episodes/50, at least 10)
   --legacy DIR           the predecessor's fixtures (for legacy:* scenarios)
   --param K=V            hyperparameters: alpha, gamma, epsilon, epsilonMin, epsilonDecay (q-table); epsilon (epsilon-greedy)
   --quiet                no evaluation table
@@ -72,6 +72,11 @@ export function saveModel(path: string, p: Policy): void {
 export function frozenCopy(p: QTablePolicy | EpsilonGreedyPolicy): Policy {
   if (p instanceof QTablePolicy) return QTablePolicy.fromJSON(p.toJSON(), { epsilon: 0 }, { frozen: true });
   return EpsilonGreedyPolicy.fromJSON(p.toJSON(), 0, true);
+}
+
+/** A moving-average window that suits the number of episodes. */
+export function curveWindow(episodes: number): number {
+  return Math.max(10, Math.round(episodes / 50));
 }
 
 export function writeCurvePlot(path: string, curve: CurvePoint[], window: number, title: string): void {
@@ -114,7 +119,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const policyName = str(flags, 'policy', 'q-table');
   const episodes = int(flags, 'episodes', undefined, 1, 10_000_000);
   const seed = int(flags, 'seed', 0);
-  const window = int(flags, 'window', 25, 1, 100_000);
+  const window = int(flags, 'window', curveWindow(episodes), 1, 100_000);
   const params = policyParams(flags);
   const model = optStr(flags, 'model');
   if (model) params.model = model;

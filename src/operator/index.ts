@@ -1,12 +1,14 @@
 // Wiring: the ArenaEpisode informer, the work queue, the reconciler, leader election and health endpoints.
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { EpisodeSpec } from '../arena/episode.js';
 import { createLogger } from '../log.js';
+import { registerAgents } from '../agents/index.js';
 import { phasedFromBackend, type PhasedBackend } from '../sim/backend.js';
 import { Controller } from './runtime/controller.js';
 import { EventRecorder } from './runtime/events.js';
-import { Informer } from './runtime/informer.js';
+import { Informer, type InformerEventType } from './runtime/informer.js';
+import { objectKey } from './runtime/keys.js';
 import { GROUP, PLURAL, VERSION, type ArenaEpisode } from './episode-resource.js';
 import { EpisodeReconciler, type ReconcilerOptions } from './reconciler.js';
 
@@ -47,6 +49,28 @@ export function defaultBackends(kc: KubeConfig, operatorNamespace?: string): Rec
   };
 }
 
+/**
+ * Which watch events start a reconcile: everything except an update that changed neither the spec (generation) nor
+ * deletion, finalizers or labels — in practice the operator's own status writes. Those would only run the episode
+ * again at once (the reconcile that wrote them already requeued it as it needs, e.g. after a backend's poll interval),
+ * doubling the API traffic per step. Periodic resyncs still enqueue everything.
+ */
+export function episodeEvents(): (obj: KubernetesObject, type: InformerEventType) => string | undefined {
+  const seen = new Map<string, string>();
+  return (obj, type) => {
+    const key = objectKey(obj);
+    if (type === 'delete') {
+      seen.delete(key);
+      return key;
+    }
+    const md = obj.metadata ?? {};
+    const sig = JSON.stringify([md.uid, md.generation, md.deletionTimestamp ?? null, md.finalizers ?? [], md.labels ?? {}]);
+    const before = seen.get(key);
+    seen.set(key, sig);
+    return type === 'update' && before === sig ? undefined : key;
+  };
+}
+
 /** A phased backend whose module loads on first use (cluster backends pull in more code). */
 function lazyPhased(name: PhasedBackend['name'], load: () => Promise<PhasedBackend>): PhasedBackend {
   let p: Promise<PhasedBackend> | undefined;
@@ -60,6 +84,7 @@ function lazyPhased(name: PhasedBackend['name'], load: () => Promise<PhasedBacke
 }
 
 export function createOperator(opts: OperatorOptions): Controller {
+  registerAgents();
   const log = createLogger('operator');
   const path = opts.namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${opts.namespace}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
   const informer = new Informer<ArenaEpisode>({ kc: opts.kc, path, logger: log });
@@ -82,7 +107,7 @@ export function createOperator(opts: OperatorOptions): Controller {
   });
   return new Controller({
     name: 'arenaepisode',
-    informers: [informer],
+    informers: [{ informer, keys: episodeEvents() }],
     reconcile: (key) => reconciler.reconcile(key),
     workers: opts.workers ?? 4,
     logger: log,

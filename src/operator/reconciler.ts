@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { decideAndApply, replaySeed, scoreStep, type EpisodeSpec } from '../arena/episode.js';
 import { atTarget, formatObservation, type Observation } from '../arena/observation.js';
-import { getPolicy } from '../arena/policies.js';
+import { getPolicy, type Policy } from '../arena/policies.js';
 import { clusterCapacity } from '../arena/capacity.js';
 import { readResources } from '../arena/actions.js';
 import { decodeTrace, encodeTrace, TraceError, type Trace } from '../trace/trace.js';
@@ -61,6 +61,12 @@ export class EpisodeReconciler {
   private readonly custom: CustomObjectsApi;
   private readonly log: Logger;
   private readonly now: () => Date;
+  /** Runs whose backend start() succeeded in this process (`<episode uid>/<run name>`). */
+  private readonly started = new Set<string>();
+  /** Trace bytes read or written during one reconcile (keyed by the episode object of that reconcile). */
+  private readonly memo = new WeakMap<ArenaEpisode, Map<string, Uint8Array>>();
+  /** The operator's own content-addressed trace ConfigMaps (`<episode>-trace-<sha256[:12]>`): their name fixes their bytes. */
+  private readonly traces = new TraceCache(64 * 1024 * 1024);
 
   constructor(private readonly opts: ReconcilerOptions) {
     this.core = opts.kc.makeApiClient(CoreV1Api);
@@ -99,7 +105,15 @@ export class EpisodeReconciler {
       throw e;
     }
     try {
-      return await this.transition(ep, spec);
+      // Run the transitions of one step back to back: each persists its status before the next runs, and the
+      // API server's answer to that write is what the next one sees (a fresh read would return the same), so this
+      // is the same sequence a reconcile per transition would run, minus a read and a trip through the queue each.
+      // A step ends after Cleanup; the episode then goes to the back of the queue, so episodes take turns per step.
+      for (let i = 0; ; i++) {
+        const before = ep.status?.stepPhase;
+        const result = await this.transition(ep, spec);
+        if (result?.requeueAfterMs !== 0 || before === 'Cleanup' || ep.metadata?.deletionTimestamp || i >= 8) return result;
+      }
     } catch (e) {
       if (e instanceof InvalidEpisode) return this.fail(ep, 'InvalidEpisode', e.message);
       if (e instanceof TraceError || e instanceof QuantityError) return this.fail(ep, 'InvalidTrace', `the trace is invalid: ${e.message}`);
@@ -151,7 +165,7 @@ export class EpisodeReconciler {
     const step = (status.step ?? 0) + 1;
     const obs = status.lastObservation ?? status.initialObservation!;
     const trace = await this.currentTrace(ep);
-    const policy = getPolicy(ep.spec.policy?.name ?? 'heuristic', { ...ep.spec.policy?.parameters, ...(ep.spec.policy?.agentURL ? { url: ep.spec.policy.agentURL } : {}) });
+    const policy = await this.policyFor(ep);
     const outcome = await decideAndApply(spec, trace, obs, step, policy, clusterCapacity(trace, spec.nodePool));
     const cm = outcome.changed ? await this.storeTrace(ep, trace, step) : status.traceConfigMap!;
     const pending = {
@@ -183,7 +197,14 @@ export class EpisodeReconciler {
     const trace = await this.readTrace(ep, cmName, cmName === ep.spec.trace.configMapRef.name ? (ep.spec.trace.configMapRef.key ?? TRACE_KEY) : TRACE_KEY);
     const run: StepRun = { name: runName, episode: ep.metadata!.name!, trace, workload: spec.workload, opts: { seed: replaySeed(spec), nodePool: spec.nodePool, ...(spec.durationSeconds ? { durationSeconds: spec.durationSeconds } : {}), runName }, startedAt: Date.parse(status.run.startTime) };
     this.opts.beforeTransition?.(ep, 'poll');
-    await backend.start(run);
+    // start() is idempotent; once it has succeeded in this process it need not run before every poll (after a
+    // restart the new process runs it again).
+    const startedKey = `${ep.metadata!.uid}/${runName}`;
+    if (!this.started.has(startedKey)) {
+      await backend.start(run);
+      if (this.started.size >= 10_000) this.started.clear();
+      this.started.add(startedKey);
+    }
     const polled = await backend.poll(run);
     if (!polled.observation) {
       const waiting = polled.waiting;
@@ -245,6 +266,7 @@ export class EpisodeReconciler {
     if (status.run) {
       const trace = await this.currentTrace(ep);
       await backend.cleanup({ name: status.run.name, episode: ep.metadata!.name!, trace, workload: spec.workload, opts: { seed: replaySeed(spec), runName: status.run.name }, startedAt: Date.parse(status.run.startTime) });
+      this.started.delete(`${ep.metadata!.uid}/${status.run.name}`);
     }
     await this.collectTraces(ep, status.traceConfigMap);
     const obs = status.lastObservation!;
@@ -274,6 +296,7 @@ export class EpisodeReconciler {
         const spec = toEpisodeSpec(ep.spec);
         const trace = await this.currentTrace(ep).catch(() => undefined);
         if (trace) await this.opts.backendFor(ep, spec).cleanup({ name: status.run.name, episode: ep.metadata!.name!, trace, workload: spec.workload, opts: { seed: replaySeed(spec), runName: status.run.name }, startedAt: Date.parse(status.run.startTime) });
+        this.started.delete(`${ep.metadata!.uid}/${status.run.name}`);
       } catch (e) {
         if (!(e instanceof InvalidEpisode)) throw e;
       }
@@ -291,10 +314,53 @@ export class EpisodeReconciler {
     this.event(ep, 'Warning', reason, 'Validate', message);
   }
 
+  /** The episode's policy; a learned table may come from a ConfigMap (parameters.modelConfigMap[, modelKey]). */
+  private async policyFor(ep: ArenaEpisode): Promise<Policy> {
+    const all: Record<string, string> = { ...ep.spec.policy?.parameters, ...(ep.spec.policy?.agentURL ? { url: ep.spec.policy.agentURL } : {}) };
+    const { modelConfigMap, modelKey, ...params } = all;
+    if (modelConfigMap) {
+      const namespace = ep.metadata!.namespace!;
+      const key = modelKey ?? 'q-table.json';
+      let cm: V1ConfigMap;
+      try {
+        cm = await this.core.readNamespacedConfigMap({ name: modelConfigMap, namespace });
+      } catch (e) {
+        if (isNotFound(e)) throw new InvalidEpisode(`spec.policy.parameters.modelConfigMap: ConfigMap ${namespace}/${modelConfigMap} does not exist; create it from a trained model with: kubectl create configmap ${modelConfigMap} -n ${namespace} --from-file=${key}=model.json`);
+        throw e;
+      }
+      const table = cm.data?.[key];
+      if (table === undefined) throw new InvalidEpisode(`ConfigMap ${namespace}/${modelConfigMap} has no key "${key}" (set spec.policy.parameters.modelKey)`);
+      params.table = table;
+    }
+    try {
+      return getPolicy(ep.spec.policy?.name ?? 'heuristic', params);
+    } catch (e) {
+      if (e instanceof RangeError) throw new InvalidEpisode(`spec.policy: ${e.message}`);
+      throw e;
+    }
+  }
+
   // ---- traces in ConfigMaps -------------------------------------------------------------------------------
 
   private async readTrace(ep: ArenaEpisode, name: string, key: string): Promise<Trace> {
+    // Callers edit the trace they get, so every read decodes afresh; only the bytes are kept.
+    return decodeTrace(await this.readTraceBytes(ep, name, key)).trace;
+  }
+
+  private async readTraceBytes(ep: ArenaEpisode, name: string, key: string): Promise<Uint8Array> {
     const namespace = ep.metadata!.namespace!;
+    const cacheKey = `${namespace}/${name}/${key}`;
+    let memo = this.memo.get(ep);
+    const hit = memo?.get(cacheKey) ?? this.traces.get(cacheKey);
+    if (hit) return hit;
+    const bytes = await this.fetchTraceBytes(namespace, name, key);
+    if (!memo) this.memo.set(ep, (memo = new Map()));
+    memo.set(cacheKey, bytes);
+    if (key === TRACE_KEY && isContentAddressed(name, bytes)) this.traces.set(cacheKey, bytes);
+    return bytes;
+  }
+
+  private async fetchTraceBytes(namespace: string, name: string, key: string): Promise<Uint8Array> {
     let cm: V1ConfigMap;
     try {
       cm = await this.core.readNamespacedConfigMap({ name, namespace });
@@ -308,8 +374,7 @@ export class EpisodeReconciler {
       const keys = [...Object.keys(cm.binaryData ?? {}), ...Object.keys(cm.data ?? {})];
       throw new InvalidEpisode(`ConfigMap ${namespace}/${name} has no key "${key}"${keys.length ? ` (it has: ${keys.join(', ')}); set spec.trace.configMapRef.key` : ''}`);
     }
-    const bytes = b64 !== undefined ? Buffer.from(b64, 'base64') : Buffer.from(text!, 'base64');
-    return decodeTrace(bytes).trace;
+    return b64 !== undefined ? Buffer.from(b64, 'base64') : Buffer.from(text!, 'base64');
   }
 
   private currentTrace(ep: ArenaEpisode): Promise<Trace> {
@@ -338,6 +403,7 @@ export class EpisodeReconciler {
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;
     }
+    this.traces.set(`${ep.metadata!.namespace!}/${name}/${TRACE_KEY}`, bytes);
     return name;
   }
 
@@ -386,3 +452,42 @@ export class EpisodeReconciler {
   }
 }
 
+
+/** Whether `name` is one of the operator's trace ConfigMap names for exactly these bytes. */
+function isContentAddressed(name: string, bytes: Uint8Array): boolean {
+  const m = /-trace-([0-9a-f]{12})$/.exec(name);
+  return !!m && createHash('sha256').update(bytes).digest('hex').slice(0, 12) === m[1];
+}
+
+/** A least-recently-used map of trace bytes, bounded by their total size. */
+class TraceCache {
+  private readonly entries = new Map<string, Uint8Array>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get(key: string): Uint8Array | undefined {
+    const v = this.entries.get(key);
+    if (v) {
+      this.entries.delete(key);
+      this.entries.set(key, v);
+    }
+    return v;
+  }
+
+  set(key: string, value: Uint8Array): void {
+    if (value.length > this.maxBytes) return;
+    const old = this.entries.get(key);
+    if (old) {
+      this.bytes -= old.length;
+      this.entries.delete(key);
+    }
+    this.entries.set(key, value);
+    this.bytes += value.length;
+    for (const [k, v] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.entries.delete(k);
+      this.bytes -= v.length;
+    }
+  }
+}

@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { createLogger, type Logger } from '../../log.js';
 import { startHealthServer, type HealthServer, type Readiness } from './health.js';
-import type { Informer } from './informer.js';
+import type { Informer, InformerEventType } from './informer.js';
 import { objectKey } from './keys.js';
 import { LeaderElector, type LeaderElectionOptions } from './leader.js';
 import { WorkQueue, type ReconcileFn, type WorkQueueOptions } from './workqueue.js';
@@ -9,8 +9,8 @@ import { WorkQueue, type ReconcileFn, type WorkQueueOptions } from './workqueue.
 /** An informer plus how its objects map to work-queue keys (default: the object's own key). */
 export interface InformerBinding {
   informer: Informer<any>;
-  /** Keys to enqueue for an event on `obj`; return [] for cache-only informers. */
-  keys?: (obj: KubernetesObject) => string | string[] | undefined;
+  /** Keys to enqueue for an event on `obj`; return [] for cache-only informers (or to ignore this event). */
+  keys?: (obj: KubernetesObject, type: InformerEventType) => string | string[] | undefined;
 }
 
 export interface ControllerOptions {
@@ -100,10 +100,10 @@ export class Controller {
       this.log.info('Health endpoints listening', { host: this.health.host, port: this.health.port });
     }
     for (const b of this.bindings) {
-      const keysOf = b.keys ?? objectKey;
+      const keysOf: NonNullable<InformerBinding['keys']> = b.keys ?? objectKey;
       this.unsubscribe.push(
-        b.informer.on((obj) => {
-          const keys = keysOf(obj);
+        b.informer.on((obj, type) => {
+          const keys = keysOf(obj, type);
           for (const k of Array.isArray(keys) ? keys : keys ? [keys] : []) this.queue.add(k);
         }),
       );

@@ -290,6 +290,8 @@ export interface PodShape {
   readonly nodeName: string | null;
   /** Why the scheduler never considers this pod (scheduling gates, another scheduler), or null. */
   readonly blocked: string | null;
+  /** No topologySpreadConstraints of its own: PodTopologySpread scores with the system default constraints. */
+  readonly spreadDefault: boolean;
   /** Scheduler cache: the node-static filter results (unschedulable, taints, selection) per node index. */
   staticMasks: number[] | null;
   staticVersion: number;
@@ -608,6 +610,7 @@ export function buildShape(spec: MsgMap, ctx: ShapeContext): PodShape {
     tolUnschedulable,
     nodeName,
     blocked,
+    spreadDefault: spread === undefined || spread.length === 0,
     staticMasks: null,
     staticVersion: -1,
   };
@@ -738,6 +741,14 @@ export class SimNode {
     if (i < 0) return;
     this.pods.splice(i, 1);
     this.subtract(p.shape);
+  }
+
+  /** Bound pods of a spread group (SimPodImpl.spreadGroup), for PodTopologySpread scoring. */
+  countGroup(group: object): number {
+    const pods = this.pods;
+    let c = 0;
+    for (let i = 0; i < pods.length; i++) if (pods[i]!.spreadGroup === group) c++;
+    return c;
   }
 
   /** Take a pod's requests off without touching the pod list (preemption dry runs). */
@@ -931,6 +942,12 @@ export class SimPodImpl implements SimPod {
   finishedAt: number | null = null;
   deleted = false;
   private explained: Explanation | null = null;
+  /**
+   * The pods PodTopologySpread's system default constraints count together with this one: those of the same
+   * ReplicaSet (a Deployment's current one) or StatefulSet, whose selector the scheduler uses; null for other owners
+   * (bare pods, Jobs, DaemonSets get no default constraints) and for pods with constraints of their own.
+   */
+  readonly spreadGroup: object | null;
 
   constructor(
     readonly seq: number,
@@ -948,7 +965,10 @@ export class SimPodImpl implements SimPod {
     /** StatefulSet ordinal, else -1. */
     readonly ordinal: number,
     private readonly explainer: (p: SimPodImpl) => Explanation,
-  ) {}
+  ) {
+    const k = ctl.kind;
+    this.spreadGroup = shape.spreadDefault && (k === 'Deployment' || k === 'ReplicaSet' || k === 'StatefulSet') ? ctl : null;
+  }
 
   get priority(): number {
     return this.shape.priority;

@@ -91,6 +91,61 @@ export function scoreNode(s: PodShape, n: SimNode): number {
   return total;
 }
 
+const HOSTNAME = 'kubernetes.io/hostname';
+const ZONE = 'topology.kubernetes.io/zone';
+/** PodTopologySpread's weight in the default profile (NodeResourcesFit and BalancedAllocation weigh 1). */
+const SPREAD_WEIGHT = 2;
+let spreadScratch = new Int32Array(64);
+let zoneScratch: (string | undefined)[] = [];
+
+/**
+ * PodTopologySpread's score with the system default constraints (ScheduleAnyway: hostname maxSkew 3, zone maxSkew 5)
+ * for a pod whose owner's selector the scheduler uses (see SimPodImpl.spreadGroup), normalized over the feasible
+ * nodes like upstream: raw = round(Σ over the node's topology keys of matching·ln(domains + 2) + maxSkew − 1), then
+ * 100·(max + min − raw) / max. Hostname counts the group's pods on the node, over `count` domains; zone counts them
+ * on every node in the zone that matches the pod's node selection, over the distinct zone values (absent = "") of the
+ * feasible nodes. Nodes without a key get nothing for it.
+ */
+function spreadScores(p: SimPodImpl, group: object, feasible: readonly SimNode[], count: number, nodes: readonly SimNode[]): Int32Array {
+  if (spreadScratch.length < count) spreadScratch = new Int32Array(Math.max(count, spreadScratch.length * 2));
+  const out = spreadScratch;
+  const hostWeight = Math.log(count + 2);
+  // Zone domains: only when some feasible node is labelled with a zone.
+  let zones: Map<string, number> | null = null;
+  for (let i = 0; i < count; i++) {
+    const z = feasible[i]!.labels.get(ZONE);
+    zoneScratch[i] = typeof z === 'string' ? z : undefined;
+    if (zones === null && typeof z === 'string') zones = new Map();
+  }
+  let zoneWeight = 0;
+  if (zones !== null) {
+    for (let i = 0; i < count; i++) zones.set(zoneScratch[i] ?? '', 0);
+    zoneWeight = Math.log(zones.size + 2);
+    for (const n of nodes) {
+      const z = n.labels.get(ZONE);
+      const key = typeof z === 'string' ? z : '';
+      const c = zones.get(key);
+      if (c === undefined || n.pods.length === 0 || !matchesNodeSelection(p.shape, n, p.dsNode)) continue;
+      zones.set(key, c + n.countGroup(group));
+    }
+  }
+  let min = Infinity;
+  let max = 0;
+  for (let i = 0; i < count; i++) {
+    const n = feasible[i]!;
+    let raw = 0;
+    if (n.labels.has(HOSTNAME)) raw += n.countGroup(group) * hostWeight + 2;
+    const z = zoneScratch[i];
+    if (zones !== null && z !== undefined) raw += zones.get(z)! * zoneWeight + 4;
+    const r = Math.round(raw);
+    out[i] = r;
+    if (r < min) min = r;
+    if (r > max) max = r;
+  }
+  for (let i = 0; i < count; i++) out[i] = max === 0 ? 100 : Math.floor((100 * (max + min - out[i]!)) / max);
+  return out;
+}
+
 export interface PreemptionChoice {
   node: SimNode;
   victims: SimPodImpl[];
@@ -154,12 +209,13 @@ export class Scheduler {
     }
     if (count === 0) return null;
     if (count === 1) return feasible[0]!;
+    const spread = p.spreadGroup === null ? null : spreadScores(p, p.spreadGroup, feasible, count, nodes);
     let best = -1;
     let chosen = feasible[0]!;
     let ties = 0;
     for (let i = 0; i < count; i++) {
       const node = feasible[i]!;
-      const sc = scoreNode(s, node);
+      const sc = spread === null ? scoreNode(s, node) : scoreNode(s, node) + SPREAD_WEIGHT * spread[i]!;
       if (sc > best) {
         best = sc;
         chosen = node;

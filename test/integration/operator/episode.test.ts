@@ -4,7 +4,9 @@ import { GROUP, PLURAL, VERSION } from '../../../src/operator/episode-resource.j
 import { runEpisode, episodeSpec } from '../../../src/arena/episode.js';
 import { getPolicy } from '../../../src/arena/policies.js';
 import { EmbeddedBackend } from '../../../src/sim/embedded/index.js';
-import { canonicalScenario } from '../../../src/trace/generate.js';
+import { CANONICAL, canonicalScenario } from '../../../src/trace/generate.js';
+import { QTablePolicy, serializeQTable } from '../../../src/agents/q-table.js';
+import { train } from '../../../src/agents/train.js';
 import type { Controller } from '../../../src/operator/runtime/controller.js';
 import { deleteNamespace, ensureCluster, freshNamespace, kubeConfig, kubectl, waitFor } from '../../support/cluster.js';
 import { createEpisode, ensureCrd, getEpisode, outcome, scenarioConfigMap, startOperator, traceConfigMap, waitForPhase } from './helpers.js';
@@ -90,6 +92,25 @@ describe('operator: ArenaEpisode on the real API server', function () {
     const core = kc.makeApiClient(CoreV1Api);
     const nodes = await core.listNode({ labelSelector: 'simarena.io/pool' });
     expect(nodes.items.filter((n) => n.metadata?.labels?.['simarena.io/pool']?.startsWith('kwok-'))).to.have.length(0);
+  });
+
+  it('plays a trained q-table loaded from a ConfigMap', async function () {
+    this.timeout(240_000);
+    const policy = new QTablePolicy({}, {});
+    const scenarios = CANONICAL.map((c) => ({ name: c.meta.name, target: c.meta.target, workload: c.meta.workload, trace: () => canonicalScenario(c.meta.name).trace }));
+    await train({ policy, scenarios, episodes: 3000, seed: 1, backend: new EmbeddedBackend(), spec: (sc, seed) => episodeSpec({ workload: sc.workload, target: sc.target, maxSteps: 50, seed }) });
+    await kc.makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'model' }, data: { 'q-table.json': serializeQTable(policy) } } });
+    const cm = await scenarioConfigMap(kc, ns, 'cpu-mem');
+    operator = await startOperator(kc, ns);
+    await createEpisode(kc, ns, 'learned', { trace: { configMapRef: { name: cm } }, targetReplicas: 3, maxSteps: 20, policy: { name: 'q-table', parameters: { modelConfigMap: 'model' } } });
+    const ep = await waitForPhase(kc, ns, 'learned', ['Succeeded', 'Failed']);
+    expect(ep.status?.phase, ep.status?.message).to.equal('Succeeded');
+    expect(ep.status?.solved).to.equal(true);
+    expect(ep.status?.history?.every((h) => h.action === 'reduce-cpu' || h.action === 'reduce-mem')).to.equal(true);
+
+    await createEpisode(kc, ns, 'nomodel', { trace: { configMapRef: { name: cm } }, targetReplicas: 3, policy: { name: 'q-table', parameters: { modelConfigMap: 'absent' } } });
+    const bad = await waitForPhase(kc, ns, 'nomodel', ['Failed']);
+    expect(bad.status?.message).to.contain('ConfigMap').and.to.contain('absent').and.to.contain('kubectl create configmap');
   });
 
   describe('invalid episodes end Failed with a message that says what to fix', () => {

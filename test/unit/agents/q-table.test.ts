@@ -6,7 +6,8 @@ import { ACTIONS } from '../../../src/arena/actions.js';
 import { getPolicy } from '../../../src/arena/policies.js';
 import { registerAgents } from '../../../src/agents/index.js';
 import { loadQTable, parseQTable, QTablePolicy, qTableConfigMap, qTableFromConfigMap, qTableFromParams, saveQTable, serializeQTable } from '../../../src/agents/q-table.js';
-import { allStateKeys, discretize, STATE_COUNT, stateKey } from '../../../src/agents/state.js';
+import { allStateKeys, discretize, excessSteps, fitLevel, STATE_COUNT, stateKey } from '../../../src/agents/state.js';
+import { cpuMillis } from '../../../src/trace/quantity.js';
 import { train } from '../../../src/agents/train.js';
 import { runBenchEpisode } from '../../../src/bench/harness.js';
 import { canonicalScenarios, legacyScenarios, defaultLegacyDir } from '../../../src/bench/scenarios.js';
@@ -14,25 +15,28 @@ import { episodeSpec } from '../../../src/arena/episode.js';
 import { createBackend } from '../../../src/sim/index.js';
 import { ctx, obs } from './_support.js';
 
-const S_CPU_OVER = 'ready=lt pending=yes total=eq cpu=over mem=fits';
+const S_CPU_OVER = 'ready=lt pending=yes total=eq cpu=over2 mem=fits';
 const S_FITS_PENDING_GONE = 'ready=eq pending=no total=eq cpu=fits mem=fits';
 
 describe('agents: q-table', () => {
   describe('state', () => {
     it('reads relations to the target and whether requests fit the largest node', () => {
       expect(stateKey(discretize(ctx({ obs: obs(0, 3, 3), resources: { cpu: '17' } })))).to.equal(S_CPU_OVER);
-      expect(stateKey(discretize(ctx({ obs: obs(5, 0, 5), resources: { memory: '33Gi' } })))).to.equal('ready=gt pending=no total=gt cpu=fits mem=over');
+      // 33Gi on a 32Gi node with 256Mi steps: 4 steps too large.
+      expect(stateKey(discretize(ctx({ obs: obs(5, 0, 5), resources: { memory: '33Gi' } })))).to.equal('ready=gt pending=no total=gt cpu=fits mem=over4');
       // Fitting is judged against the node, so the same request fits a bigger pool.
-      expect(discretize(ctx({ obs: obs(0, 3, 3), resources: { cpu: '17' }, node: { cpu: '32', memory: '64Gi' } })).cpuFits).to.equal(true);
-      // A request exactly the node's size fits.
-      expect(discretize(ctx({ obs: obs(0, 3, 3), resources: { cpu: '16' } })).cpuFits).to.equal(true);
+      expect(discretize(ctx({ obs: obs(0, 3, 3), resources: { cpu: '17' }, node: { cpu: '32', memory: '64Gi' } })).cpu).to.equal('fits');
+      // A request exactly the node's size fits; the excess is counted in whole action steps, bucketed in powers of 2.
+      expect(discretize(ctx({ obs: obs(0, 3, 3), resources: { cpu: '16' } })).cpu).to.equal('fits');
+      expect(['16001m', '17', '17001m', '18', '19', '20', '23', '24', '100'].map((cpu) => fitLevel(cpuMillis(cpu), 16_000n, 500n))).to.deep.equal(['over1', 'over2', 'over2', 'over4', 'over4', 'over8', 'over8', 'over16', 'over16']);
+      expect(excessSteps(ctx({ obs: obs(0, 3, 3), resources: { cpu: '20', memory: '40Gi' } }))).to.deep.equal({ cpu: 8, mem: 32 });
       expect(allStateKeys()).to.have.length(STATE_COUNT).and.include(S_CPU_OVER);
     });
   });
 
   describe('learning', () => {
     it('completes a step\'s update at the next decide, with the exact next state: Q += α(r + γ max Q(s′) − Q)', () => {
-      const p = new QTablePolicy({ alpha: 0.5, gamma: 0.9, epsilon: 0 });
+      const p = new QTablePolicy({ alpha: 0.5, gamma: 0.9, epsilon: 0, shaping: 0 });
       p.values(S_FITS_PENDING_GONE).splice(0, 7, 0, 0, 0, 0, 0, 0.4, 0);
       const a = p.decide(ctx({ obs: obs(0, 3, 3), resources: { cpu: '17' }, step: 1 }));
       p.learn({ obs: obs(0, 3, 3), action: a, reward: -0.2, next: obs(3, 0, 3), done: false, target: 3 });
@@ -44,7 +48,7 @@ describe('agents: q-table', () => {
     });
 
     it('does not bootstrap from a solved state, and bootstraps a truncated episode from the next observation', () => {
-      const p = new QTablePolicy({ alpha: 1, gamma: 0.5, epsilon: 0 });
+      const p = new QTablePolicy({ alpha: 1, gamma: 0.5, epsilon: 0, shaping: 0 });
       p.values(S_CPU_OVER).splice(0, 7, 0, 0, 0, 0, 2, 0, 0);
       const a = p.decide(ctx({ obs: obs(0, 3, 3), resources: { cpu: '17' }, step: 10, maxSteps: 10 }));
       expect(a).to.equal('reduce-cpu');
@@ -55,6 +59,18 @@ describe('agents: q-table', () => {
       p.decide(ctx({ obs: obs(0, 3, 3), resources: { cpu: '17' }, step: 1 }));
       p.learn({ obs: obs(0, 3, 3), action: 'reduce-cpu', reward: 1, next: obs(3, 0, 3), done: true, target: 3 });
       expect(p.table.get(S_CPU_OVER)![4]).to.equal(1);
+    });
+
+    it('adds potential-based shaping γΦ(s′) − Φ(s), Φ = −w × steps above the largest node', () => {
+      const p = new QTablePolicy({ alpha: 1, gamma: 0.9, epsilon: 0, shaping: 0.1 });
+      p.decide(ctx({ obs: obs(0, 3, 3), resources: { cpu: '17' }, step: 1 })); // 2 steps over: Φ = −0.2
+      p.learn({ obs: obs(0, 3, 3), action: 'reduce-cpu', reward: -0.45, next: obs(0, 3, 3), done: false, target: 3 });
+      p.decide(ctx({ obs: obs(0, 3, 3), resources: { cpu: '16500m' }, step: 2 })); // 1 step over: Φ = −0.1
+      expect(p.table.get(S_CPU_OVER)![4]).to.be.closeTo(-0.45 + 0.9 * -0.1 + 0.2 + 0.9 * 0, 1e-12);
+      p.learn({ obs: obs(0, 3, 3), action: 'noop', reward: -0.45, next: obs(0, 3, 3), done: false, target: 3 });
+      p.decide(ctx({ obs: obs(0, 3, 3), resources: { cpu: '16500m' }, step: 3 }));
+      // Doing nothing earns less than the step that made progress.
+      expect(p.table.get('ready=lt pending=yes total=eq cpu=over1 mem=fits')![0]).to.be.closeTo(-0.45 + 0.9 * -0.1 + 0.1, 1e-12);
     });
 
     it('drops a pending update that a new episode would wrongly complete', () => {
@@ -145,10 +161,10 @@ describe('agents: q-table', () => {
       this.timeout(15_000);
       const backend = await createBackend('embedded');
       const scenarios = canonicalScenarios();
-      const policy = new QTablePolicy({ epsilonDecay: 0.98 });
+      const policy = new QTablePolicy({ epsilonDecay: 0.997 });
       const spec = (s: (typeof scenarios)[number], seed: number) => episodeSpec({ workload: s.workload, target: s.target, maxSteps: 50, seed });
-      const curve = await train({ policy, scenarios, episodes: 270, seed: 5, backend, spec });
-      expect(curve).to.have.length(270);
+      const curve = await train({ policy, scenarios, episodes: 1500, seed: 5, backend, spec });
+      expect(curve).to.have.length(1500);
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
       expect(mean(curve.slice(-30).map((c) => c.return)), 'returns improve').to.be.greaterThan(mean(curve.slice(0, 30).map((c) => c.return)) + 5);
       // Each pass covers every scenario once.
