@@ -18,6 +18,7 @@ import { createOperator, defaultBackends } from '../src/operator/index.js';
 import { GROUP, PLURAL, VERSION, type ArenaEpisode } from '../src/operator/episode-resource.js';
 import type { PhasedBackend, PollResult, StepRun } from '../src/sim/backend.js';
 import { Informer } from '../src/operator/runtime/informer.js';
+import { withKeepAlive } from '../src/operator/runtime/kube.js';
 import { silentLogger } from '../src/log.js';
 import { CANONICAL } from '../src/trace/generate.js';
 import { deleteNamespace, ensureCluster, freshNamespace, waitFor } from '../test/support/cluster.js';
@@ -149,8 +150,9 @@ async function main(): Promise<void> {
   process.stdout.write(`operator bench: ${episodes} ${backendName} episodes, ${workers} workers, stepDuration ${stepDuration}, maxSteps ${maxSteps}, namespace ${ns}\n`);
 
   // The operator gets its own KubeConfig so only its requests are counted.
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
+  const plain = new KubeConfig();
+  plain.loadFromFile(kubeconfig);
+  const kc = withKeepAlive(plain); // what createOperator would make; made here so the counting wrapper stays on it
   countRequests(kc);
   const operator = createOperator({
     kc,

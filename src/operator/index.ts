@@ -9,6 +9,7 @@ import { Controller } from './runtime/controller.js';
 import { EventRecorder } from './runtime/events.js';
 import { Informer, type InformerEventType } from './runtime/informer.js';
 import { objectKey } from './runtime/keys.js';
+import { withKeepAlive } from './runtime/kube.js';
 import { GROUP, PLURAL, VERSION, type ArenaEpisode } from './episode-resource.js';
 import { EpisodeReconciler, type ReconcilerOptions } from './reconciler.js';
 
@@ -83,8 +84,10 @@ function lazyPhased(name: PhasedBackend['name'], load: () => Promise<PhasedBacke
   };
 }
 
-export function createOperator(opts: OperatorOptions): Controller {
+export function createOperator(options: OperatorOptions): Controller {
   registerAgents();
+  // Every client of the operator (informer, reconciler, backends, events, Lease) reuses connections.
+  const opts = { ...options, kc: withKeepAlive(options.kc) };
   const log = createLogger('operator');
   const path = opts.namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${opts.namespace}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
   const informer = new Informer<ArenaEpisode>({ kc: opts.kc, path, logger: log });

@@ -1,9 +1,11 @@
 // Reconciling one ArenaEpisode: fetch → gone? done → finalizer → one idempotent transition of the step state
 // machine → status (with conditions and observedGeneration) → requeue. All progress lives in status, so an
 // operator killed anywhere resumes without losing or repeating an action:
-//   Observing(step 0) → Acting(k) → Observing(k) → Cleanup(k) → Acting(k+1) … → Done
-// Acting persists the decided action and its trace (a content-addressed ConfigMap) before any replay starts;
-// Observing drives the backend (start/poll, requeueing while it waits); Cleanup removes the replay's objects.
+//   Observing(step 0) → Cleanup(0) → Observing(1) → Cleanup(1) → … → Done
+// Cleanup(k) removes the replay's objects, then decides step k+1 (Acting) and persists the decided action, its trace
+// (a content-addressed ConfigMap) and the run to replay in one status write before any replay starts; a crash before
+// that write repeats Cleanup(k), which is idempotent. Observing drives the backend (start/poll, requeueing while it
+// waits) and records the observation. (A status left in Acting by an older operator is still carried on.)
 import { createHash } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { decideAndApply, replaySeed, scoreStep, type EpisodeSpec } from '../arena/episode.js';
@@ -36,6 +38,7 @@ import {
   type ArenaEpisode,
   type ArenaEpisodeStatus,
   type HistoryEntry,
+  type RunRecord,
 } from './episode-resource.js';
 
 export const HISTORY_LIMIT = 100;
@@ -65,6 +68,8 @@ export class EpisodeReconciler {
   private readonly started = new Set<string>();
   /** Trace bytes read or written during one reconcile (keyed by the episode object of that reconcile). */
   private readonly memo = new WeakMap<ArenaEpisode, Map<string, Uint8Array>>();
+  /** The trace ConfigMap a step's record replaced, for the cleanup that follows in the same reconcile. */
+  private readonly replaced = new WeakMap<ArenaEpisode, string>();
   /** The operator's own content-addressed trace ConfigMaps (`<episode>-trace-<sha256[:12]>`): their name fixes their bytes. */
   private readonly traces = new TraceCache(64 * 1024 * 1024);
 
@@ -148,9 +153,11 @@ export class EpisodeReconciler {
     readResources(trace, spec.workload, spec.actions.container); // throws TraceError naming what is missing
     const backendName = ep.spec.backend ?? 'embedded';
     const preflight = this.opts.preflight && backendName !== 'embedded' ? [await this.opts.preflight(backendName)] : [];
+    // The run is recorded before it starts, so a crash in start() is followed by the same run.
+    this.opts.beforeTransition?.(ep, 'start-run');
     await this.writeStatus(
       ep,
-      { phase: 'Running', step: 0, stepPhase: 'Observing', traceConfigMap: ref.name, totalReward: 0, solved: false, history: [], message: `observing the starting trace of ${formatWorkload(spec.workload)}` },
+      { phase: 'Running', step: 0, stepPhase: 'Observing', traceConfigMap: ref.name, totalReward: 0, solved: false, history: [], run: this.newRun(ep, 0), message: `observing the starting trace of ${formatWorkload(spec.workload)}` },
       [{ type: 'Ready', status: 'False', reason: 'Running', message: 'the episode is running' }, { type: 'Progressing', status: 'True', reason: 'Started', message: 'observing the starting trace' }, ...preflight],
     );
     if (preflight[0]?.status === 'False') this.event(ep, 'Warning', 'PreflightFailed', 'Preflight', preflight[0].message ?? 'preflight checks failed');
@@ -158,7 +165,7 @@ export class EpisodeReconciler {
     return { requeueAfterMs: 0 };
   }
 
-  /** Decide on the last observation, apply to the current trace, store the result; nothing is replayed yet. */
+  /** Decide on the last observation, apply to the current trace, store the result and the run; nothing is replayed yet. */
   private async act(ep: ArenaEpisode, spec: EpisodeSpec): Promise<ReconcileResult> {
     this.opts.beforeTransition?.(ep, 'act');
     const status = ep.status!;
@@ -178,7 +185,8 @@ export class EpisodeReconciler {
       traceConfigMap: cm,
       startTime: this.now().toISOString(),
     };
-    await this.writeStatus(ep, { stepPhase: 'Observing', pending, message: `step ${step}: ${outcome.action}${outcome.blocked ? ` (blocked: ${outcome.reason})` : ''}; replaying` });
+    this.opts.beforeTransition?.(ep, 'start-run');
+    await this.writeStatus(ep, { stepPhase: 'Observing', pending, run: this.newRun(ep, step), message: `step ${step}: ${outcome.action}${outcome.blocked ? ` (blocked: ${outcome.reason})` : ''}; replaying` });
     return { requeueAfterMs: 0 };
   }
 
@@ -189,9 +197,9 @@ export class EpisodeReconciler {
     const cmName = status.pending?.traceConfigMap ?? status.traceConfigMap!;
     const runName = this.runName(ep, step);
     if (!status.run || status.run.name !== runName) {
+      // Written together with the decision since; a status from an older operator may lack it.
       this.opts.beforeTransition?.(ep, 'start-run');
-      // Record the run before starting it, so a crash in start() is followed by the same run name.
-      await this.writeStatus(ep, { run: { name: runName, step, startTime: this.now().toISOString() } });
+      await this.writeStatus(ep, { run: this.newRun(ep, step) });
       return { requeueAfterMs: 0 };
     }
     const trace = await this.readTrace(ep, cmName, cmName === ep.spec.trace.configMapRef.name ? (ep.spec.trace.configMapRef.key ?? TRACE_KEY) : TRACE_KEY);
@@ -242,6 +250,7 @@ export class EpisodeReconciler {
       endTime: this.now().toISOString(),
     };
     const history = [...(status.history ?? []), entry].slice(-HISTORY_LIMIT);
+    if (status.traceConfigMap && status.traceConfigMap !== pending.traceConfigMap) this.replaced.set(ep, status.traceConfigMap);
     await this.writeStatus(ep, {
       phase: 'Running',
       stepPhase: 'Cleanup',
@@ -259,7 +268,7 @@ export class EpisodeReconciler {
     return { requeueAfterMs: 0 };
   }
 
-  /** Remove the replay's objects and old trace ConfigMaps, then act again or finish. */
+  /** Remove the replay's objects and the trace ConfigMap it replaced, then act again (one status write) or finish. */
   private async cleanup(ep: ArenaEpisode, spec: EpisodeSpec, backend: PhasedBackend): Promise<ReconcileResult> {
     this.opts.beforeTransition?.(ep, 'cleanup');
     const status = ep.status!;
@@ -268,11 +277,11 @@ export class EpisodeReconciler {
       await backend.cleanup({ name: status.run.name, episode: ep.metadata!.name!, trace, workload: spec.workload, opts: { seed: replaySeed(spec), runName: status.run.name }, startedAt: Date.parse(status.run.startTime) });
       this.started.delete(`${ep.metadata!.uid}/${status.run.name}`);
     }
-    await this.collectTraces(ep, status.traceConfigMap);
     const obs = status.lastObservation!;
     const step = status.step ?? 0;
     const solved = atTarget(obs, spec.target);
     if (solved || step >= spec.maxSteps) {
+      await this.collectTraces(ep, status.traceConfigMap);
       const how = solved ? (step === 0 ? 'the workload was already at its target' : `solved in ${step} step(s)`) : `not solved within ${spec.maxSteps} step(s)`;
       await this.writeStatus(
         ep,
@@ -285,8 +294,24 @@ export class EpisodeReconciler {
       this.event(ep, 'Normal', solved ? 'Solved' : 'MaxStepsReached', 'Finish', how);
       return {};
     }
-    await this.writeStatus(ep, { stepPhase: 'Acting', run: null as never });
-    return { requeueAfterMs: 0 };
+    await this.dropReplacedTrace(ep);
+    return this.act(ep, spec);
+  }
+
+  /**
+   * Deletes the trace ConfigMap the step just recorded replaced, when this reconcile recorded it and the name is
+   * certainly this episode's own (`<episode>-trace-<hash>`, episode name ≤ 40 characters, not the starting one).
+   * Anything else, e.g. after a restart between record and cleanup, is collected when the episode finishes.
+   */
+  private async dropReplacedTrace(ep: ArenaEpisode): Promise<void> {
+    const old = this.replaced.get(ep);
+    this.replaced.delete(ep);
+    const name = ep.metadata!.name!;
+    if (!old || old === ep.spec.trace.configMapRef.name || old === ep.status?.traceConfigMap || name.length > 40) return;
+    if (!old.startsWith(`${name}-trace-`) || !/^[0-9a-f]{12}$/.test(old.slice(name.length + 7))) return;
+    await this.core.deleteNamespacedConfigMap({ name: old, namespace: ep.metadata!.namespace! }).catch((e: unknown) => {
+      if (!isNotFound(e)) throw e;
+    });
   }
 
   private async finalize(ep: ArenaEpisode): Promise<void> {
@@ -442,6 +467,10 @@ export class EpisodeReconciler {
 
   private accessor(ep: ArenaEpisode) {
     return customObjectAccessor(this.custom, { group: GROUP, version: VERSION, plural: PLURAL, namespace: ep.metadata!.namespace!, name: ep.metadata!.name! });
+  }
+
+  private newRun(ep: ArenaEpisode, step: number): RunRecord {
+    return { name: this.runName(ep, step), step, startTime: this.now().toISOString() };
   }
 
   /** Deterministic per episode and step; ≤ 40 characters so backends can derive DNS names from it. */

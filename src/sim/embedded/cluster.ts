@@ -681,6 +681,10 @@ export class SimNode {
   taints: Taint[];
   /** Taints the filter checks (NoSchedule, NoExecute). */
   hardTaints: Taint[];
+  /** Has the kubernetes.io/hostname label (PodTopologySpread's hostname constraint applies). */
+  hasHostname: boolean;
+  /** Its topology.kubernetes.io/zone label, or undefined. */
+  zone: string | undefined;
   unschedulable: boolean;
   allocCpu: number;
   allocMem: number;
@@ -702,6 +706,9 @@ export class SimNode {
     this.labels = spec.labels;
     this.taints = spec.taints;
     this.hardTaints = hard(spec.taints);
+    this.hasHostname = spec.labels.has('kubernetes.io/hostname');
+    const zone = spec.labels.get('topology.kubernetes.io/zone');
+    this.zone = typeof zone === 'string' ? zone : undefined;
     this.unschedulable = spec.unschedulable;
     this.allocCpu = spec.cpu;
     this.allocMem = spec.memory;
@@ -714,6 +721,9 @@ export class SimNode {
     this.labels = spec.labels;
     this.taints = spec.taints;
     this.hardTaints = hard(spec.taints);
+    this.hasHostname = spec.labels.has('kubernetes.io/hostname');
+    const zone = spec.labels.get('topology.kubernetes.io/zone');
+    this.zone = typeof zone === 'string' ? zone : undefined;
     this.unschedulable = spec.unschedulable;
     this.allocCpu = spec.cpu;
     this.allocMem = spec.memory;

@@ -1,7 +1,8 @@
 // The default kube-scheduler profile, reduced to what decides Pending in a SimKube replay:
 // filters NodeUnschedulable -> TaintToleration -> NodeAffinity (nodeSelector + required terms) -> NodeResourcesFit
 // (each node stops at its first failing plugin; NodeResourcesFit reports all of its reasons), scores
-// NodeResourcesFit/LeastAllocated (cpu+memory, weight 1, non-zero defaults) + NodeResourcesBalancedAllocation (weight 1),
+// NodeResourcesFit/LeastAllocated (cpu+memory, weight 1, non-zero defaults) + NodeResourcesBalancedAllocation (weight 1)
+// + PodTopologySpread with the system default constraints (weight 2, ReplicaSet/StatefulSet pods),
 // a seeded reservoir-sampling selectHost, and DefaultPreemption for pods of higher priority.
 import { matchesNodeSelection, untoleratedTaint, type Explanation, type PodShape, type SimNode, type SimPodImpl } from './cluster.js';
 import type { Rng } from './rng.js';
@@ -91,12 +92,9 @@ export function scoreNode(s: PodShape, n: SimNode): number {
   return total;
 }
 
-const HOSTNAME = 'kubernetes.io/hostname';
-const ZONE = 'topology.kubernetes.io/zone';
 /** PodTopologySpread's weight in the default profile (NodeResourcesFit and BalancedAllocation weigh 1). */
 const SPREAD_WEIGHT = 2;
 let spreadScratch = new Int32Array(64);
-let zoneScratch: (string | undefined)[] = [];
 
 /**
  * PodTopologySpread's score with the system default constraints (ScheduleAnyway: hostname maxSkew 3, zone maxSkew 5)
@@ -106,24 +104,31 @@ let zoneScratch: (string | undefined)[] = [];
  * on every node in the zone that matches the pod's node selection, over the distinct zone values (absent = "") of the
  * feasible nodes. Nodes without a key get nothing for it.
  */
-function spreadScores(p: SimPodImpl, group: object, feasible: readonly SimNode[], count: number, nodes: readonly SimNode[]): Int32Array {
+function spreadScores(p: SimPodImpl, group: object, feasible: readonly SimNode[], count: number, nodes: readonly SimNode[]): Int32Array | null {
   if (spreadScratch.length < count) spreadScratch = new Int32Array(Math.max(count, spreadScratch.length * 2));
   const out = spreadScratch;
-  const hostWeight = Math.log(count + 2);
-  // Zone domains: only when some feasible node is labelled with a zone.
-  let zones: Map<string, number> | null = null;
+  // Hostname counts first; when every feasible node has the label and the same count and none has a zone, all
+  // scores are equal and change no choice (the common first pod of a workload): skip the rest.
+  let uniform = true;
+  let zoned = false;
   for (let i = 0; i < count; i++) {
-    const z = feasible[i]!.labels.get(ZONE);
-    zoneScratch[i] = typeof z === 'string' ? z : undefined;
-    if (zones === null && typeof z === 'string') zones = new Map();
+    const n = feasible[i]!;
+    out[i] = n.hasHostname ? n.countGroup(group) : -1;
+    if (out[i] !== out[0]) uniform = false;
+    if (n.zone !== undefined) zoned = true;
   }
+  if (uniform && !zoned && out[0]! >= 0) return null;
+  const hostWeight = Math.log(count + 2);
+  // Zone domains: the distinct zone values of the feasible nodes (absent counts as ""), each with the group's pods on
+  // every node of that zone which matches the pod's node selection (NodeAffinityPolicy Honor, taints ignored).
+  let zones: Map<string, number> | null = null;
   let zoneWeight = 0;
-  if (zones !== null) {
-    for (let i = 0; i < count; i++) zones.set(zoneScratch[i] ?? '', 0);
+  if (zoned) {
+    zones = new Map();
+    for (let i = 0; i < count; i++) zones.set(feasible[i]!.zone ?? '', 0);
     zoneWeight = Math.log(zones.size + 2);
     for (const n of nodes) {
-      const z = n.labels.get(ZONE);
-      const key = typeof z === 'string' ? z : '';
+      const key = n.zone ?? '';
       const c = zones.get(key);
       if (c === undefined || n.pods.length === 0 || !matchesNodeSelection(p.shape, n, p.dsNode)) continue;
       zones.set(key, c + n.countGroup(group));
@@ -133,10 +138,9 @@ function spreadScores(p: SimPodImpl, group: object, feasible: readonly SimNode[]
   let max = 0;
   for (let i = 0; i < count; i++) {
     const n = feasible[i]!;
-    let raw = 0;
-    if (n.labels.has(HOSTNAME)) raw += n.countGroup(group) * hostWeight + 2;
-    const z = zoneScratch[i];
-    if (zones !== null && z !== undefined) raw += zones.get(z)! * zoneWeight + 4;
+    const hc = out[i]!;
+    let raw = hc >= 0 ? hc * hostWeight + 2 : 0;
+    if (zones !== null && n.zone !== undefined) raw += zones.get(n.zone)! * zoneWeight + 4;
     const r = Math.round(raw);
     out[i] = r;
     if (r < min) min = r;

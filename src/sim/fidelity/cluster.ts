@@ -13,6 +13,7 @@
 // with the case seed: deleting a namespace costs the namespace controller a delete+list per resource type at its
 // client's 20 QPS, and hundreds of them would back up the shared cluster for minutes.
 import {
+  AppsV1Api,
   CoreV1Api,
   KubernetesObjectApi,
   NodeV1Api,
@@ -29,7 +30,7 @@ import type { MsgMap } from '../../trace/msgpack.js';
 import { apiErrorCode, apiErrorMessage, isNotFound, isTransient } from '../../operator/runtime/kube.js';
 import { isUnschedulable } from '../pods.js';
 import { kwokNode, MANAGED_BY, POOL_LABEL, projectObject, RUN_LABEL } from '../kwok/project.js';
-import { FIDELITY_OVERHEAD, FIDELITY_RUNTIME_CLASS, WORKLOAD_LABEL, type FidelityCase, type FidelityWorkload } from './generate.js';
+import { FIDELITY_OVERHEAD, FIDELITY_RUNTIME_CLASS, WORKLOAD_LABEL, ZONE_LABEL, type FidelityCase, type FidelityWorkload } from './generate.js';
 
 /** Every pod and node of a runner carries this label (value: the session), so one watch sees them all. */
 export const SESSION_LABEL = 'simarena.io/fidelity-session';
@@ -123,6 +124,7 @@ export class FidelityCluster {
   private readonly core: CoreV1Api;
   private readonly objects: KubernetesObjectApi;
   private readonly nodeApi: NodeV1Api;
+  private readonly apps: AppsV1Api;
   private pods!: Informer<V1Pod> & ObjectCache<V1Pod>;
   private nodes!: Informer<V1Node> & ObjectCache<V1Node>;
   private readonly namespaces = new Map<number, Promise<string>>();
@@ -141,6 +143,7 @@ export class FidelityCluster {
     this.core = kc.makeApiClient(CoreV1Api);
     this.objects = KubernetesObjectApi.makeApiClient(kc);
     this.nodeApi = kc.makeApiClient(NodeV1Api);
+    this.apps = kc.makeApiClient(AppsV1Api);
     this.settleTimeoutMs = opts.settleTimeoutMs ?? 120_000;
     this.pollMs = opts.pollMs ?? 100;
     this.createConcurrency = opts.createConcurrency ?? 32;
@@ -243,7 +246,7 @@ export class FidelityCluster {
     try {
       await Promise.all(
         c.nodes.map((n) => {
-          const body = kwokNode({ name: `${run}-${n.name}`, cpu: n.cpu, memory: n.memory, pods: String(n.pods) }, run) as V1Node;
+          const body = kwokNode({ name: `${run}-${n.name}`, cpu: n.cpu, memory: n.memory, pods: String(n.pods), labels: n.zone !== undefined ? { [ZONE_LABEL]: n.zone } : {} }, run) as V1Node;
           body.metadata!.labels![SESSION_LABEL] = this.session;
           return retrying(`create node ${body.metadata!.name}`, () => this.core.createNode({ body }));
         }),
@@ -294,7 +297,7 @@ export class FidelityCluster {
     try {
       const names = c.nodes.map((n) => `${run}-${n.name}`);
       await pool(c.nodes, 16, async (n) => {
-        const body = kwokNode({ name: `${run}-${n.name}`, cpu: n.cpu, memory: n.memory, pods: String(n.pods) }, run) as V1Node;
+        const body = kwokNode({ name: `${run}-${n.name}`, cpu: n.cpu, memory: n.memory, pods: String(n.pods), labels: n.zone !== undefined ? { [ZONE_LABEL]: n.zone } : {} }, run) as V1Node;
         body.metadata!.labels![SESSION_LABEL] = this.session;
         await retrying(`create node ${body.metadata!.name}`, () => this.core.createNode({ body }));
       });
@@ -337,10 +340,14 @@ export class FidelityCluster {
     });
   }
 
-  /** Delete a case's workloads, pods and nodes (without waiting for them to go). */
+  /**
+   * Delete a case's workloads, pods and nodes (without waiting for them to go). The Deployments and Jobs go first,
+   * then the ReplicaSets (they carry the template's run label), so no controller is left to replace the pods.
+   */
   private async cleanup(ns: string, run: string, created: KubernetesObject[]): Promise<void> {
     const quiet = (p: Promise<unknown>) => ignoreNotFound(p).catch(() => undefined);
     await Promise.all(created.filter((o) => o.kind !== 'Pod').map((o) => quiet(this.objects.delete(o, undefined, undefined, 0, undefined, 'Background'))));
+    if (created.some((o) => o.kind === 'Deployment')) await quiet(this.apps.deleteCollectionNamespacedReplicaSet({ namespace: ns, labelSelector: `${RUN_LABEL}=${run}`, propagationPolicy: 'Background' }));
     await quiet(this.core.deleteCollectionNamespacedPod({ namespace: ns, labelSelector: `${RUN_LABEL}=${run}`, gracePeriodSeconds: 0 }));
     await quiet(this.core.deleteCollectionNode({ labelSelector: `${POOL_LABEL}=${run}` }));
   }

@@ -237,3 +237,77 @@ export function formatReport(c: FidelityCase, v: Verdict, emb0: Placement): stri
   }
   return lines.join('\n');
 }
+
+export interface BulkVerdict {
+  seed: number;
+  agree: boolean;
+  pods: number;
+  real: { scheduled: number; pending: number };
+  embedded: { scheduled: number; pending: number };
+  /** Nodes whose pod count had to be (and was) exactly their capacity, i.e. with Pending pods left over. */
+  saturatedNodes: number;
+  problems: string[];
+  report: string;
+}
+
+/**
+ * The comparison for a bulk case (one pod shape, see bulkCase): the numbers of scheduled and Pending pods must be
+ * equal; no node may hold more pods than fit; and when pods are left Pending, every node must be full (hold exactly
+ * its capacity) in both, which is then the whole placement up to which pod is where. Pending pods must be Pending
+ * for resources or pod count on every node.
+ */
+export function compareBulk(c: FidelityCase & { capacity: readonly number[] }, realPods: readonly RealPod[], sim: SimResult, wholeCluster = true): BulkVerdict {
+  const problems: string[] = [];
+  const poolSize = c.nodes.length;
+  const tally = (pods: Iterable<{ node: string | null }>) => {
+    const byNode = new Map<string, number>();
+    let scheduled = 0;
+    let pending = 0;
+    for (const p of pods) {
+      if (p.node === null) pending++;
+      else {
+        scheduled++;
+        byNode.set(p.node, (byNode.get(p.node) ?? 0) + 1);
+      }
+    }
+    return { scheduled, pending, byNode };
+  };
+  const real = tally(realPods);
+  const emb = tally(sim.pods);
+  let realMsgProblems = 0;
+  for (const p of realPods) {
+    if (p.node !== null) continue;
+    const why = pendingReasonProblem(p.message, poolSize, wholeCluster);
+    if (why && realMsgProblems++ < 5) problems.push(`real pod ${p.name}: ${why}`);
+  }
+  let embMsgProblems = 0;
+  for (const p of sim.pods) {
+    if (p.node !== null) continue;
+    const why = pendingReasonProblem(p.message, poolSize, false);
+    if (why && embMsgProblems++ < 5) problems.push(`embedded pod ${p.name}: ${why}`);
+  }
+  if (real.scheduled + real.pending !== c.workloads.length) problems.push(`the real cluster has ${real.scheduled + real.pending} pods, expected ${c.workloads.length}`);
+  if (real.scheduled !== emb.scheduled || real.pending !== emb.pending) problems.push(`scheduled/pending differ: real ${real.scheduled}/${real.pending}, embedded ${emb.scheduled}/${emb.pending}`);
+  let saturated = 0;
+  c.nodes.forEach((n, i) => {
+    const cap = c.capacity[i]!;
+    for (const [side, t] of [
+      ['real', real],
+      ['embedded', emb],
+    ] as const) {
+      const got = t.byNode.get(n.name) ?? 0;
+      if (got > cap) problems.push(`${side}: ${n.name} (${nodeKey(n)}) holds ${got} pods, only ${cap} fit`);
+      else if (t.pending > 0 && got !== cap) problems.push(`${side}: ${n.name} (${nodeKey(n)}) holds ${got} pods while pods are Pending, ${cap} fit`);
+    }
+    if (real.pending > 0) saturated++;
+  });
+  const agree = problems.length === 0;
+  const report = [
+    `bulk case seed ${c.seed}: ${agree ? 'AGREE' : 'DISAGREE'}  (reproduce: bulkCase(${c.seed}, ${c.workloads.length}, ${poolSize}))`,
+    `  ${c.workloads.length} pods over ${poolSize} nodes (capacity ${c.capacity.reduce((a, b) => a + b, 0)} pods)`,
+    `  real kube-scheduler: ${real.scheduled} scheduled, ${real.pending} Pending; embedded: ${emb.scheduled} scheduled, ${emb.pending} Pending`,
+    ...problems.slice(0, 20).map((p) => `  - ${p}`),
+    ...(problems.length > 20 ? [`  … ${problems.length - 20} more`] : []),
+  ].join('\n');
+  return { seed: c.seed, agree, pods: c.workloads.length, real: { scheduled: real.scheduled, pending: real.pending }, embedded: { scheduled: emb.scheduled, pending: emb.pending }, saturatedNodes: saturated, problems, report };
+}

@@ -7,7 +7,7 @@
 // containers, RuntimeClass overhead, zero-request pods on nodes with small `pods` caps ("Too many pods"), and
 // non-canonical quantity spellings ("1.5", "1000m", "1024Mi", "0.5Gi", "1e9").
 import { mixSeed, mulberry32, randomInt } from '../../arena/rng.js';
-import { buildTrace, nodeObject, START_TS } from '../../trace/generate.js';
+import { buildTrace, START_TS } from '../../trace/generate.js';
 import { cpuFromMillis, memoryFromBytes } from '../../trace/quantity.js';
 import type { Trace } from '../../trace/trace.js';
 
@@ -19,6 +19,8 @@ export interface FidelityNode {
   cpu: string;
   memory: string;
   pods: number;
+  /** topology.kubernetes.io/zone label, if any (PodTopologySpread's default zone constraint then counts). */
+  zone?: string;
 }
 
 export interface FidelityWorkload {
@@ -46,6 +48,7 @@ export const FIDELITY_NAMESPACE = 'fidelity';
 export const FIDELITY_RUNTIME_CLASS = 'fidelity-overhead';
 /** Its `overhead.podFixed`, which RuntimeClass admission requires the pod's `spec.overhead` to equal. */
 export const FIDELITY_OVERHEAD = { cpu: '250m', memory: '64Mi' } as const;
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 /** Label on every pod template: which workload of the case the pod belongs to. */
 export const WORKLOAD_LABEL = 'simarena.io/fidelity-workload';
 
@@ -249,6 +252,20 @@ function workloadObject(kind: FidelityKind, name: string, replicas: number, comp
   }
 }
 
+/** A KWOK node object as a trace records it (like trace/generate's nodeObject, plus the zone label). */
+function traceNode(n: FidelityNode): Record<string, unknown> {
+  const res = { cpu: n.cpu, memory: n.memory, pods: String(n.pods) };
+  const labels: Record<string, string> = { type: 'virtual', 'kubernetes.io/hostname': n.name };
+  if (n.zone !== undefined) labels[ZONE_LABEL] = n.zone;
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: n.name, labels, annotations: { 'kwok.x-k8s.io/node': 'fake' } },
+    spec: { taints: [{ key: 'kwok-provider', value: 'true', effect: 'NoSchedule' }] },
+    status: { capacity: res, allocatable: res },
+  };
+}
+
 /** The fidelity case for one seed (deterministic). */
 export function fidelityCase(seed: number): FidelityCase {
   const d = draw(seed);
@@ -262,6 +279,8 @@ export function fidelityCase(seed: number): FidelityCase {
     nodes.push({ name: `node-${i + 1}`, cpu: cpuFromMillis(BigInt(t.cpu)), memory: memoryFromBytes(t.mem), pods: t.pods });
     sizes.push(t);
   }
+  // Some pools span zones (some nodes may lack the label): the default spreading then also counts per zone.
+  if (d.chance(0.35)) for (const n of nodes) if (d.chance(0.85)) n.zone = d.pick(['zone-a', 'zone-b', 'zone-c']);
 
   const workloads: FidelityWorkload[] = [];
   const n = d.int(1, 4);
@@ -281,14 +300,75 @@ export function fidelityCase(seed: number): FidelityCase {
       summary: `${kind} ${name} ×${replicas}${kind === 'Job' ? ` (completions ${completions})` : ''}: ${summary}`,
     });
   }
+  return caseOf(seed, nodes, workloads);
+}
+
+/** A case from explicit nodes and workloads: nodes at the first event, then each workload in its own event. */
+export function caseOf(seed: number, nodes: FidelityNode[], workloads: FidelityWorkload[]): FidelityCase {
   const trace = buildTrace(
-    nodes.map((x) => nodeObject(x)),
+    nodes.map(traceNode),
     workloads.map((w, i) => ({ ts: START_TS + 1 + i, applied: [w.object] })),
   );
   return { seed, nodes, workloads, trace };
 }
 
+/** A workload for caseOf: one container with these requests (cpu/memory omitted when empty). */
+export function simpleWorkload(kind: FidelityKind, name: string, replicas: number, cpu = '', memory = ''): FidelityWorkload {
+  const requests: Record<string, string> = {};
+  if (cpu) requests.cpu = cpu;
+  if (memory) requests.memory = memory;
+  const spec: Record<string, unknown> = { containers: [{ name: 'c0', image: IMAGE, resources: Object.keys(requests).length ? { requests } : {} }] };
+  if (kind === 'Job') spec.restartPolicy = 'Never';
+  const n = kind === 'Pod' ? 1 : replicas;
+  return { kind, name, pods: n, object: workloadObject(kind, name, n, n, spec), summary: `${kind} ${name} ×${n}: ${cpu || '0'}/${memory || '0'}` };
+}
+
 /** Exact node sizes (millicores, bytes, pods) for the comparison. */
 export function nodeKey(n: FidelityNode): string {
-  return `${n.cpu}/${n.memory}/${n.pods}`;
+  return `${n.cpu}/${n.memory}/${n.pods}${n.zone !== undefined ? `@${n.zone}` : ''}`;
+}
+
+export interface BulkCase extends FidelityCase {
+  /** The one pod shape every pod of the case has. */
+  shape: { cpu: string; memory: string };
+  /** Per node (pool order): how many pods of the shape fit on it when empty. */
+  capacity: number[];
+}
+
+/**
+ * A case at scale: `pods` identical bare Pods over `nodes` heterogeneous nodes, all applied in one event. With one
+ * shape, how many pods fit does not depend on which pod lands where, so the comparison stays sound although the real
+ * scheduler only scores a sample of the nodes in a big cluster (percentageOfNodesToScore) and creation order is
+ * left to the API server. The pool holds about 92 % of the pods; each node is limited by cpu, memory or its pods
+ * cap, with some room to spare that fits no further pod.
+ */
+export function bulkCase(seed: number, pods: number, nodes: number): BulkCase {
+  const d = draw(seed);
+  const cpuM = 500;
+  const mem = 1024n * MiB;
+  const mean = (pods * 0.92) / nodes;
+  const lo = Math.max(1, Math.floor(mean * 0.4));
+  const hi = Math.max(lo, Math.ceil(mean * 1.6));
+  const pool: FidelityNode[] = [];
+  const capacity: number[] = [];
+  for (let i = 0; i < nodes; i++) {
+    const k = d.int(lo, hi);
+    const extra = () => k + d.int(1, 8);
+    const by = d.pick(['cpu', 'memory', 'pods'] as const);
+    const cpu = by === 'cpu' ? k * cpuM + d.int(0, 9) * 50 : extra() * cpuM;
+    const memory = by === 'memory' ? BigInt(k) * mem + BigInt(d.int(0, 15)) * 64n * MiB : BigInt(extra()) * mem;
+    const podCap = by === 'pods' ? k : 110;
+    pool.push({ name: `node-${i + 1}`, cpu: cpuFromMillis(BigInt(cpu)), memory: memoryFromBytes(memory), pods: podCap });
+    capacity.push(Math.min(Math.floor(cpu / cpuM), Number(memory / mem), podCap));
+  }
+  const shape = { cpu: cpuFromMillis(BigInt(cpuM)), memory: memoryFromBytes(mem) };
+  const width = String(pods).length;
+  const workloads: FidelityWorkload[] = [];
+  for (let i = 0; i < pods; i++) {
+    const name = `p-${String(i + 1).padStart(width, '0')}`;
+    const spec = { containers: [{ name: 'app', image: IMAGE, resources: { requests: { ...shape } } }] };
+    workloads.push({ kind: 'Pod', name, pods: 1, object: workloadObject('Pod', name, 1, 0, spec), summary: `Pod ${name}` });
+  }
+  const trace = buildTrace(pool.map(traceNode), [{ ts: START_TS + 1, applied: workloads.map((w) => w.object) }]);
+  return { seed, nodes: pool, workloads, trace, shape, capacity };
 }

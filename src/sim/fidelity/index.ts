@@ -71,7 +71,14 @@ export async function runOne(fc: FidelityCluster, c: FidelityCase, slot: number,
   }
   const realMs = Date.now() - t0;
   const e0 = performance.now();
-  const verdict = real ? compareCase(c, real.pods) : null;
+  let verdict: Verdict | null = null;
+  if (real) {
+    try {
+      verdict = compareCase(c, real.pods);
+    } catch (e) {
+      error = `the embedded simulator failed: ${(e as Error).name}: ${(e as Error).message}`;
+    }
+  }
   const embeddedMs = performance.now() - e0;
   return { case: c, verdict, error, real, realMs, embeddedMs };
 }

@@ -15,12 +15,12 @@ import { Informer } from '../../../src/operator/runtime/informer.js';
 import { sha256Hex, syncedAnnotation, TRACE_SHA_ANNOTATION } from '../../../src/sim/simkube/contract.js';
 import { Kube, SIMULATIONS_PATH } from '../../../src/sim/simkube/kube.js';
 import { EPISODE_LABEL, labelValue, simulationName, TRACE_CONFIGMAP_ANNOTATION, type Simulation } from '../../../src/sim/simkube/simulation.js';
-import { canonicalScenario } from '../../../src/trace/generate.js';
+import { buildTrace, canonicalScenario, deploymentObject, START_TS } from '../../../src/trace/generate.js';
 import { decodeTrace, encodeTrace } from '../../../src/trace/trace.js';
 import { ensureCluster, kubeConfig, waitFor } from '../../support/cluster.js';
 import { SimkubeStandin } from '../../support/simkube-standin.js';
 import { deleteNamespace, fakeTraceSyncPod, freshNamespace, installSimkubeCrds, kwokNode, LocalTraceSync, NODE_TRACE_DIR, type Cluster } from '../simkube/helpers.js';
-import { createEpisode, ensureCrd, getEpisode, scenarioConfigMap, startOperator, waitForPhase } from './helpers.js';
+import { createEpisode, ensureCrd, getEpisode, scenarioConfigMap, startOperator, traceConfigMap, waitForPhase } from './helpers.js';
 
 /** One Simulation as the operator created it, and what was on the trace-sync node's disk at that moment. */
 interface SeenSimulation {
@@ -188,24 +188,29 @@ describe('operator: simkube episodes through SimKube\'s Simulation CRD (stand-in
   });
 
   it('SimKube runs one simulation at a time: the later episode waits (phase Waiting, Blocked) while the other runs, then both complete', async () => {
-    const cmA = await scenarioConfigMap(kc, epNs, 'replicas-over');
+    // The first episode's replay takes a while: its trace scales the Deployment from 1 to 3 replicas 8 s in (the
+    // backend observes once the pods match the final spec), so its Simulation holds SimKube's lock that long.
+    const slow = buildTrace([deploymentObject({ replicas: 1, cpu: '500m', memory: '512Mi' })], [{ ts: START_TS + 8, applied: [deploymentObject({ replicas: 3, cpu: '500m', memory: '512Mi' })] }]);
+    const slowBytes = encodeTrace(slow);
+    await traceConfigMap(kc, epNs, 'slow-trace', slowBytes);
     const cmB = await scenarioConfigMap(kc, epNs, 'replicas-under');
-    // What each episode reported over time (read through the API: the operator runs in this process).
-    const snapshots: Array<{ episode: string; phase?: string; blocked?: string; message?: string; at: number }> = [];
+    // What the second episode reported over time (read through the API: the operator runs in this process).
+    const snapshots: Array<{ phase?: string; blocked?: string; message?: string; at: number }> = [];
     let watching = true;
     const watcher = (async () => {
       while (watching) {
-        for (const n of [names.first, names.second]) {
-          const e = await getEpisode(kc, epNs, n).catch(() => undefined);
-          if (e?.status) snapshots.push({ episode: n, phase: e.status.phase, blocked: e.status.conditions?.find((x) => x.type === 'Blocked')?.status, message: e.status.message, at: Date.now() });
-        }
+        const e = await getEpisode(kc, epNs, names.second).catch(() => undefined);
+        if (e?.status) snapshots.push({ phase: e.status.phase, blocked: e.status.conditions?.find((x) => x.type === 'Blocked')?.status, message: e.status.message, at: Date.now() });
         await new Promise((r) => setTimeout(r, 150));
       }
     })();
     try {
-      await createEpisode(kc, epNs, names.first, spec(cmA));
-      // The second starts once the first's Simulation exists.
-      await waitFor('the first episode\'s Simulation', async () => [...seen.values()].some((s) => s.episode === labelValue(names.first)));
+      await createEpisode(kc, epNs, names.first, spec('slow-trace'));
+      // The second starts once the first's Simulation runs.
+      const firstSim = await waitFor('the first episode\'s Simulation to run', async () => {
+        const s = [...seen.values()].find((x) => x.episode === labelValue(names.first));
+        return s && standin.statesOf(s.name).includes('Running') ? s : undefined;
+      });
       await createEpisode(kc, epNs, names.second, spec(cmB));
       const [a, b] = await Promise.all([waitForPhase(kc, epNs, names.first, ['Succeeded', 'Failed'], 240_000), waitForPhase(kc, epNs, names.second, ['Succeeded', 'Failed'], 240_000)]);
       for (const ep of [a, b]) {
@@ -213,19 +218,20 @@ describe('operator: simkube episodes through SimKube\'s Simulation CRD (stand-in
         expect(ep.status?.solved, ep.metadata?.name).to.equal(true);
         expect(ep.status?.conditions?.find((x) => x.type === 'Blocked')?.status, 'no longer Blocked').to.equal('False');
       }
-      expect(a.status?.history?.map((h) => h.action)).to.deep.equal(['scale-down', 'scale-down']);
+      expect(a.status?.initialObservation).to.deep.equal({ ready: 3, pending: 0, total: 3 });
+      expect(a.status?.history ?? []).to.have.length(0); // already at its target
       expect(b.status?.history?.map((h) => h.action)).to.deep.equal(['scale-up', 'scale-up']);
 
-      // The later episode was Blocked on SimKube's lock while a Simulation of the first one ran.
-      const blocked = snapshots.filter((s) => s.episode === names.second && s.phase === 'Waiting' && s.blocked === 'True');
-      expect(blocked, `snapshots of ${names.second}: ${JSON.stringify(snapshots.filter((s) => s.episode === names.second).map((s) => [s.phase, s.blocked, s.message]))}`).to.not.be.empty;
-      expect(blocked[0]!.message).to.match(/one simulation at a time/).and.contain(names.first);
-      const firstSims = await simulationsOf(names.first);
-      const holder = firstSims.find((s) => blocked[0]!.message!.includes(s.name));
-      expect(holder, 'the Simulation named in the Blocked message').to.exist;
-      const running = standin.transitions.find((t) => t.sim === holder!.name && t.state === 'Running');
-      expect(running!.at).to.be.at.most(blocked[0]!.at);
-      for (const [ep, scenario] of [[a, 'replicas-over'], [b, 'replicas-under']] as const) await expectSimulationsFor(ep, encodeTrace(canonicalScenario(scenario).trace));
+      // The later episode was Waiting, Blocked on SimKube's lock, naming the first's Simulation while that ran.
+      const blocked = snapshots.filter((s) => s.phase === 'Waiting' && s.blocked === 'True');
+      expect(blocked, `snapshots of ${names.second}: ${JSON.stringify(snapshots.map((s) => [s.phase, s.blocked, s.message]))}`).to.not.be.empty;
+      expect(blocked[0]!.message).to.match(/one simulation at a time/).and.contain(firstSim.name);
+      const firstDeleted = await waitFor('the first Simulation to be gone', async () => seen.get(firstSim.name)?.deletedAt, 90_000);
+      expect(blocked[0]!.at).to.be.below(firstDeleted);
+      // Its own Simulation went Blocked → Running once the first one was gone.
+      const secondSims = await expectSimulationsFor(b, encodeTrace(canonicalScenario('replicas-under').trace));
+      expect(standin.statesOf(secondSims[0]!.name)).to.deep.equal(['Blocked', 'Running']);
+      await expectSimulationsFor(a, slowBytes);
     } finally {
       watching = false;
       await watcher;
