@@ -21,17 +21,8 @@ export function backoffDelay(failures: number, opts: ResolvedBackoff, random: ()
   return Math.round(Math.min(opts.maxMs, raw * (1 + opts.jitter * random())));
 }
 
-/** Deterministic PRNG in [0, 1) (mulberry32), so jitter can be reproduced from a seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG in [0, 1), so jitter can be reproduced from a seed (the arena's mulberry32). */
+export { mulberry32 as seededRandom } from '../../arena/rng.js';
 
 /** Timer functions, injectable so tests can drive time by hand. */
 export interface Timers {

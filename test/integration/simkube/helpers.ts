@@ -52,20 +52,9 @@ export async function clusterOrSkip(ctx: Mocha.Context): Promise<Cluster> {
   return c as Cluster;
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+import { waitFor } from '../../support/cluster.js';
+
+export { waitFor };
 
 /** Server-side-applies SimKube's CRDs from the fixture and waits until they are Established. */
 export async function installSimkubeCrds(c: Cluster): Promise<void> {
