@@ -58,6 +58,8 @@ const runOf = new Map<string, Map<number, string>>();
 /** Per episode key: step → when its first transition ran. */
 const stepStarts = new Map<string, Map<number, number>>();
 const doneAt = new Map<string, number>();
+/** Per episode key: [start, end] of every reconcile. */
+const reconciles = new Map<string, Array<[number, number]>>();
 const transitionsSeen = new Map<string, number>();
 
 function runStats(name: string): RunStats {
@@ -172,6 +174,21 @@ async function main(): Promise<void> {
     },
   });
 
+  // Time every reconcile: the rest of a step is time spent queued.
+  const queue = operator.queue;
+  const startQueue = queue.start.bind(queue);
+  queue.start = (handler) =>
+    startQueue(async (key) => {
+      const t0 = performance.now();
+      try {
+        return await handler(key);
+      } finally {
+        let list = reconciles.get(key);
+        if (!list) reconciles.set(key, (list = []));
+        list.push([t0, performance.now()]);
+      }
+    });
+
   // Done times from a watch of our own.
   const finished = new Map<string, ArenaEpisode>();
   const informer = new Informer<KubernetesObject>({ kc: admin, path: `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}`, name: 'bench-episodes', logger: silentLogger() });
@@ -220,6 +237,8 @@ async function main(): Promise<void> {
   const overheads: number[] = [];
   const backendTimes: number[] = [];
   const stepWalls: number[] = [];
+  const inReconcile: number[] = [];
+  const queued: number[] = [];
   let steps = 0;
   for (const name of names) {
     const key = `${ns}/${name}`;
@@ -232,6 +251,11 @@ async function main(): Promise<void> {
       const run = runOf.get(name)?.get(step);
       const stats = run ? runs.get(run) : undefined;
       const backendMs = stats ? stats.busyMs + stats.waitMs : 0;
+      // Reconcile time inside this step (a reconcile may straddle the boundary: cleanup of k-1 then act of k).
+      const active = (reconciles.get(key) ?? []).reduce((sum, [a, b]) => sum + Math.max(0, Math.min(b, until) - Math.max(a, at)), 0);
+      // Requested poll waits are spent outside reconciles: not queueing.
+      queued.push(Math.max(0, until - at - active - (stats?.waitMs ?? 0)));
+      inReconcile.push(Math.max(0, active - (stats?.busyMs ?? 0)));
       stepWalls.push(until - at);
       backendTimes.push(backendMs);
       overheads.push(Math.max(0, until - at - backendMs));
@@ -241,6 +265,8 @@ async function main(): Promise<void> {
   overheads.sort((a, b) => a - b);
   backendTimes.sort((a, b) => a - b);
   stepWalls.sort((a, b) => a - b);
+  inReconcile.sort((a, b) => a - b);
+  queued.sort((a, b) => a - b);
 
   const states = [...finished.values()];
   const succeeded = states.filter((e) => e.status?.phase === 'Succeeded').length;
@@ -255,6 +281,7 @@ async function main(): Promise<void> {
   out.push(`step wall time     p50 ${ms(quantile(stepWalls, 0.5))}, p95 ${ms(quantile(stepWalls, 0.95))}, max ${ms(quantile(stepWalls, 1))}`);
   out.push(`backend's own time p50 ${ms(quantile(backendTimes, 0.5))}, p95 ${ms(quantile(backendTimes, 0.95))}, max ${ms(quantile(backendTimes, 1))}`);
   out.push(`operator overhead  p50 ${ms(quantile(overheads, 0.5))}, p95 ${ms(quantile(overheads, 0.95))}, p99 ${ms(quantile(overheads, 0.99))}, max ${ms(quantile(overheads, 1))}`);
+  out.push(`  of which in reconcile (API calls, decisions) p50 ${ms(quantile(inReconcile, 0.5))}, p95 ${ms(quantile(inReconcile, 0.95))}; queued behind other episodes p50 ${ms(quantile(queued, 0.5))}, p95 ${ms(quantile(queued, 0.95))}`);
   out.push(`transitions: ${[...transitionsSeen.entries()].map(([k, v]) => `${k} ${v}`).join(', ')}`);
   out.push(`operator API requests: ${totalRequests} (${(totalRequests / Math.max(1, steps)).toFixed(1)} per step)`);
   for (const [k, v] of [...requests.entries()].sort((a, b) => b[1] - a[1])) out.push(`  ${k.padEnd(48)} ${String(v).padStart(7)}  ${(v / Math.max(1, steps)).toFixed(2)}/step`);

@@ -93,6 +93,7 @@ export function createOperator(options: OperatorOptions): Controller {
   const informer = new Informer<ArenaEpisode>({ kc: opts.kc, path, logger: log });
   const reconciler = new EpisodeReconciler({
     kc: opts.kc,
+    cached: (namespace, name) => informer.get(name, namespace),
     backendFor: opts.backendFor ?? defaultBackends(opts.kc, opts.operatorNamespace),
     ...(opts.preflight !== false
       ? {

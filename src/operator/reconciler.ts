@@ -52,6 +52,8 @@ export interface ReconcilerOptions {
   logger?: Logger;
   /** Cluster checks for the episode's backend, reported as its Preflight condition when it starts. */
   preflight?: (backend: string) => Promise<Omit<Condition, 'lastTransitionTime'>>;
+  /** The informer's copy of an episode (never modified here), used when it is exactly our last write. */
+  cached?: (namespace: string, name: string) => ArenaEpisode | undefined;
   /** Test hook: called before each transition runs; throwing simulates the operator dying there. */
   beforeTransition?: (episode: ArenaEpisode, transition: string) => void;
   now?: () => Date;
@@ -64,6 +66,8 @@ export class EpisodeReconciler {
   private readonly custom: CustomObjectsApi;
   private readonly log: Logger;
   private readonly now: () => Date;
+  /** The resourceVersion of our last status write per episode key (`namespace/name`). */
+  private readonly written = new Map<string, string>();
   /** Runs whose backend start() succeeded in this process (`<episode uid>/<run name>`). */
   private readonly started = new Set<string>();
   /** Trace bytes read or written during one reconcile (keyed by the episode object of that reconcile). */
@@ -83,13 +87,24 @@ export class EpisodeReconciler {
   async reconcile(key: string): Promise<ReconcileResult | void> {
     const { namespace, name } = splitKey(key);
     if (!namespace) return;
-    // Read live, not from the cache: our own last status write must be visible, or a transition could repeat.
+    // Our own last status write must be visible, or a transition could repeat: the cache serves only when it holds
+    // exactly the version we last wrote (a change by anyone else arrives as a watch event and reconciles again);
+    // otherwise read live.
     let ep: ArenaEpisode;
-    try {
-      ep = (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as ArenaEpisode;
-    } catch (e) {
-      if (isNotFound(e)) return;
-      throw e;
+    const cached = this.opts.cached?.(namespace, name);
+    const written = this.written.get(key);
+    if (cached && written && cached.metadata?.resourceVersion === written) {
+      ep = structuredClone(cached);
+    } else {
+      try {
+        ep = (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as ArenaEpisode;
+      } catch (e) {
+        if (isNotFound(e)) {
+          this.written.delete(key);
+          return;
+        }
+        throw e;
+      }
     }
     if (ep.metadata?.deletionTimestamp) return this.finalize(ep);
     if (!hasFinalizer(ep, FINALIZER)) {
@@ -459,6 +474,13 @@ export class EpisodeReconciler {
     // Later transitions in this reconcile see what we just wrote.
     ep.status = updated.status ?? { ...ep.status, ...status };
     ep.metadata = updated.metadata ?? ep.metadata;
+    const key = `${ep.metadata!.namespace}/${ep.metadata!.name}`;
+    if (updated.metadata?.resourceVersion) {
+      if (this.written.size >= 100_000 && !this.written.has(key)) this.written.clear();
+      this.written.set(key, updated.metadata.resourceVersion);
+    } else {
+      this.written.delete(key);
+    }
   }
 
   private event(ep: ArenaEpisode, type: 'Normal' | 'Warning', reason: string, action: string, note: string): void {

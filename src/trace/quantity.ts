@@ -126,7 +126,8 @@ export function formatQuantity(q: Quantity): string {
       for (const [suffix, base] of BINARY_DESC) {
         if (v % base === 0n) return `${v / base}${suffix}`;
       }
-      return `${v}`;
+      // No binary suffix divides it: apimachinery then prints it in decimal (1048577000 -> "1048577k").
+      format = 'DecimalSI';
     }
   }
   // Largest multiple-of-3 exponent that keeps the value integral.

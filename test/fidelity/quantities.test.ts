@@ -172,6 +172,8 @@ describe('fidelity: quantities on the real API server', function () {
         else if (apiServerStoredForm(w.value) !== got) mismatches.push(`${name} ${container} ${w.resource}: the model of the server predicts "${apiServerStoredForm(w.value)}" for "${w.value}"`);
       }
     }
+    // Known cause of the failures seen so far: formatQuantity prints a BinarySI value that no binary suffix divides as
+    // plain bytes ("1048577000"); the server reads that back as DecimalSI and stores its own canonical "1048577k".
     expect(mismatches, `${mismatches.length} of ${checked} written quantities were changed by the API server:\n${mismatches.join('\n')}`).to.deep.equal([]);
     expect(checked).to.equal(written.length * 2);
   });

@@ -27,7 +27,7 @@ import {
 } from '@kubernetes/client-node';
 import { fromPlain } from '../../trace/model.js';
 import type { MsgMap } from '../../trace/msgpack.js';
-import { apiErrorCode, apiErrorMessage, isNotFound, isTransient } from '../../operator/runtime/kube.js';
+import { apiErrorCode, apiErrorMessage, isNotFound, isTransient, mergePatch } from '../../operator/runtime/kube.js';
 import { isUnschedulable } from '../pods.js';
 import { kwokNode, MANAGED_BY, POOL_LABEL, projectObject, RUN_LABEL } from '../kwok/project.js';
 import { FIDELITY_OVERHEAD, FIDELITY_RUNTIME_CLASS, WORKLOAD_LABEL, ZONE_LABEL, type FidelityCase, type FidelityWorkload } from './generate.js';
@@ -70,6 +70,8 @@ export interface FidelityClusterOptions {
   pollMs?: number;
   /** Pods in flight when creating many bare Pods (default 32). */
   createConcurrency?: number;
+  /** Progress messages of long steps (bulk runs). */
+  progress?: (message: string) => void;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -98,13 +100,16 @@ async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
   }
 }
 
+function readyCondition(n: V1Node): boolean {
+  return (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
 /**
  * Ready, and rid of the `node.kubernetes.io/not-ready:NoSchedule` taint that the TaintNodesByCondition admission
- * plugin puts on every new Node (the node lifecycle controller removes it once KWOK reports Ready): only the
- * kwok-provider taint may be left, as on the trace's nodes.
+ * plugin puts on every new Node: only the kwok-provider taint may be left, as on the trace's nodes.
  */
 function isReadyNode(n: V1Node): boolean {
-  return (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True') && (n.spec?.taints ?? []).every((t) => t.key === 'kwok-provider');
+  return readyCondition(n) && (n.spec?.taints ?? []).every((t) => t.key === 'kwok-provider');
 }
 
 /** Bound, or marked Unschedulable by the scheduler. */
@@ -130,6 +135,8 @@ export class FidelityCluster {
   private readonly namespaces = new Map<number, Promise<string>>();
   private runtimeClass: Promise<string> | undefined;
   private closed = false;
+  private runs = 0;
+  private readonly progress: ((message: string) => void) | undefined;
   private readonly settleTimeoutMs: number;
   private readonly pollMs: number;
   readonly createConcurrency: number;
@@ -147,6 +154,7 @@ export class FidelityCluster {
     this.settleTimeoutMs = opts.settleTimeoutMs ?? 120_000;
     this.pollMs = opts.pollMs ?? 100;
     this.createConcurrency = opts.createConcurrency ?? 32;
+    this.progress = opts.progress;
   }
 
   /** Start watching the session's pods and nodes. */
@@ -197,15 +205,55 @@ export class FidelityCluster {
     return this.runtimeClass;
   }
 
-  /** Run name of a case (node-name prefix, pool label, pod label). */
-  runName(c: FidelityCase): string {
-    return `${this.session}-${c.seed}`;
+  /**
+   * A fresh run name for a case (node-name prefix, pool label, pod label, object-name prefix): unique per attempt, so
+   * a retry or another case with the same seed never meets the leftovers of an earlier run still being deleted
+   * (pods bound to a node name that is reused count against the new node).
+   */
+  private runName(c: FidelityCase): string {
+    return `${this.session}-${c.seed}-${this.runs++}`;
+  }
+
+  /**
+   * Create the case's KWOK nodes and wait until the scheduler can use all of them. KWOK marks a node Ready within a
+   * moment; the not-ready taint is then removed here (the node lifecycle controller would do the same, at its
+   * client's 20 QPS, which takes minutes for a thousand nodes). The scheduler must know the whole pool before the
+   * first pod arrives, so this waits for our own watch to see every node usable, then a little longer.
+   */
+  private async createPool(c: FidelityCase, run: string, timeoutMs: number): Promise<void> {
+    await pool(c.nodes, 16, async (n) => {
+      const body = kwokNode({ name: `${run}-${n.name}`, cpu: n.cpu, memory: n.memory, pods: String(n.pods), labels: n.zone !== undefined ? { [ZONE_LABEL]: n.zone } : {} }, run) as V1Node;
+      body.metadata!.labels![SESSION_LABEL] = this.session;
+      await retrying(`create node ${body.metadata!.name}`, () => this.core.createNode({ body }));
+    });
+    const names = c.nodes.map((n) => `${run}-${n.name}`);
+    const untainted = new Set<string>();
+    await this.waitUntil(
+      `the ${names.length} nodes of ${run} to be Ready and untainted`,
+      () => {
+        let all = true;
+        for (const name of names) {
+          const x = this.nodes.get(name);
+          if (x !== undefined && isReadyNode(x)) continue;
+          all = false;
+          if (x !== undefined && readyCondition(x) && !untainted.has(name)) {
+            untainted.add(name);
+            const taints = (x.spec?.taints ?? []).filter((t) => t.key === 'kwok-provider');
+            void mergePatch(this.kc, `/api/v1/nodes/${name}`, { spec: { taints } }).catch(() => untainted.delete(name));
+          }
+        }
+        return all;
+      },
+      timeoutMs,
+      () => `${names.filter((n) => this.nodes.get(n) && isReadyNode(this.nodes.get(n)!)).length}/${names.length} usable`,
+    );
+    await sleep(c.nodes.length > 100 ? 1000 : 150);
   }
 
   /** The real object for one workload: SimKube's projection (namespace, pinning, toleration), renamed and labelled. */
-  private realObject(w: FidelityWorkload, c: FidelityCase, ns: string, run: string, runtimeClass: string | undefined): KubernetesObject {
+  private realObject(w: FidelityWorkload, run: string, ns: string, runtimeClass: string | undefined): KubernetesObject {
     const o = projectObject(fromPlain(w.object) as MsgMap, { namespace: ns, run, pool: run }) as unknown as Obj;
-    o.metadata.name = `s${c.seed}-${w.name}`;
+    o.metadata.name = `${run.slice(this.session.length + 1)}-${w.name}`; // "<seed>-<attempt>-<workload>"
     const spec = o.spec as Record<string, unknown>;
     const template = (w.kind === 'Pod' ? o : (spec.template as Obj)) as Obj;
     template.metadata ??= {};
@@ -244,24 +292,13 @@ export class FidelityCluster {
     const runtimeClass = needsRc ? await this.ensureRuntimeClass() : undefined;
     const created: KubernetesObject[] = [];
     try {
-      await Promise.all(
-        c.nodes.map((n) => {
-          const body = kwokNode({ name: `${run}-${n.name}`, cpu: n.cpu, memory: n.memory, pods: String(n.pods), labels: n.zone !== undefined ? { [ZONE_LABEL]: n.zone } : {} }, run) as V1Node;
-          body.metadata!.labels![SESSION_LABEL] = this.session;
-          return retrying(`create node ${body.metadata!.name}`, () => this.core.createNode({ body }));
-        }),
-      );
-      // The scheduler must know the whole pool before the first pod arrives: wait until KWOK has marked every node
-      // Ready (so the node watch has delivered them), then a little longer for the scheduler's own watch.
-      const names = c.nodes.map((n) => `${run}-${n.name}`);
-      await this.waitUntil(`the ${names.length} nodes of ${run} to be Ready`, () => names.every((n) => { const x = this.nodes.get(n); return x !== undefined && isReadyNode(x); }), 60_000, () => `${names.filter((n) => this.nodes.get(n) && isReadyNode(this.nodes.get(n)!)).length}/${names.length} ready`);
-      await sleep(150);
+      await this.createPool(c, run, 60_000);
 
       const startedAt = Date.now();
       let settledAt = startedAt;
       const settleMs: number[] = [];
       for (const w of c.workloads) {
-        const obj = this.realObject(w, c, ns, run, runtimeClass);
+        const obj = this.realObject(w, run, ns, runtimeClass);
         const t0 = Date.now();
         await retrying(`create ${w.kind} ${obj.metadata!.name}`, () => this.objects.create(obj));
         created.push(obj);
@@ -295,19 +332,15 @@ export class FidelityCluster {
     if (c.workloads.some((w) => w.kind !== 'Pod')) throw new RangeError('runBulk takes bare Pods only');
     const created: KubernetesObject[] = [];
     try {
-      const names = c.nodes.map((n) => `${run}-${n.name}`);
-      await pool(c.nodes, 16, async (n) => {
-        const body = kwokNode({ name: `${run}-${n.name}`, cpu: n.cpu, memory: n.memory, pods: String(n.pods), labels: n.zone !== undefined ? { [ZONE_LABEL]: n.zone } : {} }, run) as V1Node;
-        body.metadata!.labels![SESSION_LABEL] = this.session;
-        await retrying(`create node ${body.metadata!.name}`, () => this.core.createNode({ body }));
-      });
-      await this.waitUntil(`the ${names.length} nodes of ${run} to be Ready`, () => names.every((n) => { const x = this.nodes.get(n); return x !== undefined && isReadyNode(x); }), 300_000, () => `${names.filter((n) => this.nodes.get(n) && isReadyNode(this.nodes.get(n)!)).length}/${names.length} ready`);
-      await sleep(500);
+      const p0 = Date.now();
+      await this.createPool(c, run, 600_000);
+      this.progress?.(`${c.nodes.length} nodes created and usable in ${((Date.now() - p0) / 1000).toFixed(1)} s`);
       const startedAt = Date.now();
       await pool(c.workloads, this.createConcurrency, async (w) => {
-        const obj = this.realObject(w, c, ns, run, undefined);
+        const obj = this.realObject(w, run, ns, undefined);
         await retrying(`create Pod ${obj.metadata!.name}`, () => this.objects.create(obj), 10);
       });
+      this.progress?.(`${c.workloads.length} pods created in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
       const total = c.workloads.length;
       const settledAt = await this.waitUntil(
         `${total} pods of ${run} to settle`,
@@ -348,7 +381,16 @@ export class FidelityCluster {
     const quiet = (p: Promise<unknown>) => ignoreNotFound(p).catch(() => undefined);
     await Promise.all(created.filter((o) => o.kind !== 'Pod').map((o) => quiet(this.objects.delete(o, undefined, undefined, 0, undefined, 'Background'))));
     if (created.some((o) => o.kind === 'Deployment')) await quiet(this.apps.deleteCollectionNamespacedReplicaSet({ namespace: ns, labelSelector: `${RUN_LABEL}=${run}`, propagationPolicy: 'Background' }));
-    await quiet(this.core.deleteCollectionNamespacedPod({ namespace: ns, labelSelector: `${RUN_LABEL}=${run}`, gracePeriodSeconds: 0 }));
+    const selector = `${RUN_LABEL}=${run}`;
+    const nodes = new Set(this.podsOf(ns, run).map((p) => p.spec?.nodeName ?? ''));
+    if (nodes.size > 50) {
+      // Thousands of pods: one delete-collection would outlive the API server's request timeout. Delete them node by
+      // node (grace 0: gone at once), while the nodes still exist; a pod left on a deleted node waits for the pod GC.
+      const t0 = Date.now();
+      await pool([...nodes], 16, (node) => quiet(retrying('delete pods', () => this.core.deleteCollectionNamespacedPod({ namespace: ns, labelSelector: selector, fieldSelector: `spec.nodeName=${node}`, gracePeriodSeconds: 0 }))));
+      this.progress?.(`pods on ${nodes.size} nodes deleted in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    await quiet(this.core.deleteCollectionNamespacedPod({ namespace: ns, labelSelector: selector, gracePeriodSeconds: 0 }));
     await quiet(this.core.deleteCollectionNode({ labelSelector: `${POOL_LABEL}=${run}` }));
   }
 

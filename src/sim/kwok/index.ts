@@ -9,7 +9,7 @@ import type { MsgMap } from '../../trace/msgpack.js';
 import { isNodeObject, traceEvents, type Trace } from '../../trace/trace.js';
 import { formatWorkload, type WorkloadRef } from '../../trace/workload.js';
 import { encodeTrace } from '../../trace/trace.js';
-import { apiErrorCode, apiErrorMessage, isNotFound, loadKubeConfig } from '../../operator/runtime/kube.js';
+import { apiErrorCode, apiErrorMessage, isNotFound, loadKubeConfig, mergePatchOptions } from '../../operator/runtime/kube.js';
 import { DEFAULT_NODE_POOL, runToCompletion, type Backend, type PhasedBackend, type PollResult, type RunOptions, type StepRun } from '../backend.js';
 import type { BackendOptions } from '../index.js';
 import { isSettled, labelSelector, observePods } from '../pods.js';
@@ -26,6 +26,8 @@ export interface KwokOptions {
 }
 
 const FIELD_MANAGER = 'sim-arena';
+/** Namespace annotation: the run's events have been applied (so a repeated poll never re-applies them). */
+const APPLIED = 'simarena.io/applied';
 
 export class KwokBackend implements Backend, PhasedBackend {
   readonly name = 'kwok' as const;
@@ -50,11 +52,48 @@ export class KwokBackend implements Backend, PhasedBackend {
     }
   }
 
-  /** Namespace, nodes, then every event in order (server-side apply; deletions delete). Idempotent. */
+  /** Namespace and the run's nodes. Idempotent and cheap: the operator may call it on every poll. */
   async start(run: StepRun): Promise<void> {
     await ignoreExists(this.core.createNamespace({ body: { metadata: { name: run.name, labels: { ...MANAGED_BY, [RUN_LABEL]: run.name } } } }));
     const shapes = poolNodes(traceNodes(run.trace), run.opts.nodePool ?? DEFAULT_NODE_POOL, run.name);
     await Promise.all(shapes.map((n) => ignoreExists(this.core.createNode({ body: kwokNode(n, run.name) }))));
+  }
+
+  /**
+   * Waits for the run's nodes to be Ready without the not-ready taint (a pod tried earlier would be marked
+   * Unschedulable and look settled), then replays the events once, then observes when the pods have settled.
+   */
+  async poll(run: StepRun): Promise<PollResult> {
+    const timeoutMs = this.opts.settleTimeoutMs ?? (run.opts.durationSeconds ?? 60) * 1000;
+    const late = Date.now() - run.startedAt > timeoutMs;
+    const ns = await this.core.readNamespace({ name: run.name });
+    if (ns.metadata?.annotations?.[APPLIED] !== 'true') {
+      const nodes = (await this.core.listNode({ labelSelector: `${POOL_LABEL}=${run.name}` })).items;
+      const ready = nodes.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && !n.spec?.taints?.some((t) => t.key === 'node.kubernetes.io/not-ready'));
+      const expected = poolNodes(traceNodes(run.trace), run.opts.nodePool ?? DEFAULT_NODE_POOL, run.name).length;
+      if (ready.length < expected) {
+        if (late) throw new BackendError(`only ${ready.length} of ${expected} KWOK nodes became Ready in ${Math.round(timeoutMs / 1000)}s; is the kwok controller running?`);
+        return { waitMs: this.opts.pollMs ?? 200, waiting: { reason: 'NodesStarting', message: `${ready.length}/${expected} KWOK nodes ready` } };
+      }
+      await this.replay(run);
+      await this.core.patchNamespace({ name: run.name, body: { metadata: { annotations: { [APPLIED]: 'true' } } } }, mergePatchOptions());
+      return { waitMs: this.opts.pollMs ?? 150, waiting: { reason: 'PodsSettling', message: 'workloads applied' } };
+    }
+    const pods = (await this.podsOf(run)).filter((p) => !p.metadata?.deletionTimestamp);
+    const expected = expectedPods(run.trace, run.workload);
+    const settled = (expected === undefined || pods.length === expected) && pods.every(isSettled);
+    if (settled) return { observation: observePods(pods) };
+    if (late) {
+      if (expected !== undefined && pods.length < expected) {
+        throw new BackendError(`${formatWorkload(run.workload)}: only ${pods.length} of ${expected} pods exist after ${Math.round(timeoutMs / 1000)}s; is kube-controller-manager running?`);
+      }
+      return { observation: observePods(pods) };
+    }
+    return { waitMs: this.opts.pollMs ?? 150, waiting: { reason: 'PodsSettling', message: `${pods.filter(isSettled).length}/${expected ?? pods.length} pods settled` } };
+  }
+
+  /** Every event in order: server-side apply, deletions delete. Idempotent. */
+  private async replay(run: StepRun): Promise<void> {
     for (const ev of traceEvents(run.trace)) {
       for (const obj of ev.applied) {
         if (isNodeObject(obj)) continue;
@@ -70,22 +109,6 @@ export class KwokBackend implements Backend, PhasedBackend {
         }
       }
     }
-  }
-
-  /** Observed once the workload has its pods and each is Ready or marked Unschedulable (or time is up). */
-  async poll(run: StepRun): Promise<PollResult> {
-    const pods = (await this.podsOf(run)).filter((p) => !p.metadata?.deletionTimestamp);
-    const expected = expectedPods(run.trace, run.workload);
-    const settled = (expected === undefined || pods.length === expected) && pods.every(isSettled);
-    const timeoutMs = this.opts.settleTimeoutMs ?? (run.opts.durationSeconds ?? 60) * 1000;
-    if (settled) return { observation: observePods(pods) };
-    if (Date.now() - run.startedAt > timeoutMs) {
-      if (expected !== undefined && pods.length < expected) {
-        throw new BackendError(`${formatWorkload(run.workload)}: only ${pods.length} of ${expected} pods exist after ${Math.round(timeoutMs / 1000)}s; is kube-controller-manager running?`);
-      }
-      return { observation: observePods(pods) };
-    }
-    return { waitMs: this.opts.pollMs ?? 150, waiting: { reason: 'PodsSettling', message: `${pods.filter(isSettled).length}/${expected ?? pods.length} pods settled` } };
   }
 
   async cleanup(run: StepRun): Promise<void> {
