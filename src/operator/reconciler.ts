@@ -42,6 +42,10 @@ import {
 } from './episode-resource.js';
 
 export const HISTORY_LIMIT = 100;
+/** The longest the operator itself stretches a backend's poll interval. */
+const MAX_POLL_BACKOFF_MS = 2000;
+/** A waiting episode's message is rewritten for the same reason at most this often. */
+const WAITING_UPDATE_MS = 10_000;
 /** ConfigMaps hold at most 1 MiB; leave room for metadata. */
 const MAX_TRACE_BYTES = 1_000_000;
 
@@ -66,6 +70,8 @@ export class EpisodeReconciler {
   private readonly custom: CustomObjectsApi;
   private readonly log: Logger;
   private readonly now: () => Date;
+  /** When each episode's waiting message was last written. */
+  private readonly waitingWritten = new Map<string, number>();
   /** The resourceVersion of our last status write per episode key (`namespace/name`). */
   private readonly written = new Map<string, string>();
   /** Runs whose backend start() succeeded in this process (`<episode uid>/<run name>`). */
@@ -74,7 +80,11 @@ export class EpisodeReconciler {
   private readonly memo = new WeakMap<ArenaEpisode, Map<string, Uint8Array>>();
   /** The trace ConfigMap a step's record replaced, for the cleanup that follows in the same reconcile. */
   private readonly replaced = new WeakMap<ArenaEpisode, string>();
-  /** The operator's own content-addressed trace ConfigMaps (`<episode>-trace-<sha256[:12]>`): their name fixes their bytes. */
+  /**
+   * Trace bytes that cannot change: the operator's own content-addressed trace ConfigMaps
+   * (`<ns>/<episode>-trace-<sha256[:12]>/<key>`, their name fixes their bytes) and the trace of each run in flight
+   * (`run:<episode uid>/<run name>`).
+   */
   private readonly traces = new TraceCache(64 * 1024 * 1024);
 
   constructor(private readonly opts: ReconcilerOptions) {
@@ -217,7 +227,14 @@ export class EpisodeReconciler {
       await this.writeStatus(ep, { run: this.newRun(ep, step) });
       return { requeueAfterMs: 0 };
     }
-    const trace = await this.readTrace(ep, cmName, cmName === ep.spec.trace.configMapRef.name ? (ep.spec.trace.configMapRef.key ?? TRACE_KEY) : TRACE_KEY);
+    // A run replays one fixed trace: read it once per run, not on every poll.
+    const runKey = `run:${ep.metadata!.uid}/${runName}`;
+    let bytes = this.traces.get(runKey);
+    if (!bytes) {
+      bytes = await this.readTraceBytes(ep, cmName, cmName === ep.spec.trace.configMapRef.name ? (ep.spec.trace.configMapRef.key ?? TRACE_KEY) : TRACE_KEY);
+      this.traces.set(runKey, bytes);
+    }
+    const trace = decodeTrace(bytes).trace;
     const run: StepRun = { name: runName, episode: ep.metadata!.name!, trace, workload: spec.workload, opts: { seed: replaySeed(spec), nodePool: spec.nodePool, ...(spec.durationSeconds ? { durationSeconds: spec.durationSeconds } : {}), runName }, startedAt: Date.parse(status.run.startTime) };
     this.opts.beforeTransition?.(ep, 'poll');
     // start() is idempotent; once it has succeeded in this process it need not run before every poll (after a
@@ -231,10 +248,20 @@ export class EpisodeReconciler {
     const polled = await backend.poll(run);
     if (!polled.observation) {
       const waiting = polled.waiting;
-      if (waiting && (status.phase !== 'Waiting' || status.message !== waiting.message)) {
+      // Say why it waits when the reason changes; progress within the same reason (pod counts, …) at most every
+      // 10 s, since a status write per poll would cost more than the poll itself.
+      const key = `${ep.metadata!.namespace}/${ep.metadata!.name}`;
+      const reasonChanged = status.phase !== 'Waiting' || status.conditions?.find((c) => c.type === 'Progressing')?.reason !== waiting?.reason;
+      if (waiting && (reasonChanged || (status.message !== waiting.message && Date.now() - (this.waitingWritten.get(key) ?? 0) >= WAITING_UPDATE_MS))) {
+        if (this.waitingWritten.size >= 100_000) this.waitingWritten.clear();
+        this.waitingWritten.set(key, Date.now());
         await this.writeStatus(ep, { phase: 'Waiting', message: waiting.message }, [{ type: 'Progressing', status: 'True', reason: waiting.reason, message: waiting.message }, ...(waiting.reason === 'SimulationBlocked' ? [{ type: 'Blocked', status: 'True' as const, reason: waiting.reason, message: waiting.message }] : [])]);
       }
-      return { requeueAfterMs: polled.waitMs ?? 1000 };
+      // Poll less often the longer a replay has been waiting (at most a tenth of the time so far, up to 2 s): a
+      // backend's short interval suits one replay, but a hundred episodes polling every 150 ms would load the API
+      // server (and the controllers the replay waits for) far more than the replays themselves.
+      const waited = Date.now() - run.startedAt;
+      return { requeueAfterMs: Math.max(polled.waitMs ?? 1000, Math.min(MAX_POLL_BACKOFF_MS, Math.round(waited / 10))) };
     }
     this.opts.beforeTransition?.(ep, 'record');
     return this.record(ep, spec, polled.observation, runName);
@@ -291,6 +318,7 @@ export class EpisodeReconciler {
       const trace = await this.currentTrace(ep);
       await backend.cleanup({ name: status.run.name, episode: ep.metadata!.name!, trace, workload: spec.workload, opts: { seed: replaySeed(spec), runName: status.run.name }, startedAt: Date.parse(status.run.startTime) });
       this.started.delete(`${ep.metadata!.uid}/${status.run.name}`);
+      this.traces.delete(`run:${ep.metadata!.uid}/${status.run.name}`);
     }
     const obs = status.lastObservation!;
     const step = status.step ?? 0;
@@ -524,6 +552,14 @@ class TraceCache {
       this.entries.set(key, v);
     }
     return v;
+  }
+
+  delete(key: string): void {
+    const v = this.entries.get(key);
+    if (v) {
+      this.entries.delete(key);
+      this.bytes -= v.length;
+    }
   }
 
   set(key: string, value: Uint8Array): void {
