@@ -108,8 +108,16 @@ export function readFixture(...parts: string[]): Buffer {
   return readFileSync(join(FIXTURES, ...parts));
 }
 
-/** Root hooks: tear the cluster down after the run if this run started it. */
+/**
+ * Root hooks: bring the cluster up once before any suite (a cold build takes ~9 minutes, longer than any suite's
+ * own hook timeout), unless SIM_ARENA_NO_CLUSTER=1 (unit work only); tear it down afterwards if this run started it.
+ */
 export const mochaHooks = {
+  async beforeAll(this: Mocha.Context) {
+    if (process.env.SIM_ARENA_NO_CLUSTER) return;
+    this.timeout(60 * 60_000);
+    await ensureCluster();
+  },
   async afterAll(this: Mocha.Context) {
     if (!startedHere || process.env.SIM_ARENA_KEEP_CLUSTER) return;
     this.timeout(120_000);

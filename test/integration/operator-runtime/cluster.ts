@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { apiErrorMessage, isNotFound, loadKubeConfig } from '../../../src/operator/runtime/kube.js';
+import { ensureCluster } from '../../support/cluster.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -17,6 +18,8 @@ export function clusterKubeconfigPath(): string | undefined {
 let probe: Promise<KubeConfig | string> | undefined;
 
 async function probeCluster(): Promise<KubeConfig | string> {
+  // Bring the shared test cluster up first (built on a fresh machine), so these suites never skip in `npm test`.
+  if (!process.env.KUBECONFIG) await ensureCluster().catch((e: Error) => console.warn(`      test cluster: ${e.message.split('\n')[0]}`));
   const path = clusterKubeconfigPath();
   if (!path) return 'no cluster: KUBECONFIG is unset and .cluster/kubeconfig does not exist (run test/cluster/up.sh)';
   let kc: KubeConfig;

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CoreV1Event, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { REPO_ROOT } from '../../../src/bench/scenarios.js';
+import { ensureCluster } from '../../support/cluster.js';
 import { ClusterTools, deploymentView, eventsView, isKwokPod, podView } from '../../../src/mcp/cluster.js';
 import { createArenaServer } from '../../../src/mcp/server.js';
 import { LATEST_PROTOCOL_VERSION, type McpServer } from '../../../src/mcp/protocol.js';
@@ -97,6 +98,8 @@ describe('mcp: cluster tools', () => {
     };
 
     before(async function () {
+      // Bring the shared test cluster up first (built on a fresh machine), so this suite never skips in `npm test`.
+      if (!process.env.SIM_ARENA_TEST_KUBECONFIG) await ensureCluster().catch(() => undefined);
       if (!existsSync(kubeconfig)) {
         console.log(`      (skipped: no test cluster — ${kubeconfig} does not exist; test/cluster/up.sh creates it)`);
         this.skip();
