@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CoreV1Event, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { REPO_ROOT } from '../../../src/bench/scenarios.js';
-import { ensureCluster } from '../../support/cluster.js';
+import { ensureCluster, waitFor } from '../../support/cluster.js';
 import { ClusterTools, deploymentView, eventsView, isKwokPod, podView } from '../../../src/mcp/cluster.js';
 import { createArenaServer } from '../../../src/mcp/server.js';
 import { LATEST_PROTOCOL_VERSION, type McpServer } from '../../../src/mcp/protocol.js';
@@ -178,7 +178,11 @@ describe('mcp: cluster tools', () => {
     });
 
     it('get_events finds the scheduling failure of the deployment\'s pod', async () => {
-      const r = await call('get_events', { namespace: ns, deploy: 'big', last_n: 50 });
+      // The scheduler records FailedScheduling a moment after the pod appears: wait for it rather than race it.
+      const r = await waitFor('a FailedScheduling event', async () => {
+        const x = await call('get_events', { namespace: ns, deploy: 'big', last_n: 50 });
+        return (x.structuredContent.events as Array<{ reason: string }> | undefined)?.some((e) => e.reason === 'FailedScheduling') ? x : undefined;
+      }, 20_000);
       expect(r.isError).to.equal(false);
       const events = r.structuredContent.events as Array<{ type: string; reason: string; message: string; object_name: string }>;
       expect(r.structuredContent).to.deep.include({ deploy_filter: 'big' });
