@@ -1,6 +1,7 @@
-// Reconciling one ArenaEpisode: fetch → gone? done → finalizer → one idempotent transition of the step state
-// machine → status (with conditions and observedGeneration) → requeue. All progress lives in status, so an
-// operator killed anywhere resumes without losing or repeating an action:
+// Reconciling one ArenaEpisode: fetch → gone? done → finalizer → the idempotent transitions of the step state machine
+// up to the end of a step or a wait, each persisted in status (with conditions and observedGeneration) before the
+// next → requeue. All progress lives in status, so an operator killed anywhere resumes without losing or repeating an
+// action:
 //   Observing(step 0) → Cleanup(0) → Observing(1) → Cleanup(1) → … → Done
 // Cleanup(k) removes the replay's objects, then decides step k+1 (Acting) and persists the decided action, its trace
 // (a content-addressed ConfigMap) and the run to replay in one status write before any replay starts; a crash before
@@ -42,8 +43,6 @@ import {
 } from './episode-resource.js';
 
 export const HISTORY_LIMIT = 100;
-/** The longest the operator itself stretches a backend's poll interval. */
-const MAX_POLL_BACKOFF_MS = 2000;
 /** A waiting episode's message is rewritten for the same reason at most this often. */
 const WAITING_UPDATE_MS = 10_000;
 /** ConfigMaps hold at most 1 MiB; leave room for metadata. */
@@ -257,11 +256,7 @@ export class EpisodeReconciler {
         this.waitingWritten.set(key, Date.now());
         await this.writeStatus(ep, { phase: 'Waiting', message: waiting.message }, [{ type: 'Progressing', status: 'True', reason: waiting.reason, message: waiting.message }, ...(waiting.reason === 'SimulationBlocked' ? [{ type: 'Blocked', status: 'True' as const, reason: waiting.reason, message: waiting.message }] : [])]);
       }
-      // Poll less often the longer a replay has been waiting (at most a tenth of the time so far, up to 2 s): a
-      // backend's short interval suits one replay, but a hundred episodes polling every 150 ms would load the API
-      // server (and the controllers the replay waits for) far more than the replays themselves.
-      const waited = Date.now() - run.startedAt;
-      return { requeueAfterMs: Math.max(polled.waitMs ?? 1000, Math.min(MAX_POLL_BACKOFF_MS, Math.round(waited / 10))) };
+      return { requeueAfterMs: polled.waitMs ?? 1000 };
     }
     this.opts.beforeTransition?.(ep, 'record');
     return this.record(ep, spec, polled.observation, runName);
@@ -365,6 +360,7 @@ export class EpisodeReconciler {
         const trace = await this.currentTrace(ep).catch(() => undefined);
         if (trace) await this.opts.backendFor(ep, spec).cleanup({ name: status.run.name, episode: ep.metadata!.name!, trace, workload: spec.workload, opts: { seed: replaySeed(spec), runName: status.run.name }, startedAt: Date.parse(status.run.startTime) });
         this.started.delete(`${ep.metadata!.uid}/${status.run.name}`);
+        this.traces.delete(`run:${ep.metadata!.uid}/${status.run.name}`);
       } catch (e) {
         if (!(e instanceof InvalidEpisode)) throw e;
       }
@@ -530,7 +526,6 @@ export class EpisodeReconciler {
     return `${base}-${uid}-s${step}`;
   }
 }
-
 
 /** Whether `name` is one of the operator's trace ConfigMap names for exactly these bytes. */
 function isContentAddressed(name: string, bytes: Uint8Array): boolean {
