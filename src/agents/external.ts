@@ -78,6 +78,7 @@ export function actionFromResponse(body: unknown): ActionType {
 export class ExternalPolicy implements Policy {
   readonly name = 'external';
   readonly opts: ExternalOptions;
+  readonly remote = true;
   /** the most recent decision's call record */
   lastCall: ExternalCall | undefined;
   private readonly log: Logger;

@@ -39,6 +39,8 @@ export interface Policy {
   decide(ctx: PolicyContext): ActionType | Promise<ActionType>;
   /** Learning policies update from each transition. */
   learn?(t: Transition): void;
+  /** Decides by asking something outside this process, so the same question may not get the same answer twice. */
+  readonly remote?: boolean;
 }
 
 const constant = (name: string, action: ActionType): Policy => ({ name, decide: () => action });

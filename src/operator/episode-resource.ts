@@ -18,6 +18,8 @@ export const KIND = 'ArenaEpisode';
 export const FINALIZER = 'simarena.io/cleanup';
 export const EPISODE_LABEL = 'simarena.io/episode';
 export const ROLE_LABEL = 'simarena.io/role';
+/** On the operator's trace ConfigMaps: the uid of the episode that wrote them (what collection selects on). */
+export const EPISODE_UID_LABEL = 'simarena.io/episode-uid';
 export const TRACE_KEY = 'trace.msgpack';
 
 type Quantityish = string | number;
@@ -67,7 +69,8 @@ export interface RunRecord {
   name: string;
   step: number;
   startTime: string;
-  observed?: Observation;
+  /** null in a status patch clears the previous run's observation (a merge patch keeps keys it does not name). */
+  observed?: Observation | null;
 }
 
 export type EpisodePhase = 'Pending' | 'Running' | 'Waiting' | 'Succeeded' | 'Failed';

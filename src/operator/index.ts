@@ -78,6 +78,7 @@ function lazyPhased(name: PhasedBackend['name'], load: () => Promise<PhasedBacke
   const get = () => (p ??= load());
   return {
     name,
+    inProcess: name === 'embedded',
     start: async (run) => (await get()).start(run),
     poll: async (run) => (await get()).poll(run),
     cleanup: async (run) => (await get()).cleanup(run),

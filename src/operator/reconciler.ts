@@ -1,5 +1,5 @@
 // Reconciling one ArenaEpisode: fetch → gone? done → finalizer → the idempotent transitions of the step state machine
-// up to the end of a step or a wait, each persisted in status (with conditions and observedGeneration) before the
+// up to the next observation or a wait, each persisted in status (with conditions and observedGeneration) before the
 // next → requeue. All progress lives in status, so an operator killed anywhere resumes without losing or repeating an
 // action:
 //   Observing(step 0) → Cleanup(0) → Observing(1) → Cleanup(1) → … → Done
@@ -7,6 +7,12 @@
 // (a content-addressed ConfigMap) and the run to replay in one status write before any replay starts; a crash before
 // that write repeats Cleanup(k), which is idempotent. Observing drives the backend (start/poll, requeueing while it
 // waits) and records the observation. (A status left in Acting by an older operator is still carried on.)
+// An in-process backend (embedded) with a policy that decides locally is the exception: its replay touches nothing
+// outside this process and the same status decides the same action again, so the decision is persisted together with
+// the observation, one status write per step.
+// Every status write names the resourceVersion it was computed from, so a write based on a stale copy fails with a
+// Conflict instead of repeating a transition; that lets a reconcile start from its own last write or the informer's
+// cache rather than a fresh read.
 import { createHash } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { decideAndApply, replaySeed, scoreStep, type EpisodeSpec } from '../arena/episode.js';
@@ -22,11 +28,12 @@ import { createLogger, type Logger } from '../log.js';
 import { setCondition, type Condition } from './runtime/conditions.js';
 import type { EventRecorder } from './runtime/events.js';
 import { addFinalizer, hasFinalizer, removeFinalizer } from './runtime/finalizers.js';
-import { apiErrorMessage, customObjectAccessor, isAlreadyExists, isNotFound, patchCustomObjectStatus } from './runtime/kube.js';
+import { apiErrorMessage, customObjectAccessor, isAlreadyExists, isConflict, isNotFound, patchCustomObjectStatus, type ObjectAccessor } from './runtime/kube.js';
 import type { ReconcileResult } from './runtime/workqueue.js';
 import { splitKey } from './runtime/keys.js';
 import {
   EPISODE_LABEL,
+  EPISODE_UID_LABEL,
   FINALIZER,
   GROUP,
   InvalidEpisode,
@@ -47,6 +54,8 @@ export const HISTORY_LIMIT = 100;
 const WAITING_UPDATE_MS = 10_000;
 /** ConfigMaps hold at most 1 MiB; leave room for metadata. */
 const MAX_TRACE_BYTES = 1_000_000;
+/** Trace ConfigMaps replaced by later steps are deleted every this many steps (one request for all of them). */
+const COLLECT_TRACES_EVERY = 8;
 
 export interface ReconcilerOptions {
   kc: KubeConfig;
@@ -71,14 +80,20 @@ export class EpisodeReconciler {
   private readonly now: () => Date;
   /** When each episode's waiting message was last written. */
   private readonly waitingWritten = new Map<string, number>();
-  /** The resourceVersion of our last status write per episode key (`namespace/name`). */
-  private readonly written = new Map<string, string>();
+  /**
+   * Per episode key (`namespace/name`): our newest copy (the answer to our last write) and the resourceVersions it
+   * went through since we last read someone else's (that read's version first). An informer copy at one of those
+   * versions is older than ours.
+   */
+  private readonly own = new Map<string, { ep: ArenaEpisode; versions: string[] }>();
+  /** Episodes whose last write conflicted: read live next time. */
+  private readonly readLive = new Set<string>();
+  /** Status changes applied to an episode object but not yet written (see writeStatus's `defer`). */
+  private readonly unsent = new WeakMap<ArenaEpisode, Patch>();
   /** Runs whose backend start() succeeded in this process (`<episode uid>/<run name>`). */
   private readonly started = new Set<string>();
   /** Trace bytes read or written during one reconcile (keyed by the episode object of that reconcile). */
   private readonly memo = new WeakMap<ArenaEpisode, Map<string, Uint8Array>>();
-  /** The trace ConfigMap a step's record replaced, for the cleanup that follows in the same reconcile. */
-  private readonly replaced = new WeakMap<ArenaEpisode, string>();
   /**
    * Trace bytes that cannot change: the operator's own content-addressed trace ConfigMaps
    * (`<ns>/<episode>-trace-<sha256[:12]>/<key>`, their name fixes their bytes) and the trace of each run in flight
@@ -96,29 +111,50 @@ export class EpisodeReconciler {
   async reconcile(key: string): Promise<ReconcileResult | void> {
     const { namespace, name } = splitKey(key);
     if (!namespace) return;
-    // Our own last status write must be visible, or a transition could repeat: the cache serves only when it holds
-    // exactly the version we last wrote (a change by anyone else arrives as a watch event and reconciles again);
-    // otherwise read live.
+    // Start from the newest copy we know without asking: our own last write, unless the informer holds a version we
+    // did not write (someone else's change). A stale start costs a Conflict on the first write, never a repeat.
     let ep: ArenaEpisode;
-    const cached = this.opts.cached?.(namespace, name);
-    const written = this.written.get(key);
-    if (cached && written && cached.metadata?.resourceVersion === written) {
+    const cached = this.readLive.has(key) ? undefined : this.opts.cached?.(namespace, name);
+    const own = this.own.get(key);
+    if (cached && own && own.versions.includes(cached.metadata?.resourceVersion ?? '')) {
+      ep = structuredClone(own.ep);
+    } else if (cached) {
       ep = structuredClone(cached);
+      this.remember(key, ep, false);
     } else {
       try {
         ep = (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as ArenaEpisode;
       } catch (e) {
         if (isNotFound(e)) {
-          this.written.delete(key);
+          this.own.delete(key);
+          this.readLive.delete(key);
           return;
         }
         throw e;
       }
+      this.readLive.delete(key);
+      this.remember(key, ep, false);
     }
+    try {
+      return await this.reconcileEpisode(key, ep);
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+      // Someone else changed the episode since the copy we started from: start again from a fresh read.
+      this.own.delete(key);
+      this.readLive.add(key);
+      return { requeueAfterMs: 0 };
+    }
+  }
+
+  private async reconcileEpisode(key: string, ep: ArenaEpisode): Promise<ReconcileResult | void> {
     if (ep.metadata?.deletionTimestamp) return this.finalize(ep);
     if (!hasFinalizer(ep, FINALIZER)) {
-      await addFinalizer(this.accessor(ep), FINALIZER);
-      return { requeueAfterMs: 0 };
+      const updated = (await addFinalizer(startingFrom(this.accessor(ep), ep), FINALIZER)) as ArenaEpisode;
+      ep.metadata = updated.metadata;
+      ep.spec = updated.spec;
+      ep.status = updated.status;
+      this.remember(key, ep, true);
+      if (ep.metadata?.deletionTimestamp) return this.finalize(ep);
     }
     const status = ep.status ?? {};
     if ((status.phase === 'Succeeded' || status.phase === 'Failed') && status.stepPhase === 'Done') {
@@ -134,16 +170,24 @@ export class EpisodeReconciler {
       throw e;
     }
     try {
-      // Run the transitions of one step back to back: each persists its status before the next runs, and the
-      // API server's answer to that write is what the next one sees (a fresh read would return the same), so this
-      // is the same sequence a reconcile per transition would run, minus a read and a trip through the queue each.
-      // A step ends after Cleanup; the episode then goes to the back of the queue, so episodes take turns per step.
+      // Run transitions back to back up to the next observation: each persists its status before the next runs
+      // (or defers it to the next write, see the header), and the API server's answer to that write is what the next
+      // one sees (a fresh read would return the same), so this is the same sequence a reconcile per transition would
+      // run, minus a read and a trip through the queue each. The episode then goes to the back of the queue, so
+      // episodes take turns per step.
       for (let i = 0; ; i++) {
         const before = ep.status?.stepPhase;
         const result = await this.transition(ep, spec);
-        if (result?.requeueAfterMs !== 0 || before === 'Cleanup' || ep.metadata?.deletionTimestamp || i >= 8) return result;
+        const observed = before === 'Observing' && ep.status?.stepPhase === 'Cleanup';
+        if (result?.requeueAfterMs !== 0 || observed || ep.metadata?.deletionTimestamp || i >= 8) {
+          if (this.unsent.has(ep)) await this.writeStatus(ep, {});
+          return result;
+        }
       }
     } catch (e) {
+      // What was decided but not written is simply decided again.
+      this.unsent.delete(ep);
+      if (isConflict(e)) throw e;
       if (e instanceof InvalidEpisode) return this.fail(ep, 'InvalidEpisode', e.message);
       if (e instanceof TraceError || e instanceof QuantityError) return this.fail(ep, 'InvalidTrace', `the trace is invalid: ${e.message}`);
       // Anything else (API errors, backend hiccups) is retried with backoff; say so on the resource.
@@ -183,6 +227,7 @@ export class EpisodeReconciler {
       ep,
       { phase: 'Running', step: 0, stepPhase: 'Observing', traceConfigMap: ref.name, totalReward: 0, solved: false, history: [], run: this.newRun(ep, 0), message: `observing the starting trace of ${formatWorkload(spec.workload)}` },
       [{ type: 'Ready', status: 'False', reason: 'Running', message: 'the episode is running' }, { type: 'Progressing', status: 'True', reason: 'Started', message: 'observing the starting trace' }, ...preflight],
+      { defer: this.opts.backendFor(ep, spec).inProcess === true },
     );
     if (preflight[0]?.status === 'False') this.event(ep, 'Warning', 'PreflightFailed', 'Preflight', preflight[0].message ?? 'preflight checks failed');
     this.event(ep, 'Normal', 'Started', 'Start', `episode started: ${formatWorkload(spec.workload)}, target ${spec.target}, policy ${ep.spec.policy?.name ?? 'heuristic'}, backend ${ep.spec.backend ?? 'embedded'}`);
@@ -199,6 +244,9 @@ export class EpisodeReconciler {
     const policy = await this.policyFor(ep);
     const outcome = await decideAndApply(spec, trace, obs, step, policy, clusterCapacity(trace, spec.nodePool));
     const cm = outcome.changed ? await this.storeTrace(ep, trace, step) : status.traceConfigMap!;
+    // Replaying in this process leaves nothing to find after a crash, and deciding again gives the same action
+    // unless the policy asks someone else: then the decision waits for the observation's write.
+    const defer = this.opts.backendFor(ep, spec).inProcess === true && !policy.remote;
     const pending = {
       step,
       action: outcome.action,
@@ -210,7 +258,7 @@ export class EpisodeReconciler {
       startTime: this.now().toISOString(),
     };
     this.opts.beforeTransition?.(ep, 'start-run');
-    await this.writeStatus(ep, { stepPhase: 'Observing', pending, run: this.newRun(ep, step), message: `step ${step}: ${outcome.action}${outcome.blocked ? ` (blocked: ${outcome.reason})` : ''}; replaying` });
+    await this.writeStatus(ep, { stepPhase: 'Observing', pending, run: this.newRun(ep, step), message: `step ${step}: ${outcome.action}${outcome.blocked ? ` (blocked: ${outcome.reason})` : ''}; replaying` }, [], { defer });
     return { requeueAfterMs: 0 };
   }
 
@@ -287,14 +335,13 @@ export class EpisodeReconciler {
       endTime: this.now().toISOString(),
     };
     const history = [...(status.history ?? []), entry].slice(-HISTORY_LIMIT);
-    if (status.traceConfigMap && status.traceConfigMap !== pending.traceConfigMap) this.replaced.set(ep, status.traceConfigMap);
     await this.writeStatus(ep, {
       phase: 'Running',
       stepPhase: 'Cleanup',
       step: pending.step,
       traceConfigMap: pending.traceConfigMap,
       lastObservation: obs,
-      totalReward: (status.totalReward ?? 0) + rec.reward,
+      totalReward: roundReward((status.totalReward ?? 0) + rec.reward),
       history,
       pending: null as never,
       run: { ...status.run!, observed: obs },
@@ -320,6 +367,7 @@ export class EpisodeReconciler {
     const solved = atTarget(obs, spec.target);
     if (solved || step >= spec.maxSteps) {
       await this.collectTraces(ep, status.traceConfigMap);
+      this.traces.delete(`start:${ep.metadata!.uid}`);
       const how = solved ? (step === 0 ? 'the workload was already at its target' : `solved in ${step} step(s)`) : `not solved within ${spec.maxSteps} step(s)`;
       await this.writeStatus(
         ep,
@@ -332,24 +380,8 @@ export class EpisodeReconciler {
       this.event(ep, 'Normal', solved ? 'Solved' : 'MaxStepsReached', 'Finish', how);
       return {};
     }
-    await this.dropReplacedTrace(ep);
+    if (step > 0 && step % COLLECT_TRACES_EVERY === 0) await this.collectTraces(ep, status.traceConfigMap);
     return this.act(ep, spec);
-  }
-
-  /**
-   * Deletes the trace ConfigMap the step just recorded replaced, when this reconcile recorded it and the name is
-   * certainly this episode's own (`<episode>-trace-<hash>`, episode name ≤ 40 characters, not the starting one).
-   * Anything else, e.g. after a restart between record and cleanup, is collected when the episode finishes.
-   */
-  private async dropReplacedTrace(ep: ArenaEpisode): Promise<void> {
-    const old = this.replaced.get(ep);
-    this.replaced.delete(ep);
-    const name = ep.metadata!.name!;
-    if (!old || old === ep.spec.trace.configMapRef.name || old === ep.status?.traceConfigMap || name.length > 40) return;
-    if (!old.startsWith(`${name}-trace-`) || !/^[0-9a-f]{12}$/.test(old.slice(name.length + 7))) return;
-    await this.core.deleteNamespacedConfigMap({ name: old, namespace: ep.metadata!.namespace! }).catch((e: unknown) => {
-      if (!isNotFound(e)) throw e;
-    });
   }
 
   private async finalize(ep: ArenaEpisode): Promise<void> {
@@ -366,6 +398,7 @@ export class EpisodeReconciler {
       }
     }
     await this.collectTraces(ep, undefined);
+    this.traces.delete(`start:${ep.metadata!.uid}`);
     if (hasFinalizer(ep, FINALIZER)) await removeFinalizer(this.accessor(ep), FINALIZER);
   }
 
@@ -413,14 +446,18 @@ export class EpisodeReconciler {
 
   private async readTraceBytes(ep: ArenaEpisode, name: string, key: string): Promise<Uint8Array> {
     const namespace = ep.metadata!.namespace!;
-    const cacheKey = `${namespace}/${name}/${key}`;
+    // The starting trace is read once per episode (and again after a restart): edits to the user's ConfigMap
+    // during an episode do not reach it.
+    const ref = ep.spec.trace.configMapRef;
+    const starting = name === ref.name && key === (ref.key ?? TRACE_KEY);
+    const cacheKey = starting ? `start:${ep.metadata!.uid}` : `${namespace}/${name}/${key}`;
     let memo = this.memo.get(ep);
     const hit = memo?.get(cacheKey) ?? this.traces.get(cacheKey);
     if (hit) return hit;
     const bytes = await this.fetchTraceBytes(namespace, name, key);
     if (!memo) this.memo.set(ep, (memo = new Map()));
     memo.set(cacheKey, bytes);
-    if (key === TRACE_KEY && isContentAddressed(name, bytes)) this.traces.set(cacheKey, bytes);
+    if (starting || (key === TRACE_KEY && isContentAddressed(name, bytes))) this.traces.set(cacheKey, bytes);
     return bytes;
   }
 
@@ -456,7 +493,7 @@ export class EpisodeReconciler {
       metadata: {
         name,
         namespace: ep.metadata!.namespace!,
-        labels: { 'app.kubernetes.io/managed-by': 'sim-arena', [EPISODE_LABEL]: ep.metadata!.name!.slice(0, 63), [ROLE_LABEL]: 'trace' },
+        labels: { 'app.kubernetes.io/managed-by': 'sim-arena', [EPISODE_LABEL]: ep.metadata!.name!.slice(0, 63), [EPISODE_UID_LABEL]: ep.metadata!.uid!, [ROLE_LABEL]: 'trace' },
         annotations: { 'simarena.io/step': String(step), 'simarena.io/sha256': createHash('sha256').update(bytes).digest('hex') },
         ownerReferences: [{ apiVersion: `${GROUP}/${VERSION}`, kind: KIND, name: ep.metadata!.name!, uid: ep.metadata!.uid!, controller: true, blockOwnerDeletion: true }],
       },
@@ -471,40 +508,53 @@ export class EpisodeReconciler {
     return name;
   }
 
-  /** Delete the episode's trace ConfigMaps except the ones still in use. */
+  /**
+   * Delete the trace ConfigMaps this episode wrote (selected by its uid, so never the user's starting ConfigMap nor
+   * another episode's) except the ones still in use, in one request.
+   */
   private async collectTraces(ep: ArenaEpisode, keep: string | undefined): Promise<void> {
-    const namespace = ep.metadata!.namespace!;
-    const list = await this.core.listNamespacedConfigMap({ namespace, labelSelector: `${EPISODE_LABEL}=${ep.metadata!.name!.slice(0, 63)},${ROLE_LABEL}=trace` });
-    const inUse = new Set([keep, ep.status?.pending?.traceConfigMap].filter(Boolean));
-    for (const cm of list.items) {
-      const name = cm.metadata!.name!;
-      if (inUse.has(name)) continue;
-      // Only delete what this episode owns (same uid), never the user's starting ConfigMap.
-      if (!cm.metadata?.ownerReferences?.some((o) => o.uid === ep.metadata?.uid)) continue;
-      await this.core.deleteNamespacedConfigMap({ name, namespace }).catch((e: unknown) => {
-        if (!isNotFound(e)) throw e;
-      });
-    }
+    const inUse = [...new Set([keep, ep.status?.pending?.traceConfigMap].filter((n): n is string => !!n))];
+    await this.core.deleteCollectionNamespacedConfigMap({
+      namespace: ep.metadata!.namespace!,
+      labelSelector: `${EPISODE_UID_LABEL}=${ep.metadata!.uid},${ROLE_LABEL}=trace`,
+      ...(inUse.length ? { fieldSelector: inUse.map((n) => `metadata.name!=${n}`).join(',') } : {}),
+    });
   }
 
   // ---- status, events -------------------------------------------------------------------------------------
 
-  private async writeStatus(ep: ArenaEpisode, patch: Patch, conditions: Array<Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>> = []): Promise<void> {
+  /**
+   * Merge-patches the status, only onto the version of the episode `ep` was read at (else the write fails with a
+   * Conflict, see reconcile). With `defer` the change is only applied to `ep` and sent with the next write.
+   */
+  private async writeStatus(ep: ArenaEpisode, patch: Patch, conditions: Array<Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>> = [], opts: { defer?: boolean } = {}): Promise<void> {
     const generation = ep.metadata?.generation ?? 0;
     let conds = ep.status?.conditions ?? [];
     for (const c of conditions) conds = setCondition(conds, { ...c, observedGeneration: generation }, this.now());
-    const status: Patch = { ...patch, observedGeneration: generation, conditions: conds };
-    const updated = (await patchCustomObjectStatus(this.custom, { group: GROUP, version: VERSION, plural: PLURAL, namespace: ep.metadata!.namespace!, name: ep.metadata!.name! }, status)) as ArenaEpisode;
-    // Later transitions in this reconcile see what we just wrote.
-    ep.status = updated.status ?? { ...ep.status, ...status };
-    ep.metadata = updated.metadata ?? ep.metadata;
-    const key = `${ep.metadata!.namespace}/${ep.metadata!.name}`;
-    if (updated.metadata?.resourceVersion) {
-      if (this.written.size >= 100_000 && !this.written.has(key)) this.written.clear();
-      this.written.set(key, updated.metadata.resourceVersion);
-    } else {
-      this.written.delete(key);
+    const status: Patch = { ...this.unsent.get(ep), ...patch, observedGeneration: generation, conditions: conds };
+    if (opts.defer) {
+      this.unsent.set(ep, status);
+      ep.status = withoutNulls({ ...ep.status, ...status });
+      return;
     }
+    this.unsent.delete(ep);
+    const updated = (await patchCustomObjectStatus(this.custom, { group: GROUP, version: VERSION, plural: PLURAL, namespace: ep.metadata!.namespace!, name: ep.metadata!.name! }, status, ep.metadata?.resourceVersion)) as ArenaEpisode;
+    // Later transitions in this reconcile see what we just wrote.
+    ep.status = updated.status ?? withoutNulls({ ...ep.status, ...status });
+    ep.metadata = updated.metadata ?? ep.metadata;
+    this.remember(`${ep.metadata!.namespace}/${ep.metadata!.name}`, ep, true);
+  }
+
+  /** Keep `ep` as our newest copy; `wrote`: it is the answer to our own write (else: a read). */
+  private remember(key: string, ep: ArenaEpisode, wrote: boolean): void {
+    const rv = ep.metadata?.resourceVersion;
+    if (!rv) {
+      this.own.delete(key);
+      return;
+    }
+    const prev = wrote ? this.own.get(key)?.versions ?? [] : [];
+    if (this.own.size >= 100_000 && !this.own.has(key)) this.own.clear();
+    this.own.set(key, { ep: structuredClone(ep), versions: [...prev.slice(-15), rv] });
   }
 
   private event(ep: ArenaEpisode, type: 'Normal' | 'Warning', reason: string, action: string, note: string): void {
@@ -516,7 +566,7 @@ export class EpisodeReconciler {
   }
 
   private newRun(ep: ArenaEpisode, step: number): RunRecord {
-    return { name: this.runName(ep, step), step, startTime: this.now().toISOString() };
+    return { name: this.runName(ep, step), step, startTime: this.now().toISOString(), observed: null };
   }
 
   /** Deterministic per episode and step; ≤ 40 characters so backends can derive DNS names from it. */
@@ -525,6 +575,29 @@ export class EpisodeReconciler {
     const base = ep.metadata!.name!.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 24).replace(/-+$/, '');
     return `${base}-${uid}-s${step}`;
   }
+}
+
+/** Status values are merge patches: a null removes the field. */
+function withoutNulls(status: Patch): ArenaEpisodeStatus {
+  return Object.fromEntries(Object.entries(status).filter(([, v]) => v !== null)) as ArenaEpisodeStatus;
+}
+
+/** Rewards add up in floating point; keep the printed total short (−2.15, not −2.1500000000000004). */
+function roundReward(x: number): number {
+  return Math.round(x * 1e12) / 1e12;
+}
+
+/** An accessor whose first read is `obj` (a copy we trust to be recent); a guarded patch that fails reads again. */
+function startingFrom(accessor: ObjectAccessor, obj: ArenaEpisode): ObjectAccessor {
+  let first: ArenaEpisode | undefined = obj;
+  return {
+    get: async () => {
+      const o = first;
+      first = undefined;
+      return o ?? accessor.get();
+    },
+    jsonPatch: (ops) => accessor.jsonPatch(ops),
+  };
 }
 
 /** Whether `name` is one of the operator's trace ConfigMap names for exactly these bytes. */

@@ -59,6 +59,11 @@ export interface PollResult {
  */
 export interface PhasedBackend {
   readonly name: BackendName;
+  /**
+   * Replays inside this process and leaves nothing behind: a run need not be recorded before it starts, so the
+   * operator may decide, replay and record a step with one status write.
+   */
+  readonly inProcess?: boolean;
   start(run: StepRun): Promise<void>;
   poll(run: StepRun): Promise<PollResult>;
   cleanup(run: StepRun): Promise<void>;
@@ -83,6 +88,7 @@ export async function runToCompletion(backend: PhasedBackend, run: StepRun): Pro
 export function phasedFromBackend(backend: Backend): PhasedBackend {
   return {
     name: backend.name,
+    inProcess: true,
     start: async () => undefined,
     poll: async (run) => ({ observation: await backend.run(run.trace, run.workload, { ...run.opts, runName: run.name }) }),
     cleanup: async () => undefined,

@@ -230,9 +230,12 @@ export interface CustomObjectRef {
   name: string;
 }
 
-/** Merge-patches `.status` through the /status subresource. Arrays (e.g. conditions) are replaced whole. */
-export function patchCustomObjectStatus(api: CustomObjectsApi, ref: CustomObjectRef, status: object): Promise<KubernetesObject> {
-  const body = { status };
+/**
+ * Merge-patches `.status` through the /status subresource. Arrays (e.g. conditions) are replaced whole. With
+ * `resourceVersion` the patch applies only to that version of the object (else 409 Conflict).
+ */
+export function patchCustomObjectStatus(api: CustomObjectsApi, ref: CustomObjectRef, status: object, resourceVersion?: string): Promise<KubernetesObject> {
+  const body = resourceVersion ? { metadata: { resourceVersion }, status } : { status };
   return ref.namespace
     ? api.patchNamespacedCustomObjectStatus({ ...ref, namespace: ref.namespace, body }, mergePatchOptions())
     : api.patchClusterCustomObjectStatus({ ...ref, body }, mergePatchOptions());

@@ -10,6 +10,7 @@ import {
   isNotFound,
   patchCustomObjectMetadata,
   patchCustomObjectStatus,
+  isConflict,
   resourcePath,
   type CustomObjectRef,
 } from '../../../src/operator/runtime/kube.js';
@@ -101,6 +102,15 @@ describe('operator-runtime on a custom resource (real cluster)', function () {
     expect(w.status!.observedGeneration).to.equal(generation);
     expect(w.metadata!.generation, 'a status write does not bump generation').to.equal(generation);
     expect(w.spec).to.deep.equal({ size: 1 });
+
+    // With a resourceVersion, a status write applies only to that version of the object.
+    const ready = setCondition(conditions, { type: 'Ready', status: 'True', reason: 'Reconciled', observedGeneration: generation! });
+    const at = (await patchCustomObjectStatus(api, ref, { conditions: ready }, w.metadata!.resourceVersion)).metadata!.resourceVersion!;
+    expect(at).to.not.equal(w.metadata!.resourceVersion);
+    const stale = await patchCustomObjectStatus(api, ref, { observedGeneration: 99 }, w.metadata!.resourceVersion).then(() => undefined, (e: unknown) => e);
+    expect(isConflict(stale), String(stale)).to.equal(true);
+    const current = (await api.getNamespacedCustomObject({ group, version: 'v1', namespace: ns!, plural, name: 'w1' })) as { status?: { observedGeneration?: number } };
+    expect(current.status?.observedGeneration).to.equal(generation);
 
     await patchCustomObjectMetadata(api, ref, { labels: { 'simarena.io/episode': 'w1' } });
     await waitUntil(() => informer!.get('w1', ns)?.metadata?.labels?.['simarena.io/episode'] === 'w1', 10_000, 'label update');

@@ -1,0 +1,139 @@
+import { expect } from 'chai';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { EpisodeReconciler } from '../../../src/operator/reconciler.js';
+import { defaultBackends } from '../../../src/operator/index.js';
+import { GROUP, PLURAL, VERSION, type ArenaEpisode } from '../../../src/operator/episode-resource.js';
+import { patchCustomObjectMetadata, patchCustomObjectStatus } from '../../../src/operator/runtime/kube.js';
+import { Informer } from '../../../src/operator/runtime/informer.js';
+import { silentLogger } from '../../../src/log.js';
+import { deleteNamespace, freshNamespace, kubeConfig, waitFor } from '../../support/cluster.js';
+import { createEpisode, ensureCrd, getEpisode, outcome, scenarioConfigMap, startOperator } from './helpers.js';
+import type { Controller } from '../../../src/operator/runtime/controller.js';
+
+// The reconciler starts from its own last write or the informer's copy instead of reading the episode each time;
+// every status write names the version it was computed from. These tests make other writers change the episode
+// between two reconciles, so the operator's copy is stale, and check that the write fails, nothing is recorded
+// twice, and the episode ends exactly as an undisturbed one.
+describe('operator: writes computed from a stale copy conflict and are redone', function () {
+  this.timeout(120_000);
+  let kc: KubeConfig;
+  let ns: string;
+  let operator: Controller | undefined;
+
+  before(async function () {
+    this.timeout(3_600_000);
+    kc = await kubeConfig();
+    await ensureCrd(kc);
+  });
+  beforeEach(async () => {
+    ns = await freshNamespace(kc, 'conflict');
+  });
+  afterEach(async () => {
+    await operator?.stop();
+    operator = undefined;
+    await deleteNamespace(kc, ns);
+  });
+
+  async function undisturbed(name: string, cm: string): Promise<ReturnType<typeof outcome>> {
+    const rec = new EpisodeReconciler({ kc, backendFor: defaultBackends(kc), logger: silentLogger() });
+    await createEpisode(kc, ns, name, { trace: { configMapRef: { name: cm } }, targetReplicas: 3, maxSteps: 20 });
+    for (let i = 0; i < 200 && (await getEpisode(kc, ns, name)).status?.stepPhase !== 'Done'; i++) await rec.reconcile(`${ns}/${name}`);
+    return outcome(await getEpisode(kc, ns, name));
+  }
+
+  it('another writer between two steps (labels, then status): the stale write conflicts, nothing is recorded twice', async () => {
+    const cm = await scenarioConfigMap(kc, ns, 'composite');
+    const expected = await undisturbed('calm', cm);
+    expect(expected.phase).to.equal('Succeeded');
+    expect(expected.history.length).to.be.greaterThan(2);
+
+    await createEpisode(kc, ns, 'edited', { trace: { configMapRef: { name: cm } }, targetReplicas: 3, maxSteps: 20 });
+    const initial = await getEpisode(kc, ns, 'edited');
+    // An informer that never sees anything after creation: the reconciler must rely on its own writes.
+    const rec = new EpisodeReconciler({ kc, backendFor: defaultBackends(kc), logger: silentLogger(), cached: () => initial });
+    const key = `${ns}/edited`;
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const ref = { group: GROUP, version: VERSION, plural: PLURAL, namespace: ns, name: 'edited' };
+
+    expect(await rec.reconcile(key)).to.deep.equal({ requeueAfterMs: 0 });
+    const afterFirst = await getEpisode(kc, ns, 'edited');
+    expect(afterFirst.status?.stepPhase).to.equal('Cleanup');
+
+    // Someone else labels the episode: the reconciler's copy is now one version behind.
+    await patchCustomObjectMetadata(custom, ref, { labels: { team: 'blue' } });
+    const labelled = await getEpisode(kc, ns, 'edited');
+    expect(await rec.reconcile(key), 'a conflict requeues at once').to.deep.equal({ requeueAfterMs: 0 });
+    const unchanged = await getEpisode(kc, ns, 'edited');
+    expect(unchanged.metadata?.resourceVersion, 'the stale write was refused').to.equal(labelled.metadata?.resourceVersion);
+    expect(unchanged.status).to.deep.equal(labelled.status);
+
+    // The next reconcile reads the episode again and takes the step.
+    await rec.reconcile(key);
+    expect((await getEpisode(kc, ns, 'edited')).status?.history).to.have.length(1);
+
+    // Someone else writes the status (kubectl edit --subresource=status). The reconciler's own copy is behind and
+    // the informer's copy is older still (not one it wrote): it starts from that, whose finalizer patch fails its
+    // version test and reads again; the step is taken once, on the current status.
+    const now = await getEpisode(kc, ns, 'edited');
+    await patchCustomObjectStatus(custom, ref, { message: 'touched by hand' });
+    await rec.reconcile(key);
+    expect((await getEpisode(kc, ns, 'edited')).status?.history).to.have.length(now.status!.history!.length + 1);
+
+    for (let i = 0; i < 200 && (await getEpisode(kc, ns, 'edited')).status?.stepPhase !== 'Done'; i++) await rec.reconcile(key);
+    const done = await getEpisode(kc, ns, 'edited');
+    expect(outcome(done)).to.deep.equal(expected);
+    expect(done.metadata?.labels?.team).to.equal('blue');
+  });
+
+  it('an operator under steady edits by someone else still finishes with the undisturbed result', async () => {
+    const cm = await scenarioConfigMap(kc, ns, 'composite');
+    const expected = await undisturbed('calm', cm);
+    operator = await startOperator(kc, ns);
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    await createEpisode(kc, ns, 'busy', { trace: { configMapRef: { name: cm } }, targetReplicas: 3, maxSteps: 20 });
+    const ref = { group: GROUP, version: VERSION, plural: PLURAL, namespace: ns, name: 'busy' };
+    let edits = 0;
+    const done = await waitFor('the episode to finish under edits', async () => {
+      await patchCustomObjectMetadata(custom, ref, { labels: { edits: String(++edits) } });
+      const ep = await getEpisode(kc, ns, 'busy');
+      return ep.status?.stepPhase === 'Done' ? ep : undefined;
+    }, 60_000, 1);
+    expect(outcome(done)).to.deep.equal(expected);
+    expect(edits).to.be.greaterThan(1);
+  });
+
+  it('collects replaced trace ConfigMaps during a long episode, a few at a time, keeping the one in use', async () => {
+    const cm = await scenarioConfigMap(kc, ns, 'mem-heavy');
+    // Every event of the namespace's operator-written trace ConfigMaps, in order: how many were alive at most.
+    const traces = new Informer<KubernetesObject>({ kc, path: `/api/v1/namespaces/${ns}/configmaps`, labelSelector: 'simarena.io/role=trace', name: 'test-traces', logger: silentLogger() });
+    let alive = 0;
+    let peak = 0;
+    let deleted = 0;
+    traces.on((_obj, type) => {
+      if (type === 'add') peak = Math.max(peak, ++alive);
+      if (type === 'delete') {
+        alive--;
+        deleted++;
+      }
+    });
+    traces.start();
+    try {
+      await traces.hasSynced();
+      operator = await startOperator(kc, ns);
+      // bump-cpu never fixes a memory problem: 20 steps, each with a new trace.
+      await createEpisode(kc, ns, 'long', { trace: { configMapRef: { name: cm } }, targetReplicas: 3, maxSteps: 20, policy: { name: 'bump-cpu' } });
+      const ep = await waitFor('the long episode to finish', async () => {
+        const e = await getEpisode(kc, ns, 'long');
+        return e.status?.stepPhase === 'Done' ? e : undefined;
+      }, 60_000, 20);
+      expect(ep.status?.history?.filter((h) => h.action === 'bump-cpu' && !h.blocked)).to.have.length(20);
+      await waitFor('all but the final trace to be deleted', async () => alive === 1 && deleted === 19, 20_000);
+      // 20 traces written, never more than 9 alive: replaced ones go every 8 steps, not only at the end.
+      expect(peak).to.be.at.most(9);
+      const left = await kc.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: ns, labelSelector: 'simarena.io/role=trace' });
+      expect(left.items.map((c) => c.metadata!.name)).to.deep.equal([ep.status!.traceConfigMap]);
+    } finally {
+      await traces.stop();
+    }
+  });
+});
