@@ -105,6 +105,7 @@ function instrumented(kc: KubeConfig): (ep: ArenaEpisode, spec: Parameters<Retur
       w = {
         name: b.name,
         ...(b.inProcess ? { inProcess: true } : {}),
+        ...(b.onRunChange ? { onRunChange: (listener: (run: string) => void) => b.onRunChange!(listener) } : {}),
         start: (run) => time(run, () => b.start(run)),
         poll: async (run) => {
           const r: PollResult = await time(run, () => b.poll(run));

@@ -26,21 +26,29 @@ export interface OperatorOptions {
   /** Run cluster checks when a kwok/simkube episode starts and report them as its Preflight condition. Default true. */
   preflight?: boolean;
   /** Override backend construction (tests); default builds embedded/kwok/simkube from the episode spec. */
-  backendFor?: ReconcilerOptions['backendFor'];
+  backendFor?: ReconcilerOptions['backendFor'] & { close?(): Promise<void> };
   beforeTransition?: ReconcilerOptions['beforeTransition'];
 }
 
-/** Backends are cached per configuration: simkube settings differ per episode, the rest are shared. */
-export function defaultBackends(kc: KubeConfig, operatorNamespace?: string): ReconcilerOptions['backendFor'] {
+export type BackendResolver = ReconcilerOptions['backendFor'] & {
+  /** Closes every backend made so far (their watches). */
+  close(): Promise<void>;
+};
+
+/**
+ * Backends are cached per configuration: simkube settings differ per episode, the rest are shared. The kwok backend
+ * watches its runs' nodes and pods (one watch each for all episodes) rather than listing them on every poll.
+ */
+export function defaultBackends(kc: KubeConfig, operatorNamespace?: string): BackendResolver {
   const cache = new Map<string, PhasedBackend>();
-  return (ep: ArenaEpisode, spec: EpisodeSpec) => {
+  const resolve = (ep: ArenaEpisode, spec: EpisodeSpec) => {
     const name = ep.spec.backend ?? 'embedded';
     const key = name === 'simkube' ? `simkube:${JSON.stringify(ep.spec.simkube ?? {})}:${spec.durationSeconds}` : name;
     let backend = cache.get(key);
     if (!backend) {
       backend = lazyPhased(name, async () => {
         if (name === 'embedded') return phasedFromBackend(new (await import('../sim/embedded/index.js')).EmbeddedBackend());
-        if (name === 'kwok') return new (await import('../sim/kwok/index.js')).KwokBackend(kc);
+        if (name === 'kwok') return new (await import('../sim/kwok/index.js')).KwokBackend(kc, { watch: true });
         const { SimkubeBackend } = await import('../sim/simkube/index.js');
         return new SimkubeBackend(kc, { ...ep.spec.simkube, ...(operatorNamespace ? { operatorNamespace } : {}), ...(spec.durationSeconds ? { stepSeconds: spec.durationSeconds } : {}) });
       });
@@ -48,6 +56,7 @@ export function defaultBackends(kc: KubeConfig, operatorNamespace?: string): Rec
     }
     return backend;
   };
+  return Object.assign(resolve, { close: () => Promise.all([...cache.values()].map((b) => b.close?.())).then(() => undefined) });
 }
 
 /**
@@ -82,6 +91,10 @@ function lazyPhased(name: PhasedBackend['name'], load: () => Promise<PhasedBacke
     start: async (run) => (await get()).start(run),
     poll: async (run) => (await get()).poll(run),
     cleanup: async (run) => (await get()).cleanup(run),
+    onRunChange: (listener) => void get().then((b) => b.onRunChange?.(listener)),
+    close: async () => {
+      if (p) await (await p).close?.();
+    },
   };
 }
 
@@ -92,10 +105,13 @@ export function createOperator(options: OperatorOptions): Controller {
   const log = createLogger('operator');
   const path = opts.namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${opts.namespace}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
   const informer = new Informer<ArenaEpisode>({ kc: opts.kc, path, logger: log });
+  const backends = opts.backendFor ?? defaultBackends(opts.kc, opts.operatorNamespace);
+  let controller: Controller | undefined;
   const reconciler = new EpisodeReconciler({
     kc: opts.kc,
     cached: (namespace, name) => informer.get(name, namespace),
-    backendFor: opts.backendFor ?? defaultBackends(opts.kc, opts.operatorNamespace),
+    backendFor: backends,
+    wake: (key) => controller?.queue.add(key),
     ...(opts.preflight !== false
       ? {
           preflight: async (backend: string) => {
@@ -110,13 +126,17 @@ export function createOperator(options: OperatorOptions): Controller {
     logger: log,
     ...(opts.beforeTransition ? { beforeTransition: opts.beforeTransition } : {}),
   });
-  return new Controller({
+  controller = new Controller({
     name: 'arenaepisode',
     informers: [{ informer, keys: episodeEvents() }],
     reconcile: (key) => reconciler.reconcile(key),
     workers: opts.workers ?? 4,
     logger: log,
+    onStop: async () => {
+      await backends.close?.();
+    },
     health: opts.health ?? {},
     ...(opts.leaderElection ? { leaderElection: { kc: opts.kc, namespace: opts.leaderElection.namespace, name: opts.leaderElection.name ?? 'sim-arena-operator', identity: opts.leaderElection.identity ?? `${hostname()}-${process.pid}` } } : {}),
   });
+  return controller;
 }

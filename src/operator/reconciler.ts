@@ -66,6 +66,8 @@ export interface ReconcilerOptions {
   preflight?: (backend: string) => Promise<Omit<Condition, 'lastTransitionTime'>>;
   /** The informer's copy of an episode (never modified here), used when it is exactly our last write. */
   cached?: (namespace: string, name: string) => ArenaEpisode | undefined;
+  /** Reconcile this episode (`namespace/name`) soon: a backend says its run changed. */
+  wake?: (key: string) => void;
   /** Test hook: called before each transition runs; throwing simulates the operator dying there. */
   beforeTransition?: (episode: ArenaEpisode, transition: string) => void;
   now?: () => Date;
@@ -88,6 +90,10 @@ export class EpisodeReconciler {
   private readonly own = new Map<string, { ep: ArenaEpisode; versions: string[] }>();
   /** Episodes whose last write conflicted: read live next time. */
   private readonly readLive = new Set<string>();
+  /** Runs being polled → their episode's key, so a backend's change notice wakes the right episode. */
+  private readonly polling = new Map<string, string>();
+  /** Backends whose change notices we listen to. */
+  private readonly listening = new WeakSet<PhasedBackend>();
   /** Status changes applied to an episode object but not yet written (see writeStatus's `defer`). */
   private readonly unsent = new WeakMap<ArenaEpisode, Patch>();
   /** Runs whose backend start() succeeded in this process (`<episode uid>/<run name>`). */
@@ -292,12 +298,16 @@ export class EpisodeReconciler {
       if (this.started.size >= 10_000) this.started.clear();
       this.started.add(startedKey);
     }
+    this.listen(backend);
+    const key = `${ep.metadata!.namespace}/${ep.metadata!.name}`;
+    if (this.polling.size >= 100_000) this.polling.clear();
+    this.polling.set(runName, key);
     const polled = await backend.poll(run);
+    if (polled.observation) this.polling.delete(runName);
     if (!polled.observation) {
       const waiting = polled.waiting;
       // Say why it waits when the reason changes; progress within the same reason (pod counts, …) at most every
       // 10 s, since a status write per poll would cost more than the poll itself.
-      const key = `${ep.metadata!.namespace}/${ep.metadata!.name}`;
       const reasonChanged = status.phase !== 'Waiting' || status.conditions?.find((c) => c.type === 'Progressing')?.reason !== waiting?.reason;
       if (waiting && (reasonChanged || (status.message !== waiting.message && Date.now() - (this.waitingWritten.get(key) ?? 0) >= WAITING_UPDATE_MS))) {
         if (this.waitingWritten.size >= 100_000) this.waitingWritten.clear();
@@ -308,6 +318,16 @@ export class EpisodeReconciler {
     }
     this.opts.beforeTransition?.(ep, 'record');
     return this.record(ep, spec, polled.observation, runName);
+  }
+
+  private listen(backend: PhasedBackend): void {
+    const wake = this.opts.wake;
+    if (!wake || !backend.onRunChange || this.listening.has(backend)) return;
+    this.listening.add(backend);
+    backend.onRunChange((run) => {
+      const key = this.polling.get(run);
+      if (key) wake(key);
+    });
   }
 
   /** Score the step (or store the initial observation) and hand over to Cleanup. */
@@ -360,6 +380,7 @@ export class EpisodeReconciler {
       const trace = await this.currentTrace(ep);
       await backend.cleanup({ name: status.run.name, episode: ep.metadata!.name!, trace, workload: spec.workload, opts: { seed: replaySeed(spec), runName: status.run.name }, startedAt: Date.parse(status.run.startTime) });
       this.started.delete(`${ep.metadata!.uid}/${status.run.name}`);
+      this.polling.delete(status.run.name);
       this.traces.delete(`run:${ep.metadata!.uid}/${status.run.name}`);
     }
     const obs = status.lastObservation!;
@@ -392,6 +413,7 @@ export class EpisodeReconciler {
         const trace = await this.currentTrace(ep).catch(() => undefined);
         if (trace) await this.opts.backendFor(ep, spec).cleanup({ name: status.run.name, episode: ep.metadata!.name!, trace, workload: spec.workload, opts: { seed: replaySeed(spec), runName: status.run.name }, startedAt: Date.parse(status.run.startTime) });
         this.started.delete(`${ep.metadata!.uid}/${status.run.name}`);
+        this.polling.delete(status.run.name);
         this.traces.delete(`run:${ep.metadata!.uid}/${status.run.name}`);
       } catch (e) {
         if (!(e instanceof InvalidEpisode)) throw e;

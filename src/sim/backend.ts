@@ -67,6 +67,9 @@ export interface PhasedBackend {
   start(run: StepRun): Promise<void>;
   poll(run: StepRun): Promise<PollResult>;
   cleanup(run: StepRun): Promise<void>;
+  /** Backends that watch their runs call `listener` with a run's name when it changed: poll it again now. */
+  onRunChange?(listener: (run: string) => void): void;
+  close?(): Promise<void>;
 }
 
 /** Drive a phased backend to completion in one call (what the CLI does). */

@@ -25,6 +25,8 @@ export interface ControllerOptions {
   /** Health endpoint address; false disables it. Default 0.0.0.0:8081. */
   health?: { host?: string; port?: number } | false;
   logger?: Logger;
+  /** Runs once the queue has drained on stop (e.g. to close what the reconciler opened). */
+  onStop?: () => Promise<void>;
 }
 
 function isBinding(x: Informer<any> | InformerBinding): x is InformerBinding {
@@ -39,6 +41,7 @@ export class Controller {
   readonly name: string;
   readonly queue: WorkQueue;
   private readonly bindings: InformerBinding[];
+  private readonly onStop: (() => Promise<void>) | undefined;
   private readonly reconcile: ReconcileFn;
   private readonly elector: LeaderElector | undefined;
   private readonly healthOpts: { host?: string; port?: number } | false;
@@ -54,6 +57,7 @@ export class Controller {
     this.queue = new WorkQueue({ logger: this.log, ...opts.queue, name: opts.name, workers: opts.workers ?? 1 });
     this.bindings = opts.informers.map((i) => (isBinding(i) ? i : { informer: i }));
     this.reconcile = opts.reconcile;
+    this.onStop = opts.onStop;
     this.healthOpts = opts.health ?? {};
     this.elector = opts.leaderElection
       ? new LeaderElector({
@@ -127,6 +131,7 @@ export class Controller {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
     await this.queue.shutdown();
+    await this.onStop?.();
     await this.elector?.stop();
     for (const off of this.unsubscribe) off();
     this.unsubscribe = [];

@@ -14,6 +14,7 @@ import { DEFAULT_NODE_POOL, runToCompletion, type Backend, type PhasedBackend, t
 import type { BackendOptions } from '../index.js';
 import { isSettled, labelSelector, observePods } from '../pods.js';
 import { kwokNode, MANAGED_BY, poolNodes, POOL_LABEL, projectObject, RUN_LABEL } from './project.js';
+import { KwokCache } from './cache.js';
 
 export class BackendError extends Error {
   override name = 'BackendError';
@@ -22,7 +23,13 @@ export class BackendError extends Error {
 export interface KwokOptions {
   /** Give up waiting for pods to settle after this long (ms). */
   settleTimeoutMs?: number;
+  /** How long a poll asks to wait before the next one (default 150–200 ms; 1 s when watching). */
   pollMs?: number;
+  /**
+   * Watch the runs' nodes and pods instead of listing them on every poll, and tell onRunChange listeners when they
+   * change (the operator, which drives many runs at once and polls again when told).
+   */
+  watch?: boolean;
 }
 
 const FIELD_MANAGER = 'sim-arena';
@@ -33,6 +40,9 @@ export class KwokBackend implements Backend, PhasedBackend {
   readonly name = 'kwok' as const;
   private readonly core: CoreV1Api;
   private readonly objects: KubernetesObjectApi;
+  private readonly cache?: KwokCache;
+  /** Runs whose events are known to be applied (by this process, or read from the namespace's annotation). */
+  private readonly applied = new Set<string>();
 
   constructor(
     readonly kc: KubeConfig,
@@ -40,6 +50,16 @@ export class KwokBackend implements Backend, PhasedBackend {
   ) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.objects = KubernetesObjectApi.makeApiClient(kc);
+    if (opts.watch) this.cache = new KwokCache(kc);
+  }
+
+  /** With `watch`: calls `listener` with a run's name whenever its nodes or pods change. */
+  onRunChange(listener: (run: string) => void): void {
+    this.cache?.onChange(listener);
+  }
+
+  async close(): Promise<void> {
+    await this.cache?.stop();
   }
 
   async run(trace: Trace, workload: WorkloadRef, opts: RunOptions): Promise<Observation> {
@@ -66,20 +86,27 @@ export class KwokBackend implements Backend, PhasedBackend {
   async poll(run: StepRun): Promise<PollResult> {
     const timeoutMs = this.opts.settleTimeoutMs ?? (run.opts.durationSeconds ?? 60) * 1000;
     const late = Date.now() - run.startedAt > timeoutMs;
-    const ns = await this.core.readNamespace({ name: run.name });
-    if (ns.metadata?.annotations?.[APPLIED] !== 'true') {
-      const nodes = (await this.core.listNode({ labelSelector: `${POOL_LABEL}=${run.name}` })).items;
+    const cache = this.cache;
+    if (cache) await cache.ready();
+    const waitMs = this.opts.pollMs ?? (cache ? 1000 : 150);
+    if (!this.applied.has(run.name)) {
+      const ns = await this.core.readNamespace({ name: run.name });
+      if (ns.metadata?.annotations?.[APPLIED] === 'true') this.remember(run.name);
+    }
+    if (!this.applied.has(run.name)) {
+      const nodes = cache ? cache.poolNodes(run.name) : (await this.core.listNode({ labelSelector: `${POOL_LABEL}=${run.name}` })).items;
       const ready = nodes.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && !n.spec?.taints?.some((t) => t.key === 'node.kubernetes.io/not-ready'));
       const expected = poolNodes(traceNodes(run.trace), run.opts.nodePool ?? DEFAULT_NODE_POOL, run.name).length;
       if (ready.length < expected) {
         if (late) throw new BackendError(`only ${ready.length} of ${expected} KWOK nodes became Ready in ${Math.round(timeoutMs / 1000)}s; is the kwok controller running?`);
-        return { waitMs: this.opts.pollMs ?? 200, waiting: { reason: 'NodesStarting', message: `${ready.length}/${expected} KWOK nodes ready` } };
+        return { waitMs: this.opts.pollMs ?? (cache ? 1000 : 200), waiting: { reason: 'NodesStarting', message: `${ready.length}/${expected} KWOK nodes ready` } };
       }
       await this.replay(run);
       await this.core.patchNamespace({ name: run.name, body: { metadata: { annotations: { [APPLIED]: 'true' } } } }, mergePatchOptions());
-      return { waitMs: this.opts.pollMs ?? 150, waiting: { reason: 'PodsSettling', message: 'workloads applied' } };
+      this.remember(run.name);
+      return { waitMs, waiting: { reason: 'PodsSettling', message: 'workloads applied' } };
     }
-    const pods = (await this.podsOf(run)).filter((p) => !p.metadata?.deletionTimestamp);
+    const pods = (cache ? this.cachedPodsOf(cache, run) : await this.podsOf(run)).filter((p) => !p.metadata?.deletionTimestamp);
     const expected = expectedPods(run.trace, run.workload);
     const settled = (expected === undefined || pods.length === expected) && pods.every(isSettled);
     if (settled) return { observation: observePods(pods) };
@@ -89,7 +116,12 @@ export class KwokBackend implements Backend, PhasedBackend {
       }
       return { observation: observePods(pods) };
     }
-    return { waitMs: this.opts.pollMs ?? 150, waiting: { reason: 'PodsSettling', message: `${pods.filter(isSettled).length}/${expected ?? pods.length} pods settled` } };
+    return { waitMs, waiting: { reason: 'PodsSettling', message: `${pods.filter(isSettled).length}/${expected ?? pods.length} pods settled` } };
+  }
+
+  private remember(run: string): void {
+    if (this.applied.size >= 100_000) this.applied.clear();
+    this.applied.add(run);
   }
 
   /** Every event in order: server-side apply, deletions delete. Idempotent. */
@@ -112,6 +144,7 @@ export class KwokBackend implements Backend, PhasedBackend {
   }
 
   async cleanup(run: StepRun): Promise<void> {
+    this.applied.delete(run.name);
     await this.core.deleteNamespace({ name: run.name, propagationPolicy: 'Background' }).catch((e: unknown) => {
       if (!isNotFound(e)) throw e;
     });
@@ -123,6 +156,15 @@ export class KwokBackend implements Backend, PhasedBackend {
     if (workload.kind === 'Pod') return (await this.core.listNamespacedPod({ namespace: run.name, fieldSelector: `metadata.name=${workload.name}` })).items;
     const selector = selectorFor(trace, workload);
     return (await this.core.listNamespacedPod({ namespace: run.name, ...(selector ? { labelSelector: selector } : {}) })).items;
+  }
+
+  /** The same pods as podsOf, from the watch. */
+  private cachedPodsOf(cache: KwokCache, run: StepRun): V1Pod[] {
+    const { workload, trace } = run;
+    const pods = cache.runPods(run.name);
+    if (workload.kind === 'Pod') return pods.filter((p) => p.metadata?.name === workload.name);
+    const labels = Object.entries(selectorLabels(trace, workload) ?? {});
+    return pods.filter((p) => labels.every(([k, v]) => p.metadata?.labels?.[k] === v));
   }
 }
 
@@ -162,12 +204,17 @@ export function expectedPods(trace: Trace, w: WorkloadRef): number | undefined {
 }
 
 /** The workload's pod selector (matchLabels), or its pod template labels. */
-export function selectorFor(trace: Trace, w: WorkloadRef): string | undefined {
+export function selectorLabels(trace: Trace, w: WorkloadRef): Record<string, string> | undefined {
   const obj = lastApplied(trace, w);
   if (!obj) return undefined;
   if (w.kind === 'Pod') return undefined;
   const ml = getMap(obj, ['spec', 'selector', 'matchLabels']) ?? getMap(obj, ['spec', 'template', 'metadata', 'labels']);
-  return ml ? labelSelector(toPlain(ml) as Record<string, string>) : undefined;
+  return ml ? (toPlain(ml) as Record<string, string>) : undefined;
+}
+
+export function selectorFor(trace: Trace, w: WorkloadRef): string | undefined {
+  const labels = selectorLabels(trace, w);
+  return labels ? labelSelector(labels) : undefined;
 }
 
 /** Namespaces and node names derive from the run name: a short content hash unless the caller names the run. */

@@ -44,6 +44,12 @@ export function projectObject(obj: MsgMap, opts: ProjectOptions): KubernetesObje
   const path = podSpecPath(o.kind as string);
   const spec = path ? at(o, path) : undefined;
   if (spec) pinPodSpec(spec, opts);
+  // The pods carry the run's label too, so the backend can watch them across namespaces.
+  const template = path && path.length > 1 ? at(o, path.slice(0, -1)) : undefined;
+  if (template) {
+    const tmd = ((template.metadata as Record<string, unknown> | undefined) ??= {});
+    tmd.labels = { ...(tmd.labels as Record<string, string> | undefined), [RUN_LABEL]: opts.run };
+  }
   return o as KubernetesObject;
 }
 
