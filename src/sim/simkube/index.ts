@@ -31,6 +31,7 @@ import {
   traceConfigMap,
   traceConfigMapName,
   traceFileName,
+  TRACE_LABEL,
 } from './contract.js';
 import { Kube, objectPath, simulationPath, SIMULATIONS_PATH, timeMs, type Obj } from './kube.js';
 import {
@@ -44,6 +45,7 @@ import {
   SIMKUBE_SIM_LABEL,
   simulationName,
   TERMINAL_STATES,
+  TRACE_CONFIGMAP_ANNOTATION,
   virtualNamespace,
   type Simulation,
 } from './simulation.js';
@@ -70,6 +72,8 @@ export interface SimkubeOptions {
   retryGraceMs?: number;
   /** A Simulation with no state, or still Initializing, this long after creation is an error. Default 300000. */
   setupTimeoutMs?: number;
+  /** Trace ConfigMaps no Simulation refers to are deleted once older than this (ms). Default 120000. */
+  traceGraceMs?: number;
   /** Poll intervals suggested to the caller (ms). */
   pollMs?: { sync?: number; blocked?: number; starting?: number; settling?: number };
   /**
@@ -133,6 +137,7 @@ export class SimkubeBackend implements Backend, PhasedBackend {
       traceSyncSelector: opts.traceSyncSelector ?? DEFAULT_TRACE_SYNC_SELECTOR,
       observeFraction: opts.observeFraction ?? 0.8,
       retryGraceMs: opts.retryGraceMs ?? 60_000,
+      traceGraceMs: opts.traceGraceMs ?? 120_000,
       setupTimeoutMs: opts.setupTimeoutMs ?? 300_000,
       pollMs: { sync: 1000, blocked: 5000, starting: 2000, settling: 1000, ...opts.pollMs },
     };
@@ -452,6 +457,28 @@ export class SimkubeBackend implements Backend, PhasedBackend {
   /** Deletes the Simulation (its GC cascade removes the driver, root and virtual namespace). Keeps the ConfigMap. */
   async cleanup(run: StepRun): Promise<void> {
     await this.kube.delete(simulationPath(this.simulationName(run)), { propagationPolicy: 'Foreground' });
+    await this.collectTraceConfigMaps();
+  }
+
+  /**
+   * Deletes the trace ConfigMaps (and so, through trace-sync, the node files) that no Simulation refers to, once they
+   * are older than traceGraceMs: several runs share one when their traces are byte-identical, and a run that has just
+   * made or found one has no Simulation yet while it waits for the sync (should it lose the ConfigMap anyway, its
+   * next poll makes it again). A run's own ConfigMap goes at a later cleanup, after its Simulation is gone.
+   * Returns the names deleted.
+   */
+  async collectTraceConfigMaps(): Promise<string[]> {
+    const path = `/api/v1/namespaces/${encodeURIComponent(this.opts.operatorNamespace)}/configmaps`;
+    const [cms, sims] = await Promise.all([this.kube.list<ConfigMap>(path, { labelSelector: `${TRACE_LABEL}=true,app.kubernetes.io/managed-by=sim-arena` }), this.kube.list<Simulation>(SIMULATIONS_PATH)]);
+    const used = new Set(sims.map((s) => s.metadata?.annotations?.[TRACE_CONFIGMAP_ANNOTATION]));
+    const cutoff = Date.now() - this.opts.traceGraceMs;
+    const deleted: string[] = [];
+    for (const cm of cms) {
+      const name = cm.metadata?.name;
+      if (!name || used.has(name) || cm.metadata?.deletionTimestamp || (timeMs(cm.metadata?.creationTimestamp) ?? Date.now()) > cutoff) continue;
+      if (await this.kube.delete(`${path}/${name}`)) deleted.push(name);
+    }
+    return deleted;
   }
 }
 

@@ -1,10 +1,13 @@
 // The simkube backend end to end on the real control plane, with the SimKube stand-in doing what sk-ctrl and
 // sk-driver would (they need a container runtime) and trace-sync running in-process for a KWOK node.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import { EmbeddedBackend } from '../../../src/sim/embedded/index.js';
 import { runToCompletion, type PollResult, type StepRun } from '../../../src/sim/backend.js';
 import { SimkubeBackend } from '../../../src/sim/simkube/index.js';
 import { simulationPath } from '../../../src/sim/simkube/kube.js';
+import { traceFileName } from '../../../src/sim/simkube/contract.js';
 import type { Simulation } from '../../../src/sim/simkube/simulation.js';
 import { canonicalScenario, deploymentObject, buildTrace } from '../../../src/trace/generate.js';
 import { SimkubeStandin } from '../../support/simkube-standin.js';
@@ -127,5 +130,39 @@ describe('simkube: replays through the SimKube stand-in', function () {
     await waitFor('Simulation gone', async () => !(await c.kube.get(simulationPath(backend.simulationName(r)))), 90_000);
     await c.kube.delete('/api/v1/namespaces/virtual-default');
     await waitNamespaceGone(c, 'virtual-default');
+  });
+
+  it('collects trace ConfigMaps no Simulation refers to once past their grace; trace-sync then removes the node files', async () => {
+    const used = stepRun(`skg-${tag}-a-s1`, 'healthy');
+    const unused = stepRun(`skg-${tag}-b-s1`, 'replicas-over');
+    const patient = new SimkubeBackend(c.kc, { operatorNamespace: ns }); // the default grace: 2 minutes
+    const eager = new SimkubeBackend(c.kc, { operatorNamespace: ns, traceGraceMs: 0 });
+    const cmUnused = await eager.ensureConfigMap(unused);
+    // A Simulation that refers to the other one.
+    await backend.start(used);
+    await waitFor('a Simulation for the first run', async () => {
+      await backend.poll(used);
+      return c.kube.get(simulationPath(backend.simulationName(used)));
+    });
+    const cmUsed = await backend.ensureConfigMap(used);
+    const file = (name: string) => path.join(sync.dir, traceFileName(name));
+    await waitFor('both traces on the node', async () => existsSync(file(cmUsed.name)) && existsSync(file(cmUnused.name)));
+
+    const young = await patient.collectTraceConfigMaps();
+    expect(young, 'both are younger than the grace').to.not.include(cmUsed.name).and.not.include(cmUnused.name);
+    const first = await eager.collectTraceConfigMaps();
+    expect(first).to.include(cmUnused.name).and.not.include(cmUsed.name);
+    expect(await c.kube.get(`/api/v1/namespaces/${ns}/configmaps/${cmUnused.name}`)).to.equal(undefined);
+    await waitFor('trace-sync to remove the unused file', async () => !existsSync(file(cmUnused.name)));
+    expect(existsSync(file(cmUsed.name)), 'the file of the Simulation in use stays').to.equal(true);
+
+    // Once its Simulation is gone, the other one goes too (cleanup collects; a later cleanup, here a direct call,
+    // catches a ConfigMap whose Simulation was still being deleted).
+    await eager.cleanup(used);
+    await waitFor('the Simulation to go', async () => !(await c.kube.get(simulationPath(backend.simulationName(used)))), 90_000);
+    await waitNamespaceGone(c, 'virtual-default');
+    await eager.collectTraceConfigMaps();
+    expect(await c.kube.get(`/api/v1/namespaces/${ns}/configmaps/${cmUsed.name}`)).to.equal(undefined);
+    await waitFor('trace-sync to remove the other file', async () => !existsSync(file(cmUsed.name)));
   });
 });
