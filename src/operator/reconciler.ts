@@ -52,6 +52,8 @@ import {
 export const HISTORY_LIMIT = 100;
 /** A waiting episode's message is rewritten for the same reason at most this often. */
 const WAITING_UPDATE_MS = 10_000;
+/** A replay shows as Waiting only once it has taken this long (most settle sooner; each write costs the API server). */
+const WAITING_AFTER_MS = 2_000;
 /** ConfigMaps hold at most 1 MiB; leave room for metadata. */
 const MAX_TRACE_BYTES = 1_000_000;
 /** Trace ConfigMaps replaced by later steps are deleted every this many steps (one request for all of them). */
@@ -307,9 +309,10 @@ export class EpisodeReconciler {
     if (!polled.observation) {
       const waiting = polled.waiting;
       // Say why it waits when the reason changes; progress within the same reason (pod counts, …) at most every
-      // 10 s, since a status write per poll would cost more than the poll itself.
+      // 10 s, since a status write per poll would cost more than the poll itself; and only once the replay has taken
+      // a while.
       const reasonChanged = status.phase !== 'Waiting' || status.conditions?.find((c) => c.type === 'Progressing')?.reason !== waiting?.reason;
-      if (waiting && (reasonChanged || (status.message !== waiting.message && Date.now() - (this.waitingWritten.get(key) ?? 0) >= WAITING_UPDATE_MS))) {
+      if (waiting && Date.now() - run.startedAt >= WAITING_AFTER_MS && (reasonChanged || (status.message !== waiting.message && Date.now() - (this.waitingWritten.get(key) ?? 0) >= WAITING_UPDATE_MS))) {
         if (this.waitingWritten.size >= 100_000) this.waitingWritten.clear();
         this.waitingWritten.set(key, Date.now());
         await this.writeStatus(ep, { phase: 'Waiting', message: waiting.message }, [{ type: 'Progressing', status: 'True', reason: waiting.reason, message: waiting.message }, ...(waiting.reason === 'SimulationBlocked' ? [{ type: 'Blocked', status: 'True' as const, reason: waiting.reason, message: waiting.message }] : [])]);

@@ -41,8 +41,11 @@ export class KwokBackend implements Backend, PhasedBackend {
   private readonly core: CoreV1Api;
   private readonly objects: KubernetesObjectApi;
   private readonly cache?: KwokCache;
-  /** Runs whose events are known to be applied (by this process, or read from the namespace's annotation). */
-  private readonly applied = new Set<string>();
+  /**
+   * Whether each run's events are applied, once known: read from the namespace's annotation the first time this
+   * process polls the run, then kept here (only this process applies them while it drives the run).
+   */
+  private readonly applied = new Map<string, boolean>();
 
   constructor(
     readonly kc: KubeConfig,
@@ -91,9 +94,9 @@ export class KwokBackend implements Backend, PhasedBackend {
     const waitMs = this.opts.pollMs ?? (cache ? 1000 : 150);
     if (!this.applied.has(run.name)) {
       const ns = await this.core.readNamespace({ name: run.name });
-      if (ns.metadata?.annotations?.[APPLIED] === 'true') this.remember(run.name);
+      this.remember(run.name, ns.metadata?.annotations?.[APPLIED] === 'true');
     }
-    if (!this.applied.has(run.name)) {
+    if (!this.applied.get(run.name)) {
       const nodes = cache ? cache.poolNodes(run.name) : (await this.core.listNode({ labelSelector: `${POOL_LABEL}=${run.name}` })).items;
       const ready = nodes.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && !n.spec?.taints?.some((t) => t.key === 'node.kubernetes.io/not-ready'));
       const expected = poolNodes(traceNodes(run.trace), run.opts.nodePool ?? DEFAULT_NODE_POOL, run.name).length;
@@ -103,7 +106,7 @@ export class KwokBackend implements Backend, PhasedBackend {
       }
       await this.replay(run);
       await this.core.patchNamespace({ name: run.name, body: { metadata: { annotations: { [APPLIED]: 'true' } } } }, mergePatchOptions());
-      this.remember(run.name);
+      this.remember(run.name, true);
       return { waitMs, waiting: { reason: 'PodsSettling', message: 'workloads applied' } };
     }
     const pods = (cache ? this.cachedPodsOf(cache, run) : await this.podsOf(run)).filter((p) => !p.metadata?.deletionTimestamp);
@@ -119,9 +122,9 @@ export class KwokBackend implements Backend, PhasedBackend {
     return { waitMs, waiting: { reason: 'PodsSettling', message: `${pods.filter(isSettled).length}/${expected ?? pods.length} pods settled` } };
   }
 
-  private remember(run: string): void {
+  private remember(run: string, applied: boolean): void {
     if (this.applied.size >= 100_000) this.applied.clear();
-    this.applied.add(run);
+    this.applied.set(run, applied);
   }
 
   /** Every event in order: server-side apply, deletions delete. Idempotent. */
