@@ -97,7 +97,7 @@ export class EpisodeReconciler {
   /** Backends whose change notices we listen to. */
   private readonly listening = new WeakSet<PhasedBackend>();
   /** Status changes applied to an episode object but not yet written (see writeStatus's `defer`). */
-  private readonly unsent = new WeakMap<ArenaEpisode, Patch>();
+  private readonly unsent = new WeakMap<ArenaEpisode, { patch: Patch; written: ArenaEpisodeStatus | undefined }>();
   /** Runs whose backend start() succeeded in this process (`<episode uid>/<run name>`). */
   private readonly started = new Set<string>();
   /** Trace bytes read or written during one reconcile (keyed by the episode object of that reconcile). */
@@ -193,7 +193,9 @@ export class EpisodeReconciler {
         }
       }
     } catch (e) {
-      // What was decided but not written is simply decided again.
+      // What was decided but not written is simply decided again: back to the status as written.
+      const unsent = this.unsent.get(ep);
+      if (unsent) ep.status = unsent.written;
       this.unsent.delete(ep);
       if (isConflict(e)) throw e;
       if (e instanceof InvalidEpisode) return this.fail(ep, 'InvalidEpisode', e.message);
@@ -556,9 +558,10 @@ export class EpisodeReconciler {
     const generation = ep.metadata?.generation ?? 0;
     let conds = ep.status?.conditions ?? [];
     for (const c of conditions) conds = setCondition(conds, { ...c, observedGeneration: generation }, this.now());
-    const status: Patch = { ...this.unsent.get(ep), ...patch, observedGeneration: generation, conditions: conds };
+    const unsent = this.unsent.get(ep);
+    const status: Patch = { ...unsent?.patch, ...patch, observedGeneration: generation, conditions: conds };
     if (opts.defer) {
-      this.unsent.set(ep, status);
+      this.unsent.set(ep, { patch: status, written: unsent ? unsent.written : ep.status });
       ep.status = withoutNulls({ ...ep.status, ...status });
       return;
     }
