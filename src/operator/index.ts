@@ -28,6 +28,8 @@ export interface OperatorOptions {
   /** Override backend construction (tests); default builds embedded/kwok/simkube from the episode spec. */
   backendFor?: ReconcilerOptions['backendFor'] & { close?(): Promise<void> };
   beforeTransition?: ReconcilerOptions['beforeTransition'];
+  /** Embedded steps run back to back for up to this long before one status write (0: a write per step). Default 25. */
+  batchMs?: number;
 }
 
 export type BackendResolver = ReconcilerOptions['backendFor'] & {
@@ -125,6 +127,7 @@ export function createOperator(options: OperatorOptions): Controller {
     events: new EventRecorder({ kc: opts.kc, reportingController: 'simarena.io/operator' }),
     logger: log,
     ...(opts.beforeTransition ? { beforeTransition: opts.beforeTransition } : {}),
+    ...(opts.batchMs !== undefined ? { batchMs: opts.batchMs } : {}),
   });
   controller = new Controller({
     name: 'arenaepisode',

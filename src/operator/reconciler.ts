@@ -8,8 +8,10 @@
 // that write repeats Cleanup(k), which is idempotent. Observing drives the backend (start/poll, requeueing while it
 // waits) and records the observation. (A status left in Acting by an older operator is still carried on.)
 // An in-process backend (embedded) with a policy that decides locally is the exception: its replay touches nothing
-// outside this process and the same status decides the same action again, so the decision is persisted together with
-// the observation, one status write per step.
+// outside this process and the same status decides the same action again, so nothing of a step needs to be written
+// before the next one: a reconcile runs steps back to back for up to `batchMs` and writes them in one status write
+// (and only the trace ConfigMap that status names). A crash loses only unwritten steps, which are then taken again
+// the same way.
 // Every status write names the resourceVersion it was computed from, so a write based on a stale copy fails with a
 // Conflict instead of repeating a transition; that lets a reconcile start from its own last write or the informer's
 // cache rather than a fresh read.
@@ -56,8 +58,10 @@ const WAITING_UPDATE_MS = 10_000;
 const WAITING_AFTER_MS = 2_000;
 /** ConfigMaps hold at most 1 MiB; leave room for metadata. */
 const MAX_TRACE_BYTES = 1_000_000;
-/** Trace ConfigMaps replaced by later steps are deleted every this many steps (one request for all of them). */
+/** Trace ConfigMaps replaced by later steps are deleted once this many were written (one request for all of them). */
 const COLLECT_TRACES_EVERY = 8;
+/** How long a reconcile runs in-process steps before writing them (see the header). */
+const DEFAULT_BATCH_MS = 25;
 
 export interface ReconcilerOptions {
   kc: KubeConfig;
@@ -68,6 +72,8 @@ export interface ReconcilerOptions {
   preflight?: (backend: string) => Promise<Omit<Condition, 'lastTransitionTime'>>;
   /** The informer's copy of an episode (never modified here), used when it is exactly our last write. */
   cached?: (namespace: string, name: string) => ArenaEpisode | undefined;
+  /** In-process steps run back to back for up to this long before one status write (0: write every step). Default 25. */
+  batchMs?: number;
   /** Reconcile this episode (`namespace/name`) soon: a backend says its run changed. */
   wake?: (key: string) => void;
   /** Test hook: called before each transition runs; throwing simulates the operator dying there. */
@@ -96,6 +102,12 @@ export class EpisodeReconciler {
   private readonly polling = new Map<string, string>();
   /** Backends whose change notices we listen to. */
   private readonly listening = new WeakSet<PhasedBackend>();
+  /** When the current reconcile of an episode began (performance.now()), for the in-process batch budget. */
+  private readonly batchStart = new WeakMap<ArenaEpisode, number>();
+  /** Trace ConfigMaps decided in this reconcile but not created yet: only the ones the next write names are made. */
+  private readonly unsentTraces = new WeakMap<ArenaEpisode, Map<string, V1ConfigMap>>();
+  /** Trace ConfigMaps written per episode uid since its last collection. */
+  private readonly tracesWritten = new Map<string, number>();
   /** Status changes applied to an episode object but not yet written (see writeStatus's `defer`). */
   private readonly unsent = new WeakMap<ArenaEpisode, { patch: Patch; written: ArenaEpisodeStatus | undefined }>();
   /** Runs whose backend start() succeeded in this process (`<episode uid>/<run name>`). */
@@ -183,11 +195,13 @@ export class EpisodeReconciler {
       // one sees (a fresh read would return the same), so this is the same sequence a reconcile per transition would
       // run, minus a read and a trip through the queue each. The episode then goes to the back of the queue, so
       // episodes take turns per step.
+      this.batchStart.set(ep, performance.now());
       for (let i = 0; ; i++) {
         const before = ep.status?.stepPhase;
         const result = await this.transition(ep, spec);
-        const observed = before === 'Observing' && ep.status?.stepPhase === 'Cleanup';
-        if (result?.requeueAfterMs !== 0 || observed || ep.metadata?.deletionTimestamp || i >= 8) {
+        // An observation ends the reconcile once it is written (an in-process one within the budget is not yet).
+        const observed = before === 'Observing' && ep.status?.stepPhase === 'Cleanup' && !this.unsent.has(ep);
+        if (result?.requeueAfterMs !== 0 || observed || ep.metadata?.deletionTimestamp || i >= 200) {
           if (this.unsent.has(ep)) await this.writeStatus(ep, {});
           return result;
         }
@@ -197,6 +211,7 @@ export class EpisodeReconciler {
       const unsent = this.unsent.get(ep);
       if (unsent) ep.status = unsent.written;
       this.unsent.delete(ep);
+      this.unsentTraces.delete(ep);
       if (isConflict(e)) throw e;
       if (e instanceof InvalidEpisode) return this.fail(ep, 'InvalidEpisode', e.message);
       if (e instanceof TraceError || e instanceof QuantityError) return this.fail(ep, 'InvalidTrace', `the trace is invalid: ${e.message}`);
@@ -253,10 +268,10 @@ export class EpisodeReconciler {
     const trace = await this.currentTrace(ep);
     const policy = await this.policyFor(ep);
     const outcome = await decideAndApply(spec, trace, obs, step, policy, clusterCapacity(trace, spec.nodePool));
-    const cm = outcome.changed ? await this.storeTrace(ep, trace, step) : status.traceConfigMap!;
     // Replaying in this process leaves nothing to find after a crash, and deciding again gives the same action
-    // unless the policy asks someone else: then the decision waits for the observation's write.
+    // unless the policy asks someone else: then the decision is written before the replay.
     const defer = this.opts.backendFor(ep, spec).inProcess === true && !policy.remote;
+    const cm = outcome.changed ? await this.storeTrace(ep, trace, step, defer) : status.traceConfigMap!;
     const pending = {
       step,
       action: outcome.action,
@@ -340,8 +355,10 @@ export class EpisodeReconciler {
     const status = ep.status!;
     const pending = status.pending;
     const unblocked = [{ type: 'Blocked', status: 'False' as const, reason: 'NotBlocked', message: 'not waiting on SimKube' }];
+    const batchMs = this.opts.batchMs ?? DEFAULT_BATCH_MS;
+    const defer = this.opts.backendFor(ep, spec).inProcess === true && performance.now() - (this.batchStart.get(ep) ?? 0) < batchMs;
     if (!pending) {
-      await this.writeStatus(ep, { phase: 'Running', stepPhase: 'Cleanup', initialObservation: obs, lastObservation: obs, run: { ...status.run!, observed: obs }, message: `start: ${formatObservation(obs)}` }, unblocked);
+      await this.writeStatus(ep, { phase: 'Running', stepPhase: 'Cleanup', initialObservation: obs, lastObservation: obs, run: { ...status.run!, observed: obs }, message: `start: ${formatObservation(obs)}` }, unblocked, { defer });
       return { requeueAfterMs: 0 };
     }
     const trace = await this.readTrace(ep, pending.traceConfigMap, pending.traceConfigMap === ep.spec.trace.configMapRef.name ? (ep.spec.trace.configMapRef.key ?? TRACE_KEY) : TRACE_KEY);
@@ -372,7 +389,7 @@ export class EpisodeReconciler {
       run: { ...status.run!, observed: obs },
       ...(rec.solved && status.stepsToSolve === undefined ? { stepsToSolve: pending.step } : {}),
       message: `step ${pending.step}: ${rec.action}${rec.blocked ? ' (blocked)' : ''} → ${formatObservation(obs)}, reward ${rec.reward.toFixed(3)}`,
-    }, unblocked);
+    }, unblocked, { defer });
     this.event(ep, rec.blocked ? 'Warning' : 'Normal', 'StepCompleted', 'Step', `step ${rec.step}: ${rec.action}${rec.blocked ? ` blocked (${rec.blockedReason})` : ''} → ${formatObservation(obs)}, reward ${rec.reward.toFixed(3)}`);
     return { requeueAfterMs: 0 };
   }
@@ -392,7 +409,6 @@ export class EpisodeReconciler {
     const step = status.step ?? 0;
     const solved = atTarget(obs, spec.target);
     if (solved || step >= spec.maxSteps) {
-      await this.collectTraces(ep, status.traceConfigMap);
       this.traces.delete(`start:${ep.metadata!.uid}`);
       const how = solved ? (step === 0 ? 'the workload was already at its target' : `solved in ${step} step(s)`) : `not solved within ${spec.maxSteps} step(s)`;
       await this.writeStatus(
@@ -404,9 +420,13 @@ export class EpisodeReconciler {
         ],
       );
       this.event(ep, 'Normal', solved ? 'Solved' : 'MaxStepsReached', 'Finish', how);
+      // After the write, so no written status ever names a deleted trace; what a failure here leaves goes with the
+      // episode (owner references).
+      await this.collectTraces(ep, ep.status?.traceConfigMap).catch((e: unknown) => this.log.warn('Could not delete replaced trace ConfigMaps', { episode: `${ep.metadata!.namespace}/${ep.metadata!.name}`, error: apiErrorMessage(e) }));
       return {};
     }
-    if (step > 0 && step % COLLECT_TRACES_EVERY === 0) await this.collectTraces(ep, status.traceConfigMap);
+    // Only what the written status no longer names, so not while steps are unwritten.
+    if (!this.unsent.has(ep) && (this.tracesWritten.get(ep.metadata!.uid!) ?? 0) >= COLLECT_TRACES_EVERY) await this.collectTraces(ep, status.traceConfigMap);
     return this.act(ep, spec);
   }
 
@@ -510,8 +530,11 @@ export class EpisodeReconciler {
     return this.readTrace(ep, name, name === ep.spec.trace.configMapRef.name ? (ep.spec.trace.configMapRef.key ?? TRACE_KEY) : TRACE_KEY);
   }
 
-  /** Store a trace in a content-addressed ConfigMap owned by the episode (AlreadyExists means: same bytes). */
-  private async storeTrace(ep: ArenaEpisode, trace: Trace, step: number): Promise<string> {
+  /**
+   * Store a trace in a content-addressed ConfigMap owned by the episode (AlreadyExists means: same bytes). With
+   * `defer` it is only made if the next status write names it.
+   */
+  private async storeTrace(ep: ArenaEpisode, trace: Trace, step: number, defer = false): Promise<string> {
     const bytes = encodeTrace(trace);
     if (bytes.length > MAX_TRACE_BYTES) throw new InvalidEpisode(`the edited trace is ${bytes.length} bytes, more than a ConfigMap holds (1 MiB); use a smaller trace`);
     const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
@@ -526,13 +549,26 @@ export class EpisodeReconciler {
       },
       binaryData: { [TRACE_KEY]: Buffer.from(bytes).toString('base64') },
     };
+    this.traces.set(`${ep.metadata!.namespace!}/${name}/${TRACE_KEY}`, bytes);
+    if (defer) {
+      let unsent = this.unsentTraces.get(ep);
+      if (!unsent) this.unsentTraces.set(ep, (unsent = new Map()));
+      unsent.set(name, body);
+    } else {
+      await this.createTrace(ep, body);
+    }
+    return name;
+  }
+
+  private async createTrace(ep: ArenaEpisode, body: V1ConfigMap): Promise<void> {
     try {
       await this.core.createNamespacedConfigMap({ namespace: ep.metadata!.namespace!, body });
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;
     }
-    this.traces.set(`${ep.metadata!.namespace!}/${name}/${TRACE_KEY}`, bytes);
-    return name;
+    const uid = ep.metadata!.uid!;
+    if (this.tracesWritten.size >= 100_000 && !this.tracesWritten.has(uid)) this.tracesWritten.clear();
+    this.tracesWritten.set(uid, (this.tracesWritten.get(uid) ?? 0) + 1);
   }
 
   /**
@@ -540,6 +576,7 @@ export class EpisodeReconciler {
    * another episode's) except the ones still in use, in one request.
    */
   private async collectTraces(ep: ArenaEpisode, keep: string | undefined): Promise<void> {
+    this.tracesWritten.delete(ep.metadata!.uid!);
     const inUse = [...new Set([keep, ep.status?.pending?.traceConfigMap].filter((n): n is string => !!n))];
     await this.core.deleteCollectionNamespacedConfigMap({
       namespace: ep.metadata!.namespace!,
@@ -565,10 +602,18 @@ export class EpisodeReconciler {
       ep.status = withoutNulls({ ...ep.status, ...status });
       return;
     }
-    this.unsent.delete(ep);
+    // The traces this status names exist before it does.
+    const next = withoutNulls({ ...ep.status, ...status });
+    const traces = this.unsentTraces.get(ep);
+    for (const name of new Set([next.traceConfigMap, next.pending?.traceConfigMap])) {
+      const body = name ? traces?.get(name) : undefined;
+      if (body) await this.createTrace(ep, body);
+    }
     const updated = (await patchCustomObjectStatus(this.custom, { group: GROUP, version: VERSION, plural: PLURAL, namespace: ep.metadata!.namespace!, name: ep.metadata!.name! }, status, ep.metadata?.resourceVersion)) as ArenaEpisode;
+    this.unsent.delete(ep);
+    this.unsentTraces.delete(ep);
     // Later transitions in this reconcile see what we just wrote.
-    ep.status = updated.status ?? withoutNulls({ ...ep.status, ...status });
+    ep.status = updated.status ?? next;
     ep.metadata = updated.metadata ?? ep.metadata;
     this.remember(`${ep.metadata!.namespace}/${ep.metadata!.name}`, ep, true);
   }

@@ -49,8 +49,9 @@ describe('operator: writes computed from a stale copy conflict and are redone', 
 
     await createEpisode(kc, ns, 'edited', { trace: { configMapRef: { name: cm } }, targetReplicas: 3, maxSteps: 20 });
     const initial = await getEpisode(kc, ns, 'edited');
-    // An informer that never sees anything after creation: the reconciler must rely on its own writes.
-    const rec = new EpisodeReconciler({ kc, backendFor: defaultBackends(kc), logger: silentLogger(), cached: () => initial });
+    // An informer that never sees anything after creation: the reconciler must rely on its own writes. One step per
+    // reconcile (no batching), so others can write between steps; the undisturbed run batched its steps.
+    const rec = new EpisodeReconciler({ kc, backendFor: defaultBackends(kc), logger: silentLogger(), cached: () => initial, batchMs: 0 });
     const key = `${ns}/edited`;
     const custom = kc.makeApiClient(CustomObjectsApi);
     const ref = { group: GROUP, version: VERSION, plural: PLURAL, namespace: ns, name: 'edited' };
@@ -102,6 +103,40 @@ describe('operator: writes computed from a stale copy conflict and are redone', 
     expect(edits).to.be.greaterThan(1);
   });
 
+  it('embedded steps are written in batches (far fewer status writes than steps), or one write each with batchMs 0', async () => {
+    const cm = await scenarioConfigMap(kc, ns, 'mem-heavy');
+    // Every version of each episode the API server hands out, through a watch of our own.
+    const versions = new Map<string, Set<string>>();
+    const episodes = new Informer<KubernetesObject>({ kc, path: `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}`, name: 'test-episodes', logger: silentLogger() });
+    episodes.on((obj) => {
+      const name = obj.metadata!.name!;
+      if (!versions.has(name)) versions.set(name, new Set());
+      versions.get(name)!.add(obj.metadata!.resourceVersion!);
+    });
+    episodes.start();
+    try {
+      await episodes.hasSynced();
+      const results: Array<ReturnType<typeof outcome>> = [];
+      for (const [name, batchMs] of [['batched', 1000], ['stepwise', 0]] as const) {
+        operator = await startOperator(kc, ns, { batchMs });
+        await createEpisode(kc, ns, name, { trace: { configMapRef: { name: cm } }, targetReplicas: 3, maxSteps: 20, policy: { name: 'bump-cpu' } });
+        results.push(outcome(await waitFor(`${name} to finish`, async () => {
+          const e = await getEpisode(kc, ns, name);
+          return e.status?.stepPhase === 'Done' ? (e as ArenaEpisode) : undefined;
+        }, 60_000, 20)));
+        await operator.stop();
+        operator = undefined;
+      }
+      expect(results[0]).to.deep.equal(results[1]);
+      expect(results[0]!.history).to.have.length(20);
+      // created, finalizer, then the status writes: a handful when batched, at least one per step otherwise.
+      expect(versions.get('batched')!.size, 'versions of the batched episode').to.be.at.most(6);
+      expect(versions.get('stepwise')!.size, 'versions of the stepwise episode').to.be.at.least(21);
+    } finally {
+      await episodes.stop();
+    }
+  });
+
   it('collects replaced trace ConfigMaps during a long episode, a few at a time, keeping the one in use', async () => {
     const cm = await scenarioConfigMap(kc, ns, 'mem-heavy');
     // Every event of the namespace's operator-written trace ConfigMaps, in order: how many were alive at most.
@@ -119,7 +154,8 @@ describe('operator: writes computed from a stale copy conflict and are redone', 
     traces.start();
     try {
       await traces.hasSynced();
-      operator = await startOperator(kc, ns);
+      // One status write per step (no batching of embedded steps), so each of the 20 traces is written.
+      operator = await startOperator(kc, ns, { batchMs: 0 });
       // bump-cpu never fixes a memory problem: 20 steps, each with a new trace.
       await createEpisode(kc, ns, 'long', { trace: { configMapRef: { name: cm } }, targetReplicas: 3, maxSteps: 20, policy: { name: 'bump-cpu' } });
       const ep = await waitFor('the long episode to finish', async () => {
