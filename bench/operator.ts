@@ -259,6 +259,8 @@ async function main(): Promise<void> {
   const stepWalls: number[] = [];
   const inReconcile: number[] = [];
   const queued: number[] = [];
+  const firstOverheads: number[] = [];
+  const laterOverheads: number[] = [];
   let steps = 0;
   for (const name of names) {
     const key = `${ns}/${name}`;
@@ -282,6 +284,7 @@ async function main(): Promise<void> {
       stepWalls.push(until - at);
       backendTimes.push(backendMs);
       overheads.push(overhead);
+      (step === 0 ? firstOverheads : laterOverheads).push(overhead);
       steps++;
     }
   }
@@ -290,6 +293,8 @@ async function main(): Promise<void> {
   stepWalls.sort((a, b) => a - b);
   inReconcile.sort((a, b) => a - b);
   queued.sort((a, b) => a - b);
+  firstOverheads.sort((a, b) => a - b);
+  laterOverheads.sort((a, b) => a - b);
 
   const states = [...finished.values()];
   const succeeded = states.filter((e) => e.status?.phase === 'Succeeded').length;
@@ -305,6 +310,7 @@ async function main(): Promise<void> {
   out.push(`backend's own time p50 ${ms(quantile(backendTimes, 0.5))}, p95 ${ms(quantile(backendTimes, 0.95))}, max ${ms(quantile(backendTimes, 1))}`);
   out.push(`operator overhead  p50 ${ms(quantile(overheads, 0.5))}, p95 ${ms(quantile(overheads, 0.95))}, p99 ${ms(quantile(overheads, 0.99))}, max ${ms(quantile(overheads, 1))}`);
   out.push(`  of which in reconcile (API calls, decisions) p50 ${ms(quantile(inReconcile, 0.5))}, p95 ${ms(quantile(inReconcile, 0.95))}; queued behind other episodes p50 ${ms(quantile(queued, 0.5))}, p95 ${ms(quantile(queued, 0.95))}`);
+  out.push(`  by step: the starting observation p50 ${ms(quantile(firstOverheads, 0.5))}, p95 ${ms(quantile(firstOverheads, 0.95))}; steps 1… p50 ${ms(quantile(laterOverheads, 0.5))}, p95 ${ms(quantile(laterOverheads, 0.95))}`);
   out.push(`transitions: ${[...transitionsSeen.entries()].map(([k, v]) => `${k} ${v}`).join(', ')}`);
   out.push(`operator API requests: ${totalRequests} (${(totalRequests / Math.max(1, steps)).toFixed(1)} per step)`);
   for (const [k, v] of [...requests.entries()].sort((a, b) => b[1] - a[1])) out.push(`  ${k.padEnd(48)} ${String(v).padStart(7)}  ${(v / Math.max(1, steps)).toFixed(2)}/step`);

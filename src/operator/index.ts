@@ -28,7 +28,7 @@ export interface OperatorOptions {
   /** Override backend construction (tests); default builds embedded/kwok/simkube from the episode spec. */
   backendFor?: ReconcilerOptions['backendFor'] & { close?(): Promise<void> };
   beforeTransition?: ReconcilerOptions['beforeTransition'];
-  /** Embedded steps run back to back for up to this long before one status write (0: a write per step). Default 25. */
+  /** Embedded steps run back to back for up to this long before one status write (0: a write per step). Default 100. */
   batchMs?: number;
 }
 

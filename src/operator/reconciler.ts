@@ -61,7 +61,7 @@ const MAX_TRACE_BYTES = 1_000_000;
 /** Trace ConfigMaps replaced by later steps are deleted once this many were written (one request for all of them). */
 const COLLECT_TRACES_EVERY = 8;
 /** How long a reconcile runs in-process steps before writing them (see the header). */
-const DEFAULT_BATCH_MS = 25;
+const DEFAULT_BATCH_MS = 100;
 
 export interface ReconcilerOptions {
   kc: KubeConfig;
@@ -72,7 +72,7 @@ export interface ReconcilerOptions {
   preflight?: (backend: string) => Promise<Omit<Condition, 'lastTransitionTime'>>;
   /** The informer's copy of an episode (never modified here), used when it is exactly our last write. */
   cached?: (namespace: string, name: string) => ArenaEpisode | undefined;
-  /** In-process steps run back to back for up to this long before one status write (0: write every step). Default 25. */
+  /** In-process steps run back to back for up to this long before one status write (0: write every step). Default 100. */
   batchMs?: number;
   /** Reconcile this episode (`namespace/name`) soon: a backend says its run changed. */
   wake?: (key: string) => void;
@@ -102,7 +102,7 @@ export class EpisodeReconciler {
   private readonly polling = new Map<string, string>();
   /** Backends whose change notices we listen to. */
   private readonly listening = new WeakSet<PhasedBackend>();
-  /** When the current reconcile of an episode began (performance.now()), for the in-process batch budget. */
+  /** When the current reconcile of an episode recorded its first observation (performance.now()): the batch budget. */
   private readonly batchStart = new WeakMap<ArenaEpisode, number>();
   /** Trace ConfigMaps decided in this reconcile but not created yet: only the ones the next write names are made. */
   private readonly unsentTraces = new WeakMap<ArenaEpisode, Map<string, V1ConfigMap>>();
@@ -195,7 +195,6 @@ export class EpisodeReconciler {
       // one sees (a fresh read would return the same), so this is the same sequence a reconcile per transition would
       // run, minus a read and a trip through the queue each. The episode then goes to the back of the queue, so
       // episodes take turns per step.
-      this.batchStart.set(ep, performance.now());
       for (let i = 0; ; i++) {
         const before = ep.status?.stepPhase;
         const result = await this.transition(ep, spec);
@@ -355,8 +354,10 @@ export class EpisodeReconciler {
     const status = ep.status!;
     const pending = status.pending;
     const unblocked = [{ type: 'Blocked', status: 'False' as const, reason: 'NotBlocked', message: 'not waiting on SimKube' }];
-    const batchMs = this.opts.batchMs ?? DEFAULT_BATCH_MS;
-    const defer = this.opts.backendFor(ep, spec).inProcess === true && performance.now() - (this.batchStart.get(ep) ?? 0) < batchMs;
+    // The budget counts from this reconcile's first observation: waiting on the API server before it hogs nothing.
+    let first = this.batchStart.get(ep);
+    if (first === undefined) this.batchStart.set(ep, (first = performance.now()));
+    const defer = this.opts.backendFor(ep, spec).inProcess === true && performance.now() - first < (this.opts.batchMs ?? DEFAULT_BATCH_MS);
     if (!pending) {
       await this.writeStatus(ep, { phase: 'Running', stepPhase: 'Cleanup', initialObservation: obs, lastObservation: obs, run: { ...status.run!, observed: obs }, message: `start: ${formatObservation(obs)}` }, unblocked, { defer });
       return { requeueAfterMs: 0 };
