@@ -23,11 +23,10 @@ ENV NODE_ENV=production \
     HOME=/tmp
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-# --ignore-scripts: no lifecycle script of ours may need dev tools here; msgpackr's native extension ships as a
-# prebuilt optional package (and msgpackr falls back to pure JS without it).
+# --ignore-scripts: no lifecycle script may need dev tools here. (The npm cache is a build-cache mount, so it never
+# lands in the image.)
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && rm -rf /root/.npm
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY traces ./traces

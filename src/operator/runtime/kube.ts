@@ -58,9 +58,15 @@ export function withKeepAlive(kc: KubeConfig): KubeConfig {
  */
 export function loadKubeConfig(path?: string): KubeConfig {
   const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  if (!kc.getCurrentCluster()) throw new Error('kubeconfig has no current cluster');
+  try {
+    if (path) kc.loadFromFile(path);
+    else kc.loadFromDefault();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    const from = path ? '--kubeconfig' : 'KUBECONFIG';
+    throw new Error(`kubeconfig ${(e as NodeJS.ErrnoException).path ?? path} (from ${from}) does not exist; point ${from} at a kubeconfig, or run in a cluster`);
+  }
+  if (!kc.getCurrentCluster()) throw new Error('kubeconfig has no current cluster; run in a cluster, or set --kubeconfig / KUBECONFIG');
   return kc;
 }
 
