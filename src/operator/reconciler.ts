@@ -82,6 +82,12 @@ export interface ReconcilerOptions {
 }
 
 type Patch = Partial<ArenaEpisodeStatus>;
+interface UnsentEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  action: string;
+  note: string;
+}
 
 export class EpisodeReconciler {
   private readonly core: CoreV1Api;
@@ -109,7 +115,7 @@ export class EpisodeReconciler {
   /** Trace ConfigMaps written per episode uid since its last collection. */
   private readonly tracesWritten = new Map<string, number>();
   /** Status changes applied to an episode object but not yet written (see writeStatus's `defer`). */
-  private readonly unsent = new WeakMap<ArenaEpisode, { patch: Patch; written: ArenaEpisodeStatus | undefined }>();
+  private readonly unsent = new WeakMap<ArenaEpisode, { patch: Patch; written: ArenaEpisodeStatus | undefined; events: UnsentEvent[] }>();
   /** Runs whose backend start() succeeded in this process (`<episode uid>/<run name>`). */
   private readonly started = new Set<string>();
   /** Trace bytes read or written during one reconcile (keyed by the episode object of that reconcile). */
@@ -599,7 +605,7 @@ export class EpisodeReconciler {
     const unsent = this.unsent.get(ep);
     const status: Patch = { ...unsent?.patch, ...patch, observedGeneration: generation, conditions: conds };
     if (opts.defer) {
-      this.unsent.set(ep, { patch: status, written: unsent ? unsent.written : ep.status });
+      this.unsent.set(ep, { patch: status, written: unsent ? unsent.written : ep.status, events: unsent?.events ?? [] });
       ep.status = withoutNulls({ ...ep.status, ...status });
       return;
     }
@@ -613,6 +619,7 @@ export class EpisodeReconciler {
     const updated = (await patchCustomObjectStatus(this.custom, { group: GROUP, version: VERSION, plural: PLURAL, namespace: ep.metadata!.namespace!, name: ep.metadata!.name! }, status, ep.metadata?.resourceVersion)) as ArenaEpisode;
     this.unsent.delete(ep);
     this.unsentTraces.delete(ep);
+    for (const e of unsent?.events ?? []) this.event(ep, e.type, e.reason, e.action, e.note);
     // Later transitions in this reconcile see what we just wrote.
     ep.status = updated.status ?? next;
     ep.metadata = updated.metadata ?? ep.metadata;
@@ -631,8 +638,11 @@ export class EpisodeReconciler {
     this.own.set(key, { ep: structuredClone(ep), versions: [...prev.slice(-15), rv] });
   }
 
+  /** Emits an Event; one about an unwritten step waits for the write (a step taken again is reported once). */
   private event(ep: ArenaEpisode, type: 'Normal' | 'Warning', reason: string, action: string, note: string): void {
-    void this.opts.events?.record({ regarding: ep, type, reason, action, note });
+    const unsent = this.unsent.get(ep);
+    if (unsent) unsent.events.push({ type, reason, action, note });
+    else void this.opts.events?.record({ regarding: ep, type, reason, action, note });
   }
 
   private accessor(ep: ArenaEpisode) {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, EventsV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { EpisodeReconciler } from '../../../src/operator/reconciler.js';
 import { defaultBackends } from '../../../src/operator/index.js';
 import { GROUP, PLURAL, VERSION, type ArenaEpisode } from '../../../src/operator/episode-resource.js';
@@ -132,6 +132,17 @@ describe('operator: writes computed from a stale copy conflict and are redone', 
       // created, finalizer, then the status writes: a handful when batched, at least one per step otherwise.
       expect(versions.get('batched')!.size, 'versions of the batched episode').to.be.at.most(6);
       expect(versions.get('stepwise')!.size, 'versions of the stepwise episode').to.be.at.least(21);
+      // One StepCompleted Event per step either way (a batched step's Event waits for its write).
+      const stepsOf = async (name: string) => {
+        const events = (await kc.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: ns })).items;
+        return events.filter((e) => e.regarding?.name === name && e.reason === 'StepCompleted').map((e) => Number(/^step (\d+):/.exec(e.note ?? '')?.[1])).sort((a, b) => a - b);
+      };
+      const all = Array.from({ length: 20 }, (_, i) => i + 1);
+      for (const name of ['batched', 'stepwise']) {
+        // Events are sent without waiting for them: give the last ones a moment to arrive.
+        await waitFor(`${name}'s StepCompleted events`, async () => (await stepsOf(name)).length >= 20, 10_000).catch(() => undefined);
+        expect(await stepsOf(name), name).to.deep.equal(all);
+      }
     } finally {
       await episodes.stop();
     }
