@@ -677,20 +677,21 @@ export interface NodeSpec {
 
 export class SimNode {
   readonly name: string;
-  labels: Labels;
-  taints: Taint[];
+  // Set from the node's spec by update(), which the constructor calls.
+  labels!: Labels;
+  taints!: Taint[];
   /** Taints the filter checks (NoSchedule, NoExecute). */
-  hardTaints: Taint[];
+  hardTaints!: Taint[];
   /** Has the kubernetes.io/hostname label (PodTopologySpread's hostname constraint applies). */
-  hasHostname: boolean;
+  hasHostname!: boolean;
   /** Its topology.kubernetes.io/zone label, or undefined. */
-  zone: string | undefined;
-  unschedulable: boolean;
-  allocCpu: number;
-  allocMem: number;
-  allocEph: number;
-  allocPods: number;
-  allocScalars: Map<string, number> | null;
+  zone!: string | undefined;
+  unschedulable!: boolean;
+  allocCpu!: number;
+  allocMem!: number;
+  allocEph!: number;
+  allocPods!: number;
+  allocScalars!: Map<string, number> | null;
   reqCpu = 0;
   reqMem = 0;
   reqEph = 0;
@@ -703,18 +704,7 @@ export class SimNode {
 
   constructor(spec: NodeSpec) {
     this.name = spec.name;
-    this.labels = spec.labels;
-    this.taints = spec.taints;
-    this.hardTaints = hard(spec.taints);
-    this.hasHostname = spec.labels.has('kubernetes.io/hostname');
-    const zone = spec.labels.get('topology.kubernetes.io/zone');
-    this.zone = typeof zone === 'string' ? zone : undefined;
-    this.unschedulable = spec.unschedulable;
-    this.allocCpu = spec.cpu;
-    this.allocMem = spec.memory;
-    this.allocEph = spec.ephemeralStorage;
-    this.allocPods = spec.pods;
-    this.allocScalars = spec.scalars;
+    this.update(spec);
   }
 
   update(spec: NodeSpec): void {
