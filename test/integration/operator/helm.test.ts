@@ -18,7 +18,7 @@ import {
 import { GROUP, PLURAL, VERSION } from '../../../src/operator/episode-resource.js';
 import type { Controller } from '../../../src/operator/runtime/controller.js';
 import { deleteNamespace, ensureCluster, freshNamespace, kubeConfig, kubectl, REPO_ROOT, waitFor } from '../../support/cluster.js';
-import { createEpisode, ensureCrd, getEpisode, scenarioConfigMap, startOperator, waitForPhase } from './helpers.js';
+import { createEpisode, ensureCrd, expectCpuSlightSolved, getEpisode, scenarioConfigMap, startOperator, waitForPhase } from './helpers.js';
 
 /** scripts/helm.sh, asynchronously (never block the event loop while something in-process may be running). */
 function helm(kubeconfig: string, args: string[]): Promise<string> {
@@ -150,12 +150,7 @@ describe('operator: the Helm chart on the real API server', function () {
     operator = await startOperator(kc, episodeNs, { workers, operatorNamespace: releaseNs, leaderElection: { namespace: releaseNs, name: leaseName!, identity: `helm-test-${process.pid}` } });
     await createEpisode(admin, episodeNs, 'cpu-slight', { trace: { configMapRef: { name: cm } }, targetReplicas: 3, maxSteps: 5, backend: 'kwok', stepDuration: '60s' });
     const ep = await waitForPhase(admin, episodeNs, 'cpu-slight', ['Succeeded', 'Failed'], 180_000);
-    expect(ep.status?.phase, ep.status?.message).to.equal('Succeeded');
-    expect(ep.status?.solved).to.equal(true);
-    expect(ep.status?.initialObservation).to.deep.equal({ ready: 0, pending: 3, total: 3 });
-    const history = ep.status?.history ?? [];
-    expect(history.map((h) => h.action)).to.deep.equal(['reduce-cpu', 'reduce-cpu']);
-    expect(history.at(-1)?.observation).to.deep.equal({ ready: 3, pending: 0, total: 3 });
+    const history = expectCpuSlightSolved(ep);
     for (const h of history) {
       expect(h.reward).to.be.a('number');
       expect(h.simulation).to.be.a('string');

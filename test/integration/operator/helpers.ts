@@ -1,9 +1,10 @@
 // Shared pieces for the operator suites: install the CRD, create trace ConfigMaps and episodes, run an operator
 // in-process, read results.
+import { expect } from 'chai';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { installCrd } from '../../../src/cli/operator.js';
 import { createOperator, type OperatorOptions } from '../../../src/operator/index.js';
-import { GROUP, PLURAL, VERSION, type ArenaEpisode, type ArenaEpisodeSpec } from '../../../src/operator/episode-resource.js';
+import { GROUP, PLURAL, VERSION, type ArenaEpisode, type ArenaEpisodeSpec, type HistoryEntry } from '../../../src/operator/episode-resource.js';
 import { canonicalScenario } from '../../../src/trace/generate.js';
 import { encodeTrace } from '../../../src/trace/trace.js';
 import type { Controller } from '../../../src/operator/runtime/controller.js';
@@ -62,4 +63,15 @@ export function outcome(ep: ArenaEpisode) {
     initialObservation: s.initialObservation,
     history: (s.history ?? []).map(({ startTime, endTime, simulation, ...rest }) => (void startTime, void endTime, void simulation, rest)),
   };
+}
+
+/** The cpu-slight scenario's outcome on any backend: two CPU reductions, solved. Returns the history. */
+export function expectCpuSlightSolved(ep: ArenaEpisode): HistoryEntry[] {
+  expect(ep.status?.phase, ep.status?.message).to.equal('Succeeded');
+  expect(ep.status?.solved).to.equal(true);
+  expect(ep.status?.initialObservation).to.deep.equal({ ready: 0, pending: 3, total: 3 });
+  const history = ep.status?.history ?? [];
+  expect(history.map((h) => h.action)).to.deep.equal(['reduce-cpu', 'reduce-cpu']);
+  expect(history.at(-1)?.observation).to.deep.equal({ ready: 3, pending: 0, total: 3 });
+  return history;
 }

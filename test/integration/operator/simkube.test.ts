@@ -20,7 +20,7 @@ import { decodeTrace, encodeTrace } from '../../../src/trace/trace.js';
 import { ensureCluster, kubeConfig, waitFor } from '../../support/cluster.js';
 import { SimkubeStandin } from '../../support/simkube-standin.js';
 import { deleteNamespace, fakeTraceSyncPod, freshNamespace, installSimkubeCrds, kwokNode, LocalTraceSync, NODE_TRACE_DIR, type Cluster } from '../simkube/helpers.js';
-import { createEpisode, ensureCrd, getEpisode, scenarioConfigMap, startOperator, traceConfigMap, waitForPhase } from './helpers.js';
+import { createEpisode, ensureCrd, expectCpuSlightSolved, getEpisode, scenarioConfigMap, startOperator, traceConfigMap, waitForPhase } from './helpers.js';
 
 /** One Simulation as the operator created it, and what was on the trace-sync node's disk at that moment. */
 interface SeenSimulation {
@@ -175,12 +175,7 @@ describe('operator: simkube episodes through SimKube\'s Simulation CRD (stand-in
     const cm = await scenarioConfigMap(kc, epNs, 'cpu-slight');
     await createEpisode(kc, epNs, names.solo, spec(cm));
     const ep = await waitForPhase(kc, epNs, names.solo, ['Succeeded', 'Failed'], 180_000);
-    expect(ep.status?.phase, ep.status?.message).to.equal('Succeeded');
-    expect(ep.status?.solved).to.equal(true);
-    expect(ep.status?.initialObservation).to.deep.equal({ ready: 0, pending: 3, total: 3 });
-    const history = ep.status?.history ?? [];
-    expect(history.map((h) => h.action)).to.deep.equal(['reduce-cpu', 'reduce-cpu']);
-    expect(history.at(-1)?.observation).to.deep.equal({ ready: 3, pending: 0, total: 3 });
+    const history = expectCpuSlightSolved(ep);
     expect(ep.status?.stepsToSolve).to.equal(2);
     expect(ep.status?.conditions?.find((x) => x.type === 'Blocked')?.status ?? 'False').to.equal('False');
     const list = await expectSimulationsFor(ep, encodeTrace(canonicalScenario('cpu-slight').trace));
