@@ -18,7 +18,7 @@
 //   agree (13 through another tie-break seed) in 95 s. Cleanup of the 10000 pods: 76 s.
 import { parseArgs } from 'node:util';
 import { simulate } from '../src/sim/embedded/index.js';
-import { bulkCase, compareBulk, failureText, FidelityCluster, fidelityCase, runCases, summarize } from '../src/sim/fidelity/index.js';
+import { bulkCase, compareBulk, failureText, FidelityCluster, fidelityCase, runCases, summarize } from '../test/fidelity/harness/index.js';
 import { kubeConfig } from '../test/support/cluster.js';
 
 const { values: args } = parseArgs({

@@ -19,11 +19,12 @@ process.env.LOG_LEVEL ??= 'warn';
 
 import { CustomObjectsApi, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { createOperator, defaultBackends } from '../src/operator/index.js';
-import { GROUP, PLURAL, VERSION, type ArenaEpisode } from '../src/operator/episode-resource.js';
-import type { PhasedBackend, PollResult, StepRun } from '../src/sim/backend.js';
-import { Informer } from '../src/operator/runtime/informer.js';
-import { withKeepAlive } from '../src/operator/runtime/kube.js';
-import { silentLogger } from '../src/log.js';
+import { GROUP, PLURAL, VERSION } from '../src/api/names.js';
+import { type ArenaEpisode } from '../src/api/episode.js';
+import type { PhasedBackend, PollResult, StepRun } from '../src/arena/backend.js';
+import { Informer } from '../src/controller/informer.js';
+import { withKeepAlive } from '../src/kube/config.js';
+import { silentLogger } from '../src/util/log.js';
 import { CANONICAL } from '../src/trace/generate.js';
 import { deleteNamespace, ensureCluster, freshNamespace, waitFor } from '../test/support/cluster.js';
 import { createEpisode, ensureCrd, scenarioConfigMap } from '../test/integration/operator/helpers.js';

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ACTIONS, actionIndex, type ActionType } from '../arena/actions.js';
 import type { Policy, PolicyContext, Transition } from '../arena/policies.js';
-import { randomInt } from '../arena/rng.js';
+import { randomInt } from '../util/rng.js';
 import { ParamReader, type Params } from './params.js';
 
 /** The predecessor's checkpoint shape: {n_actions, epsilon, counts, values, reward_history}. */

@@ -10,7 +10,7 @@
 // warning and plays noop, so an episode survives a flaky agent (the failure is kept in lastCall for reports).
 import { ACTIONS, parseAction, type ActionType } from '../arena/actions.js';
 import type { Policy, PolicyContext } from '../arena/policies.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type Logger } from '../util/log.js';
 import { ParamReader, type Params } from './params.js';
 
 export interface ExternalOptions {

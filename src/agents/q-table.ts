@@ -19,9 +19,10 @@ import { dirname } from 'node:path';
 import { ACTIONS, actionIndex, type ActionType } from '../arena/actions.js';
 import { atTarget } from '../arena/observation.js';
 import type { Policy, PolicyContext, Transition } from '../arena/policies.js';
-import { randomInt } from '../arena/rng.js';
+import { randomInt } from '../util/rng.js';
 import { ParamReader, type Params } from './params.js';
 import { discretize, excessSteps, isStateKey, observationState, STATE_FEATURES, stateKey, type Fit } from './state.js';
+import { MANAGED_BY, MODEL_LABEL } from '../api/names.js';
 
 export const Q_TABLE_KIND = 'sim-arena/q-table';
 export const Q_TABLE_VERSION = 2;
@@ -259,7 +260,7 @@ export function qTableConfigMap(p: QTablePolicy, name: string, namespace = 'defa
   return {
     apiVersion: 'v1' as const,
     kind: 'ConfigMap' as const,
-    metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'sim-arena', 'simarena.io/model': 'q-table' } },
+    metadata: { name, namespace, labels: { ...MANAGED_BY, [MODEL_LABEL]: 'q-table' } },
     data: { [key]: serializeQTable(p) },
   };
 }

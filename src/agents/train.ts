@@ -2,8 +2,8 @@
 // Scenarios come in a seeded shuffled order, reshuffled every pass, so each pass covers all of them once.
 import { runEpisode, type EpisodeSpec } from '../arena/episode.js';
 import type { Policy } from '../arena/policies.js';
-import { mixSeed, mulberry32, randomInt } from '../arena/rng.js';
-import type { Backend } from '../sim/backend.js';
+import { mixSeed, mulberry32, randomInt } from '../util/rng.js';
+import type { Backend } from '../arena/backend.js';
 import type { Trace } from '../trace/trace.js';
 import type { WorkloadRef } from '../trace/workload.js';
 

@@ -28,7 +28,7 @@
 import type { ActionType } from '../arena/actions.js';
 import { atTarget } from '../arena/observation.js';
 import type { Policy, PolicyContext } from '../arena/policies.js';
-import { mulberry32 } from '../arena/rng.js';
+import { mulberry32 } from '../util/rng.js';
 import { checkCpu, checkMemory, resolveLimits } from '../arena/safeguards.js';
 import { cpuFromMillis, cpuMillis, memoryFromBytes, quantityUnits } from '../trace/quantity.js';
 import { ParamReader, type Params } from './params.js';

@@ -1,7 +1,7 @@
 // The episode: observe, decide, apply the action to the trace, replay, score. One step function serves the CLI,
 // the operator (which persists between the halves) and the env server.
-import type { Backend, NodePool } from '../sim/backend.js';
-import { DEFAULT_NODE_POOL } from '../sim/backend.js';
+import type { Backend, NodePool } from './backend.js';
+import { DEFAULT_NODE_POOL } from './backend.js';
 import type { Trace } from '../trace/trace.js';
 import type { WorkloadRef } from '../trace/workload.js';
 import { actionIndex, applyAction, readResources, type ActionOutcome, type ActionSettings, type ActionType, DEFAULT_ACTION_SETTINGS } from './actions.js';
@@ -9,7 +9,7 @@ import { clusterCapacity, type ClusterCapacity } from './capacity.js';
 import { atTarget, type Observation, type WorkloadResources } from './observation.js';
 import type { Policy, PolicyContext } from './policies.js';
 import { computeReward, type RewardSettings } from './reward.js';
-import { mixSeed, mulberry32 } from './rng.js';
+import { mixSeed, mulberry32 } from '../util/rng.js';
 
 export interface EpisodeSpec {
   workload: WorkloadRef;

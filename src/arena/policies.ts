@@ -4,7 +4,7 @@ import { cpuMillis, quantityUnits } from '../trace/quantity.js';
 import { ACTIONS, type ActionSettings, type ActionType } from './actions.js';
 import { atTarget, type Observation, type WorkloadResources } from './observation.js';
 import { resolveLimits } from './safeguards.js';
-import { randomInt } from './rng.js';
+import { randomInt } from '../util/rng.js';
 
 export interface NodeCapacity {
   cpuMillis: bigint;

@@ -12,8 +12,8 @@ import { runEpisode, type EpisodeSpec, type StepRecord } from '../arena/episode.
 import { ACTIONS, type ActionType } from '../arena/actions.js';
 import type { Observation, WorkloadResources } from '../arena/observation.js';
 import type { Policy, PolicyContext } from '../arena/policies.js';
-import { mixSeed } from '../arena/rng.js';
-import type { Backend } from '../sim/backend.js';
+import { mixSeed } from '../util/rng.js';
+import type { Backend } from '../arena/backend.js';
 import type { BenchScenario, ProblemType, ScenarioSource } from './scenarios.js';
 
 export interface PolicyEntry {

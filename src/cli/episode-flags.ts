@@ -2,7 +2,7 @@
 import { episodeSpec, type EpisodeSpec } from '../arena/episode.js';
 import { parseRewardMode } from '../arena/reward.js';
 import { DEFAULT_SAFEGUARDS } from '../arena/safeguards.js';
-import { DEFAULT_NODE_POOL } from '../sim/backend.js';
+import { DEFAULT_NODE_POOL } from '../arena/backend.js';
 import { canonicalQuantity } from '../trace/quantity.js';
 import { parseWorkloadArg, type WorkloadRef } from '../trace/workload.js';
 import { int, num, optStr, str, type Flags } from './args.js';

@@ -10,7 +10,7 @@ import { optStr, parse, str } from './args.js';
 import { EPISODE_OPTIONS, EPISODE_USAGE, episodeFromFlags } from './episode-flags.js';
 import { readTraceFile } from './load.js';
 import { UsageError } from './errors.js';
-import type { Backend } from '../sim/backend.js';
+import type { Backend } from '../arena/backend.js';
 
 const USAGE = `usage: sim-arena mcp [--scenario NAME | --trace FILE] [options]
   Serves MCP (JSON-RPC 2.0, one message per line) on stdin/stdout for an LLM agent. Tools:

@@ -2,10 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { createOperator } from '../operator/index.js';
-import { loadKubeConfig, isAlreadyExists, kubeRequest } from '../operator/runtime/kube.js';
-import { onShutdownSignals } from '../operator/runtime/controller.js';
+import { loadKubeConfig } from '../kube/config.js';
+import { isAlreadyExists } from '../kube/errors.js';
+import { kubeRequest } from '../kube/request.js';
+import { onShutdownSignals } from '../controller/controller.js';
 import { bool, int, optStr, parse } from './args.js';
-import { createLogger } from '../log.js';
+import { createLogger } from '../util/log.js';
 
 const USAGE = `usage: sim-arena operator [options]
   --kubeconfig FILE      default: KUBECONFIG, ~/.kube/config, then in-cluster

@@ -1,6 +1,6 @@
 // `sim-arena preflight`: check a cluster for what sim-arena and the chosen backend need, with a fix for each problem.
-import { loadKubeConfig } from '../operator/runtime/kube.js';
-import { formatChecks, preflightPassed, runPreflight } from '../preflight/index.js';
+import { loadKubeConfig } from '../kube/config.js';
+import { formatChecks, preflightPassed, runPreflight } from '../sim/preflight.js';
 import { parseBackendName } from '../sim/index.js';
 import { bool, optStr, parse, str } from './args.js';
 import { UsageError } from './errors.js';

@@ -1,12 +1,12 @@
 // `sim-arena trace-sync`: the DaemonSet container that copies trace ConfigMaps to this node's disk for SimKube's
 // driver (file:// tracePath through a hostPath), and annotates each ConfigMap once its bytes are on this node.
-import { loadKubeConfig } from '../operator/runtime/kube.js';
-import { onShutdownSignals } from '../operator/runtime/controller.js';
-import { startHealthServer, type HealthServer } from '../operator/runtime/health.js';
-import { createLogger } from '../log.js';
-import { Kube } from '../sim/simkube/kube.js';
+import { loadKubeConfig } from '../kube/config.js';
+import { onShutdownSignals } from '../controller/controller.js';
+import { startHealthServer, type HealthServer } from '../controller/health.js';
+import { createLogger } from '../util/log.js';
+import { Kube } from '../kube/client.js';
 import { TraceSyncer, TraceSyncLoop } from '../sim/simkube/sync.js';
-import { TRACE_LABEL } from '../sim/simkube/contract.js';
+import { TRACE_LABEL } from '../api/names.js';
 import { bool, int, optStr, parse, str } from './args.js';
 import { UsageError } from './errors.js';
 

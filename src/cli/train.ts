@@ -12,7 +12,7 @@ import { runBenchEpisode, type EpisodeRecord } from '../bench/harness.js';
 import { generatedScenarios, loadRegistry, selectScenarios, type BenchScenario } from '../bench/scenarios.js';
 import { learningCurveSvg } from '../bench/svg.js';
 import { createBackend, parseBackendName } from '../sim/index.js';
-import type { Backend } from '../sim/backend.js';
+import type { Backend } from '../arena/backend.js';
 import { bool, int, optStr, parse, str, type Flags } from './args.js';
 import { EPISODE_OPTIONS, EPISODE_USAGE, episodeFromFlags, policyParams } from './episode-flags.js';
 import { UsageError } from './errors.js';

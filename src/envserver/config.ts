@@ -5,7 +5,7 @@ import { episodeSpec, type EpisodeSpec } from '../arena/episode.js';
 import { parseRewardMode, type RewardSettings } from '../arena/reward.js';
 import { DEFAULT_SAFEGUARDS, resolveLimits, type Safeguards } from '../arena/safeguards.js';
 import { readResources } from '../arena/actions.js';
-import { DEFAULT_NODE_POOL, type BackendName, type NodePool } from '../sim/backend.js';
+import { DEFAULT_NODE_POOL, type BackendName, type NodePool } from '../arena/backend.js';
 import { BACKENDS } from '../sim/index.js';
 import { canonicalScenario, CANONICAL, randomScenario } from '../trace/generate.js';
 import { canonicalQuantity } from '../trace/quantity.js';

@@ -4,8 +4,8 @@ import { ACTIONS, applyAction, parseAction, readResources, type ActionOutcome, t
 import { clusterCapacity, type ClusterCapacity } from '../arena/capacity.js';
 import { runOptions, scoreStep, type EpisodeSpec } from '../arena/episode.js';
 import { atTarget, type Observation, type WorkloadResources } from '../arena/observation.js';
-import { mixSeed } from '../arena/rng.js';
-import type { Backend } from '../sim/backend.js';
+import { mixSeed } from '../util/rng.js';
+import type { Backend } from '../arena/backend.js';
 import { cloneValue } from '../trace/model.js';
 import { cpuFromMillis, memoryFromBytes } from '../trace/quantity.js';
 import type { Trace } from '../trace/trace.js';

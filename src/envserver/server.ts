@@ -3,8 +3,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Backend, BackendName } from '../sim/backend.js';
-import { createBackend, type BackendOptions } from '../sim/index.js';
+import type { Backend, BackendName } from '../arena/backend.js';
+import { createBackend } from '../sim/index.js';
+import { type BackendOptions } from '../sim/options.js';
 import { CANONICAL } from '../trace/generate.js';
 import { formatWorkload } from '../trace/workload.js';
 import { parseCreateRequest } from './config.js';

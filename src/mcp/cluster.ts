@@ -124,7 +124,7 @@ export class ClusterTools {
     if (this.apis) return this.apis;
     this.loading ??= (async () => {
       const k8s = await import('@kubernetes/client-node');
-      const { loadKubeConfig } = await import('../operator/runtime/kube.js');
+      const { loadKubeConfig } = await import('../kube/config.js');
       let kc: KubeConfig;
       try {
         kc = loadKubeConfig(this.opts.kubeconfig);

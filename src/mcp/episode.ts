@@ -7,7 +7,7 @@ import { clusterCapacity, type ClusterCapacity } from '../arena/capacity.js';
 import { episodeStep, runOptions, type EpisodeSpec, type StepRecord } from '../arena/episode.js';
 import { atTarget, type Observation } from '../arena/observation.js';
 import type { Policy } from '../arena/policies.js';
-import type { Backend } from '../sim/backend.js';
+import type { Backend } from '../arena/backend.js';
 import { cpuFromMillis, memoryFromBytes } from '../trace/quantity.js';
 import type { Trace } from '../trace/trace.js';
 import { formatWorkload } from '../trace/workload.js';

@@ -2,15 +2,16 @@
 import { hostname } from 'node:os';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { EpisodeSpec } from '../arena/episode.js';
-import { createLogger } from '../log.js';
+import { createLogger } from '../util/log.js';
 import { registerAgents } from '../agents/index.js';
-import { phasedFromBackend, type PhasedBackend } from '../sim/backend.js';
-import { Controller } from './runtime/controller.js';
-import { EventRecorder } from './runtime/events.js';
-import { Informer, type InformerEventType } from './runtime/informer.js';
-import { objectKey } from './runtime/keys.js';
-import { withKeepAlive } from './runtime/kube.js';
-import { GROUP, PLURAL, VERSION, type ArenaEpisode } from './episode-resource.js';
+import { phasedFromBackend, type PhasedBackend } from '../arena/backend.js';
+import { Controller } from '../controller/controller.js';
+import { EventRecorder } from '../controller/events.js';
+import { Informer, type InformerEventType } from '../controller/informer.js';
+import { objectKey } from '../controller/keys.js';
+import { withKeepAlive } from '../kube/config.js';
+import { GROUP, PLURAL, REPORTING_CONTROLLER, VERSION } from '../api/names.js';
+import { type ArenaEpisode } from '../api/episode.js';
 import { EpisodeReconciler, type ReconcilerOptions } from './reconciler.js';
 
 export interface OperatorOptions {
@@ -117,14 +118,14 @@ export function createOperator(options: OperatorOptions): Controller {
     ...(opts.preflight !== false
       ? {
           preflight: async (backend: string) => {
-            const { runPreflight, preflightCondition } = await import('../preflight/index.js');
+            const { runPreflight, preflightCondition } = await import('../sim/preflight.js');
             const checks = await runPreflight(opts.kc, backend as 'kwok' | 'simkube', opts.operatorNamespace ? { operatorNamespace: opts.operatorNamespace } : {});
             const c = preflightCondition(checks);
             return { ...c, message: c.message || 'all checks passed' };
           },
         }
       : {}),
-    events: new EventRecorder({ kc: opts.kc, reportingController: 'simarena.io/operator' }),
+    events: new EventRecorder({ kc: opts.kc, reportingController: REPORTING_CONTROLLER }),
     logger: log,
     ...(opts.beforeTransition ? { beforeTransition: opts.beforeTransition } : {}),
     ...(opts.batchMs !== undefined ? { batchMs: opts.batchMs } : {}),

@@ -25,31 +25,24 @@ import { readResources } from '../arena/actions.js';
 import { decodeTrace, encodeTrace, TraceError, type Trace } from '../trace/trace.js';
 import { QuantityError } from '../trace/quantity.js';
 import { formatWorkload } from '../trace/workload.js';
-import type { PhasedBackend, StepRun } from '../sim/backend.js';
-import { createLogger, type Logger } from '../log.js';
-import { setCondition, type Condition } from './runtime/conditions.js';
-import type { EventRecorder } from './runtime/events.js';
-import { addFinalizer, hasFinalizer, removeFinalizer } from './runtime/finalizers.js';
-import { apiErrorMessage, customObjectAccessor, isAlreadyExists, isConflict, isNotFound, patchCustomObjectStatus, type ObjectAccessor } from './runtime/kube.js';
-import type { ReconcileResult } from './runtime/workqueue.js';
-import { splitKey } from './runtime/keys.js';
+import type { PhasedBackend, StepRun } from '../arena/backend.js';
+import { createLogger, type Logger } from '../util/log.js';
+import { setCondition, type Condition } from '../controller/conditions.js';
+import type { EventRecorder } from '../controller/events.js';
+import { addFinalizer, hasFinalizer, removeFinalizer } from '../controller/finalizers.js';
+import { apiErrorMessage, isAlreadyExists, isConflict, isNotFound } from '../kube/errors.js';
+import { customObjectAccessor, patchCustomObjectStatus, type ObjectAccessor } from '../kube/custom-objects.js';
+import type { ReconcileResult } from '../controller/workqueue.js';
+import { splitKey } from '../controller/keys.js';
+import { EPISODE_LABEL, EPISODE_UID_LABEL, FINALIZER, GROUP, KIND, MANAGED_BY, PLURAL, ROLE_LABEL, SHA256_ANNOTATION, STEP_ANNOTATION, TRACE_KEY, VERSION } from '../api/names.js';
 import {
-  EPISODE_LABEL,
-  EPISODE_UID_LABEL,
-  FINALIZER,
-  GROUP,
   InvalidEpisode,
-  KIND,
-  PLURAL,
-  ROLE_LABEL,
   toEpisodeSpec,
-  TRACE_KEY,
-  VERSION,
   type ArenaEpisode,
   type ArenaEpisodeStatus,
   type HistoryEntry,
   type RunRecord,
-} from './episode-resource.js';
+} from '../api/episode.js';
 
 export const HISTORY_LIMIT = 100;
 /** A waiting episode's message is rewritten for the same reason at most this often. */
@@ -550,8 +543,8 @@ export class EpisodeReconciler {
       metadata: {
         name,
         namespace: ep.metadata!.namespace!,
-        labels: { 'app.kubernetes.io/managed-by': 'sim-arena', [EPISODE_LABEL]: ep.metadata!.name!.slice(0, 63), [EPISODE_UID_LABEL]: ep.metadata!.uid!, [ROLE_LABEL]: 'trace' },
-        annotations: { 'simarena.io/step': String(step), 'simarena.io/sha256': createHash('sha256').update(bytes).digest('hex') },
+        labels: { ...MANAGED_BY, [EPISODE_LABEL]: ep.metadata!.name!.slice(0, 63), [EPISODE_UID_LABEL]: ep.metadata!.uid!, [ROLE_LABEL]: 'trace' },
+        annotations: { [STEP_ANNOTATION]: String(step), [SHA256_ANNOTATION]: createHash('sha256').update(bytes).digest('hex') },
         ownerReferences: [{ apiVersion: `${GROUP}/${VERSION}`, kind: KIND, name: ep.metadata!.name!, uid: ep.metadata!.uid!, controller: true, blockOwnerDeletion: true }],
       },
       binaryData: { [TRACE_KEY]: Buffer.from(bytes).toString('base64') },

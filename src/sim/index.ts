@@ -1,14 +1,9 @@
 // Backend factory. Cluster backends load lazily so cluster-free commands never import the Kubernetes client.
-import type { Backend, BackendName } from './backend.js';
+import type { Backend, BackendName } from '../arena/backend.js';
+import type { BackendOptions } from './options.js';
+
 
 export const BACKENDS: BackendName[] = ['embedded', 'kwok', 'simkube'];
-
-export interface BackendOptions {
-  /** kwok/simkube: path to a kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster). */
-  kubeconfig?: string;
-  /** kwok/simkube: seconds each replay is observed for. */
-  stepSeconds?: number;
-}
 
 export function parseBackendName(s: string): BackendName {
   if ((BACKENDS as string[]).includes(s)) return s as BackendName;

@@ -1,6 +1,6 @@
 // Building traces: the canonical scenarios and a seeded random corpus. Everything written is valid v2 with
 // canonical quantities.
-import { mulberry32, randomInt } from '../arena/rng.js';
+import { mulberry32, randomInt } from '../util/rng.js';
 import { fromPlain } from './model.js';
 import type { MsgMap } from './msgpack.js';
 import { cpuFromMillis, memoryFromBytes } from './quantity.js';

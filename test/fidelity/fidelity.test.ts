@@ -1,14 +1,14 @@
 // Differential fidelity: seeded random traces replayed on the real control plane (the kube-scheduler places the pods
 // on per-trace KWOK node pools) and in the embedded simulator; per workload the scheduled and Pending pods must
 // match exactly, per node the placement must match up to ties, and Pending pods must be Pending for resources or
-// pod count on every node (src/sim/fidelity/compare.ts says exactly what is compared and why it is sound).
+// pod count on every node (test/fidelity/harness/compare.ts says exactly what is compared and why it is sound).
 //
 // Runs SIM_ARENA_FIDELITY_TRACES traces (default 200) from seed SIM_ARENA_FIDELITY_SEED (default 1),
 // SIM_ARENA_FIDELITY_CONCURRENCY at a time (default 16). A failing trace prints its seed, pool and both placements;
 // reproduce it alone with SIM_ARENA_FIDELITY_SEED=<seed> SIM_ARENA_FIDELITY_TRACES=1.
 import { expect } from 'chai';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { failureText, fidelityCase, FidelityCluster, runCases, summarize, type CaseResult } from '../../src/sim/fidelity/index.js';
+import { failureText, fidelityCase, FidelityCluster, runCases, summarize, type CaseResult } from './harness/index.js';
 import { kubeConfig } from '../support/cluster.js';
 
 const COUNT = Number(process.env.SIM_ARENA_FIDELITY_TRACES ?? 200);

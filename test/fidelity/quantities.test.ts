@@ -4,13 +4,14 @@
 import { expect } from 'chai';
 import { CoreV1Api, KubernetesObjectApi, type KubeConfig, type KubernetesObject, type V1Node } from '@kubernetes/client-node';
 import { ACTIONS, applyAction, DEFAULT_ACTION_SETTINGS, type ActionSettings, type ActionType } from '../../src/arena/actions.js';
-import { mulberry32, randomInt } from '../../src/arena/rng.js';
-import { DEFAULT_NODE_POOL } from '../../src/sim/backend.js';
-import { kwokNode, POOL_LABEL, projectObject } from '../../src/sim/kwok/project.js';
+import { mulberry32, randomInt } from '../../src/util/rng.js';
+import { DEFAULT_NODE_POOL } from '../../src/arena/backend.js';
+import { kwokNode, projectObject } from '../../src/sim/kwok/project.js';
+import { POOL_LABEL } from '../../src/api/names.js';
 import { buildTrace, deploymentObject, randomScenario } from '../../src/trace/generate.js';
 import { fromPlain, getIn, toPlain } from '../../src/trace/model.js';
 import type { MsgMap } from '../../src/trace/msgpack.js';
-import { apiServerStoredForm, keptByParse } from '../../src/sim/fidelity/quantity.js';
+import { apiServerStoredForm, keptByParse } from './harness/quantity.js';
 import { canonicalQuantity, formatQuantity, parseQuantity } from '../../src/trace/quantity.js';
 import type { Trace } from '../../src/trace/trace.js';
 import { currentObject, podSpecOf, requestOf, type WorkloadRef } from '../../src/trace/workload.js';
@@ -197,7 +198,7 @@ describe('fidelity: quantities on the real API server', function () {
       for (const o of [dep!, pod!]) {
         for (const r of ['cpu', 'memory'] as const) {
           const server = storedRequest(o, `c${i}`, r);
-          // Our model of what the server keeps verbatim and what it re-emits (src/sim/fidelity/quantity.ts).
+          // Our model of what the server keeps verbatim and what it re-emits (test/fidelity/harness/quantity.ts).
           if (server !== apiServerStoredForm(q)) mismatches.push(`"${q}" as ${o.kind} ${r}: server stored "${server}", the model says "${apiServerStoredForm(q)}"`);
           // Where the server canonicalizes, it must agree with our formatter: canonicalQuantity, after the rounding
           // up to milli-units that SetDefaults_ResourceList applies to every request.

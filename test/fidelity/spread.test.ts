@@ -3,7 +3,7 @@
 // constraints, hostname and zone) next to LeastAllocated and BalancedAllocation. Each expectation was recorded with
 // FidelityCluster.run on these exact cases; the embedded placement must equal it up to ties (compareCase).
 import { expect } from 'chai';
-import { caseOf, compareCase, simpleWorkload, type FidelityCase, type FidelityNode, type RealPod } from '../../src/sim/fidelity/index.js';
+import { caseOf, compareCase, simpleWorkload, type FidelityCase, type FidelityNode, type RealPod } from './harness/index.js';
 
 const N = (name: string, cpu: string, memory: string, zone?: string): FidelityNode => ({ name, cpu, memory, pods: 110, ...(zone ? { zone } : {}) });
 

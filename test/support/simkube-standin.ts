@@ -13,9 +13,10 @@
 // Deleting a Simulation cascades through ownerReferences (the real GC), as it does with SimKube's roots.
 import { readFile } from 'node:fs/promises';
 import { KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { apiErrorMessage, isNotFound } from '../../src/operator/runtime/kube.js';
+import { apiErrorMessage, isNotFound } from '../../src/kube/errors.js';
 import { projectObject } from '../../src/sim/kwok/project.js';
-import { Kube, simulationPath, SIMULATIONS_PATH } from '../../src/sim/simkube/kube.js';
+import { Kube } from '../../src/kube/client.js';
+import { simulationPath, SIMULATIONS_PATH } from '../../src/sim/simkube/simulation.js';
 import { parseDurationSeconds, SIMKUBE_SIM_LABEL, TERMINAL_STATES, type Simulation, type SimulationState } from '../../src/sim/simkube/simulation.js';
 import { getIn } from '../../src/trace/model.js';
 import { podSpecPath } from '../../src/trace/gvk.js';

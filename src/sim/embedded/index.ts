@@ -10,7 +10,7 @@ import type { Observation } from '../../arena/observation.js';
 import { TraceError, type Trace } from '../../trace/trace.js';
 import { formatWorkload, type WorkloadRef } from '../../trace/workload.js';
 import type { MsgMap, MsgValue } from '../../trace/msgpack.js';
-import type { Backend, RunOptions } from '../backend.js';
+import type { Backend, RunOptions } from '../../arena/backend.js';
 import type { Labels, Resources, SimPod, Taint } from './cluster.js';
 import { runSimulation, workloadKey, type SimState, type SimulateOptions } from './replay.js';
 

@@ -6,7 +6,7 @@ import { MsgFloat } from '../../trace/msgpack.js';
 import { TraceError, type Trace } from '../../trace/trace.js';
 import { BUILTIN_POD_SPEC_TEMPLATE_PATHS } from '../../trace/gvk.js';
 import type { WorkloadRef } from '../../trace/workload.js';
-import { DEFAULT_NODE_POOL, type NodePool } from '../backend.js';
+import { DEFAULT_NODE_POOL, type NodePool } from '../../arena/backend.js';
 import {
   SimNode,
   SimPodImpl,

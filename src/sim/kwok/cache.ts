@@ -2,9 +2,9 @@
 // cluster-wide, by label. Every change names the run it belongs to, so the operator can look at that episode again
 // at once instead of polling it on a timer.
 import type { KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
-import { Informer } from '../../operator/runtime/informer.js';
-import { createLogger } from '../../log.js';
-import { POOL_LABEL, RUN_LABEL } from './project.js';
+import { Informer } from '../../controller/informer.js';
+import { createLogger } from '../../util/log.js';
+import { POOL_LABEL, RUN_LABEL } from '../../api/names.js';
 
 export class KwokCache {
   private readonly nodes: Informer<V1Node>;

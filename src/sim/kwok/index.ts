@@ -9,11 +9,14 @@ import type { MsgMap } from '../../trace/msgpack.js';
 import { isNodeObject, traceEvents, type Trace } from '../../trace/trace.js';
 import { formatWorkload, type WorkloadRef } from '../../trace/workload.js';
 import { encodeTrace } from '../../trace/trace.js';
-import { apiErrorCode, apiErrorMessage, isNotFound, loadKubeConfig, mergePatchOptions } from '../../operator/runtime/kube.js';
-import { DEFAULT_NODE_POOL, runToCompletion, type Backend, type PhasedBackend, type PollResult, type RunOptions, type StepRun } from '../backend.js';
-import type { BackendOptions } from '../index.js';
+import { apiErrorCode, apiErrorMessage, isNotFound } from '../../kube/errors.js';
+import { loadKubeConfig } from '../../kube/config.js';
+import { mergePatchOptions } from '../../kube/custom-objects.js';
+import { DEFAULT_NODE_POOL, runToCompletion, type Backend, type PhasedBackend, type PollResult, type RunOptions, type StepRun } from '../../arena/backend.js';
+import type { BackendOptions } from '../options.js';
 import { isSettled, labelSelector, observePods } from '../pods.js';
-import { kwokNode, MANAGED_BY, poolNodes, POOL_LABEL, projectObject, RUN_LABEL } from './project.js';
+import { kwokNode, poolNodes, projectObject } from './project.js';
+import { APPLIED_ANNOTATION, MANAGED_BY, POOL_LABEL, RUN_LABEL } from '../../api/names.js';
 import { KwokCache } from './cache.js';
 
 export class BackendError extends Error {
@@ -34,7 +37,6 @@ export interface KwokOptions {
 
 const FIELD_MANAGER = 'sim-arena';
 /** Namespace annotation: the run's events have been applied (so a repeated poll never re-applies them). */
-const APPLIED = 'simarena.io/applied';
 
 export class KwokBackend implements Backend, PhasedBackend {
   readonly name = 'kwok' as const;
@@ -94,7 +96,7 @@ export class KwokBackend implements Backend, PhasedBackend {
     const waitMs = this.opts.pollMs ?? (cache ? 1000 : 150);
     if (!this.applied.has(run.name)) {
       const ns = await this.core.readNamespace({ name: run.name });
-      this.remember(run.name, ns.metadata?.annotations?.[APPLIED] === 'true');
+      this.remember(run.name, ns.metadata?.annotations?.[APPLIED_ANNOTATION] === 'true');
     }
     if (!this.applied.get(run.name)) {
       const nodes = cache ? cache.poolNodes(run.name) : (await this.core.listNode({ labelSelector: `${POOL_LABEL}=${run.name}` })).items;
@@ -105,7 +107,7 @@ export class KwokBackend implements Backend, PhasedBackend {
         return { waitMs: this.opts.pollMs ?? (cache ? 1000 : 200), waiting: { reason: 'NodesStarting', message: `${ready.length}/${expected} KWOK nodes ready` } };
       }
       await this.replay(run);
-      await this.core.patchNamespace({ name: run.name, body: { metadata: { annotations: { [APPLIED]: 'true' } } } }, mergePatchOptions());
+      await this.core.patchNamespace({ name: run.name, body: { metadata: { annotations: { [APPLIED_ANNOTATION]: 'true' } } } }, mergePatchOptions());
       this.remember(run.name, true);
       return { waitMs, waiting: { reason: 'PodsSettling', message: 'workloads applied' } };
     }

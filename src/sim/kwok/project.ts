@@ -5,11 +5,9 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { MsgMap } from '../../trace/msgpack.js';
 import { toPlain } from '../../trace/model.js';
 import { podSpecPath } from '../../trace/gvk.js';
-import type { NodePool } from '../backend.js';
+import type { NodePool } from '../../arena/backend.js';
+import { MANAGED_BY, POOL_LABEL, RUN_LABEL } from '../../api/names.js';
 
-export const POOL_LABEL = 'simarena.io/pool';
-export const RUN_LABEL = 'simarena.io/run';
-export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'sim-arena' };
 export const KWOK_TOLERATION = { key: 'kwok-provider', operator: 'Exists', effect: 'NoSchedule' };
 
 type Obj = Record<string, unknown> & { metadata?: Record<string, unknown> };

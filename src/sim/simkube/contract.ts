@@ -11,8 +11,8 @@
 // Annotation names are limited to 63 characters after the prefix; a long node name is shortened to a prefix plus a
 // hash of the full name (syncedAnnotation/syncErrorAnnotation below are the only way to build the keys).
 import { createHash } from 'node:crypto';
+import { MANAGED_BY, TRACE_LABEL } from '../../api/names.js';
 
-export const TRACE_LABEL = 'simarena.io/trace';
 export const TRACE_KEY = 'trace.msgpack';
 export const TRACE_SHA_ANNOTATION = 'simarena.io/sha256';
 export const SYNCED_PREFIX = 'simarena.io/synced.';
@@ -64,7 +64,7 @@ export function traceConfigMap(name: string, namespace: string, bytes: Uint8Arra
     metadata: {
       name,
       namespace,
-      labels: { [TRACE_LABEL]: 'true', 'app.kubernetes.io/managed-by': 'sim-arena' },
+      labels: { [TRACE_LABEL]: 'true', ...MANAGED_BY },
       annotations: { [TRACE_SHA_ANNOTATION]: sha256Hex(bytes) },
     },
     binaryData: { [TRACE_KEY]: Buffer.from(bytes).toString('base64') },

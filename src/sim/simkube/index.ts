@@ -10,15 +10,16 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Observation } from '../../arena/observation.js';
-import { apiErrorMessage, loadKubeConfig } from '../../operator/runtime/kube.js';
+import { apiErrorMessage } from '../../kube/errors.js';
+import { loadKubeConfig } from '../../kube/config.js';
 import { getIn } from '../../trace/model.js';
 import { encodeTrace, traceEvents, type Trace } from '../../trace/trace.js';
 import { formatWorkload, type WorkloadRef } from '../../trace/workload.js';
-import { runToCompletion, type Backend, type PhasedBackend, type PollResult, type RunOptions, type StepRun } from '../backend.js';
-import type { BackendOptions } from '../index.js';
+import { runToCompletion, type Backend, type PhasedBackend, type PollResult, type RunOptions, type StepRun } from '../../arena/backend.js';
+import type { BackendOptions } from '../options.js';
 import { expectedPods, runName, selectorFor } from '../kwok/index.js';
 import { isSettled, observePods } from '../pods.js';
-import { simkubeTrapChecks, type Check } from '../../preflight/index.js';
+import { simkubeTrapChecks, type Check } from '../preflight.js';
 import {
   DEFAULT_TRACE_DIR,
   DEFAULT_TRACE_SYNC_SELECTOR,
@@ -31,24 +32,25 @@ import {
   traceConfigMap,
   traceConfigMapName,
   traceFileName,
-  TRACE_LABEL,
 } from './contract.js';
-import { Kube, objectPath, simulationPath, SIMULATIONS_PATH, timeMs, type Obj } from './kube.js';
+import { MANAGED_BY_SELECTOR, TRACE_LABEL } from '../../api/names.js';
+import { Kube, objectPath, type Obj } from '../../kube/client.js';
+import { simulationPath, SIMULATIONS_PATH } from './simulation.js';
+import { timeMs } from '../../kube/time.js';
 import {
   buildSimulation,
   DEFAULT_DRIVER_IMAGE,
   DEFAULT_DRIVER_NAMESPACE,
   DEFAULT_VIRTUAL_NS_PREFIX,
-  EPISODE_LABEL,
   fileTracePath,
   labelValue,
   SIMKUBE_SIM_LABEL,
   simulationName,
   TERMINAL_STATES,
-  TRACE_CONFIGMAP_ANNOTATION,
   virtualNamespace,
   type Simulation,
 } from './simulation.js';
+import { EPISODE_LABEL, TRACE_CONFIGMAP_ANNOTATION } from '../../api/names.js';
 
 export class SimkubeError extends Error {
   override name = 'SimkubeError';
@@ -191,7 +193,7 @@ export class SimkubeBackend implements Backend, PhasedBackend {
   async olderSimulations(run: StepRun): Promise<Simulation[]> {
     const episode = this.episodeOf(run);
     if (!episode) return [];
-    const sims = await this.kube.list<Simulation>(SIMULATIONS_PATH, { labelSelector: `app.kubernetes.io/managed-by=sim-arena,${EPISODE_LABEL}=${labelValue(episode)}` });
+    const sims = await this.kube.list<Simulation>(SIMULATIONS_PATH, { labelSelector: `${MANAGED_BY_SELECTOR},${EPISODE_LABEL}=${labelValue(episode)}` });
     const mine = this.simulationName(run);
     return sims.filter((s) => s.metadata?.name && s.metadata.name !== mine);
   }
@@ -469,7 +471,7 @@ export class SimkubeBackend implements Backend, PhasedBackend {
    */
   async collectTraceConfigMaps(): Promise<string[]> {
     const path = `/api/v1/namespaces/${encodeURIComponent(this.opts.operatorNamespace)}/configmaps`;
-    const [cms, sims] = await Promise.all([this.kube.list<ConfigMap>(path, { labelSelector: `${TRACE_LABEL}=true,app.kubernetes.io/managed-by=sim-arena` }), this.kube.list<Simulation>(SIMULATIONS_PATH)]);
+    const [cms, sims] = await Promise.all([this.kube.list<ConfigMap>(path, { labelSelector: `${TRACE_LABEL}=true,${MANAGED_BY_SELECTOR}` }), this.kube.list<Simulation>(SIMULATIONS_PATH)]);
     const used = new Set(sims.map((s) => s.metadata?.annotations?.[TRACE_CONFIGMAP_ANNOTATION]));
     const cutoff = Date.now() - this.opts.traceGraceMs;
     const deleted: string[] = [];

@@ -1,11 +1,8 @@
 // The Simulation objects sim-arena writes (simkube.io/v1, cluster-scoped), and how they are named.
 import { createHash } from 'node:crypto';
-import { MANAGED_BY, RUN_LABEL } from '../kwok/project.js';
-import type { Obj } from './kube.js';
+import { EPISODE_LABEL, MANAGED_BY, RUN_LABEL, TRACE_CONFIGMAP_ANNOTATION, WORKLOAD_ANNOTATION } from '../../api/names.js';
+import type { Obj } from '../../kube/client.js';
 
-export const EPISODE_LABEL = 'simarena.io/episode';
-export const TRACE_CONFIGMAP_ANNOTATION = 'simarena.io/trace-configmap';
-export const WORKLOAD_ANNOTATION = 'simarena.io/workload';
 /** The label SimKube's driver (and webhook) puts on every simulated object and pod. */
 export const SIMKUBE_SIM_LABEL = 'simkube.io/simulation';
 /** The driver port is fixed: sk-ctrl never tells the driver which port to listen on (pitfall 2). */
@@ -159,4 +156,10 @@ export function buildSimulation(p: SimulationParams): Simulation {
       hooks: { preStartHooks: [KWOK_STAGES_HOOK] },
     },
   };
+}
+
+export const SIMULATIONS_PATH = '/apis/simkube.io/v1/simulations';
+
+export function simulationPath(name: string, subresource?: string): string {
+  return `${SIMULATIONS_PATH}/${encodeURIComponent(name)}${subresource ? `/${subresource}` : ''}`;
 }

@@ -3,12 +3,13 @@
 import { chmod, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { createLogger, type Logger } from '../../log.js';
-import { apiErrorMessage, isNotFound } from '../../operator/runtime/kube.js';
-import { Informer } from '../../operator/runtime/informer.js';
+import { createLogger, type Logger } from '../../util/log.js';
+import { apiErrorMessage, isNotFound } from '../../kube/errors.js';
+import { Informer } from '../../controller/informer.js';
 import { decodeTrace, TraceError } from '../../trace/trace.js';
-import { configMapTraceBytes, INVALID_TRACE_PREFIX, sha256Hex, syncedAnnotation, syncErrorAnnotation, TRACE_FILE_SUFFIX, TRACE_KEY, TRACE_LABEL, traceFileName } from './contract.js';
-import { Kube, type Obj } from './kube.js';
+import { configMapTraceBytes, INVALID_TRACE_PREFIX, sha256Hex, syncedAnnotation, syncErrorAnnotation, TRACE_FILE_SUFFIX, TRACE_KEY, traceFileName } from './contract.js';
+import { TRACE_LABEL } from '../../api/names.js';
+import { Kube, type Obj } from '../../kube/client.js';
 
 export interface TraceSyncOptions {
   dir: string;

@@ -2,13 +2,14 @@ import { expect } from 'chai';
 import { CoreV1Api, CustomObjectsApi, EventsV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { EpisodeReconciler } from '../../../src/operator/reconciler.js';
 import { defaultBackends } from '../../../src/operator/index.js';
-import { GROUP, PLURAL, VERSION, type ArenaEpisode } from '../../../src/operator/episode-resource.js';
-import { patchCustomObjectMetadata, patchCustomObjectStatus } from '../../../src/operator/runtime/kube.js';
-import { Informer } from '../../../src/operator/runtime/informer.js';
-import { silentLogger } from '../../../src/log.js';
+import { GROUP, PLURAL, VERSION } from '../../../src/api/names.js';
+import { type ArenaEpisode } from '../../../src/api/episode.js';
+import { patchCustomObjectMetadata, patchCustomObjectStatus } from '../../../src/kube/custom-objects.js';
+import { Informer } from '../../../src/controller/informer.js';
+import { silentLogger } from '../../../src/util/log.js';
 import { deleteNamespace, freshNamespace, kubeConfig, waitFor } from '../../support/cluster.js';
 import { createEpisode, ensureCrd, getEpisode, outcome, scenarioConfigMap, startOperator } from './helpers.js';
-import type { Controller } from '../../../src/operator/runtime/controller.js';
+import type { Controller } from '../../../src/controller/controller.js';
 
 // The reconciler starts from its own last write or the informer's copy instead of reading the episode each time;
 // every status write names the version it was computed from. These tests make other writers change the episode

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import { CoreV1Api, CustomObjectsApi, EventsV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION } from '../../../src/operator/episode-resource.js';
+import { GROUP, PLURAL, VERSION } from '../../../src/api/names.js';
 import { runEpisode, episodeSpec } from '../../../src/arena/episode.js';
 import { getPolicy } from '../../../src/arena/policies.js';
 import { EmbeddedBackend } from '../../../src/sim/embedded/index.js';
 import { CANONICAL, canonicalScenario } from '../../../src/trace/generate.js';
 import { QTablePolicy, serializeQTable } from '../../../src/agents/q-table.js';
 import { train } from '../../../src/agents/train.js';
-import type { Controller } from '../../../src/operator/runtime/controller.js';
+import type { Controller } from '../../../src/controller/controller.js';
 import { deleteNamespace, ensureCluster, freshNamespace, kubeConfig, kubectl, waitFor } from '../../support/cluster.js';
 import { createEpisode, ensureCrd, getEpisode, outcome, scenarioConfigMap, startOperator, traceConfigMap, waitForPhase } from './helpers.js';
 

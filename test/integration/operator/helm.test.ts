@@ -15,8 +15,8 @@ import {
   RbacAuthorizationV1Api,
   type V1Container,
 } from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION } from '../../../src/operator/episode-resource.js';
-import type { Controller } from '../../../src/operator/runtime/controller.js';
+import { GROUP, PLURAL, VERSION } from '../../../src/api/names.js';
+import type { Controller } from '../../../src/controller/controller.js';
 import { deleteNamespace, ensureCluster, freshNamespace, kubeConfig, kubectl, REPO_ROOT, waitFor } from '../../support/cluster.js';
 import { createEpisode, ensureCrd, expectCpuSlightSolved, getEpisode, scenarioConfigMap, startOperator, waitForPhase } from './helpers.js';
 

@@ -4,10 +4,11 @@ import { expect } from 'chai';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { installCrd } from '../../../src/cli/operator.js';
 import { createOperator, type OperatorOptions } from '../../../src/operator/index.js';
-import { GROUP, PLURAL, VERSION, type ArenaEpisode, type ArenaEpisodeSpec, type HistoryEntry } from '../../../src/operator/episode-resource.js';
+import { GROUP, PLURAL, VERSION } from '../../../src/api/names.js';
+import { type ArenaEpisode, type ArenaEpisodeSpec, type HistoryEntry } from '../../../src/api/episode.js';
 import { canonicalScenario } from '../../../src/trace/generate.js';
 import { encodeTrace } from '../../../src/trace/trace.js';
-import type { Controller } from '../../../src/operator/runtime/controller.js';
+import type { Controller } from '../../../src/controller/controller.js';
 import { waitFor } from '../../support/cluster.js';
 
 export async function ensureCrd(kc: KubeConfig): Promise<void> {

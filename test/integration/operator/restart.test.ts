@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Controller } from '../../../src/operator/runtime/controller.js';
-import type { ArenaEpisodeSpec } from '../../../src/operator/episode-resource.js';
+import type { Controller } from '../../../src/controller/controller.js';
+import type { ArenaEpisodeSpec } from '../../../src/api/episode.js';
 import { deleteNamespace, freshNamespace, kubeConfig, waitFor } from '../../support/cluster.js';
 import { createEpisode, ensureCrd, outcome, scenarioConfigMap, startOperator, waitForPhase } from './helpers.js';
 

@@ -7,9 +7,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig, PatchStrategy } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { silentLogger } from '../../../src/log.js';
-import { kubeRequest } from '../../../src/operator/runtime/kube.js';
-import { Kube } from '../../../src/sim/simkube/kube.js';
+import { silentLogger } from '../../../src/util/log.js';
+import { kubeRequest } from '../../../src/kube/request.js';
+import { Kube } from '../../../src/kube/client.js';
 import { TraceSyncer, TraceSyncLoop } from '../../../src/sim/simkube/sync.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

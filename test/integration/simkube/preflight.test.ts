@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { installCrd } from '../../../src/cli/operator.js';
 import { preflightCommand } from '../../../src/cli/preflight.js';
-import { preflightCondition, runPreflight, type Check } from '../../../src/preflight/index.js';
+import { preflightCondition, runPreflight, type Check } from '../../../src/sim/preflight.js';
 import { clusterOrSkip, deleteNamespace, fakeTraceSyncPod, freshNamespace, installSimkubeCrds, kwokNode, waitFor, waitNamespaceGone, type Cluster } from './helpers.js';
 
 const CANNOT_EXIST_HERE = ['cert-manager-issuer', 'driver-nodes', 'sk-ctrl'];

@@ -1,7 +1,7 @@
 // The Simulation objects sim-arena writes against the real API server with SimKube's CRD (schema validation).
 import { expect } from 'chai';
-import { apiErrorCode, apiErrorMessage } from '../../../src/operator/runtime/kube.js';
-import { simulationPath, SIMULATIONS_PATH } from '../../../src/sim/simkube/kube.js';
+import { apiErrorCode, apiErrorMessage } from '../../../src/kube/errors.js';
+import { simulationPath, SIMULATIONS_PATH } from '../../../src/sim/simkube/simulation.js';
 import { buildSimulation, type Simulation } from '../../../src/sim/simkube/simulation.js';
 import { clusterOrSkip, deleteSimulation, installSimkubeCrds, type Cluster } from './helpers.js';
 

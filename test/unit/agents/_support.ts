@@ -2,7 +2,7 @@
 import { DEFAULT_ACTION_SETTINGS } from '../../../src/arena/actions.js';
 import type { Observation, WorkloadResources } from '../../../src/arena/observation.js';
 import type { PolicyContext } from '../../../src/arena/policies.js';
-import { mulberry32 } from '../../../src/arena/rng.js';
+import { mulberry32 } from '../../../src/util/rng.js';
 import { cpuMillis, quantityUnits } from '../../../src/trace/quantity.js';
 
 export function ctx(p: { obs: Observation; target?: number; resources?: Partial<WorkloadResources>; step?: number; maxSteps?: number; node?: { cpu: string; memory: string }; seed?: number }): PolicyContext {

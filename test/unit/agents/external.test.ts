@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExternalPolicy, ExternalPolicyError, externalFromParams } from '../../../src/agents/external.js';
-import { silentLogger } from '../../../src/log.js';
+import { silentLogger } from '../../../src/util/log.js';
 import { ctx, obs } from './_support.js';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;

@@ -6,7 +6,7 @@ import type { WorkloadRef } from '../../../src/trace/workload.js';
 import { clusterCapacity, traceNodes } from '../../../src/arena/capacity.js';
 import type { Observation, WorkloadResources } from '../../../src/arena/observation.js';
 import { getPolicy, heuristicPolicy, observationKey, policyNames, randomPolicy, registerPolicy, type Policy, type PolicyContext } from '../../../src/arena/policies.js';
-import { mixSeed, mulberry32, randomInt } from '../../../src/arena/rng.js';
+import { mixSeed, mulberry32, randomInt } from '../../../src/util/rng.js';
 import { DEFAULT_SAFEGUARDS } from '../../../src/arena/safeguards.js';
 import { buildTrace, deletionStub, loadLegacy, workloadObject } from '../trace/_support.js';
 

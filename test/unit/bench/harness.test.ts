@@ -5,7 +5,7 @@ import { heuristicPolicy } from '../../../src/arena/policies.js';
 import { aggregate, episodeSeed, runBench, summarize, type EpisodeRecord } from '../../../src/bench/harness.js';
 import { canonicalScenarios, type BenchScenario } from '../../../src/bench/scenarios.js';
 import { createBackend } from '../../../src/sim/index.js';
-import type { Backend } from '../../../src/sim/backend.js';
+import type { Backend } from '../../../src/arena/backend.js';
 
 /** The heuristic, plus per-decision metadata that says what it saw (and a planted delay on chosen calls). */
 class Reporting implements Policy {

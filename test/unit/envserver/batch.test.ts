@@ -1,6 +1,6 @@
 // POST /v1/step-batch: many envs per request, checked as a whole before anything runs.
 import { expect } from 'chai';
-import { mulberry32, randomInt } from '../../../src/arena/rng.js';
+import { mulberry32, randomInt } from '../../../src/util/rng.js';
 import { ACTION, createEnv, testServer, type TestServer } from './_server.js';
 
 describe('env server step-batch', () => {

@@ -1,7 +1,7 @@
 // The observation never leaves its declared Box (property test over seeded random episodes through the HTTP API),
 // and the same seed gives the same episode.
 import { expect } from 'chai';
-import { mixSeed, mulberry32, randomInt } from '../../../src/arena/rng.js';
+import { mixSeed, mulberry32, randomInt } from '../../../src/util/rng.js';
 import { CANONICAL } from '../../../src/trace/generate.js';
 import { clip32, inBounds, observationVector, OBSERVATION_COMPONENTS, spaces } from '../../../src/envserver/spaces.js';
 import { ACTION, createEnv, testServer, type TestServer } from './_server.js';

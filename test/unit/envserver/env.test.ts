@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { computeReward } from '../../../src/arena/reward.js';
 import { DEFAULT_SAFEGUARDS } from '../../../src/arena/safeguards.js';
 import type { Observation } from '../../../src/arena/observation.js';
-import type { Backend, RunOptions } from '../../../src/sim/backend.js';
+import type { Backend, RunOptions } from '../../../src/arena/backend.js';
 import { EmbeddedBackend } from '../../../src/sim/embedded/index.js';
 import type { Trace } from '../../../src/trace/trace.js';
 import type { WorkloadRef } from '../../../src/trace/workload.js';

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { decodeMsgpack, encodeMsgpack, MsgExt, MsgFloat, MsgpackError, type MsgMap, type MsgValue } from '../../../src/trace/msgpack.js';
 import { decodeTrace, TraceError } from '../../../src/trace/trace.js';
-import { mulberry32 } from '../../../src/arena/rng.js';
+import { mulberry32 } from '../../../src/util/rng.js';
 import { allTraceFixtures, fromHex, hex, readFixture } from './_support.js';
 
 function roundTrip(v: MsgValue): MsgValue {

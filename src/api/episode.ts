@@ -1,0 +1,169 @@
+// The ArenaEpisode resource: its types, and turning its spec into the arena's EpisodeSpec with errors that say
+// what to fix (the CRD schema already rejects most bad input; this catches what a schema cannot).
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { ActionType } from '../arena/actions.js';
+import { episodeSpec, type EpisodeSpec } from '../arena/episode.js';
+import type { Observation, WorkloadResources } from '../arena/observation.js';
+import { policyNames } from '../arena/policies.js';
+import { parseRewardMode } from '../arena/reward.js';
+import { DEFAULT_SAFEGUARDS, resolveLimits } from '../arena/safeguards.js';
+import { DEFAULT_NODE_POOL, type BackendName } from '../arena/backend.js';
+import { canonicalQuantity } from '../trace/quantity.js';
+import type { Condition } from '../controller/conditions.js';
+
+
+type Quantityish = string | number;
+
+export interface ArenaEpisodeSpec {
+  trace: { configMapRef: { name: string; key?: string } };
+  workload: { kind?: string; namespace?: string; name: string; container?: string };
+  targetReplicas: number;
+  policy?: { name?: string; seed?: number; parameters?: Record<string, string>; agentURL?: string };
+  reward?: { mode?: string; stepPenalty?: number };
+  maxSteps?: number;
+  stepDuration?: string;
+  backend?: BackendName;
+  actions?: { cpuStep?: Quantityish; memoryStep?: Quantityish; replicaStep?: number };
+  safeguards?: { maxCpu?: Quantityish; maxMemory?: Quantityish; maxReplicas?: number; minCpu?: Quantityish; minMemory?: Quantityish; minReplicas?: number };
+  nodePool?: { count?: number; cpu?: Quantityish; memory?: Quantityish; pods?: number };
+  simkube?: { driverImage?: string; driverNamespace?: string; speed?: number; virtualNsPrefix?: string; traceDir?: string };
+}
+
+export interface HistoryEntry {
+  step: number;
+  observation: Observation;
+  requests: WorkloadResources;
+  action: ActionType;
+  blocked: boolean;
+  blockedReason?: string;
+  reward: number;
+  simulation?: string;
+  startTime?: string;
+  endTime?: string;
+}
+
+/** The decided-but-not-yet-observed half of a step, persisted so a restart never decides twice. */
+export interface PendingStep {
+  step: number;
+  action: ActionType;
+  changed: boolean;
+  blocked: boolean;
+  blockedReason?: string;
+  requests: WorkloadResources;
+  traceConfigMap: string;
+  startTime: string;
+}
+
+/** The replay in flight (its name is deterministic, so a restarted operator finds its objects again). */
+export interface RunRecord {
+  name: string;
+  step: number;
+  startTime: string;
+  /** null in a status patch clears the previous run's observation (a merge patch keeps keys it does not name). */
+  observed?: Observation | null;
+}
+
+export type EpisodePhase = 'Pending' | 'Running' | 'Waiting' | 'Succeeded' | 'Failed';
+export type StepPhase = 'Observing' | 'Acting' | 'Cleanup' | 'Done';
+
+export interface ArenaEpisodeStatus {
+  phase?: EpisodePhase;
+  step?: number;
+  stepPhase?: StepPhase;
+  message?: string;
+  history?: HistoryEntry[];
+  totalReward?: number;
+  solved?: boolean;
+  stepsToSolve?: number;
+  traceConfigMap?: string;
+  observedGeneration?: number;
+  conditions?: Condition[];
+  initialObservation?: Observation;
+  lastObservation?: Observation;
+  pending?: PendingStep;
+  run?: RunRecord;
+}
+
+export interface ArenaEpisode extends KubernetesObject {
+  spec: ArenaEpisodeSpec;
+  status?: ArenaEpisodeStatus;
+}
+
+export class InvalidEpisode extends Error {
+  override name = 'InvalidEpisode';
+}
+
+/** Parse a Go-style duration ("30s", "2m", "1h30m", "500ms") to seconds. */
+export function parseDuration(s: string): number {
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  let total = 0;
+  let consumed = 0;
+  for (const m of s.matchAll(re)) {
+    const n = Number(m[1]);
+    total += m[2] === 'ms' ? n / 1000 : m[2] === 's' ? n : m[2] === 'm' ? n * 60 : n * 3600;
+    consumed += m[0].length;
+  }
+  if (consumed !== s.length || consumed === 0) throw new InvalidEpisode(`spec.stepDuration "${s}" is not a duration (use e.g. 30s, 2m, 1m30s)`);
+  return total;
+}
+
+function quantity(field: string, v: Quantityish | undefined, fallback: string): string {
+  try {
+    return canonicalQuantity(v ?? fallback);
+  } catch (e) {
+    throw new InvalidEpisode(`${field}: ${(e as Error).message}`);
+  }
+}
+
+/** Map an ArenaEpisode spec to the arena's EpisodeSpec. Defaults match the CRD's. */
+export function toEpisodeSpec(spec: ArenaEpisodeSpec): EpisodeSpec {
+  if (!spec?.trace?.configMapRef?.name) throw new InvalidEpisode('spec.trace.configMapRef.name is required: the ConfigMap holding the starting trace');
+  if (!spec.workload?.name) throw new InvalidEpisode('spec.workload.name is required: the workload in the trace to fix');
+  if (!Number.isInteger(spec.targetReplicas) || spec.targetReplicas < 0) throw new InvalidEpisode('spec.targetReplicas must be a whole number ≥ 0');
+  const policy = spec.policy?.name ?? 'heuristic';
+  if (!policyNames().includes(policy)) throw new InvalidEpisode(`spec.policy.name "${policy}" is not a known policy (available: ${policyNames().join(', ')})`);
+  let mode;
+  try {
+    mode = parseRewardMode(spec.reward?.mode ?? 'shaped');
+  } catch (e) {
+    throw new InvalidEpisode(`spec.reward.mode: ${(e as Error).message}`);
+  }
+  const s = spec.safeguards ?? {};
+  const safeguards = {
+    maxCpu: quantity('spec.safeguards.maxCpu', s.maxCpu, DEFAULT_SAFEGUARDS.maxCpu),
+    maxMemory: quantity('spec.safeguards.maxMemory', s.maxMemory, DEFAULT_SAFEGUARDS.maxMemory),
+    maxReplicas: s.maxReplicas ?? DEFAULT_SAFEGUARDS.maxReplicas,
+    minCpu: quantity('spec.safeguards.minCpu', s.minCpu, DEFAULT_SAFEGUARDS.minCpu),
+    minMemory: quantity('spec.safeguards.minMemory', s.minMemory, DEFAULT_SAFEGUARDS.minMemory),
+    minReplicas: s.minReplicas ?? DEFAULT_SAFEGUARDS.minReplicas,
+  };
+  try {
+    resolveLimits(safeguards);
+  } catch (e) {
+    throw new InvalidEpisode(`spec.${(e as Error).message}`);
+  }
+  const np = spec.nodePool ?? {};
+  return episodeSpec({
+    workload: { kind: spec.workload.kind ?? 'Deployment', namespace: spec.workload.namespace ?? 'default', name: spec.workload.name },
+    target: spec.targetReplicas,
+    maxSteps: spec.maxSteps ?? 10,
+    seed: spec.policy?.seed ?? 0,
+    reward: { mode, stepPenalty: spec.reward?.stepPenalty ?? 0 },
+    actions: {
+      steps: {
+        cpu: quantity('spec.actions.cpuStep', spec.actions?.cpuStep, '500m'),
+        memory: quantity('spec.actions.memoryStep', spec.actions?.memoryStep, '256Mi'),
+        replicas: spec.actions?.replicaStep ?? 1,
+      },
+      safeguards,
+      ...(spec.workload.container ? { container: spec.workload.container } : {}),
+    },
+    nodePool: {
+      count: np.count ?? DEFAULT_NODE_POOL.count,
+      cpu: quantity('spec.nodePool.cpu', np.cpu, DEFAULT_NODE_POOL.cpu),
+      memory: quantity('spec.nodePool.memory', np.memory, DEFAULT_NODE_POOL.memory),
+      pods: np.pods ?? DEFAULT_NODE_POOL.pods,
+    },
+    durationSeconds: parseDuration(spec.stepDuration ?? '30s'),
+  });
+}
