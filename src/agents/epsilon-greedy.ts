@@ -37,9 +37,12 @@ export class EpsilonGreedyPolicy implements Policy {
   }
 
   decide(ctx: PolicyContext): ActionType {
-    if (this.epsilon > 0 && ctx.rng() < this.epsilon) return ACTIONS[randomInt(ctx.rng, ACTIONS.length)]!;
-    const best = Math.max(...this.values);
-    const ties = this.values.flatMap((v, i) => (v >= best - 1e-12 ? [i] : []));
+    // Actions blocked on this trace are never picked again (noop never is blocked).
+    const open = (i: number) => !ctx.blocked?.includes(ACTIONS[i]!);
+    const allowed = ACTIONS.flatMap((_, i) => (open(i) ? [i] : []));
+    if (this.epsilon > 0 && ctx.rng() < this.epsilon) return ACTIONS[allowed[randomInt(ctx.rng, allowed.length)]!]!;
+    const best = Math.max(...this.values.filter((_, i) => open(i)));
+    const ties = this.values.flatMap((v, i) => (v >= best - 1e-12 && open(i) ? [i] : []));
     return ACTIONS[ties[randomInt(ctx.rng, ties.length)]!]!;
   }
 

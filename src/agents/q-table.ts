@@ -101,10 +101,12 @@ export class QTablePolicy implements Policy {
   }
 
   /** The greedy action's index for a state; ties go to `rng` when given, else to the lowest index. */
-  greedy(key: string, rng?: () => number): number {
+  greedy(key: string, rng?: () => number, blocked: readonly ActionType[] = []): number {
     const v = this.table.get(key) ?? new Array<number>(N).fill(0);
-    const best = Math.max(...v);
-    const ties = v.flatMap((q, i) => (q >= best - 1e-12 ? [i] : []));
+    // Actions blocked on this trace are never picked again (noop never is blocked).
+    const open = (i: number) => !blocked.includes(ACTIONS[i]!);
+    const best = Math.max(...v.filter((_, i) => open(i)));
+    const ties = v.flatMap((q, i) => (q >= best - 1e-12 && open(i) ? [i] : []));
     return ties.length === 1 || !rng ? ties[0]! : ties[randomInt(rng, ties.length)]!;
   }
 
@@ -119,7 +121,9 @@ export class QTablePolicy implements Policy {
       this.pending = undefined;
     }
     const explore = this.hp.epsilon > 0 && ctx.rng() < this.hp.epsilon;
-    const a = explore ? randomInt(ctx.rng, N) : this.greedy(key, ctx.rng);
+    const blocked = ctx.blocked ?? [];
+    const allowed = ACTIONS.flatMap((x, i) => (blocked.includes(x) ? [] : [i]));
+    const a = explore ? allowed[randomInt(ctx.rng, allowed.length)]! : this.greedy(key, ctx.rng, blocked);
     this.last = { key, action: a, step: ctx.step, cpu: s.cpu, mem: s.mem, phi };
     return ACTIONS[a]!;
   }

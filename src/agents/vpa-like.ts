@@ -141,6 +141,8 @@ export class VpaLikePolicy implements Policy {
     const rec = this.rec!;
     const recommendation = { target: show(rec.target), lower: show(rec.lower), upper: show(rec.upper) };
     const done = (action: ActionType, reason: string): ActionType => {
+      // Never repeat an action already blocked on this trace.
+      if (ctx.blocked?.includes(action)) [action, reason] = ['noop', `${action} is blocked at this state`];
       this.last = { action, reason, recommendation };
       return action;
     };

@@ -1,7 +1,10 @@
-// The seven actions and how they change a trace. Resource actions edit the target container in every occurrence
-// of the workload; scale actions shift spec.replicas by the delta everywhere, keeping the trace's scaling history.
-import type { MsgMap } from '../trace/msgpack.js';
-import { canonicalQuantity, formatQuantity, parseQuantity, type Quantity } from '../trace/quantity.js';
+// The seven actions and how they change a trace with history. A workload may appear many times (recorded scaling,
+// template changes); its steady state is its last applied occurrence, which the replay ends with. An action moves
+// the steady state by one step and every other occurrence by the same delta, each clamped at the bounds, so the
+// history keeps its shape wherever the bounds allow. It is blocked only when the steady state cannot move at all.
+import { canonicalQuantity, parseQuantity } from '../trace/quantity.js';
+import { effectiveRequest, RESOLUTION, setEffectiveRequest, writeContainerRequest, containerRequest, type ResourceName } from '../trace/podrequest.js';
+import { fitHpasToReplicas } from '../trace/hpa.js';
 import { TraceError, type Trace } from '../trace/trace.js';
 import {
   containerAt,
@@ -14,13 +17,14 @@ import {
   requestOf,
   resolveContainer,
   setReplicas,
-  setRequest,
   templateOccurrences,
+  type Occurrence,
   type ContainerRef,
   type WorkloadRef,
 } from '../trace/workload.js';
 import type { WorkloadResources } from './observation.js';
-import { checkCpu, checkMemory, checkReplicas, resolveLimits, type Safeguards, DEFAULT_SAFEGUARDS } from './safeguards.js';
+import { resolveLimits, type Limits, type Safeguards, DEFAULT_SAFEGUARDS } from './safeguards.js';
+import { cpuFromMillis, memoryFromBytes } from '../trace/quantity.js';
 
 /** Index order is the predecessor's action space, so learned tables and agents carry over. */
 export const ACTIONS = ['noop', 'bump-cpu', 'bump-mem', 'scale-up', 'reduce-cpu', 'reduce-mem', 'scale-down'] as const;
@@ -34,11 +38,30 @@ export interface StepSizes {
 
 export const DEFAULT_STEPS: StepSizes = { cpu: '500m', memory: '256Mi', replicas: 1 };
 
+/**
+ * What resource actions move: `effective` — the pod's effective request (init containers, sidecars, overhead), so
+ * a dominating init container is no trap; `container` — one container's request (the predecessor's behaviour).
+ */
+export const RESOURCE_MODES = ['effective', 'container'] as const;
+export type ResourceMode = (typeof RESOURCE_MODES)[number];
+
 export interface ActionSettings {
   steps: StepSizes;
   safeguards: Safeguards;
-  /** Target container name; default the first app container. */
+  /** Target container name for `container` mode; default the first app container. */
   container?: string;
+  /** Default: `container` when a container is named, else `effective`. */
+  resourceMode?: ResourceMode;
+}
+
+export function resourceModeOf(s: ActionSettings): ResourceMode {
+  return s.resourceMode ?? (s.container ? 'container' : 'effective');
+}
+
+export function parseResourceMode(input: string): ResourceMode {
+  const m = input.trim().toLowerCase();
+  if ((RESOURCE_MODES as readonly string[]).includes(m)) return m as ResourceMode;
+  throw new TraceError('resourceMode', `unknown resource mode "${input}"`, `use ${RESOURCE_MODES.join(' or ')}`);
 }
 
 export const DEFAULT_ACTION_SETTINGS: ActionSettings = { steps: DEFAULT_STEPS, safeguards: DEFAULT_SAFEGUARDS };
@@ -48,6 +71,10 @@ export interface ActionOutcome {
   changed: boolean;
   blocked: boolean;
   reason?: string;
+  /** The steady state stopped at a bound short of a whole step. */
+  clamped?: boolean;
+  /** What else happened: a clamp at a bound, HorizontalPodAutoscaler bounds widened. */
+  note?: string;
   before: WorkloadResources;
   after: WorkloadResources;
 }
@@ -90,19 +117,50 @@ export function readResources(trace: Trace, ref: WorkloadRef, container?: string
   const obj = currentObject(trace, ref);
   const spec = podSpecOf(obj)!;
   const c = containerAt(spec, resolveContainer(spec, ref, container));
-  const text = (r: 'cpu' | 'memory') => {
+  const text = (r: ResourceName) => {
     const v = requestOf(c, r);
     return v === undefined || v === null ? '0' : canonicalQuantity(v.valueOf() as string | number);
   };
-  return { cpu: text('cpu'), memory: text('memory'), replicas: hasReplicas(ref.kind) ? replicasOf(obj) : 1 };
+  return {
+    cpu: text('cpu'),
+    memory: text('memory'),
+    replicas: hasReplicas(ref.kind) ? replicasOf(obj) : 1,
+    effectiveCpu: formatNanos('cpu', effectiveRequest(spec, 'cpu')),
+    effectiveMemory: formatNanos('memory', effectiveRequest(spec, 'memory')),
+  };
 }
 
-const NANOS_PER_MILLI = 1_000_000n;
-const NANOS_PER_UNIT = 1_000_000_000n;
+function formatNanos(r: ResourceName, nanos: bigint): string {
+  const unit = RESOLUTION[r];
+  const whole = (nanos + unit - 1n) / unit;
+  return r === 'cpu' ? cpuFromMillis(whole) : memoryFromBytes(whole);
+}
 
-function roundUp(q: Quantity, unit: bigint): Quantity {
-  const r = q.nanos % unit;
-  return r === 0n ? q : { nanos: q.nanos - r + (q.nanos > 0n ? unit : 0n), format: q.format };
+/** One step from `v` towards `dir`, stopped at the bound; a value already at or past the bound stays. */
+export function shiftClamped(v: bigint, delta: bigint, lo: bigint, hi: bigint): bigint {
+  if (delta < 0n) return v <= lo ? v : v + delta < lo ? lo : v + delta;
+  return v >= hi ? v : v + delta > hi ? hi : v + delta;
+}
+
+interface Bounds {
+  lo: bigint;
+  hi: bigint;
+  what: string;
+  show: (v: bigint) => string;
+}
+
+function bounds(kind: ResourceName | 'replicas', l: Limits, label: string): Bounds {
+  if (kind === 'cpu') return { lo: l.minCpuMillis * RESOLUTION.cpu, hi: l.maxCpuMillis * RESOLUTION.cpu, what: `the ${label}CPU request`, show: (v) => formatNanos('cpu', v) };
+  if (kind === 'memory') return { lo: l.minMemoryBytes * RESOLUTION.memory, hi: l.maxMemoryBytes * RESOLUTION.memory, what: `the ${label}memory request`, show: (v) => formatNanos('memory', v) };
+  return { lo: BigInt(l.minReplicas), hi: BigInt(l.maxReplicas), what: 'replicas', show: (v) => String(v) };
+}
+
+/** Why a steady state that cannot move is blocked, or the clamp note when it moved less than a step. */
+function explain(b: Bounds, v: bigint, next: bigint, delta: bigint): { blocked?: string; clamped?: string } {
+  const bound = delta < 0n ? `the floor of ${b.show(b.lo)}` : `the cap of ${b.show(b.hi)}`;
+  if (next === v) return { blocked: `${b.what} is ${b.show(v)}, already ${v === (delta < 0n ? b.lo : b.hi) ? 'at' : delta < 0n ? 'below' : 'above'} ${bound}` };
+  if (next !== v + delta) return { clamped: `${b.what} stopped at ${bound} (${b.show(v)} ${delta < 0n ? '−' : '+'} a step would be ${b.show(v + delta < 0n ? 0n : v + delta)})` };
+  return {};
 }
 
 /**
@@ -113,11 +171,13 @@ export function applyAction(trace: Trace, ref: WorkloadRef, action: ActionType, 
   // Actions also arrive untyped (external agents, env server); anything else would fall through to reduce-mem.
   if (!(ACTIONS as readonly string[]).includes(action)) throw new TraceError('action', `unknown action "${String(action)}"`, `use one of ${ACTIONS.join(', ')}`);
   const before = readResources(trace, ref, settings.container);
-  const done = (changed: boolean, reason?: string): ActionOutcome => ({
+  const done = (changed: boolean, reason?: string, notes: string[] = [], clamped = false): ActionOutcome => ({
     action,
     changed,
     blocked: reason !== undefined,
     ...(reason !== undefined ? { reason: `${action} blocked: ${reason}` } : {}),
+    ...(clamped ? { clamped } : {}),
+    ...(notes.length ? { note: `${action}: ${notes.join('; ')}` } : {}),
     before,
     after: changed ? readResources(trace, ref, settings.container) : before,
   });
@@ -125,47 +185,71 @@ export function applyAction(trace: Trace, ref: WorkloadRef, action: ActionType, 
 
   const limits = resolveLimits(settings.safeguards);
   const occurrences = templateOccurrences(trace, ref);
+  const steady = steadyOccurrence(occurrences);
 
   if (action === 'scale-up' || action === 'scale-down') {
     if (!hasReplicas(ref.kind)) return done(false, `${ref.kind} has no replica count to scale`);
-    const delta = action === 'scale-up' ? settings.steps.replicas : -settings.steps.replicas;
-    const dir = delta > 0 ? 1 : -1;
-    const planned: Array<[MsgMap, number]> = occurrences.map((o) => [o.obj, replicasOf(o.obj) + delta]);
-    for (const [, n] of planned) {
-      const why = checkReplicas(n, dir, limits);
-      if (why) return done(false, why);
-    }
-    for (const [obj, n] of planned) setReplicas(obj, n);
+    const delta = BigInt(action === 'scale-up' ? settings.steps.replicas : -settings.steps.replicas);
+    const b = bounds('replicas', limits, '');
+    const v = BigInt(replicasOf(steady.obj));
+    const why = explain(b, v, shiftClamped(v, delta, b.lo, b.hi), delta);
+    if (why.blocked) return done(false, why.blocked);
+    for (const o of occurrences) setReplicas(o.obj, Number(shiftClamped(BigInt(replicasOf(o.obj)), delta, b.lo, b.hi)));
+    const notes = why.clamped ? [why.clamped] : [];
+    notes.push(...fitHpasToReplicas(trace, ref, occurrences.map((o) => replicasOf(o.obj))));
     ensureIndexed(trace, occurrences[0]!.obj);
-    return done(true);
+    return done(true, undefined, notes, why.clamped !== undefined);
   }
 
-  const resource = action === 'bump-cpu' || action === 'reduce-cpu' ? 'cpu' : 'memory';
-  const dir: 1 | -1 = action.startsWith('bump') ? 1 : -1;
-  const step = parseQuantity(resource === 'cpu' ? settings.steps.cpu : settings.steps.memory);
-  const target = resolveContainer(podSpecOf(currentObject(trace, ref))!, ref, settings.container);
+  const resource: ResourceName = action === 'bump-cpu' || action === 'reduce-cpu' ? 'cpu' : 'memory';
+  const stepQ = parseQuantity(resource === 'cpu' ? settings.steps.cpu : settings.steps.memory);
+  const delta = action.startsWith('bump') ? stepQ.nanos : -stepQ.nanos;
+  const mode = resourceModeOf(settings);
+  const b = bounds(resource, limits, mode === 'effective' ? "pod's effective " : '');
 
-  const planned: Array<[MsgMap, string]> = [];
+  if (mode === 'effective') {
+    const v = effectiveRequest(podSpecOf(steady.obj)!, resource);
+    const why = explain(b, v, shiftClamped(v, delta, b.lo, b.hi), delta);
+    if (why.blocked) return done(false, why.blocked);
+    for (const o of occurrences) {
+      const spec = podSpecOf(o.obj)!;
+      const cur = effectiveRequest(spec, resource);
+      const next = shiftClamped(cur, delta, b.lo, b.hi);
+      if (next !== cur) setEffectiveRequest(spec, resource, next, stepQ.format);
+    }
+    ensureIndexed(trace, occurrences[0]!.obj);
+    return done(true, undefined, why.clamped ? [why.clamped] : [], why.clamped !== undefined);
+  }
+
+  const target = resolveContainer(podSpecOf(steady.obj)!, ref, settings.container);
+  const targets: MsgMapLike[] = [];
   for (const o of occurrences) {
-    const spec = podSpecOf(o.obj)!;
-    const ref2 = findSameContainer(spec, target);
-    if (!ref2) continue;
-    const c = containerAt(spec, ref2);
-    const cur = requestOf(c, resource);
-    const base: Quantity = cur === undefined || cur === null ? { nanos: 0n, format: step.format } : parseQuantity(cur.valueOf() as string | number);
-    // Written values are rounded the way the API server would round them, so what we write is stored unchanged.
-    const next = roundUp({ nanos: base.nanos + BigInt(dir) * step.nanos, format: base.nanos === 0n ? step.format : base.format }, resource === 'cpu' ? NANOS_PER_MILLI : NANOS_PER_UNIT);
-    const why = resource === 'cpu' ? checkCpu(next.nanos / NANOS_PER_MILLI, dir, limits) : checkMemory(next.nanos / NANOS_PER_UNIT, dir, limits);
-    if (why) return done(false, why);
-    planned.push([c, formatQuantity(next)]);
+    const found = findSameContainer(podSpecOf(o.obj)!, target);
+    if (found) targets.push(containerAt(podSpecOf(o.obj)!, found));
   }
-  if (planned.length === 0) throw new TraceError('workload.container', `${formatWorkload(ref)} has no container "${target.name}" in any occurrence`);
-  for (const [c, v] of planned) setRequest(c, resource, v);
+  if (targets.length === 0) throw new TraceError('workload.container', `${formatWorkload(ref)} has no container "${target.name}" in any occurrence`);
+  const steadyContainer = containerAt(podSpecOf(steady.obj)!, target);
+  const v = containerRequest(steadyContainer, resource).nanos;
+  const why = explain(b, v, shiftClamped(v, delta, b.lo, b.hi), delta);
+  if (why.blocked) return done(false, why.blocked);
+  for (const c of targets) {
+    const cur = containerRequest(c, resource).nanos;
+    const next = shiftClamped(cur, delta, b.lo, b.hi);
+    if (next !== cur) writeContainerRequest(c, resource, next, stepQ.format);
+  }
   ensureIndexed(trace, occurrences[0]!.obj);
-  return done(true);
+  return done(true, undefined, why.clamped ? [why.clamped] : [], why.clamped !== undefined);
 }
 
-function findSameContainer(spec: MsgMap, target: ContainerRef): ContainerRef | undefined {
+type MsgMapLike = ReturnType<typeof containerAt>;
+
+/** The occurrence the replay ends with: the last applied one. */
+function steadyOccurrence(occ: Occurrence[]): Occurrence {
+  const applied = occ.filter((o) => o.list === 'applied_objs');
+  return applied[applied.length - 1] ?? occ[occ.length - 1]!;
+}
+
+function findSameContainer(spec: MsgMapLike, target: ContainerRef): ContainerRef | undefined {
   const list = spec.get(target.list);
   if (!Array.isArray(list)) return undefined;
   const byName = list.findIndex((c) => c instanceof Map && c.get('name') === target.name);

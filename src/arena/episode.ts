@@ -7,7 +7,7 @@ import type { WorkloadRef } from '../trace/workload.js';
 import { actionIndex, applyAction, readResources, type ActionOutcome, type ActionSettings, type ActionType, DEFAULT_ACTION_SETTINGS } from './actions.js';
 import { clusterCapacity, type ClusterCapacity } from './capacity.js';
 import { atTarget, type Observation, type WorkloadResources } from './observation.js';
-import type { Policy, PolicyContext } from './policies.js';
+import { blockedSinceChange, type PastStep, type Policy, type PolicyContext } from './policies.js';
 import { computeReward, type RewardSettings } from './reward.js';
 import { mixSeed, mulberry32 } from '../util/rng.js';
 
@@ -43,6 +43,10 @@ export interface StepRecord {
   changed: boolean;
   blocked: boolean;
   blockedReason?: string;
+  /** The action stopped at a bound short of a whole step. */
+  clamped?: boolean;
+  /** What else the action did (a clamp at a bound, HorizontalPodAutoscaler bounds widened). */
+  note?: string;
   /** Requests and replicas after the action. */
   resources: WorkloadResources;
   /** Observation after the action; the reward scores this. */
@@ -67,7 +71,12 @@ export function stepRng(seed: number, step: number): () => number {
   return mulberry32(mixSeed(seed, step));
 }
 
-export function policyContext(spec: EpisodeSpec, trace: Trace, obs: Observation, step: number, capacity: ClusterCapacity = clusterCapacity(trace, spec.nodePool)): PolicyContext {
+/** What policies remember of the steps so far (StepRecords and the operator's history both fit). */
+export type PastSteps = readonly { action: ActionType; changed: boolean; blocked: boolean; observationBefore?: Observation }[];
+
+export function policyContext(spec: EpisodeSpec, trace: Trace, obs: Observation, step: number, capacity: ClusterCapacity = clusterCapacity(trace, spec.nodePool), past: PastSteps = []): PolicyContext {
+  const prev = past[past.length - 1];
+  const last: PastStep | undefined = prev?.observationBefore ? { action: prev.action, changed: prev.changed, blocked: prev.blocked, before: prev.observationBefore } : undefined;
   return {
     obs,
     target: spec.target,
@@ -78,12 +87,14 @@ export function policyContext(spec: EpisodeSpec, trace: Trace, obs: Observation,
     nodeCount: capacity.nodeCount,
     settings: spec.actions,
     rng: stepRng(spec.seed, step),
+    blocked: blockedSinceChange(past),
+    ...(last ? { last } : {}),
   };
 }
 
 /** The first half of a step: the policy picks, the trace changes (in place) unless a safeguard blocks it. */
-export async function decideAndApply(spec: EpisodeSpec, trace: Trace, obs: Observation, step: number, policy: Policy, capacity?: ClusterCapacity): Promise<ActionOutcome> {
-  const action = await policy.decide(policyContext(spec, trace, obs, step, capacity));
+export async function decideAndApply(spec: EpisodeSpec, trace: Trace, obs: Observation, step: number, policy: Policy, capacity?: ClusterCapacity, past?: PastSteps): Promise<ActionOutcome> {
+  const action = await policy.decide(policyContext(spec, trace, obs, step, capacity, past));
   return applyAction(trace, spec.workload, action, spec.actions);
 }
 
@@ -98,6 +109,8 @@ export function scoreStep(spec: EpisodeSpec, step: number, before: Observation, 
     changed: outcome.changed,
     blocked: outcome.blocked,
     ...(outcome.reason !== undefined ? { blockedReason: outcome.reason } : {}),
+    ...(outcome.clamped ? { clamped: true } : {}),
+    ...(outcome.note !== undefined ? { note: outcome.note } : {}),
     resources: outcome.after,
     observation: after,
     reward,
@@ -120,8 +133,8 @@ export function runOptions(spec: EpisodeSpec, runName?: string) {
 }
 
 /** One whole step: decide, apply, replay, score. */
-export async function episodeStep(spec: EpisodeSpec, trace: Trace, obs: Observation, step: number, policy: Policy, backend: Backend, capacity?: ClusterCapacity): Promise<StepRecord> {
-  const outcome = await decideAndApply(spec, trace, obs, step, policy, capacity);
+export async function episodeStep(spec: EpisodeSpec, trace: Trace, obs: Observation, step: number, policy: Policy, backend: Backend, capacity?: ClusterCapacity, past?: PastSteps): Promise<StepRecord> {
+  const outcome = await decideAndApply(spec, trace, obs, step, policy, capacity, past);
   // A blocked or no-op action leaves the trace as it was; the embedded replay is a pure function of the trace and
   // the episode seed, so it would observe the same thing again.
   const after = outcome.changed || backend.name !== 'embedded' ? await backend.run(trace, spec.workload, runOptions(spec)) : obs;
@@ -140,7 +153,7 @@ export async function runEpisode(spec: EpisodeSpec, trace: Trace, policy: Policy
   let solved = atTarget(obs, spec.target);
   let stepsToSolve: number | null = solved ? 0 : null;
   for (let step = 1; !solved && step <= spec.maxSteps; step++) {
-    const rec = await episodeStep(spec, trace, obs, step, policy, backend, capacity);
+    const rec = await episodeStep(spec, trace, obs, step, policy, backend, capacity, history);
     history.push(rec);
     onStep?.(rec);
     obs = rec.observation;

@@ -8,9 +8,13 @@ export interface Observation {
 
 /** The workload's current requests as written in the trace (canonical quantities). */
 export interface WorkloadResources {
+  /** The target container's request (default: the first app container). */
   cpu: string;
   memory: string;
   replicas: number;
+  /** The pod's effective request as the scheduler sees it: init containers, sidecars and overhead included. */
+  effectiveCpu?: string;
+  effectiveMemory?: string;
 }
 
 export function atTarget(obs: Observation, target: number): boolean {

@@ -1,7 +1,7 @@
 // Policies pick one action from what they observe. Every random choice uses ctx.rng, seeded from (seed, step),
 // so an episode replays identically and a restarted operator picks the same action again.
 import { cpuMillis, quantityUnits } from '../trace/quantity.js';
-import { ACTIONS, type ActionSettings, type ActionType } from './actions.js';
+import { ACTIONS, resourceModeOf, type ActionSettings, type ActionType } from './actions.js';
 import { atTarget, type Observation, type WorkloadResources } from './observation.js';
 import { resolveLimits } from './safeguards.js';
 import { randomInt } from '../util/rng.js';
@@ -23,6 +23,38 @@ export interface PolicyContext {
   nodeCount: number;
   settings: ActionSettings;
   rng: () => number;
+  /**
+   * Actions already blocked on the current trace (since the last action that changed it). Blocking depends only on
+   * the trace, so playing one of them again is blocked again: built-in policies never do.
+   */
+  blocked?: readonly ActionType[];
+  /** The previous step of this episode, if any. */
+  last?: PastStep;
+}
+
+/** What a policy may remember of a step. */
+export interface PastStep {
+  action: ActionType;
+  changed: boolean;
+  blocked: boolean;
+  /** The observation the action was decided on. */
+  before: Observation;
+}
+
+/** The actions blocked since the last step that changed the trace, newest last. */
+export function blockedSinceChange(history: readonly Pick<PastStep, 'action' | 'changed' | 'blocked'>[]): ActionType[] {
+  const out: ActionType[] = [];
+  for (let i = history.length - 1; i >= 0; i--) {
+    const h = history[i]!;
+    if (h.changed) break;
+    if (h.blocked && !out.includes(h.action)) out.unshift(h.action);
+  }
+  return out;
+}
+
+/** The first of `preferred` not blocked on this state, else noop. */
+export function firstAllowed(ctx: PolicyContext, ...preferred: ActionType[]): ActionType {
+  return preferred.find((a) => !ctx.blocked?.includes(a)) ?? 'noop';
 }
 
 export interface Transition {
@@ -43,52 +75,66 @@ export interface Policy {
   readonly remote?: boolean;
 }
 
-const constant = (name: string, action: ActionType): Policy => ({ name, decide: () => action });
+// Once its one action is blocked on this trace, a constant policy waits instead of repeating it.
+const constant = (name: string, action: ActionType): Policy => ({ name, decide: (ctx) => firstAllowed(ctx, action) });
 
 export const noopPolicy = constant('noop', 'noop');
 export const bumpCpuPolicy = constant('bump-cpu', 'bump-cpu');
 export const bumpMemPolicy = constant('bump-mem', 'bump-mem');
 export const scaleUpPolicy = constant('scale-up', 'scale-up');
 
-export const randomPolicy: Policy = { name: 'random', decide: (ctx) => ACTIONS[randomInt(ctx.rng, ACTIONS.length)]! };
+export const randomPolicy: Policy = {
+  name: 'random',
+  decide(ctx) {
+    const allowed = ctx.blocked?.length ? ACTIONS.filter((a) => !ctx.blocked!.includes(a)) : ACTIONS;
+    return allowed[randomInt(ctx.rng, allowed.length)]!;
+  },
+};
 
 /**
- * Goes the right way: requests no node can hold are reduced, missing replicas added, surplus removed,
- * and a workload at target is left alone. (The predecessor bumped CPU when pods were Pending.)
+ * Goes the right way: requests no node can hold are reduced, missing replicas added, surplus removed, and a
+ * workload at target is left alone. (The predecessor bumped CPU when pods were Pending.) It reasons on the request
+ * its actions move (the pod's effective request by default, so a dominating init container is seen), never plays
+ * an action already blocked on this trace, and under contention (pods that fit a node but not the cluster, e.g.
+ * because other workloads hold it) shrinks the resource that packs worst, switching to the other one when the last
+ * reduction left as many pods Pending.
  */
 export const heuristicPolicy: Policy = {
   name: 'heuristic',
   decide(ctx) {
     const { obs, target, resources, largestNode, settings } = ctx;
     if (atTarget(obs, target)) return 'noop';
+    const allowed = (a: ActionType) => !ctx.blocked?.includes(a);
     const limits = resolveLimits(settings.safeguards);
-    const cpu = cpuMillis(resources.cpu);
-    const mem = quantityUnits(resources.memory);
-    const canReduceCpu = cpu - cpuMillis(settings.steps.cpu) >= limits.minCpuMillis;
-    const canReduceMem = mem - quantityUnits(settings.steps.memory) >= limits.minMemoryBytes;
+    const effective = resourceModeOf(settings) === 'effective';
+    const cpu = cpuMillis((effective ? resources.effectiveCpu : undefined) ?? resources.cpu);
+    const mem = quantityUnits((effective ? resources.effectiveMemory : undefined) ?? resources.memory);
+    // Steps stop at the floor, so anything above it can still shrink.
+    const canReduceCpu = cpu > limits.minCpuMillis && allowed('reduce-cpu');
+    const canReduceMem = mem > limits.minMemoryBytes && allowed('reduce-mem');
 
     // A pod that fits no node: shrink what does not fit.
     if (cpu > largestNode.cpuMillis && canReduceCpu) return 'reduce-cpu';
     if (mem > largestNode.memoryBytes && canReduceMem) return 'reduce-mem';
 
-    const step = settings.steps.replicas;
-    if (resources.replicas > target && resources.replicas - step >= limits.minReplicas) return 'scale-down';
-    if (resources.replicas < target && resources.replicas + step <= limits.maxReplicas) return 'scale-up';
+    if (resources.replicas > target && resources.replicas > limits.minReplicas && allowed('scale-down')) return 'scale-down';
+    if (resources.replicas < target && resources.replicas < limits.maxReplicas && allowed('scale-up')) return 'scale-up';
 
     if (obs.pending > 0) {
       // Pods fit a node but not all of them fit the cluster: shrink the resource that packs worst, if it can shrink.
       const perNode = Math.max(1, Math.ceil(target / Math.max(1, ctx.nodeCount)));
       const cpuShare = (Number(cpu) * perNode) / Number(largestNode.cpuMillis || 1n);
       const memShare = (Number(mem) * perNode) / Number(largestNode.memoryBytes || 1n);
-      const order: ActionType[] = cpuShare >= memShare ? ['reduce-cpu', 'reduce-mem'] : ['reduce-mem', 'reduce-cpu'];
-      for (const a of order) {
-        const share = a === 'reduce-cpu' ? cpuShare : memShare;
-        const can = a === 'reduce-cpu' ? canReduceCpu : canReduceMem;
-        if (share > 1 && can) return a;
+      let order: ActionType[] = cpuShare >= memShare ? ['reduce-cpu', 'reduce-mem'] : ['reduce-mem', 'reduce-cpu'];
+      // After a reduction: keep going if it placed pods, else the other resource is probably the one missing.
+      const last = ctx.last;
+      if (last && last.changed && (last.action === 'reduce-cpu' || last.action === 'reduce-mem')) {
+        const other: ActionType = last.action === 'reduce-cpu' ? 'reduce-mem' : 'reduce-cpu';
+        order = last.before.pending > obs.pending ? [last.action, other] : [other, last.action];
       }
-      if (cpuShare >= memShare ? canReduceCpu : canReduceMem) return order[0]!;
+      for (const a of order) if (a === 'reduce-cpu' ? canReduceCpu : canReduceMem) return a;
     }
-    // Replicas already match but the observation lags (e.g. pods not Ready yet): wait.
+    // Replicas already match but the observation lags (e.g. pods not Ready yet), or nothing can move: wait.
     return 'noop';
   },
 };

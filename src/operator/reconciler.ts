@@ -265,7 +265,9 @@ export class EpisodeReconciler {
     const obs = status.lastObservation ?? status.initialObservation!;
     const trace = await this.currentTrace(ep);
     const policy = await this.policyFor(ep);
-    const outcome = await decideAndApply(spec, trace, obs, step, policy, clusterCapacity(trace, spec.nodePool));
+    const history = status.history ?? [];
+    const past = history.map((h, i) => ({ action: h.action, blocked: h.blocked, changed: !h.blocked && h.action !== 'noop', observationBefore: i > 0 ? history[i - 1]!.observation : status.initialObservation! }));
+    const outcome = await decideAndApply(spec, trace, obs, step, policy, clusterCapacity(trace, spec.nodePool), past);
     // Replaying in this process leaves nothing to find after a crash, and deciding again gives the same action
     // unless the policy asks someone else: then the decision is written before the replay.
     const defer = this.opts.backendFor(ep, spec).inProcess === true && !policy.remote;

@@ -86,30 +86,31 @@ describe('actions', () => {
         { ts: 1, applied_objs: [workloadObject({ replicas: 2, containers: [{ name: 'web', cpu: '500m', memory: '512Mi' }] })] },
         { ts: 2, applied_objs: [workloadObject({ replicas: 4, containers: [{ name: 'web', cpu: '1500m', memory: '1024Mi' }] })] },
       ]);
-      expect(readResources(t, web)).to.deep.equal({ cpu: '1500m', memory: '1Gi', replicas: 4 });
+      expect(readResources(t, web)).to.deep.equal({ cpu: '1500m', memory: '1Gi', replicas: 4, effectiveCpu: '1500m', effectiveMemory: '1Gi' });
     });
 
     it('missing requests read as "0"', () => {
       const t = singleWorkloadTrace({ containers: [{ name: 'web', noResources: true }] });
-      expect(readResources(t, web)).to.deep.equal({ cpu: '0', memory: '0', replicas: 1 });
+      expect(readResources(t, web)).to.deep.equal({ cpu: '0', memory: '0', replicas: 1, effectiveCpu: '0', effectiveMemory: '0' });
     });
   });
 
   describe('the predecessor named traces, every action with the default steps', () => {
     // §6.3 table: replicas, cpu, memory. Expected results computed by hand from §2.1 (steps 500m / 256Mi / 1) and
-    // §2.5 (caps 16 CPU, 32Gi, 100 replicas; floors 50m, 64Mi, 1). "blocked" = a safeguard refuses it.
+    // §2.5 (caps 16 CPU, 32Gi, 100 replicas; floors 50m, 64Mi, 1). "blocked" = already at or past the bound; a step
+    // that would cross a floor stops at it (500m − 500m → 50m).
     const scenarios: Record<string, { replicas: number; cpu: number; memory: string; expect: Partial<Record<ActionType, string | number>> }> = {
       'trace-cpu-slight': { replicas: 3, cpu: 17000, memory: '2Gi', expect: { 'bump-cpu': 'blocked', 'reduce-cpu': '16500m', 'bump-mem': '2304Mi', 'reduce-mem': '1792Mi', 'scale-up': 4, 'scale-down': 2 } },
       'trace-cpu-heavy': { replicas: 3, cpu: 20000, memory: '2Gi', expect: { 'bump-cpu': 'blocked', 'reduce-cpu': '19500m', 'bump-mem': '2304Mi', 'reduce-mem': '1792Mi', 'scale-up': 4, 'scale-down': 2 } },
-      'trace-mem-slight': { replicas: 3, cpu: 500, memory: '33Gi', expect: { 'bump-cpu': '1', 'reduce-cpu': 'blocked', 'bump-mem': 'blocked', 'reduce-mem': '33536Mi', 'scale-up': 4, 'scale-down': 2 } },
-      'trace-mem-heavy': { replicas: 3, cpu: 500, memory: '40Gi', expect: { 'bump-cpu': '1', 'reduce-cpu': 'blocked', 'bump-mem': 'blocked', 'reduce-mem': '40704Mi', 'scale-up': 4, 'scale-down': 2 } },
+      'trace-mem-slight': { replicas: 3, cpu: 500, memory: '33Gi', expect: { 'bump-cpu': '1', 'reduce-cpu': '50m', 'bump-mem': 'blocked', 'reduce-mem': '33536Mi', 'scale-up': 4, 'scale-down': 2 } },
+      'trace-mem-heavy': { replicas: 3, cpu: 500, memory: '40Gi', expect: { 'bump-cpu': '1', 'reduce-cpu': '50m', 'bump-mem': 'blocked', 'reduce-mem': '40704Mi', 'scale-up': 4, 'scale-down': 2 } },
       'trace-cpu-mem': { replicas: 3, cpu: 17000, memory: '33Gi', expect: { 'bump-cpu': 'blocked', 'reduce-cpu': '16500m', 'bump-mem': 'blocked', 'reduce-mem': '33536Mi', 'scale-up': 4, 'scale-down': 2 } },
-      'trace-replicas-over': { replicas: 5, cpu: 500, memory: '512Mi', expect: { 'bump-cpu': '1', 'reduce-cpu': 'blocked', 'bump-mem': '768Mi', 'reduce-mem': '256Mi', 'scale-up': 6, 'scale-down': 4 } },
-      'trace-cpu-low-mem-high-replicas-over': { replicas: 5, cpu: 250, memory: '33Gi', expect: { 'bump-cpu': '750m', 'reduce-cpu': 'blocked', 'bump-mem': 'blocked', 'reduce-mem': '33536Mi', 'scale-up': 6, 'scale-down': 4 } },
-      'trace-scaling': { replicas: 1, cpu: 250, memory: '256Mi', expect: { 'bump-cpu': '750m', 'reduce-cpu': 'blocked', 'bump-mem': '512Mi', 'reduce-mem': 'blocked', 'scale-up': 2, 'scale-down': 'blocked' } },
-      'trace-scaling-v2': { replicas: 2, cpu: 250, memory: '256Mi', expect: { 'bump-cpu': '750m', 'reduce-cpu': 'blocked', 'bump-mem': '512Mi', 'reduce-mem': 'blocked', 'scale-up': 3, 'scale-down': 1 } },
-      'trace-normalized': { replicas: 2, cpu: 500, memory: '512Mi', expect: { 'bump-cpu': '1', 'reduce-cpu': 'blocked', 'bump-mem': '768Mi', 'reduce-mem': '256Mi', 'scale-up': 3, 'scale-down': 1 } },
-      'trace-0001': { replicas: 2, cpu: 500, memory: '512Mi', expect: { 'bump-cpu': '1', 'reduce-cpu': 'blocked', 'bump-mem': '768Mi', 'reduce-mem': '256Mi', 'scale-up': 3, 'scale-down': 1 } },
+      'trace-replicas-over': { replicas: 5, cpu: 500, memory: '512Mi', expect: { 'bump-cpu': '1', 'reduce-cpu': '50m', 'bump-mem': '768Mi', 'reduce-mem': '256Mi', 'scale-up': 6, 'scale-down': 4 } },
+      'trace-cpu-low-mem-high-replicas-over': { replicas: 5, cpu: 250, memory: '33Gi', expect: { 'bump-cpu': '750m', 'reduce-cpu': '50m', 'bump-mem': 'blocked', 'reduce-mem': '33536Mi', 'scale-up': 6, 'scale-down': 4 } },
+      'trace-scaling': { replicas: 1, cpu: 250, memory: '256Mi', expect: { 'bump-cpu': '750m', 'reduce-cpu': '50m', 'bump-mem': '512Mi', 'reduce-mem': '64Mi', 'scale-up': 2, 'scale-down': 'blocked' } },
+      'trace-scaling-v2': { replicas: 2, cpu: 250, memory: '256Mi', expect: { 'bump-cpu': '750m', 'reduce-cpu': '50m', 'bump-mem': '512Mi', 'reduce-mem': '64Mi', 'scale-up': 3, 'scale-down': 1 } },
+      'trace-normalized': { replicas: 2, cpu: 500, memory: '512Mi', expect: { 'bump-cpu': '1', 'reduce-cpu': '50m', 'bump-mem': '768Mi', 'reduce-mem': '256Mi', 'scale-up': 3, 'scale-down': 1 } },
+      'trace-0001': { replicas: 2, cpu: 500, memory: '512Mi', expect: { 'bump-cpu': '1', 'reduce-cpu': '50m', 'bump-mem': '768Mi', 'reduce-mem': '256Mi', 'scale-up': 3, 'scale-down': 1 } },
     };
 
     it('covers all 11 named traces', () => {
@@ -186,12 +187,21 @@ describe('actions', () => {
       applyAndCheck(threeEvents([3, 4, 6]), web, 'scale-down', 'replicas', [1, 2, 4], settings({ steps: { replicas: 2 } }));
     });
 
-    it('scale-down is blocked when any occurrence would go below the floor, and nothing changes', () => {
-      const t = threeEvents([1, 3, 5]);
+    it('an occurrence at the floor stays there while the steady state moves (history 1, 3, 5 → 1, 2, 4)', () => {
+      const out = applyAndCheck(threeEvents([1, 3, 5]), web, 'scale-down', 'replicas', [1, 2, 4]);
+      expect(out).to.include({ blocked: false, changed: true });
+      expect(out.clamped).to.equal(undefined);
+    });
+
+    it('the steady state reaches every target down to the floor (2, 8, 5 → target 1)', () => {
+      const t = threeEvents([2, 8, 5]);
+      const seen: number[] = [];
+      for (let i = 0; i < 4; i++) seen.push(applyAction(t, web, 'scale-down').after.replicas);
+      expect(seen).to.deep.equal([4, 3, 2, 1]);
+      expect(replicaPaths(t, web).map((p) => getIn(t, p))).to.deep.equal([1, 4, 1]);
       const bytes = encodeTrace(t);
       const out = applyAction(t, web, 'scale-down');
-      expect(out.blocked).to.equal(true);
-      expect(out.reason).to.match(/replicas would become 0, below the floor of 1/);
+      expect(out.reason).to.equal('scale-down blocked: replicas is 1, already at the floor of 1');
       expect(sameBytes(encodeTrace(t), bytes)).to.equal(true);
     });
 
@@ -200,13 +210,13 @@ describe('actions', () => {
       applyAndCheck(threeEvents([2, 3, 5], ['1', '1500m', '2']), web, 'reduce-cpu', 'cpu', ['500m', '1', '1500m']);
     });
 
-    it('reduce-cpu to exactly 0 is blocked by the floor (50m) before it is written', () => {
-      // 500m - 500m = 0 in the first event: the safeguard checks every occurrence.
-      const t = threeEvents([2, 3, 5], ['500m', '2', '2']);
-      const bytes = encodeTrace(t);
-      const out = applyAction(t, web, 'reduce-cpu');
-      expect(out.blocked).to.equal(true);
-      expect(sameBytes(encodeTrace(t), bytes)).to.equal(true);
+    it('an occurrence that would cross the floor stops at it (500m − 500m → 50m); the others move a whole step', () => {
+      const out = applyAndCheck(threeEvents([2, 3, 5], ['500m', '2', '2']), web, 'reduce-cpu', 'cpu', ['50m', '1500m', '1500m']);
+      expect(out.clamped).to.equal(undefined);
+      const t = threeEvents([2, 3, 5], ['2', '2', '500m']);
+      const clamped = applyAndCheck(t, web, 'reduce-cpu', 'cpu', ['1500m', '1500m', '50m']);
+      expect(clamped.clamped).to.equal(true);
+      expect(clamped.note).to.equal("reduce-cpu: the pod's effective CPU request stopped at the floor of 50m (500m − a step would be 0)");
     });
 
     it('bump-mem with a custom step changes every occurrence', () => {
@@ -387,7 +397,7 @@ describe('actions', () => {
       const bytes = readFixture('legacy-sim-arena', 'trace-v2.msgpack');
       const { trace } = decodeTrace(bytes);
       const out = applyAndCheck(trace, coredns, 'bump-cpu', 'cpu', ['600m']);
-      expect(out.before).to.deep.equal({ cpu: '100m', memory: '70Mi', replicas: 2 });
+      expect(out.before).to.deep.equal({ cpu: '100m', memory: '70Mi', replicas: 2, effectiveCpu: '100m', effectiveMemory: '70Mi' });
       // applyAndCheck restored the index from the original; check it was never changed at all.
       const { trace: fresh } = decodeTrace(bytes);
       expect(sameBytes(encodeTrace(new Map([['i', trace.get('index')!]])), encodeTrace(new Map([['i', fresh.get('index')!]])))).to.equal(true);

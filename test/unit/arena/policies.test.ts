@@ -150,19 +150,16 @@ describe('policies', () => {
       expect(h({ obs: { ready: 1, pending: 0, total: 1 }, resources: { replicas: 1, cpu: '250m', memory: '256Mi' } })).to.equal('scale-up');
     });
 
-    it('respects the CPU floor: a CPU it cannot reduce is left alone', () => {
-      // 60m on a node of 40m: 60m - 500m is below the 50m floor.
+    it('respects the CPU floor: a CPU at the floor is left alone; above it, a step stops at the floor', () => {
       const tiny = { cpuMillis: 40n, memoryBytes: 32n * GiB };
-      expect(h({ obs: { ready: 0, pending: 3, total: 3 }, resources: { cpu: '60m' }, largestNode: tiny })).not.to.equal('reduce-cpu');
-      // With a smaller step it can.
-      const small: ActionSettings = { ...DEFAULT_ACTION_SETTINGS, steps: { ...DEFAULT_STEPS, cpu: '10m' } };
-      expect(h({ resources: { cpu: '60m' }, largestNode: tiny, settings: small })).to.equal('reduce-cpu');
+      expect(h({ obs: { ready: 0, pending: 3, total: 3 }, resources: { cpu: '50m' }, largestNode: tiny })).not.to.equal('reduce-cpu');
+      expect(h({ obs: { ready: 0, pending: 3, total: 3 }, resources: { cpu: '60m' }, largestNode: tiny })).to.equal('reduce-cpu');
     });
 
     it('respects the memory floor', () => {
       const tiny = { cpuMillis: 16000n, memoryBytes: 32n * 1024n * 1024n };
-      expect(h({ resources: { memory: '300Mi' }, largestNode: tiny })).not.to.equal('reduce-mem');
-      expect(h({ resources: { memory: '320Mi' }, largestNode: tiny })).to.equal('reduce-mem');
+      expect(h({ resources: { memory: '64Mi' }, largestNode: tiny })).not.to.equal('reduce-mem');
+      expect(h({ resources: { memory: '300Mi' }, largestNode: tiny })).to.equal('reduce-mem');
     });
 
     it('respects the replica floor and cap', () => {

@@ -63,25 +63,26 @@ describe('safeguards', () => {
   });
 
   describe('default caps through applyAction', () => {
-    it('bump-cpu up to exactly 16 is allowed; past it is blocked with the cap in words', () => {
+    it('bump-cpu up to exactly 16 is allowed; past it stops at 16; at 16 it is blocked with the cap in words', () => {
       expect(run({ cpu: '15500m' }, 'bump-cpu').after.cpu).to.equal('16');
       const out = run({ cpu: '15600m' }, 'bump-cpu');
-      expect(out.blocked).to.equal(true);
-      expect(out.reason).to.equal('bump-cpu blocked: the CPU request would become 16100m, above the cap of 16');
-      expect(run({ cpu: '16' }, 'bump-cpu').blocked).to.equal(true);
+      expect(out).to.include({ blocked: false, clamped: true });
+      expect(out.after.cpu).to.equal('16');
+      expect(out.note).to.equal("bump-cpu: the pod's effective CPU request stopped at the cap of 16 (15600m + a step would be 16100m)");
+      expect(run({ cpu: '16' }, 'bump-cpu').reason).to.equal("bump-cpu blocked: the pod's effective CPU request is 16, already at the cap of 16");
     });
 
-    it('bump-mem up to exactly 32Gi is allowed; past it is blocked', () => {
+    it('bump-mem up to exactly 32Gi is allowed; at 32Gi it is blocked', () => {
       expect(run({ memory: '32512Mi' }, 'bump-mem').after.memory).to.equal('32Gi');
       const out = run({ memory: '32Gi' }, 'bump-mem');
       expect(out.blocked).to.equal(true);
-      expect(out.reason).to.match(/^bump-mem blocked: the memory request would become 33024Mi, above the cap of 32Gi$/);
+      expect(out.reason).to.equal("bump-mem blocked: the pod's effective memory request is 32Gi, already at the cap of 32Gi");
     });
 
     it('scale-up to exactly 100 is allowed; past it is blocked', () => {
       expect(run({ replicas: 99 }, 'scale-up').after.replicas).to.equal(100);
       const out = run({ replicas: 100 }, 'scale-up');
-      expect(out.reason).to.equal('scale-up blocked: replicas would become 101, above the cap of 100');
+      expect(out.reason).to.equal('scale-up blocked: replicas is 100, already at the cap of 100');
     });
 
     it('a workload above a cap can still be reduced (20000m → 19500m, 40Gi → 40704Mi, 150 replicas → 149)', () => {
@@ -95,7 +96,7 @@ describe('safeguards', () => {
       const t = loadLegacy('trace-cpu-heavy');
       const bytes = encodeTrace(t);
       const out = applyAction(t, web, 'bump-cpu');
-      expect(out.reason).to.equal('bump-cpu blocked: the CPU request would become 20500m, above the cap of 16');
+      expect(out.reason).to.equal("bump-cpu blocked: the pod's effective CPU request is 20, already above the cap of 16");
       expect(sameBytes(encodeTrace(t), bytes)).to.equal(true);
       const m = loadLegacy('trace-mem-slight');
       expect(applyAction(m, web, 'bump-mem').reason).to.match(/above the cap of 32Gi/);
@@ -103,21 +104,27 @@ describe('safeguards', () => {
   });
 
   describe('default floors through applyAction', () => {
-    it('reduce-cpu down to exactly 50m is allowed; below is blocked', () => {
+    it('reduce-cpu down to exactly 50m is allowed; a step past it stops at 50m; at 50m it is blocked', () => {
       expect(run({ cpu: '550m' }, 'reduce-cpu').after.cpu).to.equal('50m');
       const out = run({ cpu: '500m' }, 'reduce-cpu');
-      expect(out.reason).to.equal('reduce-cpu blocked: the CPU request would become 0, below the floor of 50m');
+      expect(out).to.include({ blocked: false, changed: true, clamped: true });
+      expect(out.after.cpu).to.equal('50m');
+      expect(out.note).to.equal("reduce-cpu: the pod's effective CPU request stopped at the floor of 50m (500m − a step would be 0)");
+      expect(run({ cpu: '50m' }, 'reduce-cpu').reason).to.equal("reduce-cpu blocked: the pod's effective CPU request is 50m, already at the floor of 50m");
+      expect(run({ cpu: '10m' }, 'reduce-cpu').reason).to.equal("reduce-cpu blocked: the pod's effective CPU request is 10m, already below the floor of 50m");
     });
 
-    it('reduce-mem down to exactly 64Mi is allowed; below is blocked', () => {
+    it('reduce-mem down to exactly 64Mi is allowed; a step past it stops at 64Mi; at 64Mi it is blocked', () => {
       expect(run({ memory: '320Mi' }, 'reduce-mem').after.memory).to.equal('64Mi');
       const out = run({ memory: '300Mi' }, 'reduce-mem');
-      expect(out.reason).to.equal('reduce-mem blocked: the memory request would become 44Mi, below the floor of 64Mi');
+      expect(out).to.include({ blocked: false, clamped: true });
+      expect(out.after.memory).to.equal('64Mi');
+      expect(run({ memory: '64Mi' }, 'reduce-mem').reason).to.equal("reduce-mem blocked: the pod's effective memory request is 64Mi, already at the floor of 64Mi");
     });
 
-    it('scale-down to exactly 1 is allowed; to 0 is blocked', () => {
+    it('scale-down to exactly 1 is allowed; at 1 it is blocked', () => {
       expect(run({ replicas: 2 }, 'scale-down').after.replicas).to.equal(1);
-      expect(run({ replicas: 1 }, 'scale-down').reason).to.equal('scale-down blocked: replicas would become 0, below the floor of 1');
+      expect(run({ replicas: 1 }, 'scale-down').reason).to.equal('scale-down blocked: replicas is 1, already at the floor of 1');
     });
 
     it('a workload below a floor can still be raised (10m → 510m)', () => {
@@ -131,29 +138,31 @@ describe('safeguards', () => {
 
     it('CPU cap and floor', () => {
       expect(run({ cpu: '3500m' }, 'bump-cpu', custom).after.cpu).to.equal('4');
-      expect(run({ cpu: '4' }, 'bump-cpu', custom).reason).to.match(/above the cap of 4$/);
+      expect(run({ cpu: '4' }, 'bump-cpu', custom).reason).to.match(/is 4, already at the cap of 4$/);
       expect(run({ cpu: '750m' }, 'reduce-cpu', custom).after.cpu).to.equal('250m');
-      expect(run({ cpu: '700m' }, 'reduce-cpu', custom).reason).to.match(/200m, below the floor of 250m$/);
+      expect(run({ cpu: '700m' }, 'reduce-cpu', custom).after.cpu).to.equal('250m');
+      expect(run({ cpu: '250m' }, 'reduce-cpu', custom).reason).to.match(/is 250m, already at the floor of 250m$/);
     });
 
     it('memory cap and floor', () => {
       expect(run({ memory: '7936Mi' }, 'bump-mem', custom).after.memory).to.equal('8Gi');
-      expect(run({ memory: '8Gi' }, 'bump-mem', custom).reason).to.match(/above the cap of 8Gi$/);
+      expect(run({ memory: '8Gi' }, 'bump-mem', custom).reason).to.match(/is 8Gi, already at the cap of 8Gi$/);
       expect(run({ memory: '768Mi' }, 'reduce-mem', custom).after.memory).to.equal('512Mi');
-      expect(run({ memory: '512Mi' }, 'reduce-mem', custom).reason).to.match(/256Mi, below the floor of 512Mi$/);
+      expect(run({ memory: '512Mi' }, 'reduce-mem', custom).reason).to.match(/is 512Mi, already at the floor of 512Mi$/);
     });
 
     it('replica cap and floor', () => {
       expect(run({ replicas: 4 }, 'scale-up', custom).after.replicas).to.equal(5);
-      expect(run({ replicas: 5 }, 'scale-up', custom).reason).to.match(/6, above the cap of 5$/);
+      expect(run({ replicas: 5 }, 'scale-up', custom).reason).to.match(/is 5, already at the cap of 5$/);
       expect(run({ replicas: 3 }, 'scale-down', custom).after.replicas).to.equal(2);
-      expect(run({ replicas: 2 }, 'scale-down', custom).reason).to.match(/1, below the floor of 2$/);
+      expect(run({ replicas: 2 }, 'scale-down', custom).reason).to.match(/is 2, already at the floor of 2$/);
     });
 
     it('caps apply to the result of custom steps', () => {
-      expect(run({ cpu: '3' }, 'bump-cpu', custom, { cpu: '1500m' }).reason).to.match(/4500m, above the cap of 4$/);
+      expect(run({ cpu: '3' }, 'bump-cpu', custom, { cpu: '1500m' })).to.include({ clamped: true, note: "bump-cpu: the pod's effective CPU request stopped at the cap of 4 (3 + a step would be 4500m)" });
       expect(run({ replicas: 3 }, 'scale-up', custom, { replicas: 2 }).after.replicas).to.equal(5);
-      expect(run({ replicas: 4 }, 'scale-up', custom, { replicas: 2 }).blocked).to.equal(true);
+      expect(run({ replicas: 4 }, 'scale-up', custom, { replicas: 2 })).to.include({ clamped: true, blocked: false });
+      expect(run({ replicas: 4 }, 'scale-up', custom, { replicas: 2 }).after.replicas).to.equal(5);
     });
 
     it('decimal safeguard values parse as quantities (maxMemory 8G, maxCpu 2500m)', () => {

@@ -30,7 +30,7 @@ describe('bench: scenario registry', () => {
     const byName = Object.fromEntries(legacy.map((s) => [s.name, s]));
     // Three scenarios share trace-0001 with different targets.
     expect([byName['replica-tiny-scale']!.target, byName['replica-small-scale']!.target, byName['replica-medium-scale']!.target]).to.deep.equal([3, 5, 10]);
-    expect(readResources(byName['cpu-mem-both']!.trace(), byName['cpu-mem-both']!.workload)).to.deep.equal({ cpu: '17', memory: '33Gi', replicas: 3 });
+    expect(readResources(byName['cpu-mem-both']!.trace(), byName['cpu-mem-both']!.workload)).to.deep.equal({ cpu: '17', memory: '33Gi', replicas: 3, effectiveCpu: '17', effectiveMemory: '33Gi' });
     expect(byName['mem-slight']!.problemType).to.equal('resource');
     expect(byName['scale-up']!.problemType).to.equal('replicas');
     expect(byName['baseline-dev']!.problemType).to.equal('baseline');

@@ -36,7 +36,7 @@ describe('env server HTTP API', () => {
       const trace = Buffer.from(encodeTrace(canonicalScenario('replicas-over').trace)).toString('base64');
       const id = await createEnv(s, { trace, workload: 'default/web', target: 3 });
       const r = await s.call('POST', `/v1/envs/${id}/reset`, {});
-      expect(r.body.info.resources).to.deep.equal({ cpu: '500m', memory: '512Mi', replicas: 5 });
+      expect(r.body.info.resources).to.deep.equal({ cpu: '500m', memory: '512Mi', replicas: 5, effectiveCpu: '500m', effectiveMemory: '512Mi' });
       const g = await s.call('POST', '/v1/envs', { random: { seed: 4, index: 2 } });
       expect(g.status).to.equal(201);
       expect(g.body.env.source).to.equal('random:4:2');
@@ -86,7 +86,7 @@ describe('env server HTTP API', () => {
       expect(reset.body.observation).to.deep.equal([0, 1, 1, 1, 1.0625, 0.0625, 0, 0, 0]);
       expect(reset.body.info).to.deep.include({ seed: 1, step: 0, max_steps: 10, target: 3, solved: false, node_count: 3 });
       expect(reset.body.info.raw_observation).to.deep.equal({ ready: 0, pending: 3, total: 3 });
-      expect(reset.body.info.resources).to.deep.equal({ cpu: '17', memory: '2Gi', replicas: 3 });
+      expect(reset.body.info.resources).to.deep.equal({ cpu: '17', memory: '2Gi', replicas: 3, effectiveCpu: '17', effectiveMemory: '2Gi' });
       expect(reset.body.info.largest_node).to.deep.equal({ cpu: '16', memory: '32Gi' });
 
       const one = await s.call('POST', `/v1/envs/${id}/step`, { action: ACTION['reduce-cpu'] });

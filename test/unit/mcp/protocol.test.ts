@@ -81,7 +81,7 @@ describe('mcp: protocol and episode tools (in-process)', () => {
     expect(JSON.parse(o.content![0]!.text)).to.deep.equal(view);
     expect(view).to.deep.include({ scenario: 'composite', target: 3, step: 0, maxSteps: 8, solved: false, done: false });
     expect(view.observation).to.deep.equal({ ready: 0, pending: 5, total: 5 });
-    expect(view.resources).to.deep.equal({ cpu: '250m', memory: '33Gi', replicas: 5 });
+    expect(view.resources).to.deep.equal({ cpu: '250m', memory: '33Gi', replicas: 5, effectiveCpu: '250m', effectiveMemory: '33Gi' });
     expect(view.cluster).to.deep.equal({ nodes: 3, largestNode: { cpu: '16', memory: '32Gi' } });
     expect((view.actions as unknown[])[5]).to.deep.equal({ index: 5, name: 'reduce-mem', description: 'decrease the memory request by 256Mi' });
 
