@@ -331,7 +331,7 @@ design_spec = {
     "targetReplicas": 3,
     "policy": {"name": "heuristic", "seed": 0},
     "reward": {"mode": "shaped", "stepPenalty": 0},
-    "maxSteps": 10,
+    "maxSteps": 50,
     "stepDuration": "30s",
     "backend": "embedded",
     "actions": {"cpuStep": "500m", "memoryStep": "256Mi", "replicaStep": 1},
@@ -348,7 +348,7 @@ if defaulted["spec"] != design_spec:
     err("defaults differ from docs/design.md:\n  got  " + json.dumps(defaulted["spec"], sort_keys=True)
         + "\n  want " + json.dumps(design_spec, sort_keys=True))
 enums = {".spec.policy.name": ["noop", "random", "heuristic", "bump-cpu", "bump-mem", "scale-up", "vpa-like", "q-table",
-                               "external"],
+                               "epsilon-greedy", "external"],
          ".spec.reward.mode": ["binary", "shaped", "scale", "cost-aware", "max-punish"],
          ".spec.backend": ["embedded", "kwok", "simkube"],
          ".status.phase": ["Pending", "Running", "Waiting", "Succeeded", "Failed"]}

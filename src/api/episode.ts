@@ -6,10 +6,11 @@ import { episodeSpec, type EpisodeSpec } from '../arena/episode.js';
 import type { Observation, WorkloadResources } from '../arena/observation.js';
 import { policyNames } from '../arena/policies.js';
 import { parseRewardMode } from '../arena/reward.js';
-import { DEFAULT_SAFEGUARDS, resolveLimits } from '../arena/safeguards.js';
-import { DEFAULT_NODE_POOL, type BackendName } from '../arena/backend.js';
+import { resolveLimits } from '../arena/safeguards.js';
+import type { BackendName } from '../arena/backend.js';
 import { canonicalQuantity } from '../trace/quantity.js';
 import type { Condition } from '../controller/conditions.js';
+import { EPISODE_DEFAULTS as D } from './defaults.js';
 
 
 type Quantityish = string | number;
@@ -115,27 +116,27 @@ function quantity(field: string, v: Quantityish | undefined, fallback: string): 
   }
 }
 
-/** Map an ArenaEpisode spec to the arena's EpisodeSpec. Defaults match the CRD's. */
+/** Map an ArenaEpisode spec to the arena's EpisodeSpec. Defaults (defaults.ts) match the CRD's. */
 export function toEpisodeSpec(spec: ArenaEpisodeSpec): EpisodeSpec {
   if (!spec?.trace?.configMapRef?.name) throw new InvalidEpisode('spec.trace.configMapRef.name is required: the ConfigMap holding the starting trace');
   if (!spec.workload?.name) throw new InvalidEpisode('spec.workload.name is required: the workload in the trace to fix');
   if (!Number.isInteger(spec.targetReplicas) || spec.targetReplicas < 0) throw new InvalidEpisode('spec.targetReplicas must be a whole number ≥ 0');
-  const policy = spec.policy?.name ?? 'heuristic';
+  const policy = spec.policy?.name ?? D.policy;
   if (!policyNames().includes(policy)) throw new InvalidEpisode(`spec.policy.name "${policy}" is not a known policy (available: ${policyNames().join(', ')})`);
   let mode;
   try {
-    mode = parseRewardMode(spec.reward?.mode ?? 'shaped');
+    mode = parseRewardMode(spec.reward?.mode ?? D.rewardMode);
   } catch (e) {
     throw new InvalidEpisode(`spec.reward.mode: ${(e as Error).message}`);
   }
   const s = spec.safeguards ?? {};
   const safeguards = {
-    maxCpu: quantity('spec.safeguards.maxCpu', s.maxCpu, DEFAULT_SAFEGUARDS.maxCpu),
-    maxMemory: quantity('spec.safeguards.maxMemory', s.maxMemory, DEFAULT_SAFEGUARDS.maxMemory),
-    maxReplicas: s.maxReplicas ?? DEFAULT_SAFEGUARDS.maxReplicas,
-    minCpu: quantity('spec.safeguards.minCpu', s.minCpu, DEFAULT_SAFEGUARDS.minCpu),
-    minMemory: quantity('spec.safeguards.minMemory', s.minMemory, DEFAULT_SAFEGUARDS.minMemory),
-    minReplicas: s.minReplicas ?? DEFAULT_SAFEGUARDS.minReplicas,
+    maxCpu: quantity('spec.safeguards.maxCpu', s.maxCpu, D.safeguards.maxCpu),
+    maxMemory: quantity('spec.safeguards.maxMemory', s.maxMemory, D.safeguards.maxMemory),
+    maxReplicas: s.maxReplicas ?? D.safeguards.maxReplicas,
+    minCpu: quantity('spec.safeguards.minCpu', s.minCpu, D.safeguards.minCpu),
+    minMemory: quantity('spec.safeguards.minMemory', s.minMemory, D.safeguards.minMemory),
+    minReplicas: s.minReplicas ?? D.safeguards.minReplicas,
   };
   try {
     resolveLimits(safeguards);
@@ -144,26 +145,26 @@ export function toEpisodeSpec(spec: ArenaEpisodeSpec): EpisodeSpec {
   }
   const np = spec.nodePool ?? {};
   return episodeSpec({
-    workload: { kind: spec.workload.kind ?? 'Deployment', namespace: spec.workload.namespace ?? 'default', name: spec.workload.name },
+    workload: { kind: spec.workload.kind ?? D.workloadKind, namespace: spec.workload.namespace ?? D.workloadNamespace, name: spec.workload.name },
     target: spec.targetReplicas,
-    maxSteps: spec.maxSteps ?? 10,
-    seed: spec.policy?.seed ?? 0,
-    reward: { mode, stepPenalty: spec.reward?.stepPenalty ?? 0 },
+    maxSteps: spec.maxSteps ?? D.maxSteps,
+    seed: spec.policy?.seed ?? D.seed,
+    reward: { mode, stepPenalty: spec.reward?.stepPenalty ?? D.stepPenalty },
     actions: {
       steps: {
-        cpu: quantity('spec.actions.cpuStep', spec.actions?.cpuStep, '500m'),
-        memory: quantity('spec.actions.memoryStep', spec.actions?.memoryStep, '256Mi'),
-        replicas: spec.actions?.replicaStep ?? 1,
+        cpu: quantity('spec.actions.cpuStep', spec.actions?.cpuStep, D.cpuStep),
+        memory: quantity('spec.actions.memoryStep', spec.actions?.memoryStep, D.memoryStep),
+        replicas: spec.actions?.replicaStep ?? D.replicaStep,
       },
       safeguards,
       ...(spec.workload.container ? { container: spec.workload.container } : {}),
     },
     nodePool: {
-      count: np.count ?? DEFAULT_NODE_POOL.count,
-      cpu: quantity('spec.nodePool.cpu', np.cpu, DEFAULT_NODE_POOL.cpu),
-      memory: quantity('spec.nodePool.memory', np.memory, DEFAULT_NODE_POOL.memory),
-      pods: np.pods ?? DEFAULT_NODE_POOL.pods,
+      count: np.count ?? D.nodePool.count,
+      cpu: quantity('spec.nodePool.cpu', np.cpu, D.nodePool.cpu),
+      memory: quantity('spec.nodePool.memory', np.memory, D.nodePool.memory),
+      pods: np.pods ?? D.nodePool.pods,
     },
-    durationSeconds: parseDuration(spec.stepDuration ?? '30s'),
+    durationSeconds: parseDuration(spec.stepDuration ?? D.stepDuration),
   });
 }

@@ -23,9 +23,12 @@ export interface EpisodeSpec {
   durationSeconds?: number;
 }
 
+/** Steps an episode may take before it ends unsolved (CLI --steps, env server maxSteps, ArenaEpisode spec.maxSteps). */
+export const DEFAULT_MAX_STEPS = 50;
+
 export function episodeSpec(partial: Partial<EpisodeSpec> & Pick<EpisodeSpec, 'workload' | 'target'>): EpisodeSpec {
   return {
-    maxSteps: 10,
+    maxSteps: DEFAULT_MAX_STEPS,
     seed: 0,
     reward: { mode: 'shaped' },
     actions: DEFAULT_ACTION_SETTINGS,

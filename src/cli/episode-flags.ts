@@ -1,5 +1,5 @@
 // The flags that describe an episode, shared by run, batch, bench and serve.
-import { episodeSpec, type EpisodeSpec } from '../arena/episode.js';
+import { DEFAULT_MAX_STEPS, episodeSpec, type EpisodeSpec } from '../arena/episode.js';
 import { parseRewardMode } from '../arena/reward.js';
 import { DEFAULT_SAFEGUARDS } from '../arena/safeguards.js';
 import { DEFAULT_NODE_POOL } from '../arena/backend.js';
@@ -79,7 +79,7 @@ export function episodeFromFlags(flags: Flags, defaults: { workload?: WorkloadRe
   return episodeSpec({
     workload: workloadFromFlags(flags, defaults.workload),
     target: int(flags, 'target', defaults.target ?? 3, 0, 10_000),
-    maxSteps: int(flags, 'steps', 50, 1, 1_000_000),
+    maxSteps: int(flags, 'steps', DEFAULT_MAX_STEPS, 1, 1_000_000),
     seed: int(flags, 'seed', 0),
     reward: { mode: parseRewardMode(str(flags, 'reward', 'shaped')), stepPenalty: num(flags, 'step-penalty', 0) },
     actions: {

@@ -1,7 +1,7 @@
 // What a client asks for when it creates an env (the JSON body of POST /v1/envs), validated into an EpisodeSpec
 // and a starting trace. Every problem is a 400 with a message that names the field.
 import { DEFAULT_STEPS } from '../arena/actions.js';
-import { episodeSpec, type EpisodeSpec } from '../arena/episode.js';
+import { DEFAULT_MAX_STEPS, episodeSpec, type EpisodeSpec } from '../arena/episode.js';
 import { parseRewardMode, type RewardSettings } from '../arena/reward.js';
 import { DEFAULT_SAFEGUARDS, resolveLimits, type Safeguards } from '../arena/safeguards.js';
 import { readResources } from '../arena/actions.js';
@@ -13,7 +13,6 @@ import { decodeTrace, type Trace } from '../trace/trace.js';
 import { parseWorkloadArg, type WorkloadRef } from '../trace/workload.js';
 import { badRequest, toHttpError } from './errors.js';
 
-export const DEFAULT_MAX_STEPS = 50;
 export const MAX_MAX_STEPS = 100_000;
 
 export interface EnvConfig {

@@ -4,7 +4,8 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { EpisodeSpec } from '../arena/episode.js';
 import { createLogger } from '../util/log.js';
 import { registerAgents } from '../agents/index.js';
-import { phasedFromBackend, type PhasedBackend } from '../arena/backend.js';
+import type { PhasedBackend } from '../arena/backend.js';
+import { createPhasedBackend } from '../sim/index.js';
 import { Controller } from '../controller/controller.js';
 import { EventRecorder } from '../controller/events.js';
 import { Informer, type InformerEventType } from '../controller/informer.js';
@@ -50,10 +51,9 @@ export function defaultBackends(kc: KubeConfig, operatorNamespace?: string): Bac
     let backend = cache.get(key);
     if (!backend) {
       backend = lazyPhased(name, async () => {
-        if (name === 'embedded') return phasedFromBackend(new (await import('../sim/embedded/index.js')).EmbeddedBackend());
-        if (name === 'kwok') return new (await import('../sim/kwok/index.js')).KwokBackend(kc, { watch: true });
-        const { SimkubeBackend } = await import('../sim/simkube/index.js');
-        return new SimkubeBackend(kc, { ...ep.spec.simkube, ...(operatorNamespace ? { operatorNamespace } : {}), ...(spec.durationSeconds ? { stepSeconds: spec.durationSeconds } : {}) });
+        if (name === 'kwok') return createPhasedBackend(name, { kc, watch: true });
+        if (name === 'simkube') return createPhasedBackend(name, { kc, ...ep.spec.simkube, ...(operatorNamespace ? { operatorNamespace } : {}), ...(spec.durationSeconds ? { stepSeconds: spec.durationSeconds } : {}) });
+        return createPhasedBackend(name);
       });
       cache.set(key, backend);
     }

@@ -1,16 +1,22 @@
-// Backend factory. Cluster backends load lazily so cluster-free commands never import the Kubernetes client.
-import type { Backend, BackendName } from '../arena/backend.js';
+// The one backend factory (CLI, env server, MCP and operator). Cluster backends load lazily so cluster-free commands
+// never import the Kubernetes client.
+import { phasedFromBackend, type Backend, type BackendName, type PhasedBackend } from '../arena/backend.js';
+import type { KwokOptions } from './kwok/index.js';
 import type { BackendOptions } from './options.js';
-
+import type { SimkubeOptions } from './simkube/index.js';
 
 export const BACKENDS: BackendName[] = ['embedded', 'kwok', 'simkube'];
+
+/** Everything any backend can be configured with; each takes what applies to it. */
+export type AnyBackendOptions = BackendOptions & KwokOptions & SimkubeOptions;
 
 export function parseBackendName(s: string): BackendName {
   if ((BACKENDS as string[]).includes(s)) return s as BackendName;
   throw new RangeError(`unknown backend "${s}" (use ${BACKENDS.join(', ')})`);
 }
 
-export async function createBackend(name: BackendName, opts: BackendOptions = {}): Promise<Backend> {
+/** A backend that runs a whole replay per call (the CLI, env server and MCP drive episodes this way). */
+export async function createBackend(name: BackendName, opts: AnyBackendOptions = {}): Promise<Backend> {
   switch (name) {
     case 'embedded': {
       const { EmbeddedBackend } = await import('./embedded/index.js');
@@ -25,4 +31,15 @@ export async function createBackend(name: BackendName, opts: BackendOptions = {}
       return createSimkubeBackend(opts);
     }
   }
+}
+
+/** The same backend driven in phases (start, poll, cleanup), as the operator does; embedded answers at once. */
+export async function createPhasedBackend(name: BackendName, opts: AnyBackendOptions = {}): Promise<PhasedBackend> {
+  const backend = await createBackend(name, opts);
+  return isPhased(backend) ? backend : phasedFromBackend(backend);
+}
+
+function isPhased(b: Backend): b is Backend & PhasedBackend {
+  const p = b as Partial<PhasedBackend>;
+  return typeof p.start === 'function' && typeof p.poll === 'function' && typeof p.cleanup === 'function';
 }

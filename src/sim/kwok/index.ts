@@ -230,6 +230,6 @@ export function runName(trace: Trace, opts: RunOptions): string {
 }
 
 export function createKwokBackend(opts: BackendOptions & KwokOptions = {}): KwokBackend {
-  const kc = loadKubeConfig(opts.kubeconfig);
+  const kc = opts.kc ?? loadKubeConfig(opts.kubeconfig);
   return new KwokBackend(kc, opts);
 }

@@ -485,5 +485,5 @@ export class SimkubeBackend implements Backend, PhasedBackend {
 }
 
 export function createSimkubeBackend(opts: BackendOptions & SimkubeOptions = {}): SimkubeBackend {
-  return new SimkubeBackend(opts.kube ? undefined : loadKubeConfig(opts.kubeconfig), opts);
+  return new SimkubeBackend(opts.kube ? undefined : (opts.kc ?? loadKubeConfig(opts.kubeconfig)), opts);
 }
