@@ -45,7 +45,36 @@ export const DEFAULT_STEPS: StepSizes = { cpu: '500m', memory: '256Mi', replicas
 export const RESOURCE_MODES = ['effective', 'container'] as const;
 export type ResourceMode = (typeof RESOURCE_MODES)[number];
 
+/**
+ * How resource actions size their change: `additive` adds or removes the step sizes (the predecessor's),
+ * `proportional` multiplies the steady request by ×1.25 (bump) or ×0.8 (reduce), CPU rounded to 1m and memory to
+ * 1Mi away from the request so every move changes it; other occurrences move by the same delta. Replica actions
+ * are the same in both.
+ */
+export const ACTION_SETS = ['additive', 'proportional'] as const;
+export type ActionSet = (typeof ACTION_SETS)[number];
+
+export function parseActionSet(s: string): ActionSet {
+  const k = s.trim().toLowerCase();
+  if ((ACTION_SETS as readonly string[]).includes(k)) return k as ActionSet;
+  throw new RangeError(`unknown action set "${s}" (use ${ACTION_SETS.join(' or ')})`);
+}
+
+const NANOS_PER_MI = 1_000_000_000n * 1024n * 1024n;
+
+/** The proportional move from v (nanos): ×5/4 up, ×4/5 down, rounded away from v to 1m (CPU) or 1Mi (memory). */
+export function proportionalDelta(v: bigint, dir: 1 | -1, resource: ResourceName): bigint {
+  const unit = resource === 'cpu' ? RESOLUTION.cpu : v >= NANOS_PER_MI ? NANOS_PER_MI : RESOLUTION.memory;
+  const exact = dir > 0 ? (v * 5n) / 4n : (v * 4n) / 5n;
+  let n = dir > 0 ? ((exact + unit - 1n) / unit) * unit : (exact / unit) * unit;
+  if (dir > 0 && n <= v) n = v + unit;
+  if (dir < 0 && n >= v) n = v - unit;
+  return n - v;
+}
+
 export interface ActionSettings {
+  /** Default additive. */
+  set?: ActionSet;
   steps: StepSizes;
   safeguards: Safeguards;
   /** Target container name for `container` mode; default the first app container. */
@@ -203,12 +232,14 @@ export function applyAction(trace: Trace, ref: WorkloadRef, action: ActionType, 
 
   const resource: ResourceName = action === 'bump-cpu' || action === 'reduce-cpu' ? 'cpu' : 'memory';
   const stepQ = parseQuantity(resource === 'cpu' ? settings.steps.cpu : settings.steps.memory);
-  const delta = action.startsWith('bump') ? stepQ.nanos : -stepQ.nanos;
+  const dir: 1 | -1 = action.startsWith('bump') ? 1 : -1;
+  const deltaFrom = (v: bigint) => (settings.set === 'proportional' && v > 0n ? proportionalDelta(v, dir, resource) : BigInt(dir) * stepQ.nanos);
   const mode = resourceModeOf(settings);
   const b = bounds(resource, limits, mode === 'effective' ? "pod's effective " : '');
 
   if (mode === 'effective') {
     const v = effectiveRequest(podSpecOf(steady.obj)!, resource);
+    const delta = deltaFrom(v);
     const why = explain(b, v, shiftClamped(v, delta, b.lo, b.hi), delta);
     if (why.blocked) return done(false, why.blocked);
     for (const o of occurrences) {
@@ -230,6 +261,7 @@ export function applyAction(trace: Trace, ref: WorkloadRef, action: ActionType, 
   if (targets.length === 0) throw new TraceError('workload.container', `${formatWorkload(ref)} has no container "${target.name}" in any occurrence`);
   const steadyContainer = containerAt(podSpecOf(steady.obj)!, target);
   const v = containerRequest(steadyContainer, resource).nanos;
+  const delta = deltaFrom(v);
   const why = explain(b, v, shiftClamped(v, delta, b.lo, b.hi), delta);
   if (why.blocked) return done(false, why.blocked);
   for (const c of targets) {

@@ -1,5 +1,6 @@
 // The interfaces every backend (embedded, kwok, simkube) implements.
 import type { Observation } from './observation.js';
+import type { UsageRun } from './usage/run.js';
 import type { Trace } from '../trace/trace.js';
 import type { WorkloadRef } from '../trace/workload.js';
 
@@ -24,6 +25,8 @@ export interface RunOptions {
   /** A name for this run (simulation names, namespaces), unique per episode step; derived when absent. */
   runName?: string;
   signal?: AbortSignal;
+  /** Usage to apply to this replay's pods (OOM kills, throttling, readiness); absent: pods are Ready once Running. */
+  usage?: UsageRun;
 }
 
 export interface Backend {

@@ -10,6 +10,8 @@ import { atTarget, type Observation, type WorkloadResources } from './observatio
 import { blockedSinceChange, type PastStep, type Policy, type PolicyContext } from './policies.js';
 import { computeReward, type RewardSettings } from './reward.js';
 import { mixSeed, mulberry32 } from '../util/rng.js';
+import { usageRun, type EpisodeUsage } from './usage/run.js';
+import { windowDemand } from './usage/model.js';
 
 export interface EpisodeSpec {
   workload: WorkloadRef;
@@ -21,6 +23,14 @@ export interface EpisodeSpec {
   nodePool: NodePool;
   /** Seconds each replay runs (SimKube `duration`); default: to the trace's last event. */
   durationSeconds?: number;
+  /** Usage: consequences per step and a usage clock that advances stepSeconds each step. */
+  usage?: EpisodeUsage;
+  /** End the episode at the goal. Default: true without usage; with usage the episode runs to maxSteps. */
+  stopAtGoal?: boolean;
+}
+
+export function stopsAtGoal(spec: EpisodeSpec): boolean {
+  return spec.stopAtGoal ?? spec.usage === undefined;
 }
 
 /** Steps an episode may take before it ends unsolved (CLI --steps, env server maxSteps, ArenaEpisode spec.maxSteps). */
@@ -92,6 +102,8 @@ export function policyContext(spec: EpisodeSpec, trace: Trace, obs: Observation,
     rng: stepRng(spec.seed, step),
     blocked: blockedSinceChange(past),
     ...(last ? { last } : {}),
+    // The observation was taken over the usage window of the previous step.
+    ...(spec.usage ? { usage: windowDemand(spec.usage.file, usageRun(spec.usage, spec.workload, spec.actions.container, step - 1, 0).series, step - 1, spec.usage.settings.stepSeconds) } : {}),
   };
 }
 
@@ -126,13 +138,20 @@ export function replaySeed(spec: EpisodeSpec): number {
   return mixSeed(spec.seed, 0x5eed);
 }
 
-export function runOptions(spec: EpisodeSpec, runName?: string) {
+/** Options for the replay observed after `step` (0: the episode's start), which fixes the usage window. */
+export function runOptions(spec: EpisodeSpec, runName?: string, step = 0) {
   return {
     seed: replaySeed(spec),
     nodePool: spec.nodePool,
     ...(spec.durationSeconds !== undefined ? { durationSeconds: spec.durationSeconds } : {}),
     ...(runName !== undefined ? { runName } : {}),
+    ...(spec.usage ? { usage: usageRun(spec.usage, spec.workload, spec.actions.container, step, mixSeed(spec.seed, 0x05a6e)) } : {}),
   };
+}
+
+/** Whether a step must replay: an unchanged trace replays the same on the embedded backend, unless usage moves on. */
+export function needsReplay(spec: EpisodeSpec, changed: boolean, backend: string): boolean {
+  return changed || backend !== 'embedded' || spec.usage !== undefined;
 }
 
 /** One whole step: decide, apply, replay, score. */
@@ -140,13 +159,13 @@ export async function episodeStep(spec: EpisodeSpec, trace: Trace, obs: Observat
   const outcome = await decideAndApply(spec, trace, obs, step, policy, capacity, past);
   // A blocked or no-op action leaves the trace as it was; the embedded replay is a pure function of the trace and
   // the episode seed, so it would observe the same thing again.
-  const after = outcome.changed || backend.name !== 'embedded' ? await backend.run(trace, spec.workload, runOptions(spec)) : obs;
+  const after = needsReplay(spec, outcome.changed, backend.name) ? await backend.run(trace, spec.workload, runOptions(spec, undefined, step)) : obs;
   const record = scoreStep(spec, step, obs, outcome, after);
-  policy.learn?.({ obs, action: outcome.action, reward: record.reward, next: after, done: record.solved || step >= spec.maxSteps, target: spec.target });
+  policy.learn?.({ obs, action: outcome.action, reward: record.reward, next: after, done: (record.solved && stopsAtGoal(spec)) || step >= spec.maxSteps, target: spec.target });
   return record;
 }
 
-/** Run an episode: stops when solved or after maxSteps. The trace is changed in place. */
+/** Run an episode: stops after maxSteps, or at the goal when stopsAtGoal. The trace is changed in place. */
 export async function runEpisode(spec: EpisodeSpec, trace: Trace, policy: Policy, backend: Backend, onStep?: (r: StepRecord) => void): Promise<EpisodeResult> {
   const capacity = clusterCapacity(trace, spec.nodePool);
   const initialResources = readResources(trace, spec.workload, spec.actions.container);
@@ -155,12 +174,13 @@ export async function runEpisode(spec: EpisodeSpec, trace: Trace, policy: Policy
   let obs = initial;
   let solved = atTarget(obs, spec.target);
   let stepsToSolve: number | null = solved ? 0 : null;
-  for (let step = 1; !solved && step <= spec.maxSteps; step++) {
+  const stopAtGoal = stopsAtGoal(spec);
+  for (let step = 1; !(solved && stopAtGoal) && step <= spec.maxSteps; step++) {
     const rec = await episodeStep(spec, trace, obs, step, policy, backend, capacity, history);
     history.push(rec);
     onStep?.(rec);
     obs = rec.observation;
-    if (rec.solved) {
+    if (rec.solved && !solved) {
       solved = true;
       stepsToSolve = step;
     }

@@ -1,9 +1,21 @@
 // What a policy sees after each replay of the trace.
+import type { ResourceUsage } from './usage/model.js';
 
 export interface Observation {
   ready: number;
   pending: number;
   total: number;
+  // With usage (README "Usage and right-sizing"); absent otherwise.
+  /** OOM kills in this step's window, all pods. */
+  oomKills?: number;
+  /** Container restarts since the episode's start under the current spec. */
+  restarts?: number;
+  /** Mean throttled CPU fraction of running pods over the window (0–1). */
+  throttling?: number;
+  /** Per-pod demand percentiles over the window next to the request and the limit applied (cores / bytes). */
+  usage?: { cpu: ResourceUsage; memory: ResourceUsage };
+  /** Requests above mean usage, summed over running pods (cores / bytes). */
+  slack?: { cpu: number; memory: number };
 }
 
 /** The workload's current requests as written in the trace (canonical quantities). */

@@ -30,6 +30,8 @@ export interface PolicyContext {
   blocked?: readonly ActionType[];
   /** The previous step of this episode, if any. */
   last?: PastStep;
+  /** With usage: per-pod demand samples (cores, bytes) of the window the observation covers. */
+  usage?: { cpu: number[]; memory: number[] };
 }
 
 /** What a policy may remember of a step. */

@@ -3,8 +3,9 @@
 import { cpuMillis, quantityUnits } from '../trace/quantity.js';
 import { atTarget, type Observation, type WorkloadResources } from './observation.js';
 import { resolveLimits, type Safeguards, DEFAULT_SAFEGUARDS } from './safeguards.js';
+import { DEFAULT_RIGHTSIZING, rightsizingReward, type RightsizingPrices } from './usage/reward.js';
 
-export const REWARD_MODES = ['binary', 'shaped', 'scale', 'cost-aware', 'max-punish'] as const;
+export const REWARD_MODES = ['binary', 'shaped', 'scale', 'cost-aware', 'max-punish', 'rightsizing'] as const;
 export type RewardMode = (typeof REWARD_MODES)[number];
 
 export interface RewardInput {
@@ -22,6 +23,8 @@ export interface RewardSettings {
   blockedPenalty?: number;
   /** Caps used by max-punish and cost-aware (default: the safeguards' caps). */
   safeguards?: Safeguards;
+  /** rightsizing only: prices and penalties (default DEFAULT_RIGHTSIZING). */
+  prices?: Partial<RightsizingPrices>;
 }
 
 const MODE_ALIASES: Record<string, RewardMode> = { base: 'binary', cost_aware_v2: 'cost-aware', 'cost-aware-v2': 'cost-aware', max_punish: 'max-punish' };
@@ -113,5 +116,7 @@ export function computeReward(settings: RewardSettings, input: RewardInput): num
       return maxPunishReward(input, settings.safeguards);
     case 'cost-aware':
       return costAwareReward(input, settings);
+    case 'rightsizing':
+      return rightsizingReward(input.obs, input.target, { ...DEFAULT_RIGHTSIZING, ...settings.prices });
   }
 }

@@ -5,7 +5,14 @@ import { DEFAULT_SAFEGUARDS } from '../arena/safeguards.js';
 import { DEFAULT_NODE_POOL } from '../arena/backend.js';
 import { canonicalQuantity } from '../trace/quantity.js';
 import { parseWorkloadArg, type WorkloadRef } from '../trace/workload.js';
-import { int, num, optStr, str, type Flags } from './args.js';
+import { bool, int, num, optStr, str, type Flags } from './args.js';
+import { readFileSync } from 'node:fs';
+import { parseActionSet } from '../arena/actions.js';
+import { episodeUsage, type EpisodeUsage } from '../arena/usage/run.js';
+import { DEFAULT_USAGE_SETTINGS } from '../arena/usage/model.js';
+import type { Trace } from '../trace/trace.js';
+import { loadUsage } from '../trace/usage/load.js';
+import { UsageError } from './errors.js';
 
 export const EPISODE_OPTIONS = {
   workload: { type: 'string' },
@@ -33,6 +40,12 @@ export const EPISODE_OPTIONS = {
   'node-cpu': { type: 'string' },
   'node-mem': { type: 'string' },
   'node-pods': { type: 'string' },
+  usage: { type: 'string' },
+  'step-duration': { type: 'string' },
+  'stop-at-goal': { type: 'boolean' },
+  'usage-noise': { type: 'string' },
+  'missing-limits': { type: 'string' },
+  actions: { type: 'string' },
 } as const;
 
 export const EPISODE_USAGE = `  --workload NS/NAME     the workload to fix (default default/web)
@@ -41,7 +54,7 @@ export const EPISODE_USAGE = `  --workload NS/NAME     the workload to fix (defa
   --target N             wanted ready replicas (default: the scenario's, else 3)
   --policy P             noop, random, heuristic, bump-cpu, bump-mem, scale-up, ... (default heuristic)
   --param K=V            policy parameter (repeatable)
-  --reward MODE          binary, shaped, scale, cost-aware, max-punish (default shaped)
+  --reward MODE          binary, shaped, scale, cost-aware, max-punish, rightsizing (default shaped; rightsizing with --usage)
   --step-penalty X       cost-aware: penalty per step (default 0)
   --steps K              at most K steps (default 50)
   --seed S               seed for every random choice (default 0)
@@ -50,7 +63,27 @@ export const EPISODE_USAGE = `  --workload NS/NAME     the workload to fix (defa
   --cpu-step Q --mem-step Q --replica-step N        action sizes (500m, 256Mi, 1)
   --max-cpu Q --max-mem Q --max-replicas N          caps (16, 32Gi, 100)
   --min-cpu Q --min-mem Q --min-replicas N          floors (50m, 64Mi, 1)
-  --nodes N --node-cpu Q --node-mem Q --node-pods N node pool when the trace has no Node objects (3, 16, 32Gi, 110)`;
+  --nodes N --node-cpu Q --node-mem Q --node-pods N node pool when the trace has no Node objects (3, 16, 32Gi, 110)
+  --actions SET          additive (default: the step sizes above) or proportional (×1.25 / ×0.8 of the request)
+  --usage FILE           usage (sim-arena usage file or a Prometheus export): OOM kills, throttling, slack; the
+                         episode then runs to --steps unless --stop-at-goal
+  --step-duration S      seconds of usage clock per step (default 30)
+  --stop-at-goal         end at the goal even with usage
+  --usage-noise X        per-pod noise on usage (default 0.05; 0 for none)
+  --missing-limits M     a container without a limit: request (default: the request acts as the limit) or none`;
+
+/** --usage FILE read against the trace (a Prometheus export needs it to map pods), with the model's settings. */
+export function usageFromFlags(flags: Flags, trace: Trace): EpisodeUsage | undefined {
+  const path = optStr(flags, 'usage');
+  if (!path) return undefined;
+  const { usage, warnings } = loadUsage(readFileSync(path, 'utf8'), trace);
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  const missing = str(flags, 'missing-limits', DEFAULT_USAGE_SETTINGS.missingLimits);
+  if (missing !== 'request' && missing !== 'none') throw new UsageError(`--missing-limits must be request or none, got "${missing}"`);
+  const noise = num(flags, 'usage-noise', DEFAULT_USAGE_SETTINGS.noise);
+  if (!(noise >= 0 && noise <= 1)) throw new UsageError(`--usage-noise must be from 0 to 1, got "${noise}"`);
+  return episodeUsage(usage, { stepSeconds: int(flags, 'step-duration', DEFAULT_USAGE_SETTINGS.stepSeconds, 1, 86_400 * 365), noise, missingLimits: missing });
+}
 
 export function policyParams(flags: Flags): Record<string, string> {
   const raw = (flags as Record<string, unknown>).param;
@@ -73,15 +106,20 @@ export function workloadFromFlags(flags: Flags, fallback?: WorkloadRef): Workloa
   return fallback ? { ...fallback, kind } : { kind, namespace: 'default', name: 'web' };
 }
 
-export function episodeFromFlags(flags: Flags, defaults: { workload?: WorkloadRef; target?: number } = {}): EpisodeSpec {
+export function episodeFromFlags(flags: Flags, defaults: { workload?: WorkloadRef; target?: number } = {}, trace?: Trace): EpisodeSpec {
   const duration = optStr(flags, 'duration');
   const container = optStr(flags, 'container');
+  if (optStr(flags, 'usage') && !trace) throw new UsageError('--usage is not supported by this command');
+  const usage = trace ? usageFromFlags(flags, trace) : undefined;
+  const actionSet = parseActionSet(str(flags, 'actions', 'additive'));
   return episodeSpec({
+    ...(usage ? { usage } : {}),
+    ...(bool(flags, 'stop-at-goal') ? { stopAtGoal: true } : {}),
     workload: workloadFromFlags(flags, defaults.workload),
     target: int(flags, 'target', defaults.target ?? 3, 0, 10_000),
     maxSteps: int(flags, 'steps', DEFAULT_MAX_STEPS, 1, 1_000_000),
     seed: int(flags, 'seed', 0),
-    reward: { mode: parseRewardMode(str(flags, 'reward', 'shaped')), stepPenalty: num(flags, 'step-penalty', 0) },
+    reward: { mode: parseRewardMode(str(flags, 'reward', usage ? 'rightsizing' : 'shaped')), stepPenalty: num(flags, 'step-penalty', 0) },
     actions: {
       steps: { cpu: q(flags, 'cpu-step', '500m'), memory: q(flags, 'mem-step', '256Mi'), replicas: int(flags, 'replica-step', 1, 1, 1000) },
       safeguards: {
@@ -93,6 +131,7 @@ export function episodeFromFlags(flags: Flags, defaults: { workload?: WorkloadRe
         minReplicas: int(flags, 'min-replicas', DEFAULT_SAFEGUARDS.minReplicas, 0),
       },
       ...(container ? { container } : {}),
+      ...(actionSet !== 'additive' ? { set: actionSet } : {}),
     },
     nodePool: {
       count: int(flags, 'nodes', DEFAULT_NODE_POOL.count, 1, 100_000),

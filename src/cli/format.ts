@@ -16,7 +16,14 @@ export function fixed(x: number, digits = 3): string {
 export function stepLine(r: StepRecord): string {
   const res = `${r.resources.cpu} cpu, ${r.resources.memory} mem, ${r.resources.replicas} replicas`;
   const blocked = r.blocked ? `  [${r.blockedReason}]` : '';
-  return `step ${String(r.step).padStart(3)}  ${r.action.padEnd(10)} → ${formatObservation(r.observation).padEnd(30)} reward ${fixed(r.reward).padStart(7)}  (${res})${r.solved ? '  solved' : ''}${blocked}`;
+  return `step ${String(r.step).padStart(3)}  ${r.action.padEnd(10)} → ${formatObservation(r.observation).padEnd(30)} reward ${fixed(r.reward).padStart(7)}  (${res})${usageText(r.observation)}${r.solved ? '  solved' : ''}${blocked}`;
+}
+
+/** With usage: OOM kills, throttling and p95 usage next to the request. */
+export function usageText(o: StepRecord['observation']): string {
+  if (o.usage === undefined) return '';
+  const m = (b: number) => `${Math.round(b / 1024 ** 2)}Mi`;
+  return `  [oom ${o.oomKills ?? 0}, throttled ${Math.round((o.throttling ?? 0) * 100)}%, p95 ${Math.round(o.usage.cpu.p95 * 1000)}m/${m(o.usage.memory.p95)}]`;
 }
 
 export function historyTable(result: EpisodeResult): string {

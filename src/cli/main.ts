@@ -7,6 +7,7 @@ const USAGE = `usage: sim-arena <command> [options]   (sim-arena <command> --hel
   run                    run one episode (embedded, kwok or simkube backend)
   batch                  run every trace in a directory and aggregate
   trace                  inspect, validate, apply, generate, upgrade traces
+  usage                  synthesize and inspect usage (CPU, memory over time) for a trace
   operator               run the ArenaEpisode controller against a cluster
   preflight              check a cluster for what sim-arena and SimKube need
   trace-sync             (in-cluster) copy trace ConfigMaps to this node's disk
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.js')).runCommand,
   batch: async () => (await import('./batch.js')).batchCommand,
   trace: async () => (await import('./trace.js')).traceCommand,
+  usage: async () => (await import('./usage.js')).usageCommand,
   operator: async () => (await import('./operator.js')).operatorCommand,
   preflight: async () => (await import('./preflight.js')).preflightCommand,
   'trace-sync': async () => (await import('./trace-sync.js')).traceSyncCommand,

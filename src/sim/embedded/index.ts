@@ -13,6 +13,7 @@ import type { MsgMap, MsgValue } from '../../trace/msgpack.js';
 import type { Backend, RunOptions } from '../../arena/backend.js';
 import type { Labels, Resources, SimPod, Taint } from './cluster.js';
 import { runSimulation, workloadKey, type SimState, type SimulateOptions } from './replay.js';
+import { observeWithUsage } from '../usage.js';
 
 export type { SimulateOptions } from './replay.js';
 export type { SimPod, PodPhase, Resources, Taint, Labels } from './cluster.js';
@@ -120,7 +121,10 @@ export function observe(result: SimResult, ref: WorkloadRef, trace?: Trace): Obs
 /** simulate + observe in one synchronous call (the arena's hot path). */
 export function runEmbedded(trace: Trace, workload: WorkloadRef, opts: RunOptions | SimulateOptions = {}): Observation {
   const { seed, nodePool, durationSeconds } = opts;
-  return observe(simulate(trace, { seed, nodePool, durationSeconds }), workload, trace);
+  const result = simulate(trace, { seed, nodePool, durationSeconds });
+  const obs = observe(result, workload, trace);
+  const usage = (opts as RunOptions).usage;
+  return usage ? observeWithUsage(result, trace, workload, obs, usage) : obs;
 }
 
 export class EmbeddedBackend implements Backend {

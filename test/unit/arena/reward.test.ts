@@ -147,13 +147,13 @@ describe('rewards', () => {
   describe('computeReward and mode names', () => {
     it('dispatches every mode', () => {
       const o = input(obs(5, 0, 5), 3, { cpu: '500m', memory: '512Mi', replicas: 5 });
-      const expected: Record<RewardMode, number> = { binary: 0, shaped: -0.5, scale: -0.14, 'cost-aware': -0.3465, 'max-punish': 0 };
+      const expected: Record<RewardMode, number> = { binary: 0, shaped: -0.5, scale: -0.14, 'cost-aware': -0.3465, 'max-punish': 0, rightsizing: 0 };
       for (const mode of REWARD_MODES) expect(r4(computeReward({ mode }, o)), mode).to.equal(expected[mode]);
     });
 
-    it('goal values: 1 for binary, shaped, scale and max-punish; 0 for cost-aware', () => {
+    it('goal values: 1 for binary, shaped, scale and max-punish; 0 for cost-aware and rightsizing without usage', () => {
       const g = input(obs(3, 0, 3));
-      expect(REWARD_MODES.map((mode) => computeReward({ mode }, g))).to.deep.equal([1, 1, 1, 0, 1]);
+      expect(REWARD_MODES.map((mode) => computeReward({ mode }, g))).to.deep.equal([1, 1, 1, 0, 1, 0]);
     });
 
     it('computeReward passes stepPenalty and safeguards through', () => {
