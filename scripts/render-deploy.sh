@@ -349,7 +349,7 @@ if defaulted["spec"] != design_spec:
         + "\n  want " + json.dumps(design_spec, sort_keys=True))
 enums = {".spec.policy.name": ["noop", "random", "heuristic", "bump-cpu", "bump-mem", "scale-up", "vpa-like", "q-table",
                                "epsilon-greedy", "external"],
-         ".spec.reward.mode": ["binary", "shaped", "scale", "cost-aware", "max-punish"],
+         ".spec.reward.mode": ["binary", "shaped", "scale", "cost-aware", "max-punish", "rightsizing"],
          ".spec.backend": ["embedded", "kwok", "simkube"],
          ".status.phase": ["Pending", "Running", "Waiting", "Succeeded", "Failed"]}
 for path, want in enums.items():
