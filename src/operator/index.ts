@@ -109,6 +109,7 @@ export function createOperator(options: OperatorOptions): Controller {
   const path = opts.namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${opts.namespace}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
   const informer = new Informer<ArenaEpisode>({ kc: opts.kc, path, logger: log });
   const backends = opts.backendFor ?? defaultBackends(opts.kc, opts.operatorNamespace);
+  // eslint-disable-next-line prefer-const -- assigned below, after the reconciler whose wake() refers to it
   let controller: Controller | undefined;
   const reconciler = new EpisodeReconciler({
     kc: opts.kc,

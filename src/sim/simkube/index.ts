@@ -25,7 +25,6 @@ import {
   DEFAULT_TRACE_SYNC_SELECTOR,
   INVALID_TRACE_PREFIX,
   MAX_CONFIGMAP_BYTES,
-  SYNC_ERROR_PREFIX,
   sha256Hex,
   syncedAnnotation,
   syncErrorAnnotation,

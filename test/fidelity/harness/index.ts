@@ -1,7 +1,7 @@
 // Differential fidelity: the embedded simulator against the real kube-scheduler on seeded random traces.
 // Shared by test/fidelity (≥ 200 traces, asserts 100 % agreement) and bench/fidelity.ts (at scale).
 import type { KubeConfig } from '@kubernetes/client-node';
-import { FidelityCluster, InfrastructureError, pool, type FidelityClusterOptions, type RealRun } from './cluster.js';
+import { FidelityCluster, InfrastructureError, type FidelityClusterOptions, type RealRun } from './cluster.js';
 import { compareCase, type Verdict } from './compare.js';
 import { fidelityCase, type FidelityCase } from './generate.js';
 

@@ -178,7 +178,7 @@ describe('operator: simkube episodes through SimKube\'s Simulation CRD (stand-in
     const cm = await scenarioConfigMap(kc, epNs, 'cpu-slight');
     await createEpisode(kc, epNs, names.solo, spec(cm));
     const ep = await waitForPhase(kc, epNs, names.solo, ['Succeeded', 'Failed'], 180_000);
-    const history = expectCpuSlightSolved(ep);
+    expectCpuSlightSolved(ep);
     expect(ep.status?.stepsToSolve).to.equal(2);
     expect(ep.status?.conditions?.find((x) => x.type === 'Blocked')?.status ?? 'False').to.equal('False');
     const list = await expectSimulationsFor(ep, encodeTrace(canonicalScenario('cpu-slight').trace));

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import type { MsgMap } from '../../../src/trace/msgpack.js';
 import { getIn } from '../../../src/trace/model.js';
-import { decodeTrace, encodeTrace, TraceError, type Trace } from '../../../src/trace/trace.js';
+import { decodeTrace, encodeTrace, type Trace } from '../../../src/trace/trace.js';
 import { findOccurrences, type WorkloadRef } from '../../../src/trace/workload.js';
 import { ACTIONS, actionIndex, applyAction, DEFAULT_ACTION_SETTINGS, DEFAULT_STEPS, parseAction, readResources, type ActionSettings, type ActionType } from '../../../src/arena/actions.js';
 import { DEFAULT_SAFEGUARDS } from '../../../src/arena/safeguards.js';

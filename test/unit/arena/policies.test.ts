@@ -1,7 +1,7 @@
 // Policies (sim-arena-reference.md §5.1, with the heuristic corrected to go the right way), seeded randomness,
 // and the cluster capacity policies see.
 import { expect } from 'chai';
-import { ACTIONS, DEFAULT_ACTION_SETTINGS, DEFAULT_STEPS, readResources, type ActionSettings, type ActionType } from '../../../src/arena/actions.js';
+import { ACTIONS, DEFAULT_ACTION_SETTINGS, readResources, type ActionSettings, type ActionType } from '../../../src/arena/actions.js';
 import type { WorkloadRef } from '../../../src/trace/workload.js';
 import { clusterCapacity, traceNodes } from '../../../src/arena/capacity.js';
 import type { Observation, WorkloadResources } from '../../../src/arena/observation.js';
