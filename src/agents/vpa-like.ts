@@ -24,8 +24,14 @@
 // [lowerBound, upperBound] is updated to the target estimate: here one step per action, continuing until another
 // step would not land closer to the target. VPA never looks at node allocatable, so a
 // recommendation larger than every node leaves pods Pending; that is VPA's real blind spot and this baseline keeps it.
-// Not modelled: OOM bumps (nothing is OOM-killed in a replay), LimitRanges, min/maxAllowed.
-import type { ActionType } from '../arena/actions.js';
+// Not modelled: LimitRanges, min/maxAllowed.
+//
+// WITH USAGE (an episode given --usage / spec.usage) nothing is invented: every step feeds the window's per-pod
+// usage into the histograms (CPU samples at the usage clock's times; one memory peak per step window — the
+// aggregation interval shrunk to a step, as time-scaled mode shrinks it), an OOM kill adds VPA's OOM sample
+// (max(1.2 × the memory request, request + 100Mi)) and, time-scaled, every 60 samples count as a day of confidence.
+// The episode continues at the goal, so requests keep following the recommendation.
+import { proportionalDelta, type ActionType } from '../arena/actions.js';
 import { atTarget } from '../arena/observation.js';
 import type { Policy, PolicyContext } from '../arena/policies.js';
 import { mulberry32 } from '../util/rng.js';
@@ -136,8 +142,31 @@ export class VpaLikePolicy implements Policy {
     this.adjusting = { cpu: false, memory: false };
   }
 
+  private observed: { cpu: DecayingHistogram; memoryPeaks: DecayingHistogram; samples: number; first: number; last: number } | undefined;
+
+  /** Feed the window the observation covers into the histograms; the recommendation follows real usage. */
+  private observeUsage(ctx: PolicyContext): void {
+    const u = ctx.usage!;
+    if (ctx.step <= 1 || !this.observed) {
+      this.observed = { cpu: new DecayingHistogram(CPU_HISTOGRAM, DAY_SECONDS, 0), memoryPeaks: new DecayingHistogram(MEMORY_HISTOGRAM, DAY_SECONDS, 0), samples: 0, first: u.from, last: u.from };
+      this.adjusting = { cpu: false, memory: false };
+    }
+    const h = this.observed;
+    u.cpu.forEach((c, i) => h.cpu.add(c, 0.1, u.from + i * u.tick));
+    if (u.memory.length) h.memoryPeaks.add(Math.max(...u.memory), 1, u.from);
+    if ((ctx.obs.oomKills ?? 0) > 0) {
+      const req = Number(quantityUnits(ctx.resources.memory));
+      h.memoryPeaks.add(Math.max(1.2 * req, req + 100 * 2 ** 20), 1, u.from);
+    }
+    h.samples += u.cpu.length;
+    h.last = u.from + u.cpu.length * u.tick;
+    const confidenceDays = this.opts.mode === 'time-scaled' ? h.samples / 60 : Math.min((h.last - h.first) / DAY_SECONDS, h.samples / 1440);
+    this.rec = recommend(h.cpu, h.memoryPeaks, Math.max(confidenceDays, 1e-6));
+  }
+
   decide(ctx: PolicyContext): ActionType {
-    if (ctx.step <= 1 || !this.rec) this.startEpisode(ctx);
+    if (ctx.usage) this.observeUsage(ctx);
+    else if (ctx.step <= 1 || !this.rec) this.startEpisode(ctx);
     const rec = this.rec!;
     const recommendation = { target: show(rec.target), lower: show(rec.lower), upper: show(rec.upper) };
     const done = (action: ActionType, reason: string): ActionType => {
@@ -146,7 +175,7 @@ export class VpaLikePolicy implements Policy {
       this.last = { action, reason, recommendation };
       return action;
     };
-    if (atTarget(ctx.obs, ctx.target)) return done('noop', 'at target');
+    if (!ctx.usage && atTarget(ctx.obs, ctx.target)) return done('noop', 'at target');
     const limits = resolveLimits(ctx.settings.safeguards);
 
     // Replicas first: the target is given, so walking to it is never wrong.
@@ -164,7 +193,7 @@ export class VpaLikePolicy implements Policy {
       if (outside) this.adjusting[res] = true;
       if (!this.adjusting[res]) return;
       const dir: 1 | -1 = cur > target ? -1 : 1;
-      const next = cur + BigInt(dir) * step;
+      const next = ctx.settings.set === 'proportional' && cur > 0n ? cur + proportionalDelta(cur * (res === 'cpu' ? 1_000_000n : 1_000_000_000n), dir, res) / (res === 'cpu' ? 1_000_000n : 1_000_000_000n) : cur + BigInt(dir) * step;
       const blocked = res === 'cpu' ? checkCpu(next, dir, limits) : checkMemory(next, dir, limits);
       if (abs(next - target) >= abs(cur - target) || blocked) {
         this.adjusting[res] = false;

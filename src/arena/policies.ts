@@ -5,6 +5,8 @@ import { ACTIONS, resourceModeOf, type ActionSettings, type ActionType } from '.
 import { atTarget, type Observation, type WorkloadResources } from './observation.js';
 import { resolveLimits } from './safeguards.js';
 import { randomInt } from '../util/rng.js';
+import { rightsizeAction } from './usage/rightsize.js';
+import type { WindowDemand } from './usage/model.js';
 
 export interface NodeCapacity {
   cpuMillis: bigint;
@@ -31,7 +33,7 @@ export interface PolicyContext {
   /** The previous step of this episode, if any. */
   last?: PastStep;
   /** With usage: per-pod demand samples (cores, bytes) of the window the observation covers. */
-  usage?: { cpu: number[]; memory: number[] };
+  usage?: WindowDemand;
 }
 
 /** What a policy may remember of a step. */
@@ -105,8 +107,9 @@ export const heuristicPolicy: Policy = {
   name: 'heuristic',
   decide(ctx) {
     const { obs, target, resources, largestNode, settings } = ctx;
-    if (atTarget(obs, target)) return 'noop';
     const allowed = (a: ActionType) => !ctx.blocked?.includes(a);
+    // With usage the task goes on at the goal: keep requests inside the usage band.
+    if (atTarget(obs, target)) return rightsizeAction(obs, resources, settings.set, settings.steps, allowed) ?? 'noop';
     const limits = resolveLimits(settings.safeguards);
     const effective = resourceModeOf(settings) === 'effective';
     const cpu = cpuMillis((effective ? resources.effectiveCpu : undefined) ?? resources.cpu);
@@ -136,8 +139,9 @@ export const heuristicPolicy: Policy = {
       }
       for (const a of order) if (a === 'reduce-cpu' ? canReduceCpu : canReduceMem) return a;
     }
-    // Replicas already match but the observation lags (e.g. pods not Ready yet), or nothing can move: wait.
-    return 'noop';
+    // Replicas match: with usage, pods not Ready because of OOM kills or throttling get more; else wait (the
+    // observation lags, e.g. pods not Ready yet, or nothing can move).
+    return rightsizeAction(obs, resources, settings.set, settings.steps, allowed) ?? 'noop';
   },
 };
 

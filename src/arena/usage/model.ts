@@ -277,15 +277,25 @@ export function evaluateUsage(
 }
 
 /** The series' per-pod demand at each tick of a step's window, without noise (what a policy reads as measured usage). */
-export function windowDemand(usage: Pick<UsageFile, 'interval' | 'start'>, series: UsageSeries, step: number, stepSeconds: number): { cpu: number[]; memory: number[] } {
+export interface WindowDemand {
+  /** Per-pod demand at each tick: cores and bytes. */
+  cpu: number[];
+  memory: number[];
+  /** Usage-clock time of the first tick and the seconds between ticks. */
+  from: number;
+  tick: number;
+}
+
+export function windowDemand(usage: Pick<UsageFile, 'interval' | 'start'>, series: UsageSeries, step: number, stepSeconds: number): WindowDemand {
   const [from, to] = usageWindow(Math.max(0, step), stepSeconds);
   const tick = usageTick(usage, stepSeconds);
   const cpu: number[] = [];
   const memory: number[] = [];
-  for (let t = Math.ceil(from / tick) * tick; t < to; t += tick) {
+  const first = Math.ceil(from / tick) * tick;
+  for (let t = first; t < to; t += tick) {
     const s = sampleAt(usage, series, t);
     cpu.push(s.cpu);
     memory.push(s.memory);
   }
-  return { cpu, memory };
+  return { cpu, memory, from: first, tick };
 }

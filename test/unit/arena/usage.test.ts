@@ -13,6 +13,8 @@ import type { Trace } from '../../../src/trace/trace.js';
 import type { UsageFile } from '../../../src/trace/usage/format.js';
 import { loadUsage } from '../../../src/trace/usage/load.js';
 import { usageToPrometheus } from '../../../src/trace/usage/prometheus.js';
+import { cpuMillis as cpuMillisOf, quantityUnits as bytesOf } from '../../../src/trace/quantity.js';
+import { registerAgents } from '../../../src/agents/index.js';
 import { synthesizeUsage, type Pattern } from '../../../src/trace/usage/synth.js';
 
 const web = { kind: 'Deployment', namespace: 'default', name: 'web' };
@@ -33,6 +35,7 @@ function spec(u: UsageFile | undefined, extra: Partial<EpisodeSpec> = {}): Episo
 }
 
 const backend = new EmbeddedBackend();
+registerAgents();
 const run = (trace: Trace, s: EpisodeSpec, policy = 'noop') => runEpisode(s, trace, getPolicy(policy, {}), backend);
 
 describe('usage model', () => {
@@ -195,5 +198,49 @@ describe('proportional actions', () => {
       n++;
     }
     expect(n).to.be.lessThan(30);
+  });
+});
+
+describe('policies with usage', () => {
+  const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.ceil(0.95 * xs.length) - 1]!;
+  const within = (r: { cpu: string; memory: string }, u: UsageFile, steps: number) => {
+    const n = steps + 1; // windows 0..steps at one sample each
+    const cpu = p95(u.series[0]!.cpu.slice(0, n));
+    const mem = p95(u.series[0]!.memory.slice(0, n));
+    const c = Number(cpuMillisOf(r.cpu)) / 1000;
+    const m = Number(bytesOf(r.memory));
+    return { cpu: [cpu, c, 1.5 * cpu], memory: [mem, m, 1.5 * mem], ok: c >= cpu && c <= 1.5 * cpu && m >= mem && m <= 1.5 * mem };
+  };
+
+  for (const set of ['proportional', 'additive'] as const) {
+    it(`vpa-like fed usage brings an over-provisioned workload within [p95, 1.5 × p95] of CPU and memory (${set} actions)`, async () => {
+      const u = usageOf('700m', '900Mi', ['constant', 'noise'], 11);
+      const steps = set === 'proportional' ? 40 : 120;
+      const s = spec(u, { maxSteps: steps, actions: { ...DEFAULT_ACTION_SETTINGS, set } });
+      const r = await run(webTrace('8', '12Gi'), s, 'vpa-like');
+      const w = within(r.finalResources, u, steps);
+      expect(w.ok, JSON.stringify(w)).to.equal(true);
+      const last = r.history[r.history.length - 1]!.observation;
+      expect(last.ready).to.equal(2);
+      expect(r.history.slice(-5).every((h) => h.observation.oomKills === 0)).to.equal(true);
+    });
+  }
+
+  it('vpa-like bumps memory after OOM kills (VPA OOM bump) until pods are Ready', async () => {
+    const u = usageOf('200m', '700Mi', ['constant'], 2);
+    const r = await run(webTrace('500m', '300Mi'), spec(u, { maxSteps: 30, actions: { ...DEFAULT_ACTION_SETTINGS, set: 'proportional' } }), 'vpa-like');
+    expect(r.history[0]!.observation.ready).to.equal(0);
+    expect(r.history[r.history.length - 1]!.observation.ready).to.equal(2);
+    expect(Number(bytesOf(r.finalResources.memory))).to.be.greaterThan(700 * MI);
+  });
+
+  it('the heuristic right-sizes with usage: fixes OOM kills, then shrinks slack into its band', async () => {
+    const u = usageOf('300m', '400Mi', ['constant'], 2);
+    const oom = await run(webTrace('500m', '256Mi'), spec(u, { maxSteps: 20, actions: { ...DEFAULT_ACTION_SETTINGS, set: 'proportional' } }), 'heuristic');
+    expect(oom.history[oom.history.length - 1]!.observation.ready).to.equal(2);
+    const over = await run(webTrace('8', '12Gi'), spec(u, { maxSteps: 40, actions: { ...DEFAULT_ACTION_SETTINGS, set: 'proportional' } }), 'heuristic');
+    const w = within(over.finalResources, u, 40);
+    expect(w.ok, JSON.stringify(w)).to.equal(true);
+    expect(over.history[over.history.length - 1]!.reward).to.be.greaterThan(over.history[0]!.reward);
   });
 });
