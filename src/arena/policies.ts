@@ -145,10 +145,36 @@ export const heuristicPolicy: Policy = {
   },
 };
 
+/**
+ * The bar a learned policy must clear: it never looks at pods (Ready, Pending) or at the cluster beyond the size of
+ * its largest node. Replicas go to the target first; then it shrinks whichever request is the larger share of a
+ * node, the other one once that one cannot move. It stops only because the episode ends at the goal.
+ */
+export const blindPolicy: Policy = {
+  name: 'blind',
+  decide(ctx) {
+    const { resources, target, largestNode, settings } = ctx;
+    const allowed = (a: ActionType) => !ctx.blocked?.includes(a);
+    const limits = resolveLimits(settings.safeguards);
+    if (resources.replicas > target && resources.replicas > limits.minReplicas && allowed('scale-down')) return 'scale-down';
+    if (resources.replicas < target && resources.replicas < limits.maxReplicas && allowed('scale-up')) return 'scale-up';
+    const effective = resourceModeOf(settings) === 'effective';
+    const cpu = cpuMillis((effective ? resources.effectiveCpu : undefined) ?? resources.cpu);
+    const mem = quantityUnits((effective ? resources.effectiveMemory : undefined) ?? resources.memory);
+    const cpuShare = Number(cpu) / Number(largestNode.cpuMillis || 1n);
+    const memShare = Number(mem) / Number(largestNode.memoryBytes || 1n);
+    const canCpu = cpu > limits.minCpuMillis && allowed('reduce-cpu');
+    const canMem = mem > limits.minMemoryBytes && allowed('reduce-mem');
+    const order: ActionType[] = cpuShare >= memShare ? ['reduce-cpu', 'reduce-mem'] : ['reduce-mem', 'reduce-cpu'];
+    return order.find((a) => (a === 'reduce-cpu' ? canCpu : canMem)) ?? 'noop';
+  },
+};
+
 const BUILTIN: Record<string, Policy> = {
   noop: noopPolicy,
   random: randomPolicy,
   heuristic: heuristicPolicy,
+  blind: blindPolicy,
   'bump-cpu': bumpCpuPolicy,
   'bump-mem': bumpMemPolicy,
   'scale-up': scaleUpPolicy,

@@ -14,7 +14,7 @@ import { UsageError } from './errors.js';
 import { fixed, progress } from './format.js';
 import { curveWindow, rejectPerScenarioFlags, SCENARIO_SET_OPTIONS, saveModel, specFactory, trainOn, writeCurvePlot } from './train.js';
 
-export const DEFAULT_POLICIES = 'heuristic,random,q-table,vpa-like,noop';
+export const DEFAULT_POLICIES = 'heuristic,blind,random,q-table,vpa-like,noop';
 
 const USAGE = `usage: sim-arena bench --out DIR [options]
   Runs every policy on every scenario, K episodes each (the same K seeds for every policy), and writes

@@ -52,7 +52,7 @@ export const EPISODE_USAGE = `  --workload NS/NAME     the workload to fix (defa
   --kind KIND            its kind (default Deployment)
   --container NAME       target container (default: the first app container)
   --target N             wanted ready replicas (default: the scenario's, else 3)
-  --policy P             noop, random, heuristic, bump-cpu, bump-mem, scale-up, ... (default heuristic)
+  --policy P             noop, random, heuristic, blind, bump-cpu, bump-mem, scale-up, ... (default heuristic)
   --param K=V            policy parameter (repeatable)
   --reward MODE          binary, shaped, scale, cost-aware, max-punish, rightsizing (default shaped; rightsizing with --usage)
   --step-penalty X       cost-aware: penalty per step (default 0)

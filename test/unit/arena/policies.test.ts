@@ -63,7 +63,7 @@ describe('policies', () => {
     });
 
     it('an unknown policy is a RangeError listing the available names', () => {
-      expect(() => getPolicy('greedy-ish')).to.throw(RangeError, /unknown policy "greedy-ish" \(available: noop, random, heuristic, bump-cpu, bump-mem, scale-up/);
+      expect(() => getPolicy('greedy-ish')).to.throw(RangeError, /unknown policy "greedy-ish" \(available: noop, random, heuristic, blind, bump-cpu, bump-mem, scale-up/);
     });
 
     it('registered policies are listed and built with their parameters', () => {
@@ -201,6 +201,39 @@ describe('policies', () => {
         const o: Observation = want.startsWith('reduce') ? { ready: 0, pending: resources.replicas, total: resources.replicas } : { ready: resources.replicas, pending: 0, total: resources.replicas };
         expect(decide(heuristicPolicy, ctx({ obs: o, resources, largestNode: cap.largestNode, nodeCount: cap.nodeCount })), name).to.equal(want);
       }
+    });
+  });
+
+  describe('blind', () => {
+    const p = getPolicy('blind');
+    const pods = [
+      { ready: 0, pending: 3, total: 3 },
+      { ready: 3, pending: 0, total: 3 },
+      { ready: 0, pending: 0, total: 0 },
+    ];
+    it('replicas to the target first, whatever the pods show', () => {
+      for (const obs of pods) {
+        expect(decide(p, ctx({ obs, resources: { replicas: 5, cpu: '20' } }))).to.equal('scale-down');
+        expect(decide(p, ctx({ obs, resources: { replicas: 1, memory: '40Gi' } }))).to.equal('scale-up');
+      }
+    });
+    it('then shrinks the request that is the larger share of a node, ignoring pods', () => {
+      for (const obs of pods) {
+        expect(decide(p, ctx({ obs, resources: { cpu: '12', memory: '8Gi' } }))).to.equal('reduce-cpu'); // 75% vs 25%
+        expect(decide(p, ctx({ obs, resources: { cpu: '2', memory: '20Gi' } }))).to.equal('reduce-mem'); // 12.5% vs 62.5%
+      }
+      // The share is measured against the largest node, so a smaller node flips the choice.
+      expect(decide(p, ctx({ resources: { cpu: '4', memory: '12Gi' }, largestNode: { cpuMillis: 16000n, memoryBytes: 64n * GiB } }))).to.equal('reduce-cpu');
+    });
+    it('moves to the other resource once the first is blocked or at its floor; noop when nothing can move', () => {
+      expect(decide(p, ctx({ resources: { cpu: '12', memory: '8Gi' }, blocked: ['reduce-cpu'] }))).to.equal('reduce-mem');
+      const floor = { cpu: DEFAULT_SAFEGUARDS.minCpu, memory: '8Gi' };
+      expect(decide(p, ctx({ resources: floor }))).to.equal('reduce-mem');
+      expect(decide(p, ctx({ resources: { cpu: '12', memory: '8Gi' }, blocked: ['reduce-cpu', 'reduce-mem'] }))).to.equal('noop');
+    });
+    it('is a built-in policy', () => {
+      expect(policyNames()).to.include('blind');
+      expect(p.name).to.equal('blind');
     });
   });
 
