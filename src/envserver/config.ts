@@ -2,7 +2,11 @@
 // and a starting trace. Every problem is a 400 with a message that names the field.
 import { DEFAULT_STEPS } from '../arena/actions.js';
 import { DEFAULT_MAX_STEPS, episodeSpec, type EpisodeSpec } from '../arena/episode.js';
-import { parseRewardMode, type RewardSettings } from '../arena/reward.js';
+import { parseRewardMode, type RewardMode, type RewardSettings } from '../arena/reward.js';
+import { parseActionSet } from '../arena/actions.js';
+import { DEFAULT_USAGE_SETTINGS } from '../arena/usage/model.js';
+import { episodeUsage, usageRun, type EpisodeUsage } from '../arena/usage/run.js';
+import { loadUsage } from '../trace/usage/load.js';
 import { DEFAULT_SAFEGUARDS, resolveLimits, type Safeguards } from '../arena/safeguards.js';
 import { readResources } from '../arena/actions.js';
 import { DEFAULT_NODE_POOL, type BackendName, type NodePool } from '../arena/backend.js';
@@ -26,7 +30,7 @@ export interface EnvConfig {
 
 type Json = Record<string, unknown>;
 
-const CREATE_KEYS = new Set(['scenario', 'random', 'trace', 'workload', 'kind', 'container', 'target', 'reward', 'maxSteps', 'seed', 'backend', 'durationSeconds', 'actions', 'safeguards', 'nodePool']);
+const CREATE_KEYS = new Set(['scenario', 'random', 'trace', 'workload', 'kind', 'container', 'target', 'reward', 'maxSteps', 'seed', 'backend', 'durationSeconds', 'actions', 'safeguards', 'nodePool', 'usage', 'usageOptions', 'stopAtGoal']);
 
 function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -87,13 +91,13 @@ function parseWorkload(body: Json, fallback: WorkloadRef | undefined): WorkloadR
   return { kind: strField(w, 'kind', 'workload.') ?? kind ?? 'Deployment', namespace: strField(w, 'namespace', 'workload.') ?? 'default', name };
 }
 
-function parseReward(body: Json): RewardSettings {
+function parseReward(body: Json, fallback: RewardMode): RewardSettings {
   const r = body.reward;
-  if (r === undefined || r === null) return { mode: 'shaped' };
+  if (r === undefined || r === null) return { mode: fallback };
   if (typeof r === 'string') return { mode: parseRewardMode(r) };
   if (!isObject(r)) throw badRequest(`reward must be a mode name or {mode, stepPenalty, blockedPenalty}, got ${JSON.stringify(r)}`);
   checkKeys(r, ['mode', 'stepPenalty', 'blockedPenalty'], 'reward');
-  const out: RewardSettings = { mode: parseRewardMode(strField(r, 'mode', 'reward.') ?? 'shaped') };
+  const out: RewardSettings = { mode: parseRewardMode(strField(r, 'mode', 'reward.') ?? fallback) };
   for (const k of ['stepPenalty', 'blockedPenalty'] as const) {
     const v = r[k];
     if (v === undefined || v === null) continue;
@@ -101,6 +105,30 @@ function parseReward(body: Json): RewardSettings {
     out[k] = v;
   }
   return out;
+}
+
+function boolField(o: Json, key: string): boolean {
+  const v = o[key];
+  if (typeof v !== 'boolean') throw badRequest(`${key} must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** `usage`: a sim-arena usage object or a Prometheus export (JSON array); `usageOptions`: {stepSeconds, noise, missingLimits}. */
+function parseUsage(body: Json, trace: Trace): EpisodeUsage | undefined {
+  const u = body.usage;
+  if (u === undefined || u === null) {
+    if (body.usageOptions !== undefined && body.usageOptions !== null) throw badRequest('usageOptions needs usage');
+    return undefined;
+  }
+  if (typeof u !== 'object') throw badRequest('usage must be a sim-arena usage object or a Prometheus export (a JSON array)');
+  const o = subObject(body, 'usageOptions');
+  checkKeys(o, ['stepSeconds', 'noise', 'missingLimits'], 'usageOptions');
+  const noise = o.noise ?? DEFAULT_USAGE_SETTINGS.noise;
+  if (typeof noise !== 'number' || !(noise >= 0 && noise <= 1)) throw badRequest(`usageOptions.noise must be a number from 0 to 1, got ${JSON.stringify(noise)}`);
+  const missing = strField(o, 'missingLimits', 'usageOptions.') ?? DEFAULT_USAGE_SETTINGS.missingLimits;
+  if (missing !== 'request' && missing !== 'none') throw badRequest(`usageOptions.missingLimits must be "request" or "none", got ${JSON.stringify(missing)}`);
+  const { usage } = loadUsage(u, trace);
+  return episodeUsage(usage, { stepSeconds: intField(o, 'stepSeconds', 'usageOptions.', DEFAULT_USAGE_SETTINGS.stepSeconds, 1, 365 * 86_400), noise, missingLimits: missing });
 }
 
 function decodeBase64Trace(s: unknown): Trace {
@@ -147,7 +175,9 @@ export function parseCreateRequest(body: unknown, defaultBackend: BackendName): 
     if (backendName !== defaultBackend) throw badRequest(`this server runs the ${defaultBackend} backend, not ${backendName} (start another with \`sim-arena serve --backend ${backendName}\`)`);
 
     const a = subObject(body, 'actions');
-    checkKeys(a, ['cpuStep', 'memoryStep', 'replicaStep'], 'actions');
+    checkKeys(a, ['cpuStep', 'memoryStep', 'replicaStep', 'set'], 'actions');
+    const actionSet = strField(a, 'set', 'actions.');
+    const usage = parseUsage(body, trace);
     const sg = subObject(body, 'safeguards');
     checkKeys(sg, Object.keys(DEFAULT_SAFEGUARDS), 'safeguards');
     const safeguards: Safeguards = {
@@ -174,7 +204,9 @@ export function parseCreateRequest(body: unknown, defaultBackend: BackendName): 
       target: intField(body, 'target', '', meta?.target ?? 3, 0, 10_000),
       maxSteps: intField(body, 'maxSteps', '', DEFAULT_MAX_STEPS, 1, MAX_MAX_STEPS),
       seed: intField(body, 'seed', '', 0, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
-      reward: parseReward(body),
+      reward: parseReward(body, usage ? 'rightsizing' : 'shaped'),
+      ...(usage ? { usage } : {}),
+      ...(body.stopAtGoal !== undefined && body.stopAtGoal !== null ? { stopAtGoal: boolField(body, 'stopAtGoal') } : {}),
       actions: {
         steps: {
           cpu: quantityField(a, 'cpuStep', 'actions.', DEFAULT_STEPS.cpu),
@@ -183,12 +215,14 @@ export function parseCreateRequest(body: unknown, defaultBackend: BackendName): 
         },
         safeguards,
         ...(container ? { container } : {}),
+        ...(actionSet ? { set: parseActionSet(actionSet) } : {}),
       },
       nodePool,
       ...(duration !== undefined && duration !== null ? { durationSeconds: intField(body, 'durationSeconds', '', undefined, 1, 7 * 24 * 3600) } : {}),
     });
     // Fail now, not at the first step, when the workload or container is not in the trace.
     readResources(trace, spec.workload, spec.actions.container);
+    if (spec.usage) usageRun(spec.usage, spec.workload, spec.actions.container, 0, 0);
     return { spec, trace, source, backend: backendName as BackendName };
   } catch (e) {
     throw toHttpError(e);

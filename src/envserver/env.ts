@@ -2,7 +2,7 @@
 // action to a copy of it, replays and scores with the arena's own functions. No HTTP here (server.ts does that).
 import { ACTIONS, applyAction, parseAction, readResources, type ActionOutcome, type ActionType } from '../arena/actions.js';
 import { clusterCapacity, type ClusterCapacity } from '../arena/capacity.js';
-import { runOptions, scoreStep, type EpisodeSpec } from '../arena/episode.js';
+import { needsReplay, runOptions, scoreStep, stopsAtGoal, type EpisodeSpec } from '../arena/episode.js';
 import { atTarget, type Observation, type WorkloadResources } from '../arena/observation.js';
 import { mixSeed } from '../util/rng.js';
 import type { Backend } from '../arena/backend.js';
@@ -112,7 +112,7 @@ export class ArenaEnv {
   }
 
   spaces(): Spaces {
-    return spaces();
+    return spaces(this.spec.usage !== undefined);
   }
 
   get step(): number {
@@ -134,6 +134,7 @@ export class ArenaEnv {
       actions: this.spec.actions,
       nodePool: this.spec.nodePool,
       ...(this.spec.durationSeconds !== undefined ? { durationSeconds: this.spec.durationSeconds } : {}),
+      ...(this.spec.usage ? { usage: { source: this.spec.usage.file.source ?? null, ...this.spec.usage.settings }, stopAtGoal: stopsAtGoal(this.spec) } : {}),
     };
   }
 
@@ -186,12 +187,13 @@ export class ArenaEnv {
     const outcome: ActionOutcome = applyAction(trace, this.spec.workload, a, this.spec.actions);
     // As in the arena's episodeStep: an action that changed nothing leaves the trace as it was, and the embedded
     // replay is a pure function of trace and seed, so it would observe the same again.
-    const after = outcome.changed || this.backend.name !== 'embedded' ? await this.backend.run(trace, this.spec.workload, runOptions(this.spec, this.runName(step))) : this.obs;
+    const after = needsReplay(this.spec, outcome.changed, this.backend.name) ? await this.backend.run(trace, this.spec.workload, runOptions(this.spec, this.runName(step), step)) : this.obs;
     const record = scoreStep(this.spec, step, this.obs, outcome, after);
     this.obs = after;
     this.step_ = step;
     this.lastBlocked = outcome.blocked;
-    const terminated = record.solved;
+    // With usage the task goes on at the goal (a continuing task) unless the env was created with stopAtGoal.
+    const terminated = record.solved && stopsAtGoal(this.spec);
     const truncated = step >= this.spec.maxSteps;
     if (terminated || truncated) {
       this.phase = 'done';
@@ -218,7 +220,7 @@ export class ArenaEnv {
   }
 
   private vector(resources: WorkloadResources): number[] {
-    return observationVector({ obs: this.obs, resources, target: this.spec.target, largestNode: this.capacity.largestNode, step: this.step_, maxSteps: this.spec.maxSteps, lastBlocked: this.lastBlocked });
+    return observationVector({ obs: this.obs, resources, target: this.spec.target, largestNode: this.capacity.largestNode, step: this.step_, maxSteps: this.spec.maxSteps, lastBlocked: this.lastBlocked, withUsage: this.spec.usage !== undefined });
   }
 
   private info(resources: WorkloadResources): EnvInfo {

@@ -1,6 +1,7 @@
 // Errors the env server turns into a status code and a JSON {error: message}.
 import { QuantityError } from '../trace/quantity.js';
 import { TraceError } from '../trace/trace.js';
+import { UsageDataError } from '../trace/usage/format.js';
 
 export class HttpError extends Error {
   override name = 'HttpError';
@@ -25,6 +26,7 @@ export function isInputError(e: unknown): e is Error {
 export function toHttpError(e: unknown, context = ''): HttpError {
   if (e instanceof HttpError) return e;
   const prefix = context ? `${context}: ` : '';
+  if (e instanceof UsageDataError) return new HttpError(400, `${prefix}invalid usage: ${e.message}`);
   if (e instanceof TraceError) return new HttpError(400, `${prefix}invalid trace: ${e.message}`);
   if (isInputError(e)) return new HttpError(400, `${prefix}${e.message}`);
   return new HttpError(500, `${prefix}internal error: ${e instanceof Error ? e.message : String(e)}`);

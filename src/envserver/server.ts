@@ -180,12 +180,11 @@ export class EnvServer {
           return { status: 200, body: { id, deleted: true } };
         }
         const entry = this.registry.get(id, client);
-        return { status: 200, body: { id, ...entry.env.status, env: entry.env.describe(), ...spaces() } };
+        return { status: 200, body: { id, ...entry.env.status, env: entry.env.describe(), ...entry.env.spaces() } };
       }
       if (sub === 'spaces') {
         allow(['GET']);
-        this.registry.get(id, client);
-        return { status: 200, body: spaces() };
+        return { status: 200, body: this.registry.get(id, client).env.spaces() };
       }
       if (sub === 'reset') {
         allow(['POST']);
@@ -213,7 +212,7 @@ export class EnvServer {
     const backend = await this.backend(config.backend);
     const env = new ArenaEnv(config, backend, `env${++this.envCounter}`);
     const id = this.registry.add(env, client);
-    return { status: 201, body: { id, ...spaces(), env: env.describe() }, headers: { Location: `/${API_VERSION}/envs/${id}` } };
+    return { status: 201, body: { id, ...env.spaces(), env: env.describe() }, headers: { Location: `/${API_VERSION}/envs/${id}` } };
   }
 
   /** Step (or reset) many envs in one request. Everything is checked before anything runs: a bad item fails the batch. */

@@ -33,6 +33,18 @@ export const OBSERVATION_COMPONENTS: readonly ObservationComponent[] = [
 
 export const OBSERVATION_SIZE = OBSERVATION_COMPONENTS.length;
 
+/** Appended for envs created with usage (README "Usage and right-sizing"); absent otherwise, so the Box stays 9 wide. */
+export const USAGE_COMPONENTS: readonly ObservationComponent[] = [
+  { name: 'oom_kills_ratio', low: 0, high: RATIO_MAX, description: 'OOM kills in the step window / max(1, target)' },
+  { name: 'throttling', low: 0, high: 1, description: 'mean throttled CPU fraction of running pods over the step window' },
+  { name: 'cpu_usage_ratio', low: 0, high: RATIO_MAX, description: "per-pod CPU usage p95 / the container's CPU request (below 1: slack)" },
+  { name: 'memory_usage_ratio', low: 0, high: RATIO_MAX, description: "per-pod memory working set p95 / the container's memory request (above 1: OOM kills)" },
+];
+
+export function components(withUsage: boolean): readonly ObservationComponent[] {
+  return withUsage ? [...OBSERVATION_COMPONENTS, ...USAGE_COMPONENTS] : OBSERVATION_COMPONENTS;
+}
+
 export interface BoxSpace {
   type: 'Box';
   shape: [number];
@@ -55,16 +67,17 @@ export interface Spaces {
   action_space: DiscreteSpace;
 }
 
-export function spaces(): Spaces {
+export function spaces(withUsage = false): Spaces {
+  const cs = components(withUsage);
   return {
     observation_space: {
       type: 'Box',
-      shape: [OBSERVATION_SIZE],
+      shape: [cs.length],
       dtype: 'float32',
-      low: OBSERVATION_COMPONENTS.map((c) => c.low),
-      high: OBSERVATION_COMPONENTS.map((c) => c.high),
-      names: OBSERVATION_COMPONENTS.map((c) => c.name),
-      descriptions: OBSERVATION_COMPONENTS.map((c) => c.description),
+      low: cs.map((c) => c.low),
+      high: cs.map((c) => c.high),
+      names: cs.map((c) => c.name),
+      descriptions: cs.map((c) => c.description),
     },
     action_space: { type: 'Discrete', n: ACTIONS.length, start: 0, actions: [...ACTIONS] },
   };
@@ -86,6 +99,8 @@ export interface VectorInput {
   step: number;
   maxSteps: number;
   lastBlocked: boolean;
+  /** Append the usage components (an env created with usage). */
+  withUsage?: boolean;
 }
 
 function ratio(n: bigint, d: bigint): number {
@@ -107,10 +122,16 @@ export function observationVector(v: VectorInput): number[] {
     v.maxSteps > 0 ? v.step / v.maxSteps : 1,
     v.lastBlocked ? 1 : 0,
   ];
-  return raw.map((x, i) => clip32(x, OBSERVATION_COMPONENTS[i]!.low, OBSERVATION_COMPONENTS[i]!.high));
+  if (v.withUsage) {
+    const u = v.obs.usage;
+    raw.push((v.obs.oomKills ?? 0) / t, v.obs.throttling ?? 0, u && u.cpu.request > 0 ? u.cpu.p95 / u.cpu.request : 0, u && u.memory.request > 0 ? u.memory.p95 / u.memory.request : 0);
+  }
+  const cs = components(v.withUsage === true);
+  return raw.map((x, i) => clip32(x, cs[i]!.low, cs[i]!.high));
 }
 
 /** True when every component is a finite number inside its bounds. */
-export function inBounds(vec: readonly number[]): boolean {
-  return vec.length === OBSERVATION_SIZE && vec.every((x, i) => Number.isFinite(x) && x >= OBSERVATION_COMPONENTS[i]!.low && x <= OBSERVATION_COMPONENTS[i]!.high && Math.fround(x) === x);
+export function inBounds(vec: readonly number[], withUsage = false): boolean {
+  const cs = components(withUsage);
+  return vec.length === cs.length && vec.every((x, i) => Number.isFinite(x) && x >= cs[i]!.low && x <= cs[i]!.high && Math.fround(x) === x);
 }
