@@ -1,6 +1,11 @@
-// Core speed: embedded episode steps per second on the canonical scenarios, and trace decode+encode throughput on
-// the fixture traces. Rates are per CPU-second of this single-threaded process (robust when other work shares the
-// machine); wall-clock rates are printed too. The last two lines are the headline numbers.
+// Core speed, per CPU-second of this single-threaded process (robust when other work shares the machine; wall-clock
+// rates are printed too):
+// - embedded steps on a cluster-sized trace (10k pods of 100 Deployments over 1k nodes, bench/large-trace.ts):
+//   mean ms per step, random policy, one action per step;
+// - embedded steps per second on a real trace with history (SimKube's DeathStarBench trace, 27 Deployments);
+// - embedded steps per second on the canonical scenarios;
+// - trace decode+encode throughput on the fixture traces.
+// The last four lines are the headline numbers.
 //   npx tsx bench/core.ts [--seconds 3]
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -13,6 +18,10 @@ import { EmbeddedBackend } from '../src/sim/embedded/index.js';
 import { CANONICAL, canonicalScenario } from '../src/trace/generate.js';
 import { decodeTrace, encodeTrace } from '../src/trace/trace.js';
 import { decodeMsgpack, encodeMsgpack } from '../src/trace/msgpack.js';
+import type { Trace } from '../src/trace/trace.js';
+import { readResources } from '../src/arena/actions.js';
+import type { WorkloadRef } from '../src/trace/workload.js';
+import { largeTrace } from './large-trace.js';
 
 const flag = process.argv.indexOf('--seconds');
 const seconds = flag > 0 ? Number(process.argv[flag + 1]) : 3;
@@ -57,6 +66,60 @@ async function embeddedSteps(): Promise<number> {
   return steps / cpu;
 }
 
+/** Random-policy episodes of `maxSteps` on each workload of the trace in turn, until `budget` seconds have passed. */
+async function stepsOnTrace(bytes: Uint8Array, workloads: readonly WorkloadRef[], maxSteps: number, budget: number, minSteps = 0): Promise<{ steps: number; cpu: number; wall: number; episodes: number }> {
+  const backend = new EmbeddedBackend();
+  const random = getPolicy('random');
+  let steps = 0;
+  let episodes = 0;
+  const deadline = performance.now() + budget * 1000;
+  const start = performance.now();
+  let cpu = 0;
+  while (performance.now() < deadline || steps < minSteps) {
+    const workload = workloads[episodes % workloads.length]!;
+    const trace: Trace = decodeTrace(bytes).trace;
+    const target = readResources(trace, workload).replicas;
+    const spec = episodeSpec({ workload, target, maxSteps, seed: episodes });
+    const capacity = clusterCapacity(trace, spec.nodePool);
+    let obs = await backend.run(trace, spec.workload, { seed: spec.seed });
+    // Only the steps count: decoding and the episode's first replay are outside the measured CPU time.
+    const cpu0 = process.cpuUsage();
+    for (let step = 1; step <= spec.maxSteps; step++) {
+      const rec = await episodeStep(spec, trace, obs, step, random, backend, capacity);
+      obs = rec.observation;
+      steps++;
+    }
+    cpu += cpuSeconds(cpu0);
+    episodes++;
+  }
+  return { steps, cpu, wall: (performance.now() - start) / 1000, episodes };
+}
+
+async function largeTraceStepMs(): Promise<number> {
+  const { trace, workloads } = largeTrace();
+  const bytes = encodeTrace(trace);
+  const r = await stepsOnTrace(bytes, workloads, 5, seconds, 5);
+  const ms = (r.cpu * 1000) / r.steps;
+  console.log(`embedded, 10k pods × 1k nodes (${workloads.length} Deployments, ${(bytes.length / 1e6).toFixed(1)} MB trace): ${r.steps} steps in ${r.episodes} episodes (random policy): ${r.cpu.toFixed(2)} s CPU in steps → ${ms.toFixed(1)} ms per step`);
+  return ms;
+}
+
+async function realTraceSteps(): Promise<number> {
+  const bytes = readFileSync(join(root, 'test', 'fixtures', 'simkube', 'dsb-scaling.sktrace'));
+  const trace = decodeTrace(bytes).trace;
+  const workloads: WorkloadRef[] = [];
+  for (const ev of trace.get('events') as Array<Map<string, unknown>>) {
+    for (const o of ev.get('applied_objs') as Array<Map<string, unknown>>) {
+      const md = o.get('metadata') as Map<string, unknown>;
+      const ref = { kind: o.get('kind') as string, namespace: md.get('namespace') as string, name: md.get('name') as string };
+      if (ref.kind === 'Deployment' && !workloads.some((w) => w.name === ref.name && w.namespace === ref.namespace)) workloads.push(ref);
+    }
+  }
+  const r = await stepsOnTrace(bytes, workloads, 50, seconds);
+  console.log(`embedded, SimKube's DeathStarBench trace (${workloads.length} Deployments, ${bytes.length} bytes): ${r.steps} steps in ${r.episodes} episodes (random policy, 50 steps each): ${r.cpu.toFixed(2)} s CPU in steps (${Math.round(r.steps / r.wall)}/s wall incl. decoding)`);
+  return r.steps / r.cpu;
+}
+
 function codec(): number {
   const files = fixtureDirs.flatMap((d) => readdirSync(d).filter((f) => /\.(msgpack|sktrace)$/.test(f)).map((f) => readFileSync(join(d, f))));
   const total = files.reduce((n, b) => n + b.length, 0);
@@ -77,7 +140,11 @@ function codec(): number {
 }
 
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; rates per CPU-second of one thread`);
+const largeMs = await largeTraceStepMs();
+const real = await realTraceSteps();
 const steps = await embeddedSteps();
 const mbps = codec();
+console.log(`embedded-step-ms-10k-pods-1k-nodes: ${largeMs.toFixed(1)}`);
+console.log(`embedded-steps-per-second-real-trace: ${Math.round(real)}`);
 console.log(`embedded-steps-per-second: ${Math.round(steps)}`);
 console.log(`trace-codec-mb-per-second: ${mbps.toFixed(1)}`);
