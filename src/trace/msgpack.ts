@@ -39,10 +39,44 @@ const textEncoder = new TextEncoder();
 const latin1 = new TextDecoder('latin1');
 const MAX_DEPTH = 512;
 
+// Short ASCII strings (map keys, names, quantities) repeat all over a trace: a direct-mapped cache, keyed by a hash
+// of the bytes and checked against them, turns most of them into a lookup instead of an allocation.
+const STRING_CACHE_BITS = 12;
+const STRING_CACHE_MAX_LEN = 24;
+const stringCache: (string | undefined)[] = new Array<string | undefined>(1 << STRING_CACHE_BITS);
+
+function shortAscii(b: Uint8Array, start: number, n: number): string | null {
+  let h = n;
+  for (let i = 0; i < n; i++) {
+    const c = b[start + i]!;
+    if (c > 0x7f) return null;
+    h = (Math.imul(h, 31) + c) | 0;
+  }
+  const slot = (h ^ (h >>> STRING_CACHE_BITS)) & ((1 << STRING_CACHE_BITS) - 1);
+  const hit = stringCache[slot];
+  if (hit !== undefined && hit.length === n) {
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      if (hit.charCodeAt(i) !== b[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return hit;
+  }
+  let s = '';
+  for (let i = 0; i < n; i++) s += String.fromCharCode(b[start + i]!);
+  stringCache[slot] = s;
+  return s;
+}
+
 class Reader {
   pos = 0;
   readonly view: DataView;
-  constructor(readonly buf: Uint8Array) {
+  readonly buf: Uint8Array;
+  constructor(buf: Uint8Array) {
+    // A plain Uint8Array over the same memory: a Node Buffer's subarray() is several times slower.
+    this.buf = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
   need(n: number): void {
@@ -71,16 +105,18 @@ class Reader {
     return out;
   }
   str(n: number): string {
+    this.need(n);
     const start = this.pos;
-    const b = this.bytes(n);
-    // ASCII dominates traces: decode it without TextDecoder (which is only needed, and strict, for the rest).
-    for (let i = 0; i < n; i++) if (b[i]! > 0x7f) return this.utf8(b, start);
-    if (n < 16) {
-      let s = '';
-      for (let i = 0; i < n; i++) s += String.fromCharCode(b[i]!);
-      return s;
+    const b = this.buf;
+    this.pos += n;
+    if (n <= STRING_CACHE_MAX_LEN) {
+      const s = shortAscii(b, start, n);
+      if (s !== null) return s;
+      return this.utf8(b.subarray(start, start + n), start);
     }
-    return latin1.decode(b);
+    // ASCII dominates traces: decode it without TextDecoder (which is only needed, and strict, for the rest).
+    for (let i = start, end = start + n; i < end; i++) if (b[i]! > 0x7f) return this.utf8(b.subarray(start, start + n), start);
+    return latin1.decode(b.subarray(start, start + n));
   }
   utf8(b: Uint8Array, start: number): string {
     try {
@@ -100,11 +136,11 @@ function readValue(r: Reader, depth: number): MsgValue {
   if (depth > MAX_DEPTH) throw new MsgpackError(`nesting deeper than ${MAX_DEPTH}`, r.pos);
   const start = r.pos;
   const b = r.u8();
-  if (b <= 0x7f) return b;
-  if (b >= 0xe0) return b - 0x100;
-  if ((b & 0xf0) === 0x80) return readMap(r, b & 0x0f, depth);
-  if ((b & 0xf0) === 0x90) return readArray(r, b & 0x0f, depth);
   if ((b & 0xe0) === 0xa0) return r.str(b & 0x1f);
+  if (b <= 0x7f) return b;
+  if ((b & 0xf0) === 0x80) return readMap(r, b & 0x0f, depth);
+  if (b >= 0xe0) return b - 0x100;
+  if ((b & 0xf0) === 0x90) return readArray(r, b & 0x0f, depth);
   switch (b) {
     case 0xc0:
       return null;
@@ -210,9 +246,9 @@ function readMap(r: Reader, n: number, depth: number): MsgMap {
   for (let i = 0; i < n; i++) {
     const at = r.pos;
     const k = readValue(r, depth + 1);
-    // Only primitive keys can repeat (array/map keys are fresh objects); a repeated u64 key would otherwise be dropped silently.
-    if (out.has(k)) throw new MsgpackError(`duplicate map key ${typeof k === 'bigint' ? k.toString() : JSON.stringify(k)}`, at);
     out.set(k, readValue(r, depth + 1));
+    // Only primitive keys can repeat (array/map keys are fresh objects); a repeated u64 key would otherwise be dropped silently.
+    if (out.size !== i + 1) throw new MsgpackError(`duplicate map key ${typeof k === 'bigint' ? k.toString() : JSON.stringify(k)}`, at);
   }
   return out;
 }
@@ -226,8 +262,11 @@ export function decodeMsgpack(buf: Uint8Array): MsgValue {
   return v;
 }
 
+// One scratch buffer for every encode (grown as needed, never shrunk); the result is a copy of the written part.
+let scratch = new Uint8Array(1 << 16);
+
 class Writer {
-  buf = new Uint8Array(4096);
+  buf = scratch;
   view = new DataView(this.buf.buffer);
   pos = 0;
   ensure(n: number): void {
@@ -237,6 +276,7 @@ class Writer {
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
+    scratch = next;
     this.view = new DataView(next.buffer);
   }
   u8(v: number): void {
@@ -290,7 +330,33 @@ function writeLen(w: Writer, n: number, fix: number, fixMax: number, t8: number 
 }
 
 function writeValue(w: Writer, v: MsgValue | undefined, depth: number): void {
-  if (depth > MAX_DEPTH) throw new RangeError(`nesting deeper than ${MAX_DEPTH}`);
+  if (typeof v === 'string') return writeString(w, v);
+  if (typeof v === 'object' && v !== null) {
+    if (depth > MAX_DEPTH) throw new RangeError(`nesting deeper than ${MAX_DEPTH}`);
+    if (v instanceof Map) {
+      writeLen(w, v.size, 0x80, 15, null, 0xde, 0xdf);
+      for (const [k, x] of v) {
+        writeValue(w, k, depth + 1);
+        writeValue(w, x, depth + 1);
+      }
+      return;
+    }
+    if (Array.isArray(v)) {
+      const n = v.length;
+      writeLen(w, n, 0x90, 15, null, 0xdc, 0xdd);
+      for (let i = 0; i < n; i++) writeValue(w, v[i], depth + 1);
+      return;
+    }
+    if (v instanceof MsgFloat) return writeFloat(w, v.value, v.bits);
+    if (v instanceof Uint8Array) {
+      if (v.length < 0x100) w.head(0xc4, v.length, 1);
+      else if (v.length < 0x10000) w.head(0xc5, v.length, 2);
+      else w.head(0xc6, v.length, 4);
+      return w.raw(v);
+    }
+    if (v instanceof MsgExt) return writeExt(w, v);
+    throw new TypeError(`cannot encode ${Object.prototype.toString.call(v)} as msgpack`);
+  }
   if (v === null || v === undefined) return w.u8(0xc0);
   switch (typeof v) {
     case 'boolean':
@@ -300,54 +366,55 @@ function writeValue(w: Writer, v: MsgValue | undefined, depth: number): void {
       return writeFloat(w, v, 64);
     case 'bigint':
       return writeInt(w, v);
-    case 'string':
-      return writeString(w, v);
-  }
-  if (v instanceof MsgFloat) return writeFloat(w, v.value, v.bits);
-  if (v instanceof Uint8Array) {
-    if (v.length < 0x100) w.head(0xc4, v.length, 1);
-    else if (v.length < 0x10000) w.head(0xc5, v.length, 2);
-    else w.head(0xc6, v.length, 4);
-    return w.raw(v);
-  }
-  if (v instanceof MsgExt) return writeExt(w, v);
-  if (Array.isArray(v)) {
-    writeLen(w, v.length, 0x90, 15, null, 0xdc, 0xdd);
-    for (const x of v) writeValue(w, x, depth + 1);
-    return;
-  }
-  if (v instanceof Map) {
-    writeLen(w, v.size, 0x80, 15, null, 0xde, 0xdf);
-    for (const [k, x] of v) {
-      writeValue(w, k, depth + 1);
-      writeValue(w, x, depth + 1);
-    }
-    return;
   }
   throw new TypeError(`cannot encode ${Object.prototype.toString.call(v)} as msgpack`);
 }
 
 function writeString(w: Writer, s: string): void {
   const n = s.length;
-  // ASCII (nearly every string in a trace) goes straight into the buffer; anything else through TextEncoder.
-  let ascii = true;
-  for (let i = 0; i < n; i++) {
-    if (s.charCodeAt(i) > 0x7f) {
-      ascii = false;
-      break;
+  // ASCII (nearly every string in a trace) goes straight into the buffer behind a fixstr/str8 header that is
+  // patched if the string was not ASCII after all; anything else through TextEncoder.
+  if (n < 0x100) {
+    w.ensure(n + 2);
+    const buf = w.buf;
+    const head = w.pos;
+    let p = head + (n <= 31 ? 1 : 2);
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) break;
+      buf[p++] = c;
+    }
+    if (i === n) {
+      if (n <= 31) buf[head] = 0xa0 | n;
+      else {
+        buf[head] = 0xd9;
+        buf[head + 1] = n;
+      }
+      w.pos = p;
+      return;
+    }
+  } else {
+    let ascii = true;
+    for (let i = 0; i < n; i++) {
+      if (s.charCodeAt(i) > 0x7f) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      writeLen(w, n, 0xa0, 31, 0xd9, 0xda, 0xdb);
+      w.ensure(n);
+      const buf = w.buf;
+      let p = w.pos;
+      for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+      w.pos = p;
+      return;
     }
   }
-  if (!ascii) {
-    const bytes = textEncoder.encode(s);
-    writeLen(w, bytes.length, 0xa0, 31, 0xd9, 0xda, 0xdb);
-    return w.raw(bytes);
-  }
-  writeLen(w, n, 0xa0, 31, 0xd9, 0xda, 0xdb);
-  w.ensure(n);
-  const buf = w.buf;
-  let p = w.pos;
-  for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
-  w.pos = p;
+  const bytes = textEncoder.encode(s);
+  writeLen(w, bytes.length, 0xa0, 31, 0xd9, 0xda, 0xdb);
+  w.raw(bytes);
 }
 
 function writeFloat(w: Writer, value: number, bits: 32 | 64): void {
