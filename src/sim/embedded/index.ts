@@ -11,13 +11,15 @@ import { TraceError, type Trace } from '../../trace/trace.js';
 import { formatWorkload, type WorkloadRef } from '../../trace/workload.js';
 import type { MsgMap, MsgValue } from '../../trace/msgpack.js';
 import type { Backend, RunOptions } from '../../arena/backend.js';
-import type { Labels, Resources, SimPod, Taint } from './cluster.js';
+import type { Resources, SimPod } from './cluster.js';
+import type { Labels, Taint } from './selection.js';
 import { runSimulation, workloadKey, type SimState, type SimulateOptions } from './replay.js';
 import { observeWithUsage } from '../usage.js';
 
 export type { SimulateOptions } from './replay.js';
-export type { SimPod, PodPhase, Resources, Taint, Labels } from './cluster.js';
-export { UnsupportedFeatureError } from './cluster.js';
+export type { SimPod, PodPhase, Resources } from './cluster.js';
+export type { Taint, Labels } from './selection.js';
+export { UnsupportedFeatureError } from './errors.js';
 export { Rng } from './rng.js';
 
 export interface SimNodeView {

@@ -7,18 +7,10 @@ import { TraceError, type Trace } from '../../trace/trace.js';
 import { BUILTIN_POD_SPEC_TEMPLATE_PATHS } from '../../trace/gvk.js';
 import type { WorkloadRef } from '../../trace/workload.js';
 import { DEFAULT_NODE_POOL, type NodePool } from '../../arena/backend.js';
-import {
-  SimNode,
-  SimPodImpl,
-  buildShape,
-  nodeSpecFromObject,
-  poolNodes,
-  tolerates,
-  UnsupportedFeatureError,
-  type Explanation,
-  type PodShape,
-  type ShapeContext,
-} from './cluster.js';
+import { SimNode, SimPodImpl, nodeSpecFromObject, poolNodes, type Explanation } from './cluster.js';
+import { UnsupportedFeatureError } from './errors.js';
+import { tolerates } from './selection.js';
+import { buildShape, type PodShape, type ShapeContext } from './shape.js';
 import { CronError, nextTick, parseCron, type CronSchedule } from './cron.js';
 import { Rng } from './rng.js';
 import { daemonShouldRun, explainPending, Scheduler } from './scheduler.js';

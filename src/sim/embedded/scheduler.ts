@@ -4,7 +4,9 @@
 // NodeResourcesFit/LeastAllocated (cpu+memory, weight 1, non-zero defaults) + NodeResourcesBalancedAllocation (weight 1)
 // + PodTopologySpread with the system default constraints (weight 2, ReplicaSet/StatefulSet pods),
 // a seeded reservoir-sampling selectHost, and DefaultPreemption for pods of higher priority.
-import { matchesNodeSelection, untoleratedTaint, type Explanation, type PodShape, type SimNode, type SimPodImpl } from './cluster.js';
+import type { Explanation, SimNode, SimPodImpl } from './cluster.js';
+import { matchesNodeSelection, untoleratedTaint } from './selection.js';
+import type { PodShape } from './shape.js';
 import type { Rng } from './rng.js';
 
 export const F_UNSCHEDULABLE = 1;
