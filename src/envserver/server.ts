@@ -12,7 +12,6 @@ import { parseCreateRequest } from './config.js';
 import { ArenaEnv, parseClientAction, type ResetOptions } from './env.js';
 import { badRequest, HttpError, toHttpError } from './errors.js';
 import { EnvRegistry } from './registry.js';
-import { spaces } from './spaces.js';
 
 export const API_VERSION = 'v1';
 export const CLIENT_TOKEN_HEADER = 'x-client-token';
