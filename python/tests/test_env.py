@@ -226,3 +226,23 @@ def test_uploaded_trace(url: str, tmp_path) -> None:
         env.close()
     with pytest.raises(sag.BadRequestError, match="trace"):
         sag.SimArenaEnv(url, trace=b"not msgpack at all")
+
+
+def test_usage_env_continues_at_the_goal_with_a_wider_box(url: str, tmp_path) -> None:
+    usage_file = tmp_path / "usage.json"
+    repo = find_repo()
+    subprocess.run(["node", str(repo / "bin" / "sim-arena.js"), "usage", "synth", "--scenario", "healthy", "--cpu", "300m", "--memory", "300Mi", "--out", str(usage_file)], check=True, capture_output=True)
+    env = sag.SimArenaEnv(url, scenario="healthy", usage=usage_file, max_steps=3, seed=0)
+    try:
+        assert env.observation_space.shape == (13,)
+        obs, info = env.reset(seed=0)
+        assert env.observation_space.contains(obs)
+        assert info["raw_observation"]["oomKills"] == 0
+        for i in range(3):
+            obs, reward, terminated, truncated, info = env.step(0)
+            assert not terminated and truncated == (i == 2)
+            assert -0.1 < reward < 0
+        msgs = _check(env.unwrapped)
+        assert not [m for m in msgs if "not within" in m or "precision" in m], msgs
+    finally:
+        env.close()

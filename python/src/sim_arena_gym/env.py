@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
-from typing import Any, Mapping, SupportsFloat
+from typing import Any, Mapping, Sequence, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
@@ -47,11 +48,16 @@ def env_config(
     actions: Mapping[str, Any] | None = None,
     safeguards: Mapping[str, Any] | None = None,
     node_pool: Mapping[str, Any] | None = None,
+    usage: Mapping[str, Any] | Sequence[Any] | str | os.PathLike[str] | None = None,
+    usage_options: Mapping[str, Any] | None = None,
+    stop_at_goal: bool | None = None,
 ) -> dict[str, Any]:
     """The JSON body of POST /v1/envs from Python-style arguments (None means the server's default).
 
     ``trace`` is the msgpack bytes of a SimKube trace or a path to one; ``random_scenario`` is (seed, index) of
-    sim-arena's generated corpus."""
+    sim-arena's generated corpus. ``usage`` is a sim-arena usage object, a Prometheus export (a list of
+    ``{"resource", "response"}``) or a path to either as JSON; ``usage_options`` is ``{stepSeconds, noise,
+    missingLimits}``. With usage the episode continues at the goal unless ``stop_at_goal``."""
     body: dict[str, Any] = {}
     if trace is not None:
         data = trace if isinstance(trace, (bytes, bytearray)) else open(os.fspath(trace), "rb").read()
@@ -72,6 +78,13 @@ def env_config(
         "safeguards": dict(safeguards) if safeguards is not None else None,
         "nodePool": dict(node_pool) if node_pool is not None else None,
     }
+    if usage is not None:
+        if isinstance(usage, (str, os.PathLike)):
+            with open(os.fspath(usage), encoding="utf-8") as f:
+                usage = json.load(f)
+        body["usage"] = dict(usage) if isinstance(usage, Mapping) else list(usage)
+    optional["usageOptions"] = dict(usage_options) if usage_options is not None else None
+    optional["stopAtGoal"] = stop_at_goal
     body.update({k: v for k, v in optional.items() if v is not None})
     return body
 
@@ -89,7 +102,10 @@ class SimArenaEnv(gym.Env):
     Args:
         url: the server (default $SIM_ARENA_URL or http://127.0.0.1:8000).
         scenario, trace, random_scenario, workload, container, target, reward, max_steps, seed, backend,
-        duration_seconds, actions, safeguards, node_pool: what to create; see :func:`env_config`.
+        duration_seconds, actions, safeguards, node_pool, usage, usage_options, stop_at_goal: what to create; see
+        :func:`env_config`. With usage the Box gains oom_kills_ratio, throttling, cpu_usage_ratio and
+        memory_usage_ratio, ``info["raw_observation"]`` the usage fields, and ``terminated`` waits for
+        ``stop_at_goal``.
         token: the server's bearer token. client_token: see :class:`Client`.
         client: an existing :class:`Client` to share (then url, token and client_token are ignored).
         render_mode: None, "ansi" (render() returns a line) or "human" (render() prints it).
@@ -115,6 +131,9 @@ class SimArenaEnv(gym.Env):
         actions: Mapping[str, Any] | None = None,
         safeguards: Mapping[str, Any] | None = None,
         node_pool: Mapping[str, Any] | None = None,
+        usage: Mapping[str, Any] | Sequence[Any] | str | os.PathLike[str] | None = None,
+        usage_options: Mapping[str, Any] | None = None,
+        stop_at_goal: bool | None = None,
         token: str | None = None,
         client_token: str | bool | None = None,
         timeout: float = 600.0,
@@ -141,6 +160,9 @@ class SimArenaEnv(gym.Env):
             actions=actions,
             safeguards=safeguards,
             node_pool=node_pool,
+            usage=usage,
+            usage_options=usage_options,
+            stop_at_goal=stop_at_goal,
         )
         self.env_id: str | None = None
         created = self.client.create_env(self.config)
