@@ -1,5 +1,6 @@
 // Training a learning policy: many episodes over a set of scenarios, each on a fresh copy of its trace.
 // Scenarios come in a seeded shuffled order, reshuffled every pass, so each pass covers all of them once.
+import type { NodePool } from '../trace/nodepool.js';
 import { runEpisode, type EpisodeSpec } from '../arena/episode.js';
 import type { Policy } from '../arena/policies.js';
 import { mixSeed, mulberry32, randomInt } from '../util/rng.js';
@@ -11,6 +12,8 @@ export interface TrainingScenario {
   name: string;
   target: number;
   workload: WorkloadRef;
+  /** The scenario's own node pool (default: the episode flags'). */
+  nodePool?: NodePool;
   /** A fresh, unshared copy of the starting trace (episodes change traces in place). */
   trace(): Trace;
 }

@@ -150,12 +150,17 @@ export function readResources(trace: Trace, ref: WorkloadRef, container?: string
     const v = requestOf(c, r);
     return v === undefined || v === null ? '0' : canonicalQuantity(v.valueOf() as string | number);
   };
+  const cpu = text('cpu');
+  const memory = text('memory');
+  // The common pod (one container with both requests, nothing else) is its own effective request.
+  const containers = spec.get('containers');
+  const plain = Array.isArray(containers) && containers.length === 1 && !spec.has('initContainers') && !spec.has('overhead') && !spec.has('resources') && cpu !== '0' && memory !== '0';
   return {
-    cpu: text('cpu'),
-    memory: text('memory'),
+    cpu,
+    memory,
     replicas: hasReplicas(ref.kind) ? replicasOf(obj) : 1,
-    effectiveCpu: formatNanos('cpu', effectiveRequest(spec, 'cpu')),
-    effectiveMemory: formatNanos('memory', effectiveRequest(spec, 'memory')),
+    effectiveCpu: plain ? cpu : formatNanos('cpu', effectiveRequest(spec, 'cpu')),
+    effectiveMemory: plain ? memory : formatNanos('memory', effectiveRequest(spec, 'memory')),
   };
 }
 

@@ -6,19 +6,14 @@ import type { WorkloadRef } from '../trace/workload.js';
 
 export type BackendName = 'embedded' | 'kwok' | 'simkube';
 
-export interface NodePool {
-  count: number;
-  cpu: string;
-  memory: string;
-  pods: number;
-}
-
-export const DEFAULT_NODE_POOL: NodePool = { count: 3, cpu: '16', memory: '32Gi', pods: 110 };
+// The one node-pool type lives with the trace, which it describes.
+export { DEFAULT_NODE_POOL, type NodePool } from '../trace/nodepool.js';
+import type { NodePool } from '../trace/nodepool.js';
 
 export interface RunOptions {
   /** Seed for every random choice the backend makes (scheduler tie-breaks). */
   seed: number;
-  /** Nodes to use when the trace has no Node objects. */
+  /** The nodes to replay on (a trace not yet converted uses its own Node objects instead). */
   nodePool?: NodePool;
   /** How long the replay runs, counted from the first event, in seconds (SimKube's `duration`). Default: to the last event. */
   durationSeconds?: number;

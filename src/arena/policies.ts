@@ -131,13 +131,16 @@ export const heuristicPolicy: Policy = {
       const cpuShare = (Number(cpu) * perNode) / Number(largestNode.cpuMillis || 1n);
       const memShare = (Number(mem) * perNode) / Number(largestNode.memoryBytes || 1n);
       let order: ActionType[] = cpuShare >= memShare ? ['reduce-cpu', 'reduce-mem'] : ['reduce-mem', 'reduce-cpu'];
-      // After a reduction: keep going if it placed pods, else the other resource is probably the one missing.
+      const can = (a: ActionType) => (a === 'reduce-cpu' ? canReduceCpu : canReduceMem);
+      // The workload alone cannot pack onto the nodes: shrink what overflows.
+      for (const a of order) if ((a === 'reduce-cpu' ? cpuShare : memShare) > 1 && can(a)) return a;
+      // Contention with other workloads: keep going if the last reduction placed pods, else switch resource.
       const last = ctx.last;
       if (last && last.changed && (last.action === 'reduce-cpu' || last.action === 'reduce-mem')) {
         const other: ActionType = last.action === 'reduce-cpu' ? 'reduce-mem' : 'reduce-cpu';
         order = last.before.pending > obs.pending ? [last.action, other] : [other, last.action];
       }
-      for (const a of order) if (a === 'reduce-cpu' ? canReduceCpu : canReduceMem) return a;
+      for (const a of order) if (can(a)) return a;
     }
     // Replicas match: with usage, pods not Ready because of OOM kills or throttling get more; else wait (the
     // observation lags, e.g. pods not Ready yet, or nothing can move).

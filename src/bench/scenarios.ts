@@ -99,7 +99,7 @@ export function generatedScenarios(count: number, seed: number): BenchScenario[]
   return Array.from({ length: count }, (_, i) => {
     const s = randomScenario(seed, i);
     const master = s.trace;
-    return { id: `gen:${s.meta.name}`, name: s.meta.name, source: 'generated' as const, problemType: s.meta.problem, description: s.meta.description, origin: `generated (seed ${seed})`, target: s.meta.target, workload: s.meta.workload, trace: () => cloneValue(master) };
+    return { id: `gen:${s.meta.name}`, name: s.meta.name, source: 'generated' as const, problemType: s.meta.problem, description: s.meta.description, origin: `generated (seed ${seed})`, target: s.meta.target, workload: s.meta.workload, ...(s.meta.nodePool ? { nodePool: s.meta.nodePool } : {}), trace: () => cloneValue(master) };
   });
 }
 

@@ -47,8 +47,8 @@ export async function batchCommand(argv: string[]): Promise<number> {
       progress('batch', i, list.length);
       const name = e.meta?.name ?? e.file;
       try {
-        const { trace } = readTraceFile(e.file);
-        const spec = episodeFromFlags(flags, { ...(e.meta?.workload ? { workload: e.meta.workload } : {}), ...(e.meta?.target !== undefined ? { target: e.meta.target } : {}) });
+        const { trace, nodePool } = readTraceFile(e.file);
+        const spec = episodeFromFlags(flags, { ...(e.meta?.workload ? { workload: e.meta.workload } : {}), ...(e.meta?.target !== undefined ? { target: e.meta.target } : {}), ...(nodePool ? { nodePool } : {}) });
         const r = await runEpisode(spec, trace, getPolicy(policyName, policyParams(flags)), backend);
         rows.push({ name, target: spec.target, solved: r.solved, steps: r.steps, stepsToSolve: r.stepsToSolve, totalReward: r.totalReward, blocked: r.history.filter((h) => h.blocked).length, error: null as string | null });
       } catch (err) {

@@ -2,7 +2,9 @@
 import { DEFAULT_MAX_STEPS, episodeSpec, type EpisodeSpec } from '../arena/episode.js';
 import { parseRewardMode } from '../arena/reward.js';
 import { DEFAULT_SAFEGUARDS } from '../arena/safeguards.js';
-import { DEFAULT_NODE_POOL } from '../arena/backend.js';
+import { DEFAULT_NODE_POOL, type NodePool } from '../arena/backend.js';
+import { parseResourceMode } from '../arena/actions.js';
+import { readNodePoolFile } from './load.js';
 import { canonicalQuantity } from '../trace/quantity.js';
 import { parseWorkloadArg, type WorkloadRef } from '../trace/workload.js';
 import { bool, int, num, optStr, str, type Flags } from './args.js';
@@ -46,11 +48,15 @@ export const EPISODE_OPTIONS = {
   'usage-noise': { type: 'string' },
   'missing-limits': { type: 'string' },
   actions: { type: 'string' },
+  'node-pool': { type: 'string' },
+  'resource-mode': { type: 'string' },
 } as const;
 
 export const EPISODE_USAGE = `  --workload NS/NAME     the workload to fix (default default/web)
   --kind KIND            its kind (default Deployment)
-  --container NAME       target container (default: the first app container)
+  --resource-mode M      what resource actions move: effective (the pod's effective request: init containers,
+                         sidecars, overhead; the default) or container (one container's request)
+  --container NAME       target container in container mode (default: the first app container; implies container)
   --target N             wanted ready replicas (default: the scenario's, else 3)
   --policy P             noop, random, heuristic, blind, bump-cpu, bump-mem, scale-up, ... (default heuristic)
   --param K=V            policy parameter (repeatable)
@@ -63,7 +69,9 @@ export const EPISODE_USAGE = `  --workload NS/NAME     the workload to fix (defa
   --cpu-step Q --mem-step Q --replica-step N        action sizes (500m, 256Mi, 1)
   --max-cpu Q --max-mem Q --max-replicas N          caps (16, 32Gi, 100)
   --min-cpu Q --min-mem Q --min-replicas N          floors (50m, 64Mi, 1)
-  --nodes N --node-cpu Q --node-mem Q --node-pods N node pool when the trace has no Node objects (3, 16, 32Gi, 110)
+  --nodes N --node-cpu Q --node-mem Q --node-pods N a uniform node pool (3, 16, 32Gi, 110)
+  --node-pool FILE       a node-pool document (JSON: {count, cpu, memory, pods} or {nodes: [...]}); default: the
+                         trace's own (NAME.nodepool.json next to it, or its converted Node objects), else the above
   --actions SET          additive (default: the step sizes above) or proportional (×1.25 / ×0.8 of the request)
   --usage FILE           usage (sim-arena usage file or a Prometheus export): OOM kills, throttling, slack; the
                          episode then runs to --steps unless --stop-at-goal
@@ -106,9 +114,27 @@ export function workloadFromFlags(flags: Flags, fallback?: WorkloadRef): Workloa
   return fallback ? { ...fallback, kind } : { kind, namespace: 'default', name: 'web' };
 }
 
-export function episodeFromFlags(flags: Flags, defaults: { workload?: WorkloadRef; target?: number } = {}, trace?: Trace): EpisodeSpec {
+const UNIFORM_POOL_FLAGS = ['nodes', 'node-cpu', 'node-mem', 'node-pods'];
+
+/** --node-pool FILE, else the uniform --nodes… flags when given, else the trace's own pool, else the default. */
+function nodePoolFromFlags(flags: Flags, tracePool?: NodePool): NodePool {
+  const file = optStr(flags, 'node-pool');
+  const uniform = UNIFORM_POOL_FLAGS.some((f) => optStr(flags, f) !== undefined);
+  if (file && uniform) throw new RangeError('give --node-pool FILE or --nodes/--node-cpu/--node-mem/--node-pods, not both');
+  if (file) return readNodePoolFile(file);
+  if (!uniform && tracePool) return tracePool;
+  return {
+    count: int(flags, 'nodes', DEFAULT_NODE_POOL.count, 1, 100_000),
+    cpu: q(flags, 'node-cpu', DEFAULT_NODE_POOL.cpu),
+    memory: q(flags, 'node-mem', DEFAULT_NODE_POOL.memory),
+    pods: int(flags, 'node-pods', DEFAULT_NODE_POOL.pods, 1),
+  };
+}
+
+export function episodeFromFlags(flags: Flags, defaults: { workload?: WorkloadRef; target?: number; nodePool?: NodePool } = {}, trace?: Trace): EpisodeSpec {
   const duration = optStr(flags, 'duration');
   const container = optStr(flags, 'container');
+  const mode = optStr(flags, 'resource-mode');
   if (optStr(flags, 'usage') && !trace) throw new UsageError('--usage is not supported by this command');
   const usage = trace ? usageFromFlags(flags, trace) : undefined;
   const actionSet = parseActionSet(str(flags, 'actions', 'additive'));
@@ -132,13 +158,9 @@ export function episodeFromFlags(flags: Flags, defaults: { workload?: WorkloadRe
       },
       ...(container ? { container } : {}),
       ...(actionSet !== 'additive' ? { set: actionSet } : {}),
+      ...(mode !== undefined ? { resourceMode: parseResourceMode(mode) } : {}),
     },
-    nodePool: {
-      count: int(flags, 'nodes', DEFAULT_NODE_POOL.count, 1, 100_000),
-      cpu: q(flags, 'node-cpu', DEFAULT_NODE_POOL.cpu),
-      memory: q(flags, 'node-mem', DEFAULT_NODE_POOL.memory),
-      pods: int(flags, 'node-pods', DEFAULT_NODE_POOL.pods, 1),
-    },
+    nodePool: nodePoolFromFlags(flags, defaults.nodePool),
     ...(duration !== undefined ? { durationSeconds: int(flags, 'duration', 0, 1) } : {}),
   });
 }

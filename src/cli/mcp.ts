@@ -40,10 +40,12 @@ export async function mcpCommand(argv: string[]): Promise<number> {
       const s = all.find((x) => x.id === scenario) ?? all.find((x) => x.source === 'canonical' && x.name === scenario) ?? all.find((x) => x.name === scenario);
       if (!s) throw new UsageError(`unknown scenario "${scenario}" (known: ${all.map((x) => (x.source === 'canonical' ? x.name : x.id)).join(', ')})`);
       source = { label: s.id, trace: () => s.trace() };
-      defaults = { workload: s.workload, target: s.target };
+      defaults = { workload: s.workload, target: s.target, ...(s.nodePool ? { nodePool: s.nodePool } : {}) };
     } else {
-      const master = readTraceFile(tracePath!).trace;
+      const loaded = readTraceFile(tracePath!);
+      const master = loaded.trace;
       source = { label: tracePath!, trace: () => cloneValue(master) };
+      if (loaded.nodePool) defaults = { nodePool: loaded.nodePool };
     }
     const spec = episodeFromFlags(flags, defaults);
     backend = await createBackend(parseBackendName(str(flags, 'backend', 'embedded')), { ...(kubeconfig ? { kubeconfig } : {}), ...(spec.durationSeconds ? { stepSeconds: spec.durationSeconds } : {}) });

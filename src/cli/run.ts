@@ -39,8 +39,8 @@ export function resultJson(spec: EpisodeSpec, policy: string, backend: string, l
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { flags } = parse(argv, { ...EPISODE_OPTIONS, trace: { type: 'string' }, scenario: { type: 'string' }, json: { type: 'boolean' }, 'out-dir': { type: 'string' }, kubeconfig: { type: 'string' } }, USAGE);
-  const { trace, meta, label } = loadTraceOrScenario(optStr(flags, 'trace'), optStr(flags, 'scenario'));
-  const spec = episodeFromFlags(flags, meta ? { workload: meta.workload, target: meta.target } : {}, trace);
+  const { trace, meta, label, nodePool } = loadTraceOrScenario(optStr(flags, 'trace'), optStr(flags, 'scenario'));
+  const spec = episodeFromFlags(flags, { ...(meta ? { workload: meta.workload, target: meta.target } : {}), ...(nodePool ? { nodePool } : {}) }, trace);
   const policyName = str(flags, 'policy', 'heuristic');
   const policy = getPolicy(policyName, policyParams(flags));
   const backendName = parseBackendName(str(flags, 'backend', 'embedded'));

@@ -8,13 +8,14 @@ import { CANONICAL, canonicalScenario, randomScenario } from '../trace/generate.
 import { fromPlain, getIn, getString } from '../trace/model.js';
 import { decodeMsgpack, type MsgMap, type MsgValue } from '../trace/msgpack.js';
 import { canonicalQuantity, formatQuantity, parseQuantity } from '../trace/quantity.js';
-import { traceEvents, validateTrace, type Trace } from '../trace/trace.js';
+import { decodeTrace, traceEvents, validateTrace, type Trace } from '../trace/trace.js';
 import { upgradeTrace } from '../trace/upgrade.js';
 import { findOccurrences, formatWorkload, listContainers, listWorkloads, podSpecOf, replicasOf, currentObject, hasReplicas, type WorkloadRef } from '../trace/workload.js';
 import { bool, int, optStr, parse, str } from './args.js';
 import { UsageError } from './errors.js';
 import { table } from './format.js';
-import { readTraceFile, writeJson, writeTraceFile } from './load.js';
+import { readTraceFile, writeFileAtomic, writeJson, writeTraceFile } from './load.js';
+import { convertNodeObjects, describePool, nodePoolDocument, nodePoolPathFor } from '../trace/nodepool.js';
 import { workloadFromFlags } from './episode-flags.js';
 
 const USAGE = `usage: sim-arena trace <command>
@@ -116,8 +117,8 @@ function describe(trace: Trace, file: string, bytes: number, warnings: string[])
 function inspect(argv: string[]): number {
   const { flags, positionals } = parse(argv, { json: { type: 'boolean' } }, USAGE);
   const file = onePath(positionals);
-  const { trace, warnings, bytes } = readTraceFile(file);
-  const d = describe(trace, file, bytes, warnings);
+  const { trace, warnings, bytes, nodePool, nodePoolSource } = readTraceFile(file);
+  const d = { ...describe(trace, file, bytes, warnings), ...(nodePool ? { nodePool, nodePoolSource } : {}) };
   if (bool(flags, 'json')) {
     process.stdout.write(`${JSON.stringify(d)}\n`);
     return 0;
@@ -137,7 +138,8 @@ function inspect(argv: string[]): number {
     ),
   ];
   if (d.nodes.length) out.push('', table(['node', 'cpu', 'memory'], d.nodes.map((n) => [n.name ?? '?', n.cpu ?? '-', n.memory ?? '-'])));
-  for (const w of warnings) out.push(`warning: ${w}`);
+  if (nodePool) out.push('', `node pool (${nodePoolSource}): ${describePool(nodePool)}`);
+  for (const w of warnings) out.push(w.startsWith('converted ') ? `note: ${w}` : `warning: ${w}`);
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;
 }
@@ -188,6 +190,8 @@ function generate(argv: string[]): number {
     const s = randomScenario(seed, i);
     const file = `${s.meta.name}.msgpack`;
     writeTraceFile(join(dir, file), s.trace);
+    // The pool goes next to the trace, never into its events.
+    if (s.meta.nodePool) writeFileAtomic(nodePoolPathFor(join(dir, file)), `${JSON.stringify(nodePoolDocument(s.meta.nodePool), null, 2)}\n`);
     index.push({ ...s.meta, trace: file });
   }
   writeJson(join(dir, 'index.json'), index);
@@ -212,9 +216,19 @@ function upgrade(argv: string[]): number {
   const { flags, positionals } = parse(argv, { out: { type: 'string' } }, USAGE);
   const file = onePath(positionals);
   const out = str(flags, 'out');
-  const { trace, changes } = upgradeTrace(decodeMsgpack(readFileSync(file)));
+  const raw = decodeMsgpack(readFileSync(file));
+  // A v2 trace is upgraded only by taking its Node objects out (SimKube 2.7 cannot replay cluster-scoped objects).
+  const isV2 = raw instanceof Map && raw.get('version') === 2;
+  const { trace, changes } = isV2 ? { trace: decodeTrace(readFileSync(file)).trace, changes: [] as string[] } : upgradeTrace(raw);
+  const converted = convertNodeObjects(trace);
+  if (isV2 && !converted) throw new UsageError(`${file} is already a version 2 trace without Node objects: nothing to upgrade`);
   const n = writeTraceFile(out, trace);
   for (const c of changes) process.stdout.write(`- ${c}\n`);
+  if (converted) {
+    const doc = nodePoolPathFor(out);
+    writeFileAtomic(doc, `${JSON.stringify(nodePoolDocument(converted.nodePool), null, 2)}\n`);
+    process.stdout.write(`- ${converted.note}\nwrote ${doc}\n`);
+  }
   process.stdout.write(`wrote ${out} (${n} bytes, version 2)\n`);
   return 0;
 }

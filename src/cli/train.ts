@@ -53,7 +53,7 @@ export function rejectPerScenarioFlags(flags: Flags, command: string): void {
 /** Episode settings for one scenario and episode seed, from the shared episode flags. */
 export function specFactory(flags: Flags): (s: BenchScenario, seed: number) => EpisodeSpec {
   episodeFromFlags(flags, {}); // validate the flags once, up front
-  return (s, seed) => ({ ...episodeFromFlags(flags, { workload: s.workload, target: s.target }), seed });
+  return (s, seed) => ({ ...episodeFromFlags(flags, { workload: s.workload, target: s.target, ...(s.nodePool ? { nodePool: s.nodePool } : {}) }), seed });
 }
 
 export function learningPolicy(name: string, params: Record<string, string>): QTablePolicy | EpsilonGreedyPolicy {

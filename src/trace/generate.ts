@@ -5,6 +5,7 @@ import { fromPlain } from './model.js';
 import type { MsgMap } from './msgpack.js';
 import { cpuFromMillis, memoryFromBytes } from './quantity.js';
 import type { Trace } from './trace.js';
+import type { NodePool } from './nodepool.js';
 
 export const START_TS = 1730390400;
 /** How long the generated workload lives in a replay (a trailing empty event keeps SimKube's objects alive). */
@@ -132,7 +133,8 @@ export function canonicalScenario(name: string): { meta: ScenarioMeta; trace: Tr
 }
 
 export interface GeneratedScenario {
-  meta: ScenarioMeta & { seed: number; nodes: NodeShape[] | null };
+  /** The pool the scenario runs on (undefined: the default pool); never Node objects in the trace. */
+  meta: ScenarioMeta & { seed: number; nodePool?: NodePool };
   trace: Trace;
 }
 
@@ -149,7 +151,7 @@ export function randomScenario(seed: number, index: number): GeneratedScenario {
   const nodeMemGi = pick([16, 32, 64]);
   const nodeCount = ri(2, 6);
   const customPool = rng() < 0.5;
-  const nodes: NodeShape[] | null = customPool ? Array.from({ length: nodeCount }, (_, i) => ({ name: `node-${i + 1}`, cpu: String(nodeCpu), memory: `${nodeMemGi}Gi`, pods: 110 })) : null;
+  const nodePool: NodePool | undefined = customPool ? { count: nodeCount, cpu: String(nodeCpu), memory: `${nodeMemGi}Gi`, pods: 110 } : undefined;
   const poolCpuM = BigInt((customPool ? nodeCpu : 16) * 1000);
   const poolMem = BigInt(customPool ? nodeMemGi : 32) * GiB;
   const count = customPool ? nodeCount : 3;
@@ -205,10 +207,10 @@ export function randomScenario(seed: number, index: number): GeneratedScenario {
     ...(withSidecar ? { extraContainers: [{ name: 'proxy', cpu: '100m', memory: '64Mi' }] } : {}),
     ...(withInit ? { initContainers: [{ name: 'migrate', cpu: cpuFromMillis(okCpu), memory: '128Mi' }] } : {}),
   };
-  const objects = [...(nodes ?? []).map(nodeObject), deploymentObject(deployment)];
+  const objects = [deploymentObject(deployment)];
   const name = `gen-${String(index).padStart(4, '0')}-${mode}`;
   return {
-    meta: { name, description: `${mode}: ${replicas} × ${deployment.cpu} / ${deployment.memory}, target ${target}, ${count} nodes × ${customPool ? `${nodeCpu} CPU / ${nodeMemGi}Gi` : '16 CPU / 32Gi (default pool)'}`, workload: web, target, problem: mode === 'healthy' ? 'baseline' : mode === 'capacity' ? 'capacity' : mode === 'composite' ? 'composite' : mode.startsWith('replicas') ? 'replicas' : 'resource', seed, nodes },
+    meta: { name, description: `${mode}: ${replicas} × ${deployment.cpu} / ${deployment.memory}, target ${target}, ${count} nodes × ${customPool ? `${nodeCpu} CPU / ${nodeMemGi}Gi` : '16 CPU / 32Gi (default pool)'}`, workload: web, target, problem: mode === 'healthy' ? 'baseline' : mode === 'capacity' ? 'capacity' : mode === 'composite' ? 'composite' : mode.startsWith('replicas') ? 'replicas' : 'resource', seed, ...(nodePool ? { nodePool } : {}) },
     trace: buildTrace(objects),
   };
 }

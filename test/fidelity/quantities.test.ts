@@ -229,7 +229,7 @@ describe('fidelity: quantities on the real API server', function () {
     const pool = `${ns}-nodes`;
     const shapes = [{ name: `${pool}-default`, cpu: DEFAULT_NODE_POOL.cpu, memory: DEFAULT_NODE_POOL.memory, pods: String(DEFAULT_NODE_POOL.pods) }];
     for (let seed = 1; shapes.length < 12 && seed < 200; seed++) {
-      const n = randomScenario(seed, 0).meta.nodes?.[0];
+      const n = randomScenario(seed, 0).meta.nodePool;
       if (n) shapes.push({ name: `${pool}-${seed}`, cpu: n.cpu, memory: n.memory, pods: String(n.pods) });
     }
     try {

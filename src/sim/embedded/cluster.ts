@@ -3,6 +3,7 @@
 import type { MsgMap } from '../../trace/msgpack.js';
 import { TraceError } from '../../trace/trace.js';
 import type { WorkloadRef } from '../../trace/workload.js';
+import { poolNodes as readPool, readNodeObject, type NodePool, type PoolNode } from '../../trace/nodepool.js';
 import { exactNumber, milliUnits, unitsOf } from './quantities.js';
 import type { Labels, Taint } from './selection.js';
 import type { PodShape } from './shape.js';
@@ -153,55 +154,44 @@ function hard(taints: Taint[]): Taint[] {
   return taints.every(isHard) ? taints : taints.filter(isHard);
 }
 
-// KWOK's node-initialize stage fills these in when a Node has no status.
-const KWOK_DEFAULT_CAPACITY = { cpu: 1000 * 1000, memory: 1024 ** 4, pods: 1_000_000 };
-
-/** A node from a v1 Node object in the trace (status.allocatable, defaulting to status.capacity as a whole). */
+/** A node from a v1 Node object in the trace, read by the one node reader (src/trace/nodepool.ts). */
 export function nodeSpecFromObject(obj: MsgMap, field: string, warn: (m: string) => void): NodeSpec {
-  const md = asMap(obj.get('metadata'));
-  const name = str(md?.get('name'));
-  const labels: Labels = asMap(md?.get('labels')) ?? new Map();
-  const spec = asMap(obj.get('spec'));
-  const taints: Taint[] = [];
-  for (const t of asList(spec?.get('taints')) ?? []) {
-    const m = asMap(t);
-    if (m) taints.push({ key: str(m.get('key')), value: str(m.get('value')), effect: str(m.get('effect')) });
-  }
-  const status = asMap(obj.get('status'));
-  const capacity = asMap(status?.get('capacity'));
-  const allocRaw = status?.get('allocatable');
-  const alloc = asMap(allocRaw) ?? capacity;
-  const src = asMap(allocRaw) ? 'allocatable' : 'capacity';
-  const out: NodeSpec = { name, labels, taints, unschedulable: spec?.get('unschedulable') === true, cpu: 0, memory: 0, ephemeralStorage: 0, pods: 0, scalars: null };
-  if (!alloc) {
-    warn(`${field}: Node "${name}" has no status.capacity or status.allocatable; using KWOK's defaults (cpu 1k, memory 1Ti, pods 1M)`);
-    out.cpu = KWOK_DEFAULT_CAPACITY.cpu;
-    out.memory = KWOK_DEFAULT_CAPACITY.memory;
-    out.pods = KWOK_DEFAULT_CAPACITY.pods;
-    return out;
-  }
-  for (const [k, q] of alloc) {
-    if (typeof k !== 'string') continue;
-    const m = milliUnits(q, () => `${field}.status.${src}.${k}`);
-    const n = exactNumber(k === 'cpu' ? Number(m) : unitsOf(m), () => `${field}.status.${src}.${k}`);
+  return nodeSpecFromPoolNode(readNodeObject(obj, warn, field), `${field}.status.allocatable`);
+}
+
+/** A pool node in the simulator's exact numbers (millicores, bytes, counts). */
+export function nodeSpecFromPoolNode(n: PoolNode, field: string): NodeSpec {
+  const out: NodeSpec = {
+    name: n.name,
+    labels: new Map(Object.entries(n.labels ?? {})),
+    taints: (n.taints ?? []).map((t) => ({ key: t.key, value: t.value ?? '', effect: t.effect })),
+    unschedulable: n.unschedulable === true,
+    cpu: 0,
+    memory: 0,
+    ephemeralStorage: 0,
+    pods: 0,
+    scalars: null,
+  };
+  for (const [k, q] of Object.entries(n.allocatable)) {
+    const m = milliUnits(q, () => `${field}.${k}`);
+    const v = exactNumber(k === 'cpu' ? Number(m) : unitsOf(m), () => `${field}.${k}`);
     switch (k) {
       case 'cpu':
-        out.cpu = n;
+        out.cpu = v;
         break;
       case 'memory':
-        out.memory = n;
+        out.memory = v;
         break;
       case 'ephemeral-storage':
-        out.ephemeralStorage = n;
+        out.ephemeralStorage = v;
         break;
       case 'pods':
-        out.pods = n;
+        out.pods = v;
         break;
       default:
-        (out.scalars ??= new Map()).set(k, n);
+        (out.scalars ??= new Map()).set(k, v);
     }
   }
-  if (!alloc.has('pods')) warn(`${field}: Node "${name}" has no pods in status.${src}; no pod fits on it ("Too many pods")`);
   return out;
 }
 
@@ -215,15 +205,9 @@ interface PoolTemplate {
 const POOL_CACHE = new Map<string, PoolTemplate>();
 const POOL_TAINTS: Taint[] = [{ key: 'kwok-provider', value: 'true', effect: 'NoSchedule' }];
 
-export interface PoolInput {
-  count: number;
-  cpu: string;
-  memory: string;
-  pods: number;
-}
-
-/** Nodes `node-1..N` like SimKube's KWOK virtual nodes: labelled type=virtual, tainted kwok-provider=true:NoSchedule. */
-export function poolNodes(pool: PoolInput): SimNode[] {
+/** The episode's node pool as simulator nodes; a uniform pool (node-1..N like SimKube's virtual nodes) is cached. */
+export function poolNodes(pool: NodePool): SimNode[] {
+  if (pool.nodes) return pool.nodes.map((n, i) => new SimNode(nodeSpecFromPoolNode(n, `nodePool.nodes[${i}]`)));
   const key = `${pool.count}|${pool.cpu}|${pool.memory}|${pool.pods}`;
   let tpl = POOL_CACHE.get(key);
   if (!tpl) {
@@ -231,19 +215,7 @@ export function poolNodes(pool: PoolInput): SimNode[] {
     if (!Number.isInteger(pool.pods) || pool.pods < 0) throw new TraceError('nodePool.pods', `must be a non-negative integer, found ${pool.pods}`);
     const cpu = exactNumber(Number(milliUnits(pool.cpu, () => 'nodePool.cpu')), () => 'nodePool.cpu');
     const memory = exactNumber(unitsOf(milliUnits(pool.memory, () => 'nodePool.memory')), () => 'nodePool.memory');
-    const specs = [];
-    for (let i = 1; i <= pool.count; i++) {
-      const name = `node-${i}`;
-      specs.push({
-        name,
-        labels: new Map<string, string>([
-          ['type', 'virtual'],
-          ['kubernetes.io/hostname', name],
-          ['kubernetes.io/os', 'linux'],
-          ['kubernetes.io/arch', 'amd64'],
-        ]),
-      });
-    }
+    const specs = readPool(pool).map((n) => ({ name: n.name, labels: new Map(Object.entries(n.labels ?? {})) as Labels }));
     tpl = { specs, cpu, memory, pods: pool.pods };
     if (POOL_CACHE.size > 64) POOL_CACHE.clear();
     POOL_CACHE.set(key, tpl);

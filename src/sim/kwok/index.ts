@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import type { Observation } from '../../arena/observation.js';
-import { traceNodes } from '../../arena/capacity.js';
+import { effectivePool, poolNodes as readPool } from '../../trace/nodepool.js';
 import { getIn, getMap, toPlain } from '../../trace/model.js';
 import type { MsgMap } from '../../trace/msgpack.js';
 import { isNodeObject, traceEvents, type Trace } from '../../trace/trace.js';
@@ -80,7 +80,7 @@ export class KwokBackend implements Backend, PhasedBackend {
   /** Namespace and the run's nodes. Idempotent and cheap: the operator may call it on every poll. */
   async start(run: StepRun): Promise<void> {
     await ignoreExists(this.core.createNamespace({ body: { metadata: { name: run.name, labels: { ...MANAGED_BY, [RUN_LABEL]: run.name } } } }));
-    const shapes = poolNodes(traceNodes(run.trace), run.opts.nodePool ?? DEFAULT_NODE_POOL, run.name);
+    const shapes = poolNodes(readPool(effectivePool(run.trace, run.opts.nodePool ?? DEFAULT_NODE_POOL)), run.name);
     await Promise.all(shapes.map((n) => ignoreExists(this.core.createNode({ body: kwokNode(n, run.name) }))));
   }
 
@@ -101,7 +101,7 @@ export class KwokBackend implements Backend, PhasedBackend {
     if (!this.applied.get(run.name)) {
       const nodes = cache ? cache.poolNodes(run.name) : (await this.core.listNode({ labelSelector: `${POOL_LABEL}=${run.name}` })).items;
       const ready = nodes.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && !n.spec?.taints?.some((t) => t.key === 'node.kubernetes.io/not-ready'));
-      const expected = poolNodes(traceNodes(run.trace), run.opts.nodePool ?? DEFAULT_NODE_POOL, run.name).length;
+      const expected = poolNodes(readPool(effectivePool(run.trace, run.opts.nodePool ?? DEFAULT_NODE_POOL)), run.name).length;
       if (ready.length < expected) {
         if (late) throw new BackendError(`only ${ready.length} of ${expected} KWOK nodes became Ready in ${Math.round(timeoutMs / 1000)}s; is the kwok controller running?`);
         return { waitMs: this.opts.pollMs ?? (cache ? 1000 : 200), waiting: { reason: 'NodesStarting', message: `${ready.length}/${expected} KWOK nodes ready` } };

@@ -5,7 +5,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { MsgMap } from '../../trace/msgpack.js';
 import { toPlain } from '../../trace/model.js';
 import { podSpecPath } from '../../trace/gvk.js';
-import type { NodePool } from '../../arena/backend.js';
+import type { PoolNode } from '../../trace/nodepool.js';
 import { MANAGED_BY, POOL_LABEL, RUN_LABEL } from '../../api/names.js';
 
 export const KWOK_TOLERATION = { key: 'kwok-provider', operator: 'Exists', effect: 'NoSchedule' };
@@ -90,22 +90,14 @@ export function kwokNode(n: NodeShape, pool: string): KubernetesObject {
   } as KubernetesObject;
 }
 
-/** Node shapes for a run: the trace's Node objects (renamed into the run) or the default pool. */
-export function poolNodes(traceNodes: MsgMap[], pool: NodePool, run: string): NodeShape[] {
-  if (traceNodes.length === 0) {
-    return Array.from({ length: pool.count }, (_, i) => ({ name: `${run}-node-${i + 1}`, cpu: pool.cpu, memory: pool.memory, pods: String(pool.pods) }));
-  }
-  return traceNodes.map((n, i) => {
-    const p = toPlain(n) as Obj;
-    const st = (at(p, ['status', 'allocatable']) ?? at(p, ['status', 'capacity']) ?? {}) as Record<string, unknown>;
-    const labels = (at(p, ['metadata', 'labels']) ?? {}) as Record<string, string>;
-    return {
-      name: `${run}-${String(at(p, ['metadata'])?.name ?? `node-${i + 1}`)}`.slice(0, 63),
-      cpu: String(st.cpu ?? '0'),
-      memory: String(st.memory ?? '0'),
-      pods: String(st.pods ?? '110'),
-      labels,
-      ...(Array.isArray(at(p, ['spec'])?.taints) ? { taints: at(p, ['spec'])!.taints as Array<Record<string, unknown>> } : {}),
-    };
-  });
+/** Node shapes for a run: the episode's node pool (src/trace/nodepool.ts), renamed into the run. */
+export function poolNodes(nodes: PoolNode[], run: string): NodeShape[] {
+  return nodes.map((n) => ({
+    name: `${run}-${n.name}`.slice(0, 63),
+    cpu: n.allocatable.cpu ?? '0',
+    memory: n.allocatable.memory ?? '0',
+    pods: n.allocatable.pods ?? '110',
+    labels: n.labels ?? {},
+    ...(n.taints ? { taints: n.taints.map((t) => ({ ...t })) } : {}),
+  }));
 }

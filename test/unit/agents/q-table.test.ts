@@ -158,7 +158,7 @@ describe('agents: q-table', () => {
 
   describe('training on the embedded simulator', () => {
     it('learns to solve every canonical scenario and carries over to the predecessor\'s scenarios it never saw', async function () {
-      this.timeout(15_000);
+      this.timeout(60_000);
       const backend = await createBackend('embedded');
       const scenarios = canonicalScenarios();
       const policy = new QTablePolicy({ epsilonDecay: 0.997 });
