@@ -3,13 +3,12 @@ import { DEFAULT_MAX_STEPS, episodeSpec, type EpisodeSpec } from '../arena/episo
 import { parseRewardMode } from '../arena/reward.js';
 import { DEFAULT_SAFEGUARDS } from '../arena/safeguards.js';
 import { DEFAULT_NODE_POOL, type NodePool } from '../arena/backend.js';
-import { parseResourceMode } from '../arena/actions.js';
 import { readNodePoolFile } from './load.js';
 import { canonicalQuantity } from '../trace/quantity.js';
 import { parseWorkloadArg, type WorkloadRef } from '../trace/workload.js';
 import { bool, int, num, optStr, str, type Flags } from './args.js';
 import { readFileSync } from 'node:fs';
-import { parseActionSet } from '../arena/actions.js';
+import { parseActionSet, parseResourceMode } from '../arena/actions.js';
 import { episodeUsage, type EpisodeUsage } from '../arena/usage/run.js';
 import { DEFAULT_USAGE_SETTINGS } from '../arena/usage/model.js';
 import type { Trace } from '../trace/trace.js';
