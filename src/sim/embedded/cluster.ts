@@ -7,7 +7,6 @@ import { poolNodes as readPool, readNodeObject, type NodePool, type PoolNode } f
 import { exactNumber, milliUnits, unitsOf } from './quantities.js';
 import type { Labels, Taint } from './selection.js';
 import type { PodShape } from './shape.js';
-import { asList, asMap, str } from './values.js';
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Nodes
