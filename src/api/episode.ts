@@ -65,7 +65,7 @@ export interface RunRecord {
 }
 
 export type EpisodePhase = 'Pending' | 'Running' | 'Waiting' | 'Succeeded' | 'Failed';
-export type StepPhase = 'Observing' | 'Acting' | 'Cleanup' | 'Done';
+export type StepPhase = 'Observing' | 'Cleanup' | 'Done';
 
 export interface ArenaEpisodeStatus {
   phase?: EpisodePhase;

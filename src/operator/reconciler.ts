@@ -3,10 +3,11 @@
 // next → requeue. All progress lives in status, so an operator killed anywhere resumes without losing or repeating an
 // action:
 //   Observing(step 0) → Cleanup(0) → Observing(1) → Cleanup(1) → … → Done
-// Cleanup(k) removes the replay's objects, then decides step k+1 (Acting) and persists the decided action, its trace
-// (a content-addressed ConfigMap) and the run to replay in one status write before any replay starts; a crash before
-// that write repeats Cleanup(k), which is idempotent. Observing drives the backend (start/poll, requeueing while it
-// waits) and records the observation. (A status left in Acting by an older operator is still carried on.)
+// (step-machine.ts decides which transition a status calls for, and what each asks for next: continue, wait, done.)
+// Cleanup(k) removes the replay's objects, then decides step k+1 (act) and persists the decided action, its trace
+// (a content-addressed ConfigMap, trace-store.ts) and the run to replay in one status write before any replay starts;
+// a crash before that write repeats Cleanup(k), which is idempotent. Observing drives the backend (start/poll, waiting
+// while it replays) and records the observation.
 // An in-process backend (embedded) with a policy that decides locally is the exception: its replay touches nothing
 // outside this process and the same status decides the same action again, so nothing of a step needs to be written
 // before the next one: a reconcile runs steps back to back for up to `batchMs` and writes them in one status write
@@ -15,14 +16,13 @@
 // Every status write names the resourceVersion it was computed from, so a write based on a stale copy fails with a
 // Conflict instead of repeating a transition; that lets a reconcile start from its own last write or the informer's
 // cache rather than a fresh read.
-import { createHash } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { decideAndApply, replaySeed, scoreStep, type EpisodeSpec } from '../arena/episode.js';
-import { atTarget, formatObservation, type Observation } from '../arena/observation.js';
+import { formatObservation, type Observation } from '../arena/observation.js';
 import { getPolicy, type Policy } from '../arena/policies.js';
 import { clusterCapacity } from '../arena/capacity.js';
 import { readResources } from '../arena/actions.js';
-import { decodeTrace, encodeTrace, TraceError, type Trace } from '../trace/trace.js';
+import { decodeTrace, TraceError, type Trace } from '../trace/trace.js';
 import { QuantityError } from '../trace/quantity.js';
 import { formatWorkload } from '../trace/workload.js';
 import type { PhasedBackend, StepRun } from '../arena/backend.js';
@@ -30,11 +30,14 @@ import { createLogger, type Logger } from '../util/log.js';
 import { setCondition, type Condition } from '../controller/conditions.js';
 import type { EventRecorder } from '../controller/events.js';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../controller/finalizers.js';
-import { apiErrorMessage, isAlreadyExists, isConflict, isNotFound } from '../kube/errors.js';
+import { apiErrorMessage, isConflict, isNotFound } from '../kube/errors.js';
 import { customObjectAccessor, patchCustomObjectStatus, type ObjectAccessor } from '../kube/custom-objects.js';
 import type { ReconcileResult } from '../controller/workqueue.js';
 import { splitKey } from '../controller/keys.js';
-import { EPISODE_LABEL, EPISODE_UID_LABEL, FINALIZER, GROUP, KIND, MANAGED_BY, PLURAL, ROLE_LABEL, SHA256_ANNOTATION, STEP_ANNOTATION, TRACE_KEY, VERSION } from '../api/names.js';
+import { FINALIZER, GROUP, PLURAL, VERSION } from '../api/names.js';
+import { BoundedMap, BoundedSet } from '../util/bounded-map.js';
+import { CONTINUE, DONE, endOfStep, isFinished, runsNextTransition, toReconcileResult, transitionFor, wait, type Next } from './step-machine.js';
+import { TraceStore } from './trace-store.js';
 import {
   InvalidEpisode,
   toEpisodeSpec,
@@ -49,8 +52,6 @@ export const HISTORY_LIMIT = 100;
 const WAITING_UPDATE_MS = 10_000;
 /** A replay shows as Waiting only once it has taken this long (most settle sooner; each write costs the API server). */
 const WAITING_AFTER_MS = 2_000;
-/** ConfigMaps hold at most 1 MiB; leave room for metadata. */
-const MAX_TRACE_BYTES = 1_000_000;
 /** Trace ConfigMaps replaced by later steps are deleted once this many were written (one request for all of them). */
 const COLLECT_TRACES_EVERY = 8;
 /** How long a reconcile runs in-process steps before writing them (see the header). */
@@ -88,41 +89,31 @@ export class EpisodeReconciler {
   private readonly log: Logger;
   private readonly now: () => Date;
   /** When each episode's waiting message was last written. */
-  private readonly waitingWritten = new Map<string, number>();
+  private readonly waitingWritten = new BoundedMap<string, number>({ maxEntries: 100_000 });
   /**
    * Per episode key (`namespace/name`): our newest copy (the answer to our last write) and the resourceVersions it
    * went through since we last read someone else's (that read's version first). An informer copy at one of those
    * versions is older than ours.
    */
-  private readonly own = new Map<string, { ep: ArenaEpisode; versions: string[] }>();
+  private readonly own = new BoundedMap<string, { ep: ArenaEpisode; versions: string[] }>({ maxEntries: 100_000 });
   /** Episodes whose last write conflicted: read live next time. */
   private readonly readLive = new Set<string>();
   /** Runs being polled → their episode's key, so a backend's change notice wakes the right episode. */
-  private readonly polling = new Map<string, string>();
+  private readonly polling = new BoundedMap<string, string>({ maxEntries: 100_000 });
   /** Backends whose change notices we listen to. */
   private readonly listening = new WeakSet<PhasedBackend>();
   /** When the current reconcile of an episode recorded its first observation (performance.now()): the batch budget. */
   private readonly batchStart = new WeakMap<ArenaEpisode, number>();
-  /** Trace ConfigMaps decided in this reconcile but not created yet: only the ones the next write names are made. */
-  private readonly unsentTraces = new WeakMap<ArenaEpisode, Map<string, V1ConfigMap>>();
-  /** Trace ConfigMaps written per episode uid since its last collection. */
-  private readonly tracesWritten = new Map<string, number>();
   /** Status changes applied to an episode object but not yet written (see writeStatus's `defer`). */
   private readonly unsent = new WeakMap<ArenaEpisode, { patch: Patch; written: ArenaEpisodeStatus | undefined; events: UnsentEvent[] }>();
   /** Runs whose backend start() succeeded in this process (`<episode uid>/<run name>`). */
-  private readonly started = new Set<string>();
-  /** Trace bytes read or written during one reconcile (keyed by the episode object of that reconcile). */
-  private readonly memo = new WeakMap<ArenaEpisode, Map<string, Uint8Array>>();
-  /**
-   * Trace bytes that cannot change: the operator's own content-addressed trace ConfigMaps
-   * (`<ns>/<episode>-trace-<sha256[:12]>/<key>`, their name fixes their bytes) and the trace of each run in flight
-   * (`run:<episode uid>/<run name>`).
-   */
-  private readonly traces = new TraceCache(64 * 1024 * 1024);
+  private readonly started = new BoundedSet<string>(10_000);
+  private readonly traces: TraceStore;
 
   constructor(private readonly opts: ReconcilerOptions) {
     this.core = opts.kc.makeApiClient(CoreV1Api);
     this.custom = opts.kc.makeApiClient(CustomObjectsApi);
+    this.traces = new TraceStore(this.core);
     this.log = opts.logger ?? createLogger('reconciler');
     this.now = opts.now ?? (() => new Date());
   }
@@ -176,7 +167,7 @@ export class EpisodeReconciler {
       if (ep.metadata?.deletionTimestamp) return this.finalize(ep);
     }
     const status = ep.status ?? {};
-    if ((status.phase === 'Succeeded' || status.phase === 'Failed') && status.stepPhase === 'Done') {
+    if (isFinished(status)) {
       if (status.observedGeneration !== ep.metadata?.generation) await this.writeStatus(ep, {});
       return;
     }
@@ -194,14 +185,14 @@ export class EpisodeReconciler {
       // one sees (a fresh read would return the same), so this is the same sequence a reconcile per transition would
       // run, minus a read and a trip through the queue each. The episode then goes to the back of the queue, so
       // episodes take turns per step.
-      for (let i = 0; ; i++) {
+      for (let transitions = 1; ; transitions++) {
         const before = ep.status?.stepPhase;
-        const result = await this.transition(ep, spec);
+        const next = await this.transition(ep, spec);
         // An observation ends the reconcile once it is written (an in-process one within the budget is not yet).
-        const observed = before === 'Observing' && ep.status?.stepPhase === 'Cleanup' && !this.unsent.has(ep);
-        if (result?.requeueAfterMs !== 0 || observed || ep.metadata?.deletionTimestamp || i >= 200) {
+        const observationWritten = before === 'Observing' && ep.status?.stepPhase === 'Cleanup' && !this.unsent.has(ep);
+        if (!runsNextTransition(next, { observationWritten, deleting: !!ep.metadata?.deletionTimestamp, transitions })) {
           if (this.unsent.has(ep)) await this.writeStatus(ep, {});
-          return result;
+          return toReconcileResult(next);
         }
       }
     } catch (e) {
@@ -209,7 +200,7 @@ export class EpisodeReconciler {
       const unsent = this.unsent.get(ep);
       if (unsent) ep.status = unsent.written;
       this.unsent.delete(ep);
-      this.unsentTraces.delete(ep);
+      this.traces.dropUnsent(ep);
       if (isConflict(e)) throw e;
       if (e instanceof InvalidEpisode) return this.fail(ep, 'InvalidEpisode', e.message);
       if (e instanceof TraceError || e instanceof QuantityError) return this.fail(ep, 'InvalidTrace', `the trace is invalid: ${e.message}`);
@@ -219,28 +210,24 @@ export class EpisodeReconciler {
     }
   }
 
-  private async transition(ep: ArenaEpisode, spec: EpisodeSpec): Promise<ReconcileResult | void> {
-    const status = ep.status ?? {};
-    const backend = this.opts.backendFor(ep, spec);
-    switch (status.stepPhase) {
-      case undefined:
+  private async transition(ep: ArenaEpisode, spec: EpisodeSpec): Promise<Next> {
+    switch (transitionFor(ep.status)) {
+      case 'begin':
         return this.begin(ep, spec);
-      case 'Acting':
-        return this.act(ep, spec);
-      case 'Observing':
-        return this.observe(ep, spec, backend);
-      case 'Cleanup':
-        return this.cleanup(ep, spec, backend);
-      case 'Done':
-        return;
+      case 'observe':
+        return this.observe(ep, spec, this.opts.backendFor(ep, spec));
+      case 'cleanup':
+        return this.cleanup(ep, spec, this.opts.backendFor(ep, spec));
+      case 'done':
+        return DONE;
     }
   }
 
   /** Validate the starting trace and the workload in it, then observe step 0. */
-  private async begin(ep: ArenaEpisode, spec: EpisodeSpec): Promise<ReconcileResult> {
+  private async begin(ep: ArenaEpisode, spec: EpisodeSpec): Promise<Next> {
     this.opts.beforeTransition?.(ep, 'begin');
     const ref = ep.spec.trace.configMapRef;
-    const trace = await this.readTrace(ep, ref.name, ref.key ?? TRACE_KEY);
+    const trace = await this.traces.read(ep, ref.name);
     readResources(trace, spec.workload, spec.actions.container); // throws TraceError naming what is missing
     const backendName = ep.spec.backend ?? 'embedded';
     const preflight = this.opts.preflight && backendName !== 'embedded' ? [await this.opts.preflight(backendName)] : [];
@@ -254,16 +241,16 @@ export class EpisodeReconciler {
     );
     if (preflight[0]?.status === 'False') this.event(ep, 'Warning', 'PreflightFailed', 'Preflight', preflight[0].message ?? 'preflight checks failed');
     this.event(ep, 'Normal', 'Started', 'Start', `episode started: ${formatWorkload(spec.workload)}, target ${spec.target}, policy ${ep.spec.policy?.name ?? 'heuristic'}, backend ${ep.spec.backend ?? 'embedded'}`);
-    return { requeueAfterMs: 0 };
+    return CONTINUE;
   }
 
   /** Decide on the last observation, apply to the current trace, store the result and the run; nothing is replayed yet. */
-  private async act(ep: ArenaEpisode, spec: EpisodeSpec): Promise<ReconcileResult> {
+  private async act(ep: ArenaEpisode, spec: EpisodeSpec): Promise<Next> {
     this.opts.beforeTransition?.(ep, 'act');
     const status = ep.status!;
     const step = (status.step ?? 0) + 1;
     const obs = status.lastObservation ?? status.initialObservation!;
-    const trace = await this.currentTrace(ep);
+    const trace = await this.traces.current(ep);
     const policy = await this.policyFor(ep);
     const history = status.history ?? [];
     const past = history.map((h, i) => ({ action: h.action, blocked: h.blocked, changed: !h.blocked && h.action !== 'noop', observationBefore: i > 0 ? history[i - 1]!.observation : status.initialObservation! }));
@@ -271,7 +258,7 @@ export class EpisodeReconciler {
     // Replaying in this process leaves nothing to find after a crash, and deciding again gives the same action
     // unless the policy asks someone else: then the decision is written before the replay.
     const defer = this.opts.backendFor(ep, spec).inProcess === true && !policy.remote;
-    const cm = outcome.changed ? await this.storeTrace(ep, trace, step, defer) : status.traceConfigMap!;
+    const cm = outcome.changed ? await this.traces.store(ep, trace, step, defer) : status.traceConfigMap!;
     const pending = {
       step,
       action: outcome.action,
@@ -284,42 +271,28 @@ export class EpisodeReconciler {
     };
     this.opts.beforeTransition?.(ep, 'start-run');
     await this.writeStatus(ep, { stepPhase: 'Observing', pending, run: this.newRun(ep, step), message: `step ${step}: ${outcome.action}${outcome.blocked ? ` (blocked: ${outcome.reason})` : ''}; replaying` }, [], { defer });
-    return { requeueAfterMs: 0 };
+    return CONTINUE;
   }
 
   /** Drive the replay of the current (or pending) trace until the backend observes. */
-  private async observe(ep: ArenaEpisode, spec: EpisodeSpec, backend: PhasedBackend): Promise<ReconcileResult> {
+  private async observe(ep: ArenaEpisode, spec: EpisodeSpec, backend: PhasedBackend): Promise<Next> {
     const status = ep.status!;
-    const step = status.pending?.step ?? 0;
     const cmName = status.pending?.traceConfigMap ?? status.traceConfigMap!;
-    const runName = this.runName(ep, step);
-    if (!status.run || status.run.name !== runName) {
-      // Written together with the decision since; a status from an older operator may lack it.
-      this.opts.beforeTransition?.(ep, 'start-run');
-      await this.writeStatus(ep, { run: this.newRun(ep, step) });
-      return { requeueAfterMs: 0 };
-    }
-    // A run replays one fixed trace: read it once per run, not on every poll.
-    const runKey = `run:${ep.metadata!.uid}/${runName}`;
-    let bytes = this.traces.get(runKey);
-    if (!bytes) {
-      bytes = await this.readTraceBytes(ep, cmName, cmName === ep.spec.trace.configMapRef.name ? (ep.spec.trace.configMapRef.key ?? TRACE_KEY) : TRACE_KEY);
-      this.traces.set(runKey, bytes);
-    }
-    const trace = decodeTrace(bytes).trace;
-    const run: StepRun = { name: runName, episode: ep.metadata!.name!, trace, workload: spec.workload, opts: { seed: replaySeed(spec), nodePool: spec.nodePool, ...(spec.durationSeconds ? { durationSeconds: spec.durationSeconds } : {}), runName }, startedAt: Date.parse(status.run.startTime) };
+    // begin and act write the run together with the step it replays.
+    if (!status.run) throw new InvalidEpisode(`status.stepPhase is Observing but status.run is missing (a status this operator did not write); delete and recreate the episode`);
+    const runName = status.run.name;
+    const trace = decodeTrace(await this.traces.runBytes(ep, runName, cmName)).trace;
+    const run = stepRun(ep, spec, status.run, trace);
     this.opts.beforeTransition?.(ep, 'poll');
     // start() is idempotent; once it has succeeded in this process it need not run before every poll (after a
     // restart the new process runs it again).
     const startedKey = `${ep.metadata!.uid}/${runName}`;
     if (!this.started.has(startedKey)) {
       await backend.start(run);
-      if (this.started.size >= 10_000) this.started.clear();
       this.started.add(startedKey);
     }
     this.listen(backend);
     const key = `${ep.metadata!.namespace}/${ep.metadata!.name}`;
-    if (this.polling.size >= 100_000) this.polling.clear();
     this.polling.set(runName, key);
     const polled = await backend.poll(run);
     if (polled.observation) this.polling.delete(runName);
@@ -330,11 +303,10 @@ export class EpisodeReconciler {
       // a while.
       const reasonChanged = status.phase !== 'Waiting' || status.conditions?.find((c) => c.type === 'Progressing')?.reason !== waiting?.reason;
       if (waiting && Date.now() - run.startedAt >= WAITING_AFTER_MS && (reasonChanged || (status.message !== waiting.message && Date.now() - (this.waitingWritten.get(key) ?? 0) >= WAITING_UPDATE_MS))) {
-        if (this.waitingWritten.size >= 100_000) this.waitingWritten.clear();
         this.waitingWritten.set(key, Date.now());
         await this.writeStatus(ep, { phase: 'Waiting', message: waiting.message }, [{ type: 'Progressing', status: 'True', reason: waiting.reason, message: waiting.message }, ...(waiting.reason === 'SimulationBlocked' ? [{ type: 'Blocked', status: 'True' as const, reason: waiting.reason, message: waiting.message }] : [])]);
       }
-      return { requeueAfterMs: polled.waitMs ?? 1000 };
+      return wait(polled.waitMs ?? 1000);
     }
     this.opts.beforeTransition?.(ep, 'record');
     return this.record(ep, spec, polled.observation, runName);
@@ -351,7 +323,7 @@ export class EpisodeReconciler {
   }
 
   /** Score the step (or store the initial observation) and hand over to Cleanup. */
-  private async record(ep: ArenaEpisode, spec: EpisodeSpec, obs: Observation, runName: string): Promise<ReconcileResult> {
+  private async record(ep: ArenaEpisode, spec: EpisodeSpec, obs: Observation, runName: string): Promise<Next> {
     const status = ep.status!;
     const pending = status.pending;
     const unblocked = [{ type: 'Blocked', status: 'False' as const, reason: 'NotBlocked', message: 'not waiting on SimKube' }];
@@ -361,9 +333,9 @@ export class EpisodeReconciler {
     const defer = this.opts.backendFor(ep, spec).inProcess === true && performance.now() - first < (this.opts.batchMs ?? DEFAULT_BATCH_MS);
     if (!pending) {
       await this.writeStatus(ep, { phase: 'Running', stepPhase: 'Cleanup', initialObservation: obs, lastObservation: obs, run: { ...status.run!, observed: obs }, message: `start: ${formatObservation(obs)}` }, unblocked, { defer });
-      return { requeueAfterMs: 0 };
+      return CONTINUE;
     }
-    const trace = await this.readTrace(ep, pending.traceConfigMap, pending.traceConfigMap === ep.spec.trace.configMapRef.name ? (ep.spec.trace.configMapRef.key ?? TRACE_KEY) : TRACE_KEY);
+    const trace = await this.traces.read(ep, pending.traceConfigMap);
     const before = status.lastObservation ?? status.initialObservation!;
     const rec = scoreStep(spec, pending.step, before, { action: pending.action, changed: pending.changed, blocked: pending.blocked, ...(pending.blockedReason ? { reason: pending.blockedReason } : {}), before: pending.requests, after: readResources(trace, spec.workload, spec.actions.container) }, obs);
     const entry: HistoryEntry = {
@@ -393,25 +365,22 @@ export class EpisodeReconciler {
       message: `step ${pending.step}: ${rec.action}${rec.blocked ? ' (blocked)' : ''} → ${formatObservation(obs)}, reward ${rec.reward.toFixed(3)}`,
     }, unblocked, { defer });
     this.event(ep, rec.blocked ? 'Warning' : 'Normal', 'StepCompleted', 'Step', `step ${rec.step}: ${rec.action}${rec.blocked ? ` blocked (${rec.blockedReason})` : ''} → ${formatObservation(obs)}, reward ${rec.reward.toFixed(3)}`);
-    return { requeueAfterMs: 0 };
+    return CONTINUE;
   }
 
   /** Remove the replay's objects and the trace ConfigMap it replaced, then act again (one status write) or finish. */
-  private async cleanup(ep: ArenaEpisode, spec: EpisodeSpec, backend: PhasedBackend): Promise<ReconcileResult> {
+  private async cleanup(ep: ArenaEpisode, spec: EpisodeSpec, backend: PhasedBackend): Promise<Next> {
     this.opts.beforeTransition?.(ep, 'cleanup');
     const status = ep.status!;
     if (status.run) {
-      const trace = await this.currentTrace(ep);
-      await backend.cleanup({ name: status.run.name, episode: ep.metadata!.name!, trace, workload: spec.workload, opts: { seed: replaySeed(spec), runName: status.run.name }, startedAt: Date.parse(status.run.startTime) });
-      this.started.delete(`${ep.metadata!.uid}/${status.run.name}`);
-      this.polling.delete(status.run.name);
-      this.traces.delete(`run:${ep.metadata!.uid}/${status.run.name}`);
+      await backend.cleanup(stepRun(ep, spec, status.run, await this.traces.current(ep)));
+      this.forgetRun(ep, status.run.name);
     }
     const obs = status.lastObservation!;
     const step = status.step ?? 0;
-    const solved = atTarget(obs, spec.target);
-    if (solved || step >= spec.maxSteps) {
-      this.traces.delete(`start:${ep.metadata!.uid}`);
+    const { solved, finished } = endOfStep(obs, step, spec);
+    if (finished) {
+      this.traces.forgetStart(ep);
       const how = solved ? (step === 0 ? 'the workload was already at its target' : `solved in ${step} step(s)`) : `not solved within ${spec.maxSteps} step(s)`;
       await this.writeStatus(
         ep,
@@ -424,11 +393,11 @@ export class EpisodeReconciler {
       this.event(ep, 'Normal', solved ? 'Solved' : 'MaxStepsReached', 'Finish', how);
       // After the write, so no written status ever names a deleted trace; what a failure here leaves goes with the
       // episode (owner references).
-      await this.collectTraces(ep, ep.status?.traceConfigMap).catch((e: unknown) => this.log.warn('Could not delete replaced trace ConfigMaps', { episode: `${ep.metadata!.namespace}/${ep.metadata!.name}`, error: apiErrorMessage(e) }));
-      return {};
+      await this.traces.collect(ep, ep.status?.traceConfigMap).catch((e: unknown) => this.log.warn('Could not delete replaced trace ConfigMaps', { episode: `${ep.metadata!.namespace}/${ep.metadata!.name}`, error: apiErrorMessage(e) }));
+      return DONE;
     }
     // Only what the written status no longer names, so not while steps are unwritten.
-    if (!this.unsent.has(ep) && (this.tracesWritten.get(ep.metadata!.uid!) ?? 0) >= COLLECT_TRACES_EVERY) await this.collectTraces(ep, status.traceConfigMap);
+    if (!this.unsent.has(ep) && this.traces.writtenSinceCollection(ep) >= COLLECT_TRACES_EVERY) await this.traces.collect(ep, status.traceConfigMap);
     return this.act(ep, spec);
   }
 
@@ -437,17 +406,15 @@ export class EpisodeReconciler {
     if (status.run && hasFinalizer(ep, FINALIZER)) {
       try {
         const spec = toEpisodeSpec(ep.spec);
-        const trace = await this.currentTrace(ep).catch(() => undefined);
-        if (trace) await this.opts.backendFor(ep, spec).cleanup({ name: status.run.name, episode: ep.metadata!.name!, trace, workload: spec.workload, opts: { seed: replaySeed(spec), runName: status.run.name }, startedAt: Date.parse(status.run.startTime) });
-        this.started.delete(`${ep.metadata!.uid}/${status.run.name}`);
-        this.polling.delete(status.run.name);
-        this.traces.delete(`run:${ep.metadata!.uid}/${status.run.name}`);
+        const trace = await this.traces.current(ep).catch(() => undefined);
+        if (trace) await this.opts.backendFor(ep, spec).cleanup(stepRun(ep, spec, status.run, trace));
+        this.forgetRun(ep, status.run.name);
       } catch (e) {
         if (!(e instanceof InvalidEpisode)) throw e;
       }
     }
-    await this.collectTraces(ep, undefined);
-    this.traces.delete(`start:${ep.metadata!.uid}`);
+    await this.traces.collect(ep, undefined);
+    this.traces.forgetStart(ep);
     if (hasFinalizer(ep, FINALIZER)) await removeFinalizer(this.accessor(ep), FINALIZER);
   }
 
@@ -486,105 +453,11 @@ export class EpisodeReconciler {
     }
   }
 
-  // ---- traces in ConfigMaps -------------------------------------------------------------------------------
-
-  private async readTrace(ep: ArenaEpisode, name: string, key: string): Promise<Trace> {
-    // Callers edit the trace they get, so every read decodes afresh; only the bytes are kept.
-    return decodeTrace(await this.readTraceBytes(ep, name, key)).trace;
-  }
-
-  private async readTraceBytes(ep: ArenaEpisode, name: string, key: string): Promise<Uint8Array> {
-    const namespace = ep.metadata!.namespace!;
-    // The starting trace is read once per episode (and again after a restart): edits to the user's ConfigMap
-    // during an episode do not reach it.
-    const ref = ep.spec.trace.configMapRef;
-    const starting = name === ref.name && key === (ref.key ?? TRACE_KEY);
-    const cacheKey = starting ? `start:${ep.metadata!.uid}` : `${namespace}/${name}/${key}`;
-    let memo = this.memo.get(ep);
-    const hit = memo?.get(cacheKey) ?? this.traces.get(cacheKey);
-    if (hit) return hit;
-    const bytes = await this.fetchTraceBytes(namespace, name, key);
-    if (!memo) this.memo.set(ep, (memo = new Map()));
-    memo.set(cacheKey, bytes);
-    if (starting || (key === TRACE_KEY && isContentAddressed(name, bytes))) this.traces.set(cacheKey, bytes);
-    return bytes;
-  }
-
-  private async fetchTraceBytes(namespace: string, name: string, key: string): Promise<Uint8Array> {
-    let cm: V1ConfigMap;
-    try {
-      cm = await this.core.readNamespacedConfigMap({ name, namespace });
-    } catch (e) {
-      if (isNotFound(e)) throw new InvalidEpisode(`ConfigMap ${namespace}/${name} does not exist; create it with: kubectl create configmap ${name} -n ${namespace} --from-file=${key}=TRACE.msgpack`);
-      throw e;
-    }
-    const b64 = cm.binaryData?.[key];
-    const text = cm.data?.[key];
-    if (b64 === undefined && text === undefined) {
-      const keys = [...Object.keys(cm.binaryData ?? {}), ...Object.keys(cm.data ?? {})];
-      throw new InvalidEpisode(`ConfigMap ${namespace}/${name} has no key "${key}"${keys.length ? ` (it has: ${keys.join(', ')}); set spec.trace.configMapRef.key` : ''}`);
-    }
-    return b64 !== undefined ? Buffer.from(b64, 'base64') : Buffer.from(text!, 'base64');
-  }
-
-  private currentTrace(ep: ArenaEpisode): Promise<Trace> {
-    const name = ep.status?.traceConfigMap ?? ep.spec.trace.configMapRef.name;
-    return this.readTrace(ep, name, name === ep.spec.trace.configMapRef.name ? (ep.spec.trace.configMapRef.key ?? TRACE_KEY) : TRACE_KEY);
-  }
-
-  /**
-   * Store a trace in a content-addressed ConfigMap owned by the episode (AlreadyExists means: same bytes). With
-   * `defer` it is only made if the next status write names it.
-   */
-  private async storeTrace(ep: ArenaEpisode, trace: Trace, step: number, defer = false): Promise<string> {
-    const bytes = encodeTrace(trace);
-    if (bytes.length > MAX_TRACE_BYTES) throw new InvalidEpisode(`the edited trace is ${bytes.length} bytes, more than a ConfigMap holds (1 MiB); use a smaller trace`);
-    const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
-    const name = `${ep.metadata!.name!.slice(0, 40)}-trace-${hash}`;
-    const body: V1ConfigMap = {
-      metadata: {
-        name,
-        namespace: ep.metadata!.namespace!,
-        labels: { ...MANAGED_BY, [EPISODE_LABEL]: ep.metadata!.name!.slice(0, 63), [EPISODE_UID_LABEL]: ep.metadata!.uid!, [ROLE_LABEL]: 'trace' },
-        annotations: { [STEP_ANNOTATION]: String(step), [SHA256_ANNOTATION]: createHash('sha256').update(bytes).digest('hex') },
-        ownerReferences: [{ apiVersion: `${GROUP}/${VERSION}`, kind: KIND, name: ep.metadata!.name!, uid: ep.metadata!.uid!, controller: true, blockOwnerDeletion: true }],
-      },
-      binaryData: { [TRACE_KEY]: Buffer.from(bytes).toString('base64') },
-    };
-    this.traces.set(`${ep.metadata!.namespace!}/${name}/${TRACE_KEY}`, bytes);
-    if (defer) {
-      let unsent = this.unsentTraces.get(ep);
-      if (!unsent) this.unsentTraces.set(ep, (unsent = new Map()));
-      unsent.set(name, body);
-    } else {
-      await this.createTrace(ep, body);
-    }
-    return name;
-  }
-
-  private async createTrace(ep: ArenaEpisode, body: V1ConfigMap): Promise<void> {
-    try {
-      await this.core.createNamespacedConfigMap({ namespace: ep.metadata!.namespace!, body });
-    } catch (e) {
-      if (!isAlreadyExists(e)) throw e;
-    }
-    const uid = ep.metadata!.uid!;
-    if (this.tracesWritten.size >= 100_000 && !this.tracesWritten.has(uid)) this.tracesWritten.clear();
-    this.tracesWritten.set(uid, (this.tracesWritten.get(uid) ?? 0) + 1);
-  }
-
-  /**
-   * Delete the trace ConfigMaps this episode wrote (selected by its uid, so never the user's starting ConfigMap nor
-   * another episode's) except the ones still in use, in one request.
-   */
-  private async collectTraces(ep: ArenaEpisode, keep: string | undefined): Promise<void> {
-    this.tracesWritten.delete(ep.metadata!.uid!);
-    const inUse = [...new Set([keep, ep.status?.pending?.traceConfigMap].filter((n): n is string => !!n))];
-    await this.core.deleteCollectionNamespacedConfigMap({
-      namespace: ep.metadata!.namespace!,
-      labelSelector: `${EPISODE_UID_LABEL}=${ep.metadata!.uid},${ROLE_LABEL}=trace`,
-      ...(inUse.length ? { fieldSelector: inUse.map((n) => `metadata.name!=${n}`).join(',') } : {}),
-    });
+  /** Forget what this process kept about a run whose objects are gone. */
+  private forgetRun(ep: ArenaEpisode, runName: string): void {
+    this.started.delete(`${ep.metadata!.uid}/${runName}`);
+    this.polling.delete(runName);
+    this.traces.forgetRun(ep, runName);
   }
 
   // ---- status, events -------------------------------------------------------------------------------------
@@ -606,14 +479,10 @@ export class EpisodeReconciler {
     }
     // The traces this status names exist before it does.
     const next = withoutNulls({ ...ep.status, ...status });
-    const traces = this.unsentTraces.get(ep);
-    for (const name of new Set([next.traceConfigMap, next.pending?.traceConfigMap])) {
-      const body = name ? traces?.get(name) : undefined;
-      if (body) await this.createTrace(ep, body);
-    }
+    await this.traces.createNamed(ep, [next.traceConfigMap, next.pending?.traceConfigMap]);
     const updated = (await patchCustomObjectStatus(this.custom, { group: GROUP, version: VERSION, plural: PLURAL, namespace: ep.metadata!.namespace!, name: ep.metadata!.name! }, status, ep.metadata?.resourceVersion)) as ArenaEpisode;
     this.unsent.delete(ep);
-    this.unsentTraces.delete(ep);
+    this.traces.dropUnsent(ep);
     for (const e of unsent?.events ?? []) this.event(ep, e.type, e.reason, e.action, e.note);
     // Later transitions in this reconcile see what we just wrote.
     ep.status = updated.status ?? next;
@@ -629,7 +498,6 @@ export class EpisodeReconciler {
       return;
     }
     const prev = wrote ? this.own.get(key)?.versions ?? [] : [];
-    if (this.own.size >= 100_000 && !this.own.has(key)) this.own.clear();
     this.own.set(key, { ep: structuredClone(ep), versions: [...prev.slice(-15), rv] });
   }
 
@@ -679,49 +547,8 @@ function startingFrom(accessor: ObjectAccessor, obj: ArenaEpisode): ObjectAccess
   };
 }
 
-/** Whether `name` is one of the operator's trace ConfigMap names for exactly these bytes. */
-function isContentAddressed(name: string, bytes: Uint8Array): boolean {
-  const m = /-trace-([0-9a-f]{12})$/.exec(name);
-  return !!m && createHash('sha256').update(bytes).digest('hex').slice(0, 12) === m[1];
-}
-
-/** A least-recently-used map of trace bytes, bounded by their total size. */
-class TraceCache {
-  private readonly entries = new Map<string, Uint8Array>();
-  private bytes = 0;
-
-  constructor(private readonly maxBytes: number) {}
-
-  get(key: string): Uint8Array | undefined {
-    const v = this.entries.get(key);
-    if (v) {
-      this.entries.delete(key);
-      this.entries.set(key, v);
-    }
-    return v;
-  }
-
-  delete(key: string): void {
-    const v = this.entries.get(key);
-    if (v) {
-      this.entries.delete(key);
-      this.bytes -= v.length;
-    }
-  }
-
-  set(key: string, value: Uint8Array): void {
-    if (value.length > this.maxBytes) return;
-    const old = this.entries.get(key);
-    if (old) {
-      this.bytes -= old.length;
-      this.entries.delete(key);
-    }
-    this.entries.set(key, value);
-    this.bytes += value.length;
-    for (const [k, v] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
-      this.entries.delete(k);
-      this.bytes -= v.length;
-    }
-  }
+/** The replay of one step, as every backend call (start, poll, cleanup) gets it. */
+function stepRun(ep: ArenaEpisode, spec: EpisodeSpec, run: RunRecord, trace: Trace): StepRun {
+  const opts = { seed: replaySeed(spec), nodePool: spec.nodePool, ...(spec.durationSeconds ? { durationSeconds: spec.durationSeconds } : {}), runName: run.name };
+  return { name: run.name, episode: ep.metadata!.name!, trace, workload: spec.workload, opts, startedAt: Date.parse(run.startTime) };
 }
