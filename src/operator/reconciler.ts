@@ -27,22 +27,22 @@ import { QuantityError } from '../trace/quantity.js';
 import { formatWorkload } from '../trace/workload.js';
 import type { PhasedBackend, StepRun } from '../arena/backend.js';
 import { createLogger, type Logger } from '../util/log.js';
-import { setCondition, type Condition } from '../controller/conditions.js';
+import type { Condition } from '../controller/conditions.js';
 import type { EventRecorder } from '../controller/events.js';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../controller/finalizers.js';
 import { apiErrorMessage, isConflict, isNotFound } from '../kube/errors.js';
-import { customObjectAccessor, patchCustomObjectStatus, type ObjectAccessor } from '../kube/custom-objects.js';
+import { customObjectAccessor, type ObjectAccessor } from '../kube/custom-objects.js';
 import type { ReconcileResult } from '../controller/workqueue.js';
 import { splitKey } from '../controller/keys.js';
 import { FINALIZER, GROUP, PLURAL, VERSION } from '../api/names.js';
 import { BoundedMap, BoundedSet } from '../util/bounded-map.js';
 import { CONTINUE, DONE, endOfStep, isFinished, runsNextTransition, toReconcileResult, transitionFor, wait, type Next } from './step-machine.js';
+import { StatusWriter } from './status-writer.js';
 import { TraceStore } from './trace-store.js';
 import {
   InvalidEpisode,
   toEpisodeSpec,
   type ArenaEpisode,
-  type ArenaEpisodeStatus,
   type HistoryEntry,
   type RunRecord,
 } from '../api/episode.js';
@@ -75,13 +75,6 @@ export interface ReconcilerOptions {
   now?: () => Date;
 }
 
-type Patch = Partial<ArenaEpisodeStatus>;
-interface UnsentEvent {
-  type: 'Normal' | 'Warning';
-  reason: string;
-  action: string;
-  note: string;
-}
 
 export class EpisodeReconciler {
   private readonly core: CoreV1Api;
@@ -90,25 +83,16 @@ export class EpisodeReconciler {
   private readonly now: () => Date;
   /** When each episode's waiting message was last written. */
   private readonly waitingWritten = new BoundedMap<string, number>({ maxEntries: 100_000 });
-  /**
-   * Per episode key (`namespace/name`): our newest copy (the answer to our last write) and the resourceVersions it
-   * went through since we last read someone else's (that read's version first). An informer copy at one of those
-   * versions is older than ours.
-   */
-  private readonly own = new BoundedMap<string, { ep: ArenaEpisode; versions: string[] }>({ maxEntries: 100_000 });
-  /** Episodes whose last write conflicted: read live next time. */
-  private readonly readLive = new Set<string>();
   /** Runs being polled → their episode's key, so a backend's change notice wakes the right episode. */
   private readonly polling = new BoundedMap<string, string>({ maxEntries: 100_000 });
   /** Backends whose change notices we listen to. */
   private readonly listening = new WeakSet<PhasedBackend>();
   /** When the current reconcile of an episode recorded its first observation (performance.now()): the batch budget. */
   private readonly batchStart = new WeakMap<ArenaEpisode, number>();
-  /** Status changes applied to an episode object but not yet written (see writeStatus's `defer`). */
-  private readonly unsent = new WeakMap<ArenaEpisode, { patch: Patch; written: ArenaEpisodeStatus | undefined; events: UnsentEvent[] }>();
   /** Runs whose backend start() succeeded in this process (`<episode uid>/<run name>`). */
   private readonly started = new BoundedSet<string>(10_000);
   private readonly traces: TraceStore;
+  private readonly status: StatusWriter;
 
   constructor(private readonly opts: ReconcilerOptions) {
     this.core = opts.kc.makeApiClient(CoreV1Api);
@@ -116,43 +100,21 @@ export class EpisodeReconciler {
     this.traces = new TraceStore(this.core);
     this.log = opts.logger ?? createLogger('reconciler');
     this.now = opts.now ?? (() => new Date());
+    this.status = new StatusWriter({ custom: this.custom, traces: this.traces, now: this.now, ...(opts.events ? { events: opts.events } : {}), ...(opts.cached ? { cached: opts.cached } : {}) });
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
     const { namespace, name } = splitKey(key);
     if (!namespace) return;
-    // Start from the newest copy we know without asking: our own last write, unless the informer holds a version we
-    // did not write (someone else's change). A stale start costs a Conflict on the first write, never a repeat.
-    let ep: ArenaEpisode;
-    const cached = this.readLive.has(key) ? undefined : this.opts.cached?.(namespace, name);
-    const own = this.own.get(key);
-    if (cached && own && own.versions.includes(cached.metadata?.resourceVersion ?? '')) {
-      ep = structuredClone(own.ep);
-    } else if (cached) {
-      ep = structuredClone(cached);
-      this.remember(key, ep, false);
-    } else {
-      try {
-        ep = (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as ArenaEpisode;
-      } catch (e) {
-        if (isNotFound(e)) {
-          this.own.delete(key);
-          this.readLive.delete(key);
-          return;
-        }
-        throw e;
-      }
-      this.readLive.delete(key);
-      this.remember(key, ep, false);
-    }
+    const ep = await this.status.load(key, namespace, name);
+    if (!ep) return;
     try {
       return await this.reconcileEpisode(key, ep);
     } catch (e) {
       if (!isConflict(e)) throw e;
       // Someone else changed the episode since the copy we started from: start again from a fresh read.
-      this.own.delete(key);
-      this.readLive.add(key);
-      return { requeueAfterMs: 0 };
+      this.status.conflicted(key);
+      return toReconcileResult(CONTINUE);
     }
   }
 
@@ -163,12 +125,12 @@ export class EpisodeReconciler {
       ep.metadata = updated.metadata;
       ep.spec = updated.spec;
       ep.status = updated.status;
-      this.remember(key, ep, true);
+      this.status.remember(key, ep, true);
       if (ep.metadata?.deletionTimestamp) return this.finalize(ep);
     }
     const status = ep.status ?? {};
     if (isFinished(status)) {
-      if (status.observedGeneration !== ep.metadata?.generation) await this.writeStatus(ep, {});
+      if (status.observedGeneration !== ep.metadata?.generation) await this.status.write(ep, {});
       return;
     }
 
@@ -189,23 +151,19 @@ export class EpisodeReconciler {
         const before = ep.status?.stepPhase;
         const next = await this.transition(ep, spec);
         // An observation ends the reconcile once it is written (an in-process one within the budget is not yet).
-        const observationWritten = before === 'Observing' && ep.status?.stepPhase === 'Cleanup' && !this.unsent.has(ep);
+        const observationWritten = before === 'Observing' && ep.status?.stepPhase === 'Cleanup' && !this.status.hasUnsent(ep);
         if (!runsNextTransition(next, { observationWritten, deleting: !!ep.metadata?.deletionTimestamp, transitions })) {
-          if (this.unsent.has(ep)) await this.writeStatus(ep, {});
+          if (this.status.hasUnsent(ep)) await this.status.write(ep, {});
           return toReconcileResult(next);
         }
       }
     } catch (e) {
-      // What was decided but not written is simply decided again: back to the status as written.
-      const unsent = this.unsent.get(ep);
-      if (unsent) ep.status = unsent.written;
-      this.unsent.delete(ep);
-      this.traces.dropUnsent(ep);
+      this.status.discardUnsent(ep);
       if (isConflict(e)) throw e;
       if (e instanceof InvalidEpisode) return this.fail(ep, 'InvalidEpisode', e.message);
       if (e instanceof TraceError || e instanceof QuantityError) return this.fail(ep, 'InvalidTrace', `the trace is invalid: ${e.message}`);
       // Anything else (API errors, backend hiccups) is retried with backoff; say so on the resource.
-      await this.writeStatus(ep, { message: `retrying: ${apiErrorMessage(e)}` }, [{ type: 'Progressing', status: 'True', reason: 'Retrying', message: apiErrorMessage(e).slice(0, 1000) }]).catch(() => undefined);
+      await this.status.write(ep, { message: `retrying: ${apiErrorMessage(e)}` }, [{ type: 'Progressing', status: 'True', reason: 'Retrying', message: apiErrorMessage(e).slice(0, 1000) }]).catch(() => undefined);
       throw e;
     }
   }
@@ -233,14 +191,14 @@ export class EpisodeReconciler {
     const preflight = this.opts.preflight && backendName !== 'embedded' ? [await this.opts.preflight(backendName)] : [];
     // The run is recorded before it starts, so a crash in start() is followed by the same run.
     this.opts.beforeTransition?.(ep, 'start-run');
-    await this.writeStatus(
+    await this.status.write(
       ep,
       { phase: 'Running', step: 0, stepPhase: 'Observing', traceConfigMap: ref.name, totalReward: 0, solved: false, history: [], run: this.newRun(ep, 0), message: `observing the starting trace of ${formatWorkload(spec.workload)}` },
       [{ type: 'Ready', status: 'False', reason: 'Running', message: 'the episode is running' }, { type: 'Progressing', status: 'True', reason: 'Started', message: 'observing the starting trace' }, ...preflight],
       { defer: this.opts.backendFor(ep, spec).inProcess === true },
     );
-    if (preflight[0]?.status === 'False') this.event(ep, 'Warning', 'PreflightFailed', 'Preflight', preflight[0].message ?? 'preflight checks failed');
-    this.event(ep, 'Normal', 'Started', 'Start', `episode started: ${formatWorkload(spec.workload)}, target ${spec.target}, policy ${ep.spec.policy?.name ?? 'heuristic'}, backend ${ep.spec.backend ?? 'embedded'}`);
+    if (preflight[0]?.status === 'False') this.status.event(ep, 'Warning', 'PreflightFailed', 'Preflight', preflight[0].message ?? 'preflight checks failed');
+    this.status.event(ep, 'Normal', 'Started', 'Start', `episode started: ${formatWorkload(spec.workload)}, target ${spec.target}, policy ${ep.spec.policy?.name ?? 'heuristic'}, backend ${ep.spec.backend ?? 'embedded'}`);
     return CONTINUE;
   }
 
@@ -270,7 +228,7 @@ export class EpisodeReconciler {
       startTime: this.now().toISOString(),
     };
     this.opts.beforeTransition?.(ep, 'start-run');
-    await this.writeStatus(ep, { stepPhase: 'Observing', pending, run: this.newRun(ep, step), message: `step ${step}: ${outcome.action}${outcome.blocked ? ` (blocked: ${outcome.reason})` : ''}; replaying` }, [], { defer });
+    await this.status.write(ep, { stepPhase: 'Observing', pending, run: this.newRun(ep, step), message: `step ${step}: ${outcome.action}${outcome.blocked ? ` (blocked: ${outcome.reason})` : ''}; replaying` }, [], { defer });
     return CONTINUE;
   }
 
@@ -304,7 +262,7 @@ export class EpisodeReconciler {
       const reasonChanged = status.phase !== 'Waiting' || status.conditions?.find((c) => c.type === 'Progressing')?.reason !== waiting?.reason;
       if (waiting && Date.now() - run.startedAt >= WAITING_AFTER_MS && (reasonChanged || (status.message !== waiting.message && Date.now() - (this.waitingWritten.get(key) ?? 0) >= WAITING_UPDATE_MS))) {
         this.waitingWritten.set(key, Date.now());
-        await this.writeStatus(ep, { phase: 'Waiting', message: waiting.message }, [{ type: 'Progressing', status: 'True', reason: waiting.reason, message: waiting.message }, ...(waiting.reason === 'SimulationBlocked' ? [{ type: 'Blocked', status: 'True' as const, reason: waiting.reason, message: waiting.message }] : [])]);
+        await this.status.write(ep, { phase: 'Waiting', message: waiting.message }, [{ type: 'Progressing', status: 'True', reason: waiting.reason, message: waiting.message }, ...(waiting.reason === 'SimulationBlocked' ? [{ type: 'Blocked', status: 'True' as const, reason: waiting.reason, message: waiting.message }] : [])]);
       }
       return wait(polled.waitMs ?? 1000);
     }
@@ -332,7 +290,7 @@ export class EpisodeReconciler {
     if (first === undefined) this.batchStart.set(ep, (first = performance.now()));
     const defer = this.opts.backendFor(ep, spec).inProcess === true && performance.now() - first < (this.opts.batchMs ?? DEFAULT_BATCH_MS);
     if (!pending) {
-      await this.writeStatus(ep, { phase: 'Running', stepPhase: 'Cleanup', initialObservation: obs, lastObservation: obs, run: { ...status.run!, observed: obs }, message: `start: ${formatObservation(obs)}` }, unblocked, { defer });
+      await this.status.write(ep, { phase: 'Running', stepPhase: 'Cleanup', initialObservation: obs, lastObservation: obs, run: { ...status.run!, observed: obs }, message: `start: ${formatObservation(obs)}` }, unblocked, { defer });
       return CONTINUE;
     }
     const trace = await this.traces.read(ep, pending.traceConfigMap);
@@ -351,7 +309,7 @@ export class EpisodeReconciler {
       endTime: this.now().toISOString(),
     };
     const history = [...(status.history ?? []), entry].slice(-HISTORY_LIMIT);
-    await this.writeStatus(ep, {
+    await this.status.write(ep, {
       phase: 'Running',
       stepPhase: 'Cleanup',
       step: pending.step,
@@ -364,7 +322,7 @@ export class EpisodeReconciler {
       ...(rec.solved && status.stepsToSolve === undefined ? { stepsToSolve: pending.step } : {}),
       message: `step ${pending.step}: ${rec.action}${rec.blocked ? ' (blocked)' : ''} → ${formatObservation(obs)}, reward ${rec.reward.toFixed(3)}`,
     }, unblocked, { defer });
-    this.event(ep, rec.blocked ? 'Warning' : 'Normal', 'StepCompleted', 'Step', `step ${rec.step}: ${rec.action}${rec.blocked ? ` blocked (${rec.blockedReason})` : ''} → ${formatObservation(obs)}, reward ${rec.reward.toFixed(3)}`);
+    this.status.event(ep, rec.blocked ? 'Warning' : 'Normal', 'StepCompleted', 'Step', `step ${rec.step}: ${rec.action}${rec.blocked ? ` blocked (${rec.blockedReason})` : ''} → ${formatObservation(obs)}, reward ${rec.reward.toFixed(3)}`);
     return CONTINUE;
   }
 
@@ -382,7 +340,7 @@ export class EpisodeReconciler {
     if (finished) {
       this.traces.forgetStart(ep);
       const how = solved ? (step === 0 ? 'the workload was already at its target' : `solved in ${step} step(s)`) : `not solved within ${spec.maxSteps} step(s)`;
-      await this.writeStatus(
+      await this.status.write(
         ep,
         { phase: 'Succeeded', stepPhase: 'Done', solved, run: null as never, ...(solved && status.stepsToSolve === undefined ? { stepsToSolve: step } : {}), message: `${how}; total reward ${(status.totalReward ?? 0).toFixed(3)}` },
         [
@@ -390,14 +348,14 @@ export class EpisodeReconciler {
           { type: 'Progressing', status: 'False', reason: 'Completed', message: how },
         ],
       );
-      this.event(ep, 'Normal', solved ? 'Solved' : 'MaxStepsReached', 'Finish', how);
+      this.status.event(ep, 'Normal', solved ? 'Solved' : 'MaxStepsReached', 'Finish', how);
       // After the write, so no written status ever names a deleted trace; what a failure here leaves goes with the
       // episode (owner references).
       await this.traces.collect(ep, ep.status?.traceConfigMap).catch((e: unknown) => this.log.warn('Could not delete replaced trace ConfigMaps', { episode: `${ep.metadata!.namespace}/${ep.metadata!.name}`, error: apiErrorMessage(e) }));
       return DONE;
     }
     // Only what the written status no longer names, so not while steps are unwritten.
-    if (!this.unsent.has(ep) && this.traces.writtenSinceCollection(ep) >= COLLECT_TRACES_EVERY) await this.traces.collect(ep, status.traceConfigMap);
+    if (!this.status.hasUnsent(ep) && this.traces.writtenSinceCollection(ep) >= COLLECT_TRACES_EVERY) await this.traces.collect(ep, status.traceConfigMap);
     return this.act(ep, spec);
   }
 
@@ -420,11 +378,11 @@ export class EpisodeReconciler {
 
   private async fail(ep: ArenaEpisode, reason: string, message: string): Promise<void> {
     this.log.warn('Episode failed', { episode: `${ep.metadata?.namespace}/${ep.metadata?.name}`, reason, message });
-    await this.writeStatus(ep, { phase: 'Failed', stepPhase: 'Done', message }, [
+    await this.status.write(ep, { phase: 'Failed', stepPhase: 'Done', message }, [
       { type: 'Ready', status: 'False', reason, message },
       { type: 'Progressing', status: 'False', reason, message },
     ]);
-    this.event(ep, 'Warning', reason, 'Validate', message);
+    this.status.event(ep, 'Warning', reason, 'Validate', message);
   }
 
   /** The episode's policy; a learned table may come from a ConfigMap (parameters.modelConfigMap[, modelKey]). */
@@ -462,52 +420,6 @@ export class EpisodeReconciler {
 
   // ---- status, events -------------------------------------------------------------------------------------
 
-  /**
-   * Merge-patches the status, only onto the version of the episode `ep` was read at (else the write fails with a
-   * Conflict, see reconcile). With `defer` the change is only applied to `ep` and sent with the next write.
-   */
-  private async writeStatus(ep: ArenaEpisode, patch: Patch, conditions: Array<Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>> = [], opts: { defer?: boolean } = {}): Promise<void> {
-    const generation = ep.metadata?.generation ?? 0;
-    let conds = ep.status?.conditions ?? [];
-    for (const c of conditions) conds = setCondition(conds, { ...c, observedGeneration: generation }, this.now());
-    const unsent = this.unsent.get(ep);
-    const status: Patch = { ...unsent?.patch, ...patch, observedGeneration: generation, conditions: conds };
-    if (opts.defer) {
-      this.unsent.set(ep, { patch: status, written: unsent ? unsent.written : ep.status, events: unsent?.events ?? [] });
-      ep.status = withoutNulls({ ...ep.status, ...status });
-      return;
-    }
-    // The traces this status names exist before it does.
-    const next = withoutNulls({ ...ep.status, ...status });
-    await this.traces.createNamed(ep, [next.traceConfigMap, next.pending?.traceConfigMap]);
-    const updated = (await patchCustomObjectStatus(this.custom, { group: GROUP, version: VERSION, plural: PLURAL, namespace: ep.metadata!.namespace!, name: ep.metadata!.name! }, status, ep.metadata?.resourceVersion)) as ArenaEpisode;
-    this.unsent.delete(ep);
-    this.traces.dropUnsent(ep);
-    for (const e of unsent?.events ?? []) this.event(ep, e.type, e.reason, e.action, e.note);
-    // Later transitions in this reconcile see what we just wrote.
-    ep.status = updated.status ?? next;
-    ep.metadata = updated.metadata ?? ep.metadata;
-    this.remember(`${ep.metadata!.namespace}/${ep.metadata!.name}`, ep, true);
-  }
-
-  /** Keep `ep` as our newest copy; `wrote`: it is the answer to our own write (else: a read). */
-  private remember(key: string, ep: ArenaEpisode, wrote: boolean): void {
-    const rv = ep.metadata?.resourceVersion;
-    if (!rv) {
-      this.own.delete(key);
-      return;
-    }
-    const prev = wrote ? this.own.get(key)?.versions ?? [] : [];
-    this.own.set(key, { ep: structuredClone(ep), versions: [...prev.slice(-15), rv] });
-  }
-
-  /** Emits an Event; one about an unwritten step waits for the write (a step taken again is reported once). */
-  private event(ep: ArenaEpisode, type: 'Normal' | 'Warning', reason: string, action: string, note: string): void {
-    const unsent = this.unsent.get(ep);
-    if (unsent) unsent.events.push({ type, reason, action, note });
-    else void this.opts.events?.record({ regarding: ep, type, reason, action, note });
-  }
-
   private accessor(ep: ArenaEpisode) {
     return customObjectAccessor(this.custom, { group: GROUP, version: VERSION, plural: PLURAL, namespace: ep.metadata!.namespace!, name: ep.metadata!.name! });
   }
@@ -522,11 +434,6 @@ export class EpisodeReconciler {
     const base = ep.metadata!.name!.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 24).replace(/-+$/, '');
     return `${base}-${uid}-s${step}`;
   }
-}
-
-/** Status values are merge patches: a null removes the field. */
-function withoutNulls(status: Patch): ArenaEpisodeStatus {
-  return Object.fromEntries(Object.entries(status).filter(([, v]) => v !== null)) as ArenaEpisodeStatus;
 }
 
 /** Rewards add up in floating point; keep the printed total short (−2.15, not −2.1500000000000004). */
