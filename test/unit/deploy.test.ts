@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { REPO_ROOT } from '../support/cluster.js';
 
 describe('deploy artefacts', function () {
-  this.timeout(120_000);
+  this.timeout(300_000); // a cold run first makes the validation venv (scripts/validate-deploy-venv.sh)
 
   it('the chart lints, its CRD copy matches crds/, and deploy/sim-arena.yaml is the chart rendered with defaults', () => {
     const r = spawnSync('bash', ['scripts/render-deploy.sh', '--check'], { cwd: REPO_ROOT, encoding: 'utf8' });
