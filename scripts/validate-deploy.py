@@ -265,7 +265,7 @@ for p in problems:
 if defaulted["spec"] != design_spec:
     err("defaults differ from docs/design.md:\n  got  " + json.dumps(defaulted["spec"], sort_keys=True)
         + "\n  want " + json.dumps(design_spec, sort_keys=True))
-enums = {".spec.policy.name": ["noop", "random", "heuristic", "bump-cpu", "bump-mem", "scale-up", "vpa-like", "q-table",
+enums = {".spec.policy.name": ["noop", "random", "heuristic", "blind", "bump-cpu", "bump-mem", "scale-up", "vpa-like", "q-table",
                                "epsilon-greedy", "external"],
          ".spec.reward.mode": ["binary", "shaped", "scale", "cost-aware", "max-punish", "rightsizing"],
          ".spec.backend": ["embedded", "kwok", "simkube"],
