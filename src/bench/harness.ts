@@ -15,12 +15,16 @@ import type { Policy, PolicyContext } from '../arena/policies.js';
 import { mixSeed } from '../util/rng.js';
 import type { Backend } from '../arena/backend.js';
 import type { BenchScenario, ProblemType, ScenarioSource } from './scenarios.js';
+import { ci95HalfWidth, groupMeans, mean, sampleSd } from './stats.js';
 
 export interface PolicyEntry {
   /** name in reports */
   name: string;
-  /** A policy for one episode (called once per episode, so no state leaks between episodes unless shared on purpose). */
-  make(): Policy;
+  /**
+   * A policy for one episode (called once per episode, so no state leaks between episodes unless shared on purpose).
+   * `runSeed` is the bench seed the episode belongs to: a learned policy trained once per seed picks its own.
+   */
+  make(runSeed: number): Policy;
 }
 
 export interface StepMetrics {
@@ -50,7 +54,12 @@ export interface EpisodeRecord {
   target: number;
   /** 1-based episode number within (policy, scenario) */
   episode: number;
+  /** the episode's own seed (from the run seed, the scenario and the episode number) */
   seed: number;
+  /** the bench seed this episode belongs to (--seed S --seeds N runs S, S+1, …, S+N-1) */
+  runSeed: number;
+  /** the official split the scenario came from, if any */
+  split?: string;
   solved: boolean;
   /** at the target before any action (the policy was never asked) */
   initiallySolved: boolean;
@@ -76,6 +85,16 @@ export interface Aggregate {
   /** steps executed, over every episode */
   meanSteps: number;
   meanReturn: number;
+  /** half-width of the 95% CI of meanReturn: Student's t over per-scenario mean returns (src/bench/stats.ts); null below 2 scenarios */
+  ci95: number | null;
+  /** scenarios the episodes cover (the n of ci95) */
+  scenarios: number;
+  /** bench seeds the episodes cover */
+  seeds: number;
+  /** sample standard deviation of the per-seed mean returns (0 with one seed) */
+  seedSd: number;
+  /** the official split of every episode, null when none or mixed */
+  split: string | null;
   blockedActions: number;
   meanBlocked: number;
 }
@@ -93,6 +112,8 @@ export interface BenchOptions {
   scenarios: BenchScenario[];
   episodesPerScenario: number;
   seed: number;
+  /** run every policy over this many bench seeds: seed, seed+1, … (default 1) */
+  seeds?: number;
   backend: Backend;
   /** Episode settings for a scenario and an episode seed. */
   spec(s: BenchScenario, seed: number): EpisodeSpec;
@@ -151,13 +172,13 @@ function stepMetrics(r: StepRecord, meta: DecisionMeta | undefined): StepMetrics
 }
 
 /** One episode of one policy on one scenario. Failures are recorded (with the steps done so far), never thrown. */
-export async function runBenchEpisode(entry: PolicyEntry, s: BenchScenario, episode: number, seed: number, backend: Backend, spec: EpisodeSpec): Promise<EpisodeRecord> {
+export async function runBenchEpisode(entry: PolicyEntry, s: BenchScenario, episode: number, seed: number, backend: Backend, spec: EpisodeSpec, runSeed = seed): Promise<EpisodeRecord> {
   const meta = new Map<number, DecisionMeta>();
   const steps: StepRecord[] = [];
   const started = performance.now();
-  const base = { policy: entry.name, scenario: s.id, name: s.name, source: s.source, problemType: s.problemType, target: spec.target, episode, seed };
+  const base = { policy: entry.name, scenario: s.id, name: s.name, source: s.source, problemType: s.problemType, target: spec.target, episode, seed, runSeed, ...(s.split ? { split: s.split } : {}) };
   try {
-    const policy = instrument(entry.make(), meta);
+    const policy = instrument(entry.make(runSeed), meta);
     const r = await runEpisode(spec, s.trace(), policy, backend, (rec) => steps.push(rec));
     const history = r.history.map((h) => stepMetrics(h, meta.get(h.step)));
     return {
@@ -206,26 +227,30 @@ function countActions(history: StepMetrics[]): Partial<Record<ActionType, number
 
 export async function runBench(o: BenchOptions): Promise<EpisodeRecord[]> {
   if (!(o.episodesPerScenario >= 1)) throw new RangeError('bench: episodes per scenario must be at least 1');
-  const total = o.policies.length * o.scenarios.length * o.episodesPerScenario;
+  const seeds = o.seeds ?? 1;
+  if (!(Number.isInteger(seeds) && seeds >= 1)) throw new RangeError('bench: seeds must be a whole number of at least 1');
+  const total = o.policies.length * o.scenarios.length * o.episodesPerScenario * seeds;
   const out: EpisodeRecord[] = [];
-  for (const p of o.policies) {
-    for (const s of o.scenarios) {
-      for (let k = 1; k <= o.episodesPerScenario; k++) {
-        const seed = episodeSeed(o.seed, s.id, k);
-        const rec = await runBenchEpisode(p, s, k, seed, o.backend, o.spec(s, seed));
-        out.push(rec);
-        o.onEpisode?.(rec, out.length, total);
+  for (let r = 0; r < seeds; r++) {
+    const runSeed = o.seed + r;
+    for (const p of o.policies) {
+      for (const s of o.scenarios) {
+        for (let k = 1; k <= o.episodesPerScenario; k++) {
+          const seed = episodeSeed(runSeed, s.id, k);
+          const rec = await runBenchEpisode(p, s, k, seed, o.backend, o.spec(s, seed), runSeed);
+          out.push(rec);
+          o.onEpisode?.(rec, out.length, total);
+        }
       }
     }
   }
   return out;
 }
 
-const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
-
 export function aggregate(eps: EpisodeRecord[]): Aggregate {
   const solved = eps.filter((e) => e.solved);
   const blocked = eps.reduce((a, e) => a + e.blockedActions, 0);
+  const splits = new Set(eps.map((e) => e.split ?? null));
   return {
     episodes: eps.length,
     errors: eps.filter((e) => e.error !== undefined).length,
@@ -234,6 +259,11 @@ export function aggregate(eps: EpisodeRecord[]): Aggregate {
     meanStepsToSolve: solved.length ? mean(solved.map((e) => e.stepsToSolve ?? 0)) : null,
     meanSteps: mean(eps.map((e) => e.steps)),
     meanReturn: mean(eps.map((e) => e.return)),
+    ci95: ci95HalfWidth(groupMeans(eps, (e) => e.scenario, (e) => e.return)),
+    scenarios: new Set(eps.map((e) => e.scenario)).size,
+    seeds: new Set(eps.map((e) => e.runSeed)).size,
+    seedSd: sampleSd(groupMeans(eps, (e) => String(e.runSeed), (e) => e.return)),
+    split: splits.size === 1 ? [...splits][0]! : null,
     blockedActions: blocked,
     meanBlocked: eps.length ? blocked / eps.length : 0,
   };

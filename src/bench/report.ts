@@ -10,6 +10,10 @@ export interface BenchMeta {
   command: string;
   backend: string;
   seed: number;
+  /** bench seeds: seed, seed+1, …, seed+seeds-1 */
+  seeds: number;
+  /** the official split the scenarios came from, or null (a --scenarios selection) */
+  split: string | null;
   episodesPerScenario: number;
   maxSteps: number;
   reward: string;
@@ -43,13 +47,16 @@ function mdTable(headers: string[], rows: Array<Array<string | number>>): string
   return [line(headers), `|${headers.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
 }
 
+/** "-3.95 ± 1.20", or the mean alone when there is no interval (fewer than 2 scenarios). */
+export const withCi = (a: Pick<Aggregate, 'meanReturn' | 'ci95'>) => (a.ci95 === null ? num(a.meanReturn) : `${num(a.meanReturn)} ± ${num(a.ci95)}`);
+
 /** The leaderboard table alone (also pasted into docs/leaderboard.md). */
 export function leaderboardTable(s: BenchSummary): string {
   return mdTable(
-    ['Rank', 'Policy', 'Solve rate', 'Solved', 'Mean steps to solve', 'Mean steps', 'Mean return', 'Blocked actions', 'Errors'],
+    ['Rank', 'Policy', 'Split', 'Solve rate', 'Solved', 'Mean return ± 95% CI', 'Seeds', 'Seed sd', 'Mean steps to solve', 'Mean steps', 'Blocked actions', 'Errors'],
     s.ranking.map((p, i) => {
       const a = s.byPolicy[p]!;
-      return [i + 1, p, pct(a.solveRate), `${a.solved}/${a.episodes}`, num(a.meanStepsToSolve), num(a.meanSteps), num(a.meanReturn, 3), a.blockedActions, a.errors];
+      return [i + 1, p, a.split ?? '—', pct(a.solveRate), `${a.solved}/${a.episodes}`, withCi(a), a.seeds, num(a.seedSd), num(a.meanStepsToSolve), num(a.meanSteps), a.blockedActions, a.errors];
     }),
   );
 }
@@ -96,12 +103,14 @@ export function reportMarkdown(r: BenchReport): string {
     m.command,
     '```',
     '',
-    `Backend **${m.backend}**, seed ${m.seed}, ${m.episodesPerScenario} episode(s) per scenario, at most ${m.maxSteps} steps, reward \`${m.reward}\`, ` +
+    `Backend **${m.backend}**, ${m.split ? `split **${m.split}**, ` : ''}${m.seeds > 1 ? `seeds ${m.seed}–${m.seed + m.seeds - 1}` : `seed ${m.seed}`}, ${m.episodesPerScenario} episode(s) per scenario and seed, at most ${m.maxSteps} steps, reward \`${m.reward}\`, ` +
       `${m.scenarios.length} scenarios × ${m.policies.length} policies = ${r.episodes.length} episodes in ${m.seconds.toFixed(1)} s (${m.startedAt}, Node ${m.node}).`,
     '',
     'A step counts as solving the episode when the observation *after* its action has ready = total = target and nothing Pending; ' +
       'an episode that starts at the target is solved in 0 steps without asking the policy. Mean steps to solve is over solved episodes; ' +
-      'mean steps over all episodes (unsolved ones run to the step limit).',
+      'mean steps over all episodes (unsolved ones run to the step limit). ' +
+      'The ± is the half-width of the 95% confidence interval of the mean return: Student\'s t over the per-scenario mean returns ' +
+      '(each scenario averaged over its seeds and episodes; n = scenarios). Seed sd is the standard deviation of the per-seed mean returns.',
     '',
     '## Leaderboard',
     '',
@@ -126,7 +135,7 @@ export function solveRateSvg(s: BenchSummary, title = 'Solve rate per policy'): 
   return barChart({
     title,
     yLabel: 'solve rate',
-    bars: s.ranking.map((p) => ({ label: p, value: s.byPolicy[p]!.solveRate, note: `${pct(s.byPolicy[p]!.solveRate)} (${s.byPolicy[p]!.solved}/${s.byPolicy[p]!.episodes})` })),
+    bars: s.ranking.map((p) => ({ label: p, value: s.byPolicy[p]!.solveRate, note: `${pct(s.byPolicy[p]!.solveRate)} (${s.byPolicy[p]!.solved}/${s.byPolicy[p]!.episodes})`, sub: `return ${withCi(s.byPolicy[p]!)}` })),
   });
 }
 
@@ -142,7 +151,8 @@ export function writeReport(dir: string, r: BenchReport): Record<keyof typeof RE
   };
   writeFileSync(paths.json, `${JSON.stringify(r, null, 2)}\n`);
   writeFileSync(paths.markdown, reportMarkdown(r));
-  writeFileSync(paths.plot, solveRateSvg(r.summary));
+  const split = r.meta.split ? `, ${r.meta.split} split` : '';
+  writeFileSync(paths.plot, solveRateSvg(r.summary, `Solve rate per policy${split}, ${r.meta.seeds} seed${r.meta.seeds === 1 ? '' : 's'} (mean return ± 95% CI below)`));
   writeFileSync(paths.command, `${r.meta.command}\n`);
   return paths;
 }

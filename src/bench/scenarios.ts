@@ -9,8 +9,9 @@ import { CANONICAL, canonicalScenario, randomScenario, type ScenarioMeta } from 
 import { decodeTrace, type Trace } from '../trace/trace.js';
 import type { WorkloadRef } from '../trace/workload.js';
 import type { TrainingScenario } from '../agents/train.js';
+import { splitScenarios, type SplitName } from '../trace/splits.js';
 
-export type ScenarioSource = 'legacy' | 'canonical' | 'generated';
+export type ScenarioSource = 'legacy' | 'canonical' | 'generated' | 'recorded';
 export type ProblemType = ScenarioMeta['problem'];
 
 export interface BenchScenario extends TrainingScenario {
@@ -28,6 +29,8 @@ export interface BenchScenario extends TrainingScenario {
   target: number;
   workload: WorkloadRef;
   trace(): Trace;
+  /** the official split it was taken from (src/trace/splits.ts), if any */
+  split?: SplitName;
 }
 
 const WEB: WorkloadRef = { kind: 'Deployment', namespace: 'default', name: 'web' };
@@ -142,4 +145,9 @@ export function selectScenarios(all: BenchScenario[], spec: string, allMeans: re
   }
   if (picked.size === 0) throw new RangeError('no scenarios selected');
   return [...picked.values()];
+}
+
+/** The scenarios of an official split (train, val, test) as bench scenarios; ids are `<family>:<name>`. */
+export function splitBenchScenarios(split: SplitName): BenchScenario[] {
+  return splitScenarios(split).map((s) => ({ id: s.id, name: s.name, source: s.kind, problemType: s.problem, description: s.description, origin: s.origin, target: s.target, workload: s.workload, trace: s.trace, split }));
 }

@@ -89,6 +89,8 @@ export interface Bar {
   value: number;
   /** text drawn above the bar (default: the value as a percentage) */
   note?: string;
+  /** a second line under the label */
+  sub?: string;
 }
 
 /** Vertical bars of values in [0, 1] (solve rates). */
@@ -118,6 +120,7 @@ export function barChart(o: { title: string; yLabel: string; bars: Bar[]; width?
     parts.push(`<rect x="${fmt(cx - bw / 2)}" y="${fmt(top)}" width="${fmt(bw)}" height="${fmt(m.top + ph - top)}" fill="${palette[i % palette.length]}"><title>${escapeXml(`${b.label}: ${(b.value * 100).toFixed(1)}%`)}</title></rect>`);
     parts.push(`<text x="${fmt(cx)}" y="${fmt(top - 6)}" text-anchor="middle">${escapeXml(b.note ?? `${(b.value * 100).toFixed(1)}%`)}</text>`);
     parts.push(`<text x="${fmt(cx)}" y="${m.top + ph + 18}" text-anchor="middle">${escapeXml(b.label)}</text>`);
+    if (b.sub) parts.push(`<text x="${fmt(cx)}" y="${m.top + ph + 36}" text-anchor="middle" font-size="11" fill="#555">${escapeXml(b.sub)}</text>`);
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;

@@ -6,7 +6,8 @@ import { registerAgents } from '../agents/index.js';
 import { loadQTable, QTablePolicy, qTableFromParams, serializeQTable } from '../agents/q-table.js';
 import { aggregate, runBench, type PolicyEntry } from '../bench/harness.js';
 import { buildReport, leaderboardTable, writeReport, type BenchMeta } from '../bench/report.js';
-import { canonicalScenarios, generatedScenarios, loadRegistry, selectScenarios } from '../bench/scenarios.js';
+import { canonicalScenarios, generatedScenarios, loadRegistry, selectScenarios, splitBenchScenarios, type BenchScenario } from '../bench/scenarios.js';
+import { parseSplit, SPLITS, type SplitName } from '../trace/splits.js';
 import { createBackend, parseBackendName } from '../sim/index.js';
 import { int, optStr, parse, str, type Flags } from './args.js';
 import { EPISODE_OPTIONS, EPISODE_USAGE } from './episode-flags.js';
@@ -21,12 +22,16 @@ const USAGE = `usage: sim-arena bench --out DIR [options]
   DIR/report.json (settings, aggregates, every episode and step), DIR/report.md (tables), DIR/solve-rate.svg
   and DIR/command.txt.
   --policies LIST        comma-separated (default ${DEFAULT_POLICIES})
+  --split train|val|test  an official split (README "Evaluation protocol"); instead of --scenarios
   --scenarios LIST       all (the predecessor's 12 + our 9 canonical; default), legacy, canonical, generated,
                          or ids/names (legacy:scale-up, canonical:composite, cpu-slight = both)
-  --episodes-per-scenario K   (default 5)
+  --seeds N              run every policy over N seeds: S, S+1, …, S+N-1 (default 1); report.json's aggregates
+                         carry ci95, the half-width of the 95% CI of the mean return
+  --episodes-per-scenario K   per scenario and seed (default 1 with --split or --seeds, else 5)
   --seed S               (default 0)
-  --model FILE           the q-table to evaluate; without it one is trained first on the canonical scenarios
-                         (never the legacy ones) and saved as DIR/q-table.json with DIR/q-table-curve.svg
+  --model FILE           the q-table to evaluate; without it one is trained first, once per seed, on the train
+                         split with --split (on the canonical scenarios otherwise; never on legacy ones) and saved
+                         as DIR/q-table.json (DIR/q-table-seed-S.json per seed) with its curve
   --train-episodes N     training episodes for that (default 3000)
   --train-generated N    also train on N generated scenarios (default 0)
   --generated N          add N generated scenarios to the registry (pick them with --scenarios generated)
@@ -68,6 +73,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
       'train-episodes': { type: 'string' },
       'train-generated': { type: 'string' },
       kubeconfig: { type: 'string' },
+      split: { type: 'string' },
+      seeds: { type: 'string' },
     },
     USAGE,
   );
@@ -77,13 +84,23 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const started = performance.now();
   const outDir = str(flags, 'out');
   const seed = int(flags, 'seed', 0);
-  const k = int(flags, 'episodes-per-scenario', 5, 1, 1_000_000);
+  const seeds = int(flags, 'seeds', 1, 1, 1000);
+  const splitFlag = optStr(flags, 'split');
+  if (splitFlag !== undefined && flags.scenarios !== undefined) throw new UsageError('bench: give --split or --scenarios, not both');
+  if (splitFlag !== undefined && flags.generated !== undefined) throw new UsageError('bench: --generated adds to --scenarios; a split has its own generated scenarios');
+  let split: SplitName | undefined;
+  try {
+    split = splitFlag === undefined ? undefined : parseSplit(splitFlag);
+  } catch {
+    throw new UsageError(`--split must be one of ${SPLITS.join(', ')}, got "${splitFlag}"`);
+  }
+  const k = int(flags, 'episodes-per-scenario', split || flags.seeds !== undefined ? 1 : 5, 1, 1_000_000);
   const policyNames = [...new Set(str(flags, 'policies', DEFAULT_POLICIES).split(',').map((s) => s.trim()).filter(Boolean))];
   if (policyNames.length === 0) throw new UsageError('--policies is empty');
   const params = perPolicyParams(flags, policyNames);
   const legacy = optStr(flags, 'legacy');
-  const registry = loadRegistry({ ...(legacy ? { legacyDir: legacy } : {}), generated: int(flags, 'generated', 0, 0, 1_000_000), generatedSeed: seed });
-  const scenarios = selectScenarios(registry.scenarios, str(flags, 'scenarios', 'all'));
+  const registry = split ? { scenarios: [] as BenchScenario[], legacyDir: null, notes: [] as string[] } : loadRegistry({ ...(legacy ? { legacyDir: legacy } : {}), generated: int(flags, 'generated', 0, 0, 1_000_000), generatedSeed: seed });
+  const scenarios = split ? splitBenchScenarios(split) : selectScenarios(registry.scenarios, str(flags, 'scenarios', 'all'));
   const notes = [...registry.notes];
   for (const n of registry.notes) process.stderr.write(`sim-arena bench: ${n}\n`);
   const spec = specFactory(flags);
@@ -95,12 +112,12 @@ export async function benchCommand(argv: string[]): Promise<number> {
     let qTable: BenchMeta['qTable'];
     for (const name of policyNames) {
       if (name === 'q-table') {
-        const { entry, info } = await qTableEntry(flags, params[name]!, outDir, seed, backend, spec);
+        const { entry, info } = await qTableEntry(flags, params[name]!, outDir, seed, seeds, split !== undefined, backend, spec);
         entries.push(entry);
         qTable = info;
         notes.push(
           info.source === 'trained'
-            ? `q-table: trained here for ${String(info.episodes)} episodes on ${String(info.trainingScenarios)} scenarios (${String(info.trainingSet)}; no legacy scenario was seen in training), then evaluated greedily with learning off.`
+            ? `q-table: trained here for ${String(info.episodes)} episodes on ${String(info.trainingScenarios)} scenarios (${String(info.trainingSet)}; no legacy or test scenario was seen in training)${seeds > 1 ? `, once per seed` : ''}, then evaluated greedily with learning off.`
             : `q-table: loaded from ${String(info.model)}, evaluated greedily with learning off.`,
         );
         continue;
@@ -108,13 +125,14 @@ export async function benchCommand(argv: string[]): Promise<number> {
       getPolicy(name, params[name]);
       entries.push({ name, make: () => getPolicy(name, params[name]) as Policy });
     }
-    const total = entries.length * scenarios.length * k;
-    process.stderr.write(`sim-arena bench: ${entries.length} policies × ${scenarios.length} scenarios × ${k} episodes = ${total} episodes on ${backend.name}\n`);
+    const total = entries.length * scenarios.length * k * seeds;
+    process.stderr.write(`sim-arena bench: ${entries.length} policies × ${scenarios.length} scenarios${split ? ` (${split} split)` : ''} × ${k} episodes × ${seeds} seed(s) = ${total} episodes on ${backend.name}\n`);
     const episodes = await runBench({
       policies: entries,
       scenarios,
       episodesPerScenario: k,
       seed,
+      seeds,
       backend,
       spec,
       onEpisode: (_e, done, n) => progress('bench', done, n),
@@ -124,6 +142,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
       command: ['sim-arena', 'bench', ...argv].map(shellQuote).join(' '),
       backend: backend.name,
       seed,
+      seeds,
+      split: split ?? null,
       episodesPerScenario: k,
       maxSteps: sample.maxSteps,
       reward: sample.reward.mode,
@@ -147,45 +167,61 @@ export async function benchCommand(argv: string[]): Promise<number> {
   }
 }
 
-async function qTableEntry(flags: Flags, userParams: Record<string, string>, outDir: string, seed: number, backend: Awaited<ReturnType<typeof createBackend>>, spec: ReturnType<typeof specFactory>): Promise<{ entry: PolicyEntry; info: Record<string, unknown> }> {
+async function qTableEntry(flags: Flags, userParams: Record<string, string>, outDir: string, seed: number, seeds: number, onSplits: boolean, backend: Awaited<ReturnType<typeof createBackend>>, spec: ReturnType<typeof specFactory>): Promise<{ entry: PolicyEntry; info: Record<string, unknown> }> {
   const model = optStr(flags, 'model');
-  let text: string;
+  // One table per bench seed (the training seed is part of what a seed varies), or the one loaded for all.
+  const tables = new Map<number, string>();
   let info: Record<string, unknown>;
   if (model) {
     loadQTable(model); // refuses a file that is not a usable table, naming it
-    text = readFileSync(model, 'utf8');
+    const text = readFileSync(model, 'utf8');
+    for (let r = 0; r < seeds; r++) tables.set(seed + r, text);
     info = { source: 'loaded', model };
   } else {
     const episodes = int(flags, 'train-episodes', 3000, 1, 10_000_000);
     const generated = int(flags, 'train-generated', 0, 0, 1_000_000);
-    const trainScenarios = [...canonicalScenarios(), ...generatedScenarios(generated, seed)];
     const { model: _m, table: _t, frozen: _f, ...hp } = userParams;
-    const learner = qTableFromParams(hp);
-    process.stderr.write(`sim-arena bench: training q-table for ${episodes} episodes on ${trainScenarios.length} scenarios first (give --model FILE to skip)\n`);
-    const run = await trainOn(learner, trainScenarios, episodes, seed, backend, spec, 'train q-table');
-    const path = join(outDir, 'q-table.json');
-    saveModel(path, learner);
-    writeCurvePlot(join(outDir, 'q-table-curve.svg'), run.curve, curveWindow(episodes), `q-table training: ${episodes} episodes on ${trainScenarios.length} scenarios, seed ${seed}`);
-    text = serializeQTable(learner);
-    const last = run.curve.slice(-50);
+    const runs: Array<Record<string, unknown>> = [];
+    let trainScenarios: BenchScenario[] = [];
+    for (let r = 0; r < seeds; r++) {
+      const runSeed = seed + r;
+      trainScenarios = [...(onSplits ? splitBenchScenarios('train') : canonicalScenarios()), ...generatedScenarios(generated, runSeed)];
+      const learner = qTableFromParams(hp);
+      process.stderr.write(`sim-arena bench: training q-table (seed ${runSeed}) for ${episodes} episodes on ${trainScenarios.length} scenarios first (give --model FILE to skip)\n`);
+      const run = await trainOn(learner, trainScenarios, episodes, runSeed, backend, spec, 'train q-table');
+      const path = join(outDir, seeds > 1 ? `q-table-seed-${runSeed}.json` : 'q-table.json');
+      saveModel(path, learner);
+      writeCurvePlot(join(outDir, seeds > 1 ? `q-table-curve-seed-${runSeed}.svg` : 'q-table-curve.svg'), run.curve, curveWindow(episodes), `q-table training: ${episodes} episodes on ${trainScenarios.length} scenarios, seed ${runSeed}`);
+      tables.set(runSeed, serializeQTable(learner));
+      const last = run.curve.slice(-50);
+      runs.push({
+        seed: runSeed,
+        model: path,
+        seconds: Math.round(run.seconds * 10) / 10,
+        statesVisited: learner.table.size,
+        updates: learner.updates,
+        finalEpsilon: learner.hp.epsilon,
+        last50: { meanReturn: last.reduce((a, c) => a + c.return, 0) / Math.max(1, last.length), solveRate: last.filter((c) => c.solved).length / Math.max(1, last.length) },
+      });
+    }
+    const base = onSplits ? `the train split (${splitBenchScenarios('train').length} scenarios)` : 'the 9 canonical';
     info = {
       source: 'trained',
-      model: path,
+      model: runs.length === 1 ? runs[0]!.model : runs.map((x) => x.model),
       episodes,
       trainingScenarios: trainScenarios.length,
-      trainingSet: generated ? `the 9 canonical + ${generated} generated (seed ${seed})` : 'the 9 canonical',
+      trainingSet: generated ? `${base} + ${generated} generated (seeded per run)` : base,
+      ...(runs.length === 1 ? runs[0] : { runs }),
       trainingSeed: seed,
-      seconds: Math.round(run.seconds * 10) / 10,
-      statesVisited: learner.table.size,
-      updates: learner.updates,
-      finalEpsilon: learner.hp.epsilon,
-      last50: { meanReturn: last.reduce((a, c) => a + c.return, 0) / Math.max(1, last.length), solveRate: last.filter((c) => c.solved).length / Math.max(1, last.length) },
     };
   }
   // Evaluate greedily with learning off unless the user says otherwise (e.g. q-table:epsilon=0.05).
-  const evalParams = { epsilon: '0', frozen: 'true', ...userParams, table: text };
-  delete (evalParams as Record<string, string>).model;
-  const check = qTableFromParams(evalParams);
+  const evalParams = (runSeed: number): Record<string, string> => {
+    const p: Record<string, string> = { epsilon: '0', frozen: 'true', ...userParams, table: tables.get(runSeed) ?? tables.values().next().value! };
+    delete p.model;
+    return p;
+  };
+  const check = qTableFromParams(evalParams(seed));
   info.evaluation = { epsilon: check.hp.epsilon, frozen: check.frozen };
-  return { entry: { name: 'q-table', make: (): QTablePolicy => qTableFromParams(evalParams) }, info };
+  return { entry: { name: 'q-table', make: (runSeed: number): QTablePolicy => qTableFromParams(evalParams(runSeed)) }, info };
 }

@@ -85,7 +85,7 @@ describe('bench and train commands', () => {
     const seeds = (p: string) => report.episodes.filter((e) => e.policy === p).map((e) => `${e.scenario}#${e.seed}`);
     expect(seeds('q-table')).to.deep.equal(seeds('heuristic'));
     const md = readFileSync(join(out, 'report.md'), 'utf8');
-    expect(md).to.match(/\| [12] \| heuristic \| 100\.0% \| 8\/8 \|/);
+    expect(md).to.match(/\| [123] \| heuristic \| — \| 100\.0% \| 8\/8 \|/);
     expect(md).to.contain('## Leaderboard').and.contain('## By problem type').and.contain(`sim-arena bench ${argv.join(' ')}`);
     const svg = readFileSync(join(out, 'solve-rate.svg'), 'utf8');
     expectWellFormedSvg(svg);

@@ -95,7 +95,7 @@ describe('bench: harness', () => {
 
   it('aggregates per policy, problem type and scenario, and ranks by solve rate then steps then return', () => {
     const ep = (policy: string, scenario: string, problemType: EpisodeRecord['problemType'], solved: boolean, steps: number, ret: number, blocked = 0): EpisodeRecord => ({
-      policy, scenario, name: scenario, source: 'canonical', problemType, target: 3, episode: 1, seed: 0, solved, initiallySolved: false,
+      policy, scenario, name: scenario, source: 'canonical', problemType, target: 3, episode: 1, seed: 0, runSeed: 0, solved, initiallySolved: false,
       stepsToSolve: solved ? steps : null, steps, return: ret, blockedActions: blocked, actionCounts: {}, initial: { observation: null, resources: null },
       final: { observation: null, resources: null }, seconds: 0, history: [],
     });
@@ -109,7 +109,10 @@ describe('bench: harness', () => {
     ];
     const s = summarize(eps);
     expect(s.ranking).to.deep.equal(['c', 'a', 'b']);
-    expect(s.byPolicy.a).to.deep.equal({ episodes: 2, errors: 0, solved: 1, solveRate: 0.5, meanStepsToSolve: 2, meanSteps: 6, meanReturn: -2.25, blockedActions: 3, meanBlocked: 1.5 });
+    const { ci95, ...rest } = s.byPolicy.a!;
+    expect(rest).to.deep.equal({ episodes: 2, errors: 0, solved: 1, solveRate: 0.5, meanStepsToSolve: 2, meanSteps: 6, meanReturn: -2.25, scenarios: 2, seeds: 1, seedSd: 0, split: null, blockedActions: 3, meanBlocked: 1.5 });
+    // t(1) × sd(0.5, -5) / √2
+    expect(ci95).to.be.closeTo((12.706 * Math.sqrt(((0.5 + 2.25) ** 2 + (-5 + 2.25) ** 2) / 1)) / Math.SQRT2, 1e-9);
     expect(s.byPolicyAndProblem.a!.replicas).to.deep.include({ episodes: 1, solved: 0, meanStepsToSolve: null });
     expect(s.byPolicyAndScenario.c!.s2).to.deep.include({ solveRate: 1, meanStepsToSolve: 3 });
   });
