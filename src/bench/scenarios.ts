@@ -149,5 +149,5 @@ export function selectScenarios(all: BenchScenario[], spec: string, allMeans: re
 
 /** The scenarios of an official split (train, val, test) as bench scenarios; ids are `<family>:<name>`. */
 export function splitBenchScenarios(split: SplitName): BenchScenario[] {
-  return splitScenarios(split).map((s) => ({ id: s.id, name: s.name, source: s.kind, problemType: s.problem, description: s.description, origin: s.origin, target: s.target, workload: s.workload, trace: s.trace, split }));
+  return splitScenarios(split).map((s) => ({ id: s.id, name: s.name, source: s.kind, problemType: s.problem, description: s.description, origin: s.origin, target: s.target, workload: s.workload, ...(s.nodePool ? { nodePool: s.nodePool } : {}), trace: s.trace, split }));
 }

@@ -13,6 +13,7 @@ import { CANONICAL, canonicalScenario, randomScenario, type GeneratedScenario, t
 import { cloneValue } from './model.js';
 import type { Trace } from './trace.js';
 import type { WorkloadRef } from './workload.js';
+import type { NodePool } from './nodepool.js';
 
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type SplitName = (typeof SPLITS)[number];
@@ -35,6 +36,8 @@ export interface SplitScenario {
   origin: string;
   target: number;
   workload: WorkloadRef;
+  /** the nodes the scenario runs on; absent: the default pool (3 × 16 CPU / 32Gi) */
+  nodePool?: NodePool;
   /** A fresh copy of the starting trace (episodes change traces in place). */
   trace(): Trace;
 }
@@ -48,7 +51,7 @@ export interface SplitFamily {
 
 /** The node shape of a generated scenario: its Node objects, or the default pool (16 CPU / 32Gi). */
 function nodeShape(g: GeneratedScenario): { cpu: string; memory: string } {
-  const n = g.meta.nodes?.[0];
+  const n = g.meta.nodePool;
   return n ? { cpu: n.cpu, memory: n.memory } : { cpu: '16', memory: '32Gi' };
 }
 
@@ -71,7 +74,7 @@ export function generatedWhere(family: string, seed: number, count: number, keep
     const g = randomScenario(seed, i);
     if (!keep(g)) continue;
     const master = g.trace;
-    out.push({ id: `${family}:${g.meta.name}`, name: g.meta.name, family, kind: 'generated', problem: g.meta.problem, description: g.meta.description, origin: `generated (seed ${seed}, index ${i})`, target: g.meta.target, workload: g.meta.workload, trace: () => cloneValue(master) });
+    out.push({ id: `${family}:${g.meta.name}`, name: g.meta.name, family, kind: 'generated', problem: g.meta.problem, description: g.meta.description, origin: `generated (seed ${seed}, index ${i})`, target: g.meta.target, workload: g.meta.workload, ...(g.meta.nodePool ? { nodePool: g.meta.nodePool } : {}), trace: () => cloneValue(master) });
   }
   return out;
 }

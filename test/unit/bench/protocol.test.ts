@@ -38,7 +38,7 @@ describe('evaluation protocol', () => {
     });
 
     it('test differs from train as documented: other node sizes, and the capacity mode only in test', () => {
-      const largest = (s: ReturnType<typeof splitScenarios>[number]) => clusterCapacity(s.trace(), DEFAULT_NODE_POOL).largestNode;
+      const largest = (s: ReturnType<typeof splitScenarios>[number]) => clusterCapacity(s.trace(), s.nodePool ?? DEFAULT_NODE_POOL).largestNode;
       for (const s of [...splitScenarios('train'), ...splitScenarios('val')]) {
         expect(largest(s), s.id).to.deep.equal({ cpuMillis: 16000n, memoryBytes: 32n * 1024n ** 3n });
         expect(s.problem, s.id).to.not.equal('capacity');
