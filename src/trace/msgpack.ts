@@ -37,6 +37,8 @@ export class MsgpackError extends Error {
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 const textEncoder = new TextEncoder();
 const latin1 = new TextDecoder('latin1');
+// Node's native latin1 slice is the fastest way to turn long ASCII byte runs into strings (TextDecoder elsewhere).
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
 const MAX_DEPTH = 512;
 
 // Short ASCII strings (map keys, names, quantities) repeat all over a trace: a direct-mapped cache, keyed by a hash
@@ -116,7 +118,7 @@ class Reader {
     }
     // ASCII dominates traces: decode it without TextDecoder (which is only needed, and strict, for the rest).
     for (let i = start, end = start + n; i < end; i++) if (b[i]! > 0x7f) return this.utf8(b.subarray(start, start + n), start);
-    return latin1.decode(b.subarray(start, start + n));
+    return latin1Slice !== undefined ? latin1Slice.call(b, start, start + n) : latin1.decode(b.subarray(start, start + n));
   }
   utf8(b: Uint8Array, start: number): string {
     try {
@@ -335,9 +337,10 @@ function writeValue(w: Writer, v: MsgValue | undefined, depth: number): void {
     if (depth > MAX_DEPTH) throw new RangeError(`nesting deeper than ${MAX_DEPTH}`);
     if (v instanceof Map) {
       writeLen(w, v.size, 0x80, 15, null, 0xde, 0xdf);
-      for (const [k, x] of v) {
+      // keys() + get() allocates nothing per entry (entries() makes a pair each).
+      for (const k of v.keys()) {
         writeValue(w, k, depth + 1);
-        writeValue(w, x, depth + 1);
+        writeValue(w, v.get(k), depth + 1);
       }
       return;
     }
