@@ -60,6 +60,8 @@ export class SimNode {
   reqScalars: Map<string, number> | null = null;
   /** Non-terminal pods bound here. */
   readonly pods: SimPodImpl[] = [];
+  /** How many of them each spread group has (SimPodImpl.spreadGroup), so PodTopologySpread need not scan `pods`. */
+  private groups: Map<object, number> | null = null;
   removed = false;
 
   constructor(spec: NodeSpec) {
@@ -94,6 +96,11 @@ export class SimNode {
       for (const r of s.scalars) m.set(r.name, (m.get(r.name) ?? 0) + r.value);
     }
     this.pods.push(p);
+    const g = p.spreadGroup;
+    if (g !== null) {
+      const m = (this.groups ??= new Map());
+      m.set(g, (m.get(g) ?? 0) + 1);
+    }
   }
 
   removePod(p: SimPodImpl): void {
@@ -101,14 +108,13 @@ export class SimNode {
     if (i < 0) return;
     this.pods.splice(i, 1);
     this.subtract(p.shape);
+    const g = p.spreadGroup;
+    if (g !== null) this.groups!.set(g, this.groups!.get(g)! - 1);
   }
 
   /** Bound pods of a spread group (SimPodImpl.spreadGroup), for PodTopologySpread scoring. */
   countGroup(group: object): number {
-    const pods = this.pods;
-    let c = 0;
-    for (let i = 0; i < pods.length; i++) if (pods[i]!.spreadGroup === group) c++;
-    return c;
+    return this.groups === null ? 0 : (this.groups.get(group) ?? 0);
   }
 
   /** Take a pod's requests off without touching the pod list (preemption dry runs). */
