@@ -441,4 +441,40 @@ describe('msgpack codec', () => {
       expect(rejected).to.be.greaterThan(50);
     });
   });
+
+  describe('fast paths (string cache, native slices, shared encode buffer)', () => {
+    it('many distinct short strings (cache slots collide) decode to themselves', () => {
+      const rng = mulberry32(7);
+      const words: string[] = [];
+      for (let i = 0; i < 20_000; i++) {
+        const n = 1 + Math.floor(rng() * 24);
+        let w = '';
+        for (let j = 0; j < n; j++) w += String.fromCharCode(0x21 + Math.floor(rng() * 90));
+        words.push(w);
+      }
+      // Twice: the second pass reads through the cache filled by the first.
+      expect(roundTrip(words)).to.deep.equal(words);
+      expect(roundTrip(words)).to.deep.equal(words);
+    });
+
+    it('non-ASCII and ASCII strings at every header boundary round-trip byte-identically', () => {
+      for (const n of [0, 1, 23, 24, 25, 31, 32, 33, 100, 255, 256, 65535, 65536]) {
+        for (const s of ['a'.repeat(n), `${'b'.repeat(Math.max(0, n - 1))}é`, `é${'c'.repeat(Math.max(0, n - 2))}`]) {
+          const bytes = encodeMsgpack(s);
+          expect(decodeMsgpack(bytes), `length ${s.length}`).to.equal(s);
+          expect(hex(encodeMsgpack(decodeMsgpack(bytes)))).to.equal(hex(bytes));
+        }
+      }
+    });
+
+    it('decodes from a Buffer view with a byte offset, and encodes after a larger value grew the shared buffer', () => {
+      const big = encodeMsgpack(new Map<MsgValue, MsgValue>([['k', 'x'.repeat(200_000)]]));
+      const small = encodeMsgpack(['apiVersion', 'v1', 42]);
+      const pool = Buffer.alloc(small.length + 10);
+      pool.set(small, 7);
+      expect(decodeMsgpack(pool.subarray(7, 7 + small.length))).to.deep.equal(['apiVersion', 'v1', 42]);
+      expect(hex(encodeMsgpack(decodeMsgpack(small)))).to.equal(hex(small));
+      expect(encodeMsgpack(decodeMsgpack(big)).length).to.equal(big.length);
+    });
+  });
 });
