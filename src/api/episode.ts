@@ -5,6 +5,8 @@ import type { ActionType } from '../arena/actions.js';
 import { episodeSpec, type EpisodeSpec } from '../arena/episode.js';
 import type { Observation, WorkloadResources } from '../arena/observation.js';
 import { policyNames } from '../arena/policies.js';
+import { parseActionSet } from '../arena/actions.js';
+import { DEFAULT_USAGE_SETTINGS, type UsageSettings } from '../arena/usage/model.js';
 import { parseRewardMode } from '../arena/reward.js';
 import { resolveLimits } from '../arena/safeguards.js';
 import type { BackendName } from '../arena/backend.js';
@@ -24,7 +26,8 @@ export interface ArenaEpisodeSpec {
   maxSteps?: number;
   stepDuration?: string;
   backend?: BackendName;
-  actions?: { cpuStep?: Quantityish; memoryStep?: Quantityish; replicaStep?: number };
+  actions?: { set?: string; cpuStep?: Quantityish; memoryStep?: Quantityish; replicaStep?: number };
+  usage?: { configMapRef: { name: string; key?: string }; noise?: number; missingLimits?: string; stopAtGoal?: boolean };
   safeguards?: { maxCpu?: Quantityish; maxMemory?: Quantityish; maxReplicas?: number; minCpu?: Quantityish; minMemory?: Quantityish; minReplicas?: number };
   nodePool?: { count?: number; cpu?: Quantityish; memory?: Quantityish; pods?: number };
   simkube?: { driverImage?: string; driverNamespace?: string; speed?: number; virtualNsPrefix?: string; traceDir?: string };
@@ -125,7 +128,7 @@ export function toEpisodeSpec(spec: ArenaEpisodeSpec): EpisodeSpec {
   if (!policyNames().includes(policy)) throw new InvalidEpisode(`spec.policy.name "${policy}" is not a known policy (available: ${policyNames().join(', ')})`);
   let mode;
   try {
-    mode = parseRewardMode(spec.reward?.mode ?? D.rewardMode);
+    mode = parseRewardMode(spec.reward?.mode ?? (spec.usage ? 'rightsizing' : D.rewardMode));
   } catch (e) {
     throw new InvalidEpisode(`spec.reward.mode: ${(e as Error).message}`);
   }
@@ -144,7 +147,15 @@ export function toEpisodeSpec(spec: ArenaEpisodeSpec): EpisodeSpec {
     throw new InvalidEpisode(`spec.${(e as Error).message}`);
   }
   const np = spec.nodePool ?? {};
+  let set;
+  try {
+    set = spec.actions?.set !== undefined ? parseActionSet(spec.actions.set) : undefined;
+  } catch (e) {
+    throw new InvalidEpisode(`spec.actions.set: ${(e as Error).message}`);
+  }
+  if (spec.usage && !spec.usage.configMapRef?.name) throw new InvalidEpisode('spec.usage.configMapRef.name is required: the ConfigMap holding the usage (JSON)');
   return episodeSpec({
+    ...(spec.usage?.stopAtGoal !== undefined ? { stopAtGoal: spec.usage.stopAtGoal } : {}),
     workload: { kind: spec.workload.kind ?? D.workloadKind, namespace: spec.workload.namespace ?? D.workloadNamespace, name: spec.workload.name },
     target: spec.targetReplicas,
     maxSteps: spec.maxSteps ?? D.maxSteps,
@@ -158,6 +169,7 @@ export function toEpisodeSpec(spec: ArenaEpisodeSpec): EpisodeSpec {
       },
       safeguards,
       ...(spec.workload.container ? { container: spec.workload.container } : {}),
+      ...(set ? { set } : {}),
     },
     nodePool: {
       count: np.count ?? D.nodePool.count,
@@ -167,4 +179,14 @@ export function toEpisodeSpec(spec: ArenaEpisodeSpec): EpisodeSpec {
     },
     durationSeconds: parseDuration(spec.stepDuration ?? D.stepDuration),
   });
+}
+
+export const USAGE_KEY = 'usage.json';
+
+/** The usage model's settings of an episode with spec.usage (the file itself is read from its ConfigMap). */
+export function usageSettingsOf(spec: ArenaEpisodeSpec): Omit<UsageSettings, 'seed'> {
+  const u = spec.usage!;
+  const missing = u.missingLimits ?? DEFAULT_USAGE_SETTINGS.missingLimits;
+  if (missing !== 'request' && missing !== 'none') throw new InvalidEpisode(`spec.usage.missingLimits "${missing}" must be request or none`);
+  return { ...DEFAULT_USAGE_SETTINGS, stepSeconds: parseDuration(spec.stepDuration ?? D.stepDuration), noise: u.noise ?? DEFAULT_USAGE_SETTINGS.noise, missingLimits: missing };
 }

@@ -29,7 +29,7 @@ export interface EpisodeSpec {
   stopAtGoal?: boolean;
 }
 
-export function stopsAtGoal(spec: EpisodeSpec): boolean {
+export function stopsAtGoal(spec: Pick<EpisodeSpec, 'usage' | 'stopAtGoal'>): boolean {
   return spec.stopAtGoal ?? spec.usage === undefined;
 }
 

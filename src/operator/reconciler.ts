@@ -17,7 +17,11 @@
 // Conflict instead of repeating a transition; that lets a reconcile start from its own last write or the informer's
 // cache rather than a fresh read.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
-import { decideAndApply, replaySeed, scoreStep, type EpisodeSpec } from '../arena/episode.js';
+import { decideAndApply, runOptions, scoreStep, stopsAtGoal, type EpisodeSpec } from '../arena/episode.js';
+import { atTarget } from '../arena/observation.js';
+import { UsageDataError } from '../trace/usage/format.js';
+import { loadUsage } from '../trace/usage/load.js';
+import { episodeUsage, usageRun, type EpisodeUsage } from '../arena/usage/run.js';
 import { formatObservation, type Observation } from '../arena/observation.js';
 import { getPolicy, type Policy } from '../arena/policies.js';
 import { clusterCapacity } from '../arena/capacity.js';
@@ -42,6 +46,8 @@ import { TraceStore } from './trace-store.js';
 import {
   InvalidEpisode,
   toEpisodeSpec,
+  usageSettingsOf,
+  USAGE_KEY,
   type ArenaEpisode,
   type HistoryEntry,
   type RunRecord,
@@ -78,6 +84,8 @@ export interface ReconcilerOptions {
 
 export class EpisodeReconciler {
   private readonly core: CoreV1Api;
+  /** Each episode's usage, read once from its ConfigMap (`usage:<uid>`). */
+  private readonly usageCache = new BoundedMap<string, EpisodeUsage>({ maxEntries: 1000 });
   private readonly custom: CustomObjectsApi;
   private readonly log: Logger;
   private readonly now: () => Date;
@@ -137,6 +145,7 @@ export class EpisodeReconciler {
     let spec: EpisodeSpec;
     try {
       spec = toEpisodeSpec(ep.spec);
+      if (ep.spec.usage) spec = { ...spec, usage: await this.usageOf(ep) };
     } catch (e) {
       if (e instanceof InvalidEpisode) return this.fail(ep, 'InvalidSpec', e.message);
       throw e;
@@ -290,7 +299,7 @@ export class EpisodeReconciler {
     if (first === undefined) this.batchStart.set(ep, (first = performance.now()));
     const defer = this.opts.backendFor(ep, spec).inProcess === true && performance.now() - first < (this.opts.batchMs ?? DEFAULT_BATCH_MS);
     if (!pending) {
-      await this.status.write(ep, { phase: 'Running', stepPhase: 'Cleanup', initialObservation: obs, lastObservation: obs, run: { ...status.run!, observed: obs }, message: `start: ${formatObservation(obs)}` }, unblocked, { defer });
+      await this.status.write(ep, { phase: 'Running', stepPhase: 'Cleanup', initialObservation: obs, lastObservation: obs, run: { ...status.run!, observed: obs }, ...(atTarget(obs, spec.target) ? { stepsToSolve: 0 } : {}), message: `start: ${formatObservation(obs)}` }, unblocked, { defer });
       return CONTINUE;
     }
     const trace = await this.traces.read(ep, pending.traceConfigMap);
@@ -326,6 +335,36 @@ export class EpisodeReconciler {
     return CONTINUE;
   }
 
+  /** The episode's usage, read once per episode from its ConfigMap (a Prometheus export is read against the starting trace). */
+  private async usageOf(ep: ArenaEpisode): Promise<EpisodeUsage> {
+    const key = `usage:${ep.metadata!.uid}`;
+    const hit = this.usageCache.get(key);
+    if (hit) return hit;
+    const ref = ep.spec.usage!.configMapRef;
+    const namespace = ep.metadata!.namespace!;
+    const dataKey = ref.key ?? USAGE_KEY;
+    let cm: V1ConfigMap;
+    try {
+      cm = await this.core.readNamespacedConfigMap({ name: ref.name, namespace });
+    } catch (e) {
+      if (isNotFound(e)) throw new InvalidEpisode(`ConfigMap ${namespace}/${ref.name} does not exist; create it with: kubectl create configmap ${ref.name} -n ${namespace} --from-file=${dataKey}=USAGE.json`);
+      throw e;
+    }
+    const text = cm.data?.[dataKey] ?? (cm.binaryData?.[dataKey] !== undefined ? Buffer.from(cm.binaryData[dataKey]!, 'base64').toString('utf8') : undefined);
+    if (text === undefined) throw new InvalidEpisode(`ConfigMap ${namespace}/${ref.name} has no key "${dataKey}"; set spec.usage.configMapRef.key`);
+    const trace = await this.traces.read(ep, ep.spec.trace.configMapRef.name);
+    let usage: EpisodeUsage;
+    try {
+      usage = episodeUsage(loadUsage(text, trace).usage, usageSettingsOf(ep.spec));
+      usageRun(usage, toEpisodeSpec(ep.spec).workload, ep.spec.workload.container, 0, 0);
+    } catch (e) {
+      if (e instanceof UsageDataError) throw new InvalidEpisode(`spec.usage: ConfigMap ${namespace}/${ref.name}: ${e.message}`);
+      throw e;
+    }
+    this.usageCache.set(key, usage);
+    return usage;
+  }
+
   /** Remove the replay's objects and the trace ConfigMap it replaced, then act again (one status write) or finish. */
   private async cleanup(ep: ArenaEpisode, spec: EpisodeSpec, backend: PhasedBackend): Promise<Next> {
     this.opts.beforeTransition?.(ep, 'cleanup');
@@ -336,10 +375,11 @@ export class EpisodeReconciler {
     }
     const obs = status.lastObservation!;
     const step = status.step ?? 0;
-    const { solved, finished } = endOfStep(obs, step, spec);
+    const { solved, finished } = endOfStep(obs, step, spec, status.stepsToSolve);
     if (finished) {
       this.traces.forgetStart(ep);
-      const how = solved ? (step === 0 ? 'the workload was already at its target' : `solved in ${step} step(s)`) : `not solved within ${spec.maxSteps} step(s)`;
+      this.usageCache.delete(`usage:${ep.metadata!.uid}`);
+      const how = !stopsAtGoal(spec) ? `ran ${step} step(s)${solved ? `, first at the goal at step ${status.stepsToSolve ?? step}` : ', never at the goal'}` : solved ? (step === 0 ? 'the workload was already at its target' : `solved in ${step} step(s)`) : `not solved within ${spec.maxSteps} step(s)`;
       await this.status.write(
         ep,
         { phase: 'Succeeded', stepPhase: 'Done', solved, run: null as never, ...(solved && status.stepsToSolve === undefined ? { stepsToSolve: step } : {}), message: `${how}; total reward ${(status.totalReward ?? 0).toFixed(3)}` },
@@ -456,6 +496,7 @@ function startingFrom(accessor: ObjectAccessor, obj: ArenaEpisode): ObjectAccess
 
 /** The replay of one step, as every backend call (start, poll, cleanup) gets it. */
 function stepRun(ep: ArenaEpisode, spec: EpisodeSpec, run: RunRecord, trace: Trace): StepRun {
-  const opts = { seed: replaySeed(spec), nodePool: spec.nodePool, ...(spec.durationSeconds ? { durationSeconds: spec.durationSeconds } : {}), runName: run.name };
+  // The run's step fixes the usage window it observes (with usage).
+  const opts = runOptions(spec, run.name, run.step);
   return { name: run.name, episode: ep.metadata!.name!, trace, workload: spec.workload, opts, startedAt: Date.parse(run.startTime) };
 }

@@ -4,7 +4,7 @@
 //
 //   (no stepPhase) ─begin→ Observing(0) ─record→ Cleanup(0) ─act→ Observing(1) ─record→ Cleanup(1) … ─finish→ Done
 import type { ArenaEpisodeStatus } from '../api/episode.js';
-import type { EpisodeSpec } from '../arena/episode.js';
+import { stopsAtGoal, type EpisodeSpec } from '../arena/episode.js';
 import { atTarget, type Observation } from '../arena/observation.js';
 import type { ReconcileResult } from '../controller/workqueue.js';
 
@@ -44,10 +44,14 @@ export function isFinished(status: ArenaEpisodeStatus | undefined): boolean {
   return (status?.phase === 'Succeeded' || status?.phase === 'Failed') && status.stepPhase === 'Done';
 }
 
-/** After a step's cleanup: the episode ends when the workload is at its target or no step is left. */
-export function endOfStep(obs: Observation, step: number, spec: Pick<EpisodeSpec, 'target' | 'maxSteps'>): { finished: boolean; solved: boolean } {
-  const solved = atTarget(obs, spec.target);
-  return { solved, finished: solved || step >= spec.maxSteps };
+/**
+ * After a step's cleanup: the episode ends when the workload is at its target or no step is left. With usage it runs
+ * to maxSteps (a continuing task) and counts as solved if it was ever at the goal (`stepsToSolve` recorded).
+ */
+export function endOfStep(obs: Observation, step: number, spec: Pick<EpisodeSpec, 'target' | 'maxSteps' | 'usage' | 'stopAtGoal'>, stepsToSolve?: number): { finished: boolean; solved: boolean } {
+  const atGoal = atTarget(obs, spec.target);
+  if (!stopsAtGoal(spec)) return { solved: atGoal || stepsToSolve !== undefined, finished: step >= spec.maxSteps };
+  return { solved: atGoal, finished: atGoal || step >= spec.maxSteps };
 }
 
 /** At most this many transitions in one reconcile (a guard; a step takes three). */

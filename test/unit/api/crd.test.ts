@@ -63,7 +63,8 @@ describe('api: the ArenaEpisode CRD matches the TypeScript contract', () => {
           'workload.namespace': D.workloadNamespace,
           'policy.name': D.policy,
           'policy.seed': D.seed,
-          'reward.mode': D.rewardMode,
+          // No schema default: shaped, or rightsizing with spec.usage, applied by toEpisodeSpec.
+          'reward.mode': undefined,
           'reward.stepPenalty': D.stepPenalty,
           maxSteps: D.maxSteps,
           stepDuration: D.stepDuration,
