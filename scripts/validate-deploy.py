@@ -248,7 +248,7 @@ design_spec = {
     "workload": {"kind": "Deployment", "namespace": "default", "name": "web"},
     "targetReplicas": 3,
     "policy": {"name": "heuristic", "seed": 0},
-    "reward": {"mode": "shaped", "stepPenalty": 0},
+    "reward": {"stepPenalty": 0},
     "maxSteps": 50,
     "stepDuration": "30s",
     "backend": "embedded",
