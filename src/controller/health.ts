@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { metricsExposition } from '../util/metrics.js';
 
 export interface Readiness {
   ready: boolean;
@@ -13,7 +14,10 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-/** /healthz: 200 while the process lives. /readyz: 200 when `readiness()` says so, else 503 with the reason. */
+/**
+ * /healthz: 200 while the process lives. /readyz: 200 when `readiness()` says so, else 503 with the reason.
+ * /metrics: every Prometheus metric of the process (text exposition format).
+ */
 export async function startHealthServer(opts: { host?: string; port?: number; readiness: () => Readiness }): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -28,6 +32,13 @@ export async function startHealthServer(opts: { host?: string; port?: number; re
     if (path === '/readyz') {
       const r = opts.readiness();
       res.writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(r.ready ? 'ok' : `not ready: ${r.reason ?? 'unknown'}`);
+      return;
+    }
+    if (path === '/metrics') {
+      metricsExposition().then(
+        ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(req.method === 'HEAD' ? undefined : body),
+        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics: ${err instanceof Error ? err.message : String(err)}`),
+      );
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');

@@ -4,6 +4,7 @@ import { backoffDelay, resolveBackoff, type BackoffOptions, type ResolvedBackoff
 import { apiErrorMessage } from '../kube/errors.js';
 import { kubeRequest } from '../kube/request.js';
 import { objectKey } from './keys.js';
+import { informerLists, informerWatchRestarts } from './metrics.js';
 
 export type InformerEventType = 'add' | 'update' | 'delete' | 'resync';
 export type InformerHandler<T> = (obj: T, type: InformerEventType) => void;
@@ -221,6 +222,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     clearTimeout(this.restartTimer);
     this.retire();
     this.restartCount++;
+    informerWatchRestarts.inc({ resource: this.path, reason: reason.startsWith('no watch activity') ? 'idle' : 'requested' });
     this.startGeneration();
   }
 
@@ -248,6 +250,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
 
   private async listFor(id: number): Promise<KubernetesListObject<T>> {
     const list = await this.listFn();
+    informerLists.inc({ resource: this.path });
     if (id === this.generation && !this.stopped) this.applyList(list);
     return list;
   }
@@ -312,6 +315,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
       this.restartTimer = undefined;
       if (this.stopped) return;
       this.restartCount++;
+      informerWatchRestarts.inc({ resource: this.path, reason: 'error' });
       this.startGeneration();
     }, delay);
   }

@@ -3,6 +3,7 @@ import { createLogger, type Logger } from '../util/log.js';
 import { sleep } from './backoff.js';
 import { apiErrorMessage, isConflict, isAlreadyExists, isNotFound } from '../kube/errors.js';
 import { microTimeField } from '../kube/time.js';
+import { leaderStatus } from './metrics.js';
 
 export interface LeaderElectionOptions {
   /** Used to build a CoordinationV1Api unless `api` is given. */
@@ -78,6 +79,7 @@ export class LeaderElector {
     if (this.leaseDurationMs < 1000) throw new Error('leaseDurationMs must be at least 1000 (the Lease counts whole seconds)');
     this.opts = opts;
     this.log = opts.logger ?? createLogger(`leader/${opts.name}`);
+    leaderStatus.set({ name: this.name }, 0);
   }
 
   get isLeader(): boolean {
@@ -254,6 +256,7 @@ export class LeaderElector {
   private setLeading(leading: boolean): void {
     if (this.leading === leading) return;
     this.leading = leading;
+    leaderStatus.set({ name: this.name }, leading ? 1 : 0);
     this.log.info(leading ? 'Started leading' : 'Stopped leading', { identity: this.identity });
     const cb = leading ? this.opts.onStartedLeading : this.opts.onStoppedLeading;
     if (!cb) return;

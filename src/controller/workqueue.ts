@@ -1,4 +1,6 @@
 import { createLogger, type Logger } from '../util/log.js';
+import { secondsSince } from '../util/metrics.js';
+import * as m from './metrics.js';
 import { backoffDelay, realTimers, resolveBackoff, seededRandom, type BackoffOptions, type ResolvedBackoff, type Timers } from './backoff.js';
 
 /** What a reconcile returns. Throwing instead means "retry with backoff" (or never, for TerminalError). */
@@ -52,6 +54,8 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly delayed = new Map<string, Delayed>();
   private readonly failureCounts = new Map<string, number>();
+  /** When each pending key was queued (for workqueue_queue_duration_seconds). */
+  private readonly queuedAt = new Map<string, bigint>();
   private idleWaiters: Array<() => void> = [];
   private handler: ReconcileFn | undefined;
   private running = false;
@@ -64,6 +68,7 @@ export class WorkQueue {
     this.random = opts.random ?? (opts.seed !== undefined ? seededRandom(opts.seed) : Math.random);
     this.timers = opts.timers ?? realTimers;
     this.log = opts.logger ?? createLogger(`workqueue/${this.name}`);
+    m.maxConcurrentReconciles.set({ controller: this.name }, this.workers);
   }
 
   /** Keys waiting to be handled (not counting delayed or in-flight ones). */
@@ -89,7 +94,7 @@ export class WorkQueue {
       this.dirty.add(key);
       return;
     }
-    this.pending.add(key);
+    this.enqueue(key);
     this.pump();
   }
 
@@ -115,6 +120,7 @@ export class WorkQueue {
     const failures = this.failures(key);
     const delay = backoffDelay(failures, this.backoff, this.random);
     this.failureCounts.set(key, failures + 1);
+    m.queueRetries.inc({ name: this.name });
     this.addAfter(key, delay);
     return delay;
   }
@@ -150,7 +156,9 @@ export class WorkQueue {
     for (const d of this.delayed.values()) this.timers.clearTimeout(d.handle);
     this.delayed.clear();
     this.pending.clear();
+    this.queuedAt.clear();
     this.dirty.clear();
+    m.queueDepth.set({ name: this.name }, 0);
     await this.waitFor(() => this.processing.size === 0);
   }
 
@@ -175,20 +183,40 @@ export class WorkQueue {
     while (this.running && this.handler && this.processing.size < this.workers && this.pending.size > 0) {
       const key = this.pending.values().next().value as string;
       this.pending.delete(key);
+      const queued = this.queuedAt.get(key);
+      this.queuedAt.delete(key);
+      if (queued !== undefined) m.queueLatency.observe({ name: this.name }, secondsSince(queued));
+      m.queueDepth.set({ name: this.name }, this.pending.size);
       this.processing.add(key);
+      m.activeWorkers.set({ controller: this.name }, this.processing.size);
       void this.process(key, this.handler);
     }
   }
 
+  /** Puts a key in the pending set, counting it as an add when it was not already waiting. */
+  private enqueue(key: string): void {
+    if (this.pending.has(key)) return;
+    this.pending.add(key);
+    this.queuedAt.set(key, process.hrtime.bigint());
+    m.queueAdds.inc({ name: this.name });
+    m.queueDepth.set({ name: this.name }, this.pending.size);
+  }
+
   private async process(key: string, handler: ReconcileFn): Promise<void> {
+    const started = process.hrtime.bigint();
+    const controller = { controller: this.name };
     try {
       await Promise.resolve(); // never run the handler inside the caller of add()
       const result = await handler(key);
       this.forget(key);
       const after = result?.requeueAfterMs;
+      m.reconcileTotal.inc({ ...controller, result: after === undefined || after < 0 ? 'success' : after === 0 ? 'requeue' : 'requeue_after' });
       if (after !== undefined && after >= 0) this.addAfter(key, after);
     } catch (err) {
+      m.reconcileTotal.inc({ ...controller, result: 'error' });
+      m.reconcileErrors.inc(controller);
       if (err instanceof TerminalError) {
+        m.terminalReconcileErrors.inc(controller);
         this.forget(key);
         this.log.error('Reconcile failed permanently; not retrying', { key, error: err.message });
       } else if (!this.shutDown) {
@@ -201,8 +229,12 @@ export class WorkQueue {
         });
       }
     } finally {
+      const seconds = secondsSince(started);
+      m.reconcileTime.observe(controller, seconds);
+      m.workDuration.observe({ name: this.name }, seconds);
       this.processing.delete(key);
-      if (this.dirty.delete(key) && !this.shutDown) this.pending.add(key);
+      m.activeWorkers.set(controller, this.processing.size);
+      if (this.dirty.delete(key) && !this.shutDown) this.enqueue(key);
       this.pump();
       this.notifyWaiters();
     }

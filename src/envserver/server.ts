@@ -12,6 +12,8 @@ import { parseCreateRequest } from './config.js';
 import { ArenaEnv, parseClientAction, type ResetOptions } from './env.js';
 import { badRequest, HttpError, toHttpError } from './errors.js';
 import { EnvRegistry } from './registry.js';
+import { metricsExposition, secondsSince } from '../util/metrics.js';
+import * as metrics from './metrics.js';
 
 export const API_VERSION = 'v1';
 export const CLIENT_TOKEN_HEADER = 'x-client-token';
@@ -60,6 +62,7 @@ export class EnvServer {
   private readonly tokenHash: Buffer | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private envCounter = 0;
+  private unreportEnvs: (() => void) | undefined;
 
   constructor(opts: EnvServerOptions = {}) {
     this.opts = { ...opts, maxBodyBytes: opts.maxBodyBytes ?? DEFAULTS.maxBodyBytes, maxBatch: opts.maxBatch ?? DEFAULTS.maxBatch };
@@ -68,6 +71,7 @@ export class EnvServer {
     this.registry = new EnvRegistry({ maxEnvs: opts.maxEnvs ?? DEFAULTS.maxEnvs, idleTimeoutMs: idle });
     this.tokenHash = opts.token ? sha(opts.token) : undefined;
     this.server = createServer((req, res) => void this.handle(req, res));
+    this.unreportEnvs = metrics.reportEnvsOpen(() => this.registry.size);
     if (idle > 0) {
       this.sweeper = setInterval(() => this.registry.expire(), Math.max(1000, Math.min(idle / 4, 60_000)));
       this.sweeper.unref();
@@ -90,6 +94,7 @@ export class EnvServer {
 
   async close(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
+    this.unreportEnvs?.();
     this.registry.clear();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
@@ -116,6 +121,15 @@ export class EnvServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '') || '/';
+    const route = metrics.routeOf(path);
+    if (route === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+      const { contentType, body } = await metricsExposition();
+      res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' }).end(req.method === 'HEAD' ? undefined : body);
+      metrics.requests.inc({ route, method: req.method, code: '200' });
+      return;
+    }
     let reply: Reply;
     try {
       reply = await this.route(req);
@@ -128,6 +142,22 @@ export class EnvServer {
     const text = `${JSON.stringify(reply.body)}\n`;
     res.writeHead(reply.status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', ...reply.headers });
     res.end(text);
+    metrics.requests.inc({ route, method: req.method ?? 'GET', code: String(reply.status) });
+    metrics.requestDuration.observe({ route }, secondsSince(started));
+    const refused = metrics.rejectionReason(reply.status);
+    if (refused) metrics.rejected.inc({ reason: refused });
+  }
+
+  /** One step or reset of an env, timed and counted. */
+  private timed<T>(kind: 'step' | 'reset', run: () => Promise<T>): Promise<T> {
+    const started = process.hrtime.bigint();
+    return run().then((r) => {
+      if (kind === 'step') {
+        metrics.steps.inc();
+        metrics.stepDuration.observe(secondsSince(started));
+      } else metrics.resets.inc();
+      return r;
+    });
   }
 
   private authorize(req: IncomingMessage): void {
@@ -190,7 +220,7 @@ export class EnvServer {
         const entry = this.registry.get(id, client);
         const body = await readJson(req, this.opts.maxBodyBytes, true);
         const opts = resetOptions(body, 'reset');
-        return { status: 200, body: await this.registry.run(entry, (env) => env.reset(opts)) };
+        return { status: 200, body: await this.timed('reset', () => this.registry.run(entry, (env) => env.reset(opts))) };
       }
       if (sub === 'step') {
         allow(['POST']);
@@ -199,7 +229,7 @@ export class EnvServer {
         if (!isObject(body) || !('action' in body)) throw badRequest('the request body must be {"action": <integer 0-6>}');
         const action = body.action;
         parseClientAction(action);
-        return { status: 200, body: await this.registry.run(entry, (env) => env.stepAction(action)) };
+        return { status: 200, body: await this.timed('step', () => this.registry.run(entry, (env) => env.stepAction(action))) };
       }
     }
     throw new HttpError(404, `no route ${method} ${path}`);
@@ -253,8 +283,8 @@ export class EnvServer {
     const results = await Promise.all(
       plan.map(async (p) => {
         try {
-          if (p.kind === 'reset') return { id: p.id, reset: true, ...(await this.registry.run(p.entry, (env) => env.reset(p.opts))) };
-          return { id: p.id, ...(await this.registry.run(p.entry, (env) => env.stepAction(p.action))) };
+          if (p.kind === 'reset') return { id: p.id, reset: true, ...(await this.timed('reset', () => this.registry.run(p.entry, (env) => env.reset(p.opts)))) };
+          return { id: p.id, ...(await this.timed('step', () => this.registry.run(p.entry, (env) => env.stepAction(p.action)))) };
         } catch (e) {
           const err = toHttpError(e);
           if (err.status >= 500) this.opts.log?.(`step-batch ${p.id}: ${err.message}`);

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
+import { CountingAgent } from './metrics.js';
 
 const KEEP_ALIVE = Symbol('sim-arena.keepAlive');
 
@@ -11,7 +12,7 @@ type AgentFactory = { createAgent(cluster: { server?: string; proxyUrl?: string 
  * A copy of `kc` whose HTTPS requests reuse keep-alive connections (`kc` itself when it already does). client-node
  * 1.4 builds a new https.Agent for every request, so each request pays a TCP and TLS handshake, several times the
  * cost of the request itself in CPU on both ends. Agents are shared per server and TLS settings (CA, client
- * certificate, ...), so a rotated client certificate gets a new agent.
+ * certificate, ...), so a rotated client certificate gets a new agent. The agents count requests (rest_client_requests_total).
  */
 export function withKeepAlive(kc: KubeConfig): KubeConfig {
   if ((kc as unknown as Record<symbol, unknown>)[KEEP_ALIVE]) return kc;
@@ -33,7 +34,7 @@ export function withKeepAlive(kc: KubeConfig): KubeConfig {
     let agent = agents.get(key);
     if (!agent) {
       if (agents.size >= 16) agents.clear();
-      agent = new https.Agent({ ...(options as https.AgentOptions), keepAlive: true });
+      agent = new CountingAgent({ ...(options as https.AgentOptions), keepAlive: true });
       agents.set(key, agent);
     }
     return agent;
