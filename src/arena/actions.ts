@@ -201,7 +201,7 @@ function explain(b: Bounds, v: bigint, next: bigint, delta: bigint): { blocked?:
  * Apply one action to the trace, in place. A blocked action changes nothing and says why in `reason`.
  * Throws TraceError when the workload or container is not in the trace.
  */
-export function applyAction(trace: Trace, ref: WorkloadRef, action: ActionType, settings: ActionSettings = DEFAULT_ACTION_SETTINGS): ActionOutcome {
+export function applyAction(trace: Trace, ref: WorkloadRef, action: ActionType, settings: ActionSettings = DEFAULT_ACTION_SETTINGS, dryRun = false): ActionOutcome {
   // Actions also arrive untyped (external agents, env server); anything else would fall through to reduce-mem.
   if (!(ACTIONS as readonly string[]).includes(action)) throw new TraceError('action', `unknown action "${String(action)}"`, `use one of ${ACTIONS.join(', ')}`);
   const before = readResources(trace, ref, settings.container);
@@ -228,6 +228,7 @@ export function applyAction(trace: Trace, ref: WorkloadRef, action: ActionType, 
     const v = BigInt(replicasOf(steady.obj));
     const why = explain(b, v, shiftClamped(v, delta, b.lo, b.hi), delta);
     if (why.blocked) return done(false, why.blocked);
+    if (dryRun) return done(false);
     for (const o of occurrences) setReplicas(o.obj, Number(shiftClamped(BigInt(replicasOf(o.obj)), delta, b.lo, b.hi)));
     const notes = why.clamped ? [why.clamped] : [];
     notes.push(...fitHpasToReplicas(trace, ref, occurrences.map((o) => replicasOf(o.obj))));
@@ -247,6 +248,7 @@ export function applyAction(trace: Trace, ref: WorkloadRef, action: ActionType, 
     const delta = deltaFrom(v);
     const why = explain(b, v, shiftClamped(v, delta, b.lo, b.hi), delta);
     if (why.blocked) return done(false, why.blocked);
+    if (dryRun) return done(false);
     for (const o of occurrences) {
       const spec = podSpecOf(o.obj)!;
       const cur = effectiveRequest(spec, resource);
@@ -269,6 +271,7 @@ export function applyAction(trace: Trace, ref: WorkloadRef, action: ActionType, 
   const delta = deltaFrom(v);
   const why = explain(b, v, shiftClamped(v, delta, b.lo, b.hi), delta);
   if (why.blocked) return done(false, why.blocked);
+  if (dryRun) return done(false);
   for (const c of targets) {
     const cur = containerRequest(c, resource).nanos;
     const next = shiftClamped(cur, delta, b.lo, b.hi);
@@ -276,6 +279,14 @@ export function applyAction(trace: Trace, ref: WorkloadRef, action: ActionType, 
   }
   ensureIndexed(trace, occurrences[0]!.obj);
   return done(true, undefined, why.clamped ? [why.clamped] : [], why.clamped !== undefined);
+}
+
+/**
+ * Which actions would be allowed now (true) and which a bound or the workload's kind would block (false), in
+ * action-index order; noop is always allowed. Nothing is changed: each action is checked without applying it.
+ */
+export function actionMask(trace: Trace, ref: WorkloadRef, settings: ActionSettings = DEFAULT_ACTION_SETTINGS): boolean[] {
+  return ACTIONS.map((a) => a === 'noop' || !applyAction(trace, ref, a, settings, true).blocked);
 }
 
 type MsgMapLike = ReturnType<typeof containerAt>;

@@ -12,6 +12,8 @@ import { readResources } from '../arena/actions.js';
 import { DEFAULT_NODE_POOL, type BackendName, type NodePool } from '../arena/backend.js';
 import { BACKENDS } from '../sim/index.js';
 import { canonicalScenario, CANONICAL, randomScenario } from '../trace/generate.js';
+import { splitScenarios, SPLITS, type SplitName } from '../trace/splits.js';
+import { mixSeed, mulberry32, randomInt } from '../util/rng.js';
 import { canonicalQuantity } from '../trace/quantity.js';
 import { decodeTrace, type Trace } from '../trace/trace.js';
 import { parseWorkloadArg, type WorkloadRef } from '../trace/workload.js';
@@ -149,18 +151,32 @@ export function parseCreateRequest(body: unknown, defaultBackend: BackendName): 
     let trace: Trace;
     let source: string;
     let meta: { workload: WorkloadRef; target: number } | undefined;
+    let splitPool: NodePool | undefined;
     if (body.trace !== undefined && body.trace !== null) {
       trace = decodeBase64Trace(body.trace);
       source = 'trace';
     } else if (body.random !== undefined && body.random !== null) {
       const r = subObject(body, 'random');
-      checkKeys(r, ['seed', 'index'], 'random');
+      checkKeys(r, ['split', 'seed', 'index'], 'random');
       const seed = intField(r, 'seed', 'random.', 0, 0, 2 ** 31 - 1);
-      const index = intField(r, 'index', 'random.', 0, 0, 1_000_000);
-      const g = randomScenario(seed, index);
-      trace = g.trace;
-      meta = g.meta;
-      source = `random:${seed}:${index}`;
+      const splitName = strField(r, 'split', 'random.');
+      if (splitName !== undefined) {
+        // A scenario of an official split: index i of the split, or one the seed draws.
+        if (!(SPLITS as readonly string[]).includes(splitName)) throw badRequest(`random.split must be one of ${SPLITS.join(', ')}, got ${JSON.stringify(splitName)}`);
+        const list = splitScenarios(splitName as SplitName);
+        const picked = r.index !== undefined && r.index !== null ? list[intField(r, 'index', 'random.', 0, 0, list.length - 1)]! : list[randomInt(mulberry32(mixSeed(seed, 0x5b117)), list.length)]!;
+        trace = picked.trace();
+        meta = picked;
+        if (picked.nodePool) splitPool = picked.nodePool;
+        source = picked.id;
+      } else {
+        const index = intField(r, 'index', 'random.', 0, 0, 1_000_000);
+        const g = randomScenario(seed, index);
+        trace = g.trace;
+        meta = g.meta;
+        if (g.meta.nodePool) splitPool = g.meta.nodePool;
+        source = `random:${seed}:${index}`;
+      }
     } else {
       const name = strField(body, 'scenario', '') ?? 'cpu-slight';
       if (!CANONICAL.some((c) => c.meta.name === name)) throw badRequest(`unknown scenario "${name}" (known: ${CANONICAL.map((c) => c.meta.name).join(', ')})`);
@@ -191,11 +207,13 @@ export function parseCreateRequest(body: unknown, defaultBackend: BackendName): 
     resolveLimits(safeguards);
     const np = subObject(body, 'nodePool');
     checkKeys(np, ['count', 'cpu', 'memory', 'pods'], 'nodePool');
+    // A generated scenario brings its own pool; fields given in nodePool override it.
+    const basePool = splitPool ?? DEFAULT_NODE_POOL;
     const nodePool: NodePool = {
-      count: intField(np, 'count', 'nodePool.', DEFAULT_NODE_POOL.count, 1, 10_000),
-      cpu: quantityField(np, 'cpu', 'nodePool.', DEFAULT_NODE_POOL.cpu),
-      memory: quantityField(np, 'memory', 'nodePool.', DEFAULT_NODE_POOL.memory),
-      pods: intField(np, 'pods', 'nodePool.', DEFAULT_NODE_POOL.pods, 1, 100_000),
+      count: intField(np, 'count', 'nodePool.', basePool.count, 1, 10_000),
+      cpu: quantityField(np, 'cpu', 'nodePool.', basePool.cpu),
+      memory: quantityField(np, 'memory', 'nodePool.', basePool.memory),
+      pods: intField(np, 'pods', 'nodePool.', basePool.pods, 1, 100_000),
     };
     const container = strField(body, 'container', '');
     const duration = body.durationSeconds;

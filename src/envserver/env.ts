@@ -1,10 +1,12 @@
 // One Gymnasium-style environment over the arena: reset replays the starting trace, step applies the client's
 // action to a copy of it, replays and scores with the arena's own functions. No HTTP here (server.ts does that).
-import { ACTIONS, applyAction, parseAction, readResources, type ActionOutcome, type ActionType } from '../arena/actions.js';
+import { ACTIONS, actionMask, applyAction, parseAction, readResources, type ActionOutcome, type ActionType } from '../arena/actions.js';
 import { clusterCapacity, type ClusterCapacity } from '../arena/capacity.js';
 import { needsReplay, runOptions, scoreStep, stopsAtGoal, type EpisodeSpec } from '../arena/episode.js';
 import { atTarget, type Observation, type WorkloadResources } from '../arena/observation.js';
-import { mixSeed } from '../util/rng.js';
+import { mixSeed, mulberry32, randomInt } from '../util/rng.js';
+import { findSplitScenario, splitScenarios, SPLITS, type SplitName, type SplitScenario } from '../trace/splits.js';
+import { DEFAULT_NODE_POOL } from '../arena/backend.js';
 import type { Backend } from '../arena/backend.js';
 import { cloneValue } from '../trace/model.js';
 import { cpuFromMillis, memoryFromBytes } from '../trace/quantity.js';
@@ -28,6 +30,13 @@ export interface EnvInfo {
   solved: boolean;
   largest_node: { cpu: string; memory: string };
   node_count: number;
+  /** Where this episode's trace came from: a scenario name or split id, "random:SEED:INDEX" or "trace". */
+  scenario: string;
+  /**
+   * 1 for each action (in action-index order) that would change the trace now, 0 for one a bound or the workload's
+   * kind would block; noop is always 1. Masked PPO and Discrete.sample(mask=...) take it as is.
+   */
+  action_mask: number[];
   /** Step only: what the action did. */
   action?: ActionType;
   action_index?: number;
@@ -64,6 +73,43 @@ export function episodeSeed(seed: number): number {
   return mixSeed(seed >>> 0, hi >>> 0, hi < 0 ? 1 : 0);
 }
 
+/** A scenario picked by name, or a split to draw from on every reset. */
+interface ScenarioPick {
+  scenario?: SplitScenario;
+  split?: SplitName;
+}
+
+/** A canonical scenario by name, or a split scenario by id (`gen-test:gen-0003-cpu-over`). */
+export function scenarioByName(name: string): SplitScenario | undefined {
+  const canonical = splitScenarios('train').find((s) => s.family === 'canonical' && s.name === name);
+  return canonical ?? findSplitScenario(name)?.scenario;
+}
+
+/** reset(options): {"scenario": NAME} or {"split": "train" | "val" | "test"}; nothing else. */
+export function parseResetOptions(options: unknown): ScenarioPick | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== 'object' || Array.isArray(options)) throw badRequest('options must be an object such as {"split": "train"} or {"scenario": "cpu-slight"}');
+  const o = options as Record<string, unknown>;
+  const unknown = Object.keys(o).filter((k) => k !== 'scenario' && k !== 'split');
+  if (unknown.length) throw badRequest(`unknown reset option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (use "scenario" or "split")`);
+  const given = (['scenario', 'split'] as const).filter((k) => o[k] !== undefined && o[k] !== null);
+  if (given.length === 0) return undefined;
+  if (given.length > 1) throw badRequest('give options.scenario or options.split, not both');
+  if (given[0] === 'split') {
+    if (typeof o.split !== 'string' || !(SPLITS as readonly string[]).includes(o.split)) throw badRequest(`options.split must be one of ${SPLITS.join(', ')}, got ${JSON.stringify(o.split)}`);
+    return { split: o.split as SplitName };
+  }
+  const found = typeof o.scenario === 'string' ? scenarioByName(o.scenario) : undefined;
+  if (!found) throw badRequest(`unknown scenario ${JSON.stringify(o.scenario)} (a canonical name such as cpu-slight, or a split scenario id from GET /v1/splits)`);
+  return { scenario: found };
+}
+
+/** The scenario of a split an episode seed draws (uniform over the split). */
+export function splitPick(split: SplitName, seed: number): SplitScenario {
+  const list = splitScenarios(split);
+  return list[randomInt(mulberry32(mixSeed(seed, 0x5b117)), list.length)]!;
+}
+
 /** Parse an action from JSON: an index 0-6 (the action space) or, for convenience, an action name. */
 export function parseClientAction(a: unknown): ActionType {
   if (typeof a === 'number') {
@@ -82,10 +128,11 @@ export function parseClientAction(a: unknown): ActionType {
 
 export class ArenaEnv {
   readonly spec: EpisodeSpec;
-  readonly source: string;
+  /** Where the current starting trace came from; a reset with options.scenario or options.split changes it. */
+  source: string;
   readonly backend: Backend;
-  private readonly initial: Trace;
-  private readonly capacity: ClusterCapacity;
+  private initial: Trace;
+  private capacity: ClusterCapacity;
   /** Where unseeded resets draw their seeds from: the last explicit seed and how many resets since. */
   private baseSeed: number;
   private unseededResets = -1;
@@ -140,11 +187,7 @@ export class ArenaEnv {
 
   async reset(opts: ResetOptions = {}): Promise<ResetResult> {
     const { seed, options } = opts;
-    if (options !== undefined && options !== null) {
-      if (typeof options !== 'object' || Array.isArray(options)) throw badRequest('options must be an object');
-      const keys = Object.keys(options);
-      if (keys.length) throw badRequest(`unknown reset option${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')} (this env takes none)`);
-    }
+    const pick = parseResetOptions(options);
     if (seed !== undefined && seed !== null) {
       if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) throw badRequest(`seed must be an integer, got ${JSON.stringify(seed)}`);
       this.baseSeed = seed;
@@ -157,6 +200,7 @@ export class ArenaEnv {
       this.unseededResets++;
       this.spec.seed = this.unseededResets === 0 ? episodeSeed(this.baseSeed) : mixSeed(episodeSeed(this.baseSeed), this.unseededResets, 0x7e5e7);
     }
+    if (pick) this.switchScenario(pick.split ? splitPick(pick.split, this.spec.seed) : pick.scenario!);
     this.phase = 'broken'; // until the replay below succeeds
     this.episodes++;
     this.trace = cloneValue(this.initial);
@@ -215,6 +259,19 @@ export class ArenaEnv {
     };
   }
 
+  /** Start later episodes from another scenario: its trace, workload, target and node pool. */
+  private switchScenario(s: SplitScenario): void {
+    if (this.spec.usage) throw badRequest('options.scenario and options.split need an env without usage (usage belongs to one trace)');
+    const trace = s.trace();
+    readResources(trace, s.workload, this.spec.actions.container); // a container the scenario lacks is a 400 now
+    this.initial = trace;
+    this.spec.workload = s.workload;
+    this.spec.target = s.target;
+    this.spec.nodePool = s.nodePool ?? DEFAULT_NODE_POOL;
+    this.capacity = clusterCapacity(trace, this.spec.nodePool);
+    this.source = s.id;
+  }
+
   private runName(step = 0): string {
     return `${this.runPrefix}-e${this.episodes}-s${step}`;
   }
@@ -232,6 +289,8 @@ export class ArenaEnv {
       raw_observation: { ...this.obs },
       resources: { ...resources },
       solved: atTarget(this.obs, this.spec.target),
+      scenario: this.source,
+      action_mask: this.trace ? actionMask(this.trace, this.spec.workload, this.spec.actions).map((ok) => (ok ? 1 : 0)) : ACTIONS.map(() => 1),
       largest_node: { cpu: cpuFromMillis(this.capacity.largestNode.cpuMillis), memory: memoryFromBytes(this.capacity.largestNode.memoryBytes) },
       node_count: this.capacity.nodeCount,
     };

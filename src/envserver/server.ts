@@ -1,5 +1,6 @@
 // The env server's HTTP layer (node:http, JSON in and out). Routes, limits and error mapping live here; what an
 // env does lives in env.ts. The API and the observation are described in README.md beside this file.
+import { describeSplits, splitScenarios, SPLITS } from '../trace/splits.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -198,6 +199,14 @@ export class EnvServer {
     if (parts.length === 1 && parts[0] === 'scenarios') {
       allow(['GET']);
       return { status: 200, body: { scenarios: CANONICAL.map((c) => ({ name: c.meta.name, description: c.meta.description, workload: formatWorkload(c.meta.workload), target: c.meta.target, problem: c.meta.problem })) } };
+    }
+    if (parts.length === 1 && parts[0] === 'splits') {
+      allow(['GET']);
+      const d = describeSplits();
+      return {
+        status: 200,
+        body: { splits: Object.fromEntries(SPLITS.map((sp) => [sp, { families: d[sp], scenarios: splitScenarios(sp).map((x, index) => ({ index, id: x.id, problem: x.problem, target: x.target, description: x.description })) }])) },
+      };
     }
     if (parts[0] === 'envs' && parts.length >= 2 && parts.length <= 3) {
       const id = parts[1]!;

@@ -164,7 +164,9 @@ describe('env server HTTP API', () => {
         [{ seed: 'x' }, /seed must be an integer/],
         [{ seed: 1.5 }, /seed must be an integer/],
         [{ options: [1] }, /options must be an object/],
-        [{ options: { scenario: 'x' } }, /unknown reset option "scenario"/],
+        [{ options: { scenario: 'x' } }, /unknown scenario "x"/],
+        [{ options: { level: 1 } }, /unknown reset option "level"/],
+        [{ options: { split: 'dev' } }, /options.split must be one of train, val, test/],
         [{ sed: 1 }, /unknown field "sed"/],
       ];
       for (const [body, message] of cases) {
