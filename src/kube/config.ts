@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
+import { BoundedMap } from '../util/bounded-map.js';
 import { CountingAgent } from './metrics.js';
 
 const KEEP_ALIVE = Symbol('sim-arena.keepAlive');
@@ -20,7 +21,7 @@ export function withKeepAlive(kc: KubeConfig): KubeConfig {
   copy.loadFromOptions({ clusters: kc.clusters, users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext });
   const factory = copy as unknown as AgentFactory;
   const original = factory.createAgent.bind(copy);
-  const agents = new Map<string, https.Agent>();
+  const agents = new BoundedMap<string, https.Agent>({ maxEntries: 16 });
   factory.createAgent = (cluster, options) => {
     if (!cluster?.server?.startsWith('https:') || cluster.proxyUrl) return original(cluster, options);
     const h = createHash('sha256').update(cluster.server);
@@ -33,7 +34,6 @@ export function withKeepAlive(kc: KubeConfig): KubeConfig {
     const key = h.digest('hex');
     let agent = agents.get(key);
     if (!agent) {
-      if (agents.size >= 16) agents.clear();
       agent = new CountingAgent({ ...(options as https.AgentOptions), keepAlive: true });
       agents.set(key, agent);
     }

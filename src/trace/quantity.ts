@@ -1,5 +1,6 @@
 // Kubernetes resource quantities, exactly as k8s.io/apimachinery/pkg/api/resource parses and prints them.
 // Values are held as BigInt nano-units (10^-9), rounded up at parse like upstream, so no float ever drifts.
+import { BoundedMap } from '../util/bounded-map.js';
 
 export type QuantityFormat = 'DecimalSI' | 'BinarySI' | 'DecimalExponent';
 
@@ -33,8 +34,8 @@ function ceilDiv(a: bigint, b: bigint): bigint {
 }
 
 // Episodes parse the same few strings over and over; results are immutable, so a bounded cache is safe.
-const parsed = new Map<string, Quantity>();
 const PARSE_CACHE_LIMIT = 4096;
+const parsed = new BoundedMap<string, Quantity>({ maxEntries: PARSE_CACHE_LIMIT });
 
 /** Parse a quantity string (or a JSON number) the way `resource.ParseQuantity` does. */
 export function parseQuantity(input: string | number): Quantity {
@@ -42,7 +43,6 @@ export function parseQuantity(input: string | number): Quantity {
     const hit = parsed.get(input);
     if (hit) return hit;
     const q = Object.freeze(parseUncached(input));
-    if (parsed.size >= PARSE_CACHE_LIMIT) parsed.clear();
     parsed.set(input, q);
     return q;
   }
@@ -141,7 +141,7 @@ export function formatQuantity(q: Quantity): string {
   return `${mantissa}${DECIMAL_BY_EXP.get(exp)}`;
 }
 
-const canonical = new Map<string, string>();
+const canonical = new BoundedMap<string, string>({ maxEntries: PARSE_CACHE_LIMIT });
 
 /** Re-emit a quantity string canonically (e.g. "1.5" -> "1500m", "1024Mi" -> "1Gi"). */
 export function canonicalQuantity(input: string | number): string {
@@ -149,7 +149,6 @@ export function canonicalQuantity(input: string | number): string {
   let out = canonical.get(input);
   if (out === undefined) {
     out = formatQuantity(parseQuantity(input));
-    if (canonical.size >= PARSE_CACHE_LIMIT) canonical.clear();
     canonical.set(input, out);
   }
   return out;

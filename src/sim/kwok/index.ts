@@ -18,6 +18,7 @@ import { isSettled, labelSelector, observePods } from '../pods.js';
 import { kwokNode, poolNodes, projectObject } from './project.js';
 import { APPLIED_ANNOTATION, MANAGED_BY, POOL_LABEL, RUN_LABEL } from '../../api/names.js';
 import { KwokCache } from './cache.js';
+import { BoundedMap } from '../../util/bounded-map.js';
 
 export class BackendError extends Error {
   override name = 'BackendError';
@@ -47,7 +48,7 @@ export class KwokBackend implements Backend, PhasedBackend {
    * Whether each run's events are applied, once known: read from the namespace's annotation the first time this
    * process polls the run, then kept here (only this process applies them while it drives the run).
    */
-  private readonly applied = new Map<string, boolean>();
+  private readonly applied = new BoundedMap<string, boolean>({ maxEntries: 100_000 });
 
   constructor(
     readonly kc: KubeConfig,
@@ -125,7 +126,6 @@ export class KwokBackend implements Backend, PhasedBackend {
   }
 
   private remember(run: string, applied: boolean): void {
-    if (this.applied.size >= 100_000) this.applied.clear();
     this.applied.set(run, applied);
   }
 
