@@ -21,7 +21,7 @@ interface Widget extends KubernetesObject {
   status?: { conditions?: Condition[]; observedGeneration?: number };
 }
 
-describe('operator-runtime on a custom resource (real cluster)', function () {
+describe('controller on a custom resource (real cluster)', function () {
   this.timeout(90_000);
   const group = 'runtime-test.simarena.io';
   const id = Math.floor(Math.random() * 1e8).toString(36);

@@ -5,7 +5,7 @@ import { kubeRequest, resourcePath } from '../../../src/kube/request.js';
 import { silentLogger } from '../../../src/util/log.js';
 import { clusterOrSkip, deleteNamespace, freshNamespace } from './cluster.js';
 
-describe('operator-runtime/events (real cluster)', function () {
+describe('controller/events (real cluster)', function () {
   this.timeout(60_000);
   let kc: KubeConfig | undefined;
   let ns: string | undefined;

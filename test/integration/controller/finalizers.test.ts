@@ -6,7 +6,7 @@ import { jsonPatch, mergePatch, resourcePath } from '../../../src/kube/request.j
 import { pathAccessor, type ObjectAccessor } from '../../../src/kube/custom-objects.js';
 import { clusterOrSkip, deleteNamespace, freshNamespace } from './cluster.js';
 
-describe('operator-runtime/finalizers (real cluster)', function () {
+describe('controller/finalizers (real cluster)', function () {
   this.timeout(60_000);
   let kc: KubeConfig | undefined;
   let core: CoreV1Api;

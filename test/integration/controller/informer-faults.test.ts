@@ -14,7 +14,7 @@ async function waitUntil(cond: () => boolean, ms = 5000, what = 'condition'): Pr
   }
 }
 
-describe('operator-runtime/informer faults (loopback fake API server)', function () {
+describe('controller/informer faults (loopback fake API server)', function () {
   this.timeout(15000);
   let server: FakeApiServer;
   let informer: Informer | undefined;

@@ -6,7 +6,7 @@ import { mergePatch, resourcePath } from '../../../src/kube/request.js';
 import { silentLogger } from '../../../src/util/log.js';
 import { clusterOrSkip, deleteNamespace, freshNamespace, waitUntil } from './cluster.js';
 
-describe('operator-runtime/informer (real cluster)', function () {
+describe('controller/informer (real cluster)', function () {
   this.timeout(60_000);
   let kc: KubeConfig | undefined;
   let core: CoreV1Api;

@@ -7,7 +7,7 @@ import { clusterOrSkip, deleteNamespace, freshNamespace, waitUntil } from './clu
 
 const microTimeRe = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 
-describe('operator-runtime/leader (real cluster)', function () {
+describe('controller/leader (real cluster)', function () {
   this.timeout(60_000);
   let kc: KubeConfig | undefined;
   let ns: string | undefined;

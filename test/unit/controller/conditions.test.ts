@@ -12,7 +12,7 @@ import {
 const t0 = new Date('2026-01-01T00:00:00.123Z');
 const t1 = new Date('2026-01-01T00:05:00.999Z');
 
-describe('operator-runtime/conditions', () => {
+describe('controller/conditions', () => {
   it('formats metav1.Time without fractional seconds', () => {
     expect(metaTime(t0)).to.equal('2026-01-01T00:00:00Z');
   });

@@ -54,7 +54,7 @@ const obj = (name: string, extra: Partial<KubernetesObject['metadata']> = {}): K
   metadata: { name, namespace: 'ns', ...extra },
 });
 
-describe('operator-runtime/controller (stub informers)', () => {
+describe('controller/controller (stub informers)', () => {
   const controllers: Controller[] = [];
   afterEach(async () => {
     await Promise.all(controllers.splice(0).map((c) => c.stop()));
@@ -153,7 +153,7 @@ describe('operator-runtime/controller (stub informers)', () => {
   });
 });
 
-describe('operator-runtime/onShutdownSignals', () => {
+describe('controller/onShutdownSignals', () => {
   it('runs the shutdown function once on the first SIGTERM/SIGINT and can be removed', async () => {
     const { onShutdownSignals } = await import('../../../src/controller/controller.js');
     let calls = 0;

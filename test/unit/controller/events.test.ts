@@ -34,7 +34,7 @@ class FakeEventsApi {
 
 const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'ns', uid: 'u-1' } };
 
-describe('operator-runtime/events (fake events API)', () => {
+describe('controller/events (fake events API)', () => {
   let api: FakeEventsApi;
   let rec: EventRecorder;
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../../src/controller/finalizers.js';
 import { FakeObjectStore } from './fake-apis.js';
 
-describe('operator-runtime/finalizers (fake store)', () => {
+describe('controller/finalizers (fake store)', () => {
   it('adds a finalizer to an object without any, and is a no-op when present', async () => {
     const store = new FakeObjectStore();
     await addFinalizer(store, 'simarena.io/cleanup');

@@ -15,7 +15,7 @@ async function waitUntil(cond: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
-describe('operator-runtime/leader (fake Lease API)', () => {
+describe('controller/leader (fake Lease API)', () => {
   let store: FakeLeaseApi;
   const electors: LeaderElector[] = [];
 

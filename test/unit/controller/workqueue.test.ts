@@ -10,7 +10,7 @@ function makeQueue(opts: WorkQueueOptions = {}): { q: WorkQueue; timers: FakeTim
   return { q, timers };
 }
 
-describe('operator-runtime/workqueue', () => {
+describe('controller/workqueue', () => {
   describe('de-duplication', () => {
     it('handles a key added several times before it runs only once', async () => {
       const { q } = makeQueue();

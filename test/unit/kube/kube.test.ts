@@ -75,7 +75,7 @@ describe('kube paths and times', () => {
   });
 });
 
-describe('operator-runtime/keys', () => {
+describe('controller/keys', () => {
   const owned = {
     metadata: {
       name: 'ep1-trace',
