@@ -13,6 +13,7 @@ import { objectKey } from '../controller/keys.js';
 import { withKeepAlive } from '../kube/config.js';
 import { GROUP, PLURAL, REPORTING_CONTROLLER, VERSION } from '../api/names.js';
 import { type ArenaEpisode } from '../api/episode.js';
+import { reportEpisodes } from './metrics.js';
 import { EpisodeReconciler, type ReconcilerOptions } from './reconciler.js';
 
 export interface OperatorOptions {
@@ -109,6 +110,7 @@ export function createOperator(options: OperatorOptions): Controller {
   const path = opts.namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${opts.namespace}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
   const informer = new Informer<ArenaEpisode>({ kc: opts.kc, path, logger: log });
   const backends = opts.backendFor ?? defaultBackends(opts.kc, opts.operatorNamespace);
+  const unreport = reportEpisodes(() => informer.list());
   // eslint-disable-next-line prefer-const -- assigned below, after the reconciler whose wake() refers to it
   let controller: Controller | undefined;
   const reconciler = new EpisodeReconciler({
@@ -138,6 +140,7 @@ export function createOperator(options: OperatorOptions): Controller {
     workers: opts.workers ?? 4,
     logger: log,
     onStop: async () => {
+      unreport();
       await backends.close?.();
     },
     health: opts.health ?? {},

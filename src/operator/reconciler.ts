@@ -43,6 +43,7 @@ import { BoundedMap, BoundedSet } from '../util/bounded-map.js';
 import { CONTINUE, DONE, endOfStep, isFinished, runsNextTransition, toReconcileResult, transitionFor, wait, type Next } from './step-machine.js';
 import { StatusWriter } from './status-writer.js';
 import { TraceStore } from './trace-store.js';
+import * as metrics from './metrics.js';
 import {
   InvalidEpisode,
   toEpisodeSpec,
@@ -331,6 +332,17 @@ export class EpisodeReconciler {
       ...(rec.solved && status.stepsToSolve === undefined ? { stepsToSolve: pending.step } : {}),
       message: `step ${pending.step}: ${rec.action}${rec.blocked ? ' (blocked)' : ''} → ${formatObservation(obs)}, reward ${rec.reward.toFixed(3)}`,
     }, unblocked, { defer });
+    const now = this.now();
+    this.status.afterWrite(ep, () => {
+      const backend = metrics.backendOf(ep);
+      metrics.stepsTotal.inc({ backend, action: rec.action });
+      if (rec.blocked) metrics.blockedActions.inc({ backend, action: rec.action });
+      metrics.stepReward.observe({ backend, mode: spec.reward.mode }, rec.reward);
+      const stepSeconds = metrics.secondsFrom(pending.startTime, now);
+      if (stepSeconds !== undefined) metrics.stepDuration.observe({ backend }, stepSeconds);
+      const replaySeconds = metrics.secondsFrom(status.run?.startTime, now);
+      if (replaySeconds !== undefined) metrics.replayDuration.observe({ backend }, replaySeconds);
+    });
     this.status.event(ep, rec.blocked ? 'Warning' : 'Normal', 'StepCompleted', 'Step', `step ${rec.step}: ${rec.action}${rec.blocked ? ` blocked (${rec.blockedReason})` : ''} → ${formatObservation(obs)}, reward ${rec.reward.toFixed(3)}`);
     return CONTINUE;
   }
@@ -389,6 +401,11 @@ export class EpisodeReconciler {
         ],
       );
       this.status.event(ep, 'Normal', solved ? 'Solved' : 'MaxStepsReached', 'Finish', how);
+      this.status.afterWrite(ep, () => {
+        const backend = metrics.backendOf(ep);
+        metrics.episodesFinished.inc({ backend, result: solved ? 'solved' : 'unsolved' });
+        if (solved) metrics.stepsToSolve.observe({ backend }, ep.status?.stepsToSolve ?? step);
+      });
       // After the write, so no written status ever names a deleted trace; what a failure here leaves goes with the
       // episode (owner references).
       await this.traces.collect(ep, ep.status?.traceConfigMap).catch((e: unknown) => this.log.warn('Could not delete replaced trace ConfigMaps', { episode: `${ep.metadata!.namespace}/${ep.metadata!.name}`, error: apiErrorMessage(e) }));
@@ -423,6 +440,7 @@ export class EpisodeReconciler {
       { type: 'Progressing', status: 'False', reason, message },
     ]);
     this.status.event(ep, 'Warning', reason, 'Validate', message);
+    metrics.episodesFinished.inc({ backend: metrics.backendOf(ep), result: 'failed' });
   }
 
   /** The episode's policy; a learned table may come from a ConfigMap (parameters.modelConfigMap[, modelKey]). */

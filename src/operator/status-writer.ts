@@ -44,7 +44,7 @@ export class StatusWriter {
   /** Episodes whose last write conflicted: read live next time. */
   private readonly readLive = new BoundedSet<string>(100_000);
   /** Status changes applied to an episode object but not yet written (see write's `defer`). */
-  private readonly unsent = new WeakMap<ArenaEpisode, { patch: StatusPatch; written: ArenaEpisodeStatus | undefined; events: UnsentEvent[] }>();
+  private readonly unsent = new WeakMap<ArenaEpisode, { patch: StatusPatch; written: ArenaEpisodeStatus | undefined; events: UnsentEvent[]; effects: Array<() => void> }>();
 
   constructor(private readonly opts: StatusWriterOptions) {}
 
@@ -94,7 +94,7 @@ export class StatusWriter {
     const unsent = this.unsent.get(ep);
     const status: StatusPatch = { ...unsent?.patch, ...patch, observedGeneration: generation, conditions: conds };
     if (opts.defer) {
-      this.unsent.set(ep, { patch: status, written: unsent ? unsent.written : ep.status, events: unsent?.events ?? [] });
+      this.unsent.set(ep, { patch: status, written: unsent ? unsent.written : ep.status, events: unsent?.events ?? [], effects: unsent?.effects ?? [] });
       ep.status = withoutNulls({ ...ep.status, ...status });
       return;
     }
@@ -105,6 +105,7 @@ export class StatusWriter {
     this.unsent.delete(ep);
     this.opts.traces.dropUnsent(ep);
     for (const e of unsent?.events ?? []) this.event(ep, e.type, e.reason, e.action, e.note);
+    for (const f of unsent?.effects ?? []) f();
     // Later transitions in this reconcile see what we just wrote.
     ep.status = updated.status ?? next;
     ep.metadata = updated.metadata ?? ep.metadata;
@@ -133,6 +134,13 @@ export class StatusWriter {
     }
     const prev = wrote ? (this.own.get(key)?.versions ?? []) : [];
     this.own.set(key, { ep: structuredClone(ep), versions: [...prev.slice(-15), rv] });
+  }
+
+  /** Runs `effect` (e.g. counting a step in the metrics) once what `ep` holds is written: now, or after the deferred write. */
+  afterWrite(ep: ArenaEpisode, effect: () => void): void {
+    const unsent = this.unsent.get(ep);
+    if (unsent) unsent.effects.push(effect);
+    else effect();
   }
 
   /** Emits an Event; one about an unwritten step waits for the write (a step taken again is reported once). */
