@@ -27,14 +27,20 @@ from .vector import SimArenaVectorEnv
 
 __version__ = "0.1.0"
 
+# # The official evaluation splits (README "Evaluation protocol"): reset(options={"split": S}) draws from one.
+SPLITS = ("train", "val", "test")
+
 # The action index order is fixed by the server (Discrete(7)); the names, for reading policies.
 ACTIONS = ("noop", "bump-cpu", "bump-mem", "scale-up", "reduce-cpu", "reduce-mem", "scale-down")
 
 if "SimArena-v0" not in registry:
-    register(id="SimArena-v0", entry_point="sim_arena_gym.env:SimArenaEnv")
+    # max_episode_steps matches the server's default maxSteps (50); gym.make(..., max_steps=N) with another N
+    # should pass max_episode_steps=N too.
+    register(id="SimArena-v0", entry_point="sim_arena_gym.env:SimArenaEnv", max_episode_steps=50)
 
 __all__ = [
     "ACTIONS",
+    "SPLITS",
     "BadRequestError",
     "Client",
     "ConnectionFailedError",

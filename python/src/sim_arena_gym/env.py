@@ -9,6 +9,8 @@ from typing import Any, Mapping, Sequence, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
+
+from .checks import action_index, check_options, check_seed, plain
 from gymnasium import spaces
 
 from .client import Client, SimArenaError
@@ -86,6 +88,8 @@ def env_config(
     optional["usageOptions"] = dict(usage_options) if usage_options is not None else None
     optional["stopAtGoal"] = stop_at_goal
     body.update({k: v for k, v in optional.items() if v is not None})
+    body = plain(body)
+    check_seed(body.get("seed"))
     return body
 
 
@@ -179,6 +183,8 @@ class SimArenaEnv(gym.Env):
         return np.asarray(values, dtype=self.observation_space.dtype).reshape(self.observation_space.shape)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        seed = check_seed(seed)
+        options = check_options(options)
         super().reset(seed=seed)
         self._check_open()
         r = self.client.reset(self.env_id, seed=seed, options=options)  # type: ignore[arg-type]
@@ -187,7 +193,7 @@ class SimArenaEnv(gym.Env):
 
     def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
         self._check_open()
-        r = self.client.step(self.env_id, action)  # type: ignore[arg-type]
+        r = self.client.step(self.env_id, action if isinstance(action, str) else action_index(action))
         self._last = r
         return self._obs(r["observation"]), float(r["reward"]), bool(r["terminated"]), bool(r["truncated"]), r["info"]
 

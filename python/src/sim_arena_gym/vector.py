@@ -6,6 +6,8 @@ import os
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+
+from .checks import action_index, check_options, seed_list
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
@@ -83,16 +85,10 @@ class SimArenaVectorEnv(VectorEnv):
     def reset(self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset the sub-envs. ``seed`` may be one int (sub-env i gets seed + i) or one per sub-env.
         ``options["reset_mask"]`` (booleans) resets only those sub-envs; other options go to the server."""
-        if isinstance(seed, (int, np.integer)):
-            super().reset(seed=int(seed))
-            seeds: list[int | None] = [int(seed) + i for i in range(self.num_envs)]
-        elif seed is None:
-            seeds = [None] * self.num_envs
-        else:
-            seeds = [None if s is None else int(s) for s in seed]
-            if len(seeds) != self.num_envs:
-                raise ValueError(f"got {len(seeds)} seeds for {self.num_envs} envs")
-        options = dict(options or {})
+        seeds = seed_list(seed, self.num_envs)
+        if seeds[0] is not None and not isinstance(seed, (Sequence, np.ndarray)):
+            super().reset(seed=seeds[0])
+        options = check_options(options) or {}
         mask = np.asarray(options.pop("reset_mask", np.ones(self.num_envs, dtype=np.bool_)), dtype=np.bool_)
         if mask.shape != (self.num_envs,):
             raise ValueError(f"reset_mask must have shape ({self.num_envs},), got {mask.shape}")
@@ -111,7 +107,7 @@ class SimArenaVectorEnv(VectorEnv):
                 self._obs[i] = r["observation"]
                 infos = self._add_info(infos, r["info"], int(i))
         self._autoreset[mask] = False
-        return self._obs.copy(), infos
+        return self._obs.copy(), _stack_masks(infos)
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         acts = np.asarray(actions).reshape(self.num_envs)
@@ -120,7 +116,7 @@ class SimArenaVectorEnv(VectorEnv):
             if self._autoreset[i]:
                 items.append({"id": self.env_ids[i], "reset": {}})
             else:
-                items.append({"id": self.env_ids[i], "action": int(acts[i])})
+                items.append({"id": self.env_ids[i], "action": action_index(acts[i])})
         results = self.client.step_batch(items)
         rewards = np.zeros(self.num_envs, dtype=np.float64)
         terminations = np.zeros(self.num_envs, dtype=np.bool_)
@@ -134,7 +130,7 @@ class SimArenaVectorEnv(VectorEnv):
                 truncations[i] = r["truncated"]
             infos = self._add_info(infos, r["info"], i)
         self._autoreset = terminations | truncations
-        return self._obs.copy(), rewards, terminations, truncations, infos
+        return self._obs.copy(), rewards, terminations, truncations, _stack_masks(infos)
 
     def close_extras(self, **kwargs: Any) -> None:
         self._delete_all()
@@ -146,3 +142,11 @@ class SimArenaVectorEnv(VectorEnv):
             except SimArenaError:
                 pass
         self.env_ids = []
+
+
+def _stack_masks(infos: dict[str, Any]) -> dict[str, Any]:
+    """infos["action_mask"] as one (num_envs, 7) int8 array (all ones for a sub-env without an info this call)."""
+    masks = infos.get("action_mask")
+    if masks is not None:
+        infos["action_mask"] = np.stack([np.asarray(m if m is not None and np.size(m) == 7 else np.ones(7), dtype=np.int8) for m in masks])
+    return infos
