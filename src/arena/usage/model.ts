@@ -65,6 +65,9 @@ export interface ResourceUsage {
 export interface UsageVerdict {
   /** Per pod (same order as the input): Ready at the window's end by usage (a Pending pod is never). */
   ready: boolean[];
+  /** Per pod: restarts so far, and whether its last kill was an OOM kill still in back-off at the window's end. */
+  podRestarts: number[];
+  podCrashLooping: boolean[];
   /** OOM kills inside this step's window, all pods. */
   oomKills: number;
   /** Container restarts since the episode's start under the current spec, all pods. */
@@ -268,6 +271,8 @@ export function evaluateUsage(
   const pct = (xs: number[], request: number, limit: number | null): ResourceUsage => ({ p50: percentile(xs, 0.5), p95: percentile(xs, 0.95), max: xs.length ? xs[xs.length - 1]! : 0, request, limit });
   return {
     ready,
+    podRestarts: st.map((p) => p.restarts),
+    podCrashLooping: pods.map((_, i) => st[i]!.restarts > 0 && (up[i] === 0 || killed[i] === 1)),
     oomKills,
     restarts,
     throttling: throttleN > 0 ? throttleSum / throttleN : 0,

@@ -15,6 +15,7 @@ import { mergePatchOptions } from '../../kube/custom-objects.js';
 import { DEFAULT_NODE_POOL, runToCompletion, type Backend, type PhasedBackend, type PollResult, type RunOptions, type StepRun } from '../../arena/backend.js';
 import type { BackendOptions } from '../options.js';
 import { isSettled, labelSelector, observePods } from '../pods.js';
+import { applyUsageToKwokPods } from './usage.js';
 import { kwokNode, poolNodes, projectObject } from './project.js';
 import { APPLIED_ANNOTATION, MANAGED_BY, POOL_LABEL, RUN_LABEL } from '../../api/names.js';
 import { KwokCache } from './cache.js';
@@ -115,7 +116,7 @@ export class KwokBackend implements Backend, PhasedBackend {
     const pods = (cache ? this.cachedPodsOf(cache, run) : await this.podsOf(run)).filter((p) => !p.metadata?.deletionTimestamp);
     const expected = expectedPods(run.trace, run.workload);
     const settled = (expected === undefined || pods.length === expected) && pods.every(isSettled);
-    if (settled) return { observation: observePods(pods) };
+    if (settled) return { observation: run.opts.usage ? await this.observeUsage(run, pods) : observePods(pods) };
     if (late) {
       if (expected !== undefined && pods.length < expected) {
         throw new BackendError(`${formatWorkload(run.workload)}: only ${pods.length} of ${expected} pods exist after ${Math.round(timeoutMs / 1000)}s; is kube-controller-manager running?`);
@@ -123,6 +124,13 @@ export class KwokBackend implements Backend, PhasedBackend {
       return { observation: observePods(pods) };
     }
     return { waitMs, waiting: { reason: 'PodsSettling', message: `${pods.filter(isSettled).length}/${expected ?? pods.length} pods settled` } };
+  }
+
+  /** With usage: the usage model on the real placements, its verdict written into the pods' status (usage.ts). */
+  private async observeUsage(run: StepRun, pods: V1Pod[]): Promise<Observation> {
+    const nodes = this.cache ? this.cache.poolNodes(run.name) : (await this.core.listNode({ labelSelector: `${POOL_LABEL}=${run.name}` })).items;
+    const all = (await this.core.listNamespacedPod({ namespace: run.name })).items;
+    return applyUsageToKwokPods(this.core, run.name, run.trace, run.workload, run.opts.usage!, pods, all, nodes);
   }
 
   private remember(run: string, applied: boolean): void {

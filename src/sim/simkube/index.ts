@@ -179,6 +179,8 @@ export class SimkubeBackend implements Backend, PhasedBackend {
 
   /** Pre-start hooks, then the trace ConfigMap. Safe to call again at any time. */
   async start(run: StepRun): Promise<void> {
+    // SimKube's driver and its own KWOK stages run the pods; nothing here writes usage consequences into them yet.
+    if (run.opts.usage) throw new RangeError('usage (OOM kills, throttling) is not modelled on the simkube backend yet; use the embedded or kwok backend');
     const sim = await this.kube.get<Simulation>(simulationPath(this.simulationName(run)));
     if (!sim) {
       // Only before our Simulation exists: afterwards the virtual namespace holds this run's own objects.
