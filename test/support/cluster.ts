@@ -15,6 +15,12 @@ const DEFAULT_KUBECONFIG = join(STATE_DIR, 'kubeconfig');
 
 let ready: Promise<string> | undefined;
 let startedHere = false;
+const teardowns: Array<() => Promise<void>> = [];
+
+/** Runs `fn` in the root afterAll hook, before the cluster is torn down (e.g. stop what ran against it). */
+export function onClusterTeardown(fn: () => Promise<void>): void {
+  teardowns.push(fn);
+}
 
 async function reachable(path: string): Promise<boolean> {
   if (!existsSync(path)) return false;
@@ -119,8 +125,9 @@ export const mochaHooks = {
     await ensureCluster();
   },
   async afterAll(this: Mocha.Context) {
+    this.timeout(180_000);
+    for (const fn of teardowns.splice(0)) await fn().catch((e: Error) => process.stderr.write(`teardown: ${e.message}\n`));
     if (!startedHere || process.env.SIM_ARENA_KEEP_CLUSTER) return;
-    this.timeout(120_000);
     await runScript('down.sh').catch((e: Error) => process.stderr.write(`cluster teardown: ${e.message}\n`));
   },
 };

@@ -36,6 +36,8 @@ import { MANAGED_BY_SELECTOR, TRACE_LABEL } from '../../api/names.js';
 import { Kube, objectPath, type Obj } from '../../kube/client.js';
 import { simulationPath, SIMULATIONS_PATH } from './simulation.js';
 import { timeMs } from '../../kube/time.js';
+import { driverError, lockHolder, replayStartedMs } from './diagnose.js';
+import { replayableBySimkube } from './replayable.js';
 import {
   buildSimulation,
   DEFAULT_DRIVER_IMAGE,
@@ -67,8 +69,10 @@ export interface SimkubeOptions {
   /** SimKube's speed factor (divides the gaps between events). Default 1. */
   speed?: number;
   traceSyncSelector?: string;
-  /** Observe at the latest this fraction of duration/speed after the replay began. Default 0.8. */
+  /** Observe at the latest this fraction of duration/speed after the driver applied the trace's first objects. Default 0.8. */
   observeFraction?: number;
+  /** A Running Simulation whose driver has not begun replaying this long after it started is an error. Default 180000. */
+  driverStartTimeoutMs?: number;
   /** A Retrying Simulation older than this is an error (Retrying can be a passing API error). Default 60000. */
   retryGraceMs?: number;
   /** A Simulation with no state, or still Initializing, this long after creation is an error. Default 300000. */
@@ -140,6 +144,7 @@ export class SimkubeBackend implements Backend, PhasedBackend {
       retryGraceMs: opts.retryGraceMs ?? 60_000,
       traceGraceMs: opts.traceGraceMs ?? 120_000,
       setupTimeoutMs: opts.setupTimeoutMs ?? 300_000,
+      driverStartTimeoutMs: opts.driverStartTimeoutMs ?? 180_000,
       pollMs: { sync: 1000, blocked: 5000, starting: 2000, settling: 1000, ...opts.pollMs },
     };
     if (!(this.opts.speed > 0) || !Number.isFinite(this.opts.speed)) throw new RangeError(`simkube speed must be a positive number, got ${this.opts.speed}`);
@@ -171,8 +176,14 @@ export class SimkubeBackend implements Backend, PhasedBackend {
     return run.opts.durationSeconds ?? this.stepSeconds ?? 30;
   }
 
+  /** The bytes SimKube's driver replays: the run's trace, minus what that driver cannot replay (replayable.ts). */
   traceBytes(run: StepRun): Uint8Array {
-    return encodeTrace(run.trace);
+    return encodeTrace(replayableBySimkube(run.trace).trace);
+  }
+
+  /** What traceBytes changed in the run's trace to make it replayable by SimKube, one sentence each. */
+  traceNotes(run: StepRun): string[] {
+    return replayableBySimkube(run.trace).notes;
   }
 
   // ------------------------------------------------------------------------------------------- start
@@ -313,25 +324,19 @@ export class SimkubeBackend implements Backend, PhasedBackend {
     const age = Date.now() - (timeMs(sim.metadata?.creationTimestamp) ?? Date.now());
     switch (state) {
       case 'Blocked':
-        return {
-          waitMs: this.opts.pollMs.blocked,
-          waiting: {
-            reason: 'SimulationBlocked',
-            message: `SimKube runs one simulation at a time (Lease sk-lease in ${this.opts.driverNamespace}); Simulation ${name} waits for ${(await this.runningSimulations()).filter((n) => n !== name).join(', ') || 'another simulation'} to finish`,
-          },
-        };
+        return { waitMs: this.opts.pollMs.blocked, waiting: { reason: 'SimulationBlocked', message: await this.blockedMessage(name) } };
       case 'Paused':
         return { waitMs: this.opts.pollMs.blocked, waiting: { reason: 'SimulationPaused', message: `Simulation ${name} is paused (spec.pausedTime is set); resume it with a merge patch setting spec.pausedTime to null` } };
       case 'Failed':
-        throw new SimkubeError(await this.explainFailure(sim, 'Failed'));
+        throw new SimkubeError(await this.failAndRelease(sim, 'Failed'));
       case 'Retrying': {
-        if (age > this.opts.retryGraceMs) throw new SimkubeError(await this.explainFailure(sim, 'Retrying'));
+        if (age > this.opts.retryGraceMs) throw new SimkubeError(await this.failAndRelease(sim, 'Retrying'));
         return { waitMs: this.opts.pollMs.starting, waiting: { reason: 'SimulationRetrying', message: `sk-ctrl is retrying setup of Simulation ${name} (an error in its reconcile); giving it ${Math.round(this.opts.retryGraceMs / 1000)}s` } };
       }
       case 'Finished':
         throw new SimkubeError(`Simulation ${name} finished before sim-arena could observe ${formatWorkload(run.workload)}; raise stepDuration (now ${this.durationSeconds(run)}s at speed ${this.opts.speed}) so the replay outlives the observation`);
       case 'Initializing':
-        if (age > this.opts.setupTimeoutMs) throw new SimkubeError(await this.explainFailure(sim, `still Initializing after ${Math.round(age / 1000)}s`));
+        if (age > this.opts.setupTimeoutMs) throw new SimkubeError(await this.failAndRelease(sim, `still Initializing after ${Math.round(age / 1000)}s`));
         return this.observe(run, sim);
       case 'Running':
         return this.observe(run, sim);
@@ -373,12 +378,48 @@ export class SimkubeBackend implements Backend, PhasedBackend {
       speed: this.opts.speed,
     });
     await this.kube.create(SIMULATIONS_PATH, body);
-    return { waitMs: this.opts.pollMs.starting, waiting: { reason: 'SimulationCreated', message: `created Simulation ${name} (trace ${cm.name} on ${st.nodes.length} node(s))` } };
+    const notes = this.traceNotes(run);
+    return {
+      waitMs: this.opts.pollMs.starting,
+      waiting: { reason: 'SimulationCreated', message: `created Simulation ${name} (trace ${cm.name} on ${st.nodes.length} node(s))${notes.length ? `; for SimKube's driver: ${notes.join('; ')}` : ''}` },
+    };
   }
 
   private async runningSimulations(): Promise<string[]> {
     const sims = await this.kube.list<Simulation>(SIMULATIONS_PATH);
     return sims.filter((s) => s.status?.state === 'Running' || s.status?.state === 'Initializing' || s.status?.state === 'Paused').map((s) => s.metadata?.name ?? '?');
+  }
+
+  /**
+   * Who holds SimKube's lock (the Lease names it; Failed Simulations included: one that failed during setup keeps
+   * it until deleted). A Failed holder sim-arena made is deleted here, so it cannot block every later run.
+   */
+  async blockedMessage(name: string): Promise<string> {
+    const head = `SimKube runs one simulation at a time (Lease sk-lease in ${this.opts.driverNamespace}); Simulation ${name}`;
+    const holder = await lockHolder(this.kube, this.opts.driverNamespace).catch(() => undefined);
+    if (holder && holder.name !== name) {
+      if (holder.state === 'Failed' && holder.managedBySimArena) {
+        if (!holder.deleting) await this.kube.delete(simulationPath(holder.name), { propagationPolicy: 'Background' });
+        return `${head} waits for ${holder.name} to finish: it is Failed and still held the lock, so sim-arena deleted it`;
+      }
+      if (holder.state === 'Failed' || holder.state === 'Finished') {
+        return `${head} waits for ${holder.name} to finish: it is ${holder.state} but still holds the lock; delete it (kubectl delete simulation ${holder.name})`;
+      }
+      return `${head} waits for ${holder.name} to finish (${holder.state ?? 'deleted; the lease expires'})`;
+    }
+    const others = (await this.runningSimulations()).filter((n) => n !== name);
+    return `${head} waits for ${others.join(', ') || 'another simulation'} to finish`;
+  }
+
+  /**
+   * The explanation of a Failed (or stuck) Simulation of this run, after deleting it: a failed Simulation keeps
+   * SimKube's lock (and its metaroot) until it is deleted, which would block every later Simulation.
+   */
+  async failAndRelease(sim: Simulation, state: string): Promise<string> {
+    const why = await this.explainFailure(sim, state);
+    const name = sim.metadata?.name ?? '?';
+    const deleted = await this.kube.delete(simulationPath(name), { propagationPolicy: 'Background' }).catch(() => false);
+    return `${why} ${deleted ? `sim-arena deleted Simulation ${name} so it does not hold SimKube's lock.` : ''}`.trim();
   }
 
   /** The workload's pods that this Simulation made (SimKube labels every simulated pod with the sim's name). */
@@ -399,9 +440,20 @@ export class SimkubeBackend implements Backend, PhasedBackend {
     const expected = expectedPods(run.trace, run.workload);
     const settled = (expected === undefined || pods.length === expected) && pods.every(isSettled) && (pods.length > 0 || expected === 0);
     if (settled && sim.status?.state === 'Running') return { observation: observePods(pods) };
-    const began = Math.max(timeMs(sim.metadata?.creationTimestamp) ?? run.startedAt, timeMs(sim.status?.startTime ?? undefined) ?? 0);
+    const state = sim.status?.state;
+    // The window opens when the driver applied the first objects (its root appears right before), not at Running:
+    // the driver pod starts, waits 5 s and runs its pre-run hooks first.
+    const replayed = state === 'Running' ? await replayStartedMs(this.kube, sim) : undefined;
+    if (state === 'Running' && replayed === undefined) {
+      const runningSince = timeMs(sim.status?.startTime ?? undefined) ?? timeMs(sim.metadata?.creationTimestamp) ?? run.startedAt;
+      if (Date.now() - runningSince > this.opts.driverStartTimeoutMs) {
+        throw new SimkubeError(await this.failAndRelease(sim, `Running for ${Math.round((Date.now() - runningSince) / 1000)}s without its driver replaying anything`));
+      }
+      return { waitMs: this.opts.pollMs.settling, waiting: { reason: 'DriverStarting', message: `SimKube's driver for Simulation ${name} is starting (it replays the trace once its pod runs)` } };
+    }
+    const began = replayed ?? run.startedAt;
     const windowMs = (this.opts.observeFraction * this.durationSeconds(run) * 1000) / this.opts.speed;
-    if (sim.status?.state === 'Running' && Date.now() - began >= windowMs) {
+    if (state === 'Running' && Date.now() - began >= windowMs) {
       if (pods.length === 0 && (expected ?? 1) > 0) {
         throw new SimkubeError(
           `no pod of ${formatWorkload(run.workload)} appeared in ${this.virtualNamespace(run)} within ${Math.round(windowMs / 1000)}s of Simulation ${name} starting. ` +
@@ -411,7 +463,6 @@ export class SimkubeBackend implements Backend, PhasedBackend {
       }
       return { observation: observePods(pods) };
     }
-    const state = sim.status?.state;
     return {
       waitMs: this.opts.pollMs.settling,
       waiting: {
@@ -425,6 +476,13 @@ export class SimkubeBackend implements Backend, PhasedBackend {
   async explainFailure(sim: Simulation, state: string): Promise<string> {
     const name = sim.metadata?.name ?? '?';
     const parts = [`Simulation ${name} is ${state}.`];
+    const driver = await driverError(this.kube, this.opts.driverNamespace, name).catch(() => undefined);
+    if (driver) {
+      // The driver ran and said why it failed: that is the cause, not the setup traps below.
+      parts.push(`SimKube's driver: ${driver}.`);
+      parts.push(`Details: kubectl -n ${this.opts.driverNamespace} logs job/sk-${name}-driver.`);
+      return parts.join(' ');
+    }
     try {
       const events = await this.kube.list<Obj & { reason?: string; message?: string; type?: string; lastTimestamp?: string; eventTime?: string }>('/api/v1/events', {
         fieldSelector: `involvedObject.kind=Simulation,involvedObject.name=${name}`,

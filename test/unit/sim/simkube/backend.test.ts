@@ -52,6 +52,14 @@ function setState(fake: FakeKube, name: string, state: string, ageMs = 0): Simul
   return sim;
 }
 
+/** The driver's SimulationRoot (<pod>-root, owned by the sim): the driver made it `agoMs` ago, right before replaying. */
+function replayBegan(fake: FakeKube, name: string, agoMs = 0): void {
+  const sim = fake.get(SIMULATIONS_PATH, name)!;
+  const owner = [{ apiVersion: 'simkube.io/v1', kind: 'Simulation', name, uid: sim.metadata!.uid }];
+  fake.put('/apis/simkube.io/v1/simulationroots', { metadata: { name: `sk-${name}-metaroot`, ownerReferences: owner, creationTimestamp: new Date(Date.now() - agoMs - 60_000).toISOString() } });
+  fake.put('/apis/simkube.io/v1/simulationroots', { metadata: { name: `sk-${name}-driver-x1-root`, ownerReferences: owner, creationTimestamp: new Date(Date.now() - agoMs).toISOString() } });
+}
+
 async function startAndSync(fake: FakeKube, b: SimkubeBackend, run: StepRun): Promise<string> {
   syncPod(fake, 'n1');
   await b.start(run);
@@ -184,6 +192,9 @@ describe('simkube backend (fake API)', () => {
     setState(fake, name, 'Initializing');
     expect((await b.poll(run)).waiting?.reason).to.equal('SimulationInitializing');
     setState(fake, name, 'Running');
+    // Running, but the driver pod is still starting (it sleeps 5 s before replaying)
+    expect((await b.poll(run)).waiting?.reason).to.equal('DriverStarting');
+    replayBegan(fake, name);
     for (let i = 0; i < 4; i++) fake.put(VPODS, pod(`web-${i}`, name, true));
     fake.put(VPODS, pod('web-old', 'another-sim', true)); // not ours
     let r = await b.poll(run);
@@ -205,14 +216,17 @@ describe('simkube backend (fake API)', () => {
     expect((await b.poll(run)).observation).to.deep.equal({ ready: 0, pending: 3, total: 3 });
   });
 
-  it('observes what is there once 80% of duration/speed has passed, and explains when nothing appeared', async () => {
+  it('observes what is there once 80% of duration/speed has passed since the driver began replaying, and explains when nothing appeared', async () => {
     const fake = new FakeKube();
     const b = backend(fake, { speed: 2 });
     const run = stepRun(); // 30 s at speed 2: window 12 s
     const name = await startAndSync(fake, b, run);
-    setState(fake, name, 'Running', 11_000);
+    // Running for a minute, but the driver began replaying 11 s ago: the window is still open.
+    setState(fake, name, 'Running', 60_000);
+    replayBegan(fake, name, 11_000);
     expect((await b.poll(run)).waiting?.reason).to.equal('PodsSettling');
-    setState(fake, name, 'Running', 13_000);
+    fake.store.get('/apis/simkube.io/v1/simulationroots')!.clear();
+    replayBegan(fake, name, 13_000);
     let err: unknown;
     await b.poll(run).catch((e: unknown) => (err = e));
     expect(err).to.be.instanceOf(SimkubeError);
@@ -248,6 +262,68 @@ describe('simkube backend (fake API)', () => {
     expect(err!.message).to.match(/kubectl create namespace monitoring/);
     expect(err!.message).to.match(/namespace simkube/);
     expect(err!.message).to.match(/ClusterIssuer selfsigned/);
+  });
+
+  it('on Failed quotes the driver\'s own error (its pod\'s terminated status), then deletes the Simulation so it cannot hold SimKube\'s lock', async () => {
+    const fake = new FakeKube();
+    const b = backend(fake);
+    const run = stepRun();
+    const name = await startAndSync(fake, b, run);
+    setState(fake, name, 'Failed');
+    fake.put('/api/v1/namespaces/simkube/pods', {
+      metadata: { name: `sk-${name}-driver-x1`, namespace: 'simkube', labels: { 'job-name': `sk-${name}-driver` } },
+      status: {
+        phase: 'Failed',
+        containerStatuses: [
+          {
+            name: 'driver',
+            state: { terminated: { exitCode: 1, reason: 'Error', message: '2026-12-04T13:00:00Z  INFO sk_driver: applying apps/v1.ReplicaSet virtual-default/web\n\u001b[31m2026-12-04T13:00:01Z ERROR sk_driver: driver failed: ApiError: .spec.metadata: field not declared in schema\u001b[0m' } },
+          },
+        ],
+      },
+    });
+    let err: Error | undefined;
+    await b.poll(run).catch((e: Error) => (err = e));
+    expect(err).to.be.instanceOf(SimkubeError);
+    expect(err!.message).to.match(/is Failed/).and.match(new RegExp(`driver pod sk-${name}-driver-x1 exited 1 \\(Error\\): .*\\.spec\\.metadata: field not declared in schema`));
+    expect(err!.message, 'the driver named the cause: no setup traps').to.not.match(/monitoring/);
+    expect(err!.message).to.match(new RegExp(`sim-arena deleted Simulation ${name}`));
+    expect(fake.get(SIMULATIONS_PATH, name)).to.equal(undefined);
+  });
+
+  it('Blocked names the holder of SimKube\'s lock, Failed ones included; a Failed holder sim-arena made is deleted', async () => {
+    const fake = new FakeKube();
+    const b = backend(fake);
+    const run = stepRun();
+    const name = await startAndSync(fake, b, run);
+    setState(fake, name, 'Blocked');
+    const lease = (holder: string): void => void fake.put('/apis/coordination.k8s.io/v1/namespaces/simkube/leases', { metadata: { name: 'sk-lease', namespace: 'simkube' }, spec: { holderIdentity: holder } });
+    fake.put(SIMULATIONS_PATH, { metadata: { name: 'theirs' }, spec: {}, status: { state: 'Failed' } });
+    lease('theirs');
+    let m = (await b.poll(run)).waiting?.message;
+    expect(m).to.match(/one simulation at a time/).and.match(/waits for theirs to finish: it is Failed but still holds the lock; delete it \(kubectl delete simulation theirs\)/);
+    expect(fake.get(SIMULATIONS_PATH, 'theirs'), 'not ours: left alone').to.not.equal(undefined);
+    fake.put(SIMULATIONS_PATH, { metadata: { name: 'ours-old', labels: { 'app.kubernetes.io/managed-by': 'sim-arena' } }, spec: {}, status: { state: 'Failed' } });
+    lease('ours-old');
+    m = (await b.poll(run)).waiting?.message;
+    expect(m).to.match(/waits for ours-old to finish: it is Failed and still held the lock, so sim-arena deleted it/);
+    expect(fake.get(SIMULATIONS_PATH, 'ours-old')).to.equal(undefined);
+    fake.put(SIMULATIONS_PATH, { metadata: { name: 'busy' }, spec: {}, status: { state: 'Running' } });
+    lease('busy');
+    expect((await b.poll(run)).waiting?.message).to.match(/waits for busy to finish \(Running\)/);
+  });
+
+  it('a Running Simulation whose driver never begins replaying fails after driverStartTimeoutMs, and is deleted', async () => {
+    const fake = new FakeKube();
+    const b = backend(fake, { driverStartTimeoutMs: 30_000 });
+    const run = stepRun();
+    const name = await startAndSync(fake, b, run);
+    setState(fake, name, 'Running', 10_000);
+    expect((await b.poll(run)).waiting?.reason).to.equal('DriverStarting');
+    setState(fake, name, 'Running', 40_000);
+    let err: Error | undefined;
+    await b.poll(run).catch((e: Error) => (err = e));
+    expect(err?.message).to.match(/Running for 40s without its driver replaying anything/).and.match(new RegExp(`sim-arena deleted Simulation ${name}`));
   });
 
   it('gives a Retrying Simulation a grace period, then throws', async () => {

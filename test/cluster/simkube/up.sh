@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Starts SimKube 2.7's real controller (sk-ctrl) and a driver runner (driver-runner.ts) against the test cluster
+# (run `npm run cluster:up` first).  Builds the binaries if needed (build.sh, cached), then installs what SimKube's
+# own install would have left in the cluster: its CRDs (`skctl crd`: Simulation and SimulationRoot), minimal
+# cert-manager CRDs, the namespaces simkube and monitoring, ServiceAccount simkube/sk-ctrl-sa, ClusterIssuer
+# selfsigned.  sk-ctrl runs out of cluster on the host (CTRL_NAMESPACE=simkube POD_SVC_ACCOUNT=sk-ctrl-sa); the
+# runner plays cert-manager and the kubelet for the driver pods (see driver-runner.ts).
+#
+# Idempotent: processes already running (pid files) are kept.  State and logs in $SIM_ARENA_STATE_DIR/simkube:
+#   sk-ctrl.log, driver-runner.log, drivers/<ns>_<pod>.log, node/ (the node filesystem trace-sync writes to)
+#
+# Environment (all optional):
+#   SIM_ARENA_STATE_DIR       (<repo>/.cluster)          SIM_ARENA_KUBECONFIG   ($SIM_ARENA_STATE_DIR/kubeconfig)
+#   SIM_ARENA_SIMKUBE_PORT    the driver's webhook port on 127.0.0.1 (8888)
+#   SIMKUBE_VERSION           (2.7.0)                    SIM_ARENA_CACHE_DIR    (~/.cache/sim-arena)
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+STATE_DIR="${SIM_ARENA_STATE_DIR:-$SK_REPO_ROOT/.cluster}"
+KUBECONFIG_IN="${SIM_ARENA_KUBECONFIG:-$STATE_DIR/kubeconfig}"
+PORT="${SIM_ARENA_SIMKUBE_PORT:-8888}"
+[[ -f "$KUBECONFIG_IN" ]] || sk_die "no kubeconfig at $KUBECONFIG_IN: start the test cluster first (npm run cluster:up)"
+KUBECONFIG_IN="$(cd "$(dirname "$KUBECONFIG_IN")" && pwd)/$(basename "$KUBECONFIG_IN")"
+SK_STATE="$(mkdir -p "$STATE_DIR/simkube" && cd "$STATE_DIR/simkube" && pwd)"
+t0="$(sk_now)"
+
+# The cluster's own kubectl (built with it), else the one on PATH; sk-ctrl's hooks find it on PATH too.
+CLUSTER_BIN="$(bash "$SK_DIR/../build.sh" --print-dir 2>/dev/null || true)"
+[[ -x "$CLUSTER_BIN/kubectl" ]] && export PATH="$CLUSTER_BIN:$PATH"
+command -v kubectl >/dev/null || sk_die "kubectl is not on PATH (npm run cluster:up builds one)"
+kc() { kubectl --kubeconfig "$KUBECONFIG_IN" "$@"; }
+tail_log() { sk_log "last lines of $1:"; tail -n 25 "$1" >&2 2>/dev/null || true; }
+
+"$SK_DIR/build.sh"
+
+exec 7>"$SK_STATE/.lock"
+flock -w 300 7 || sk_die "another simkube up/down holds $SK_STATE/.lock"
+
+kc get --raw /readyz >/dev/null 2>&1 || sk_die "the cluster in $KUBECONFIG_IN does not answer; start it with npm run cluster:up"
+
+# ------------------------------------------------------------------------------------ cluster objects
+crds="$SK_STATE/simkube-crds.yaml"
+"$SK_BIN_DIR/skctl" crd > "$crds.tmp" || sk_die "skctl crd failed"
+mv "$crds.tmp" "$crds"
+kc apply --server-side --force-conflicts --field-manager sim-arena-simkube -f "$crds" -f "$SK_DIR/cert-manager-crds.yaml" >/dev/null ||
+  sk_die "could not install the SimKube / cert-manager CRDs"
+kc wait --for condition=Established --timeout 60s \
+  crd/simulations.simkube.io crd/simulationroots.simkube.io crd/certificates.cert-manager.io crd/clusterissuers.cert-manager.io >/dev/null ||
+  sk_die "the CRDs did not become Established"
+# ClusterIssuer right after its CRD: discovery can lag Established by a moment.
+for i in $(seq 1 20); do
+  kc apply --server-side --field-manager sim-arena-simkube -f "$SK_DIR/bootstrap.yaml" >/dev/null 2>"$SK_STATE/bootstrap.err" && break
+  (( i < 20 )) || { cat "$SK_STATE/bootstrap.err" >&2; sk_die "could not create the namespaces / ServiceAccount / ClusterIssuer"; }
+  sleep 0.5
+done
+
+# ------------------------------------------------------------------------------------ processes
+alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+start_bg() { # NAME LOG CMD... : starts CMD in its own session, records its pid
+  local name="$1" logf="$2"; shift 2
+  : > "$logf"
+  setsid nohup "$@" >>"$logf" 2>&1 < /dev/null &
+  echo $! > "$SK_STATE/$name.pid"
+}
+
+if alive "$SK_STATE/sk-ctrl.pid"; then
+  sk_log "sk-ctrl already running (pid $(cat "$SK_STATE/sk-ctrl.pid"))"
+else
+  start_bg sk-ctrl "$SK_STATE/sk-ctrl.log" env KUBECONFIG="$KUBECONFIG_IN" CTRL_NAMESPACE=simkube POD_SVC_ACCOUNT=sk-ctrl-sa \
+    RUST_BACKTRACE=1 "$SK_BIN_DIR/sk-ctrl" --verbosity info
+  sk_log "started sk-ctrl (pid $(cat "$SK_STATE/sk-ctrl.pid")), log $SK_STATE/sk-ctrl.log"
+fi
+
+if alive "$SK_STATE/driver-runner.pid" && [[ -f "$SK_STATE/driver-runner.ready" ]]; then
+  sk_log "driver runner already running (pid $(cat "$SK_STATE/driver-runner.pid"))"
+else
+  if alive "$SK_STATE/driver-runner.pid"; then kill "$(cat "$SK_STATE/driver-runner.pid")" 2>/dev/null || true; sleep 1; fi
+  rm -f "$SK_STATE/driver-runner.ready"
+  mkdir -p "$SK_STATE/node"
+  cd "$SK_REPO_ROOT" # node resolves --import tsx from here
+  start_bg driver-runner "$SK_STATE/driver-runner.log" node --import tsx "$SK_DIR/driver-runner.ts" \
+    --kubeconfig "$KUBECONFIG_IN" --state-dir "$SK_STATE" --driver-bin "$SK_BIN_DIR/sk-driver" --port "$PORT" --node-root "$SK_STATE/node"
+  sk_log "started the driver runner (pid $(cat "$SK_STATE/driver-runner.pid")), log $SK_STATE/driver-runner.log"
+fi
+
+# ------------------------------------------------------------------------------------ ready?
+for _ in $(seq 1 60); do
+  [[ -f "$SK_STATE/driver-runner.ready" ]] && break
+  alive "$SK_STATE/driver-runner.pid" || { tail_log "$SK_STATE/driver-runner.log"; sk_die "the driver runner exited"; }
+  sleep 0.5
+done
+[[ -f "$SK_STATE/driver-runner.ready" ]] || { tail_log "$SK_STATE/driver-runner.log"; sk_die "the driver runner did not get ready in 30s"; }
+sleep 1
+alive "$SK_STATE/sk-ctrl.pid" || { tail_log "$SK_STATE/sk-ctrl.log"; sk_die "sk-ctrl exited"; }
+sk_log "SimKube $SIMKUBE_VERSION up in $(sk_elapsed "$t0"): sk-ctrl and the driver runner (webhook https://127.0.0.1:$PORT/); state in $SK_STATE"
