@@ -53,6 +53,20 @@ import {
 } from './simulation.js';
 import { EPISODE_LABEL, TRACE_CONFIGMAP_ANNOTATION } from '../../api/names.js';
 
+/** Where a taken observation waits on its Simulation until SimKube finishes it (JSON). */
+export const OBSERVATION_ANNOTATION = 'simarena.io/observation';
+
+function storedObservation(sim: Simulation): Observation | undefined {
+  const raw = sim.metadata?.annotations?.[OBSERVATION_ANNOTATION];
+  if (!raw) return undefined;
+  try {
+    const o = JSON.parse(raw) as Observation;
+    return [o.ready, o.pending, o.total].every((n) => Number.isInteger(n) && n >= 0) ? { ready: o.ready, pending: o.pending, total: o.total } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class SimkubeError extends Error {
   override name = 'SimkubeError';
 }
@@ -73,6 +87,12 @@ export interface SimkubeOptions {
   observeFraction?: number;
   /** A Running Simulation whose driver has not begun replaying this long after it started is an error. Default 180000. */
   driverStartTimeoutMs?: number;
+  /**
+   * Once observed, let SimKube finish the Simulation (driver cleanup, PostRun/PostStop hooks, state Finished) before
+   * the step completes; the observation waits on the Simulation meanwhile. false: complete the step at once and
+   * delete the Simulation mid-replay. Default true.
+   */
+  awaitFinish?: boolean;
   /** A Retrying Simulation older than this is an error (Retrying can be a passing API error). Default 60000. */
   retryGraceMs?: number;
   /** A Simulation with no state, or still Initializing, this long after creation is an error. Default 300000. */
@@ -145,6 +165,7 @@ export class SimkubeBackend implements Backend, PhasedBackend {
       traceGraceMs: opts.traceGraceMs ?? 120_000,
       setupTimeoutMs: opts.setupTimeoutMs ?? 300_000,
       driverStartTimeoutMs: opts.driverStartTimeoutMs ?? 180_000,
+      awaitFinish: opts.awaitFinish ?? true,
       pollMs: { sync: 1000, blocked: 5000, starting: 2000, settling: 1000, ...opts.pollMs },
     };
     if (!(this.opts.speed > 0) || !Number.isFinite(this.opts.speed)) throw new RangeError(`simkube speed must be a positive number, got ${this.opts.speed}`);
@@ -333,12 +354,16 @@ export class SimkubeBackend implements Backend, PhasedBackend {
         if (age > this.opts.retryGraceMs) throw new SimkubeError(await this.failAndRelease(sim, 'Retrying'));
         return { waitMs: this.opts.pollMs.starting, waiting: { reason: 'SimulationRetrying', message: `sk-ctrl is retrying setup of Simulation ${name} (an error in its reconcile); giving it ${Math.round(this.opts.retryGraceMs / 1000)}s` } };
       }
-      case 'Finished':
+      case 'Finished': {
+        const kept = storedObservation(sim);
+        if (kept) return { observation: kept };
         throw new SimkubeError(`Simulation ${name} finished before sim-arena could observe ${formatWorkload(run.workload)}; raise stepDuration (now ${this.durationSeconds(run)}s at speed ${this.opts.speed}) so the replay outlives the observation`);
+      }
       case 'Initializing':
         if (age > this.opts.setupTimeoutMs) throw new SimkubeError(await this.failAndRelease(sim, `still Initializing after ${Math.round(age / 1000)}s`));
         return this.observe(run, sim);
       case 'Running':
+        if (storedObservation(sim)) return this.awaitingFinish(run, sim);
         return this.observe(run, sim);
       default:
         if (age > this.opts.setupTimeoutMs) {
@@ -439,7 +464,7 @@ export class SimkubeBackend implements Backend, PhasedBackend {
     const pods = (await this.podsOf(run, name)).filter((p) => !p.metadata?.deletionTimestamp);
     const expected = expectedPods(run.trace, run.workload);
     const settled = (expected === undefined || pods.length === expected) && pods.every(isSettled) && (pods.length > 0 || expected === 0);
-    if (settled && sim.status?.state === 'Running') return { observation: observePods(pods) };
+    if (settled && sim.status?.state === 'Running') return this.observed(run, sim, observePods(pods));
     const state = sim.status?.state;
     // The window opens when the driver applied the first objects (its root appears right before), not at Running:
     // the driver pod starts, waits 5 s and runs its pre-run hooks first.
@@ -461,7 +486,7 @@ export class SimkubeBackend implements Backend, PhasedBackend {
             `its logs show replay errors); or raise stepDuration`,
         );
       }
-      return { observation: observePods(pods) };
+      return this.observed(run, sim, observePods(pods));
     }
     return {
       waitMs: this.opts.pollMs.settling,
@@ -470,6 +495,24 @@ export class SimkubeBackend implements Backend, PhasedBackend {
         message: state === 'Initializing' ? `sk-ctrl is setting up Simulation ${name}` : `${pods.filter(isSettled).length}/${expected ?? pods.length} pods of ${formatWorkload(run.workload)} settled in ${this.virtualNamespace(run)}`,
       },
     };
+  }
+
+  /** The observation is taken: return it, or keep it on the Simulation until SimKube finishes it (awaitFinish). */
+  private async observed(run: StepRun, sim: Simulation, observation: Observation): Promise<PollResult> {
+    if (!this.opts.awaitFinish) return { observation };
+    await this.kube.mergePatch(simulationPath(sim.metadata!.name!), { metadata: { annotations: { [OBSERVATION_ANNOTATION]: JSON.stringify(observation) } } });
+    return this.awaitingFinish(run, sim);
+  }
+
+  private async awaitingFinish(run: StepRun, sim: Simulation): Promise<PollResult> {
+    const name = sim.metadata!.name!;
+    const runningSince = timeMs(sim.status?.startTime ?? undefined) ?? timeMs(sim.metadata?.creationTimestamp) ?? run.startedAt;
+    // The replay itself, then the driver's cleanup (it gives up deleting its root after 300 s), with room to spare.
+    const limitMs = (this.durationSeconds(run) * 1000) / this.opts.speed + 360_000;
+    if (Date.now() - runningSince > limitMs) {
+      throw new SimkubeError(await this.failAndRelease(sim, `still Running ${Math.round((Date.now() - runningSince) / 1000)}s after it started, long after its replay should have ended`));
+    }
+    return { waitMs: this.opts.pollMs.settling, waiting: { reason: 'SimulationFinishing', message: `observed ${formatWorkload(run.workload)}; waiting for SimKube to finish Simulation ${name} (driver cleanup and hooks)` } };
   }
 
   /** A how-to-fix message for a Failed (or stuck Retrying) Simulation: its events, then the usual traps. */

@@ -47,7 +47,7 @@ interface Volume {
   name: string;
   secret?: { secretName: string };
   configMap?: { name: string };
-  hostPath?: { path: string };
+  hostPath?: { path: string; type?: string };
   emptyDir?: object;
 }
 export interface Pod extends Obj {
@@ -122,6 +122,7 @@ export class DriverRunner {
   private running: Running | undefined;
   /** Pods already run (or given up on): never started twice, like a Job pod with restartPolicy Never. */
   private readonly done = new Set<string>();
+  private readonly waitingWhy = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private tickCount = 0;
@@ -267,6 +268,10 @@ export class DriverRunner {
       } else if (v.hostPath) {
         const underRoot = path.join(this.opts.nodeRoot, v.hostPath.path);
         local = existsSync(underRoot) ? underRoot : v.hostPath.path;
+        // sk-ctrl mounts a file:// trace with type File: a kubelet keeps the pod in ContainerCreating until it exists.
+        if ((v.hostPath.type === 'File' || v.hostPath.type === 'Directory') && !existsSync(local)) {
+          throw new Error(`hostPath ${v.hostPath.path} (type ${v.hostPath.type}) does not exist on the node (looked at ${underRoot} and ${v.hostPath.path}); the pod stays ContainerCreating`);
+        }
       } else if (v.emptyDir) {
         local = path.join(podDir, 'volumes', v.name);
         mkdirSync(local, { recursive: true });
@@ -305,10 +310,13 @@ export class DriverRunner {
     try {
       ({ mounts, env } = await this.materialise(pod, c, podDir));
     } catch (e) {
-      // The kubelet would retry the mount (ContainerCreating); so do we, at the next tick.
-      this.opts.log(`pod ${id}: cannot prepare its volumes/env yet: ${apiErrorMessage(e)}`);
+      // The kubelet would retry the mount (ContainerCreating); so do we, at the next tick (logged once per reason).
+      const why = apiErrorMessage(e);
+      if (this.waitingWhy.get(uid) !== why) this.opts.log(`pod ${id}: cannot start yet: ${why}`);
+      this.waitingWhy.set(uid, why);
       return;
     }
+    this.waitingWhy.delete(uid);
     const args = [...(c.command ?? []).slice(1), ...(c.args ?? [])].map((a) => mapArg(a, mounts));
     // The driver listens where the webhook was pointed (one port on the host).
     const portAt = args.indexOf('--admission-webhook-port');

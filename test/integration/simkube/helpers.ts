@@ -1,7 +1,7 @@
 // Shared pieces for the simkube suites: reach the real test control plane (or skip), install SimKube's CRDs from
 // the fixture, a fake trace-sync pod that KWOK marks Running, and in-process trace-sync loops.
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,8 +128,10 @@ export class LocalTraceSync {
     this.dir = dir;
   }
 
-  static async start(c: Cluster, namespace: string, node: string): Promise<LocalTraceSync> {
-    const s = new LocalTraceSync(await mkdtemp(path.join(tmpdir(), `sk-node-${node}-`)));
+  /** `dir`: where it writes (default a fresh temp dir), e.g. <driver runner node root>/<the backend's traceDir>. */
+  static async start(c: Cluster, namespace: string, node: string, dir?: string): Promise<LocalTraceSync> {
+    if (dir) await mkdir(dir, { recursive: true });
+    const s = new LocalTraceSync(dir ?? (await mkdtemp(path.join(tmpdir(), `sk-node-${node}-`))));
     s.syncer = new TraceSyncer(c.kube, { dir: s.dir, namespace, node, logger: silentLogger() });
     s.loop = new TraceSyncLoop(c.kc, s.syncer, { logger: silentLogger() });
     await s.loop.start();
@@ -150,4 +152,51 @@ export async function deleteSimulation(c: Cluster, name: string): Promise<void> 
 
 export async function waitNamespaceGone(c: Cluster, name: string, timeoutMs = 90_000): Promise<void> {
   await waitFor(`namespace ${name} gone`, async () => !(await c.kube.get(`/api/v1/namespaces/${name}`)), timeoutMs, 300);
+}
+
+/**
+ * The states each Simulation goes through, as SimKube's sk-ctrl writes them (polled every 200 ms: a state held
+ * for less than that can be missed, which SimKube's own transitions never are).
+ */
+export class SimulationStates {
+  private readonly seen = new Map<string, string[]>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly c: Cluster) {}
+
+  start(): this {
+    const loop = (): void => {
+      if (this.stopped) return;
+      this.ticking = this.tick()
+        .catch(() => undefined)
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(loop, 200);
+        });
+    };
+    loop();
+    return this;
+  }
+
+  private async tick(): Promise<void> {
+    for (const s of await this.c.kube.list<{ metadata?: { name?: string }; status?: { state?: string | null } }>('/apis/simkube.io/v1/simulations')) {
+      const name = s.metadata?.name;
+      const state = s.status?.state;
+      if (!name || !state) continue;
+      const list = this.seen.get(name) ?? [];
+      if (list[list.length - 1] !== state) list.push(state);
+      this.seen.set(name, list);
+    }
+  }
+
+  statesOf(name: string): string[] {
+    return this.seen.get(name) ?? [];
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.ticking;
+  }
 }

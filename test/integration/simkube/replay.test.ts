@@ -1,5 +1,6 @@
-// The simkube backend end to end on the real control plane, with the SimKube stand-in doing what sk-ctrl and
-// sk-driver would (they need a container runtime) and trace-sync running in-process for a KWOK node.
+// The simkube backend end to end on the real control plane against SimKube 2.7's REAL sk-ctrl and sk-driver
+// (test/cluster/simkube/up.sh: sk-ctrl out of cluster, the driver runner starting sk-driver for each driver pod),
+// with trace-sync running in-process for a KWOK node, writing into the driver runner's node folder.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -10,41 +11,49 @@ import { simulationPath } from '../../../src/sim/simkube/simulation.js';
 import { traceFileName } from '../../../src/sim/simkube/contract.js';
 import type { Simulation } from '../../../src/sim/simkube/simulation.js';
 import { canonicalScenario, deploymentObject, buildTrace } from '../../../src/trace/generate.js';
-import { SimkubeStandin } from '../../support/simkube-standin.js';
-import { clusterOrSkip, deleteNamespace, deleteSimulation, fakeTraceSyncPod, freshNamespace, installSimkubeCrds, kwokNode, LocalTraceSync, NODE_TRACE_DIR, waitFor, waitNamespaceGone, type Cluster } from './helpers.js';
+import { ensureSimkube, simkubeLogTail } from '../../support/simkube.js';
+import { clusterOrSkip, deleteNamespace, deleteSimulation, fakeTraceSyncPod, freshNamespace, kwokNode, LocalTraceSync, NODE_TRACE_DIR, SimulationStates, waitFor, waitNamespaceGone, type Cluster } from './helpers.js';
 
-describe('simkube: replays through the SimKube stand-in', function () {
-  this.timeout(180_000);
+describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', function () {
+  this.timeout(240_000);
   let c: Cluster;
   let ns: string;
   let sync: LocalTraceSync;
-  let standin: SimkubeStandin;
+  let states: SimulationStates;
   let backend: SimkubeBackend;
   const runs: StepRun[] = [];
   const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+  // This suite's own folder on the (one) node: trace-sync prunes files whose ConfigMap is not in its namespace.
+  const traceDir = `${NODE_TRACE_DIR}/${tag}`;
 
   before(async function () {
+    this.timeout(3_600_000); // a cold build of SimKube's binaries happens here once per machine
     c = await clusterOrSkip(this);
-    await installSimkubeCrds(c);
+    const sk = await ensureSimkube();
     ns = await freshNamespace(c, 'sk-replay');
     const node = await kwokNode(c);
     await fakeTraceSyncPod(c, ns, node);
-    sync = await LocalTraceSync.start(c, ns, node);
-    standin = new SimkubeStandin(c.kc, { pathMap: { [NODE_TRACE_DIR]: sync.dir }, filter: (s) => s.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'sim-arena' });
-    standin.start();
-    backend = new SimkubeBackend(c.kc, { operatorNamespace: ns, stepSeconds: 20, pollMs: { sync: 200, blocked: 300, starting: 200, settling: 300 } });
+    sync = await LocalTraceSync.start(c, ns, node, path.join(sk.nodeRoot, traceDir));
+    states = new SimulationStates(c).start();
+    backend = new SimkubeBackend(c.kc, { operatorNamespace: ns, traceDir, stepSeconds: 20, pollMs: { sync: 200, blocked: 300, starting: 200, settling: 300 } });
     // A crashed earlier test run may have left the virtual namespace behind (not owned by any Simulation).
     await c.kube.delete('/api/v1/namespaces/virtual-default');
     await waitNamespaceGone(c, 'virtual-default');
   });
 
   after(async function () {
+    this.timeout(180_000);
     if (!c) return;
-    await standin?.stop();
+    await states?.stop();
     for (const r of runs) await deleteSimulation(c, backend.simulationName(r)).catch(() => undefined);
     await sync?.stop();
     await deleteNamespace(c, ns);
-    if (standin?.errors.length) process.stderr.write(`stand-in errors: ${standin.errors.join('\n')}\n`);
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') {
+      process.stderr.write(`--- sk-ctrl.log\n${simkubeLogTail('sk-ctrl.log')}\n--- driver-runner.log\n${simkubeLogTail('driver-runner.log')}\n`);
+    }
   });
 
   function stepRun(name: string, scenario: string): StepRun {
@@ -81,7 +90,8 @@ describe('simkube: replays through the SimKube stand-in', function () {
       expect(obs).to.deep.equal(expected);
       expect(obs).to.deep.equal(await embedded(r));
       expect(seen).to.include('SimulationCreated');
-      expect(standin.statesOf(backend.simulationName(r))[0]).to.equal('Running');
+      expect(seen, 'the window opened once the driver replayed, not at Running').to.include('DriverStarting');
+      expect(states.statesOf(backend.simulationName(r))).to.include('Running');
       // cleanup deleted the Simulation; the GC cascade takes the virtual namespace with it
       await waitFor('the Simulation to go', async () => !(await c.kube.get(simulationPath(backend.simulationName(r)))), 90_000);
       await waitNamespaceGone(c, 'virtual-default');
@@ -103,9 +113,11 @@ describe('simkube: replays through the SimKube stand-in', function () {
     });
     expect(blocked.waiting?.message).to.match(/one simulation at a time/).and.contain(backend.simulationName(a));
     await backend.cleanup(a);
-    const obs = await waitFor('B observed', async () => (await backend.poll(b)).observation, 90_000, 300);
+    const obs = await waitFor('B observed', async () => (await backend.poll(b)).observation, 150_000, 300);
     expect(obs).to.deep.equal({ ready: 1, pending: 0, total: 1 });
-    expect(standin.statesOf(backend.simulationName(b))).to.deep.equal(['Blocked', 'Running']);
+    const bStates = states.statesOf(backend.simulationName(b));
+    expect(bStates[0], bStates.join(' → ')).to.equal('Blocked');
+    expect(bStates.indexOf('Running'), bStates.join(' → ')).to.be.greaterThan(0);
     await backend.cleanup(b);
     await waitNamespaceGone(c, 'virtual-default');
   });
@@ -126,7 +138,7 @@ describe('simkube: replays through the SimKube stand-in', function () {
     const obs = await waitFor('observed', async () => (await backend.poll(r)).observation, 90_000, 300);
     expect(obs).to.deep.equal({ ready: 2, pending: 0, total: 2 });
     await backend.cleanup(r);
-    // the namespace existed before the stand-in ran, so it is not owned by the Simulation: remove it ourselves
+    // the namespace existed before SimKube's driver ran, so it is not owned by its root: remove it ourselves
     await waitFor('Simulation gone', async () => !(await c.kube.get(simulationPath(backend.simulationName(r)))), 90_000);
     await c.kube.delete('/api/v1/namespaces/virtual-default');
     await waitNamespaceGone(c, 'virtual-default');

@@ -21,7 +21,7 @@ function stepRun(name = 'ep1-s3', scenario = 'replicas-over'): StepRun {
 }
 
 function backend(fake: FakeKube, extra: Partial<ConstructorParameters<typeof SimkubeBackend>[1]> = {}): SimkubeBackend {
-  return new SimkubeBackend(undefined, { kube: fake.kube(), operatorNamespace: NS, ...extra });
+  return new SimkubeBackend(undefined, { kube: fake.kube(), operatorNamespace: NS, awaitFinish: false, ...extra });
 }
 
 function syncPod(fake: FakeKube, node: string, phase = 'Running'): void {
@@ -204,6 +204,27 @@ describe('simkube backend (fake API)', () => {
     fake.put(VPODS, pod('web-4', name, true));
     r = await b.poll(run);
     expect(r.observation).to.deep.equal({ ready: 5, pending: 0, total: 5 });
+  });
+
+  it('awaitFinish (the default): keeps the observation on the Simulation until SimKube finishes it, then returns it', async () => {
+    const fake = new FakeKube();
+    const b = backend(fake, { awaitFinish: undefined });
+    const run = stepRun('ep3-s1', 'cpu-slight');
+    const name = await startAndSync(fake, b, run);
+    setState(fake, name, 'Running');
+    replayBegan(fake, name);
+    for (let i = 0; i < 3; i++) fake.put(VPODS, pod(`web-${i}`, name, 'unschedulable'));
+    let r = await b.poll(run);
+    expect(r.observation).to.equal(undefined);
+    expect(r.waiting?.reason).to.equal('SimulationFinishing');
+    expect(fake.get(SIMULATIONS_PATH, name)!.metadata!.annotations!['simarena.io/observation']).to.equal('{"ready":0,"pending":3,"total":3}');
+    // the pods go with the driver's root; the observation stays
+    fake.store.get(VPODS)!.clear();
+    expect((await b.poll(run)).waiting?.reason).to.equal('SimulationFinishing');
+    const sim = fake.get(SIMULATIONS_PATH, name) as Simulation;
+    sim.status = { ...sim.status, state: 'Finished' };
+    r = await b.poll(run);
+    expect(r.observation).to.deep.equal({ ready: 0, pending: 3, total: 3 });
   });
 
   it('counts Unschedulable pods as settled (cpu-slight: 0/3/3)', async () => {
