@@ -75,3 +75,21 @@ export function simkubeLogTail(name: string, lines = 30): string {
     return `(no ${name})`;
   }
 }
+
+let binaries: Promise<string> | undefined;
+
+/** The folder of SimKube's binaries (sk-ctrl, sk-driver, skctl, sk-tracer), built once per machine if missing. */
+export function ensureSimkubeBinaries(): Promise<string> {
+  binaries ??= (async () => {
+    await runScript('build.sh', {});
+    const dir = await new Promise<string>((res, rej) => {
+      const child = spawn('bash', [join(SIMKUBE_DIR, 'build.sh'), '--print-dir'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      child.on('error', rej);
+      child.on('close', (code) => (code === 0 ? res(out.trim()) : rej(new Error(`build.sh --print-dir exited ${code}`))));
+    });
+    return dir;
+  })();
+  return binaries;
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops what up.sh started (sk-ctrl, the driver runner and the driver it runs), by their recorded pids only.
+# Stops what up.sh started (sk-ctrl, the driver runner and the driver it runs, trace-sync), by their recorded pids only.
 # Leaves the cluster objects (CRDs, namespaces) and the built binaries; up.sh starts everything again.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -26,4 +26,5 @@ stop() { # NAME
 # The runner first: it stops the driver it started (SIGTERM, then SIGKILL after 10 s).
 stop driver-runner
 stop sk-ctrl
+stop trace-sync
 rm -f "$SK_STATE/driver-runner.ready"

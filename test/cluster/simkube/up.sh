@@ -4,10 +4,13 @@
 # own install would have left in the cluster: its CRDs (`skctl crd`: Simulation and SimulationRoot), minimal
 # cert-manager CRDs, the namespaces simkube and monitoring, ServiceAccount simkube/sk-ctrl-sa, ClusterIssuer
 # selfsigned.  sk-ctrl runs out of cluster on the host (CTRL_NAMESPACE=simkube POD_SVC_ACCOUNT=sk-ctrl-sa); the
-# runner plays cert-manager and the kubelet for the driver pods (see driver-runner.ts).
+# runner plays cert-manager and the kubelet for the driver pods (see driver-runner.ts).  For sim-arena's default
+# namespace (sim-arena) it also runs `sim-arena trace-sync` on the host, writing into the driver runner's node
+# folder, with a stand-in trace-sync pod on the first KWOK node (KWOK marks it Running) so the simkube backend sees a
+# synced node: `sim-arena run --backend simkube` and `sim-arena operator` work against this cluster as they are.
 #
 # Idempotent: processes already running (pid files) are kept.  State and logs in $SIM_ARENA_STATE_DIR/simkube:
-#   sk-ctrl.log, driver-runner.log, drivers/<ns>_<pod>.log, node/ (the node filesystem trace-sync writes to)
+#   sk-ctrl.log, driver-runner.log, trace-sync.log, drivers/<ns>_<pod>.log, node/ (the node's filesystem)
 #
 # Environment (all optional):
 #   SIM_ARENA_STATE_DIR       (<repo>/.cluster)          SIM_ARENA_KUBECONFIG   ($SIM_ARENA_STATE_DIR/kubeconfig)
@@ -85,6 +88,38 @@ else
   sk_log "started the driver runner (pid $(cat "$SK_STATE/driver-runner.pid")), log $SK_STATE/driver-runner.log"
 fi
 
+# trace-sync for sim-arena's default namespace, on the host, for the first KWOK node.
+SYNC_NS="${SIM_ARENA_SIMKUBE_SYNC_NAMESPACE:-sim-arena}"
+SYNC_NODE="$(kc get nodes -l type=virtual -o jsonpath='{.items[0].metadata.name}' 2>/dev/null || true)"
+if [[ -z "$SYNC_NODE" ]]; then
+  sk_log "warning: no type=virtual node; not starting trace-sync (the simkube backend will wait TraceSyncUnavailable)"
+else
+  kc create namespace "$SYNC_NS" >/dev/null 2>&1 || true
+  kc apply --server-side --field-manager sim-arena-simkube -f - >/dev/null <<YAML || sk_die "could not create the trace-sync pod in $SYNC_NS"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: trace-sync-local
+  namespace: $SYNC_NS
+  labels: {app.kubernetes.io/component: trace-sync, app.kubernetes.io/name: sim-arena}
+  annotations: {simarena.io/note: "stands for the trace-sync DaemonSet pod; the process runs on the host (test/cluster/simkube/up.sh)"}
+spec:
+  nodeName: $SYNC_NODE
+  tolerations: [{key: kwok-provider, operator: Exists, effect: NoSchedule}]
+  automountServiceAccountToken: false
+  containers: [{name: trace-sync, image: sim-arena:local, command: [sim-arena, trace-sync]}]
+YAML
+  if alive "$SK_STATE/trace-sync.pid"; then
+    sk_log "trace-sync already running (pid $(cat "$SK_STATE/trace-sync.pid"))"
+  else
+    mkdir -p "$SK_STATE/node/var/lib/sim-arena/traces"
+    cd "$SK_REPO_ROOT"
+    start_bg trace-sync "$SK_STATE/trace-sync.log" node --import tsx "$SK_REPO_ROOT/src/cli/main.ts" trace-sync \
+      --kubeconfig "$KUBECONFIG_IN" --dir "$SK_STATE/node/var/lib/sim-arena/traces" --namespace "$SYNC_NS" --node "$SYNC_NODE"
+    sk_log "started trace-sync for namespace $SYNC_NS as node $SYNC_NODE (pid $(cat "$SK_STATE/trace-sync.pid")), log $SK_STATE/trace-sync.log"
+  fi
+fi
+
 # ------------------------------------------------------------------------------------ ready?
 for _ in $(seq 1 60); do
   [[ -f "$SK_STATE/driver-runner.ready" ]] && break
@@ -94,4 +129,7 @@ done
 [[ -f "$SK_STATE/driver-runner.ready" ]] || { tail_log "$SK_STATE/driver-runner.log"; sk_die "the driver runner did not get ready in 30s"; }
 sleep 1
 alive "$SK_STATE/sk-ctrl.pid" || { tail_log "$SK_STATE/sk-ctrl.log"; sk_die "sk-ctrl exited"; }
+if [[ -n "$SYNC_NODE" ]]; then
+  alive "$SK_STATE/trace-sync.pid" || { tail_log "$SK_STATE/trace-sync.log"; sk_die "trace-sync exited"; }
+fi
 sk_log "SimKube $SIMKUBE_VERSION up in $(sk_elapsed "$t0"): sk-ctrl and the driver runner (webhook https://127.0.0.1:$PORT/); state in $SK_STATE"

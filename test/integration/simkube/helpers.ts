@@ -194,6 +194,11 @@ export class SimulationStates {
     return this.seen.get(name) ?? [];
   }
 
+  /** Every Simulation seen with a state, in the order first seen. */
+  names(): string[] {
+    return [...this.seen.keys()];
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
