@@ -4,7 +4,7 @@
 # target folder (~/.cache/sim-arena/cargo-target) between the four crates.  A crate whose binary exists and
 # whose stamp names the version is skipped, so a warm run costs nothing.
 #
-#   build.sh              build what is missing, progress and timing on stderr
+#   build.sh [CRATE...]   build what is missing (default: all four), progress and timing on stderr
 #   build.sh --print-dir  print the bin folder on stdout (does not build)
 #   build.sh --force      rebuild every crate
 #
@@ -13,17 +13,20 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-force=0
-case "${1:-}" in
-  --print-dir) echo "$SK_BIN_DIR"; exit 0 ;;
-  --force) force=1 ;;
-  "") ;;
-  *) sk_die "usage: build.sh [--print-dir|--force]" ;;
-esac
+force=0 crates=()
+for a in "$@"; do
+  case "$a" in
+    --print-dir) echo "$SK_BIN_DIR"; exit 0 ;;
+    --force) force=1 ;;
+    sk-ctrl|sk-driver|skctl|sk-tracer) crates+=("$a") ;;
+    *) sk_die "usage: build.sh [--print-dir|--force] [CRATE...] (crates: ${SK_CRATES[*]})" ;;
+  esac
+done
+(( ${#crates[@]} )) || crates=("${SK_CRATES[@]}")
 
 t0="$(sk_now)"
-if (( !force )) && sk_bins_ok; then
-  sk_log "SimKube $SIMKUBE_VERSION binaries up to date: $SK_BIN_DIR"
+if (( !force )) && sk_bins_ok "${crates[@]}"; then
+  sk_log "SimKube $SIMKUBE_VERSION binaries up to date (${crates[*]}): $SK_BIN_DIR"
   exit 0
 fi
 
@@ -40,7 +43,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$SIM_ARENA_CACHE_DIR/cargo-target}"
 sk_log "building SimKube $SIMKUBE_VERSION ($(cargo --version)) into $SK_ROOT, target dir $CARGO_TARGET_DIR"
 sk_log "(cold: roughly 5-12 min per crate on 2 cores)"
 
-for crate in "${SK_CRATES[@]}"; do
+for crate in "${crates[@]}"; do
   if (( !force )) && sk_crate_ok "$crate"; then
     sk_log "$crate $SIMKUBE_VERSION: up to date"
     continue

@@ -20,7 +20,8 @@ sk_crate_ok() { # CRATE
   [[ -x "$SK_BIN_DIR/$1" && "$(cat "$SK_ROOT/.stamp-$1" 2>/dev/null)" == "$SIMKUBE_VERSION" ]]
 }
 
-sk_bins_ok() {
+sk_bins_ok() { # [CRATE...] (default: all)
   local c
-  for c in "${SK_CRATES[@]}"; do sk_crate_ok "$c" || return 1; done
+  (( $# )) || set -- "${SK_CRATES[@]}"
+  for c in "$@"; do sk_crate_ok "$c" || return 1; done
 }

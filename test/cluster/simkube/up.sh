@@ -35,7 +35,8 @@ command -v kubectl >/dev/null || sk_die "kubectl is not on PATH (npm run cluster
 kc() { kubectl --kubeconfig "$KUBECONFIG_IN" "$@"; }
 tail_log() { sk_log "last lines of $1:"; tail -n 25 "$1" >&2 2>/dev/null || true; }
 
-"$SK_DIR/build.sh"
+# sk-ctrl and sk-driver are all this needs (skctl and sk-tracer are for validation and recording).
+"$SK_DIR/build.sh" sk-ctrl sk-driver
 
 exec 7>"$SK_STATE/.lock"
 flock -w 300 7 || sk_die "another simkube up/down holds $SK_STATE/.lock"
@@ -43,8 +44,15 @@ flock -w 300 7 || sk_die "another simkube up/down holds $SK_STATE/.lock"
 kc get --raw /readyz >/dev/null 2>&1 || sk_die "the cluster in $KUBECONFIG_IN does not answer; start it with npm run cluster:up"
 
 # ------------------------------------------------------------------------------------ cluster objects
+# SimKube's CRDs from SimKube itself (`skctl crd`) when skctl is built, else the fixture's Simulation CRD and ours.
 crds="$SK_STATE/simkube-crds.yaml"
-"$SK_BIN_DIR/skctl" crd > "$crds.tmp" || sk_die "skctl crd failed"
+if [[ -x "$SK_BIN_DIR/skctl" ]]; then
+  "$SK_BIN_DIR/skctl" crd > "$crds.tmp" || sk_die "skctl crd failed"
+else
+  fixture="$SK_REPO_ROOT/../shared/fixtures/simkube/crds/simkube.io_simulations.yml"
+  [[ -f "$fixture" ]] || sk_die "no skctl to print SimKube's CRDs and no fixture $fixture: build it with npm run simkube:build"
+  { cat "$fixture"; echo "---"; cat "$SK_DIR/simulationroot-crd.yaml"; } > "$crds.tmp"
+fi
 mv "$crds.tmp" "$crds"
 kc apply --server-side --force-conflicts --field-manager sim-arena-simkube -f "$crds" -f "$SK_DIR/cert-manager-crds.yaml" >/dev/null ||
   sk_die "could not install the SimKube / cert-manager CRDs"
