@@ -122,6 +122,23 @@ describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', fu
     await waitNamespaceGone(c, 'virtual-default');
   });
 
+  it('a replay SimKube\'s driver fails on: the error quotes the driver, and the Failed Simulation is deleted so the lock is free', async () => {
+    // A kind the API server does not serve: sk-driver applies the Deployment, then fails on the Widget.
+    const widget = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'default' }, spec: { template: { spec: { containers: [] } } } };
+    const r = stepRun(`skf-${tag}-s1`, 'healthy');
+    r.trace = buildTrace([deploymentObject({ replicas: 1, cpu: '100m', memory: '64Mi' }), widget]);
+    (r.trace.get('config') as Map<string, Map<string, unknown>>).get('trackedObjects')!.set('example.com/v1.Widget', new Map([['podSpecTemplatePaths', ['/spec/template']]]) as never);
+    let err: Error | undefined;
+    await runToCompletion(backend, r).catch((e: Error) => (err = e));
+    expect(err?.message, 'the driver\'s own words').to.match(/is Failed/).and.match(/SimKube's driver: driver pod sk-skf-[^ ]+ exited 1/).and.match(/Widget|example\.com/);
+    expect(err!.message).to.match(/sim-arena deleted Simulation/);
+    await waitFor('the Failed Simulation to go', async () => !(await c.kube.get(simulationPath(backend.simulationName(r)))), 90_000);
+    // The lock is free: the next replay is not Blocked for long.
+    const next = stepRun(`skf-${tag}-after-s1`, 'healthy');
+    expect(await runToCompletion(backend, next)).to.deep.equal({ ready: 2, pending: 0, total: 2 });
+    await waitNamespaceGone(c, 'virtual-default');
+  });
+
   it('pre-start removes what a crashed run left in the virtual namespace', async () => {
     await c.kube.create('/api/v1/namespaces', { metadata: { name: 'virtual-default', labels: { 'simkube.io/virtual': 'true' } } });
     const leftover = deploymentObject({ replicas: 2, cpu: '100m', memory: '64Mi' }) as { metadata: Record<string, unknown>; spec: { template: { spec: Record<string, unknown> } } };
