@@ -72,7 +72,8 @@ alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 start_bg() { # NAME LOG CMD... : starts CMD in its own session, records its pid
   local name="$1" logf="$2"; shift 2
   : > "$logf"
-  setsid nohup "$@" >>"$logf" 2>&1 < /dev/null &
+  # fd 7 is this script's lock: closed for the processes, which outlive it.
+  setsid nohup "$@" >>"$logf" 2>&1 < /dev/null 7>&- &
   echo $! > "$SK_STATE/$name.pid"
 }
 
