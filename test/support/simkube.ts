@@ -78,10 +78,10 @@ export function simkubeLogTail(name: string, lines = 30): string {
 
 let binaries: Promise<string> | undefined;
 
-/** The folder of SimKube's binaries (sk-ctrl, sk-driver, skctl, sk-tracer), built once per machine if missing. */
+/** The folder of SimKube's binaries, with skctl built (once per machine) if missing. */
 export function ensureSimkubeBinaries(): Promise<string> {
   binaries ??= (async () => {
-    await runScript('build.sh', {});
+    await runScript('build.sh', { SIMKUBE_BUILD_CRATES: 'skctl' });
     const dir = await new Promise<string>((res, rej) => {
       const child = spawn('bash', [join(SIMKUBE_DIR, 'build.sh'), '--print-dir'], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';

@@ -22,7 +22,8 @@ for a in "$@"; do
     *) sk_die "usage: build.sh [--print-dir|--force] [CRATE...] (crates: ${SK_CRATES[*]})" ;;
   esac
 done
-(( ${#crates[@]} )) || crates=("${SK_CRATES[@]}")
+# shellcheck disable=SC2206  # a space-separated list of crate names
+(( ${#crates[@]} )) || crates=(${SIMKUBE_BUILD_CRATES:-${SK_CRATES[*]}})
 
 t0="$(sk_now)"
 if (( !force )) && sk_bins_ok "${crates[@]}"; then
