@@ -2,8 +2,8 @@
 // observes; with probability ε it picks uniformly, otherwise the action with the best mean reward so far (ties at
 // random). Kept for completeness and comparison: without state it cannot tell "reduce CPU" situations from
 // "scale up" ones, so it learns one favourite action.
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { ACTIONS, actionIndex, type ActionType } from '../arena/actions.js';
 import type { Policy, PolicyContext, Transition } from '../arena/policies.js';
 import { randomInt } from '../util/rng.js';
@@ -75,8 +75,7 @@ export class EpsilonGreedyPolicy implements Policy {
 }
 
 export function saveEpsilonGreedy(path: string, p: EpsilonGreedyPolicy): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(p.toJSON())}\n`);
+  writeFileAtomic(path, `${JSON.stringify(p.toJSON())}\n`);
 }
 
 export function loadEpsilonGreedy(path: string, epsilon?: number, frozen = false): EpsilonGreedyPolicy {

@@ -14,8 +14,8 @@
 // Q-learning and a 32-step fix is never found by exploring. The learner therefore adds F = γΦ(s′) − Φ(s) to the
 // arena's reward, with Φ = −shaping × (steps by which the CPU and memory requests exceed the largest node). Shaping
 // of this form leaves the optimal policy unchanged; it only makes progress visible. shaping=0 turns it off.
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { ACTIONS, actionIndex, type ActionType } from '../arena/actions.js';
 import { atTarget } from '../arena/observation.js';
 import type { Policy, PolicyContext, Transition } from '../arena/policies.js';
@@ -246,8 +246,7 @@ export function parseQTable(text: string, overrides: Partial<QTableHyperparamete
 }
 
 export function saveQTable(path: string, p: QTablePolicy): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, serializeQTable(p));
+  writeFileAtomic(path, serializeQTable(p));
 }
 
 export function loadQTable(path: string, overrides: Partial<QTableHyperparameters> = {}, opts: { frozen?: boolean } = {}): QTablePolicy {

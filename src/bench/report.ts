@@ -1,6 +1,7 @@
 // Writing a benchmark run: report.json (settings, aggregates, every episode with its steps), report.md (tables) and
 // solve-rate.svg (bar chart of solve rate per policy).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { join } from 'node:path';
 import { summarize, type Aggregate, type BenchSummary, type EpisodeRecord } from './harness.js';
 import { barChart } from './svg.js';
@@ -149,10 +150,10 @@ export function writeReport(dir: string, r: BenchReport): Record<keyof typeof RE
     plot: join(dir, REPORT_FILES.plot),
     command: join(dir, REPORT_FILES.command),
   };
-  writeFileSync(paths.json, `${JSON.stringify(r, null, 2)}\n`);
-  writeFileSync(paths.markdown, reportMarkdown(r));
+  writeFileAtomic(paths.json, `${JSON.stringify(r, null, 2)}\n`);
+  writeFileAtomic(paths.markdown, reportMarkdown(r));
   const split = r.meta.split ? `, ${r.meta.split} split` : '';
-  writeFileSync(paths.plot, solveRateSvg(r.summary, `Solve rate per policy${split}, ${r.meta.seeds} seed${r.meta.seeds === 1 ? '' : 's'} (mean return ± 95% CI below)`));
-  writeFileSync(paths.command, `${r.meta.command}\n`);
+  writeFileAtomic(paths.plot, solveRateSvg(r.summary, `Solve rate per policy${split}, ${r.meta.seeds} seed${r.meta.seeds === 1 ? '' : 's'} (mean return ± 95% CI below)`));
+  writeFileAtomic(paths.command, `${r.meta.command}\n`);
   return paths;
 }

@@ -8,7 +8,7 @@ import type { ScenarioMeta } from '../trace/generate.js';
 import { bool, optStr, parse, str } from './args.js';
 import { EPISODE_OPTIONS, EPISODE_USAGE, episodeFromFlags, policyParams } from './episode-flags.js';
 import { fixed, progress, table } from './format.js';
-import { readTraceFile, writeJson } from './load.js';
+import { checkOutputPaths, readTraceFile, writeJson } from './load.js';
 import { describeError } from './errors.js';
 
 const USAGE = `usage: sim-arena batch --traces DIR [options]
@@ -26,8 +26,21 @@ interface Entry {
 function entries(dir: string): Entry[] {
   const indexPath = join(dir, 'index.json');
   if (existsSync(indexPath)) {
-    const index = JSON.parse(readFileSync(indexPath, 'utf8')) as Array<Partial<ScenarioMeta> & { trace: string }>;
-    return index.map((m) => ({ file: join(dir, m.trace), meta: m }));
+    let index: unknown;
+    try {
+      index = JSON.parse(readFileSync(indexPath, 'utf8'));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code) throw e;
+      throw new RangeError(`${indexPath} is not JSON (${(e as Error).message}); regenerate it with sim-arena trace generate`);
+    }
+    const bad = (why: string) => new RangeError(`${indexPath}: ${why}; it should be a list of {"trace": FILE, ...} as written by sim-arena trace generate`);
+    if (!Array.isArray(index)) throw bad('not a list');
+    return index.map((m: unknown, i) => {
+      if (typeof m !== 'object' || m === null || Array.isArray(m)) throw bad(`entry ${i} is not an object`);
+      const trace = (m as { trace?: unknown }).trace;
+      if (typeof trace !== 'string' || trace === '') throw bad(`entry ${i} has no "trace" file name`);
+      return { file: join(dir, trace), meta: m as Partial<ScenarioMeta> };
+    });
   }
   const files = readdirSync(dir).filter((f) => /\.(msgpack|sktrace)$/.test(f)).sort();
   if (files.length === 0) throw new RangeError(`${dir} has no .msgpack or .sktrace files`);
@@ -37,6 +50,8 @@ function entries(dir: string): Entry[] {
 export async function batchCommand(argv: string[]): Promise<number> {
   const { flags } = parse(argv, { ...EPISODE_OPTIONS, traces: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' } }, USAGE);
   const dir = str(flags, 'traces');
+  const out = optStr(flags, 'out');
+  checkOutputPaths({ '--out': out });
   const list = entries(dir);
   const policyName = str(flags, 'policy', 'heuristic');
   const backend = await createBackend(parseBackendName(str(flags, 'backend', 'embedded')));
@@ -74,7 +89,6 @@ export async function batchCommand(argv: string[]): Promise<number> {
     seconds: (performance.now() - started) / 1000,
   };
   const report = { aggregate, episodes: rows };
-  const out = optStr(flags, 'out');
   if (out) writeJson(out, report);
   if (bool(flags, 'json')) process.stdout.write(`${JSON.stringify(report)}\n`);
   else {

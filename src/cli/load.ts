@@ -1,9 +1,13 @@
 // Reading and writing trace files for the commands.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { checkWritableFile, writeFileAtomic } from '../util/atomic-write.js';
+import { UsageError } from './errors.js';
 import { decodeTrace, encodeTrace, TraceError, type Trace } from '../trace/trace.js';
+
 import { canonicalScenario, type ScenarioMeta } from '../trace/generate.js';
 import { convertNodeObjects, nodePoolPathFor, parseNodePool, type NodePool } from '../trace/nodepool.js';
+
+export { writeFileAtomic };
 
 export interface LoadedTrace {
   trace: Trace;
@@ -30,6 +34,7 @@ export function readNodePoolFile(path: string): NodePool {
  * note; a node-pool document next to it (NAME.nodepool.json) is its pool otherwise.
  */
 export function readTraceFile(path: string): LoadedTrace {
+  if (path === '') throw new UsageError('a trace file path is required, got an empty string');
   const bytes = readFileSync(path);
   const { trace, warnings } = decodeTrace(bytes);
   const converted = convertNodeObjects(trace);
@@ -37,14 +42,6 @@ export function readTraceFile(path: string): LoadedTrace {
   const doc = nodePoolPathFor(path);
   if (existsSync(doc)) return { trace, warnings, bytes: bytes.length, nodePool: readNodePoolFile(doc), nodePoolSource: doc };
   return { trace, warnings, bytes: bytes.length };
-}
-
-/** Write a file atomically: a temp file renamed over the target. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
 }
 
 export function writeTraceFile(path: string, trace: Trace): number {
@@ -59,13 +56,30 @@ export function writeJson(path: string, value: unknown): void {
 
 /** `--trace FILE` or `--scenario NAME` (a canonical scenario, built in memory). */
 export function loadTraceOrScenario(tracePath: string | undefined, scenario: string | undefined): { trace: Trace; meta?: ScenarioMeta; label: string; nodePool?: NodePool } {
-  if (tracePath && scenario) throw new RangeError('give --trace or --scenario, not both');
-  if (scenario) {
+  if (tracePath !== undefined && scenario !== undefined) throw new UsageError('give --trace or --scenario, not both');
+  if (scenario !== undefined) {
     const s = canonicalScenario(scenario);
     return { trace: s.trace, meta: s.meta, label: scenario };
   }
-  if (!tracePath) throw new RangeError('give --trace FILE or --scenario NAME');
+  if (tracePath === undefined) throw new UsageError('give --trace FILE or --scenario NAME');
   const loaded = readTraceFile(tracePath);
   for (const w of loaded.warnings) if (w.startsWith('converted ')) process.stderr.write(`note: ${w}\n`);
   return { trace: loaded.trace, label: tracePath, ...(loaded.nodePool ? { nodePool: loaded.nodePool } : {}) };
+}
+
+/** Distinct, writable file paths for the outputs named by their flags (undefined ones are skipped). */
+export function checkOutputPaths(paths: Record<string, string | undefined>): void {
+  const seen = new Map<string, string>();
+  for (const [flag, path] of Object.entries(paths)) {
+    if (path === undefined) continue;
+    if (path === '') throw new UsageError(`${flag} needs a file path, got an empty string`);
+    const other = seen.get(path);
+    if (other) throw new UsageError(`${flag} and ${other} name the same file ${path}; give each its own`);
+    seen.set(path, flag);
+    try {
+      checkWritableFile(path);
+    } catch (e) {
+      throw new UsageError(`${flag} ${path}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a writable file path`);
+    }
+  }
 }

@@ -1,6 +1,6 @@
 // sim-arena run: one episode, printed step by step (or as one JSON object).
 import { join } from 'node:path';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { checkWritableDir, writeFileAtomic } from '../util/atomic-write.js';
 import { runEpisode, type EpisodeResult, type EpisodeSpec } from '../arena/episode.js';
 import { getPolicy } from '../arena/policies.js';
 import { createBackend, parseBackendName } from '../sim/index.js';
@@ -9,6 +9,7 @@ import { bool, optStr, parse, str } from './args.js';
 import { EPISODE_OPTIONS, EPISODE_USAGE, episodeFromFlags, policyParams } from './episode-flags.js';
 import { historyTable, stepLine, summaryLine } from './format.js';
 import { loadTraceOrScenario, writeJson } from './load.js';
+import { UsageError } from './errors.js';
 import { formatObservation } from '../arena/observation.js';
 
 const USAGE = `usage: sim-arena run (--trace FILE | --scenario NAME) [options]
@@ -37,6 +38,15 @@ export function resultJson(spec: EpisodeSpec, policy: string, backend: string, l
   };
 }
 
+function checkOutDir(dir: string): void {
+  if (dir === '') throw new UsageError('--out-dir needs a folder path, got an empty string');
+  try {
+    checkWritableDir(dir);
+  } catch (e) {
+    throw new UsageError(`--out-dir ${dir}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a writable folder`);
+  }
+}
+
 export async function runCommand(argv: string[]): Promise<number> {
   const { flags } = parse(argv, { ...EPISODE_OPTIONS, trace: { type: 'string' }, scenario: { type: 'string' }, json: { type: 'boolean' }, 'out-dir': { type: 'string' }, kubeconfig: { type: 'string' } }, USAGE);
   const { trace, meta, label, nodePool } = loadTraceOrScenario(optStr(flags, 'trace'), optStr(flags, 'scenario'));
@@ -45,22 +55,24 @@ export async function runCommand(argv: string[]): Promise<number> {
   const policy = getPolicy(policyName, policyParams(flags));
   const backendName = parseBackendName(str(flags, 'backend', 'embedded'));
   const kubeconfig = optStr(flags, 'kubeconfig');
-  const backend = await createBackend(backendName, { ...(kubeconfig ? { kubeconfig } : {}), ...(spec.durationSeconds ? { stepSeconds: spec.durationSeconds } : {}) });
   const json = bool(flags, 'json');
   const outDir = optStr(flags, 'out-dir');
-  if (outDir) {
-    mkdirSync(outDir, { recursive: true });
-    writeFileSync(join(outDir, 'steps.jsonl'), '');
-  }
+  if (outDir !== undefined) checkOutDir(outDir);
+  const backend = await createBackend(backendName, { ...(kubeconfig ? { kubeconfig } : {}), ...(spec.durationSeconds ? { stepSeconds: spec.durationSeconds } : {}) });
+  // Steps are kept until the episode ends: a failed run leaves an earlier run's files in --out-dir as they were.
+  const stepLines: string[] = [];
   if (!json) process.stdout.write(`episode: ${label}, ${formatWorkload(spec.workload)}, target ${spec.target}, policy ${policy.name}, reward ${spec.reward.mode}, backend ${backend.name}, seed ${spec.seed}\n`);
   try {
     const result = await runEpisode(spec, trace, policy, backend, (r) => {
       if (!json && r.step === 1) process.stdout.write(`start     ${formatObservation(r.observationBefore)}\n`);
       if (!json) process.stdout.write(`${stepLine(r)}\n`);
-      if (outDir) writeFileSync(join(outDir, 'steps.jsonl'), `${JSON.stringify(r)}\n`, { flag: 'a' });
+      if (outDir) stepLines.push(`${JSON.stringify(r)}\n`);
     });
     const out = resultJson(spec, policy.name, backend.name, label, result);
-    if (outDir) writeJson(join(outDir, 'summary.json'), out);
+    if (outDir) {
+      writeFileAtomic(join(outDir, 'steps.jsonl'), stepLines.join(''));
+      writeJson(join(outDir, 'summary.json'), out);
+    }
     if (json) process.stdout.write(`${JSON.stringify(out)}\n`);
     else {
       if (result.history.length === 0) process.stdout.write(`start     ${formatObservation(result.initial)}\n`);

@@ -1,7 +1,7 @@
 // sim-arena train: train a learning policy (q-table, epsilon-greedy) on the embedded simulator over the canonical
 // scenarios (and optionally a generated corpus); write the model and a learning curve.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import type { EpisodeSpec } from '../arena/episode.js';
 import type { Policy } from '../arena/policies.js';
 import { registerAgents } from '../agents/index.js';
@@ -17,7 +17,7 @@ import { bool, int, optStr, parse, str, type Flags } from './args.js';
 import { EPISODE_OPTIONS, EPISODE_USAGE, episodeFromFlags, policyParams } from './episode-flags.js';
 import { UsageError } from './errors.js';
 import { fixed, progress, table } from './format.js';
-import { writeJson } from './load.js';
+import { checkOutputPaths, writeJson } from './load.js';
 
 export const LEARNING_POLICIES = ['q-table', 'epsilon-greedy'] as const;
 
@@ -80,9 +80,8 @@ export function curveWindow(episodes: number): number {
 }
 
 export function writeCurvePlot(path: string, curve: CurvePoint[], window: number, title: string): void {
-  mkdirSync(dirname(path), { recursive: true });
   const returns = curve.map((c) => c.return);
-  writeFileSync(path, learningCurveSvg(returns, movingAverage(returns, window), title, window));
+  writeFileAtomic(path, learningCurveSvg(returns, movingAverage(returns, window), title, window));
 }
 
 export interface TrainRun {
@@ -136,15 +135,17 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const generated = int(flags, 'generated', 0, 0, 1_000_000);
   const scenarios = [...selectScenarios(registry.scenarios, str(flags, 'scenarios', 'all'), ['canonical']), ...generatedScenarios(generated, seed)];
   const spec = specFactory(flags);
+  const out = optStr(flags, 'out');
+  const plot = optStr(flags, 'plot');
+  const curvePath = optStr(flags, 'curve');
+  // Every output path is checked before training, so a bad one fails in a second instead of after the run.
+  checkOutputPaths({ '--out': out, '--plot': plot, '--curve': curvePath });
   const backend = await createBackend(parseBackendName(str(flags, 'backend', 'embedded')));
   try {
     const run = await trainOn(policy, scenarios, episodes, seed, backend, spec);
-    const out = optStr(flags, 'out');
-    if (out) saveModel(out, policy);
-    const plot = optStr(flags, 'plot');
     const title = `${policyName}: ${episodes} episodes on ${scenarios.length} scenario(s), seed ${seed}`;
+    if (out) saveModel(out, policy);
     if (plot) writeCurvePlot(plot, run.curve, window, title);
-    const curvePath = optStr(flags, 'curve');
     if (curvePath) writeJson(curvePath, { policy: policyName, seed, window, scenarios: scenarios.map((s) => s.id), episodes: run.curve });
 
     const returns = run.curve.map((c) => c.return);
