@@ -14,8 +14,21 @@ export function parse(argv: string[], options: NonNullable<ParseArgsConfig['opti
     return { flags: values as Flags, positionals };
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    throw new UsageError(`${(e as Error).message.replace(/\. To specify.*$/s, '')}\n${usage}`);
+    throw new UsageError(parseArgsMessage((e as Error).message));
   }
+}
+
+/** node:util parseArgs errors as one line that says how to fix them (never the whole usage text). */
+export function parseArgsMessage(message: string): string {
+  const ambiguous = /^Option '(-[-\w]+)'[^]*argument is ambiguous/.exec(message);
+  if (ambiguous) return `${ambiguous[1]} needs a value; a value starting with "-" must be attached with "=", e.g. ${ambiguous[1]}=-1 (--help lists the options)`;
+  const missing = /^Option '(-[-\w]+)(?: <value>)?' argument missing/.exec(message);
+  if (missing) return `${missing[1]} needs a value (--help lists the options)`;
+  const unknown = /^Unknown option '([^']+)'/.exec(message);
+  if (unknown) return `unknown option ${unknown[1]} (--help lists the options)`;
+  const noArg = /^Option '(-[-\w]+)' does not take an argument/.exec(message);
+  if (noArg) return `${noArg[1]} is a switch and takes no value (--help lists the options)`;
+  return `${message.split('\n')[0]!.replace(/\. To specify.*$/, '')} (--help lists the options)`;
 }
 
 export function str(flags: Flags, name: string, fallback?: string): string {
@@ -37,7 +50,7 @@ export function int(flags: Flags, name: string, fallback?: number, min = Number.
     throw new UsageError(`--${name} is required`);
   }
   const n = Number(v);
-  if (typeof v !== 'string' || !/^-?\d+$/.test(v) || n < min || n > max) throw new UsageError(`--${name} must be a whole number${min > Number.MIN_SAFE_INTEGER ? ` from ${min}` : ''}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}, got "${String(v)}"`);
+  if (typeof v !== 'string' || !/^-?\d+$/.test(v) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${String(v)}"`);
   return n;
 }
 

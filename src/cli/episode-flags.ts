@@ -14,6 +14,8 @@ import { DEFAULT_USAGE_SETTINGS } from '../arena/usage/model.js';
 import type { Trace } from '../trace/trace.js';
 import { loadUsage } from '../trace/usage/load.js';
 import { UsageError } from './errors.js';
+import { checkEpisodeSpec, flagName, INT_RANGES, specProblems } from '../arena/spec-rules.js';
+import { DEFAULT_ACTION_SETTINGS } from '../arena/actions.js';
 
 export const EPISODE_OPTIONS = {
   workload: { type: 'string' },
@@ -98,13 +100,24 @@ export function policyParams(flags: Flags): Record<string, string> {
   const out: Record<string, string> = {};
   for (const kv of list) {
     const i = kv.indexOf('=');
-    if (i <= 0) throw new RangeError(`--param must be KEY=VALUE, got "${kv}"`);
+    if (i <= 0) throw new UsageError(`--param must be KEY=VALUE, got "${kv}"`);
     out[kv.slice(0, i)] = kv.slice(i + 1);
   }
   return out;
 }
 
-const q = (flags: Flags, name: string, fallback: string) => canonicalQuantity(str(flags, name, fallback));
+/** A quantity flag; a bad one is a usage error that names the flag. */
+const q = (flags: Flags, name: string, fallback: string) => {
+  const v = str(flags, name, fallback);
+  try {
+    return canonicalQuantity(v);
+  } catch (e) {
+    throw new UsageError(`--${name}: ${(e as Error).message} (a Kubernetes quantity such as 500m, 2, 256Mi or 1Gi)`);
+  }
+};
+
+/** A whole-number flag within the shared range of its field (spec-rules.ts). */
+const ranged = (flags: Flags, name: string, field: keyof typeof INT_RANGES, fallback: number) => int(flags, name, fallback, INT_RANGES[field][0], INT_RANGES[field][1]);
 
 export function workloadFromFlags(flags: Flags, fallback?: WorkloadRef): WorkloadRef {
   const w = optStr(flags, 'workload');
@@ -119,14 +132,14 @@ const UNIFORM_POOL_FLAGS = ['nodes', 'node-cpu', 'node-mem', 'node-pods'];
 function nodePoolFromFlags(flags: Flags, tracePool?: NodePool): NodePool {
   const file = optStr(flags, 'node-pool');
   const uniform = UNIFORM_POOL_FLAGS.some((f) => optStr(flags, f) !== undefined);
-  if (file && uniform) throw new RangeError('give --node-pool FILE or --nodes/--node-cpu/--node-mem/--node-pods, not both');
+  if (file && uniform) throw new UsageError('give --node-pool FILE or --nodes/--node-cpu/--node-mem/--node-pods, not both');
   if (file) return readNodePoolFile(file);
   if (!uniform && tracePool) return tracePool;
   return {
-    count: int(flags, 'nodes', DEFAULT_NODE_POOL.count, 1, 100_000),
+    count: ranged(flags, 'nodes', 'nodePool.count', DEFAULT_NODE_POOL.count),
     cpu: q(flags, 'node-cpu', DEFAULT_NODE_POOL.cpu),
     memory: q(flags, 'node-mem', DEFAULT_NODE_POOL.memory),
-    pods: int(flags, 'node-pods', DEFAULT_NODE_POOL.pods, 1),
+    pods: ranged(flags, 'node-pods', 'nodePool.pods', DEFAULT_NODE_POOL.pods),
   };
 }
 
@@ -137,29 +150,48 @@ export function episodeFromFlags(flags: Flags, defaults: { workload?: WorkloadRe
   if (optStr(flags, 'usage') && !trace) throw new UsageError('--usage is not supported by this command');
   const usage = trace ? usageFromFlags(flags, trace) : undefined;
   const actionSet = parseActionSet(str(flags, 'actions', 'additive'));
-  return episodeSpec({
+  let rewardMode;
+  try {
+    rewardMode = parseRewardMode(str(flags, 'reward', usage ? 'rightsizing' : 'shaped'));
+  } catch (e) {
+    throw new UsageError(`--reward: ${(e as Error).message}`);
+  }
+  const spec = episodeSpec({
     ...(usage ? { usage } : {}),
     ...(bool(flags, 'stop-at-goal') ? { stopAtGoal: true } : {}),
     workload: workloadFromFlags(flags, defaults.workload),
-    target: int(flags, 'target', defaults.target ?? 3, 0, 10_000),
-    maxSteps: int(flags, 'steps', DEFAULT_MAX_STEPS, 1, 1_000_000),
-    seed: int(flags, 'seed', 0),
-    reward: { mode: parseRewardMode(str(flags, 'reward', usage ? 'rightsizing' : 'shaped')), stepPenalty: num(flags, 'step-penalty', 0) },
+    target: ranged(flags, 'target', 'target', defaults.target ?? 3),
+    maxSteps: ranged(flags, 'steps', 'maxSteps', DEFAULT_MAX_STEPS),
+    seed: ranged(flags, 'seed', 'seed', 0),
+    reward: { mode: rewardMode, stepPenalty: num(flags, 'step-penalty', 0) },
     actions: {
-      steps: { cpu: q(flags, 'cpu-step', '500m'), memory: q(flags, 'mem-step', '256Mi'), replicas: int(flags, 'replica-step', 1, 1, 1000) },
+      steps: { cpu: q(flags, 'cpu-step', '500m'), memory: q(flags, 'mem-step', '256Mi'), replicas: ranged(flags, 'replica-step', 'actions.replicaStep', 1) },
       safeguards: {
         maxCpu: q(flags, 'max-cpu', DEFAULT_SAFEGUARDS.maxCpu),
         maxMemory: q(flags, 'max-mem', DEFAULT_SAFEGUARDS.maxMemory),
-        maxReplicas: int(flags, 'max-replicas', DEFAULT_SAFEGUARDS.maxReplicas, 0),
+        maxReplicas: ranged(flags, 'max-replicas', 'safeguards.maxReplicas', DEFAULT_SAFEGUARDS.maxReplicas),
         minCpu: q(flags, 'min-cpu', DEFAULT_SAFEGUARDS.minCpu),
         minMemory: q(flags, 'min-mem', DEFAULT_SAFEGUARDS.minMemory),
-        minReplicas: int(flags, 'min-replicas', DEFAULT_SAFEGUARDS.minReplicas, 0),
+        minReplicas: ranged(flags, 'min-replicas', 'safeguards.minReplicas', DEFAULT_SAFEGUARDS.minReplicas),
       },
       ...(container ? { container } : {}),
       ...(actionSet !== 'additive' ? { set: actionSet } : {}),
       ...(mode !== undefined ? { resourceMode: parseResourceMode(mode) } : {}),
     },
     nodePool: nodePoolFromFlags(flags, defaults.nodePool),
-    ...(duration !== undefined ? { durationSeconds: int(flags, 'duration', 0, 1) } : {}),
+    ...(duration !== undefined ? { durationSeconds: ranged(flags, 'duration', 'durationSeconds', 0) } : {}),
   });
+  try {
+    return checkEpisodeSpec(spec, flagName);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** `--cpu-step`, `--mem-step`, `--replica-step` alone (trace apply), under the same rules as an episode's. */
+export function actionStepsFromFlags(flags: Flags): { cpu: string; memory: string; replicas: number } {
+  const steps = { cpu: q(flags, 'cpu-step', '500m'), memory: q(flags, 'mem-step', '256Mi'), replicas: ranged(flags, 'replica-step', 'actions.replicaStep', 1) };
+  const bad = specProblems(episodeSpec({ workload: { kind: 'Deployment', namespace: 'default', name: 'x' }, target: 0, actions: { ...DEFAULT_ACTION_SETTINGS, steps } })).find((p) => p.field.startsWith('actions.'));
+  if (bad) throw new UsageError(`${flagName(bad.field)} ${bad.problem}`);
+  return steps;
 }

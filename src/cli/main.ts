@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     return await (await load())(rest);
   } catch (e) {
     process.stderr.write(`sim-arena ${name}: ${describeError(e)}\n`);
-    if (!isUserError(e) && process.env.SIM_ARENA_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    if (!isUserError(e) && process.env.SIM_ARENA_DEBUG) process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
     return e instanceof UsageError ? 2 : 1;
   }
 }

@@ -4,6 +4,7 @@ import { parseBackendName } from '../sim/index.js';
 import { DEFAULTS, startEnvServer } from '../envserver/server.js';
 import { int, optStr, parse, str, bool } from './args.js';
 import { UsageError } from './errors.js';
+import { existsSync } from 'node:fs';
 
 const USAGE = `usage: sim-arena serve [options]
   --host HOST            address to listen on (default ${DEFAULTS.host})
@@ -15,7 +16,11 @@ const USAGE = `usage: sim-arena serve [options]
   --idle-timeout S       delete envs untouched for S seconds (default ${DEFAULTS.idleTimeoutSeconds}; 0 never)
   --max-body BYTES       largest request body (default ${DEFAULTS.maxBodyBytes}); larger is answered 413
   --max-batch N          most items in one step-batch (default ${DEFAULTS.maxBatch})
-  --token TOKEN          require "Authorization: Bearer TOKEN" on /v1 (default: $SIM_ARENA_TOKEN, else none)
+  --max-envs-per-client N  most envs one client token holds; one more is answered 429 (default ${DEFAULTS.maxEnvsPerClient})
+  --max-trace-bytes N    largest uploaded trace per env (default ${DEFAULTS.maxTraceBytes}); larger is answered 413
+  --trace-budget BYTES   uploaded trace bytes all envs hold together (default ${DEFAULTS.traceBudgetBytes}); beyond is 503
+  --allow-origin ORIGIN  a web page origin (scheme://host:port) allowed to call the API (repeatable; loopback pages always are)
+  --token TOKEN          require "Authorization: Bearer TOKEN" on /v1 (default: $SIM_ARENA_TOKEN, else none; not empty)
   --quiet                do not log failed requests to stderr
 
 API (JSON): POST /v1/envs, POST /v1/envs/{id}/reset, POST /v1/envs/{id}/step, POST /v1/step-batch,
@@ -37,20 +42,36 @@ export async function serveCommand(argv: string[]): Promise<number> {
       'max-body': { type: 'string' },
       'max-batch': { type: 'string' },
       token: { type: 'string' },
+      'max-envs-per-client': { type: 'string' },
+      'max-trace-bytes': { type: 'string' },
+      'trace-budget': { type: 'string' },
+      'allow-origin': { type: 'string', multiple: true },
       quiet: { type: 'boolean' },
     },
     USAGE,
   );
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n${USAGE}`);
   const host = str(flags, 'host', DEFAULTS.host);
-  const token = optStr(flags, 'token') ?? (process.env.SIM_ARENA_TOKEN || undefined);
+  const tokenFlag = optStr(flags, 'token');
+  if (tokenFlag !== undefined && tokenFlag.trim() === '') throw new UsageError('--token must not be empty (an empty token would turn authentication off); leave --token out to run without one');
+  const token = tokenFlag ?? (process.env.SIM_ARENA_TOKEN || undefined);
   const kubeconfig = optStr(flags, 'kubeconfig');
+  const backend = parseBackendName(str(flags, 'backend', 'embedded'));
+  if (kubeconfig !== undefined && !existsSync(kubeconfig)) throw new UsageError(`--kubeconfig ${kubeconfig || '""'} does not exist; give the path of a kubeconfig file`);
+  const origins = (flags as Record<string, unknown>)['allow-origin'];
+  const allowedOrigins = Array.isArray(origins) ? (origins as string[]) : [];
+  for (const o of allowedOrigins) if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new UsageError(`--allow-origin must be scheme://host[:port] with no path, got "${o}"`);
   const stepSeconds = flags['step-seconds'] !== undefined ? int(flags, 'step-seconds', undefined, 1) : undefined;
   const quiet = bool(flags, 'quiet');
   const { server, url } = await startEnvServer({
     host,
     port: int(flags, 'port', DEFAULTS.port, 0, 65535),
-    backend: parseBackendName(str(flags, 'backend', 'embedded')),
+    backend,
+    maxEnvsPerClient: int(flags, 'max-envs-per-client', DEFAULTS.maxEnvsPerClient, 1, 1_000_000),
+    maxTraceBytes: int(flags, 'max-trace-bytes', DEFAULTS.maxTraceBytes, 1024, 1024 ** 3),
+    traceBudgetBytes: int(flags, 'trace-budget', DEFAULTS.traceBudgetBytes, 1024, 64 * 1024 ** 3),
+    allowedOrigins,
+    prepareBackend: backend !== 'embedded',
     backendOptions: { ...(kubeconfig ? { kubeconfig } : {}), ...(stepSeconds ? { stepSeconds } : {}) },
     maxEnvs: int(flags, 'max-envs', DEFAULTS.maxEnvs, 1, 1_000_000),
     idleTimeoutSeconds: int(flags, 'idle-timeout', DEFAULTS.idleTimeoutSeconds, 0),

@@ -11,20 +11,27 @@ import { canonicalQuantity, formatQuantity, parseQuantity } from '../trace/quant
 import { decodeTrace, traceEvents, validateTrace, type Trace } from '../trace/trace.js';
 import { upgradeTrace } from '../trace/upgrade.js';
 import { findOccurrences, formatWorkload, listContainers, listWorkloads, podSpecOf, replicasOf, currentObject, hasReplicas, type WorkloadRef } from '../trace/workload.js';
-import { bool, int, optStr, parse, str } from './args.js';
+import { bool, int, optStr, parse, str, type Flags } from './args.js';
+import { isNonEmptyDir, writeDirAtomic } from '../util/atomic-write.js';
+import { SEED_MAX, SEED_MIN } from '../arena/spec-rules.js';
 import { UsageError } from './errors.js';
 import { table } from './format.js';
 import { readTraceFile, writeFileAtomic, writeJson, writeTraceFile } from './load.js';
 import { convertNodeObjects, describePool, nodePoolDocument, nodePoolPathFor } from '../trace/nodepool.js';
-import { workloadFromFlags } from './episode-flags.js';
+import { actionStepsFromFlags, workloadFromFlags } from './episode-flags.js';
 
 const USAGE = `usage: sim-arena trace <command>
   inspect FILE [--json]                         what the trace holds: events, workloads, requests, nodes
   validate FILE                                 check it against SimKube's v2 format (exit 1 if invalid)
   apply FILE --workload NS/NAME --action A [--kind K] [--container C] [--out G] [--cpu-step Q --mem-step Q --replica-step N]
                                                 apply one action (noop, bump-cpu, reduce-cpu, bump-mem, reduce-mem, scale-up, scale-down)
-  generate --out DIR [--count N] [--seed S]     a seeded random corpus of valid v2 traces plus DIR/index.json
-  scenarios --out DIR                           write the canonical scenarios plus DIR/index.json
+  generate --out DIR [--count N] [--seed S] [--replace]
+                                                a seeded random corpus of valid v2 traces plus DIR/index.json
+  scenarios --out DIR [--replace]               write the canonical scenarios plus DIR/index.json
+                                                (DIR must be empty or new unless --replace; it is swapped in whole)
+  Every file is written atomically (temporary file + rename): a failed command leaves its inputs and earlier outputs.
+  Exit codes: 0 done, 1 failed (bad trace, I/O), 2 usage error, 3 apply: the action was blocked by a safeguard
+  (the trace is left unchanged).
   upgrade FILE --out G                          convert a version 1 trace to version 2
   convert FILE.json --out G                     encode a JSON trace as msgpack`;
 
@@ -165,7 +172,7 @@ function apply(argv: string[]): number {
   const action = parseAction(str(flags, 'action'));
   const container = optStr(flags, 'container');
   const outcome = applyAction(trace, ref, action, {
-    steps: { cpu: canonicalQuantity(str(flags, 'cpu-step', '500m')), memory: canonicalQuantity(str(flags, 'mem-step', '256Mi')), replicas: int(flags, 'replica-step', 1, 1) },
+    steps: actionStepsFromFlags(flags),
     safeguards: DEFAULT_SAFEGUARDS,
     ...(container ? { container } : {}),
   });
@@ -180,34 +187,51 @@ function apply(argv: string[]): number {
   return 0;
 }
 
-function generate(argv: string[]): number {
-  const { flags } = parse(argv, { out: { type: 'string' }, count: { type: 'string' }, seed: { type: 'string' } }, USAGE);
+/** `--out DIR` of generate/scenarios: refused when not empty unless --replace; the folder is swapped in whole at the end. */
+function outDir(flags: Flags): string {
   const dir = str(flags, 'out');
+  if (dir === '') throw new UsageError('--out needs a folder path, got an empty string');
+  if (isNonEmptyDir(dir) && !bool(flags, 'replace')) throw new UsageError(`--out ${dir} is not empty; give an empty or new folder, or add --replace to replace its content`);
+  return dir;
+}
+
+async function generate(argv: string[]): Promise<number> {
+  const { flags } = parse(argv, { out: { type: 'string' }, count: { type: 'string' }, seed: { type: 'string' }, replace: { type: 'boolean' } }, USAGE);
+  const dir = outDir(flags);
   const count = int(flags, 'count', 50, 1, 100_000);
-  const seed = int(flags, 'seed', 0);
-  const index = [];
-  for (let i = 0; i < count; i++) {
-    const s = randomScenario(seed, i);
-    const file = `${s.meta.name}.msgpack`;
-    writeTraceFile(join(dir, file), s.trace);
-    // The pool goes next to the trace, never into its events.
-    if (s.meta.nodePool) writeFileAtomic(nodePoolPathFor(join(dir, file)), `${JSON.stringify(nodePoolDocument(s.meta.nodePool), null, 2)}\n`);
-    index.push({ ...s.meta, trace: file });
-  }
-  writeJson(join(dir, 'index.json'), index);
+  const seed = int(flags, 'seed', 0, SEED_MIN, SEED_MAX);
+  await writeDirAtomic(
+    dir,
+    (staging) => {
+      const index = [];
+      for (let i = 0; i < count; i++) {
+        const s = randomScenario(seed, i);
+        const file = `${s.meta.name}.msgpack`;
+        writeTraceFile(join(staging, file), s.trace);
+        // The pool goes next to the trace, never into its events.
+        if (s.meta.nodePool) writeFileAtomic(nodePoolPathFor(join(staging, file)), `${JSON.stringify(nodePoolDocument(s.meta.nodePool), null, 2)}\n`);
+        index.push({ ...s.meta, trace: file });
+      }
+      writeJson(join(staging, 'index.json'), index);
+    },
+    { replace: bool(flags, 'replace') },
+  );
   process.stdout.write(`wrote ${count} traces and index.json to ${dir} (seed ${seed})\n`);
   return 0;
 }
 
-function scenarios(argv: string[]): number {
-  const { flags } = parse(argv, { out: { type: 'string' } }, USAGE);
-  const dir = str(flags, 'out');
-  const index = CANONICAL.map(({ meta }) => {
-    const file = `${meta.name}.msgpack`;
-    writeTraceFile(join(dir, file), canonicalScenario(meta.name).trace);
-    return { ...meta, trace: file };
-  });
-  writeJson(join(dir, 'index.json'), index);
+async function scenarios(argv: string[]): Promise<number> {
+  const { flags } = parse(argv, { out: { type: 'string' }, replace: { type: 'boolean' } }, USAGE);
+  const dir = outDir(flags);
+  const index = CANONICAL.map(({ meta }) => ({ ...meta, trace: `${meta.name}.msgpack` }));
+  await writeDirAtomic(
+    dir,
+    (staging) => {
+      for (const m of index) writeTraceFile(join(staging, m.trace), canonicalScenario(m.name).trace);
+      writeJson(join(staging, 'index.json'), index);
+    },
+    { replace: bool(flags, 'replace') },
+  );
   process.stdout.write(`wrote ${index.length} canonical scenarios and index.json to ${dir}\n`);
   return 0;
 }

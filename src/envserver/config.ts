@@ -18,6 +18,7 @@ import { canonicalQuantity } from '../trace/quantity.js';
 import { decodeTrace, type Trace } from '../trace/trace.js';
 import { parseWorkloadArg, type WorkloadRef } from '../trace/workload.js';
 import { badRequest, toHttpError } from './errors.js';
+import { checkEpisodeSpec } from '../arena/spec-rules.js';
 
 export const MAX_MAX_STEPS = 100_000;
 
@@ -133,6 +134,24 @@ function parseUsage(body: Json, trace: Trace): EpisodeUsage | undefined {
   return episodeUsage(usage, { stepSeconds: intField(o, 'stepSeconds', 'usageOptions.', DEFAULT_USAGE_SETTINGS.stepSeconds, 1, 365 * 86_400), noise, missingLimits: missing });
 }
 
+/**
+ * The bytes an uploaded trace will take once decoded from base64, computed from the string alone (nothing is
+ * decoded), so the server can refuse a trace over its limits first. 0 when the body uploads no trace.
+ */
+export function uploadedTraceBytes(body: unknown): number {
+  if (!isObject(body) || typeof body.trace !== 'string') return 0;
+  const s = body.trace;
+  let chars = 0;
+  let pad = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13) continue;
+    chars++;
+    pad = c === 61 ? pad + 1 : 0;
+  }
+  return Math.max(0, Math.floor(((chars - pad) * 3) / 4));
+}
+
 function decodeBase64Trace(s: unknown): Trace {
   if (typeof s !== 'string' || s.length === 0) throw badRequest('trace must be a base64 string of a msgpack SimKube trace');
   const clean = s.replace(/\s+/g, '');
@@ -238,6 +257,7 @@ export function parseCreateRequest(body: unknown, defaultBackend: BackendName): 
       nodePool,
       ...(duration !== undefined && duration !== null ? { durationSeconds: intField(body, 'durationSeconds', '', undefined, 1, 7 * 24 * 3600) } : {}),
     });
+    checkEpisodeSpec(spec);
     // Fail now, not at the first step, when the workload or container is not in the trace.
     readResources(trace, spec.workload, spec.actions.container);
     if (spec.usage) usageRun(spec.usage, spec.workload, spec.actions.container, 0, 0);

@@ -2,6 +2,7 @@
 import { QuantityError } from '../trace/quantity.js';
 import { TraceError } from '../trace/trace.js';
 import { UsageDataError } from '../trace/usage/format.js';
+import { isEngineRangeError, isInternalError, TOO_DEEP } from '../util/engine-errors.js';
 
 export class HttpError extends Error {
   override name = 'HttpError';
@@ -19,6 +20,7 @@ export const notFound = (message: string) => new HttpError(404, message);
 
 /** Errors that describe bad input (a bad trace, quantity, range): the client's fault, so 400. */
 export function isInputError(e: unknown): e is Error {
+  if (isEngineRangeError(e)) return false;
   return e instanceof TraceError || e instanceof QuantityError || e instanceof RangeError;
 }
 
@@ -29,5 +31,8 @@ export function toHttpError(e: unknown, context = ''): HttpError {
   if (e instanceof UsageDataError) return new HttpError(400, `${prefix}invalid usage: ${e.message}`);
   if (e instanceof TraceError) return new HttpError(400, `${prefix}invalid trace: ${e.message}`);
   if (isInputError(e)) return new HttpError(400, `${prefix}${e.message}`);
+  if (isEngineRangeError(e)) return new HttpError(400, `${prefix}${TOO_DEEP}`);
+  // The engine's wording ("x.map is not a function") is for the server log, never for the client.
+  if (isInternalError(e)) return new HttpError(500, `${prefix}internal error: the server could not handle this request (its log has the details)`);
   return new HttpError(500, `${prefix}internal error: ${e instanceof Error ? e.message : String(e)}`);
 }

@@ -9,7 +9,18 @@ export interface RegistryOptions {
   maxEnvs: number;
   /** Envs untouched for this long are deleted (ms); 0 keeps them until deleted. */
   idleTimeoutMs: number;
+  /** At most this many envs per client token (x-client-token; clients without one share one quota). Default: maxEnvs. */
+  maxEnvsPerClient?: number;
+  /** Uploaded trace bytes all envs may hold together; a create beyond it is a 503. Default: unlimited. */
+  traceBudgetBytes?: number;
   now?: () => number;
+}
+
+/** Room taken before a create's body is decoded; `add` turns it into the env's, `release` gives it back. */
+export interface Slot {
+  client: string;
+  traceBytes: number;
+  released: boolean;
 }
 
 interface Entry {
@@ -21,6 +32,10 @@ interface Entry {
   /** The tail of this env's operation queue. */
   tail: Promise<unknown>;
   busy: number;
+  /** Quota key: the client token, or "" for clients without one. */
+  client: string;
+  /** Bytes of the uploaded trace this env holds (0 for built-in scenarios). */
+  traceBytes: number;
 }
 
 const hashToken = (t: string) => createHash('sha256').update(t).digest();
@@ -33,6 +48,7 @@ export function newEnvId(): string {
 export class EnvRegistry {
   private readonly envs = new Map<string, Entry>();
   private readonly now: () => number;
+  private readonly slots = new Set<Slot>();
 
   constructor(private readonly opts: RegistryOptions) {
     this.now = opts.now ?? Date.now;
@@ -45,14 +61,59 @@ export class EnvRegistry {
   /** Throws 429 when full (after dropping expired envs). */
   reserve(): void {
     this.expire();
-    if (this.envs.size >= this.opts.maxEnvs) {
-      throw new HttpError(429, `too many envs: this server holds at most ${this.opts.maxEnvs}; DELETE envs you no longer use (idle envs expire after ${Math.round(this.opts.idleTimeoutMs / 1000)}s)`, { 'Retry-After': '5' });
-    }
+    if (this.envs.size >= this.opts.maxEnvs) throw this.full();
   }
 
-  add(env: ArenaEnv, clientToken: string | undefined, id = newEnvId()): string {
-    this.reserve();
-    this.envs.set(id, { id, env, owner: clientToken ? hashToken(clientToken) : undefined, lastUsed: this.now(), tail: Promise.resolve(), busy: 0 });
+  /** Envs held (and being created) by this client. */
+  clientCount(clientToken: string | undefined): number {
+    const key = clientToken ?? '';
+    let n = 0;
+    for (const e of this.envs.values()) if (e.client === key) n++;
+    for (const s of this.slots) if (s.client === key) n++;
+    return n;
+  }
+
+  /** Uploaded trace bytes held by all envs and by creates in flight. */
+  get heldTraceBytes(): number {
+    let n = 0;
+    for (const e of this.envs.values()) n += e.traceBytes;
+    for (const s of this.slots) n += s.traceBytes;
+    return n;
+  }
+
+  /**
+   * Check that one more env fits (the env cap, this client's quota and, with `traceBytes`, the trace budget) and
+   * hold its room until `add` or `release`. Called before a create's body is decoded, so a refusal costs nothing.
+   */
+  reserveSlot(clientToken: string | undefined, traceBytes = 0): Slot {
+    this.expire();
+    if (this.envs.size + this.slots.size >= this.opts.maxEnvs) throw this.full();
+    const quota = this.opts.maxEnvsPerClient ?? this.opts.maxEnvs;
+    if (this.clientCount(clientToken) >= quota) {
+      throw new HttpError(429, `too many envs for this client: at most ${quota} per client token (sim-arena serve --max-envs-per-client); DELETE envs you no longer use`, { 'Retry-After': '5' });
+    }
+    const budget = this.opts.traceBudgetBytes;
+    if (budget !== undefined && traceBytes > 0 && this.heldTraceBytes + traceBytes > budget) {
+      throw new HttpError(503, `the server's trace memory budget is used up: this trace needs ${traceBytes} bytes, ${Math.max(0, budget - this.heldTraceBytes)} of ${budget} are free (sim-arena serve --trace-budget); retry later or DELETE envs`, { 'Retry-After': '5' });
+    }
+    const slot: Slot = { client: clientToken ?? '', traceBytes, released: false };
+    this.slots.add(slot);
+    return slot;
+  }
+
+  release(slot: Slot): void {
+    slot.released = true;
+    this.slots.delete(slot);
+  }
+
+  private full(): HttpError {
+    return new HttpError(429, `too many envs: this server holds at most ${this.opts.maxEnvs}; DELETE envs you no longer use (idle envs expire after ${Math.round(this.opts.idleTimeoutMs / 1000)}s)`, { 'Retry-After': '5' });
+  }
+
+  add(env: ArenaEnv, clientToken: string | undefined, id = newEnvId(), slot?: Slot): string {
+    if (slot && !slot.released) this.release(slot);
+    else this.reserve();
+    this.envs.set(id, { id, env, owner: clientToken ? hashToken(clientToken) : undefined, lastUsed: this.now(), tail: Promise.resolve(), busy: 0, client: clientToken ?? '', traceBytes: slot?.traceBytes ?? 0 });
     return id;
   }
 
@@ -100,6 +161,7 @@ export class EnvRegistry {
 
   clear(): void {
     this.envs.clear();
+    this.slots.clear();
   }
 }
 

@@ -9,10 +9,11 @@ import { createBackend } from '../sim/index.js';
 import { type BackendOptions } from '../sim/options.js';
 import { CANONICAL } from '../trace/generate.js';
 import { formatWorkload } from '../trace/workload.js';
-import { parseCreateRequest } from './config.js';
+import { parseCreateRequest, uploadedTraceBytes } from './config.js';
+import { checkContentType, checkOrigin, isLoopbackHost } from './guard.js';
 import { ArenaEnv, parseClientAction, type ResetOptions } from './env.js';
 import { badRequest, HttpError, toHttpError } from './errors.js';
-import { EnvRegistry } from './registry.js';
+import { EnvRegistry, type Slot } from './registry.js';
 import { metricsExposition, secondsSince } from '../util/metrics.js';
 import * as metrics from './metrics.js';
 
@@ -38,11 +39,24 @@ export interface EnvServerOptions {
   maxBatch?: number;
   /** When set, every /v1 request needs `Authorization: Bearer <token>`. */
   token?: string;
+  /** Most envs one client token holds (x-client-token; clients without one share a quota). Default 32. */
+  maxEnvsPerClient?: number;
+  /** Largest uploaded trace per env, decoded (bytes, default 4 MiB); larger is a 413. */
+  maxTraceBytes?: number;
+  /** Uploaded trace bytes all envs hold together (default 32 MiB); a create beyond it is a 503. */
+  traceBudgetBytes?: number;
+  /** Create the backend before listening, so a bad kubeconfig fails at start instead of at the first create. */
+  prepareBackend?: boolean;
+  /** Origins (scheme://host[:port]) of web pages allowed to call the API besides loopback ones. */
+  allowedOrigins?: string[];
   /** Where to write one line per failed request (5xx) and other notes. */
   log?: (line: string) => void;
 }
 
-export const DEFAULTS = { host: '127.0.0.1', port: 8000, maxEnvs: 64, idleTimeoutSeconds: 1800, maxBodyBytes: 16 * 1024 * 1024, maxBatch: 1024 } as const;
+export const DEFAULTS = { host: '127.0.0.1', port: 8000, maxEnvs: 64, maxEnvsPerClient: 32, idleTimeoutSeconds: 1800, maxBodyBytes: 16 * 1024 * 1024, maxTraceBytes: 4 * 1024 * 1024, traceBudgetBytes: 32 * 1024 * 1024, maxBatch: 1024 } as const;
+
+/** Bodies above this size are read one at a time (a second one meanwhile is a 503), so big decodes never pile up. */
+export const BIG_BODY_BYTES = 1024 * 1024;
 
 type Json = Record<string, unknown>;
 
@@ -64,12 +78,14 @@ export class EnvServer {
   private sweeper: NodeJS.Timeout | undefined;
   private envCounter = 0;
   private unreportEnvs: (() => void) | undefined;
+  private bigBodies = 0;
 
   constructor(opts: EnvServerOptions = {}) {
     this.opts = { ...opts, maxBodyBytes: opts.maxBodyBytes ?? DEFAULTS.maxBodyBytes, maxBatch: opts.maxBatch ?? DEFAULTS.maxBatch };
     this.backendName = opts.backend ?? 'embedded';
     const idle = (opts.idleTimeoutSeconds ?? DEFAULTS.idleTimeoutSeconds) * 1000;
-    this.registry = new EnvRegistry({ maxEnvs: opts.maxEnvs ?? DEFAULTS.maxEnvs, idleTimeoutMs: idle });
+    const maxEnvs = opts.maxEnvs ?? DEFAULTS.maxEnvs;
+    this.registry = new EnvRegistry({ maxEnvs, idleTimeoutMs: idle, maxEnvsPerClient: opts.maxEnvsPerClient ?? Math.min(maxEnvs, DEFAULTS.maxEnvsPerClient), traceBudgetBytes: opts.traceBudgetBytes ?? DEFAULTS.traceBudgetBytes });
     this.tokenHash = opts.token ? sha(opts.token) : undefined;
     this.server = createServer((req, res) => void this.handle(req, res));
     this.unreportEnvs = metrics.reportEnvsOpen(() => this.registry.size);
@@ -111,6 +127,11 @@ export class EnvServer {
     this.backends.clear();
   }
 
+  /** Start the server's backend now (for kwok/simkube this loads and checks the kubeconfig). */
+  async prepareBackend(): Promise<void> {
+    await this.backend(this.backendName);
+  }
+
   private backend(name: BackendName): Promise<Backend> {
     let b = this.backends.get(name);
     if (!b) {
@@ -140,6 +161,8 @@ export class EnvServer {
       reply = { status: err.status, body: { error: err.message }, headers: err.headers };
     }
     if (res.headersSent || res.destroyed) return;
+    // A refusal sent before the body was read: discard the rest instead of buffering it.
+    if (!req.complete) req.resume();
     const text = `${JSON.stringify(reply.body)}\n`;
     res.writeHead(reply.status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', ...reply.headers });
     res.end(text);
@@ -179,7 +202,9 @@ export class EnvServer {
       return { status: 200, body: { ok: true, backend: this.backendName, envs: this.registry.size } };
     }
     if (!path.startsWith(`/${API_VERSION}/`)) throw new HttpError(404, `no route ${path} (the API is under /${API_VERSION}/, see GET /healthz)`);
+    checkOrigin(req, { loopback: isLoopbackHost(this.opts.host ?? DEFAULTS.host), allowedOrigins: this.opts.allowedOrigins ?? [] });
     this.authorize(req);
+    checkContentType(req);
     const client = headerValue(req, CLIENT_TOKEN_HEADER);
     let parts: string[];
     try {
@@ -190,7 +215,7 @@ export class EnvServer {
 
     if (parts.length === 1 && parts[0] === 'envs') {
       allow(['POST']);
-      return this.create(await readJson(req, this.opts.maxBodyBytes), client);
+      return this.create(req, client);
     }
     if (parts.length === 1 && parts[0] === 'step-batch') {
       allow(['POST']);
@@ -236,6 +261,7 @@ export class EnvServer {
         const entry = this.registry.get(id, client);
         const body = await readJson(req, this.opts.maxBodyBytes);
         if (!isObject(body) || !('action' in body)) throw badRequest('the request body must be {"action": <integer 0-6>}');
+        for (const k of Object.keys(body)) if (k !== 'action') throw badRequest(`unknown field "${k}" (a step takes only {"action": <integer 0-6>})`);
         const action = body.action;
         parseClientAction(action);
         return { status: 200, body: await this.timed('step', () => this.registry.run(entry, (env) => env.stepAction(action))) };
@@ -244,13 +270,38 @@ export class EnvServer {
     throw new HttpError(404, `no route ${method} ${path}`);
   }
 
-  private async create(body: unknown, client: string | undefined): Promise<Reply> {
-    const config = parseCreateRequest(body, this.backendName);
-    this.registry.reserve();
-    const backend = await this.backend(config.backend);
-    const env = new ArenaEnv(config, backend, `env${++this.envCounter}`);
-    const id = this.registry.add(env, client);
-    return { status: 201, body: { id, ...env.spaces(), env: env.describe() }, headers: { Location: `/${API_VERSION}/envs/${id}` } };
+  /**
+   * Every limit is checked before the trace is decoded: the env cap and the client's quota before the body is read,
+   * the body size from Content-Length, the trace's size and the memory budget from the base64 text's length. Big
+   * bodies are read and decoded one at a time; the decode itself is bounded by --max-trace-bytes.
+   */
+  private async create(req: IncomingMessage, client: string | undefined): Promise<Reply> {
+    const room = this.registry.reserveSlot(client);
+    let slot: Slot | undefined;
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    const big = !(declared <= BIG_BODY_BYTES);
+    try {
+      if (big && this.bigBodies > 0) throw new HttpError(503, 'the server is reading another large create request; retry in a second', { 'Retry-After': '1', Connection: 'close' });
+      if (big) this.bigBodies++;
+      try {
+        const body = await readJson(req, this.opts.maxBodyBytes);
+        const traceBytes = uploadedTraceBytes(body);
+        const maxTrace = this.opts.maxTraceBytes ?? DEFAULTS.maxTraceBytes;
+        if (traceBytes > maxTrace) throw new HttpError(413, `the trace is ${traceBytes} bytes; at most ${maxTrace} per env (sim-arena serve --max-trace-bytes)`);
+        this.registry.release(room);
+        slot = this.registry.reserveSlot(client, traceBytes);
+        const config = parseCreateRequest(body, this.backendName);
+        const backend = await this.backend(config.backend);
+        const env = new ArenaEnv(config, backend, `env${++this.envCounter}`);
+        const id = this.registry.add(env, client, undefined, slot);
+        return { status: 201, body: { id, ...env.spaces(), env: env.describe() }, headers: { Location: `/${API_VERSION}/envs/${id}` } };
+      } finally {
+        if (big) this.bigBodies--;
+      }
+    } finally {
+      this.registry.release(room);
+      if (slot && !slot.released) this.registry.release(slot);
+    }
   }
 
   /** Step (or reset) many envs in one request. Everything is checked before anything runs: a bad item fails the batch. */
@@ -326,16 +377,18 @@ function resetOptions(body: unknown, where: string): ResetOptions {
   return { seed: seed as number | null | undefined, options: options as Json | null | undefined };
 }
 
+const tooLarge = (limit: number) => new HttpError(413, `request body too large: the limit is ${limit} bytes (sim-arena serve --max-body)`, { Connection: 'close' });
+
 /** Read and parse a JSON body of at most `limit` bytes (413 beyond; the rest is discarded, not buffered). */
 function readJson(req: IncomingMessage, limit: number, emptyOk = false): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? NaN);
-    const tooLarge = () => new HttpError(413, `request body too large: the limit is ${limit} bytes (sim-arena serve --max-body)`, { Connection: 'close' });
-    // Far beyond the limit: answer at once and drop the connection rather than read it all.
+    // Far beyond the limit: answer at once and drop the connection rather than read it all (a little beyond, the
+    // body is read and discarded, so the client sees the 413 instead of a reset connection).
     if (Number.isFinite(declared) && declared > limit * 4 + 1024 * 1024) {
       req.on('error', () => undefined);
       req.resume();
-      reject(tooLarge());
+      reject(tooLarge(limit));
       return;
     }
     const chunks: Buffer[] = [];
@@ -348,7 +401,7 @@ function readJson(req: IncomingMessage, limit: number, emptyOk = false): Promise
     });
     req.on('error', reject);
     req.on('end', () => {
-      if (over) return reject(tooLarge());
+      if (over) return reject(tooLarge(limit));
       const text = Buffer.concat(chunks).toString('utf8');
       if (text.trim() === '') return emptyOk ? resolve(undefined) : reject(badRequest('the request body is empty; send a JSON object'));
       try {
@@ -362,6 +415,14 @@ function readJson(req: IncomingMessage, limit: number, emptyOk = false): Promise
 
 export async function startEnvServer(opts: EnvServerOptions = {}): Promise<{ server: EnvServer; url: string; port: number; host: string }> {
   const server = new EnvServer(opts);
+  if (opts.prepareBackend) {
+    try {
+      await server.prepareBackend();
+    } catch (e) {
+      await server.close();
+      throw e;
+    }
+  }
   const addr = await server.listen();
   return { server, ...addr };
 }
