@@ -15,7 +15,7 @@
 #   3. helm template --include-crds, prefixed with the Namespace.
 #   4. Offline validation (scripts/validate-deploy.py; PyYAML and jsonschema from scripts/validate-deploy-venv.sh): the CRD is structural, every default is valid, the
 #      defaults are exactly those of docs/design.md, the examples in deploy/examples/ are valid after defaulting, and
-#      a list of invalid episodes is rejected. The two CEL rules are emulated.
+#      a list of invalid episodes is rejected. The CEL rules are emulated.
 #   5. Write deploy/sim-arena.yaml (or, with --check, compare it).
 #   6. With --cluster: the live checks above.
 set -euo pipefail
@@ -155,6 +155,10 @@ merge(o['spec'],p); o['metadata']={'name':'bad','namespace':o['metadata']['names
   bad "unknown policy" '{"policy":{"name":"greedy"}}'
   bad "external without agentURL" '{"policy":{"name":"external"}}'
   bad "minReplicas > maxReplicas" '{"safeguards":{"minReplicas":5,"maxReplicas":2}}'
+  bad "cpuStep 0" '{"actions":{"cpuStep":"0"}}'
+  bad "nodePool.memory 0" '{"nodePool":{"memory":0}}'
+  bad "minCpu > maxCpu" '{"safeguards":{"minCpu":"2","maxCpu":"1"}}'
+  bad "minMemory > maxMemory" '{"safeguards":{"minMemory":"2Gi","maxMemory":"1Gi"}}'
   # An operator running against this cluster may have added its finalizer; do not wait on it forever.
   if ! kubectl delete -n "$check_ns" -f deploy/examples/ --wait=true --timeout=60s >/dev/null 2>&1; then
     for ae in $(kubectl get ae -n "$check_ns" -o name); do
@@ -173,7 +177,7 @@ import sys, yaml
 docs=[d for d in yaml.safe_load_all(sys.stdin) if d]
 print('---\n'.join(yaml.safe_dump(d, sort_keys=False) for d in docs if d['kind'] not in ('Namespace','CustomResourceDefinition')))" \
     | kubectl apply --dry-run=server -f - >/dev/null
-  echo "    server-side: CRD applied, 9 examples admitted with design defaults, status/printer columns ok, 6 invalid episodes rejected, install manifest dry-run ok"
+  echo "    server-side: CRD applied, 9 examples admitted with design defaults, status/printer columns ok, 10 invalid episodes rejected, install manifest dry-run ok"
 fi
 
 if [[ $CHECK == 1 ]]; then

@@ -193,12 +193,43 @@ QUANTITY_RULE = ("type(self) == int || isQuantity(self)",
 QUANTITY_FIELDS = [".spec.actions.cpuStep", ".spec.actions.memoryStep", ".spec.safeguards.maxCpu",
                    ".spec.safeguards.maxMemory", ".spec.safeguards.minCpu", ".spec.safeguards.minMemory",
                    ".spec.nodePool.cpu", ".spec.nodePool.memory"]
+SUFFIX = {"": 1, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
+          "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+
+
+def qty(v):
+    """A quantity's value (float is close enough for comparisons), or None when it is not a quantity."""
+    s = str(v)
+    if not QUANTITY_RE.match(s):
+        return None
+    m = re.match(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(.*)$", s)
+    num, suf = m.group(1), m.group(2)
+    if suf[:1] in ("e", "E"):
+        return float(num) * 10 ** int(suf[1:])
+    return float(num) * SUFFIX[suf]
+
+
+POSITIVE_RULE = ("!isQuantity(string(self)) || quantity(string(self)).isGreaterThan(quantity('0'))",
+                 lambda v: qty(v) is None or qty(v) > 0)
+POSITIVE_FIELDS = [".spec.actions.cpuStep", ".spec.actions.memoryStep", ".spec.safeguards.maxCpu",
+                   ".spec.safeguards.maxMemory", ".spec.nodePool.cpu", ".spec.nodePool.memory"]
+
+
+def min_le_max(lo, hi):
+    rule = (f"!has(self.{lo}) || !has(self.{hi}) || !isQuantity(string(self.{lo})) || !isQuantity(string(self.{hi})) || "
+            f"quantity(string(self.{lo})).compareTo(quantity(string(self.{hi}))) <= 0")
+    return (".spec.safeguards", rule,
+            lambda s: lo not in s or hi not in s or qty(s[lo]) is None or qty(s[hi]) is None or qty(s[lo]) <= qty(s[hi]))
+
+
 CEL = [
+    min_le_max("minCpu", "maxCpu"),
+    min_le_max("minMemory", "maxMemory"),
     (".spec.policy", "!has(self.name) || self.name != 'external' || has(self.agentURL)",
      lambda s: s.get("name") != "external" or "agentURL" in s),
     (".spec.safeguards", "!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas",
      lambda s: "minReplicas" not in s or "maxReplicas" not in s or s["minReplicas"] <= s["maxReplicas"]),
-] + [(f, QUANTITY_RULE[0], QUANTITY_RULE[1]) for f in QUANTITY_FIELDS]
+] + [(f, QUANTITY_RULE[0], QUANTITY_RULE[1]) for f in QUANTITY_FIELDS] + [(f, POSITIVE_RULE[0], POSITIVE_RULE[1]) for f in POSITIVE_FIELDS]
 
 
 def find_rules(node, path, out):
@@ -342,6 +373,11 @@ rejected = {
     "string seed": setp("spec.policy.seed", "1"),
     "external without agentURL": setp("spec.policy.name", "external"),
     "minReplicas > maxReplicas": setp("spec.safeguards", {"minReplicas": 5, "maxReplicas": 2}),
+    "cpuStep 0": setp("spec.actions.cpuStep", "0"),
+    "memoryStep 0 (int)": setp("spec.actions.memoryStep", 0),
+    "nodePool.cpu 0m": setp("spec.nodePool.cpu", "0m"),
+    "minCpu > maxCpu": setp("spec.safeguards", {"minCpu": "2", "maxCpu": "1500m"}),
+    "minMemory > maxMemory": setp("spec.safeguards", {"minMemory": "2Gi", "maxMemory": "1Gi"}),
     "unknown phase": setp("status.phase", "Done"),
     "history of 101": setp("status.history", [hist] * 101),
     "condition without reason": setp("status.conditions", [{k: v for k, v in cond.items() if k != "reason"}]),

@@ -27,6 +27,13 @@ export const EXTERNAL_DEFAULTS = { timeoutMs: 5000, retries: 2, backoffMs: 200, 
 
 export class ExternalPolicyError extends Error {
   override name = 'ExternalPolicyError';
+  constructor(
+    message: string,
+    /** The same without anything the agent sent back (for places others can read, like an episode's status). */
+    readonly sanitized: string = message,
+  ) {
+    super(message);
+  }
 }
 
 /** What one decision cost: for reports (attributed to the step that made it). */
@@ -48,30 +55,40 @@ export interface ExternalRequest {
   actions: string[];
 }
 
-class Fatal extends Error {}
+class Fatal extends Error {
+  constructor(
+    message: string,
+    readonly safe: string,
+  ) {
+    super(message);
+  }
+}
 
 const sleep = (ms: number) => new Promise<void>((res) => setTimeout(res, ms));
 
-function describeFetchError(e: unknown, timeoutMs: number): string {
+function describeFetchError(e: unknown, timeoutMs: number): { why: string; safe: string } {
   const err = e as Error & { cause?: { code?: string; message?: string } };
-  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return `no answer within ${timeoutMs} ms (timeoutMs)`;
+  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return { why: `no answer within ${timeoutMs} ms (timeoutMs)`, safe: `no answer within ${timeoutMs} ms` };
   const cause = err?.cause;
-  if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
-  return err?.message ?? String(e);
+  if (cause?.code) return { why: `${cause.code}${cause.message ? ` (${cause.message})` : ''}`, safe: /^[A-Z_]+$/.test(cause.code) ? cause.code : 'connection failed' };
+  if (/redirect/i.test(`${err?.message} ${cause?.message ?? ''}`)) return { why: 'the agent answered with a redirect (redirects are not followed)', safe: 'the agent answered with a redirect (redirects are not followed)' };
+  return { why: err?.message ?? String(e), safe: 'the request failed' };
 }
+
+const BAD_ANSWER = 'the answer has no valid action';
 
 /** The action in an agent's answer, or a Fatal error saying what is wrong with the answer. */
 export function actionFromResponse(body: unknown): ActionType {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Fatal(`expected a JSON object like {"action": "reduce-cpu"}, got ${JSON.stringify(body)?.slice(0, 120)}`);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Fatal(`expected a JSON object like {"action": "reduce-cpu"}, got ${JSON.stringify(body)?.slice(0, 120)}`, BAD_ANSWER);
   const o = body as Record<string, unknown>;
   const raw = o.action !== undefined ? o.action : o.action_index;
-  if (raw === undefined) throw new Fatal(`the answer has no "action" field: ${JSON.stringify(body).slice(0, 120)}`);
-  if (typeof raw === 'number' && !(Number.isInteger(raw) && raw >= 0 && raw < ACTIONS.length)) throw new Fatal(`invalid action index ${raw} (use 0-${ACTIONS.length - 1} or one of ${ACTIONS.join(', ')})`);
-  if (typeof raw !== 'number' && typeof raw !== 'string') throw new Fatal(`invalid action ${JSON.stringify(raw)} (use 0-${ACTIONS.length - 1} or one of ${ACTIONS.join(', ')})`);
+  if (raw === undefined) throw new Fatal(`the answer has no "action" field: ${JSON.stringify(body).slice(0, 120)}`, BAD_ANSWER);
+  if (typeof raw === 'number' && !(Number.isInteger(raw) && raw >= 0 && raw < ACTIONS.length)) throw new Fatal(`invalid action index ${raw} (use 0-${ACTIONS.length - 1} or one of ${ACTIONS.join(', ')})`, BAD_ANSWER);
+  if (typeof raw !== 'number' && typeof raw !== 'string') throw new Fatal(`invalid action ${JSON.stringify(raw)} (use 0-${ACTIONS.length - 1} or one of ${ACTIONS.join(', ')})`, BAD_ANSWER);
   try {
     return parseAction(raw);
   } catch {
-    throw new Fatal(`invalid action ${JSON.stringify(raw)} (use 0-${ACTIONS.length - 1} or one of ${ACTIONS.join(', ')})`);
+    throw new Fatal(`invalid action ${JSON.stringify(raw)} (use 0-${ACTIONS.length - 1} or one of ${ACTIONS.join(', ')})`, BAD_ANSWER);
   }
 }
 
@@ -102,6 +119,7 @@ export class ExternalPolicy implements Policy {
     if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
     const started = performance.now();
     let why = '';
+    let safe = '';
     let attempts = 0;
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) await sleep(backoffMs * 2 ** (attempt - 1));
@@ -110,22 +128,24 @@ export class ExternalPolicy implements Policy {
         let res: Response;
         let text: string;
         try {
-          res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+          // Redirects are not followed: an allowed agent URL must not lead anywhere else.
+          res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
           text = await res.text();
         } catch (e) {
-          why = describeFetchError(e, timeoutMs);
+          ({ why, safe } = describeFetchError(e, timeoutMs));
           continue;
         }
         if (!res.ok) {
+          safe = `HTTP ${res.status}`;
           why = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${text ? `: ${text.slice(0, 200)}` : ''}`;
           if (res.status === 429 || res.status >= 500) continue;
-          throw new Fatal(why);
+          throw new Fatal(why, safe);
         }
         let parsed: unknown;
         try {
           parsed = JSON.parse(text);
         } catch {
-          throw new Fatal(`the answer is not JSON: ${JSON.stringify(text.slice(0, 120))}`);
+          throw new Fatal(`the answer is not JSON: ${JSON.stringify(text.slice(0, 120))}`, 'the answer is not JSON');
         }
         const action = actionFromResponse(parsed);
         this.lastCall = { url, attempts, latencyMs: performance.now() - started, action };
@@ -133,17 +153,19 @@ export class ExternalPolicy implements Policy {
       } catch (e) {
         if (!(e instanceof Fatal)) throw e;
         why = e.message;
+        safe = e.safe;
         break;
       }
     }
-    const message = `external policy: POST ${url} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${why}`;
+    const prefix = `external policy: POST ${url} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: `;
+    const message = `${prefix}${why}`;
     this.lastCall = { url, attempts, latencyMs: performance.now() - started, error: why };
     if (this.opts.onError === 'noop') {
       this.log.warn(`${message}; playing noop (onError=noop)`);
       this.lastCall.action = 'noop';
       return 'noop';
     }
-    throw new ExternalPolicyError(message);
+    throw new ExternalPolicyError(message, `${prefix}${safe}`);
   }
 
   /** Hands the last call to whoever reports on steps, once. */

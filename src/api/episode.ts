@@ -1,5 +1,6 @@
 // The ArenaEpisode resource: its types, and turning its spec into the arena's EpisodeSpec with errors that say
 // what to fix (the CRD schema already rejects most bad input; this catches what a schema cannot).
+import { checkEpisodeSpec, type SpecField } from '../arena/spec-rules.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ActionType } from '../arena/actions.js';
 import { episodeSpec, type EpisodeSpec } from '../arena/episode.js';
@@ -21,7 +22,7 @@ export interface ArenaEpisodeSpec {
   trace: { configMapRef: { name: string; key?: string } };
   workload: { kind?: string; namespace?: string; name: string; container?: string };
   targetReplicas: number;
-  policy?: { name?: string; seed?: number; parameters?: Record<string, string>; agentURL?: string };
+  policy?: { name?: string; seed?: number; parameters?: Record<string, string>; agentURL?: string; agentTokenSecretRef?: { name: string; key?: string } };
   reward?: { mode?: string; stepPenalty?: number };
   maxSteps?: number;
   stepDuration?: string;
@@ -155,7 +156,7 @@ export function toEpisodeSpec(spec: ArenaEpisodeSpec): EpisodeSpec {
   }
   if (spec.usage && spec.backend === 'simkube') throw new InvalidEpisode('spec.usage is not modelled on the simkube backend yet: use backend embedded or kwok');
   if (spec.usage && !spec.usage.configMapRef?.name) throw new InvalidEpisode('spec.usage.configMapRef.name is required: the ConfigMap holding the usage (JSON)');
-  return episodeSpec({
+  const out = episodeSpec({
     ...(spec.usage?.stopAtGoal !== undefined ? { stopAtGoal: spec.usage.stopAtGoal } : {}),
     workload: { kind: spec.workload.kind ?? D.workloadKind, namespace: spec.workload.namespace ?? D.workloadNamespace, name: spec.workload.name },
     target: spec.targetReplicas,
@@ -180,6 +181,12 @@ export function toEpisodeSpec(spec: ArenaEpisodeSpec): EpisodeSpec {
     },
     durationSeconds: parseDuration(spec.stepDuration ?? D.stepDuration),
   });
+  // The rules every surface shares (the CRD's schema and CEL rules say the same; this catches what they cannot).
+  try {
+    return checkEpisodeSpec(out, (f) => `spec.${CRD_FIELD[f] ?? f}`);
+  } catch (e) {
+    throw new InvalidEpisode((e as Error).message);
+  }
 }
 
 export const USAGE_KEY = 'usage.json';
@@ -191,3 +198,6 @@ export function usageSettingsOf(spec: ArenaEpisodeSpec): Omit<UsageSettings, 'se
   if (missing !== 'request' && missing !== 'none') throw new InvalidEpisode(`spec.usage.missingLimits "${missing}" must be request or none`);
   return { ...DEFAULT_USAGE_SETTINGS, stepSeconds: parseDuration(spec.stepDuration ?? D.stepDuration), noise: u.noise ?? DEFAULT_USAGE_SETTINGS.noise, missingLimits: missing };
 }
+
+/** ArenaEpisode spellings of the fields whose names differ from the arena's. */
+const CRD_FIELD: Partial<Record<SpecField, string>> = { target: 'targetReplicas', seed: 'policy.seed', durationSeconds: 'stepDuration' };

@@ -78,7 +78,9 @@ export function specProblems(spec: EpisodeSpec): SpecProblem[] {
   push(intProblem('target', spec.target));
   push(intProblem('maxSteps', spec.maxSteps));
   push(intProblem('seed', spec.seed));
-  push(intProblem('durationSeconds', spec.durationSeconds));
+  const d = spec.durationSeconds;
+  // Fractions are fine here (the operator's stepDuration may be "500ms"); surfaces that take whole seconds say so.
+  if (d !== undefined && (!Number.isFinite(d) || d <= 0 || d > INT_RANGES.durationSeconds[1])) out.push({ field: 'durationSeconds', problem: `must be above 0 and at most ${INT_RANGES.durationSeconds[1]} seconds, got ${String(d)}` });
   const pen = spec.reward.stepPenalty;
   if (pen !== undefined && (!Number.isFinite(pen) || pen < 0 || pen > STEP_PENALTY_MAX)) out.push({ field: 'reward.stepPenalty', problem: `must be a number from 0 to ${STEP_PENALTY_MAX}, got ${String(pen)}` });
   const { steps, safeguards: sg } = spec.actions;

@@ -8,6 +8,8 @@ import { kubeRequest } from '../kube/request.js';
 import { onShutdownSignals } from '../controller/controller.js';
 import { bool, int, optStr, parse } from './args.js';
 import { createLogger } from '../util/log.js';
+import { parseAllowlist } from '../operator/agent-allowlist.js';
+import { UsageError } from './errors.js';
 
 const USAGE = `usage: sim-arena operator [options]
   --kubeconfig FILE      default: KUBECONFIG, ~/.kube/config, then in-cluster
@@ -17,12 +19,21 @@ const USAGE = `usage: sim-arena operator [options]
   --leader-namespace NS  where the Lease lives (default: POD_NAMESPACE or default)
   --leader-lease NAME    the Lease's name (default: SIM_ARENA_LEASE_NAME or sim-arena-operator)
   --health-port N        /healthz and /readyz port (default 8081; 0 picks one)
-  --install-crd          create the ArenaEpisode CRD if it is missing (out-of-cluster development)`;
+  --install-crd          create the ArenaEpisode CRD if it is missing (out-of-cluster development)
+  --allow-agent-url URL  an agent URL prefix the external policy may POST to (repeatable or comma-separated;
+                         default $SIM_ARENA_ALLOWED_AGENT_URLS; none: the external policy is disabled)`;
 
 export async function operatorCommand(argv: string[]): Promise<number> {
-  const { flags } = parse(argv, { kubeconfig: { type: 'string' }, namespace: { type: 'string' }, workers: { type: 'string' }, 'leader-elect': { type: 'boolean' }, 'leader-namespace': { type: 'string' }, 'leader-lease': { type: 'string' }, 'health-port': { type: 'string' }, 'install-crd': { type: 'boolean' } }, USAGE);
+  const { flags } = parse(argv, { kubeconfig: { type: 'string' }, namespace: { type: 'string' }, workers: { type: 'string' }, 'leader-elect': { type: 'boolean' }, 'leader-namespace': { type: 'string' }, 'leader-lease': { type: 'string' }, 'health-port': { type: 'string' }, 'install-crd': { type: 'boolean' }, 'allow-agent-url': { type: 'string', multiple: true } }, USAGE);
   const log = createLogger('operator');
   const kubeconfig = optStr(flags, 'kubeconfig');
+  const allowFlag = (flags as Record<string, unknown>)['allow-agent-url'];
+  const allowedAgentURLs = Array.isArray(allowFlag) ? (allowFlag as string[]) : (process.env.SIM_ARENA_ALLOWED_AGENT_URLS ?? '').split(',');
+  try {
+    parseAllowlist(allowedAgentURLs);
+  } catch (e) {
+    throw new UsageError(`--allow-agent-url: ${(e as Error).message}`);
+  }
   const kc = loadKubeConfig(kubeconfig);
   if (bool(flags, 'install-crd')) await installCrd(kc);
   const namespace = optStr(flags, 'namespace');
@@ -34,6 +45,7 @@ export async function operatorCommand(argv: string[]): Promise<number> {
       ? { namespace: optStr(flags, 'leader-namespace') ?? process.env.POD_NAMESPACE ?? 'default', name: optStr(flags, 'leader-lease') ?? process.env.SIM_ARENA_LEASE_NAME ?? 'sim-arena-operator' }
       : false,
     health: { port: int(flags, 'health-port', 8081, 0, 65535) },
+    allowedAgentURLs,
   });
   const done = new Promise<void>((resolve) => onShutdownSignals(async () => {
     await controller.stop();

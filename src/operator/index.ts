@@ -1,4 +1,5 @@
 // Wiring: the ArenaEpisode informer, the work queue, the reconciler, leader election and health endpoints.
+import { parseAllowlist } from './agent-allowlist.js';
 import { hostname } from 'node:os';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { EpisodeSpec } from '../arena/episode.js';
@@ -33,6 +34,8 @@ export interface OperatorOptions {
   beforeTransition?: ReconcilerOptions['beforeTransition'];
   /** Embedded steps run back to back for up to this long before one status write (0: a write per step). Default 100. */
   batchMs?: number;
+  /** Agent URL prefixes the external policy may call; empty or unset: the external policy is disabled. */
+  allowedAgentURLs?: string[];
 }
 
 export type BackendResolver = ReconcilerOptions['backendFor'] & {
@@ -132,6 +135,7 @@ export function createOperator(options: OperatorOptions): Controller {
     logger: log,
     ...(opts.beforeTransition ? { beforeTransition: opts.beforeTransition } : {}),
     ...(opts.batchMs !== undefined ? { batchMs: opts.batchMs } : {}),
+    agentAllowlist: parseAllowlist(opts.allowedAgentURLs ?? []),
   });
   controller = new Controller({
     name: 'arenaepisode',

@@ -16,7 +16,9 @@
 // Every status write names the resourceVersion it was computed from, so a write based on a stale copy fails with a
 // Conflict instead of repeating a transition; that lets a reconcile start from its own last write or the informer's
 // cache rather than a fresh read.
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1ConfigMap, type V1Secret } from '@kubernetes/client-node';
+import { ExternalPolicyError } from '../agents/external.js';
+import { AgentURLError, checkAgentURL, type AllowEntry } from './agent-allowlist.js';
 import { decideAndApply, runOptions, scoreStep, stopsAtGoal, type EpisodeSpec } from '../arena/episode.js';
 import { atTarget } from '../arena/observation.js';
 import { UsageDataError } from '../trace/usage/format.js';
@@ -77,6 +79,8 @@ export interface ReconcilerOptions {
   batchMs?: number;
   /** Reconcile this episode (`namespace/name`) soon: a backend says its run changed. */
   wake?: (key: string) => void;
+  /** Agent URLs the external policy may call (operator --allow-agent-url); empty or unset: the external policy is off. */
+  agentAllowlist?: AllowEntry[];
   /** Test hook: called before each transition runs; throwing simulates the operator dying there. */
   beforeTransition?: (episode: ArenaEpisode, transition: string) => void;
   now?: () => Date;
@@ -172,8 +176,10 @@ export class EpisodeReconciler {
       if (isConflict(e)) throw e;
       if (e instanceof InvalidEpisode) return this.fail(ep, 'InvalidEpisode', e.message);
       if (e instanceof TraceError || e instanceof QuantityError) return this.fail(ep, 'InvalidTrace', `the trace is invalid: ${e.message}`);
-      // Anything else (API errors, backend hiccups) is retried with backoff; say so on the resource.
-      await this.status.write(ep, { message: `retrying: ${apiErrorMessage(e)}` }, [{ type: 'Progressing', status: 'True', reason: 'Retrying', message: apiErrorMessage(e).slice(0, 1000) }]).catch(() => undefined);
+      // Anything else (API errors, backend hiccups) is retried with backoff; say so on the resource. An external
+      // agent's failure is shown without anything the agent answered (whoever reads episodes must not read that).
+      const shown = e instanceof ExternalPolicyError ? e.sanitized : apiErrorMessage(e);
+      await this.status.write(ep, { message: `retrying: ${shown}` }, [{ type: 'Progressing', status: 'True', reason: 'Retrying', message: shown.slice(0, 1000) }]).catch(() => undefined);
       throw e;
     }
   }
@@ -447,6 +453,7 @@ export class EpisodeReconciler {
   private async policyFor(ep: ArenaEpisode): Promise<Policy> {
     const all: Record<string, string> = { ...ep.spec.policy?.parameters, ...(ep.spec.policy?.agentURL ? { url: ep.spec.policy.agentURL } : {}) };
     const { modelConfigMap, modelKey, ...params } = all;
+    if ((ep.spec.policy?.name ?? 'heuristic') === 'external') await this.externalAgent(ep, params);
     if (modelConfigMap) {
       const namespace = ep.metadata!.namespace!;
       const key = modelKey ?? 'q-table.json';
@@ -474,6 +481,33 @@ export class EpisodeReconciler {
     this.started.delete(`${ep.metadata!.uid}/${runName}`);
     this.polling.delete(runName);
     this.traces.forgetRun(ep, runName);
+  }
+
+  /** The external policy's checks: an allowed URL, and its token only from a Secret (the spec is readable by many). */
+  private async externalAgent(ep: ArenaEpisode, params: Record<string, string>): Promise<void> {
+    if (params.token !== undefined) throw new InvalidEpisode('spec.policy.parameters.token would be readable by everyone who can read this episode; put the token in a Secret and set spec.policy.agentTokenSecretRef: {name, key}');
+    if (params.agentURL !== undefined) throw new InvalidEpisode('give the agent URL as spec.policy.agentURL, not as a parameter');
+    try {
+      checkAgentURL(params.url ?? '', this.opts.agentAllowlist ?? []);
+    } catch (e) {
+      if (e instanceof AgentURLError) throw new InvalidEpisode(e.message);
+      throw e;
+    }
+    const ref = ep.spec.policy?.agentTokenSecretRef;
+    if (!ref) return;
+    const namespace = ep.metadata!.namespace!;
+    const key = ref.key ?? 'token';
+    let secret: V1Secret;
+    try {
+      secret = await this.core.readNamespacedSecret({ name: ref.name, namespace });
+    } catch (e) {
+      if (isNotFound(e)) throw new InvalidEpisode(`spec.policy.agentTokenSecretRef: Secret ${namespace}/${ref.name} does not exist; create it with: kubectl create secret generic ${ref.name} -n ${namespace} --from-literal=${key}=TOKEN`);
+      throw e;
+    }
+    const b64 = secret.data?.[key];
+    const token = b64 !== undefined ? Buffer.from(b64, 'base64').toString('utf8').trim() : secret.stringData?.[key]?.trim();
+    if (!token) throw new InvalidEpisode(`spec.policy.agentTokenSecretRef: Secret ${namespace}/${ref.name} has no non-empty key "${key}" (set agentTokenSecretRef.key)`);
+    params.token = token;
   }
 
   // ---- status, events -------------------------------------------------------------------------------------
