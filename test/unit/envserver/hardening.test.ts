@@ -87,9 +87,8 @@ describe('env server hardening', function () {
     const u = new URL(s.url);
     const big = JSON.stringify({ trace: paddedTrace(1200 * 1024) });
     // Start a big create and hold it open half-sent.
-    let firstDone: Promise<number> | undefined;
     const first = request({ host: u.hostname, port: u.port, method: 'POST', path: '/v1/envs', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(big)) } });
-    firstDone = new Promise((resolve, reject) => {
+    const firstDone = new Promise<number>((resolve, reject) => {
       first.on('response', (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode!));
