@@ -3,7 +3,7 @@
 // Point the tests at another cluster with SIM_ARENA_TEST_KUBECONFIG (it must be disposable: tests create
 // namespaces, nodes and CRDs).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -12,6 +12,17 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 export const FIXTURES = resolve(REPO_ROOT, '..', 'shared', 'fixtures');
 const STATE_DIR = join(REPO_ROOT, '.cluster');
 const DEFAULT_KUBECONFIG = join(STATE_DIR, 'kubeconfig');
+/**
+ * `.cluster` is a link to a cluster another checkout owns (parallel worktrees share one): this run never starts,
+ * reconciles or stops it, since a down.sh here would take it away from everyone using it.
+ */
+const SHARED = (() => {
+  try {
+    return lstatSync(STATE_DIR).isSymbolicLink();
+  } catch {
+    return false;
+  }
+})();
 
 let ready: Promise<string> | undefined;
 let startedHere = false;
@@ -56,6 +67,10 @@ export function ensureCluster(): Promise<string> {
     if (explicit) {
       if (!(await reachable(explicit))) throw new Error(`SIM_ARENA_TEST_KUBECONFIG=${explicit} does not reach an API server`);
       return explicit;
+    }
+    if (SHARED) {
+      if (!(await reachable(DEFAULT_KUBECONFIG))) throw new Error(`the shared test cluster (${STATE_DIR} is a link) does not answer; it is started and stopped only where it lives`);
+      return DEFAULT_KUBECONFIG;
     }
     if (!(await reachable(DEFAULT_KUBECONFIG))) {
       startedHere = true;
