@@ -7,7 +7,7 @@ import { traceNodes } from '../arena/capacity.js';
 import { CANONICAL, canonicalScenario, randomScenario } from '../trace/generate.js';
 import { fromPlain, getIn, getString } from '../trace/model.js';
 import { decodeMsgpack, type MsgMap, type MsgValue } from '../trace/msgpack.js';
-import { canonicalQuantity, formatQuantity, parseQuantity } from '../trace/quantity.js';
+import { formatQuantity, parseQuantity } from '../trace/quantity.js';
 import { decodeTrace, traceEvents, validateTrace, type Trace } from '../trace/trace.js';
 import { upgradeTrace } from '../trace/upgrade.js';
 import { findOccurrences, formatWorkload, listContainers, listWorkloads, podSpecOf, replicasOf, currentObject, hasReplicas, type WorkloadRef } from '../trace/workload.js';

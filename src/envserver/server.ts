@@ -407,7 +407,8 @@ function readJson(req: IncomingMessage, limit: number, emptyOk = false): Promise
       try {
         resolve(JSON.parse(text));
       } catch (e) {
-        reject(badRequest(`the request body is not valid JSON: ${(e as Error).message}`));
+        const at = /position (\d+)/.exec((e as Error).message)?.[1];
+        reject(badRequest(`the request body is not valid JSON${at !== undefined ? ` (at character ${at})` : ''}; send a JSON object`));
       }
     });
   });
