@@ -104,7 +104,8 @@ def test_same_seed_same_episode(url: str) -> None:
 def test_terminated_then_step_raises_with_the_servers_message(env: sag.SimArenaEnv) -> None:
     obs, info = env.reset(seed=0)
     assert info["raw_observation"] == {"ready": 0, "pending": 3, "total": 3}
-    assert info["resources"] == {"cpu": "17", "memory": "2Gi", "replicas": 3}
+    # The target container's requests, then the pod's effective request (here the same: no init containers).
+    assert info["resources"] == {"cpu": "17", "memory": "2Gi", "replicas": 3, "effectiveCpu": "17", "effectiveMemory": "2Gi"}
     assert obs[4] > 1.0  # the CPU request fits no node
     reduce_cpu = sag.ACTIONS.index("reduce-cpu")
     obs, r, te, tr, info = env.step(reduce_cpu)
