@@ -2,7 +2,8 @@
 // what to fix (the CRD schema already rejects most bad input; this catches what a schema cannot).
 import { checkEpisodeSpec, type SpecField } from '../arena/spec-rules.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { ActionType } from '../arena/actions.js';
+import { parseResourceMode, type ActionType, type ResourceMode } from '../arena/actions.js';
+import { parseNodePool, type NodePool } from '../trace/nodepool.js';
 import { episodeSpec, type EpisodeSpec } from '../arena/episode.js';
 import type { Observation, WorkloadResources } from '../arena/observation.js';
 import { policyNames } from '../arena/policies.js';
@@ -27,10 +28,10 @@ export interface ArenaEpisodeSpec {
   maxSteps?: number;
   stepDuration?: string;
   backend?: BackendName;
-  actions?: { set?: string; cpuStep?: Quantityish; memoryStep?: Quantityish; replicaStep?: number };
+  actions?: { set?: string; cpuStep?: Quantityish; memoryStep?: Quantityish; replicaStep?: number; resourceMode?: string };
   usage?: { configMapRef: { name: string; key?: string }; noise?: number; missingLimits?: string; stopAtGoal?: boolean };
   safeguards?: { maxCpu?: Quantityish; maxMemory?: Quantityish; maxReplicas?: number; minCpu?: Quantityish; minMemory?: Quantityish; minReplicas?: number };
-  nodePool?: { count?: number; cpu?: Quantityish; memory?: Quantityish; pods?: number };
+  nodePool?: { count?: number; cpu?: Quantityish; memory?: Quantityish; pods?: number; nodes?: object[] };
   simkube?: { driverImage?: string; driverNamespace?: string; speed?: number; virtualNsPrefix?: string; traceDir?: string };
 }
 
@@ -41,6 +42,7 @@ export interface HistoryEntry {
   action: ActionType;
   blocked: boolean;
   blockedReason?: string;
+  note?: string;
   reward: number;
   simulation?: string;
   startTime?: string;
@@ -54,6 +56,7 @@ export interface PendingStep {
   changed: boolean;
   blocked: boolean;
   blockedReason?: string;
+  note?: string;
   requests: WorkloadResources;
   traceConfigMap: string;
   startTime: string;
@@ -172,13 +175,15 @@ export function toEpisodeSpec(spec: ArenaEpisodeSpec): EpisodeSpec {
       safeguards,
       ...(spec.workload.container ? { container: spec.workload.container } : {}),
       ...(set ? { set } : {}),
+      ...(spec.actions?.resourceMode ? { resourceMode: resourceModeOrFail(spec.actions.resourceMode) } : {}),
     },
-    nodePool: {
+    nodePool: nodePoolOrFail({
       count: np.count ?? D.nodePool.count,
       cpu: quantity('spec.nodePool.cpu', np.cpu, D.nodePool.cpu),
       memory: quantity('spec.nodePool.memory', np.memory, D.nodePool.memory),
       pods: np.pods ?? D.nodePool.pods,
-    },
+      ...(np.nodes ? { nodes: np.nodes } : {}),
+    }),
     durationSeconds: parseDuration(spec.stepDuration ?? D.stepDuration),
   });
   // The rules every surface shares (the CRD's schema and CEL rules say the same; this catches what they cannot).
@@ -201,3 +206,20 @@ export function usageSettingsOf(spec: ArenaEpisodeSpec): Omit<UsageSettings, 'se
 
 /** ArenaEpisode spellings of the fields whose names differ from the arena's. */
 const CRD_FIELD: Partial<Record<SpecField, string>> = { target: 'targetReplicas', seed: 'policy.seed', durationSeconds: 'stepDuration' };
+
+function resourceModeOrFail(m: string): ResourceMode {
+  try {
+    return parseResourceMode(m);
+  } catch (e) {
+    throw new InvalidEpisode(`spec.actions.${(e as Error).message}`);
+  }
+}
+
+/** The same node-pool reader as the CLI and env server (src/trace/nodepool.ts). */
+function nodePoolOrFail(np: Record<string, unknown>): NodePool {
+  try {
+    return parseNodePool(np, 'spec.nodePool');
+  } catch (e) {
+    throw new InvalidEpisode((e as Error).message);
+  }
+}

@@ -3,7 +3,8 @@
 import { DEFAULT_STEPS } from '../arena/actions.js';
 import { DEFAULT_MAX_STEPS, episodeSpec, type EpisodeSpec } from '../arena/episode.js';
 import { parseRewardMode, type RewardMode, type RewardSettings } from '../arena/reward.js';
-import { parseActionSet } from '../arena/actions.js';
+import { parseActionSet, parseResourceMode } from '../arena/actions.js';
+import { convertNodeObjects, parseNodePool } from '../trace/nodepool.js';
 import { DEFAULT_USAGE_SETTINGS } from '../arena/usage/model.js';
 import { episodeUsage, usageRun, type EpisodeUsage } from '../arena/usage/run.js';
 import { loadUsage } from '../trace/usage/load.js';
@@ -169,11 +170,14 @@ export function parseCreateRequest(body: unknown, defaultBackend: BackendName): 
     if (sources.length > 1) throw badRequest(`give one of scenario, random or trace, not ${sources.join(' and ')}`);
     let trace: Trace;
     let source: string;
-    let meta: { workload: WorkloadRef; target: number } | undefined;
+    let meta: { workload: WorkloadRef; target: number; nodePool?: NodePool } | undefined;
     let splitPool: NodePool | undefined;
+    let tracePool: NodePool | undefined;
     if (body.trace !== undefined && body.trace !== null) {
       trace = decodeBase64Trace(body.trace);
       source = 'trace';
+      // Node objects in an uploaded trace (older traces) become its node pool; the trace replays without them.
+      tracePool = convertNodeObjects(trace)?.nodePool;
     } else if (body.random !== undefined && body.random !== null) {
       const r = subObject(body, 'random');
       checkKeys(r, ['split', 'seed', 'index'], 'random');
@@ -210,8 +214,9 @@ export function parseCreateRequest(body: unknown, defaultBackend: BackendName): 
     if (backendName !== defaultBackend) throw badRequest(`this server runs the ${defaultBackend} backend, not ${backendName} (start another with \`sim-arena serve --backend ${backendName}\`)`);
 
     const a = subObject(body, 'actions');
-    checkKeys(a, ['cpuStep', 'memoryStep', 'replicaStep', 'set'], 'actions');
+    checkKeys(a, ['cpuStep', 'memoryStep', 'replicaStep', 'set', 'resourceMode'], 'actions');
     const actionSet = strField(a, 'set', 'actions.');
+    const resourceMode = strField(a, 'resourceMode', 'actions.');
     const usage = parseUsage(body, trace);
     const sg = subObject(body, 'safeguards');
     checkKeys(sg, Object.keys(DEFAULT_SAFEGUARDS), 'safeguards');
@@ -224,16 +229,11 @@ export function parseCreateRequest(body: unknown, defaultBackend: BackendName): 
       minReplicas: intField(sg, 'minReplicas', 'safeguards.', DEFAULT_SAFEGUARDS.minReplicas, 0, 1_000_000),
     };
     resolveLimits(safeguards);
-    const np = subObject(body, 'nodePool');
-    checkKeys(np, ['count', 'cpu', 'memory', 'pods'], 'nodePool');
-    // A generated scenario brings its own pool; fields given in nodePool override it.
-    const basePool = splitPool ?? DEFAULT_NODE_POOL;
-    const nodePool: NodePool = {
-      count: intField(np, 'count', 'nodePool.', basePool.count, 1, 10_000),
-      cpu: quantityField(np, 'cpu', 'nodePool.', basePool.cpu),
-      memory: quantityField(np, 'memory', 'nodePool.', basePool.memory),
-      pods: intField(np, 'pods', 'nodePool.', basePool.pods, 1, 100_000),
-    };
+    // nodePool: {count, cpu, memory, pods} or {nodes: [...]} (src/trace/nodepool.ts), read by the one node-pool
+    // reader; fields given override the scenario's or the uploaded trace's own pool, else the default pool.
+    const basePool = tracePool ?? splitPool ?? meta?.nodePool ?? DEFAULT_NODE_POOL;
+    const np = body.nodePool;
+    const nodePool: NodePool = np !== undefined && np !== null ? parseNodePool(np, 'nodePool', basePool) : basePool;
     const container = strField(body, 'container', '');
     const duration = body.durationSeconds;
     const spec = episodeSpec({
@@ -253,6 +253,7 @@ export function parseCreateRequest(body: unknown, defaultBackend: BackendName): 
         safeguards,
         ...(container ? { container } : {}),
         ...(actionSet ? { set: parseActionSet(actionSet) } : {}),
+        ...(resourceMode ? { resourceMode: parseResourceMode(resourceMode) } : {}),
       },
       nodePool,
       ...(duration !== undefined && duration !== null ? { durationSeconds: intField(body, 'durationSeconds', '', undefined, 1, 7 * 24 * 3600) } : {}),

@@ -239,6 +239,7 @@ export class EpisodeReconciler {
       changed: outcome.changed,
       blocked: outcome.blocked,
       ...(outcome.reason ? { blockedReason: outcome.reason } : {}),
+      ...(outcome.note ? { note: outcome.note } : {}),
       requests: outcome.after,
       traceConfigMap: cm,
       startTime: this.now().toISOString(),
@@ -311,7 +312,7 @@ export class EpisodeReconciler {
     }
     const trace = await this.traces.read(ep, pending.traceConfigMap);
     const before = status.lastObservation ?? status.initialObservation!;
-    const rec = scoreStep(spec, pending.step, before, { action: pending.action, changed: pending.changed, blocked: pending.blocked, ...(pending.blockedReason ? { reason: pending.blockedReason } : {}), before: pending.requests, after: readResources(trace, spec.workload, spec.actions.container) }, obs);
+    const rec = scoreStep(spec, pending.step, before, { action: pending.action, changed: pending.changed, blocked: pending.blocked, ...(pending.blockedReason ? { reason: pending.blockedReason } : {}), ...(pending.note ? { note: pending.note } : {}), before: pending.requests, after: readResources(trace, spec.workload, spec.actions.container) }, obs);
     const entry: HistoryEntry = {
       step: rec.step,
       observation: obs,
@@ -319,6 +320,7 @@ export class EpisodeReconciler {
       action: rec.action,
       blocked: rec.blocked,
       ...(rec.blockedReason ? { blockedReason: rec.blockedReason } : {}),
+      ...(rec.note ? { note: rec.note } : {}),
       reward: rec.reward,
       simulation: runName,
       startTime: pending.startTime,
