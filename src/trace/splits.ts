@@ -49,7 +49,7 @@ export interface SplitFamily {
   scenarios(): SplitScenario[];
 }
 
-/** The node shape of a generated scenario: its Node objects, or the default pool (16 CPU / 32Gi). */
+/** The node shape of a generated scenario: its node pool, or the default pool (16 CPU / 32Gi). */
 function nodeShape(g: GeneratedScenario): { cpu: string; memory: string } {
   const n = g.meta.nodePool;
   return n ? { cpu: n.cpu, memory: n.memory } : { cpu: '16', memory: '32Gi' };
