@@ -18,10 +18,12 @@ const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
 
+/** As Prometheus reads a value (Go's ParseFloat): NaN and Inf in any letter case, e.g. prom-client's "Nan". */
 function parseValue(s: string, where: string): number {
-  if (s === 'NaN') return NaN;
-  if (s === '+Inf' || s === 'Inf') return Infinity;
-  if (s === '-Inf') return -Infinity;
+  const lower = s.toLowerCase();
+  if (lower === 'nan') return NaN;
+  if (lower === '+inf' || lower === 'inf' || lower === '+infinity' || lower === 'infinity') return Infinity;
+  if (lower === '-inf' || lower === '-infinity') return -Infinity;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) throw new Error(`${where}: bad value ${JSON.stringify(s)}`);
   return Number(s);
 }

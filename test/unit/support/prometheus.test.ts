@@ -15,12 +15,17 @@ describe('strict Prometheus exposition reader (test support)', () => {
         'h_seconds_bucket{le="+Inf"} 2',
         'h_seconds_sum 0.3',
         'h_seconds_count 2',
+        '# TYPE g gauge',
+        'g{k="nan"} Nan',
+        'g{k="inf"} +Inf',
         '',
       ].join('\n'),
     );
     expect(sampleSum(f, 'a_total')).to.equal(7);
     expect(f.get('a_total')!.samples[0]!.labels.y).to.equal('q"uote\\');
     expect(sampleSum(f, 'h_seconds_count')).to.equal(2);
+    expect(sampleSum(f, 'g', { k: 'nan' })).to.be.NaN;
+    expect(sampleSum(f, 'g', { k: 'inf' })).to.equal(Infinity);
   });
 
   for (const [what, text] of [
