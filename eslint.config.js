@@ -20,7 +20,20 @@ export const LAYERS = {
   operator: ['agents', 'sim', 'api', 'arena', 'trace', 'controller', 'kube', 'util'],
   envserver: ['agents', 'sim', 'api', 'arena', 'trace', 'kube', 'util'],
   mcp: ['agents', 'sim', 'api', 'arena', 'trace', 'kube', 'util'],
-  cli: ['operator', 'envserver', 'mcp', 'bench', 'agents', 'sim', 'api', 'arena', 'trace', 'controller', 'kube', 'util'],
+  cli: [
+    'operator',
+    'envserver',
+    'mcp',
+    'bench',
+    'agents',
+    'sim',
+    'api',
+    'arena',
+    'trace',
+    'controller',
+    'kube',
+    'util',
+  ],
 };
 
 const layerZones = Object.entries(LAYERS).map(([layer, allowed]) => ({
@@ -31,7 +44,20 @@ const layerZones = Object.entries(LAYERS).map(([layer, allowed]) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.cluster/', '.cache/', 'coverage/', 'runs/', 'python/', 'test/cluster/bin/', 'deploy/', 'charts/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      '.cluster/',
+      '.cache/',
+      'coverage/',
+      'runs/',
+      'python/',
+      'test/cluster/bin/',
+      'deploy/',
+      'charts/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -45,7 +71,10 @@ export default tseslint.config(
     },
     rules: {
       // Unused arguments are part of interfaces; an underscore marks a deliberately unused binding.
-      '@typescript-eslint/no-unused-vars': ['error', { args: 'none', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { args: 'none', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
       'import-x/no-self-import': 'error',
       // Deliberate in this code base: generic type parameters of the controller runtime, chai's property assertions
       // (expect(x).to.exist) and two assignments joined by a comma.
@@ -77,7 +106,16 @@ export default tseslint.config(
   },
   {
     files: ['**/*.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        console: 'readonly',
+        __dirname: 'readonly',
+      },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -27,10 +27,17 @@ const flag = process.argv.indexOf('--seconds');
 const seconds = flag > 0 ? Number(process.argv[flag + 1]) : 3;
 if (!(seconds > 0)) throw new RangeError('--seconds must be a positive number');
 const onlyFlag = process.argv.indexOf('--only');
-const only = new Set(onlyFlag > 0 ? (process.argv[onlyFlag + 1] ?? '').split(',') : ['large', 'real', 'canonical', 'codec']);
-for (const o of only) if (!['large', 'real', 'canonical', 'codec'].includes(o)) throw new RangeError(`--only: unknown part "${o}" (large, real, canonical, codec)`);
+const only = new Set(
+  onlyFlag > 0 ? (process.argv[onlyFlag + 1] ?? '').split(',') : ['large', 'real', 'canonical', 'codec'],
+);
+for (const o of only)
+  if (!['large', 'real', 'canonical', 'codec'].includes(o))
+    throw new RangeError(`--only: unknown part "${o}" (large, real, canonical, codec)`);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const fixtureDirs = [join(root, '..', 'shared', 'fixtures', 'simkube', 'traces'), join(root, '..', 'shared', 'fixtures', 'legacy-sim-arena')];
+const fixtureDirs = [
+  join(root, '..', 'shared', 'fixtures', 'simkube', 'traces'),
+  join(root, '..', 'shared', 'fixtures', 'legacy-sim-arena'),
+];
 
 function cpuSeconds(since: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(since);
@@ -76,12 +83,21 @@ async function embeddedSteps(): Promise<number> {
   }
   const elapsed = (performance.now() - start) / 1000;
   const cpu = cpuSeconds(cpu0);
-  console.log(`embedded: ${steps} steps in ${episodes} episodes (random policy, 50 steps each, ${CANONICAL.length} canonical scenarios): ${elapsed.toFixed(2)} s wall (${Math.round(steps / elapsed)}/s), ${cpu.toFixed(2)} s CPU`);
+  console.log(
+    `embedded: ${steps} steps in ${episodes} episodes (random policy, 50 steps each, ${CANONICAL.length} canonical scenarios): ${elapsed.toFixed(2)} s wall (${Math.round(steps / elapsed)}/s), ${cpu.toFixed(2)} s CPU`,
+  );
   return steps / cpu;
 }
 
 /** Random-policy episodes of `maxSteps` on each workload of the trace in turn, until `budget` seconds have passed. */
-async function stepsOnTrace(bytes: Uint8Array, workloads: readonly WorkloadRef[], maxSteps: number, budget: number, minSteps = 0, warm = 0): Promise<{ steps: number; cpu: number; wall: number; episodes: number }> {
+async function stepsOnTrace(
+  bytes: Uint8Array,
+  workloads: readonly WorkloadRef[],
+  maxSteps: number,
+  budget: number,
+  minSteps = 0,
+  warm = 0,
+): Promise<{ steps: number; cpu: number; wall: number; episodes: number }> {
   const backend = new EmbeddedBackend();
   const random = getPolicy('random');
   let steps = 0;
@@ -121,7 +137,9 @@ async function largeTraceStepMs(): Promise<number> {
   const bytes = encodeTrace(trace);
   const r = await stepsOnTrace(bytes, workloads, 5, seconds, 5);
   const ms = (r.cpu * 1000) / r.steps;
-  console.log(`embedded, 10k pods × 1k nodes (${workloads.length} Deployments, ${(bytes.length / 1e6).toFixed(1)} MB trace): ${r.steps} steps in ${r.episodes} episodes (random policy): ${r.cpu.toFixed(2)} s CPU in steps → ${ms.toFixed(1)} ms per step`);
+  console.log(
+    `embedded, 10k pods × 1k nodes (${workloads.length} Deployments, ${(bytes.length / 1e6).toFixed(1)} MB trace): ${r.steps} steps in ${r.episodes} episodes (random policy): ${r.cpu.toFixed(2)} s CPU in steps → ${ms.toFixed(1)} ms per step`,
+  );
   return ms;
 }
 
@@ -132,17 +150,28 @@ async function realTraceSteps(): Promise<number> {
   for (const ev of trace.get('events') as Array<Map<string, unknown>>) {
     for (const o of ev.get('applied_objs') as Array<Map<string, unknown>>) {
       const md = o.get('metadata') as Map<string, unknown>;
-      const ref = { kind: o.get('kind') as string, namespace: md.get('namespace') as string, name: md.get('name') as string };
-      if (ref.kind === 'Deployment' && !workloads.some((w) => w.name === ref.name && w.namespace === ref.namespace)) workloads.push(ref);
+      const ref = {
+        kind: o.get('kind') as string,
+        namespace: md.get('namespace') as string,
+        name: md.get('name') as string,
+      };
+      if (ref.kind === 'Deployment' && !workloads.some((w) => w.name === ref.name && w.namespace === ref.namespace))
+        workloads.push(ref);
     }
   }
   const r = await stepsOnTrace(bytes, workloads, 50, seconds, 0, warmup);
-  console.log(`embedded, SimKube's DeathStarBench trace (${workloads.length} Deployments, ${bytes.length} bytes): ${r.steps} steps in ${r.episodes} episodes (random policy, 50 steps each): ${r.cpu.toFixed(2)} s CPU in steps (${Math.round(r.steps / r.wall)}/s wall incl. decoding)`);
+  console.log(
+    `embedded, SimKube's DeathStarBench trace (${workloads.length} Deployments, ${bytes.length} bytes): ${r.steps} steps in ${r.episodes} episodes (random policy, 50 steps each): ${r.cpu.toFixed(2)} s CPU in steps (${Math.round(r.steps / r.wall)}/s wall incl. decoding)`,
+  );
   return r.steps / r.cpu;
 }
 
 function codec(): number {
-  const files = fixtureDirs.flatMap((d) => readdirSync(d).filter((f) => /\.(msgpack|sktrace)$/.test(f)).map((f) => readFileSync(join(d, f))));
+  const files = fixtureDirs.flatMap((d) =>
+    readdirSync(d)
+      .filter((f) => /\.(msgpack|sktrace)$/.test(f))
+      .map((f) => readFileSync(join(d, f))),
+  );
   const total = files.reduce((n, b) => n + b.length, 0);
   let bytes = 0;
   const w0 = process.cpuUsage();
@@ -157,11 +186,15 @@ function codec(): number {
   }
   const elapsed = (performance.now() - start) / 1000;
   const cpu = cpuSeconds(cpu0);
-  console.log(`codec: ${files.length} fixture traces (${total} bytes per pass), decode+encode ${(bytes / 1e6).toFixed(1)} MB: ${elapsed.toFixed(2)} s wall (${(bytes / 1e6 / elapsed).toFixed(1)} MB/s), ${cpu.toFixed(2)} s CPU`);
+  console.log(
+    `codec: ${files.length} fixture traces (${total} bytes per pass), decode+encode ${(bytes / 1e6).toFixed(1)} MB: ${elapsed.toFixed(2)} s wall (${(bytes / 1e6 / elapsed).toFixed(1)} MB/s), ${cpu.toFixed(2)} s CPU`,
+  );
   return bytes / 1e6 / cpu;
 }
 
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; rates per CPU-second of one thread`);
+console.log(
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; rates per CPU-second of one thread`,
+);
 const largeMs = only.has('large') ? await largeTraceStepMs() : undefined;
 const real = only.has('real') ? await realTraceSteps() : undefined;
 const steps = only.has('canonical') ? await embeddedSteps() : undefined;

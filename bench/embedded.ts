@@ -25,5 +25,7 @@ for (const [name, t] of cases) {
   }
   runs.sort((a, b) => a - b);
   cpu.sort((a, b) => a - b);
-  console.log(`${name.padEnd(42)} wall best ${runs[0]!.toFixed(2)} µs, median ${runs[15]!.toFixed(2)} µs; cpu median ${cpu[15]!.toFixed(2)} µs`);
+  console.log(
+    `${name.padEnd(42)} wall best ${runs[0]!.toFixed(2)} µs, median ${runs[15]!.toFixed(2)} µs; cpu median ${cpu[15]!.toFixed(2)} µs`,
+  );
 }

@@ -18,7 +18,15 @@
 //   agree (13 through another tie-break seed) in 95 s. Cleanup of the 10000 pods: 76 s.
 import { parseArgs } from 'node:util';
 import { simulate } from '../src/sim/embedded/index.js';
-import { bulkCase, compareBulk, failureText, FidelityCluster, fidelityCase, runCases, summarize } from '../test/fidelity/harness/index.js';
+import {
+  bulkCase,
+  compareBulk,
+  failureText,
+  FidelityCluster,
+  fidelityCase,
+  runCases,
+  summarize,
+} from '../test/fidelity/harness/index.js';
 import { kubeConfig } from '../test/support/cluster.js';
 
 const { values: args } = parseArgs({
@@ -63,16 +71,22 @@ try {
       times.push(performance.now() - s0);
     }
     embPps = PODS / (Math.min(...times) / 1000);
-    log(`embedded: ${Math.min(...times).toFixed(0)} ms per simulate() (best of 5; median ${median(times).toFixed(0)} ms) = ${embPps.toFixed(0)} pods/s`);
+    log(
+      `embedded: ${Math.min(...times).toFixed(0)} ms per simulate() (best of 5; median ${median(times).toFixed(0)} ms) = ${embPps.toFixed(0)} pods/s`,
+    );
     const real = await fc.runBulk(bc);
     const secs = (real.settledAt - real.startedAt) / 1000;
     realPps = PODS / secs;
-    log(`kube-scheduler: ${PODS} pods settled ${secs.toFixed(1)} s after the first was created = ${realPps.toFixed(1)} pods/s`);
+    log(
+      `kube-scheduler: ${PODS} pods settled ${secs.toFixed(1)} s after the first was created = ${realPps.toFixed(1)} pods/s`,
+    );
     const v = compareBulk(bc, real.pods, sim);
     total++;
     if (v.agree) agreed++;
     lines.push(v.report);
-    lines.push(`  kube-scheduler ${realPps.toFixed(1)} pods/s (${secs.toFixed(1)} s); embedded ${embPps.toFixed(0)} pods/s (${Math.min(...times).toFixed(0)} ms)`);
+    lines.push(
+      `  kube-scheduler ${realPps.toFixed(1)} pods/s (${secs.toFixed(1)} s); embedded ${embPps.toFixed(0)} pods/s (${Math.min(...times).toFixed(0)} ms)`,
+    );
   }
 
   // ---- 2. random traces ----------------------------------------------------------------------------------------

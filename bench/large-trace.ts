@@ -11,21 +11,37 @@ export interface LargeTrace {
   workloads: WorkloadRef[];
 }
 
-export function largeTrace(opts: { pods?: number; nodes?: number; perWorkload?: number; seed?: number } = {}): LargeTrace {
+export function largeTrace(
+  opts: { pods?: number; nodes?: number; perWorkload?: number; seed?: number } = {},
+): LargeTrace {
   const pods = opts.pods ?? 10_000;
   const nodeCount = opts.nodes ?? 1_000;
   const per = opts.perWorkload ?? 100;
   const rng = mulberry32(opts.seed ?? 1);
   const pick = <T>(xs: readonly T[]): T => xs[randomInt(rng, xs.length)]!;
-  const nodes = Array.from({ length: nodeCount }, (_, i) => nodeObject({ name: `node-${i + 1}`, cpu: pick(['8', '16', '32']), memory: pick(['32Gi', '64Gi', '128Gi']), pods: 110 }));
+  const nodes = Array.from({ length: nodeCount }, (_, i) =>
+    nodeObject({
+      name: `node-${i + 1}`,
+      cpu: pick(['8', '16', '32']),
+      memory: pick(['32Gi', '64Gi', '128Gi']),
+      pods: 110,
+    }),
+  );
   const deployments = Array.from({ length: Math.ceil(pods / per) }, (_, i) => {
     const replicas = Math.min(per, pods - i * per);
-    return deploymentObject({ name: `svc-${String(i).padStart(3, '0')}`, namespace: 'bench', replicas, cpu: pick(['100m', '250m', '500m', '1', '2']), memory: pick(['128Mi', '256Mi', '512Mi', '1Gi', '2Gi']) });
+    return deploymentObject({
+      name: `svc-${String(i).padStart(3, '0')}`,
+      namespace: 'bench',
+      replicas,
+      cpu: pick(['100m', '250m', '500m', '1', '2']),
+      memory: pick(['128Mi', '256Mi', '512Mi', '1Gi', '2Gi']),
+    });
   });
   const waves = 10;
   const size = Math.ceil(deployments.length / waves);
   const extra: Array<{ ts: number; applied: Array<Record<string, unknown>> }> = [];
-  for (let w = 1; w < waves; w++) extra.push({ ts: START_TS + 60 * w, applied: deployments.slice(w * size, (w + 1) * size) });
+  for (let w = 1; w < waves; w++)
+    extra.push({ ts: START_TS + 60 * w, applied: deployments.slice(w * size, (w + 1) * size) });
   // History: some Deployments scale and come back, like a recorded cluster.
   const scaled = deployments.filter((_, i) => i % 10 === 3);
   const resize = (d: Record<string, unknown>, f: number) => {
@@ -36,5 +52,12 @@ export function largeTrace(opts: { pods?: number; nodes?: number; perWorkload?: 
   extra.push({ ts: START_TS + 60 * waves, applied: scaled.map((d) => resize(d, 1.1)) });
   extra.push({ ts: START_TS + 60 * (waves + 1), applied: scaled.map((d) => resize(d, 1)) });
   const trace = buildTrace([...nodes, ...deployments.slice(0, size)], extra);
-  return { trace, workloads: deployments.map((d) => ({ kind: 'Deployment', namespace: 'bench', name: (d.metadata as { name: string }).name })) };
+  return {
+    trace,
+    workloads: deployments.map((d) => ({
+      kind: 'Deployment',
+      namespace: 'bench',
+      name: (d.metadata as { name: string }).name,
+    })),
+  };
 }

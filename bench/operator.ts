@@ -45,7 +45,8 @@ const stepDuration = arg('step-duration', '5s');
 const maxSteps = Number(arg('max-steps', '10'));
 const timeoutSec = Number(arg('timeout', '900'));
 if (!Number.isInteger(episodes) || episodes < 1) throw new RangeError('--episodes must be a whole number ≥ 1');
-if (backendName !== 'embedded' && backendName !== 'kwok') throw new RangeError('--backend must be embedded or kwok (simkube needs SimKube)');
+if (backendName !== 'embedded' && backendName !== 'kwok')
+  throw new RangeError('--backend must be embedded or kwok (simkube needs SimKube)');
 if (!Number.isInteger(workers) || workers < 1) throw new RangeError('--workers must be a whole number ≥ 1');
 
 // ---------------------------------------------------------------------------------------------- measurements
@@ -79,7 +80,9 @@ function runStats(name: string): RunStats {
 }
 
 /** The default backends, timed. */
-function instrumented(kc: KubeConfig): (ep: ArenaEpisode, spec: Parameters<ReturnType<typeof defaultBackends>>[1]) => PhasedBackend {
+function instrumented(
+  kc: KubeConfig,
+): (ep: ArenaEpisode, spec: Parameters<ReturnType<typeof defaultBackends>>[1]) => PhasedBackend {
   const inner = defaultBackends(kc);
   const wrapped = new Map<PhasedBackend, PhasedBackend>();
   return (ep, spec) => {
@@ -170,7 +173,9 @@ async function main(): Promise<void> {
   await ensureCrd(admin);
   const ns = await freshNamespace(admin, `bench-${backendName}`);
   const memTimer = setInterval(sampleMemory, 100);
-  process.stdout.write(`operator bench: ${episodes} ${backendName} episodes, ${workers} workers, stepDuration ${stepDuration}, maxSteps ${maxSteps}, namespace ${ns}\n`);
+  process.stdout.write(
+    `operator bench: ${episodes} ${backendName} episodes, ${workers} workers, stepDuration ${stepDuration}, maxSteps ${maxSteps}, namespace ${ns}\n`,
+  );
 
   // The operator gets its own KubeConfig so only its requests are counted.
   const plain = new KubeConfig();
@@ -212,7 +217,12 @@ async function main(): Promise<void> {
 
   // Done times from a watch of our own.
   const finished = new Map<string, ArenaEpisode>();
-  const informer = new Informer<KubernetesObject>({ kc: admin, path: `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}`, name: 'bench-episodes', logger: silentLogger() });
+  const informer = new Informer<KubernetesObject>({
+    kc: admin,
+    path: `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}`,
+    name: 'bench-episodes',
+    logger: silentLogger(),
+  });
   informer.on((obj) => {
     const ep = obj as ArenaEpisode;
     const key = `${ns}/${ep.metadata!.name}`;
@@ -237,19 +247,34 @@ async function main(): Promise<void> {
     const s = scenarios[i % scenarios.length]!;
     const name = `ep-${String(i).padStart(4, '0')}-${s.name}`;
     names.push(name);
-    creates.push(createEpisode(admin, ns, name, { trace: { configMapRef: { name: cms.get(s.name)! } }, targetReplicas: s.target, maxSteps, backend: backendName as 'embedded' | 'kwok', stepDuration }));
+    creates.push(
+      createEpisode(admin, ns, name, {
+        trace: { configMapRef: { name: cms.get(s.name)! } },
+        targetReplicas: s.target,
+        maxSteps,
+        backend: backendName as 'embedded' | 'kwok',
+        stepDuration,
+      }),
+    );
     if (creates.length >= 25) await Promise.all(creates.splice(0));
   }
   await Promise.all(creates);
   const created = performance.now() - t0;
   let lastReport = performance.now();
-  await waitFor(`${episodes} episodes to finish`, async () => {
-    if (performance.now() - lastReport > 15_000) {
-      lastReport = performance.now();
-      process.stdout.write(`  … ${doneAt.size}/${episodes} done after ${Math.round((performance.now() - t0) / 1000)} s (queue ${operator.queue.length}, in flight ${operator.queue.inFlight})\n`);
-    }
-    return doneAt.size >= episodes;
-  }, timeoutSec * 1000, 100).catch((e: Error) => process.stdout.write(`WARNING: ${e.message}\n`));
+  await waitFor(
+    `${episodes} episodes to finish`,
+    async () => {
+      if (performance.now() - lastReport > 15_000) {
+        lastReport = performance.now();
+        process.stdout.write(
+          `  … ${doneAt.size}/${episodes} done after ${Math.round((performance.now() - t0) / 1000)} s (queue ${operator.queue.length}, in flight ${operator.queue.inFlight})\n`,
+        );
+      }
+      return doneAt.size >= episodes;
+    },
+    timeoutSec * 1000,
+    100,
+  ).catch((e: Error) => process.stdout.write(`WARNING: ${e.message}\n`));
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   sampleMemory();
@@ -274,10 +299,14 @@ async function main(): Promise<void> {
       const run = runOf.get(name)?.get(step);
       const stats = run ? runs.get(run) : undefined;
       // The backend's share: the replay, from its first start() to the end of the poll that observed, and cleanup().
-      const replayMs = stats?.firstAt !== undefined && stats.observedAt !== undefined ? stats.observedAt - stats.firstAt : undefined;
+      const replayMs =
+        stats?.firstAt !== undefined && stats.observedAt !== undefined ? stats.observedAt - stats.firstAt : undefined;
       const backendMs = stats ? (replayMs ?? stats.busyMs + stats.waitMs) + stats.cleanupMs : 0;
       // Reconcile time inside this step (a reconcile may straddle the boundary: cleanup of k-1 then act of k).
-      const active = (reconciles.get(key) ?? []).reduce((sum, [a, b]) => sum + Math.max(0, Math.min(b, until) - Math.max(a, at)), 0);
+      const active = (reconciles.get(key) ?? []).reduce(
+        (sum, [a, b]) => sum + Math.max(0, Math.min(b, until) - Math.max(a, at)),
+        0,
+      );
       const overhead = Math.max(0, until - at - backendMs);
       const own = Math.min(overhead, Math.max(0, active - (stats?.busyMs ?? 0)));
       inReconcile.push(own);
@@ -304,26 +333,47 @@ async function main(): Promise<void> {
   const totalRequests = [...requests.values()].reduce((a, b) => a + b, 0);
 
   const out: string[] = [];
-  out.push(`episodes: ${episodes} created in ${ms(created)}, ${doneAt.size} finished (${succeeded} Succeeded, ${solved} solved, ${failed.length} Failed) in ${(wall / 1000).toFixed(1)} s`);
+  out.push(
+    `episodes: ${episodes} created in ${ms(created)}, ${doneAt.size} finished (${succeeded} Succeeded, ${solved} solved, ${failed.length} Failed) in ${(wall / 1000).toFixed(1)} s`,
+  );
   for (const f of failed.slice(0, 5)) out.push(`  failed ${f.metadata?.name}: ${f.status?.message}`);
-  out.push(`steps (replays incl. the initial observation): ${steps}, ${(steps / (wall / 1000)).toFixed(1)} steps/s; operator CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s (${(((cpu.user + cpu.system) / 1e3 / wall) * 100).toFixed(0)}% of one core)`);
-  out.push(`step wall time     p50 ${ms(quantile(stepWalls, 0.5))}, p95 ${ms(quantile(stepWalls, 0.95))}, max ${ms(quantile(stepWalls, 1))}`);
-  out.push(`backend's own time p50 ${ms(quantile(backendTimes, 0.5))}, p95 ${ms(quantile(backendTimes, 0.95))}, max ${ms(quantile(backendTimes, 1))}`);
-  out.push(`operator overhead  p50 ${ms(quantile(overheads, 0.5))}, p95 ${ms(quantile(overheads, 0.95))}, p99 ${ms(quantile(overheads, 0.99))}, max ${ms(quantile(overheads, 1))}`);
-  out.push(`  of which in reconcile (API calls, decisions) p50 ${ms(quantile(inReconcile, 0.5))}, p95 ${ms(quantile(inReconcile, 0.95))}; queued behind other episodes p50 ${ms(quantile(queued, 0.5))}, p95 ${ms(quantile(queued, 0.95))}`);
-  out.push(`  by step: the starting observation p50 ${ms(quantile(firstOverheads, 0.5))}, p95 ${ms(quantile(firstOverheads, 0.95))}; steps 1… p50 ${ms(quantile(laterOverheads, 0.5))}, p95 ${ms(quantile(laterOverheads, 0.95))}`);
+  out.push(
+    `steps (replays incl. the initial observation): ${steps}, ${(steps / (wall / 1000)).toFixed(1)} steps/s; operator CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s (${(((cpu.user + cpu.system) / 1e3 / wall) * 100).toFixed(0)}% of one core)`,
+  );
+  out.push(
+    `step wall time     p50 ${ms(quantile(stepWalls, 0.5))}, p95 ${ms(quantile(stepWalls, 0.95))}, max ${ms(quantile(stepWalls, 1))}`,
+  );
+  out.push(
+    `backend's own time p50 ${ms(quantile(backendTimes, 0.5))}, p95 ${ms(quantile(backendTimes, 0.95))}, max ${ms(quantile(backendTimes, 1))}`,
+  );
+  out.push(
+    `operator overhead  p50 ${ms(quantile(overheads, 0.5))}, p95 ${ms(quantile(overheads, 0.95))}, p99 ${ms(quantile(overheads, 0.99))}, max ${ms(quantile(overheads, 1))}`,
+  );
+  out.push(
+    `  of which in reconcile (API calls, decisions) p50 ${ms(quantile(inReconcile, 0.5))}, p95 ${ms(quantile(inReconcile, 0.95))}; queued behind other episodes p50 ${ms(quantile(queued, 0.5))}, p95 ${ms(quantile(queued, 0.95))}`,
+  );
+  out.push(
+    `  by step: the starting observation p50 ${ms(quantile(firstOverheads, 0.5))}, p95 ${ms(quantile(firstOverheads, 0.95))}; steps 1… p50 ${ms(quantile(laterOverheads, 0.5))}, p95 ${ms(quantile(laterOverheads, 0.95))}`,
+  );
   out.push(`transitions: ${[...transitionsSeen.entries()].map(([k, v]) => `${k} ${v}`).join(', ')}`);
   out.push(`operator API requests: ${totalRequests} (${(totalRequests / Math.max(1, steps)).toFixed(1)} per step)`);
-  for (const [k, v] of [...requests.entries()].sort((a, b) => b[1] - a[1])) out.push(`  ${k.padEnd(48)} ${String(v).padStart(7)}  ${(v / Math.max(1, steps)).toFixed(2)}/step`);
-  out.push(`memory at peak: rss ${(peakRss / 2 ** 20).toFixed(0)} MiB, heap used ${(peakHeap / 2 ** 20).toFixed(0)} MiB`);
+  for (const [k, v] of [...requests.entries()].sort((a, b) => b[1] - a[1]))
+    out.push(`  ${k.padEnd(48)} ${String(v).padStart(7)}  ${(v / Math.max(1, steps)).toFixed(2)}/step`);
+  out.push(
+    `memory at peak: rss ${(peakRss / 2 ** 20).toFixed(0)} MiB, heap used ${(peakHeap / 2 ** 20).toFixed(0)} MiB`,
+  );
   out.push(`operator-overhead-p50-ms: ${Math.round(quantile(overheads, 0.5))}`);
   out.push(`operator-overhead-p95-ms: ${Math.round(quantile(overheads, 0.95))}`);
   out.push(`operator-rss-mb: ${Math.round(peakRss / 2 ** 20)}`);
 
   // ---- clean up: delete the episodes while the operator runs (finalizers), then the namespace.
   const custom = admin.makeApiClient(CustomObjectsApi);
-  await custom.deleteCollectionNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL }).catch(() => undefined);
-  await waitFor('the episodes to be deleted', async () => informer.list().length === 0, 300_000, 250).catch((e: Error) => process.stderr.write(`${e.message}\n`));
+  await custom
+    .deleteCollectionNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })
+    .catch(() => undefined);
+  await waitFor('the episodes to be deleted', async () => informer.list().length === 0, 300_000, 250).catch(
+    (e: Error) => process.stderr.write(`${e.message}\n`),
+  );
   await operator.stop();
   await informer.stop();
   clearInterval(memTimer);

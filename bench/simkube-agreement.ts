@@ -15,7 +15,9 @@ import { AgreementRig, formatStep, type AgreementCase, type StepResult } from '.
 import { kubeConfig, REPO_ROOT, ensureCluster } from '../test/support/cluster.js';
 import { Kube } from '../src/kube/client.js';
 
-const { values: args } = parseArgs({ options: { corpus: { type: 'string', default: '8' }, duration: { type: 'string', default: '12' } } });
+const { values: args } = parseArgs({
+  options: { corpus: { type: 'string', default: '8' }, duration: { type: 'string', default: '12' } },
+});
 
 const CANONICAL_FIXES: Record<string, ActionType[]> = {
   'cpu-slight': ['reduce-cpu', 'reduce-cpu'],
@@ -28,7 +30,16 @@ const CANONICAL_FIXES: Record<string, ActionType[]> = {
   composite: ['reduce-mem', 'scale-down'],
   healthy: ['noop'],
 };
-const FIRST_STEP: Record<string, ActionType> = { 'cpu-over': 'reduce-cpu', 'mem-over': 'reduce-mem', 'both-over': 'reduce-cpu', capacity: 'reduce-cpu', composite: 'reduce-mem', 'replicas-over': 'scale-down', 'replicas-under': 'scale-up', healthy: 'noop' };
+const FIRST_STEP: Record<string, ActionType> = {
+  'cpu-over': 'reduce-cpu',
+  'mem-over': 'reduce-mem',
+  'both-over': 'reduce-cpu',
+  capacity: 'reduce-cpu',
+  composite: 'reduce-mem',
+  'replicas-over': 'scale-down',
+  'replicas-under': 'scale-up',
+  healthy: 'noop',
+};
 
 interface IndexEntry {
   name: string;
@@ -48,7 +59,12 @@ async function main(): Promise<void> {
   const index = JSON.parse(readFileSync(path.join(corpusDir, 'index.json'), 'utf8')) as IndexEntry[];
   for (const e of index.filter((x) => x.description?.includes('(default pool)')).slice(0, Number(args.corpus))) {
     const kind = e.name.replace(/^gen-\d+-/, '');
-    cases.push({ name: e.name, trace: decodeTrace(readFileSync(path.join(corpusDir, e.trace))).trace, workload: e.workload, actions: [FIRST_STEP[kind] ?? 'noop'] });
+    cases.push({
+      name: e.name,
+      trace: decodeTrace(readFileSync(path.join(corpusDir, e.trace))).trace,
+      workload: e.workload,
+      actions: [FIRST_STEP[kind] ?? 'noop'],
+    });
   }
   const all: StepResult[] = [];
   const t0 = Date.now();
@@ -66,7 +82,9 @@ async function main(): Promise<void> {
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
   console.log(`${cases.length} cases, ${all.length} steps in ${((Date.now() - t0) / 60_000).toFixed(1)} min`);
   console.log(`agreement: ${all.filter((r) => r.agree).length}/${all.length} steps`);
-  console.log(`replay-ms-median: embedded=${median(all.map((r) => r.ms.embedded))} kwok=${median(all.map((r) => r.ms.kwok))} simkube=${median(all.map((r) => r.ms.simkube))}`);
+  console.log(
+    `replay-ms-median: embedded=${median(all.map((r) => r.ms.embedded))} kwok=${median(all.map((r) => r.ms.kwok))} simkube=${median(all.map((r) => r.ms.simkube))}`,
+  );
 }
 
 main().then(

@@ -14,7 +14,16 @@ const seconds = flag > 0 ? Number(process.argv[flag + 1]) : 2;
 if (!(seconds > 0)) throw new RangeError('--seconds must be a positive number');
 
 const web = { kind: 'Deployment', namespace: 'default', name: 'web' };
-const usage = synthesizeUsage({ workloads: [{ workload: web }], patterns: ['diurnal', 'noise'], cpu: '400m', memory: '600Mi', duration: 86_400, interval: 30, seed: 1, period: 3600 });
+const usage = synthesizeUsage({
+  workloads: [{ workload: web }],
+  patterns: ['diurnal', 'noise'],
+  cpu: '400m',
+  memory: '600Mi',
+  duration: 86_400,
+  interval: 30,
+  seed: 1,
+  period: 3600,
+});
 
 const encoded = CANONICAL.map((c) => ({ meta: c.meta, bytes: encodeTrace(canonicalScenario(c.meta.name).trace) }));
 
@@ -27,7 +36,15 @@ async function rate(withUsage: boolean, maxSteps: number): Promise<number> {
   let seed = 0;
   while (performance.now() < deadline) {
     for (const { meta, bytes } of encoded) {
-      const spec: EpisodeSpec = episodeSpec({ workload: meta.workload, target: meta.target, maxSteps, seed: seed++, ...(withUsage ? { usage: episodeUsage(usage), reward: { mode: 'rightsizing' as const } } : { stopAtGoal: false }) });
+      const spec: EpisodeSpec = episodeSpec({
+        workload: meta.workload,
+        target: meta.target,
+        maxSteps,
+        seed: seed++,
+        ...(withUsage
+          ? { usage: episodeUsage(usage), reward: { mode: 'rightsizing' as const } }
+          : { stopAtGoal: false }),
+      });
       steps += (await runEpisode(spec, decodeTrace(bytes).trace, policy, backend)).steps;
     }
   }
@@ -39,5 +56,7 @@ await rate(true, 50); // warm up
 for (const maxSteps of [50, 200]) {
   const without = await rate(false, maxSteps);
   const withUsage = await rate(true, maxSteps);
-  console.log(`episodes of ${maxSteps} steps: ${Math.round(without).toLocaleString('en')} steps/s without usage, ${Math.round(withUsage).toLocaleString('en')} steps/s with usage (per CPU-second)`);
+  console.log(
+    `episodes of ${maxSteps} steps: ${Math.round(without).toLocaleString('en')} steps/s without usage, ${Math.round(withUsage).toLocaleString('en')} steps/s with usage (per CPU-second)`,
+  );
 }

@@ -31,7 +31,8 @@ export class EpsilonGreedyPolicy implements Policy {
     public epsilon = 0.1,
     public frozen = false,
   ) {
-    if (!(epsilon >= 0 && epsilon <= 1)) throw new RangeError(`epsilon-greedy: epsilon must be in [0, 1], got ${epsilon}`);
+    if (!(epsilon >= 0 && epsilon <= 1))
+      throw new RangeError(`epsilon-greedy: epsilon must be in [0, 1], got ${epsilon}`);
     this.counts = new Array<number>(ACTIONS.length).fill(0);
     this.values = new Array<number>(ACTIONS.length).fill(0);
   }
@@ -52,24 +53,36 @@ export class EpsilonGreedyPolicy implements Policy {
     this.counts[a] = this.counts[a]! + 1;
     this.values[a] = this.values[a]! + (t.reward - this.values[a]!) / this.counts[a]!;
     this.rewardHistory.push(t.reward);
-    if (this.rewardHistory.length > REWARD_HISTORY_LIMIT) this.rewardHistory.splice(0, this.rewardHistory.length - REWARD_HISTORY_LIMIT);
+    if (this.rewardHistory.length > REWARD_HISTORY_LIMIT)
+      this.rewardHistory.splice(0, this.rewardHistory.length - REWARD_HISTORY_LIMIT);
   }
 
   toJSON(): EpsilonGreedyJson {
-    return { n_actions: ACTIONS.length, epsilon: this.epsilon, counts: [...this.counts], values: [...this.values], reward_history: [...this.rewardHistory] };
+    return {
+      n_actions: ACTIONS.length,
+      epsilon: this.epsilon,
+      counts: [...this.counts],
+      values: [...this.values],
+      reward_history: [...this.rewardHistory],
+    };
   }
 
   static fromJSON(json: unknown, epsilon?: number, frozen = false): EpsilonGreedyPolicy {
     const j = json as Partial<EpsilonGreedyJson> | null;
     const n = ACTIONS.length;
-    const okArray = (a: unknown) => Array.isArray(a) && a.length === n && a.every((x) => typeof x === 'number' && Number.isFinite(x));
+    const okArray = (a: unknown) =>
+      Array.isArray(a) && a.length === n && a.every((x) => typeof x === 'number' && Number.isFinite(x));
     if (typeof j !== 'object' || j === null || j.n_actions !== n || !okArray(j.counts) || !okArray(j.values)) {
-      throw new RangeError(`not an epsilon-greedy checkpoint: expected {n_actions: ${n}, epsilon, counts[${n}], values[${n}], reward_history}`);
+      throw new RangeError(
+        `not an epsilon-greedy checkpoint: expected {n_actions: ${n}, epsilon, counts[${n}], values[${n}], reward_history}`,
+      );
     }
     const p = new EpsilonGreedyPolicy(epsilon ?? (typeof j.epsilon === 'number' ? j.epsilon : 0.1), frozen);
     p.counts = [...j.counts!];
     p.values = [...j.values!];
-    p.rewardHistory = Array.isArray(j.reward_history) ? j.reward_history.filter((x): x is number => typeof x === 'number').slice(-REWARD_HISTORY_LIMIT) : [];
+    p.rewardHistory = Array.isArray(j.reward_history)
+      ? j.reward_history.filter((x): x is number => typeof x === 'number').slice(-REWARD_HISTORY_LIMIT)
+      : [];
     return p;
   }
 }

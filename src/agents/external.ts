@@ -68,10 +68,19 @@ const sleep = (ms: number) => new Promise<void>((res) => setTimeout(res, ms));
 
 function describeFetchError(e: unknown, timeoutMs: number): { why: string; safe: string } {
   const err = e as Error & { cause?: { code?: string; message?: string } };
-  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return { why: `no answer within ${timeoutMs} ms (timeoutMs)`, safe: `no answer within ${timeoutMs} ms` };
+  if (err?.name === 'TimeoutError' || err?.name === 'AbortError')
+    return { why: `no answer within ${timeoutMs} ms (timeoutMs)`, safe: `no answer within ${timeoutMs} ms` };
   const cause = err?.cause;
-  if (cause?.code) return { why: `${cause.code}${cause.message ? ` (${cause.message})` : ''}`, safe: /^[A-Z_]+$/.test(cause.code) ? cause.code : 'connection failed' };
-  if (/redirect/i.test(`${err?.message} ${cause?.message ?? ''}`)) return { why: 'the agent answered with a redirect (redirects are not followed)', safe: 'the agent answered with a redirect (redirects are not followed)' };
+  if (cause?.code)
+    return {
+      why: `${cause.code}${cause.message ? ` (${cause.message})` : ''}`,
+      safe: /^[A-Z_]+$/.test(cause.code) ? cause.code : 'connection failed',
+    };
+  if (/redirect/i.test(`${err?.message} ${cause?.message ?? ''}`))
+    return {
+      why: 'the agent answered with a redirect (redirects are not followed)',
+      safe: 'the agent answered with a redirect (redirects are not followed)',
+    };
   return { why: err?.message ?? String(e), safe: 'the request failed' };
 }
 
@@ -79,16 +88,32 @@ const BAD_ANSWER = 'the answer has no valid action';
 
 /** The action in an agent's answer, or a Fatal error saying what is wrong with the answer. */
 export function actionFromResponse(body: unknown): ActionType {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Fatal(`expected a JSON object like {"action": "reduce-cpu"}, got ${JSON.stringify(body)?.slice(0, 120)}`, BAD_ANSWER);
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new Fatal(
+      `expected a JSON object like {"action": "reduce-cpu"}, got ${JSON.stringify(body)?.slice(0, 120)}`,
+      BAD_ANSWER,
+    );
   const o = body as Record<string, unknown>;
   const raw = o.action !== undefined ? o.action : o.action_index;
-  if (raw === undefined) throw new Fatal(`the answer has no "action" field: ${JSON.stringify(body).slice(0, 120)}`, BAD_ANSWER);
-  if (typeof raw === 'number' && !(Number.isInteger(raw) && raw >= 0 && raw < ACTIONS.length)) throw new Fatal(`invalid action index ${raw} (use 0-${ACTIONS.length - 1} or one of ${ACTIONS.join(', ')})`, BAD_ANSWER);
-  if (typeof raw !== 'number' && typeof raw !== 'string') throw new Fatal(`invalid action ${JSON.stringify(raw)} (use 0-${ACTIONS.length - 1} or one of ${ACTIONS.join(', ')})`, BAD_ANSWER);
+  if (raw === undefined)
+    throw new Fatal(`the answer has no "action" field: ${JSON.stringify(body).slice(0, 120)}`, BAD_ANSWER);
+  if (typeof raw === 'number' && !(Number.isInteger(raw) && raw >= 0 && raw < ACTIONS.length))
+    throw new Fatal(
+      `invalid action index ${raw} (use 0-${ACTIONS.length - 1} or one of ${ACTIONS.join(', ')})`,
+      BAD_ANSWER,
+    );
+  if (typeof raw !== 'number' && typeof raw !== 'string')
+    throw new Fatal(
+      `invalid action ${JSON.stringify(raw)} (use 0-${ACTIONS.length - 1} or one of ${ACTIONS.join(', ')})`,
+      BAD_ANSWER,
+    );
   try {
     return parseAction(raw);
   } catch {
-    throw new Fatal(`invalid action ${JSON.stringify(raw)} (use 0-${ACTIONS.length - 1} or one of ${ACTIONS.join(', ')})`, BAD_ANSWER);
+    throw new Fatal(
+      `invalid action ${JSON.stringify(raw)} (use 0-${ACTIONS.length - 1} or one of ${ACTIONS.join(', ')})`,
+      BAD_ANSWER,
+    );
   }
 }
 
@@ -109,12 +134,20 @@ export class ExternalPolicy implements Policy {
     } catch {
       throw new RangeError(`external: url "${this.opts.url}" is not a URL`);
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new RangeError(`external: url must be http or https, got ${u.protocol}`);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      throw new RangeError(`external: url must be http or https, got ${u.protocol}`);
   }
 
   async decide(ctx: PolicyContext): Promise<ActionType> {
     const { url, timeoutMs, retries, backoffMs } = this.opts;
-    const body: ExternalRequest = { observation: ctx.obs, target: ctx.target, resources: ctx.resources, step: ctx.step, maxSteps: ctx.maxSteps, actions: [...ACTIONS] };
+    const body: ExternalRequest = {
+      observation: ctx.obs,
+      target: ctx.target,
+      resources: ctx.resources,
+      step: ctx.step,
+      maxSteps: ctx.maxSteps,
+      actions: [...ACTIONS],
+    };
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
     const started = performance.now();
@@ -129,7 +162,13 @@ export class ExternalPolicy implements Policy {
         let text: string;
         try {
           // Redirects are not followed: an allowed agent URL must not lead anywhere else.
-          res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+          res = await fetch(url, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(timeoutMs),
+            redirect: 'error',
+          });
           text = await res.text();
         } catch (e) {
           ({ why, safe } = describeFetchError(e, timeoutMs));
@@ -181,7 +220,10 @@ export function externalFromParams(params: Params): ExternalPolicy {
   const r = new ParamReader('external', params);
   r.only(['url', 'timeoutMs', 'retries', 'backoffMs', 'onError', 'token', 'agentURL']);
   const url = r.str('url') ?? r.str('agentURL');
-  if (!url) throw new RangeError('external: parameter url is required (the agent endpoint, e.g. --param url=http://127.0.0.1:8080/act)');
+  if (!url)
+    throw new RangeError(
+      'external: parameter url is required (the agent endpoint, e.g. --param url=http://127.0.0.1:8080/act)',
+    );
   const token = r.str('token');
   return new ExternalPolicy({
     url,

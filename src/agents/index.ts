@@ -19,7 +19,15 @@ export function registerAgents(): void {
   registerPolicy('external', externalFromParams);
 }
 
-export { QTablePolicy, loadQTable, saveQTable, serializeQTable, parseQTable, qTableConfigMap, qTableFromConfigMap } from './q-table.js';
+export {
+  QTablePolicy,
+  loadQTable,
+  saveQTable,
+  serializeQTable,
+  parseQTable,
+  qTableConfigMap,
+  qTableFromConfigMap,
+} from './q-table.js';
 export { EpsilonGreedyPolicy } from './epsilon-greedy.js';
 export { VpaLikePolicy } from './vpa-like.js';
 export { ExternalPolicy, ExternalPolicyError } from './external.js';

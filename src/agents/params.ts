@@ -33,7 +33,8 @@ export class ParamReader {
 
   int(key: string, fallback: number, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
     const n = this.num(key, fallback, min, max);
-    if (!Number.isInteger(n)) throw new RangeError(`${this.policy}: parameter ${key} must be a whole number, got "${this.params[key]}"`);
+    if (!Number.isInteger(n))
+      throw new RangeError(`${this.policy}: parameter ${key} must be a whole number, got "${this.params[key]}"`);
     return n;
   }
 
@@ -56,6 +57,9 @@ export class ParamReader {
   /** Reject keys the policy does not know, so a typo (`epsilom=0`) is an error rather than a silent default. */
   only(known: readonly string[]): void {
     const unknown = Object.keys(this.params).filter((k) => !known.includes(k));
-    if (unknown.length) throw new RangeError(`${this.policy}: unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${known.join(', ')})`);
+    if (unknown.length)
+      throw new RangeError(
+        `${this.policy}: unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${known.join(', ')})`,
+      );
   }
 }

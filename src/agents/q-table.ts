@@ -42,7 +42,14 @@ export interface QTableHyperparameters {
   shaping: number;
 }
 
-export const DEFAULT_Q_HYPERPARAMETERS: QTableHyperparameters = { alpha: 0.5, gamma: 0.9, epsilon: 1, epsilonMin: 0.05, epsilonDecay: 0.999, shaping: 0.1 };
+export const DEFAULT_Q_HYPERPARAMETERS: QTableHyperparameters = {
+  alpha: 0.5,
+  gamma: 0.9,
+  epsilon: 1,
+  epsilonMin: 0.05,
+  epsilonDecay: 0.999,
+  shaping: 0.1,
+};
 
 /** The saved form (a JSON file, or the value of a ConfigMap key). */
 export interface QTableJson {
@@ -117,7 +124,8 @@ export class QTablePolicy implements Policy {
     if (this.pending) {
       // Only the step right after the pending one may complete it; anything else is a new episode.
       const p = this.pending;
-      if (p.nextStep === ctx.step && !this.frozen) this.update(p.key, p.action, p.reward + this.hp.gamma * phi - p.phi, key);
+      if (p.nextStep === ctx.step && !this.frozen)
+        this.update(p.key, p.action, p.reward + this.hp.gamma * phi - p.phi, key);
       this.pending = undefined;
     }
     const explore = this.hp.epsilon > 0 && ctx.rng() < this.hp.epsilon;
@@ -134,9 +142,16 @@ export class QTablePolicy implements Policy {
     if (!last) return;
     const a = actionIndex(t.action);
     if (!this.frozen) {
-      if (!t.done) this.pending = { key: last.key, action: a, reward: t.reward, phi: last.phi, nextStep: last.step + 1 };
+      if (!t.done)
+        this.pending = { key: last.key, action: a, reward: t.reward, phi: last.phi, nextStep: last.step + 1 };
       else if (atTarget(t.next, t.target)) this.update(last.key, a, t.reward - last.phi, null);
-      else this.update(last.key, a, t.reward + (this.hp.gamma - 1) * last.phi, stateKey(observationState(t.next, t.target, last.cpu, last.mem)));
+      else
+        this.update(
+          last.key,
+          a,
+          t.reward + (this.hp.gamma - 1) * last.phi,
+          stateKey(observationState(t.next, t.target, last.cpu, last.mem)),
+        );
     }
     if (t.done) this.endEpisode();
   }
@@ -183,7 +198,11 @@ export class QTablePolicy implements Policy {
   }
 
   /** A table from its saved form; `overrides` replace saved hyperparameters (e.g. epsilon 0 to act greedily). */
-  static fromJSON(json: unknown, overrides: Partial<QTableHyperparameters> = {}, opts: { frozen?: boolean } = {}): QTablePolicy {
+  static fromJSON(
+    json: unknown,
+    overrides: Partial<QTableHyperparameters> = {},
+    opts: { frozen?: boolean } = {},
+  ): QTablePolicy {
     const j = validateQTableJson(json);
     const p = new QTablePolicy({ ...j.hyperparameters, ...overrides }, opts);
     for (const [k, v] of Object.entries(j.table)) p.table.set(k, [...v]);
@@ -216,26 +235,41 @@ export function validateQTableJson(json: unknown): QTableJson {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('expected a JSON object');
   const j = json as Partial<QTableJson>;
   if (j.kind !== Q_TABLE_KIND) fail(`kind is ${JSON.stringify(j.kind)}, expected "${Q_TABLE_KIND}"`);
-  if (j.version !== Q_TABLE_VERSION) fail(`version ${String(j.version)} is not supported (this build reads version ${Q_TABLE_VERSION})`);
-  if (JSON.stringify(j.actions) !== JSON.stringify(ACTIONS)) fail(`its actions ${JSON.stringify(j.actions)} differ from this build's ${JSON.stringify(ACTIONS)}`);
-  if (JSON.stringify(j.features) !== JSON.stringify(STATE_FEATURES)) fail(`its state features ${JSON.stringify(j.features)} differ from this build's ${JSON.stringify(STATE_FEATURES)}`);
+  if (j.version !== Q_TABLE_VERSION)
+    fail(`version ${String(j.version)} is not supported (this build reads version ${Q_TABLE_VERSION})`);
+  if (JSON.stringify(j.actions) !== JSON.stringify(ACTIONS))
+    fail(`its actions ${JSON.stringify(j.actions)} differ from this build's ${JSON.stringify(ACTIONS)}`);
+  if (JSON.stringify(j.features) !== JSON.stringify(STATE_FEATURES))
+    fail(`its state features ${JSON.stringify(j.features)} differ from this build's ${JSON.stringify(STATE_FEATURES)}`);
   if (typeof j.table !== 'object' || j.table === null) fail('no table');
   for (const [k, v] of Object.entries(j.table!)) {
     if (!isStateKey(k)) fail(`unknown state "${k}"`);
-    if (!Array.isArray(v) || v.length !== N || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) fail(`state "${k}" needs ${N} finite numbers`);
+    if (!Array.isArray(v) || v.length !== N || !v.every((x) => typeof x === 'number' && Number.isFinite(x)))
+      fail(`state "${k}" needs ${N} finite numbers`);
   }
   for (const [k, v] of Object.entries(j.visits ?? {})) {
-    if (!isStateKey(k) || !Array.isArray(v) || v.length !== N || !v.every((x) => Number.isInteger(x) && x >= 0)) fail(`visits for "${k}" need ${N} counts`);
+    if (!isStateKey(k) || !Array.isArray(v) || v.length !== N || !v.every((x) => Number.isInteger(x) && x >= 0))
+      fail(`visits for "${k}" need ${N} counts`);
   }
   const hp = { ...DEFAULT_Q_HYPERPARAMETERS, ...(j.hyperparameters ?? {}) };
-  return { ...(j as QTableJson), hyperparameters: hp, visits: j.visits ?? {}, episodes: j.episodes ?? 0, updates: j.updates ?? 0 };
+  return {
+    ...(j as QTableJson),
+    hyperparameters: hp,
+    visits: j.visits ?? {},
+    episodes: j.episodes ?? 0,
+    updates: j.updates ?? 0,
+  };
 }
 
 export function serializeQTable(p: QTablePolicy): string {
   return `${JSON.stringify(p.toJSON(), null, 2)}\n`;
 }
 
-export function parseQTable(text: string, overrides: Partial<QTableHyperparameters> = {}, opts: { frozen?: boolean } = {}): QTablePolicy {
+export function parseQTable(
+  text: string,
+  overrides: Partial<QTableHyperparameters> = {},
+  opts: { frozen?: boolean } = {},
+): QTablePolicy {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -249,7 +283,11 @@ export function saveQTable(path: string, p: QTablePolicy): void {
   writeFileAtomic(path, serializeQTable(p));
 }
 
-export function loadQTable(path: string, overrides: Partial<QTableHyperparameters> = {}, opts: { frozen?: boolean } = {}): QTablePolicy {
+export function loadQTable(
+  path: string,
+  overrides: Partial<QTableHyperparameters> = {},
+  opts: { frozen?: boolean } = {},
+): QTablePolicy {
   const text = readFileSync(path, 'utf8');
   try {
     return parseQTable(text, overrides, opts);
@@ -269,13 +307,27 @@ export function qTableConfigMap(p: QTablePolicy, name: string, namespace = 'defa
 }
 
 /** The table in a ConfigMap (as read from the API: `data[key]`). */
-export function qTableFromConfigMap(cm: { data?: Record<string, string> | undefined; metadata?: { name?: string | undefined } }, key = Q_TABLE_CONFIGMAP_KEY, overrides: Partial<QTableHyperparameters> = {}): QTablePolicy {
+export function qTableFromConfigMap(
+  cm: { data?: Record<string, string> | undefined; metadata?: { name?: string | undefined } },
+  key = Q_TABLE_CONFIGMAP_KEY,
+  overrides: Partial<QTableHyperparameters> = {},
+): QTablePolicy {
   const text = cm.data?.[key];
   if (text === undefined) throw new RangeError(`ConfigMap ${cm.metadata?.name ?? '?'} has no data key "${key}"`);
   return parseQTable(text, overrides);
 }
 
-export const Q_TABLE_PARAMS = ['alpha', 'gamma', 'epsilon', 'epsilonMin', 'epsilonDecay', 'shaping', 'model', 'table', 'frozen'] as const;
+export const Q_TABLE_PARAMS = [
+  'alpha',
+  'gamma',
+  'epsilon',
+  'epsilonMin',
+  'epsilonDecay',
+  'shaping',
+  'model',
+  'table',
+  'frozen',
+] as const;
 
 /**
  * The registry factory. Parameters: alpha, gamma, epsilon, epsilonMin, epsilonDecay (numbers), frozen (bool),

@@ -50,7 +50,10 @@ export function fitLevel(request: bigint, capacity: bigint, step: bigint): Fit {
 }
 
 /** How many action steps each request is above the largest node (0 when it fits), capped at 64. */
-export function excessSteps(ctx: Pick<PolicyContext, 'resources' | 'largestNode' | 'settings'>): { cpu: number; mem: number } {
+export function excessSteps(ctx: Pick<PolicyContext, 'resources' | 'largestNode' | 'settings'>): {
+  cpu: number;
+  mem: number;
+} {
   const k = (request: bigint, capacity: bigint, step: bigint) => {
     if (request <= capacity) return 0;
     const s = step > 0n ? step : 1n;
@@ -67,9 +70,15 @@ export function observationState(obs: Observation, target: number, cpu: Fit, mem
   return { ready: relation(obs.ready, target), pending: obs.pending > 0, total: relation(obs.total, target), cpu, mem };
 }
 
-export function discretize(ctx: Pick<PolicyContext, 'obs' | 'target' | 'resources' | 'largestNode' | 'settings'>): DiscreteState {
+export function discretize(
+  ctx: Pick<PolicyContext, 'obs' | 'target' | 'resources' | 'largestNode' | 'settings'>,
+): DiscreteState {
   const cpu = fitLevel(cpuMillis(ctx.resources.cpu), ctx.largestNode.cpuMillis, cpuMillis(ctx.settings.steps.cpu));
-  const mem = fitLevel(quantityUnits(ctx.resources.memory), ctx.largestNode.memoryBytes, quantityUnits(ctx.settings.steps.memory));
+  const mem = fitLevel(
+    quantityUnits(ctx.resources.memory),
+    ctx.largestNode.memoryBytes,
+    quantityUnits(ctx.settings.steps.memory),
+  );
   return observationState(ctx.obs, ctx.target, cpu, mem);
 }
 
@@ -78,7 +87,8 @@ export function stateKey(s: DiscreteState): string {
   return `ready=${s.ready} pending=${s.pending ? 'yes' : 'no'} total=${s.total} cpu=${s.cpu} mem=${s.mem}`;
 }
 
-const KEY_RE = /^ready=(lt|eq|gt) pending=(yes|no) total=(lt|eq|gt) cpu=(fits|over1|over2|over4|over8|over16) mem=(fits|over1|over2|over4|over8|over16)$/;
+const KEY_RE =
+  /^ready=(lt|eq|gt) pending=(yes|no) total=(lt|eq|gt) cpu=(fits|over1|over2|over4|over8|over16) mem=(fits|over1|over2|over4|over8|over16)$/;
 
 export function isStateKey(k: string): boolean {
   return KEY_RE.test(k);
@@ -87,6 +97,9 @@ export function isStateKey(k: string): boolean {
 export function allStateKeys(): string[] {
   const rel: Relation[] = ['lt', 'eq', 'gt'];
   const out: string[] = [];
-  for (const ready of rel) for (const pending of [false, true]) for (const total of rel) for (const cpu of FITS) for (const mem of FITS) out.push(stateKey({ ready, pending, total, cpu, mem }));
+  for (const ready of rel)
+    for (const pending of [false, true])
+      for (const total of rel)
+        for (const cpu of FITS) for (const mem of FITS) out.push(stateKey({ ready, pending, total, cpu, mem }));
   return out;
 }

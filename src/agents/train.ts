@@ -63,8 +63,19 @@ export async function train(o: TrainOptions): Promise<CurvePoint[]> {
     const s = o.scenarios[order[ep % o.scenarios.length]!]!;
     const seed = mixSeed(o.seed, ep);
     const r = await runEpisode(o.spec(s, seed), s.trace(), o.policy, o.backend);
-    const eps = (o.policy as { hp?: { epsilon?: number }; epsilon?: number }).hp?.epsilon ?? (o.policy as { epsilon?: number }).epsilon;
-    const p: CurvePoint = { episode: ep + 1, scenario: s.name, seed, return: r.totalReward, solved: r.solved, steps: r.steps, stepsToSolve: r.stepsToSolve, ...(typeof eps === 'number' ? { epsilon: eps } : {}) };
+    const eps =
+      (o.policy as { hp?: { epsilon?: number }; epsilon?: number }).hp?.epsilon ??
+      (o.policy as { epsilon?: number }).epsilon;
+    const p: CurvePoint = {
+      episode: ep + 1,
+      scenario: s.name,
+      seed,
+      return: r.totalReward,
+      solved: r.solved,
+      steps: r.steps,
+      stepsToSolve: r.stepsToSolve,
+      ...(typeof eps === 'number' ? { epsilon: eps } : {}),
+    };
     curve.push(p);
     o.onEpisode?.(p);
   }

@@ -38,7 +38,14 @@ import { mulberry32 } from '../util/rng.js';
 import { checkCpu, checkMemory, resolveLimits } from '../arena/safeguards.js';
 import { cpuFromMillis, cpuMillis, memoryFromBytes, quantityUnits } from '../trace/quantity.js';
 import { ParamReader, type Params } from './params.js';
-import { CPU_HISTOGRAM, DAY_SECONDS, DecayingHistogram, MEMORY_HISTOGRAM, recommend, type Recommendation } from './vpa.js';
+import {
+  CPU_HISTOGRAM,
+  DAY_SECONDS,
+  DecayingHistogram,
+  MEMORY_HISTOGRAM,
+  recommend,
+  type Recommendation,
+} from './vpa.js';
 
 export type VpaMode = 'time-scaled' | 'defaults';
 
@@ -54,7 +61,14 @@ export interface VpaLikeOptions {
   memoryNoise: number;
 }
 
-export const VPA_LIKE_DEFAULTS: VpaLikeOptions = { mode: 'time-scaled', cpuUtilization: 0.5, memoryUtilization: 0.5, samples: 480, cpuNoise: 0.25, memoryNoise: 0.05 };
+export const VPA_LIKE_DEFAULTS: VpaLikeOptions = {
+  mode: 'time-scaled',
+  cpuUtilization: 0.5,
+  memoryUtilization: 0.5,
+  samples: 480,
+  cpuNoise: 0.25,
+  memoryNoise: 0.05,
+};
 
 const MEMORY_INTERVALS = 8;
 
@@ -75,7 +89,12 @@ function normal(rng: () => number): number {
 }
 
 /** A synthetic usage history around the given means, fed into VPA's histograms. */
-export function usageHistory(meanCpuMillis: number, meanMemoryBytes: number, seed: number, o: VpaLikeOptions): UsageHistory {
+export function usageHistory(
+  meanCpuMillis: number,
+  meanMemoryBytes: number,
+  seed: number,
+  o: VpaLikeOptions,
+): UsageHistory {
   const rng = mulberry32(seed);
   const scaled = o.mode === 'time-scaled';
   const span = scaled ? 8 * DAY_SECONDS : o.samples * 60;
@@ -109,10 +128,17 @@ export function usageHistory(meanCpuMillis: number, meanMemoryBytes: number, see
 export interface VpaDecision {
   action: ActionType;
   reason: string;
-  recommendation: { target: { cpu: string; memory: string }; lower: { cpu: string; memory: string }; upper: { cpu: string; memory: string } };
+  recommendation: {
+    target: { cpu: string; memory: string };
+    lower: { cpu: string; memory: string };
+    upper: { cpu: string; memory: string };
+  };
 }
 
-const show = (r: Recommendation['target']) => ({ cpu: cpuFromMillis(r.cpuMillis), memory: memoryFromBytes(r.memoryBytes) });
+const show = (r: Recommendation['target']) => ({
+  cpu: cpuFromMillis(r.cpuMillis),
+  memory: memoryFromBytes(r.memoryBytes),
+});
 
 export class VpaLikePolicy implements Policy {
   readonly name = 'vpa-like';
@@ -142,13 +168,21 @@ export class VpaLikePolicy implements Policy {
     this.adjusting = { cpu: false, memory: false };
   }
 
-  private observed: { cpu: DecayingHistogram; memoryPeaks: DecayingHistogram; samples: number; first: number; last: number } | undefined;
+  private observed:
+    | { cpu: DecayingHistogram; memoryPeaks: DecayingHistogram; samples: number; first: number; last: number }
+    | undefined;
 
   /** Feed the window the observation covers into the histograms; the recommendation follows real usage. */
   private observeUsage(ctx: PolicyContext): void {
     const u = ctx.usage!;
     if (ctx.step <= 1 || !this.observed) {
-      this.observed = { cpu: new DecayingHistogram(CPU_HISTOGRAM, DAY_SECONDS, 0), memoryPeaks: new DecayingHistogram(MEMORY_HISTOGRAM, DAY_SECONDS, 0), samples: 0, first: u.from, last: u.from };
+      this.observed = {
+        cpu: new DecayingHistogram(CPU_HISTOGRAM, DAY_SECONDS, 0),
+        memoryPeaks: new DecayingHistogram(MEMORY_HISTOGRAM, DAY_SECONDS, 0),
+        samples: 0,
+        first: u.from,
+        last: u.from,
+      };
       this.adjusting = { cpu: false, memory: false };
     }
     const h = this.observed;
@@ -160,7 +194,8 @@ export class VpaLikePolicy implements Policy {
     }
     h.samples += u.cpu.length;
     h.last = u.from + u.cpu.length * u.tick;
-    const confidenceDays = this.opts.mode === 'time-scaled' ? h.samples / 60 : Math.min((h.last - h.first) / DAY_SECONDS, h.samples / 1440);
+    const confidenceDays =
+      this.opts.mode === 'time-scaled' ? h.samples / 60 : Math.min((h.last - h.first) / DAY_SECONDS, h.samples / 1440);
     this.rec = recommend(h.cpu, h.memoryPeaks, Math.max(confidenceDays, 1e-6));
   }
 
@@ -180,8 +215,10 @@ export class VpaLikePolicy implements Policy {
 
     // Replicas first: the target is given, so walking to it is never wrong.
     const r = ctx.resources.replicas;
-    if (r < ctx.target && r + ctx.settings.steps.replicas <= limits.maxReplicas) return done('scale-up', `replicas ${r} below the target ${ctx.target}`);
-    if (r > ctx.target && r - ctx.settings.steps.replicas >= limits.minReplicas) return done('scale-down', `replicas ${r} above the target ${ctx.target}`);
+    if (r < ctx.target && r + ctx.settings.steps.replicas <= limits.maxReplicas)
+      return done('scale-up', `replicas ${r} below the target ${ctx.target}`);
+    if (r > ctx.target && r - ctx.settings.steps.replicas >= limits.minReplicas)
+      return done('scale-down', `replicas ${r} above the target ${ctx.target}`);
 
     // Then requests, as VPA's updater would: a request outside [lower, upper] is updated to the target estimate.
     // Here that update is walked one step at a time, and once started it continues until the next step would
@@ -193,7 +230,12 @@ export class VpaLikePolicy implements Policy {
       if (outside) this.adjusting[res] = true;
       if (!this.adjusting[res]) return;
       const dir: 1 | -1 = cur > target ? -1 : 1;
-      const next = ctx.settings.set === 'proportional' && cur > 0n ? cur + proportionalDelta(cur * (res === 'cpu' ? 1_000_000n : 1_000_000_000n), dir, res) / (res === 'cpu' ? 1_000_000n : 1_000_000_000n) : cur + BigInt(dir) * step;
+      const next =
+        ctx.settings.set === 'proportional' && cur > 0n
+          ? cur +
+            proportionalDelta(cur * (res === 'cpu' ? 1_000_000n : 1_000_000_000n), dir, res) /
+              (res === 'cpu' ? 1_000_000n : 1_000_000_000n)
+          : cur + BigInt(dir) * step;
       const blocked = res === 'cpu' ? checkCpu(next, dir, limits) : checkMemory(next, dir, limits);
       if (abs(next - target) >= abs(cur - target) || blocked) {
         this.adjusting[res] = false;
@@ -207,8 +249,22 @@ export class VpaLikePolicy implements Policy {
         reason: `${name} ${show(cur)} ${outside ? `is outside [${show(lo)}, ${show(hi)}]` : 'is being moved'}; target ${show(target)}`,
       });
     };
-    consider('cpu', cpuMillis(ctx.resources.cpu), cpuMillis(ctx.settings.steps.cpu), rec.lower.cpuMillis, rec.upper.cpuMillis, rec.target.cpuMillis);
-    consider('memory', quantityUnits(ctx.resources.memory), quantityUnits(ctx.settings.steps.memory), rec.lower.memoryBytes, rec.upper.memoryBytes, rec.target.memoryBytes);
+    consider(
+      'cpu',
+      cpuMillis(ctx.resources.cpu),
+      cpuMillis(ctx.settings.steps.cpu),
+      rec.lower.cpuMillis,
+      rec.upper.cpuMillis,
+      rec.target.cpuMillis,
+    );
+    consider(
+      'memory',
+      quantityUnits(ctx.resources.memory),
+      quantityUnits(ctx.settings.steps.memory),
+      rec.lower.memoryBytes,
+      rec.upper.memoryBytes,
+      rec.target.memoryBytes,
+    );
     // The resource furthest from its target (in steps) moves first.
     moves.sort((a, b) => b.gap - a.gap);
     if (moves[0]) return done(moves[0].action, moves[0].reason);
@@ -219,13 +275,26 @@ export class VpaLikePolicy implements Policy {
 /** Bytes for people: 24652874362 → "22.96Gi". */
 export function humanBytes(b: bigint): string {
   const n = Number(b);
-  for (const [u, f] of [['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) if (n >= f) return `${Math.round((n / f) * 100) / 100}${u}`;
+  for (const [u, f] of [
+    ['Ti', 2 ** 40],
+    ['Gi', 2 ** 30],
+    ['Mi', 2 ** 20],
+    ['Ki', 2 ** 10],
+  ] as const)
+    if (n >= f) return `${Math.round((n / f) * 100) / 100}${u}`;
   return String(n);
 }
 
 const abs = (x: bigint) => (x < 0n ? -x : x);
 
-export const VPA_LIKE_PARAMS = ['mode', 'cpuUtilization', 'memoryUtilization', 'cpuUsage', 'memoryUsage', 'samples'] as const;
+export const VPA_LIKE_PARAMS = [
+  'mode',
+  'cpuUtilization',
+  'memoryUtilization',
+  'cpuUsage',
+  'memoryUsage',
+  'samples',
+] as const;
 
 /** Parameters: mode (time-scaled|defaults), cpuUtilization, memoryUtilization (0-1), cpuUsage, memoryUsage (quantities), samples. */
 export function vpaLikeFromParams(params: Params): VpaLikePolicy {

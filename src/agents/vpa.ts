@@ -67,7 +67,8 @@ export class DecayingHistogram {
     let sum = 0;
     for (let i = 0; i < this.buckets; i++) {
       sum += this.weights[i]!;
-      if (sum >= threshold - 1e-12 * this.total) return i + 1 < this.buckets ? this.bucketStart(i + 1) : this.bucketStart(i);
+      if (sum >= threshold - 1e-12 * this.total)
+        return i + 1 < this.buckets ? this.bucketStart(i + 1) : this.bucketStart(i);
     }
     return this.bucketStart(this.buckets - 1);
   }
@@ -113,7 +114,13 @@ export const VPA_DEFAULTS: RecommenderSettings = {
  * The recommender's estimation pipeline for one container:
  * x = percentile × (1 + margin); upper ×= (1 + 1/conf); lower ×= (1 + 0.001/conf)^−2; x = max(x, podMin / containers).
  */
-export function recommend(cpu: DecayingHistogram, memoryPeaks: DecayingHistogram, confidenceDays: number, containers = 1, s: RecommenderSettings = VPA_DEFAULTS): Recommendation {
+export function recommend(
+  cpu: DecayingHistogram,
+  memoryPeaks: DecayingHistogram,
+  confidenceDays: number,
+  containers = 1,
+  s: RecommenderSettings = VPA_DEFAULTS,
+): Recommendation {
   const margin = 1 + s.marginFraction;
   const upperMul = confidenceDays > 0 ? 1 + 1 / confidenceDays : Infinity;
   const lowerMul = confidenceDays > 0 ? (1 + 0.001 / confidenceDays) ** -2 : 0;
@@ -125,8 +132,14 @@ export function recommend(cpu: DecayingHistogram, memoryPeaks: DecayingHistogram
   });
   return {
     target: est(cpu.percentile(s.targetPercentile) * margin, memoryPeaks.percentile(s.targetPercentile) * margin),
-    lower: est(cpu.percentile(s.lowerPercentile) * margin * lowerMul, memoryPeaks.percentile(s.lowerPercentile) * margin * lowerMul),
-    upper: est(cpu.percentile(s.upperPercentile) * margin * upperMul, memoryPeaks.percentile(s.upperPercentile) * margin * upperMul),
+    lower: est(
+      cpu.percentile(s.lowerPercentile) * margin * lowerMul,
+      memoryPeaks.percentile(s.lowerPercentile) * margin * lowerMul,
+    ),
+    upper: est(
+      cpu.percentile(s.upperPercentile) * margin * upperMul,
+      memoryPeaks.percentile(s.upperPercentile) * margin * upperMul,
+    ),
     confidence: confidenceDays,
   };
 }

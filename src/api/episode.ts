@@ -16,23 +16,52 @@ import { canonicalQuantity } from '../trace/quantity.js';
 import type { Condition } from '../controller/conditions.js';
 import { EPISODE_DEFAULTS as D } from './defaults.js';
 
-
 type Quantityish = string | number;
 
 export interface ArenaEpisodeSpec {
   trace: { configMapRef: { name: string; key?: string } };
   workload: { kind?: string; namespace?: string; name: string; container?: string };
   targetReplicas: number;
-  policy?: { name?: string; seed?: number; parameters?: Record<string, string>; agentURL?: string; agentTokenSecretRef?: { name: string; key?: string } };
+  policy?: {
+    name?: string;
+    seed?: number;
+    parameters?: Record<string, string>;
+    agentURL?: string;
+    agentTokenSecretRef?: { name: string; key?: string };
+  };
   reward?: { mode?: string; stepPenalty?: number };
   maxSteps?: number;
   stepDuration?: string;
   backend?: BackendName;
-  actions?: { set?: string; cpuStep?: Quantityish; memoryStep?: Quantityish; replicaStep?: number; resourceMode?: string };
-  usage?: { configMapRef: { name: string; key?: string }; noise?: number; missingLimits?: string; stopAtGoal?: boolean };
-  safeguards?: { maxCpu?: Quantityish; maxMemory?: Quantityish; maxReplicas?: number; minCpu?: Quantityish; minMemory?: Quantityish; minReplicas?: number };
+  actions?: {
+    set?: string;
+    cpuStep?: Quantityish;
+    memoryStep?: Quantityish;
+    replicaStep?: number;
+    resourceMode?: string;
+  };
+  usage?: {
+    configMapRef: { name: string; key?: string };
+    noise?: number;
+    missingLimits?: string;
+    stopAtGoal?: boolean;
+  };
+  safeguards?: {
+    maxCpu?: Quantityish;
+    maxMemory?: Quantityish;
+    maxReplicas?: number;
+    minCpu?: Quantityish;
+    minMemory?: Quantityish;
+    minReplicas?: number;
+  };
   nodePool?: { count?: number; cpu?: Quantityish; memory?: Quantityish; pods?: number; nodes?: object[] };
-  simkube?: { driverImage?: string; driverNamespace?: string; speed?: number; virtualNsPrefix?: string; traceDir?: string };
+  simkube?: {
+    driverImage?: string;
+    driverNamespace?: string;
+    speed?: number;
+    virtualNsPrefix?: string;
+    traceDir?: string;
+  };
 }
 
 export interface HistoryEntry {
@@ -111,7 +140,8 @@ export function parseDuration(s: string): number {
     total += m[2] === 'ms' ? n / 1000 : m[2] === 's' ? n : m[2] === 'm' ? n * 60 : n * 3600;
     consumed += m[0].length;
   }
-  if (consumed !== s.length || consumed === 0) throw new InvalidEpisode(`spec.stepDuration "${s}" is not a duration (use e.g. 30s, 2m, 1m30s)`);
+  if (consumed !== s.length || consumed === 0)
+    throw new InvalidEpisode(`spec.stepDuration "${s}" is not a duration (use e.g. 30s, 2m, 1m30s)`);
   return total;
 }
 
@@ -125,11 +155,17 @@ function quantity(field: string, v: Quantityish | undefined, fallback: string): 
 
 /** Map an ArenaEpisode spec to the arena's EpisodeSpec. Defaults (defaults.ts) match the CRD's. */
 export function toEpisodeSpec(spec: ArenaEpisodeSpec): EpisodeSpec {
-  if (!spec?.trace?.configMapRef?.name) throw new InvalidEpisode('spec.trace.configMapRef.name is required: the ConfigMap holding the starting trace');
-  if (!spec.workload?.name) throw new InvalidEpisode('spec.workload.name is required: the workload in the trace to fix');
-  if (!Number.isInteger(spec.targetReplicas) || spec.targetReplicas < 0) throw new InvalidEpisode('spec.targetReplicas must be a whole number ≥ 0');
+  if (!spec?.trace?.configMapRef?.name)
+    throw new InvalidEpisode('spec.trace.configMapRef.name is required: the ConfigMap holding the starting trace');
+  if (!spec.workload?.name)
+    throw new InvalidEpisode('spec.workload.name is required: the workload in the trace to fix');
+  if (!Number.isInteger(spec.targetReplicas) || spec.targetReplicas < 0)
+    throw new InvalidEpisode('spec.targetReplicas must be a whole number ≥ 0');
   const policy = spec.policy?.name ?? D.policy;
-  if (!policyNames().includes(policy)) throw new InvalidEpisode(`spec.policy.name "${policy}" is not a known policy (available: ${policyNames().join(', ')})`);
+  if (!policyNames().includes(policy))
+    throw new InvalidEpisode(
+      `spec.policy.name "${policy}" is not a known policy (available: ${policyNames().join(', ')})`,
+    );
   let mode;
   try {
     mode = parseRewardMode(spec.reward?.mode ?? (spec.usage ? 'rightsizing' : D.rewardMode));
@@ -157,11 +193,17 @@ export function toEpisodeSpec(spec: ArenaEpisodeSpec): EpisodeSpec {
   } catch (e) {
     throw new InvalidEpisode(`spec.actions.set: ${(e as Error).message}`);
   }
-  if (spec.usage && spec.backend === 'simkube') throw new InvalidEpisode('spec.usage is not modelled on the simkube backend yet: use backend embedded or kwok');
-  if (spec.usage && !spec.usage.configMapRef?.name) throw new InvalidEpisode('spec.usage.configMapRef.name is required: the ConfigMap holding the usage (JSON)');
+  if (spec.usage && spec.backend === 'simkube')
+    throw new InvalidEpisode('spec.usage is not modelled on the simkube backend yet: use backend embedded or kwok');
+  if (spec.usage && !spec.usage.configMapRef?.name)
+    throw new InvalidEpisode('spec.usage.configMapRef.name is required: the ConfigMap holding the usage (JSON)');
   const out = episodeSpec({
     ...(spec.usage?.stopAtGoal !== undefined ? { stopAtGoal: spec.usage.stopAtGoal } : {}),
-    workload: { kind: spec.workload.kind ?? D.workloadKind, namespace: spec.workload.namespace ?? D.workloadNamespace, name: spec.workload.name },
+    workload: {
+      kind: spec.workload.kind ?? D.workloadKind,
+      namespace: spec.workload.namespace ?? D.workloadNamespace,
+      name: spec.workload.name,
+    },
     target: spec.targetReplicas,
     maxSteps: spec.maxSteps ?? D.maxSteps,
     seed: spec.policy?.seed ?? D.seed,
@@ -200,12 +242,22 @@ export const USAGE_KEY = 'usage.json';
 export function usageSettingsOf(spec: ArenaEpisodeSpec): Omit<UsageSettings, 'seed'> {
   const u = spec.usage!;
   const missing = u.missingLimits ?? DEFAULT_USAGE_SETTINGS.missingLimits;
-  if (missing !== 'request' && missing !== 'none') throw new InvalidEpisode(`spec.usage.missingLimits "${missing}" must be request or none`);
-  return { ...DEFAULT_USAGE_SETTINGS, stepSeconds: parseDuration(spec.stepDuration ?? D.stepDuration), noise: u.noise ?? DEFAULT_USAGE_SETTINGS.noise, missingLimits: missing };
+  if (missing !== 'request' && missing !== 'none')
+    throw new InvalidEpisode(`spec.usage.missingLimits "${missing}" must be request or none`);
+  return {
+    ...DEFAULT_USAGE_SETTINGS,
+    stepSeconds: parseDuration(spec.stepDuration ?? D.stepDuration),
+    noise: u.noise ?? DEFAULT_USAGE_SETTINGS.noise,
+    missingLimits: missing,
+  };
 }
 
 /** ArenaEpisode spellings of the fields whose names differ from the arena's. */
-const CRD_FIELD: Partial<Record<SpecField, string>> = { target: 'targetReplicas', seed: 'policy.seed', durationSeconds: 'stepDuration' };
+const CRD_FIELD: Partial<Record<SpecField, string>> = {
+  target: 'targetReplicas',
+  seed: 'policy.seed',
+  durationSeconds: 'stepDuration',
+};
 
 function resourceModeOrFail(m: string): ResourceMode {
   try {

@@ -3,7 +3,14 @@
 // the steady state by one step and every other occurrence by the same delta, each clamped at the bounds, so the
 // history keeps its shape wherever the bounds allow. It is blocked only when the steady state cannot move at all.
 import { canonicalQuantity, parseQuantity } from '../trace/quantity.js';
-import { effectiveRequest, RESOLUTION, setEffectiveRequest, writeContainerRequest, containerRequest, type ResourceName } from '../trace/podrequest.js';
+import {
+  effectiveRequest,
+  RESOLUTION,
+  setEffectiveRequest,
+  writeContainerRequest,
+  containerRequest,
+  type ResourceName,
+} from '../trace/podrequest.js';
 import { fitHpasToReplicas } from '../trace/hpa.js';
 import { TraceError, type Trace } from '../trace/trace.js';
 import {
@@ -134,7 +141,11 @@ export function parseAction(input: string | number): ActionType {
     const alias = ALIASES[s];
     if (alias) return alias;
   }
-  throw new TraceError('action', `unknown action "${input}"`, `use one of ${ACTIONS.join(', ')} (or an index 0-${ACTIONS.length - 1})`);
+  throw new TraceError(
+    'action',
+    `unknown action "${input}"`,
+    `use one of ${ACTIONS.join(', ')} (or an index 0-${ACTIONS.length - 1})`,
+  );
 }
 
 export function actionIndex(a: ActionType): number {
@@ -154,7 +165,14 @@ export function readResources(trace: Trace, ref: WorkloadRef, container?: string
   const memory = text('memory');
   // The common pod (one container with both requests, nothing else) is its own effective request.
   const containers = spec.get('containers');
-  const plain = Array.isArray(containers) && containers.length === 1 && !spec.has('initContainers') && !spec.has('overhead') && !spec.has('resources') && cpu !== '0' && memory !== '0';
+  const plain =
+    Array.isArray(containers) &&
+    containers.length === 1 &&
+    !spec.has('initContainers') &&
+    !spec.has('overhead') &&
+    !spec.has('resources') &&
+    cpu !== '0' &&
+    memory !== '0';
   return {
     cpu,
     memory,
@@ -184,16 +202,34 @@ interface Bounds {
 }
 
 function bounds(kind: ResourceName | 'replicas', l: Limits, label: string): Bounds {
-  if (kind === 'cpu') return { lo: l.minCpuMillis * RESOLUTION.cpu, hi: l.maxCpuMillis * RESOLUTION.cpu, what: `the ${label}CPU request`, show: (v) => formatNanos('cpu', v) };
-  if (kind === 'memory') return { lo: l.minMemoryBytes * RESOLUTION.memory, hi: l.maxMemoryBytes * RESOLUTION.memory, what: `the ${label}memory request`, show: (v) => formatNanos('memory', v) };
+  if (kind === 'cpu')
+    return {
+      lo: l.minCpuMillis * RESOLUTION.cpu,
+      hi: l.maxCpuMillis * RESOLUTION.cpu,
+      what: `the ${label}CPU request`,
+      show: (v) => formatNanos('cpu', v),
+    };
+  if (kind === 'memory')
+    return {
+      lo: l.minMemoryBytes * RESOLUTION.memory,
+      hi: l.maxMemoryBytes * RESOLUTION.memory,
+      what: `the ${label}memory request`,
+      show: (v) => formatNanos('memory', v),
+    };
   return { lo: BigInt(l.minReplicas), hi: BigInt(l.maxReplicas), what: 'replicas', show: (v) => String(v) };
 }
 
 /** Why a steady state that cannot move is blocked, or the clamp note when it moved less than a step. */
 function explain(b: Bounds, v: bigint, next: bigint, delta: bigint): { blocked?: string; clamped?: string } {
   const bound = delta < 0n ? `the floor of ${b.show(b.lo)}` : `the cap of ${b.show(b.hi)}`;
-  if (next === v) return { blocked: `${b.what} is ${b.show(v)}, already ${v === (delta < 0n ? b.lo : b.hi) ? 'at' : delta < 0n ? 'below' : 'above'} ${bound}` };
-  if (next !== v + delta) return { clamped: `${b.what} stopped at ${bound} (${b.show(v)} ${delta < 0n ? '−' : '+'} a step would be ${b.show(v + delta < 0n ? 0n : v + delta)})` };
+  if (next === v)
+    return {
+      blocked: `${b.what} is ${b.show(v)}, already ${v === (delta < 0n ? b.lo : b.hi) ? 'at' : delta < 0n ? 'below' : 'above'} ${bound}`,
+    };
+  if (next !== v + delta)
+    return {
+      clamped: `${b.what} stopped at ${bound} (${b.show(v)} ${delta < 0n ? '−' : '+'} a step would be ${b.show(v + delta < 0n ? 0n : v + delta)})`,
+    };
   return {};
 }
 
@@ -201,9 +237,16 @@ function explain(b: Bounds, v: bigint, next: bigint, delta: bigint): { blocked?:
  * Apply one action to the trace, in place. A blocked action changes nothing and says why in `reason`.
  * Throws TraceError when the workload or container is not in the trace.
  */
-export function applyAction(trace: Trace, ref: WorkloadRef, action: ActionType, settings: ActionSettings = DEFAULT_ACTION_SETTINGS, dryRun = false): ActionOutcome {
+export function applyAction(
+  trace: Trace,
+  ref: WorkloadRef,
+  action: ActionType,
+  settings: ActionSettings = DEFAULT_ACTION_SETTINGS,
+  dryRun = false,
+): ActionOutcome {
   // Actions also arrive untyped (external agents, env server); anything else would fall through to reduce-mem.
-  if (!(ACTIONS as readonly string[]).includes(action)) throw new TraceError('action', `unknown action "${String(action)}"`, `use one of ${ACTIONS.join(', ')}`);
+  if (!(ACTIONS as readonly string[]).includes(action))
+    throw new TraceError('action', `unknown action "${String(action)}"`, `use one of ${ACTIONS.join(', ')}`);
   const before = readResources(trace, ref, settings.container);
   const done = (changed: boolean, reason?: string, notes: string[] = [], clamped = false): ActionOutcome => ({
     action,
@@ -231,7 +274,13 @@ export function applyAction(trace: Trace, ref: WorkloadRef, action: ActionType, 
     if (dryRun) return done(false);
     for (const o of occurrences) setReplicas(o.obj, Number(shiftClamped(BigInt(replicasOf(o.obj)), delta, b.lo, b.hi)));
     const notes = why.clamped ? [why.clamped] : [];
-    notes.push(...fitHpasToReplicas(trace, ref, occurrences.map((o) => replicasOf(o.obj))));
+    notes.push(
+      ...fitHpasToReplicas(
+        trace,
+        ref,
+        occurrences.map((o) => replicasOf(o.obj)),
+      ),
+    );
     ensureIndexed(trace, occurrences[0]!.obj);
     return done(true, undefined, notes, why.clamped !== undefined);
   }
@@ -239,7 +288,8 @@ export function applyAction(trace: Trace, ref: WorkloadRef, action: ActionType, 
   const resource: ResourceName = action === 'bump-cpu' || action === 'reduce-cpu' ? 'cpu' : 'memory';
   const stepQ = parseQuantity(resource === 'cpu' ? settings.steps.cpu : settings.steps.memory);
   const dir: 1 | -1 = action.startsWith('bump') ? 1 : -1;
-  const deltaFrom = (v: bigint) => (settings.set === 'proportional' && v > 0n ? proportionalDelta(v, dir, resource) : BigInt(dir) * stepQ.nanos);
+  const deltaFrom = (v: bigint) =>
+    settings.set === 'proportional' && v > 0n ? proportionalDelta(v, dir, resource) : BigInt(dir) * stepQ.nanos;
   const mode = resourceModeOf(settings);
   const b = bounds(resource, limits, mode === 'effective' ? "pod's effective " : '');
 
@@ -265,7 +315,11 @@ export function applyAction(trace: Trace, ref: WorkloadRef, action: ActionType, 
     const found = findSameContainer(podSpecOf(o.obj)!, target);
     if (found) targets.push(containerAt(podSpecOf(o.obj)!, found));
   }
-  if (targets.length === 0) throw new TraceError('workload.container', `${formatWorkload(ref)} has no container "${target.name}" in any occurrence`);
+  if (targets.length === 0)
+    throw new TraceError(
+      'workload.container',
+      `${formatWorkload(ref)} has no container "${target.name}" in any occurrence`,
+    );
   const steadyContainer = containerAt(podSpecOf(steady.obj)!, target);
   const v = containerRequest(steadyContainer, resource).nanos;
   const delta = deltaFrom(v);
@@ -285,7 +339,11 @@ export function applyAction(trace: Trace, ref: WorkloadRef, action: ActionType, 
  * Which actions would be allowed now (true) and which a bound or the workload's kind would block (false), in
  * action-index order; noop is always allowed. Nothing is changed: each action is checked without applying it.
  */
-export function actionMask(trace: Trace, ref: WorkloadRef, settings: ActionSettings = DEFAULT_ACTION_SETTINGS): boolean[] {
+export function actionMask(
+  trace: Trace,
+  ref: WorkloadRef,
+  settings: ActionSettings = DEFAULT_ACTION_SETTINGS,
+): boolean[] {
   return ACTIONS.map((a) => a === 'noop' || !applyAction(trace, ref, a, settings, true).blocked);
 }
 

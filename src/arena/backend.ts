@@ -91,7 +91,9 @@ export function phasedFromBackend(backend: Backend): PhasedBackend {
     name: backend.name,
     inProcess: true,
     start: async () => undefined,
-    poll: async (run) => ({ observation: await backend.run(run.trace, run.workload, { ...run.opts, runName: run.name }) }),
+    poll: async (run) => ({
+      observation: await backend.run(run.trace, run.workload, { ...run.opts, runName: run.name }),
+    }),
     cleanup: async () => undefined,
   };
 }

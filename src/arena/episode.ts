@@ -4,7 +4,15 @@ import type { Backend, NodePool } from './backend.js';
 import { DEFAULT_NODE_POOL } from './backend.js';
 import type { Trace } from '../trace/trace.js';
 import type { WorkloadRef } from '../trace/workload.js';
-import { actionIndex, applyAction, readResources, type ActionOutcome, type ActionSettings, type ActionType, DEFAULT_ACTION_SETTINGS } from './actions.js';
+import {
+  actionIndex,
+  applyAction,
+  readResources,
+  type ActionOutcome,
+  type ActionSettings,
+  type ActionType,
+  DEFAULT_ACTION_SETTINGS,
+} from './actions.js';
 import { clusterCapacity, type ClusterCapacity } from './capacity.js';
 import { atTarget, type Observation, type WorkloadResources } from './observation.js';
 import { blockedSinceChange, type PastStep, type Policy, type PolicyContext } from './policies.js';
@@ -85,11 +93,25 @@ export function stepRng(seed: number, step: number): () => number {
 }
 
 /** What policies remember of the steps so far (StepRecords and the operator's history both fit). */
-export type PastSteps = readonly { action: ActionType; changed: boolean; blocked: boolean; observationBefore?: Observation }[];
+export type PastSteps = readonly {
+  action: ActionType;
+  changed: boolean;
+  blocked: boolean;
+  observationBefore?: Observation;
+}[];
 
-export function policyContext(spec: EpisodeSpec, trace: Trace, obs: Observation, step: number, capacity: ClusterCapacity = clusterCapacity(trace, spec.nodePool), past: PastSteps = []): PolicyContext {
+export function policyContext(
+  spec: EpisodeSpec,
+  trace: Trace,
+  obs: Observation,
+  step: number,
+  capacity: ClusterCapacity = clusterCapacity(trace, spec.nodePool),
+  past: PastSteps = [],
+): PolicyContext {
   const prev = past[past.length - 1];
-  const last: PastStep | undefined = prev?.observationBefore ? { action: prev.action, changed: prev.changed, blocked: prev.blocked, before: prev.observationBefore } : undefined;
+  const last: PastStep | undefined = prev?.observationBefore
+    ? { action: prev.action, changed: prev.changed, blocked: prev.blocked, before: prev.observationBefore }
+    : undefined;
   return {
     obs,
     target: spec.target,
@@ -103,19 +125,45 @@ export function policyContext(spec: EpisodeSpec, trace: Trace, obs: Observation,
     blocked: blockedSinceChange(past),
     ...(last ? { last } : {}),
     // The observation was taken over the usage window of the previous step.
-    ...(spec.usage ? { usage: windowDemand(spec.usage.file, usageRun(spec.usage, spec.workload, spec.actions.container, step - 1, 0).series, step - 1, spec.usage.settings.stepSeconds) } : {}),
+    ...(spec.usage
+      ? {
+          usage: windowDemand(
+            spec.usage.file,
+            usageRun(spec.usage, spec.workload, spec.actions.container, step - 1, 0).series,
+            step - 1,
+            spec.usage.settings.stepSeconds,
+          ),
+        }
+      : {}),
   };
 }
 
 /** The first half of a step: the policy picks, the trace changes (in place) unless a safeguard blocks it. */
-export async function decideAndApply(spec: EpisodeSpec, trace: Trace, obs: Observation, step: number, policy: Policy, capacity?: ClusterCapacity, past?: PastSteps): Promise<ActionOutcome> {
+export async function decideAndApply(
+  spec: EpisodeSpec,
+  trace: Trace,
+  obs: Observation,
+  step: number,
+  policy: Policy,
+  capacity?: ClusterCapacity,
+  past?: PastSteps,
+): Promise<ActionOutcome> {
   const action = await policy.decide(policyContext(spec, trace, obs, step, capacity, past));
   return applyAction(trace, spec.workload, action, spec.actions);
 }
 
 /** The second half: score the observation taken after the action. */
-export function scoreStep(spec: EpisodeSpec, step: number, before: Observation, outcome: ActionOutcome, after: Observation): StepRecord {
-  const reward = computeReward({ safeguards: spec.actions.safeguards, ...spec.reward }, { obs: after, target: spec.target, resources: outcome.after, blocked: outcome.blocked });
+export function scoreStep(
+  spec: EpisodeSpec,
+  step: number,
+  before: Observation,
+  outcome: ActionOutcome,
+  after: Observation,
+): StepRecord {
+  const reward = computeReward(
+    { safeguards: spec.actions.safeguards, ...spec.reward },
+    { obs: after, target: spec.target, resources: outcome.after, blocked: outcome.blocked },
+  );
   return {
     step,
     observationBefore: before,
@@ -145,7 +193,9 @@ export function runOptions(spec: EpisodeSpec, runName?: string, step = 0) {
     nodePool: spec.nodePool,
     ...(spec.durationSeconds !== undefined ? { durationSeconds: spec.durationSeconds } : {}),
     ...(runName !== undefined ? { runName } : {}),
-    ...(spec.usage ? { usage: usageRun(spec.usage, spec.workload, spec.actions.container, step, mixSeed(spec.seed, 0x05a6e)) } : {}),
+    ...(spec.usage
+      ? { usage: usageRun(spec.usage, spec.workload, spec.actions.container, step, mixSeed(spec.seed, 0x05a6e)) }
+      : {}),
   };
 }
 
@@ -155,18 +205,42 @@ export function needsReplay(spec: EpisodeSpec, changed: boolean, backend: string
 }
 
 /** One whole step: decide, apply, replay, score. */
-export async function episodeStep(spec: EpisodeSpec, trace: Trace, obs: Observation, step: number, policy: Policy, backend: Backend, capacity?: ClusterCapacity, past?: PastSteps): Promise<StepRecord> {
+export async function episodeStep(
+  spec: EpisodeSpec,
+  trace: Trace,
+  obs: Observation,
+  step: number,
+  policy: Policy,
+  backend: Backend,
+  capacity?: ClusterCapacity,
+  past?: PastSteps,
+): Promise<StepRecord> {
   const outcome = await decideAndApply(spec, trace, obs, step, policy, capacity, past);
   // A blocked or no-op action leaves the trace as it was; the embedded replay is a pure function of the trace and
   // the episode seed, so it would observe the same thing again.
-  const after = needsReplay(spec, outcome.changed, backend.name) ? await backend.run(trace, spec.workload, runOptions(spec, undefined, step)) : obs;
+  const after = needsReplay(spec, outcome.changed, backend.name)
+    ? await backend.run(trace, spec.workload, runOptions(spec, undefined, step))
+    : obs;
   const record = scoreStep(spec, step, obs, outcome, after);
-  policy.learn?.({ obs, action: outcome.action, reward: record.reward, next: after, done: (record.solved && stopsAtGoal(spec)) || step >= spec.maxSteps, target: spec.target });
+  policy.learn?.({
+    obs,
+    action: outcome.action,
+    reward: record.reward,
+    next: after,
+    done: (record.solved && stopsAtGoal(spec)) || step >= spec.maxSteps,
+    target: spec.target,
+  });
   return record;
 }
 
 /** Run an episode: stops after maxSteps, or at the goal when stopsAtGoal. The trace is changed in place. */
-export async function runEpisode(spec: EpisodeSpec, trace: Trace, policy: Policy, backend: Backend, onStep?: (r: StepRecord) => void): Promise<EpisodeResult> {
+export async function runEpisode(
+  spec: EpisodeSpec,
+  trace: Trace,
+  policy: Policy,
+  backend: Backend,
+  onStep?: (r: StepRecord) => void,
+): Promise<EpisodeResult> {
   const capacity = clusterCapacity(trace, spec.nodePool);
   const initialResources = readResources(trace, spec.workload, spec.actions.container);
   const initial = await backend.run(trace, spec.workload, runOptions(spec));

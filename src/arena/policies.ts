@@ -122,8 +122,10 @@ export const heuristicPolicy: Policy = {
     if (cpu > largestNode.cpuMillis && canReduceCpu) return 'reduce-cpu';
     if (mem > largestNode.memoryBytes && canReduceMem) return 'reduce-mem';
 
-    if (resources.replicas > target && resources.replicas > limits.minReplicas && allowed('scale-down')) return 'scale-down';
-    if (resources.replicas < target && resources.replicas < limits.maxReplicas && allowed('scale-up')) return 'scale-up';
+    if (resources.replicas > target && resources.replicas > limits.minReplicas && allowed('scale-down'))
+      return 'scale-down';
+    if (resources.replicas < target && resources.replicas < limits.maxReplicas && allowed('scale-up'))
+      return 'scale-up';
 
     if (obs.pending > 0) {
       // Pods fit a node but not all of them fit the cluster: shrink the resource that packs worst, if it can shrink.
@@ -159,8 +161,10 @@ export const blindPolicy: Policy = {
     const { resources, target, largestNode, settings } = ctx;
     const allowed = (a: ActionType) => !ctx.blocked?.includes(a);
     const limits = resolveLimits(settings.safeguards);
-    if (resources.replicas > target && resources.replicas > limits.minReplicas && allowed('scale-down')) return 'scale-down';
-    if (resources.replicas < target && resources.replicas < limits.maxReplicas && allowed('scale-up')) return 'scale-up';
+    if (resources.replicas > target && resources.replicas > limits.minReplicas && allowed('scale-down'))
+      return 'scale-down';
+    if (resources.replicas < target && resources.replicas < limits.maxReplicas && allowed('scale-up'))
+      return 'scale-up';
     const effective = resourceModeOf(settings) === 'effective';
     const cpu = cpuMillis((effective ? resources.effectiveCpu : undefined) ?? resources.cpu);
     const mem = quantityUnits((effective ? resources.effectiveMemory : undefined) ?? resources.memory);

@@ -27,7 +27,12 @@ export interface RewardSettings {
   prices?: Partial<RightsizingPrices>;
 }
 
-const MODE_ALIASES: Record<string, RewardMode> = { base: 'binary', cost_aware_v2: 'cost-aware', 'cost-aware-v2': 'cost-aware', max_punish: 'max-punish' };
+const MODE_ALIASES: Record<string, RewardMode> = {
+  base: 'binary',
+  cost_aware_v2: 'cost-aware',
+  'cost-aware-v2': 'cost-aware',
+  max_punish: 'max-punish',
+};
 
 export function parseRewardMode(s: string): RewardMode {
   const k = s.trim().toLowerCase();
@@ -73,7 +78,10 @@ const REF_CPU_M = 500;
 const REF_MEM_B = 256 * 1024 * 1024;
 
 /** All negative except the goal, which is worth 0 (the predecessor's cost_aware_v2). */
-export function costAwareReward(input: RewardInput, settings: Pick<RewardSettings, 'stepPenalty' | 'blockedPenalty' | 'safeguards'> = {}): number {
+export function costAwareReward(
+  input: RewardInput,
+  settings: Pick<RewardSettings, 'stepPenalty' | 'blockedPenalty' | 'safeguards'> = {},
+): number {
   const { obs, target, resources } = input;
   const l = resolveLimits(settings.safeguards ?? DEFAULT_SAFEGUARDS);
   const T = Math.max(1, target);

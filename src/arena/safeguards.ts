@@ -10,7 +10,14 @@ export interface Safeguards {
   minReplicas: number;
 }
 
-export const DEFAULT_SAFEGUARDS: Safeguards = { maxCpu: '16', maxMemory: '32Gi', maxReplicas: 100, minCpu: '50m', minMemory: '64Mi', minReplicas: 1 };
+export const DEFAULT_SAFEGUARDS: Safeguards = {
+  maxCpu: '16',
+  maxMemory: '32Gi',
+  maxReplicas: 100,
+  minCpu: '50m',
+  minMemory: '64Mi',
+  minReplicas: 1,
+};
 
 export interface Limits {
   maxCpuMillis: bigint;
@@ -34,9 +41,12 @@ export function resolveLimits(s: Safeguards): Limits {
     maxReplicas: s.maxReplicas,
     minReplicas: s.minReplicas,
   };
-  if (l.minCpuMillis > l.maxCpuMillis) throw new RangeError(`safeguards: minCpu ${s.minCpu} is above maxCpu ${s.maxCpu}`);
-  if (l.minMemoryBytes > l.maxMemoryBytes) throw new RangeError(`safeguards: minMemory ${s.minMemory} is above maxMemory ${s.maxMemory}`);
-  if (l.minReplicas > l.maxReplicas) throw new RangeError(`safeguards: minReplicas ${s.minReplicas} is above maxReplicas ${s.maxReplicas}`);
+  if (l.minCpuMillis > l.maxCpuMillis)
+    throw new RangeError(`safeguards: minCpu ${s.minCpu} is above maxCpu ${s.maxCpu}`);
+  if (l.minMemoryBytes > l.maxMemoryBytes)
+    throw new RangeError(`safeguards: minMemory ${s.minMemory} is above maxMemory ${s.maxMemory}`);
+  if (l.minReplicas > l.maxReplicas)
+    throw new RangeError(`safeguards: minReplicas ${s.minReplicas} is above maxReplicas ${s.maxReplicas}`);
   // Cached by identity: a Safeguards object is treated as immutable once resolved.
   resolved.set(s, l);
   return l;
@@ -45,14 +55,18 @@ export function resolveLimits(s: Safeguards): Limits {
 // A move is blocked only when it goes past a bound in the direction it moves: a workload that starts above a cap
 // may still be reduced, one below a floor may still be raised.
 export function checkCpu(newMillis: bigint, direction: 1 | -1, l: Limits): string | undefined {
-  if (direction > 0 && newMillis > l.maxCpuMillis) return `the CPU request would become ${cpuFromMillis(newMillis)}, above the cap of ${cpuFromMillis(l.maxCpuMillis)}`;
-  if (direction < 0 && newMillis < l.minCpuMillis) return `the CPU request would become ${cpuFromMillis(newMillis)}, below the floor of ${cpuFromMillis(l.minCpuMillis)}`;
+  if (direction > 0 && newMillis > l.maxCpuMillis)
+    return `the CPU request would become ${cpuFromMillis(newMillis)}, above the cap of ${cpuFromMillis(l.maxCpuMillis)}`;
+  if (direction < 0 && newMillis < l.minCpuMillis)
+    return `the CPU request would become ${cpuFromMillis(newMillis)}, below the floor of ${cpuFromMillis(l.minCpuMillis)}`;
   return undefined;
 }
 
 export function checkMemory(newBytes: bigint, direction: 1 | -1, l: Limits): string | undefined {
-  if (direction > 0 && newBytes > l.maxMemoryBytes) return `the memory request would become ${memoryFromBytes(newBytes)}, above the cap of ${memoryFromBytes(l.maxMemoryBytes)}`;
-  if (direction < 0 && newBytes < l.minMemoryBytes) return `the memory request would become ${memoryFromBytes(newBytes)}, below the floor of ${memoryFromBytes(l.minMemoryBytes)}`;
+  if (direction > 0 && newBytes > l.maxMemoryBytes)
+    return `the memory request would become ${memoryFromBytes(newBytes)}, above the cap of ${memoryFromBytes(l.maxMemoryBytes)}`;
+  if (direction < 0 && newBytes < l.minMemoryBytes)
+    return `the memory request would become ${memoryFromBytes(newBytes)}, below the floor of ${memoryFromBytes(l.minMemoryBytes)}`;
   return undefined;
 }
 

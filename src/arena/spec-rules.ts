@@ -21,7 +21,17 @@ export const INT_RANGES = {
   durationSeconds: [1, 7 * 24 * 3600],
 } as const;
 
-export type SpecField = keyof typeof INT_RANGES | 'reward.stepPenalty' | 'actions.cpuStep' | 'actions.memoryStep' | 'safeguards.maxCpu' | 'safeguards.minCpu' | 'safeguards.maxMemory' | 'safeguards.minMemory' | 'nodePool.cpu' | 'nodePool.memory';
+export type SpecField =
+  | keyof typeof INT_RANGES
+  | 'reward.stepPenalty'
+  | 'actions.cpuStep'
+  | 'actions.memoryStep'
+  | 'safeguards.maxCpu'
+  | 'safeguards.minCpu'
+  | 'safeguards.maxMemory'
+  | 'safeguards.minMemory'
+  | 'nodePool.cpu'
+  | 'nodePool.memory';
 
 /** The CLI flag for each field. */
 export const FLAG_OF: Record<SpecField, string> = {
@@ -67,7 +77,8 @@ export class SpecRuleError extends RangeError {
 function intProblem(field: keyof typeof INT_RANGES, v: number | undefined): SpecProblem | undefined {
   if (v === undefined) return undefined;
   const [min, max] = INT_RANGES[field];
-  if (!Number.isSafeInteger(v) || v < min || v > max) return { field, problem: `must be a whole number from ${min} to ${max}, got ${String(v)}` };
+  if (!Number.isSafeInteger(v) || v < min || v > max)
+    return { field, problem: `must be a whole number from ${min} to ${max}, got ${String(v)}` };
   return undefined;
 }
 
@@ -80,9 +91,17 @@ export function specProblems(spec: EpisodeSpec): SpecProblem[] {
   push(intProblem('seed', spec.seed));
   const d = spec.durationSeconds;
   // Fractions are fine here (the operator's stepDuration may be "500ms"); surfaces that take whole seconds say so.
-  if (d !== undefined && (!Number.isFinite(d) || d <= 0 || d > INT_RANGES.durationSeconds[1])) out.push({ field: 'durationSeconds', problem: `must be above 0 and at most ${INT_RANGES.durationSeconds[1]} seconds, got ${String(d)}` });
+  if (d !== undefined && (!Number.isFinite(d) || d <= 0 || d > INT_RANGES.durationSeconds[1]))
+    out.push({
+      field: 'durationSeconds',
+      problem: `must be above 0 and at most ${INT_RANGES.durationSeconds[1]} seconds, got ${String(d)}`,
+    });
   const pen = spec.reward.stepPenalty;
-  if (pen !== undefined && (!Number.isFinite(pen) || pen < 0 || pen > STEP_PENALTY_MAX)) out.push({ field: 'reward.stepPenalty', problem: `must be a number from 0 to ${STEP_PENALTY_MAX}, got ${String(pen)}` });
+  if (pen !== undefined && (!Number.isFinite(pen) || pen < 0 || pen > STEP_PENALTY_MAX))
+    out.push({
+      field: 'reward.stepPenalty',
+      problem: `must be a number from 0 to ${STEP_PENALTY_MAX}, got ${String(pen)}`,
+    });
   const { steps, safeguards: sg } = spec.actions;
   const positiveCpu = (field: SpecField, q: string) => {
     if (cpuMillis(q) <= 0n) out.push({ field, problem: `must be above 0 (at least 1m), got ${q}` });
@@ -105,9 +124,21 @@ export function specProblems(spec: EpisodeSpec): SpecProblem[] {
   notNegativeBytes('safeguards.minMemory', sg.minMemory);
   push(intProblem('safeguards.maxReplicas', sg.maxReplicas));
   push(intProblem('safeguards.minReplicas', sg.minReplicas));
-  if (cpuMillis(sg.minCpu) > cpuMillis(sg.maxCpu)) out.push({ field: 'safeguards.minCpu', problem: `(${sg.minCpu}) must not be above safeguards.maxCpu (${sg.maxCpu})` });
-  if (quantityUnits(sg.minMemory) > quantityUnits(sg.maxMemory)) out.push({ field: 'safeguards.minMemory', problem: `(${sg.minMemory}) must not be above safeguards.maxMemory (${sg.maxMemory})` });
-  if (sg.minReplicas > sg.maxReplicas) out.push({ field: 'safeguards.minReplicas', problem: `(${sg.minReplicas}) must not be above safeguards.maxReplicas (${sg.maxReplicas})` });
+  if (cpuMillis(sg.minCpu) > cpuMillis(sg.maxCpu))
+    out.push({
+      field: 'safeguards.minCpu',
+      problem: `(${sg.minCpu}) must not be above safeguards.maxCpu (${sg.maxCpu})`,
+    });
+  if (quantityUnits(sg.minMemory) > quantityUnits(sg.maxMemory))
+    out.push({
+      field: 'safeguards.minMemory',
+      problem: `(${sg.minMemory}) must not be above safeguards.maxMemory (${sg.maxMemory})`,
+    });
+  if (sg.minReplicas > sg.maxReplicas)
+    out.push({
+      field: 'safeguards.minReplicas',
+      problem: `(${sg.minReplicas}) must not be above safeguards.maxReplicas (${sg.maxReplicas})`,
+    });
   const np = spec.nodePool;
   push(intProblem('nodePool.count', np.count));
   positiveCpu('nodePool.cpu', np.cpu);

@@ -172,11 +172,30 @@ function stepMetrics(r: StepRecord, meta: DecisionMeta | undefined): StepMetrics
 }
 
 /** One episode of one policy on one scenario. Failures are recorded (with the steps done so far), never thrown. */
-export async function runBenchEpisode(entry: PolicyEntry, s: BenchScenario, episode: number, seed: number, backend: Backend, spec: EpisodeSpec, runSeed = seed): Promise<EpisodeRecord> {
+export async function runBenchEpisode(
+  entry: PolicyEntry,
+  s: BenchScenario,
+  episode: number,
+  seed: number,
+  backend: Backend,
+  spec: EpisodeSpec,
+  runSeed = seed,
+): Promise<EpisodeRecord> {
   const meta = new Map<number, DecisionMeta>();
   const steps: StepRecord[] = [];
   const started = performance.now();
-  const base = { policy: entry.name, scenario: s.id, name: s.name, source: s.source, problemType: s.problemType, target: spec.target, episode, seed, runSeed, ...(s.split ? { split: s.split } : {}) };
+  const base = {
+    policy: entry.name,
+    scenario: s.id,
+    name: s.name,
+    source: s.source,
+    problemType: s.problemType,
+    target: spec.target,
+    episode,
+    seed,
+    runSeed,
+    ...(s.split ? { split: s.split } : {}),
+  };
   try {
     const policy = instrument(entry.make(runSeed), meta);
     const r = await runEpisode(spec, s.trace(), policy, backend, (rec) => steps.push(rec));
@@ -191,7 +210,10 @@ export async function runBenchEpisode(entry: PolicyEntry, s: BenchScenario, epis
       blockedActions: history.filter((h) => h.blocked).length,
       actionCounts: countActions(history),
       initial: { observation: r.initial, resources: r.initialResources },
-      final: { observation: history.length ? history[history.length - 1]!.observation : r.initial, resources: r.finalResources },
+      final: {
+        observation: history.length ? history[history.length - 1]!.observation : r.initial,
+        resources: r.finalResources,
+      },
       seconds: (performance.now() - started) / 1000,
       history,
     };
@@ -228,7 +250,8 @@ function countActions(history: StepMetrics[]): Partial<Record<ActionType, number
 export async function runBench(o: BenchOptions): Promise<EpisodeRecord[]> {
   if (!(o.episodesPerScenario >= 1)) throw new RangeError('bench: episodes per scenario must be at least 1');
   const seeds = o.seeds ?? 1;
-  if (!(Number.isInteger(seeds) && seeds >= 1)) throw new RangeError('bench: seeds must be a whole number of at least 1');
+  if (!(Number.isInteger(seeds) && seeds >= 1))
+    throw new RangeError('bench: seeds must be a whole number of at least 1');
   const total = o.policies.length * o.scenarios.length * o.episodesPerScenario * seeds;
   const out: EpisodeRecord[] = [];
   for (let r = 0; r < seeds; r++) {
@@ -259,10 +282,22 @@ export function aggregate(eps: EpisodeRecord[]): Aggregate {
     meanStepsToSolve: solved.length ? mean(solved.map((e) => e.stepsToSolve ?? 0)) : null,
     meanSteps: mean(eps.map((e) => e.steps)),
     meanReturn: mean(eps.map((e) => e.return)),
-    ci95: ci95HalfWidth(groupMeans(eps, (e) => e.scenario, (e) => e.return)),
+    ci95: ci95HalfWidth(
+      groupMeans(
+        eps,
+        (e) => e.scenario,
+        (e) => e.return,
+      ),
+    ),
     scenarios: new Set(eps.map((e) => e.scenario)).size,
     seeds: new Set(eps.map((e) => e.runSeed)).size,
-    seedSd: sampleSd(groupMeans(eps, (e) => String(e.runSeed), (e) => e.return)),
+    seedSd: sampleSd(
+      groupMeans(
+        eps,
+        (e) => String(e.runSeed),
+        (e) => e.return,
+      ),
+    ),
     split: splits.size === 1 ? [...splits][0]! : null,
     blockedActions: blocked,
     meanBlocked: eps.length ? blocked / eps.length : 0,
@@ -286,8 +321,12 @@ export function summarize(eps: EpisodeRecord[]): BenchSummary {
   const byPolicyAndScenario: Record<string, Record<string, Aggregate>> = {};
   for (const [p, list] of groupBy(eps, (e) => e.policy)) {
     byPolicy[p] = aggregate(list);
-    byPolicyAndProblem[p] = Object.fromEntries([...groupBy(list, (e) => e.problemType)].map(([k, v]) => [k, aggregate(v)]));
-    byPolicyAndScenario[p] = Object.fromEntries([...groupBy(list, (e) => e.scenario)].map(([k, v]) => [k, aggregate(v)]));
+    byPolicyAndProblem[p] = Object.fromEntries(
+      [...groupBy(list, (e) => e.problemType)].map(([k, v]) => [k, aggregate(v)]),
+    );
+    byPolicyAndScenario[p] = Object.fromEntries(
+      [...groupBy(list, (e) => e.scenario)].map(([k, v]) => [k, aggregate(v)]),
+    );
   }
   const ranking = Object.keys(byPolicy).sort((a, b) => {
     const x = byPolicy[a]!;

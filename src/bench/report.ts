@@ -19,7 +19,14 @@ export interface BenchMeta {
   maxSteps: number;
   reward: string;
   policies: string[];
-  scenarios: Array<{ id: string; source: string; problemType: string; target: number; origin: string; description: string }>;
+  scenarios: Array<{
+    id: string;
+    source: string;
+    problemType: string;
+    target: number;
+    origin: string;
+    description: string;
+  }>;
   legacyDir: string | null;
   startedAt: string;
   seconds: number;
@@ -49,15 +56,42 @@ function mdTable(headers: string[], rows: Array<Array<string | number>>): string
 }
 
 /** "-3.95 ± 1.20", or the mean alone when there is no interval (fewer than 2 scenarios). */
-export const withCi = (a: Pick<Aggregate, 'meanReturn' | 'ci95'>) => (a.ci95 === null ? num(a.meanReturn) : `${num(a.meanReturn)} ± ${num(a.ci95)}`);
+export const withCi = (a: Pick<Aggregate, 'meanReturn' | 'ci95'>) =>
+  a.ci95 === null ? num(a.meanReturn) : `${num(a.meanReturn)} ± ${num(a.ci95)}`;
 
 /** The leaderboard table alone (also pasted into docs/leaderboard.md). */
 export function leaderboardTable(s: BenchSummary): string {
   return mdTable(
-    ['Rank', 'Policy', 'Split', 'Solve rate', 'Solved', 'Mean return ± 95% CI', 'Seeds', 'Seed sd', 'Mean steps to solve', 'Mean steps', 'Blocked actions', 'Errors'],
+    [
+      'Rank',
+      'Policy',
+      'Split',
+      'Solve rate',
+      'Solved',
+      'Mean return ± 95% CI',
+      'Seeds',
+      'Seed sd',
+      'Mean steps to solve',
+      'Mean steps',
+      'Blocked actions',
+      'Errors',
+    ],
     s.ranking.map((p, i) => {
       const a = s.byPolicy[p]!;
-      return [i + 1, p, a.split ?? '—', pct(a.solveRate), `${a.solved}/${a.episodes}`, withCi(a), a.seeds, num(a.seedSd), num(a.meanStepsToSolve), num(a.meanSteps), a.blockedActions, a.errors];
+      return [
+        i + 1,
+        p,
+        a.split ?? '—',
+        pct(a.solveRate),
+        `${a.solved}/${a.episodes}`,
+        withCi(a),
+        a.seeds,
+        num(a.seedSd),
+        num(a.meanStepsToSolve),
+        num(a.meanSteps),
+        a.blockedActions,
+        a.errors,
+      ];
     }),
   );
 }
@@ -110,7 +144,7 @@ export function reportMarkdown(r: BenchReport): string {
     'A step counts as solving the episode when the observation *after* its action has ready = total = target and nothing Pending; ' +
       'an episode that starts at the target is solved in 0 steps without asking the policy. Mean steps to solve is over solved episodes; ' +
       'mean steps over all episodes (unsolved ones run to the step limit). ' +
-      'The ± is the half-width of the 95% confidence interval of the mean return: Student\'s t over the per-scenario mean returns ' +
+      "The ± is the half-width of the 95% confidence interval of the mean return: Student's t over the per-scenario mean returns " +
       '(each scenario averaged over its seeds and episodes; n = scenarios). Seed sd is the standard deviation of the per-seed mean returns.',
     '',
     '## Leaderboard',
@@ -128,7 +162,15 @@ export function reportMarkdown(r: BenchReport): string {
   ];
   if (m.qTable) out.push('## q-table', '', '```json', JSON.stringify(m.qTable, null, 2), '```', '');
   if (m.notes.length) out.push('## Notes', '', ...m.notes.map((n) => `- ${n}`), '');
-  if (errors.length) out.push('## Errors', '', ...errors.slice(0, 50).map((e) => `- ${e.policy} on ${e.scenario} (episode ${e.episode}, after ${e.steps} step(s)): ${e.error}`), '');
+  if (errors.length)
+    out.push(
+      '## Errors',
+      '',
+      ...errors
+        .slice(0, 50)
+        .map((e) => `- ${e.policy} on ${e.scenario} (episode ${e.episode}, after ${e.steps} step(s)): ${e.error}`),
+      '',
+    );
   return `${out.join('\n')}\n`;
 }
 
@@ -136,11 +178,21 @@ export function solveRateSvg(s: BenchSummary, title = 'Solve rate per policy'): 
   return barChart({
     title,
     yLabel: 'solve rate',
-    bars: s.ranking.map((p) => ({ label: p, value: s.byPolicy[p]!.solveRate, note: `${pct(s.byPolicy[p]!.solveRate)} (${s.byPolicy[p]!.solved}/${s.byPolicy[p]!.episodes})`, sub: `return ${withCi(s.byPolicy[p]!)}` })),
+    bars: s.ranking.map((p) => ({
+      label: p,
+      value: s.byPolicy[p]!.solveRate,
+      note: `${pct(s.byPolicy[p]!.solveRate)} (${s.byPolicy[p]!.solved}/${s.byPolicy[p]!.episodes})`,
+      sub: `return ${withCi(s.byPolicy[p]!)}`,
+    })),
   });
 }
 
-export const REPORT_FILES = { json: 'report.json', markdown: 'report.md', plot: 'solve-rate.svg', command: 'command.txt' } as const;
+export const REPORT_FILES = {
+  json: 'report.json',
+  markdown: 'report.md',
+  plot: 'solve-rate.svg',
+  command: 'command.txt',
+} as const;
 
 export function writeReport(dir: string, r: BenchReport): Record<keyof typeof REPORT_FILES, string> {
   mkdirSync(dir, { recursive: true });
@@ -153,7 +205,13 @@ export function writeReport(dir: string, r: BenchReport): Record<keyof typeof RE
   writeFileAtomic(paths.json, `${JSON.stringify(r, null, 2)}\n`);
   writeFileAtomic(paths.markdown, reportMarkdown(r));
   const split = r.meta.split ? `, ${r.meta.split} split` : '';
-  writeFileAtomic(paths.plot, solveRateSvg(r.summary, `Solve rate per policy${split}, ${r.meta.seeds} seed${r.meta.seeds === 1 ? '' : 's'} (mean return ± 95% CI below)`));
+  writeFileAtomic(
+    paths.plot,
+    solveRateSvg(
+      r.summary,
+      `Solve rate per policy${split}, ${r.meta.seeds} seed${r.meta.seeds === 1 ? '' : 's'} (mean return ± 95% CI below)`,
+    ),
+  );
   writeFileAtomic(paths.command, `${r.meta.command}\n`);
   return paths;
 }

@@ -36,7 +36,11 @@ export interface BenchScenario extends TrainingScenario {
 const WEB: WorkloadRef = { kind: 'Deployment', namespace: 'default', name: 'web' };
 
 /** The predecessor's problem types in our taxonomy (it has no composite or capacity type). */
-export const LEGACY_PROBLEM_TYPES: Record<string, ProblemType> = { resource_contention: 'resource', replica_scaling: 'replicas', baseline: 'baseline' };
+export const LEGACY_PROBLEM_TYPES: Record<string, ProblemType> = {
+  resource_contention: 'resource',
+  replica_scaling: 'replicas',
+  baseline: 'baseline',
+};
 
 interface LegacyIndexEntry {
   name: string;
@@ -55,7 +59,11 @@ export const REPO_ROOT = resolve(here, '..', '..');
  * (../shared/fixtures/legacy-sim-arena), else traces/legacy-sim-arena in the repository.
  */
 export function defaultLegacyDir(): string | undefined {
-  const candidates = [process.env.SIM_ARENA_LEGACY_DIR, join(REPO_ROOT, '..', 'shared', 'fixtures', 'legacy-sim-arena'), join(REPO_ROOT, 'traces', 'legacy-sim-arena')];
+  const candidates = [
+    process.env.SIM_ARENA_LEGACY_DIR,
+    join(REPO_ROOT, '..', 'shared', 'fixtures', 'legacy-sim-arena'),
+    join(REPO_ROOT, 'traces', 'legacy-sim-arena'),
+  ];
   return candidates.find((d): d is string => !!d && existsSync(join(d, 'scenarios-index.json')));
 }
 
@@ -78,22 +86,45 @@ export function legacyScenarios(dir: string): BenchScenario[] {
   const cache = new Map<string, () => Trace>();
   return raw.scenarios.map((e) => {
     const file = join(dir, basename(e.trace));
-    if (!existsSync(file)) throw new RangeError(`${indexPath}: scenario ${e.name} names ${e.trace}, but ${file} does not exist`);
+    if (!existsSync(file))
+      throw new RangeError(`${indexPath}: scenario ${e.name} names ${e.trace}, but ${file} does not exist`);
     let make = cache.get(file);
     if (!make) {
       make = fromBytes(new Uint8Array(readFileSync(file)), file);
       cache.set(file, make);
     }
     const problemType = LEGACY_PROBLEM_TYPES[e.problem_type];
-    if (!problemType) throw new RangeError(`${indexPath}: scenario ${e.name} has unknown problem_type "${e.problem_type}"`);
-    return { id: `legacy:${e.name}`, name: e.name, source: 'legacy' as const, problemType, legacyProblemType: e.problem_type, description: e.description ?? '', origin: file, target: e.target, workload: WEB, trace: make };
+    if (!problemType)
+      throw new RangeError(`${indexPath}: scenario ${e.name} has unknown problem_type "${e.problem_type}"`);
+    return {
+      id: `legacy:${e.name}`,
+      name: e.name,
+      source: 'legacy' as const,
+      problemType,
+      legacyProblemType: e.problem_type,
+      description: e.description ?? '',
+      origin: file,
+      target: e.target,
+      workload: WEB,
+      trace: make,
+    };
   });
 }
 
 export function canonicalScenarios(): BenchScenario[] {
   return CANONICAL.map(({ meta }) => {
     const master = canonicalScenario(meta.name).trace;
-    return { id: `canonical:${meta.name}`, name: meta.name, source: 'canonical' as const, problemType: meta.problem, description: meta.description, origin: 'src/trace/generate.ts', target: meta.target, workload: meta.workload, trace: () => cloneValue(master) };
+    return {
+      id: `canonical:${meta.name}`,
+      name: meta.name,
+      source: 'canonical' as const,
+      problemType: meta.problem,
+      description: meta.description,
+      origin: 'src/trace/generate.ts',
+      target: meta.target,
+      workload: meta.workload,
+      trace: () => cloneValue(master),
+    };
   });
 }
 
@@ -102,7 +133,18 @@ export function generatedScenarios(count: number, seed: number): BenchScenario[]
   return Array.from({ length: count }, (_, i) => {
     const s = randomScenario(seed, i);
     const master = s.trace;
-    return { id: `gen:${s.meta.name}`, name: s.meta.name, source: 'generated' as const, problemType: s.meta.problem, description: s.meta.description, origin: `generated (seed ${seed})`, target: s.meta.target, workload: s.meta.workload, ...(s.meta.nodePool ? { nodePool: s.meta.nodePool } : {}), trace: () => cloneValue(master) };
+    return {
+      id: `gen:${s.meta.name}`,
+      name: s.meta.name,
+      source: 'generated' as const,
+      problemType: s.meta.problem,
+      description: s.meta.description,
+      origin: `generated (seed ${seed})`,
+      target: s.meta.target,
+      workload: s.meta.workload,
+      ...(s.meta.nodePool ? { nodePool: s.meta.nodePool } : {}),
+      trace: () => cloneValue(master),
+    };
   });
 }
 
@@ -123,9 +165,17 @@ export interface Registry {
 export function loadRegistry(o: RegistryOptions = {}): Registry {
   const notes: string[] = [];
   const legacyDir = o.legacyDir === null ? null : (o.legacyDir ?? defaultLegacyDir() ?? null);
-  if (o.legacyDir === undefined && legacyDir === null) notes.push('the predecessor\'s scenarios were not found (set --legacy DIR or SIM_ARENA_LEGACY_DIR); only canonical scenarios are available');
-  if (legacyDir && !existsSync(join(legacyDir, 'scenarios-index.json'))) throw new RangeError(`${legacyDir} has no scenarios-index.json`);
-  const scenarios = [...(legacyDir ? legacyScenarios(legacyDir) : []), ...canonicalScenarios(), ...(o.generated ? generatedScenarios(o.generated, o.generatedSeed ?? 0) : [])];
+  if (o.legacyDir === undefined && legacyDir === null)
+    notes.push(
+      "the predecessor's scenarios were not found (set --legacy DIR or SIM_ARENA_LEGACY_DIR); only canonical scenarios are available",
+    );
+  if (legacyDir && !existsSync(join(legacyDir, 'scenarios-index.json')))
+    throw new RangeError(`${legacyDir} has no scenarios-index.json`);
+  const scenarios = [
+    ...(legacyDir ? legacyScenarios(legacyDir) : []),
+    ...canonicalScenarios(),
+    ...(o.generated ? generatedScenarios(o.generated, o.generatedSeed ?? 0) : []),
+  ];
   return { scenarios, legacyDir, notes };
 }
 
@@ -133,14 +183,25 @@ export function loadRegistry(o: RegistryOptions = {}): Registry {
  * Pick scenarios: "all" (the sources in `allMeans`, by default legacy + canonical), "legacy", "canonical", "generated", or a comma list of ids or names
  * (a bare name matches it in every source, e.g. cpu-slight is both legacy:cpu-slight and canonical:cpu-slight).
  */
-export function selectScenarios(all: BenchScenario[], spec: string, allMeans: readonly ScenarioSource[] = ['legacy', 'canonical']): BenchScenario[] {
+export function selectScenarios(
+  all: BenchScenario[],
+  spec: string,
+  allMeans: readonly ScenarioSource[] = ['legacy', 'canonical'],
+): BenchScenario[] {
   const picked = new Map<string, BenchScenario>();
-  for (const raw of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     let matches: BenchScenario[];
     if (raw === 'all') matches = all.filter((s) => allMeans.includes(s.source));
-    else if (raw === 'legacy' || raw === 'canonical' || raw === 'generated') matches = all.filter((s) => s.source === raw);
+    else if (raw === 'legacy' || raw === 'canonical' || raw === 'generated')
+      matches = all.filter((s) => s.source === raw);
     else matches = all.filter((s) => s.id === raw || s.name === raw);
-    if (matches.length === 0) throw new RangeError(`no scenario "${raw}" (known: all, legacy, canonical, generated, ${all.map((s) => s.id).join(', ')})`);
+    if (matches.length === 0)
+      throw new RangeError(
+        `no scenario "${raw}" (known: all, legacy, canonical, generated, ${all.map((s) => s.id).join(', ')})`,
+      );
     for (const m of matches) picked.set(m.id, m);
   }
   if (picked.size === 0) throw new RangeError('no scenarios selected');
@@ -149,5 +210,17 @@ export function selectScenarios(all: BenchScenario[], spec: string, allMeans: re
 
 /** The scenarios of an official split (train, val, test) as bench scenarios; ids are `<family>:<name>`. */
 export function splitBenchScenarios(split: SplitName): BenchScenario[] {
-  return splitScenarios(split).map((s) => ({ id: s.id, name: s.name, source: s.kind, problemType: s.problem, description: s.description, origin: s.origin, target: s.target, workload: s.workload, ...(s.nodePool ? { nodePool: s.nodePool } : {}), trace: s.trace, split }));
+  return splitScenarios(split).map((s) => ({
+    id: s.id,
+    name: s.name,
+    source: s.kind,
+    problemType: s.problem,
+    description: s.description,
+    origin: s.origin,
+    target: s.target,
+    workload: s.workload,
+    ...(s.nodePool ? { nodePool: s.nodePool } : {}),
+    trace: s.trace,
+    split,
+  }));
 }

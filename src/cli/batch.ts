@@ -31,9 +31,14 @@ function entries(dir: string): Entry[] {
       index = JSON.parse(readFileSync(indexPath, 'utf8'));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code) throw e;
-      throw new RangeError(`${indexPath} is not JSON (${(e as Error).message}); regenerate it with sim-arena trace generate`);
+      throw new RangeError(
+        `${indexPath} is not JSON (${(e as Error).message}); regenerate it with sim-arena trace generate`,
+      );
     }
-    const bad = (why: string) => new RangeError(`${indexPath}: ${why}; it should be a list of {"trace": FILE, ...} as written by sim-arena trace generate`);
+    const bad = (why: string) =>
+      new RangeError(
+        `${indexPath}: ${why}; it should be a list of {"trace": FILE, ...} as written by sim-arena trace generate`,
+      );
     if (!Array.isArray(index)) throw bad('not a list');
     return index.map((m: unknown, i) => {
       if (typeof m !== 'object' || m === null || Array.isArray(m)) throw bad(`entry ${i} is not an object`);
@@ -42,13 +47,19 @@ function entries(dir: string): Entry[] {
       return { file: join(dir, trace), meta: m as Partial<ScenarioMeta> };
     });
   }
-  const files = readdirSync(dir).filter((f) => /\.(msgpack|sktrace)$/.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /\.(msgpack|sktrace)$/.test(f))
+    .sort();
   if (files.length === 0) throw new RangeError(`${dir} has no .msgpack or .sktrace files`);
   return files.map((f) => ({ file: join(dir, f) }));
 }
 
 export async function batchCommand(argv: string[]): Promise<number> {
-  const { flags } = parse(argv, { ...EPISODE_OPTIONS, traces: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' } }, USAGE);
+  const { flags } = parse(
+    argv,
+    { ...EPISODE_OPTIONS, traces: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' } },
+    USAGE,
+  );
   const dir = str(flags, 'traces');
   const out = optStr(flags, 'out');
   checkOutputPaths({ '--out': out });
@@ -63,11 +74,33 @@ export async function batchCommand(argv: string[]): Promise<number> {
       const name = e.meta?.name ?? e.file;
       try {
         const { trace, nodePool } = readTraceFile(e.file);
-        const spec = episodeFromFlags(flags, { ...(e.meta?.workload ? { workload: e.meta.workload } : {}), ...(e.meta?.target !== undefined ? { target: e.meta.target } : {}), ...(nodePool ? { nodePool } : {}) });
+        const spec = episodeFromFlags(flags, {
+          ...(e.meta?.workload ? { workload: e.meta.workload } : {}),
+          ...(e.meta?.target !== undefined ? { target: e.meta.target } : {}),
+          ...(nodePool ? { nodePool } : {}),
+        });
         const r = await runEpisode(spec, trace, getPolicy(policyName, policyParams(flags)), backend);
-        rows.push({ name, target: spec.target, solved: r.solved, steps: r.steps, stepsToSolve: r.stepsToSolve, totalReward: r.totalReward, blocked: r.history.filter((h) => h.blocked).length, error: null as string | null });
+        rows.push({
+          name,
+          target: spec.target,
+          solved: r.solved,
+          steps: r.steps,
+          stepsToSolve: r.stepsToSolve,
+          totalReward: r.totalReward,
+          blocked: r.history.filter((h) => h.blocked).length,
+          error: null as string | null,
+        });
       } catch (err) {
-        rows.push({ name, target: null, solved: false, steps: 0, stepsToSolve: null, totalReward: 0, blocked: 0, error: describeError(err) });
+        rows.push({
+          name,
+          target: null,
+          solved: false,
+          steps: 0,
+          stepsToSolve: null,
+          totalReward: 0,
+          blocked: 0,
+          error: describeError(err),
+        });
       }
     }
     progress('batch', list.length, list.length);
@@ -92,8 +125,23 @@ export async function batchCommand(argv: string[]): Promise<number> {
   if (out) writeJson(out, report);
   if (bool(flags, 'json')) process.stdout.write(`${JSON.stringify(report)}\n`);
   else {
-    process.stdout.write(`${table(['trace', 'target', 'solved', 'steps', 'return', 'blocked', 'error'], rows.map((r) => [r.name, r.target ?? '-', r.solved ? 'yes' : 'no', r.steps, fixed(r.totalReward), r.blocked, r.error ?? '']))}\n\n`);
-    process.stdout.write(`${aggregate.traces} traces, policy ${policyName}: solve rate ${fixed(aggregate.solveRate * 100, 1)}%, mean steps ${fixed(aggregate.meanSteps ?? 0, 2)}, mean return ${fixed(aggregate.meanReturn ?? 0)}${aggregate.errors ? `, ${aggregate.errors} error(s)` : ''} (${fixed(aggregate.seconds, 2)} s)\n`);
+    process.stdout.write(
+      `${table(
+        ['trace', 'target', 'solved', 'steps', 'return', 'blocked', 'error'],
+        rows.map((r) => [
+          r.name,
+          r.target ?? '-',
+          r.solved ? 'yes' : 'no',
+          r.steps,
+          fixed(r.totalReward),
+          r.blocked,
+          r.error ?? '',
+        ]),
+      )}\n\n`,
+    );
+    process.stdout.write(
+      `${aggregate.traces} traces, policy ${policyName}: solve rate ${fixed(aggregate.solveRate * 100, 1)}%, mean steps ${fixed(aggregate.meanSteps ?? 0, 2)}, mean return ${fixed(aggregate.meanReturn ?? 0)}${aggregate.errors ? `, ${aggregate.errors} error(s)` : ''} (${fixed(aggregate.seconds, 2)} s)\n`,
+    );
   }
   return aggregate.errors ? 1 : 0;
 }

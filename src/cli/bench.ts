@@ -6,14 +6,29 @@ import { registerAgents } from '../agents/index.js';
 import { loadQTable, QTablePolicy, qTableFromParams, serializeQTable } from '../agents/q-table.js';
 import { aggregate, runBench, type PolicyEntry } from '../bench/harness.js';
 import { buildReport, leaderboardTable, writeReport, type BenchMeta } from '../bench/report.js';
-import { canonicalScenarios, generatedScenarios, loadRegistry, selectScenarios, splitBenchScenarios, type BenchScenario } from '../bench/scenarios.js';
+import {
+  canonicalScenarios,
+  generatedScenarios,
+  loadRegistry,
+  selectScenarios,
+  splitBenchScenarios,
+  type BenchScenario,
+} from '../bench/scenarios.js';
 import { parseSplit, SPLITS, type SplitName } from '../trace/splits.js';
 import { createBackend, parseBackendName } from '../sim/index.js';
 import { int, optStr, parse, str, type Flags } from './args.js';
 import { EPISODE_OPTIONS, EPISODE_USAGE } from './episode-flags.js';
 import { UsageError } from './errors.js';
 import { fixed, progress } from './format.js';
-import { curveWindow, rejectPerScenarioFlags, SCENARIO_SET_OPTIONS, saveModel, specFactory, trainOn, writeCurvePlot } from './train.js';
+import {
+  curveWindow,
+  rejectPerScenarioFlags,
+  SCENARIO_SET_OPTIONS,
+  saveModel,
+  specFactory,
+  trainOn,
+  writeCurvePlot,
+} from './train.js';
 
 export const DEFAULT_POLICIES = 'heuristic,blind,random,q-table,vpa-like,noop';
 
@@ -38,7 +53,9 @@ const USAGE = `usage: sim-arena bench --out DIR [options]
   --legacy DIR           the predecessor's fixtures (default: ../shared/fixtures/legacy-sim-arena, SIM_ARENA_LEGACY_DIR)
   --param POLICY:K=V     a parameter for one policy, e.g. external:url=http://127.0.0.1:8080/act (repeatable)
   --kubeconfig FILE      kwok/simkube backends
-${EPISODE_USAGE.split('\n').filter((l) => !/--(workload|kind|target|policy|param) /.test(l)).join('\n')}`;
+${EPISODE_USAGE.split('\n')
+  .filter((l) => !/--(workload|kind|target|policy|param) /.test(l))
+  .join('\n')}`;
 
 function shellQuote(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
@@ -86,8 +103,10 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const seed = int(flags, 'seed', 0);
   const seeds = int(flags, 'seeds', 1, 1, 1000);
   const splitFlag = optStr(flags, 'split');
-  if (splitFlag !== undefined && flags.scenarios !== undefined) throw new UsageError('bench: give --split or --scenarios, not both');
-  if (splitFlag !== undefined && flags.generated !== undefined) throw new UsageError('bench: --generated adds to --scenarios; a split has its own generated scenarios');
+  if (splitFlag !== undefined && flags.scenarios !== undefined)
+    throw new UsageError('bench: give --split or --scenarios, not both');
+  if (splitFlag !== undefined && flags.generated !== undefined)
+    throw new UsageError('bench: --generated adds to --scenarios; a split has its own generated scenarios');
   let split: SplitName | undefined;
   try {
     split = splitFlag === undefined ? undefined : parseSplit(splitFlag);
@@ -95,24 +114,51 @@ export async function benchCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--split must be one of ${SPLITS.join(', ')}, got "${splitFlag}"`);
   }
   const k = int(flags, 'episodes-per-scenario', split || flags.seeds !== undefined ? 1 : 5, 1, 1_000_000);
-  const policyNames = [...new Set(str(flags, 'policies', DEFAULT_POLICIES).split(',').map((s) => s.trim()).filter(Boolean))];
+  const policyNames = [
+    ...new Set(
+      str(flags, 'policies', DEFAULT_POLICIES)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
   if (policyNames.length === 0) throw new UsageError('--policies is empty');
   const params = perPolicyParams(flags, policyNames);
   const legacy = optStr(flags, 'legacy');
-  const registry = split ? { scenarios: [] as BenchScenario[], legacyDir: null, notes: [] as string[] } : loadRegistry({ ...(legacy ? { legacyDir: legacy } : {}), generated: int(flags, 'generated', 0, 0, 1_000_000), generatedSeed: seed });
-  const scenarios = split ? splitBenchScenarios(split) : selectScenarios(registry.scenarios, str(flags, 'scenarios', 'all'));
+  const registry = split
+    ? { scenarios: [] as BenchScenario[], legacyDir: null, notes: [] as string[] }
+    : loadRegistry({
+        ...(legacy ? { legacyDir: legacy } : {}),
+        generated: int(flags, 'generated', 0, 0, 1_000_000),
+        generatedSeed: seed,
+      });
+  const scenarios = split
+    ? splitBenchScenarios(split)
+    : selectScenarios(registry.scenarios, str(flags, 'scenarios', 'all'));
   const notes = [...registry.notes];
   for (const n of registry.notes) process.stderr.write(`sim-arena bench: ${n}\n`);
   const spec = specFactory(flags);
   const kubeconfig = optStr(flags, 'kubeconfig');
-  const backend = await createBackend(parseBackendName(str(flags, 'backend', 'embedded')), kubeconfig ? { kubeconfig } : {});
+  const backend = await createBackend(
+    parseBackendName(str(flags, 'backend', 'embedded')),
+    kubeconfig ? { kubeconfig } : {},
+  );
   try {
     // Check every policy can be built before spending time (unknown names, bad parameters).
     const entries: PolicyEntry[] = [];
     let qTable: BenchMeta['qTable'];
     for (const name of policyNames) {
       if (name === 'q-table') {
-        const { entry, info } = await qTableEntry(flags, params[name]!, outDir, seed, seeds, split !== undefined, backend, spec);
+        const { entry, info } = await qTableEntry(
+          flags,
+          params[name]!,
+          outDir,
+          seed,
+          seeds,
+          split !== undefined,
+          backend,
+          spec,
+        );
         entries.push(entry);
         qTable = info;
         notes.push(
@@ -126,7 +172,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
       entries.push({ name, make: () => getPolicy(name, params[name]) as Policy });
     }
     const total = entries.length * scenarios.length * k * seeds;
-    process.stderr.write(`sim-arena bench: ${entries.length} policies × ${scenarios.length} scenarios${split ? ` (${split} split)` : ''} × ${k} episodes × ${seeds} seed(s) = ${total} episodes on ${backend.name}\n`);
+    process.stderr.write(
+      `sim-arena bench: ${entries.length} policies × ${scenarios.length} scenarios${split ? ` (${split} split)` : ''} × ${k} episodes × ${seeds} seed(s) = ${total} episodes on ${backend.name}\n`,
+    );
     const episodes = await runBench({
       policies: entries,
       scenarios,
@@ -148,7 +196,14 @@ export async function benchCommand(argv: string[]): Promise<number> {
       maxSteps: sample.maxSteps,
       reward: sample.reward.mode,
       policies: entries.map((e) => e.name),
-      scenarios: scenarios.map((s) => ({ id: s.id, source: s.source, problemType: s.problemType, target: s.target, origin: s.origin, description: s.description })),
+      scenarios: scenarios.map((s) => ({
+        id: s.id,
+        source: s.source,
+        problemType: s.problemType,
+        target: s.target,
+        origin: s.origin,
+        description: s.description,
+      })),
       legacyDir: registry.legacyDir,
       startedAt: startedAt.toISOString(),
       seconds: (performance.now() - started) / 1000,
@@ -160,14 +215,25 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const paths = writeReport(outDir, report);
     process.stdout.write(`${leaderboardTable(report.summary)}\n\n`);
     const all = aggregate(episodes);
-    process.stdout.write(`${episodes.length} episodes in ${fixed(meta.seconds, 1)} s${all.errors ? `, ${all.errors} failed (see report.md)` : ''}; wrote ${paths.json}, ${paths.markdown}, ${paths.plot}\n`);
+    process.stdout.write(
+      `${episodes.length} episodes in ${fixed(meta.seconds, 1)} s${all.errors ? `, ${all.errors} failed (see report.md)` : ''}; wrote ${paths.json}, ${paths.markdown}, ${paths.plot}\n`,
+    );
     return all.errors ? 1 : 0;
   } finally {
     await backend.close?.();
   }
 }
 
-async function qTableEntry(flags: Flags, userParams: Record<string, string>, outDir: string, seed: number, seeds: number, onSplits: boolean, backend: Awaited<ReturnType<typeof createBackend>>, spec: ReturnType<typeof specFactory>): Promise<{ entry: PolicyEntry; info: Record<string, unknown> }> {
+async function qTableEntry(
+  flags: Flags,
+  userParams: Record<string, string>,
+  outDir: string,
+  seed: number,
+  seeds: number,
+  onSplits: boolean,
+  backend: Awaited<ReturnType<typeof createBackend>>,
+  spec: ReturnType<typeof specFactory>,
+): Promise<{ entry: PolicyEntry; info: Record<string, unknown> }> {
   const model = optStr(flags, 'model');
   // One table per bench seed (the training seed is part of what a seed varies), or the one loaded for all.
   const tables = new Map<number, string>();
@@ -185,13 +251,23 @@ async function qTableEntry(flags: Flags, userParams: Record<string, string>, out
     let trainScenarios: BenchScenario[] = [];
     for (let r = 0; r < seeds; r++) {
       const runSeed = seed + r;
-      trainScenarios = [...(onSplits ? splitBenchScenarios('train') : canonicalScenarios()), ...generatedScenarios(generated, runSeed)];
+      trainScenarios = [
+        ...(onSplits ? splitBenchScenarios('train') : canonicalScenarios()),
+        ...generatedScenarios(generated, runSeed),
+      ];
       const learner = qTableFromParams(hp);
-      process.stderr.write(`sim-arena bench: training q-table (seed ${runSeed}) for ${episodes} episodes on ${trainScenarios.length} scenarios first (give --model FILE to skip)\n`);
+      process.stderr.write(
+        `sim-arena bench: training q-table (seed ${runSeed}) for ${episodes} episodes on ${trainScenarios.length} scenarios first (give --model FILE to skip)\n`,
+      );
       const run = await trainOn(learner, trainScenarios, episodes, runSeed, backend, spec, 'train q-table');
       const path = join(outDir, seeds > 1 ? `q-table-seed-${runSeed}.json` : 'q-table.json');
       saveModel(path, learner);
-      writeCurvePlot(join(outDir, seeds > 1 ? `q-table-curve-seed-${runSeed}.svg` : 'q-table-curve.svg'), run.curve, curveWindow(episodes), `q-table training: ${episodes} episodes on ${trainScenarios.length} scenarios, seed ${runSeed}`);
+      writeCurvePlot(
+        join(outDir, seeds > 1 ? `q-table-curve-seed-${runSeed}.svg` : 'q-table-curve.svg'),
+        run.curve,
+        curveWindow(episodes),
+        `q-table training: ${episodes} episodes on ${trainScenarios.length} scenarios, seed ${runSeed}`,
+      );
       tables.set(runSeed, serializeQTable(learner));
       const last = run.curve.slice(-50);
       runs.push({
@@ -201,7 +277,10 @@ async function qTableEntry(flags: Flags, userParams: Record<string, string>, out
         statesVisited: learner.table.size,
         updates: learner.updates,
         finalEpsilon: learner.hp.epsilon,
-        last50: { meanReturn: last.reduce((a, c) => a + c.return, 0) / Math.max(1, last.length), solveRate: last.filter((c) => c.solved).length / Math.max(1, last.length) },
+        last50: {
+          meanReturn: last.reduce((a, c) => a + c.return, 0) / Math.max(1, last.length),
+          solveRate: last.filter((c) => c.solved).length / Math.max(1, last.length),
+        },
       });
     }
     const base = onSplits ? `the train split (${splitBenchScenarios('train').length} scenarios)` : 'the 9 canonical';
@@ -217,11 +296,19 @@ async function qTableEntry(flags: Flags, userParams: Record<string, string>, out
   }
   // Evaluate greedily with learning off unless the user says otherwise (e.g. q-table:epsilon=0.05).
   const evalParams = (runSeed: number): Record<string, string> => {
-    const p: Record<string, string> = { epsilon: '0', frozen: 'true', ...userParams, table: tables.get(runSeed) ?? tables.values().next().value! };
+    const p: Record<string, string> = {
+      epsilon: '0',
+      frozen: 'true',
+      ...userParams,
+      table: tables.get(runSeed) ?? tables.values().next().value!,
+    };
     delete p.model;
     return p;
   };
   const check = qTableFromParams(evalParams(seed));
   info.evaluation = { epsilon: check.hp.epsilon, frozen: check.frozen };
-  return { entry: { name: 'q-table', make: (runSeed: number): QTablePolicy => qTableFromParams(evalParams(runSeed)) }, info };
+  return {
+    entry: { name: 'q-table', make: (runSeed: number): QTablePolicy => qTableFromParams(evalParams(runSeed)) },
+    info,
+  };
 }

@@ -8,5 +8,16 @@ const USAGE = `usage: sim-arena demo [--scenario NAME] [--policy P]
 
 export async function demoCommand(argv: string[]): Promise<number> {
   const { flags } = parse(argv, { scenario: { type: 'string' }, policy: { type: 'string' } }, USAGE);
-  return runCommand(['--scenario', str(flags, 'scenario', 'composite'), '--policy', str(flags, 'policy', 'heuristic'), '--reward', 'shaped', '--steps', '20', '--seed', '42']);
+  return runCommand([
+    '--scenario',
+    str(flags, 'scenario', 'composite'),
+    '--policy',
+    str(flags, 'policy', 'heuristic'),
+    '--reward',
+    'shaped',
+    '--steps',
+    '20',
+    '--seed',
+    '42',
+  ]);
 }

@@ -88,10 +88,15 @@ export function usageFromFlags(flags: Flags, trace: Trace): EpisodeUsage | undef
   const { usage, warnings } = loadUsage(readFileSync(path, 'utf8'), trace);
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   const missing = str(flags, 'missing-limits', DEFAULT_USAGE_SETTINGS.missingLimits);
-  if (missing !== 'request' && missing !== 'none') throw new UsageError(`--missing-limits must be request or none, got "${missing}"`);
+  if (missing !== 'request' && missing !== 'none')
+    throw new UsageError(`--missing-limits must be request or none, got "${missing}"`);
   const noise = num(flags, 'usage-noise', DEFAULT_USAGE_SETTINGS.noise);
   if (!(noise >= 0 && noise <= 1)) throw new UsageError(`--usage-noise must be from 0 to 1, got "${noise}"`);
-  return episodeUsage(usage, { stepSeconds: int(flags, 'step-duration', DEFAULT_USAGE_SETTINGS.stepSeconds, 1, 86_400 * 365), noise, missingLimits: missing });
+  return episodeUsage(usage, {
+    stepSeconds: int(flags, 'step-duration', DEFAULT_USAGE_SETTINGS.stepSeconds, 1, 86_400 * 365),
+    noise,
+    missingLimits: missing,
+  });
 }
 
 export function policyParams(flags: Flags): Record<string, string> {
@@ -117,7 +122,8 @@ const q = (flags: Flags, name: string, fallback: string) => {
 };
 
 /** A whole-number flag within the shared range of its field (spec-rules.ts). */
-const ranged = (flags: Flags, name: string, field: keyof typeof INT_RANGES, fallback: number) => int(flags, name, fallback, INT_RANGES[field][0], INT_RANGES[field][1]);
+const ranged = (flags: Flags, name: string, field: keyof typeof INT_RANGES, fallback: number) =>
+  int(flags, name, fallback, INT_RANGES[field][0], INT_RANGES[field][1]);
 
 export function workloadFromFlags(flags: Flags, fallback?: WorkloadRef): WorkloadRef {
   const w = optStr(flags, 'workload');
@@ -132,7 +138,8 @@ const UNIFORM_POOL_FLAGS = ['nodes', 'node-cpu', 'node-mem', 'node-pods'];
 function nodePoolFromFlags(flags: Flags, tracePool?: NodePool): NodePool {
   const file = optStr(flags, 'node-pool');
   const uniform = UNIFORM_POOL_FLAGS.some((f) => optStr(flags, f) !== undefined);
-  if (file && uniform) throw new UsageError('give --node-pool FILE or --nodes/--node-cpu/--node-mem/--node-pods, not both');
+  if (file && uniform)
+    throw new UsageError('give --node-pool FILE or --nodes/--node-cpu/--node-mem/--node-pods, not both');
   if (file) return readNodePoolFile(file);
   if (!uniform && tracePool) return tracePool;
   return {
@@ -143,7 +150,11 @@ function nodePoolFromFlags(flags: Flags, tracePool?: NodePool): NodePool {
   };
 }
 
-export function episodeFromFlags(flags: Flags, defaults: { workload?: WorkloadRef; target?: number; nodePool?: NodePool } = {}, trace?: Trace): EpisodeSpec {
+export function episodeFromFlags(
+  flags: Flags,
+  defaults: { workload?: WorkloadRef; target?: number; nodePool?: NodePool } = {},
+  trace?: Trace,
+): EpisodeSpec {
   const duration = optStr(flags, 'duration');
   const container = optStr(flags, 'container');
   const mode = optStr(flags, 'resource-mode');
@@ -165,7 +176,11 @@ export function episodeFromFlags(flags: Flags, defaults: { workload?: WorkloadRe
     seed: ranged(flags, 'seed', 'seed', 0),
     reward: { mode: rewardMode, stepPenalty: num(flags, 'step-penalty', 0) },
     actions: {
-      steps: { cpu: q(flags, 'cpu-step', '500m'), memory: q(flags, 'mem-step', '256Mi'), replicas: ranged(flags, 'replica-step', 'actions.replicaStep', 1) },
+      steps: {
+        cpu: q(flags, 'cpu-step', '500m'),
+        memory: q(flags, 'mem-step', '256Mi'),
+        replicas: ranged(flags, 'replica-step', 'actions.replicaStep', 1),
+      },
       safeguards: {
         maxCpu: q(flags, 'max-cpu', DEFAULT_SAFEGUARDS.maxCpu),
         maxMemory: q(flags, 'max-mem', DEFAULT_SAFEGUARDS.maxMemory),
@@ -190,8 +205,18 @@ export function episodeFromFlags(flags: Flags, defaults: { workload?: WorkloadRe
 
 /** `--cpu-step`, `--mem-step`, `--replica-step` alone (trace apply), under the same rules as an episode's. */
 export function actionStepsFromFlags(flags: Flags): { cpu: string; memory: string; replicas: number } {
-  const steps = { cpu: q(flags, 'cpu-step', '500m'), memory: q(flags, 'mem-step', '256Mi'), replicas: ranged(flags, 'replica-step', 'actions.replicaStep', 1) };
-  const bad = specProblems(episodeSpec({ workload: { kind: 'Deployment', namespace: 'default', name: 'x' }, target: 0, actions: { ...DEFAULT_ACTION_SETTINGS, steps } })).find((p) => p.field.startsWith('actions.'));
+  const steps = {
+    cpu: q(flags, 'cpu-step', '500m'),
+    memory: q(flags, 'mem-step', '256Mi'),
+    replicas: ranged(flags, 'replica-step', 'actions.replicaStep', 1),
+  };
+  const bad = specProblems(
+    episodeSpec({
+      workload: { kind: 'Deployment', namespace: 'default', name: 'x' },
+      target: 0,
+      actions: { ...DEFAULT_ACTION_SETTINGS, steps },
+    }),
+  ).find((p) => p.field.startsWith('actions.'));
   if (bad) throw new UsageError(`${flagName(bad.field)} ${bad.problem}`);
   return steps;
 }

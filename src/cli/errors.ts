@@ -30,7 +30,13 @@ function fileErrorCode(e: unknown): string | undefined {
 
 export function isUserError(e: unknown): e is Error {
   if (isEngineRangeError(e)) return false;
-  return e instanceof UsageError || e instanceof TraceError || e instanceof QuantityError || e instanceof RangeError || fileErrorCode(e) !== undefined;
+  return (
+    e instanceof UsageError ||
+    e instanceof TraceError ||
+    e instanceof QuantityError ||
+    e instanceof RangeError ||
+    fileErrorCode(e) !== undefined
+  );
 }
 
 export function describeError(e: unknown): string {
@@ -48,4 +54,5 @@ export function describeError(e: unknown): string {
   return e.message;
 }
 
-const INTERNAL = 'internal error: sim-arena could not handle this input; rerun with SIM_ARENA_DEBUG=1 for details and report it';
+const INTERNAL =
+  'internal error: sim-arena could not handle this input; rerun with SIM_ARENA_DEBUG=1 for details and report it';

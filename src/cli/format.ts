@@ -5,7 +5,11 @@ import { formatObservation } from '../arena/observation.js';
 export function table(headers: string[], rows: Array<Array<string | number>>): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(cells[0]!), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join('\n');
 }
 
@@ -29,12 +33,27 @@ export function usageText(o: StepRecord['observation']): string {
 export function historyTable(result: EpisodeResult): string {
   return table(
     ['step', 'action', 'blocked', 'ready', 'pending', 'total', 'cpu', 'memory', 'replicas', 'reward'],
-    result.history.map((r) => [r.step, r.action, r.blocked ? 'yes' : '', r.observation.ready, r.observation.pending, r.observation.total, r.resources.cpu, r.resources.memory, r.resources.replicas, fixed(r.reward)]),
+    result.history.map((r) => [
+      r.step,
+      r.action,
+      r.blocked ? 'yes' : '',
+      r.observation.ready,
+      r.observation.pending,
+      r.observation.total,
+      r.resources.cpu,
+      r.resources.memory,
+      r.resources.replicas,
+      fixed(r.reward),
+    ]),
   );
 }
 
 export function summaryLine(result: EpisodeResult, target: number): string {
-  const how = result.solved ? (result.stepsToSolve === 0 ? 'already at target' : `solved in ${result.stepsToSolve} step(s)`) : `not solved after ${result.steps} step(s)`;
+  const how = result.solved
+    ? result.stepsToSolve === 0
+      ? 'already at target'
+      : `solved in ${result.stepsToSolve} step(s)`
+    : `not solved after ${result.steps} step(s)`;
   return `${how}; target ${target}; final ${result.history.length ? formatObservation(result.history[result.history.length - 1]!.observation) : formatObservation(result.initial)}; total reward ${fixed(result.totalReward)}`;
 }
 
@@ -43,5 +62,7 @@ export function progress(label: string, done: number, total: number): void {
   if (!process.stderr.isTTY) return;
   const width = 24;
   const filled = total ? Math.round((done / total) * width) : width;
-  process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
+  process.stderr.write(
+    `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`,
+  );
 }

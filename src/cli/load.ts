@@ -24,7 +24,11 @@ export function readNodePoolFile(path: string): NodePool {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new TraceError('nodePool', `${path} is not a node-pool document: ${(e as Error).message}`, 'write JSON like {"count": 3, "cpu": "16", "memory": "32Gi", "pods": 110} or {"nodes": [...]}');
+    throw new TraceError(
+      'nodePool',
+      `${path} is not a node-pool document: ${(e as Error).message}`,
+      'write JSON like {"count": 3, "cpu": "16", "memory": "32Gi", "pods": 110} or {"nodes": [...]}',
+    );
   }
   return parseNodePool(raw, path);
 }
@@ -38,9 +42,17 @@ export function readTraceFile(path: string): LoadedTrace {
   const bytes = readFileSync(path);
   const { trace, warnings } = decodeTrace(bytes);
   const converted = convertNodeObjects(trace);
-  if (converted) return { trace, warnings: [...warnings, converted.note], bytes: bytes.length, nodePool: converted.nodePool, nodePoolSource: `${path} (converted Node objects)` };
+  if (converted)
+    return {
+      trace,
+      warnings: [...warnings, converted.note],
+      bytes: bytes.length,
+      nodePool: converted.nodePool,
+      nodePoolSource: `${path} (converted Node objects)`,
+    };
   const doc = nodePoolPathFor(path);
-  if (existsSync(doc)) return { trace, warnings, bytes: bytes.length, nodePool: readNodePoolFile(doc), nodePoolSource: doc };
+  if (existsSync(doc))
+    return { trace, warnings, bytes: bytes.length, nodePool: readNodePoolFile(doc), nodePoolSource: doc };
   return { trace, warnings, bytes: bytes.length };
 }
 
@@ -55,7 +67,10 @@ export function writeJson(path: string, value: unknown): void {
 }
 
 /** `--trace FILE` or `--scenario NAME` (a canonical scenario, built in memory). */
-export function loadTraceOrScenario(tracePath: string | undefined, scenario: string | undefined): { trace: Trace; meta?: ScenarioMeta; label: string; nodePool?: NodePool } {
+export function loadTraceOrScenario(
+  tracePath: string | undefined,
+  scenario: string | undefined,
+): { trace: Trace; meta?: ScenarioMeta; label: string; nodePool?: NodePool } {
   if (tracePath !== undefined && scenario !== undefined) throw new UsageError('give --trace or --scenario, not both');
   if (scenario !== undefined) {
     const s = canonicalScenario(scenario);
@@ -79,7 +94,9 @@ export function checkOutputPaths(paths: Record<string, string | undefined>): voi
     try {
       checkWritableFile(path);
     } catch (e) {
-      throw new UsageError(`${flag} ${path}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a writable file path`);
+      throw new UsageError(
+        `${flag} ${path}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a writable file path`,
+      );
     }
   }
 }

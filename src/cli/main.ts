@@ -43,10 +43,13 @@ export async function main(argv: string[]): Promise<number> {
   const load = COMMANDS[name];
   try {
     if (!load) throw new UsageError(`unknown command "${name}"\n${USAGE}`);
-    return await (await load())(rest);
+    return await (
+      await load()
+    )(rest);
   } catch (e) {
     process.stderr.write(`sim-arena ${name}: ${describeError(e)}\n`);
-    if (!isUserError(e) && process.env.SIM_ARENA_DEBUG) process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+    if (!isUserError(e) && process.env.SIM_ARENA_DEBUG)
+      process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
     return e instanceof UsageError ? 2 : 1;
   }
 }

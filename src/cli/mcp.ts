@@ -24,7 +24,17 @@ const USAGE = `usage: sim-arena mcp [--scenario NAME | --trace FILE] [options]
 ${EPISODE_USAGE}`;
 
 export async function mcpCommand(argv: string[]): Promise<number> {
-  const { flags } = parse(argv, { ...EPISODE_OPTIONS, scenario: { type: 'string' }, trace: { type: 'string' }, kubeconfig: { type: 'string' }, legacy: { type: 'string' } }, USAGE);
+  const { flags } = parse(
+    argv,
+    {
+      ...EPISODE_OPTIONS,
+      scenario: { type: 'string' },
+      trace: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      legacy: { type: 'string' },
+    },
+    USAGE,
+  );
   const scenario = optStr(flags, 'scenario');
   const tracePath = optStr(flags, 'trace');
   if (scenario && tracePath) throw new UsageError(`give --scenario or --trace, not both\n${USAGE}`);
@@ -37,8 +47,14 @@ export async function mcpCommand(argv: string[]): Promise<number> {
     if (scenario) {
       const legacy = optStr(flags, 'legacy');
       const all = loadRegistry(legacy ? { legacyDir: legacy } : {}).scenarios;
-      const s = all.find((x) => x.id === scenario) ?? all.find((x) => x.source === 'canonical' && x.name === scenario) ?? all.find((x) => x.name === scenario);
-      if (!s) throw new UsageError(`unknown scenario "${scenario}" (known: ${all.map((x) => (x.source === 'canonical' ? x.name : x.id)).join(', ')})`);
+      const s =
+        all.find((x) => x.id === scenario) ??
+        all.find((x) => x.source === 'canonical' && x.name === scenario) ??
+        all.find((x) => x.name === scenario);
+      if (!s)
+        throw new UsageError(
+          `unknown scenario "${scenario}" (known: ${all.map((x) => (x.source === 'canonical' ? x.name : x.id)).join(', ')})`,
+        );
       source = { label: s.id, trace: () => s.trace() };
       defaults = { workload: s.workload, target: s.target, ...(s.nodePool ? { nodePool: s.nodePool } : {}) };
     } else {
@@ -48,11 +64,19 @@ export async function mcpCommand(argv: string[]): Promise<number> {
       if (loaded.nodePool) defaults = { nodePool: loaded.nodePool };
     }
     const spec = episodeFromFlags(flags, defaults);
-    backend = await createBackend(parseBackendName(str(flags, 'backend', 'embedded')), { ...(kubeconfig ? { kubeconfig } : {}), ...(spec.durationSeconds ? { stepSeconds: spec.durationSeconds } : {}) });
+    backend = await createBackend(parseBackendName(str(flags, 'backend', 'embedded')), {
+      ...(kubeconfig ? { kubeconfig } : {}),
+      ...(spec.durationSeconds ? { stepSeconds: spec.durationSeconds } : {}),
+    });
     session = new EpisodeSession(source, spec, backend);
   }
-  const server = createArenaServer({ cluster: new ClusterTools(kubeconfig ? { kubeconfig } : {}), ...(session ? { session } : {}) });
-  process.stderr.write(`sim-arena mcp: serving ${server.toolNames().join(', ')} on stdio${session ? ` (episode ${session.source.label}, target ${session.spec.target}, backend ${session.backend.name})` : ' (no episode: observe/act need --scenario or --trace)'}\n`);
+  const server = createArenaServer({
+    cluster: new ClusterTools(kubeconfig ? { kubeconfig } : {}),
+    ...(session ? { session } : {}),
+  });
+  process.stderr.write(
+    `sim-arena mcp: serving ${server.toolNames().join(', ')} on stdio${session ? ` (episode ${session.source.label}, target ${session.spec.target}, backend ${session.backend.name})` : ' (no episode: observe/act need --scenario or --trace)'}\n`,
+  );
   try {
     await serveStdio(server);
   } finally {

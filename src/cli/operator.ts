@@ -24,11 +24,27 @@ const USAGE = `usage: sim-arena operator [options]
                          default $SIM_ARENA_ALLOWED_AGENT_URLS; none: the external policy is disabled)`;
 
 export async function operatorCommand(argv: string[]): Promise<number> {
-  const { flags } = parse(argv, { kubeconfig: { type: 'string' }, namespace: { type: 'string' }, workers: { type: 'string' }, 'leader-elect': { type: 'boolean' }, 'leader-namespace': { type: 'string' }, 'leader-lease': { type: 'string' }, 'health-port': { type: 'string' }, 'install-crd': { type: 'boolean' }, 'allow-agent-url': { type: 'string', multiple: true } }, USAGE);
+  const { flags } = parse(
+    argv,
+    {
+      kubeconfig: { type: 'string' },
+      namespace: { type: 'string' },
+      workers: { type: 'string' },
+      'leader-elect': { type: 'boolean' },
+      'leader-namespace': { type: 'string' },
+      'leader-lease': { type: 'string' },
+      'health-port': { type: 'string' },
+      'install-crd': { type: 'boolean' },
+      'allow-agent-url': { type: 'string', multiple: true },
+    },
+    USAGE,
+  );
   const log = createLogger('operator');
   const kubeconfig = optStr(flags, 'kubeconfig');
   const allowFlag = (flags as Record<string, unknown>)['allow-agent-url'];
-  const allowedAgentURLs = Array.isArray(allowFlag) ? (allowFlag as string[]) : (process.env.SIM_ARENA_ALLOWED_AGENT_URLS ?? '').split(',');
+  const allowedAgentURLs = Array.isArray(allowFlag)
+    ? (allowFlag as string[])
+    : (process.env.SIM_ARENA_ALLOWED_AGENT_URLS ?? '').split(',');
   try {
     parseAllowlist(allowedAgentURLs);
   } catch (e) {
@@ -42,17 +58,29 @@ export async function operatorCommand(argv: string[]): Promise<number> {
     workers: int(flags, 'workers', 4, 1, 1000),
     ...(namespace ? { namespace } : {}),
     leaderElection: bool(flags, 'leader-elect')
-      ? { namespace: optStr(flags, 'leader-namespace') ?? process.env.POD_NAMESPACE ?? 'default', name: optStr(flags, 'leader-lease') ?? process.env.SIM_ARENA_LEASE_NAME ?? 'sim-arena-operator' }
+      ? {
+          namespace: optStr(flags, 'leader-namespace') ?? process.env.POD_NAMESPACE ?? 'default',
+          name: optStr(flags, 'leader-lease') ?? process.env.SIM_ARENA_LEASE_NAME ?? 'sim-arena-operator',
+        }
       : false,
     health: { port: int(flags, 'health-port', 8081, 0, 65535) },
     allowedAgentURLs,
   });
-  const done = new Promise<void>((resolve) => onShutdownSignals(async () => {
-    await controller.stop();
-    resolve();
-  }, { exit: false, logger: log }));
+  const done = new Promise<void>((resolve) =>
+    onShutdownSignals(
+      async () => {
+        await controller.stop();
+        resolve();
+      },
+      { exit: false, logger: log },
+    ),
+  );
   await controller.start();
-  log.info('Operator running', { cluster: kc.getCurrentCluster()?.server, namespace: namespace ?? 'all', health: controller.healthAddress });
+  log.info('Operator running', {
+    cluster: kc.getCurrentCluster()?.server,
+    namespace: namespace ?? 'all',
+    health: controller.healthAddress,
+  });
   await done;
   return 0;
 }
@@ -66,7 +94,14 @@ export async function installCrd(kc: ReturnType<typeof loadKubeConfig>): Promise
     await kubeRequest(kc, { method: 'POST', path, body });
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
-    const current = await kubeRequest<{ metadata: { resourceVersion: string } }>(kc, { method: 'GET', path: `${path}/${body.metadata.name}` });
-    await kubeRequest(kc, { method: 'PUT', path: `${path}/${body.metadata.name}`, body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata.resourceVersion } } });
+    const current = await kubeRequest<{ metadata: { resourceVersion: string } }>(kc, {
+      method: 'GET',
+      path: `${path}/${body.metadata.name}`,
+    });
+    await kubeRequest(kc, {
+      method: 'PUT',
+      path: `${path}/${body.metadata.name}`,
+      body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata.resourceVersion } },
+    });
   }
 }

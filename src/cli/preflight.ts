@@ -18,7 +18,14 @@ const USAGE = `usage: sim-arena preflight [--kubeconfig F] [--backend simkube|kw
 export async function preflightCommand(argv: string[]): Promise<number> {
   const { flags, positionals } = parse(
     argv,
-    { kubeconfig: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, namespace: { type: 'string' }, 'driver-namespace': { type: 'string' }, 'trace-sync-selector': { type: 'string' } },
+    {
+      kubeconfig: { type: 'string' },
+      backend: { type: 'string' },
+      json: { type: 'boolean' },
+      namespace: { type: 'string' },
+      'driver-namespace': { type: 'string' },
+      'trace-sync-selector': { type: 'string' },
+    },
     USAGE,
   );
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n${USAGE}`);
@@ -32,7 +39,8 @@ export async function preflightCommand(argv: string[]): Promise<number> {
     ...(driverNamespace ? { driverNamespace } : {}),
     ...(selector ? { traceSyncSelector: selector } : {}),
   });
-  if (bool(flags, 'json')) process.stdout.write(`${JSON.stringify({ backend, passed: preflightPassed(checks), checks }, null, 2)}\n`);
+  if (bool(flags, 'json'))
+    process.stdout.write(`${JSON.stringify({ backend, passed: preflightPassed(checks), checks }, null, 2)}\n`);
   else process.stdout.write(`${formatChecks(checks)}\n`);
   return preflightPassed(checks) ? 0 : 1;
 }

@@ -43,14 +43,31 @@ function checkOutDir(dir: string): void {
   try {
     checkWritableDir(dir);
   } catch (e) {
-    throw new UsageError(`--out-dir ${dir}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a writable folder`);
+    throw new UsageError(
+      `--out-dir ${dir}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a writable folder`,
+    );
   }
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const { flags } = parse(argv, { ...EPISODE_OPTIONS, trace: { type: 'string' }, scenario: { type: 'string' }, json: { type: 'boolean' }, 'out-dir': { type: 'string' }, kubeconfig: { type: 'string' } }, USAGE);
+  const { flags } = parse(
+    argv,
+    {
+      ...EPISODE_OPTIONS,
+      trace: { type: 'string' },
+      scenario: { type: 'string' },
+      json: { type: 'boolean' },
+      'out-dir': { type: 'string' },
+      kubeconfig: { type: 'string' },
+    },
+    USAGE,
+  );
   const { trace, meta, label, nodePool } = loadTraceOrScenario(optStr(flags, 'trace'), optStr(flags, 'scenario'));
-  const spec = episodeFromFlags(flags, { ...(meta ? { workload: meta.workload, target: meta.target } : {}), ...(nodePool ? { nodePool } : {}) }, trace);
+  const spec = episodeFromFlags(
+    flags,
+    { ...(meta ? { workload: meta.workload, target: meta.target } : {}), ...(nodePool ? { nodePool } : {}) },
+    trace,
+  );
   const policyName = str(flags, 'policy', 'heuristic');
   const policy = getPolicy(policyName, policyParams(flags));
   const backendName = parseBackendName(str(flags, 'backend', 'embedded'));
@@ -58,10 +75,16 @@ export async function runCommand(argv: string[]): Promise<number> {
   const json = bool(flags, 'json');
   const outDir = optStr(flags, 'out-dir');
   if (outDir !== undefined) checkOutDir(outDir);
-  const backend = await createBackend(backendName, { ...(kubeconfig ? { kubeconfig } : {}), ...(spec.durationSeconds ? { stepSeconds: spec.durationSeconds } : {}) });
+  const backend = await createBackend(backendName, {
+    ...(kubeconfig ? { kubeconfig } : {}),
+    ...(spec.durationSeconds ? { stepSeconds: spec.durationSeconds } : {}),
+  });
   // Steps are kept until the episode ends: a failed run leaves an earlier run's files in --out-dir as they were.
   const stepLines: string[] = [];
-  if (!json) process.stdout.write(`episode: ${label}, ${formatWorkload(spec.workload)}, target ${spec.target}, policy ${policy.name}, reward ${spec.reward.mode}, backend ${backend.name}, seed ${spec.seed}\n`);
+  if (!json)
+    process.stdout.write(
+      `episode: ${label}, ${formatWorkload(spec.workload)}, target ${spec.target}, policy ${policy.name}, reward ${spec.reward.mode}, backend ${backend.name}, seed ${spec.seed}\n`,
+    );
   try {
     const result = await runEpisode(spec, trace, policy, backend, (r) => {
       if (!json && r.step === 1) process.stdout.write(`start     ${formatObservation(r.observationBefore)}\n`);

@@ -53,14 +53,20 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n${USAGE}`);
   const host = str(flags, 'host', DEFAULTS.host);
   const tokenFlag = optStr(flags, 'token');
-  if (tokenFlag !== undefined && tokenFlag.trim() === '') throw new UsageError('--token must not be empty (an empty token would turn authentication off); leave --token out to run without one');
+  if (tokenFlag !== undefined && tokenFlag.trim() === '')
+    throw new UsageError(
+      '--token must not be empty (an empty token would turn authentication off); leave --token out to run without one',
+    );
   const token = tokenFlag ?? (process.env.SIM_ARENA_TOKEN || undefined);
   const kubeconfig = optStr(flags, 'kubeconfig');
   const backend = parseBackendName(str(flags, 'backend', 'embedded'));
-  if (kubeconfig !== undefined && !existsSync(kubeconfig)) throw new UsageError(`--kubeconfig ${kubeconfig || '""'} does not exist; give the path of a kubeconfig file`);
+  if (kubeconfig !== undefined && !existsSync(kubeconfig))
+    throw new UsageError(`--kubeconfig ${kubeconfig || '""'} does not exist; give the path of a kubeconfig file`);
   const origins = (flags as Record<string, unknown>)['allow-origin'];
   const allowedOrigins = Array.isArray(origins) ? (origins as string[]) : [];
-  for (const o of allowedOrigins) if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new UsageError(`--allow-origin must be scheme://host[:port] with no path, got "${o}"`);
+  for (const o of allowedOrigins)
+    if (!/^https?:\/\/[^/\s]+$/.test(o))
+      throw new UsageError(`--allow-origin must be scheme://host[:port] with no path, got "${o}"`);
   const stepSeconds = flags['step-seconds'] !== undefined ? int(flags, 'step-seconds', undefined, 1) : undefined;
   const quiet = bool(flags, 'quiet');
   const { server, url } = await startEnvServer({
@@ -81,7 +87,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     log: quiet ? undefined : (line) => process.stderr.write(`sim-arena serve: ${line}\n`),
   });
   process.stdout.write(`listening on ${url}\n`);
-  if (!LOOPBACK.has(host) && !token) process.stderr.write(`sim-arena serve: warning: listening on ${host} without --token; anyone who can reach it can create envs\n`);
+  if (!LOOPBACK.has(host) && !token)
+    process.stderr.write(
+      `sim-arena serve: warning: listening on ${host} without --token; anyone who can reach it can create envs\n`,
+    );
 
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {

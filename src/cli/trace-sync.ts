@@ -25,13 +25,22 @@ const USAGE = `usage: sim-arena trace-sync --dir DIR [--namespace NS] [--node NA
 export async function traceSyncCommand(argv: string[]): Promise<number> {
   const { flags, positionals } = parse(
     argv,
-    { dir: { type: 'string' }, namespace: { type: 'string' }, node: { type: 'string' }, selector: { type: 'string' }, kubeconfig: { type: 'string' }, once: { type: 'boolean' }, 'health-port': { type: 'string' } },
+    {
+      dir: { type: 'string' },
+      namespace: { type: 'string' },
+      node: { type: 'string' },
+      selector: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      once: { type: 'boolean' },
+      'health-port': { type: 'string' },
+    },
     USAGE,
   );
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n${USAGE}`);
   const dir = str(flags, 'dir');
   const node = optStr(flags, 'node') ?? process.env.NODE_NAME;
-  if (!node) throw new UsageError('--node is required (or set NODE_NAME from the downward API: fieldRef spec.nodeName)');
+  if (!node)
+    throw new UsageError('--node is required (or set NODE_NAME from the downward API: fieldRef spec.nodeName)');
   const namespace = optStr(flags, 'namespace') ?? process.env.POD_NAMESPACE ?? 'sim-arena';
   const selector = optStr(flags, 'selector') ?? `${TRACE_LABEL}=true`;
   const kc = loadKubeConfig(optStr(flags, 'kubeconfig'));
@@ -50,7 +59,10 @@ export async function traceSyncCommand(argv: string[]): Promise<number> {
   const healthPort = int(flags, 'health-port', 0, 0, 65535);
   let ready = false;
   const health: HealthServer | undefined = healthPort
-    ? await startHealthServer({ port: healthPort, readiness: () => (ready ? { ready } : { ready, reason: 'initial sync not done' }) })
+    ? await startHealthServer({
+        port: healthPort,
+        readiness: () => (ready ? { ready } : { ready, reason: 'initial sync not done' }),
+      })
     : undefined;
   let stop!: () => void;
   let stopping = false;

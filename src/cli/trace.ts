@@ -10,7 +10,17 @@ import { decodeMsgpack, type MsgMap, type MsgValue } from '../trace/msgpack.js';
 import { formatQuantity, parseQuantity } from '../trace/quantity.js';
 import { decodeTrace, traceEvents, validateTrace, type Trace } from '../trace/trace.js';
 import { upgradeTrace } from '../trace/upgrade.js';
-import { findOccurrences, formatWorkload, listContainers, listWorkloads, podSpecOf, replicasOf, currentObject, hasReplicas, type WorkloadRef } from '../trace/workload.js';
+import {
+  findOccurrences,
+  formatWorkload,
+  listContainers,
+  listWorkloads,
+  podSpecOf,
+  replicasOf,
+  currentObject,
+  hasReplicas,
+  type WorkloadRef,
+} from '../trace/workload.js';
 import { bool, int, optStr, parse, str, type Flags } from './args.js';
 import { isNonEmptyDir, writeDirAtomic } from '../util/atomic-write.js';
 import { SEED_MAX, SEED_MIN } from '../arena/spec-rules.js';
@@ -92,7 +102,12 @@ function summarizeWorkload(trace: Trace, ref: WorkloadRef): WorkloadSummary {
     replicas: hasReplicas(ref.kind) ? replicasOf(obj) : null,
     containers: listContainers(spec).map((c) => {
       const cm = getIn(spec, [c.list, c.index]);
-      return { name: c.name, init: c.list === 'initContainers', cpu: quantityText(getIn(cm, ['resources', 'requests', 'cpu'])), memory: quantityText(getIn(cm, ['resources', 'requests', 'memory'])) };
+      return {
+        name: c.name,
+        init: c.list === 'initContainers',
+        cpu: quantityText(getIn(cm, ['resources', 'requests', 'cpu'])),
+        memory: quantityText(getIn(cm, ['resources', 'requests', 'memory'])),
+      };
     }),
   };
 }
@@ -116,7 +131,11 @@ function describe(trace: Trace, file: string, bytes: number, warnings: string[])
     indexEntries: [...index.values()].reduce((n: number, m) => n + (m instanceof Map ? m.size : 0), 0),
     podLifecycleOwners: (trace.get('pod_lifecycles') as MsgMap).size,
     workloads: listWorkloads(trace).map((w) => summarizeWorkload(trace, w)),
-    nodes: traceNodes(trace).map((n) => ({ name: getString(n, ['metadata', 'name']), cpu: quantityText(getIn(n, ['status', 'allocatable', 'cpu'])), memory: quantityText(getIn(n, ['status', 'allocatable', 'memory'])) })),
+    nodes: traceNodes(trace).map((n) => ({
+      name: getString(n, ['metadata', 'name']),
+      cpu: quantityText(getIn(n, ['status', 'allocatable', 'cpu'])),
+      memory: quantityText(getIn(n, ['status', 'allocatable', 'memory'])),
+    })),
     warnings,
   };
 }
@@ -139,12 +158,26 @@ function inspect(argv: string[]): number {
       ['workload', 'seen', 'replicas', 'container', 'cpu', 'memory'],
       d.workloads.flatMap((w) =>
         w.containers.length
-          ? w.containers.map((c, i) => [i === 0 ? w.workload : '', i === 0 ? w.occurrences : '', i === 0 ? (w.replicas ?? '-') : '', c.init ? `${c.name} (init)` : c.name, c.cpu ?? '-', c.memory ?? '-'])
+          ? w.containers.map((c, i) => [
+              i === 0 ? w.workload : '',
+              i === 0 ? w.occurrences : '',
+              i === 0 ? (w.replicas ?? '-') : '',
+              c.init ? `${c.name} (init)` : c.name,
+              c.cpu ?? '-',
+              c.memory ?? '-',
+            ])
           : [[w.workload, w.occurrences, w.replicas ?? '-', '-', '-', '-']],
       ),
     ),
   ];
-  if (d.nodes.length) out.push('', table(['node', 'cpu', 'memory'], d.nodes.map((n) => [n.name ?? '?', n.cpu ?? '-', n.memory ?? '-'])));
+  if (d.nodes.length)
+    out.push(
+      '',
+      table(
+        ['node', 'cpu', 'memory'],
+        d.nodes.map((n) => [n.name ?? '?', n.cpu ?? '-', n.memory ?? '-']),
+      ),
+    );
   if (nodePool) out.push('', `node pool (${nodePoolSource}): ${describePool(nodePool)}`);
   for (const w of warnings) out.push(w.startsWith('converted ') ? `note: ${w}` : `warning: ${w}`);
   process.stdout.write(`${out.join('\n')}\n`);
@@ -156,14 +189,25 @@ function validate(argv: string[]): number {
   const file = onePath(positionals);
   const { trace, warnings } = readTraceFile(file);
   for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
-  process.stdout.write(`${file}: valid SimKube v2 trace (${traceEvents(trace).length} events, ${listWorkloads(trace).length} workloads)\n`);
+  process.stdout.write(
+    `${file}: valid SimKube v2 trace (${traceEvents(trace).length} events, ${listWorkloads(trace).length} workloads)\n`,
+  );
   return 0;
 }
 
 function apply(argv: string[]): number {
   const { flags, positionals } = parse(
     argv,
-    { workload: { type: 'string' }, kind: { type: 'string' }, container: { type: 'string' }, action: { type: 'string' }, out: { type: 'string' }, 'cpu-step': { type: 'string' }, 'mem-step': { type: 'string' }, 'replica-step': { type: 'string' } },
+    {
+      workload: { type: 'string' },
+      kind: { type: 'string' },
+      container: { type: 'string' },
+      action: { type: 'string' },
+      out: { type: 'string' },
+      'cpu-step': { type: 'string' },
+      'mem-step': { type: 'string' },
+      'replica-step': { type: 'string' },
+    },
     USAGE,
   );
   const file = onePath(positionals);
@@ -183,7 +227,9 @@ function apply(argv: string[]): number {
   }
   const out = optStr(flags, 'out') ?? file;
   const n = writeTraceFile(out, trace);
-  process.stdout.write(`${action} on ${formatWorkload(ref)}: ${fmt(outcome.before)} → ${fmt(outcome.after)}; wrote ${out} (${n} bytes)\n`);
+  process.stdout.write(
+    `${action} on ${formatWorkload(ref)}: ${fmt(outcome.before)} → ${fmt(outcome.after)}; wrote ${out} (${n} bytes)\n`,
+  );
   return 0;
 }
 
@@ -191,12 +237,19 @@ function apply(argv: string[]): number {
 function outDir(flags: Flags): string {
   const dir = str(flags, 'out');
   if (dir === '') throw new UsageError('--out needs a folder path, got an empty string');
-  if (isNonEmptyDir(dir) && !bool(flags, 'replace')) throw new UsageError(`--out ${dir} is not empty; give an empty or new folder, or add --replace to replace its content`);
+  if (isNonEmptyDir(dir) && !bool(flags, 'replace'))
+    throw new UsageError(
+      `--out ${dir} is not empty; give an empty or new folder, or add --replace to replace its content`,
+    );
   return dir;
 }
 
 async function generate(argv: string[]): Promise<number> {
-  const { flags } = parse(argv, { out: { type: 'string' }, count: { type: 'string' }, seed: { type: 'string' }, replace: { type: 'boolean' } }, USAGE);
+  const { flags } = parse(
+    argv,
+    { out: { type: 'string' }, count: { type: 'string' }, seed: { type: 'string' }, replace: { type: 'boolean' } },
+    USAGE,
+  );
   const dir = outDir(flags);
   const count = int(flags, 'count', 50, 1, 100_000);
   const seed = int(flags, 'seed', 0, SEED_MIN, SEED_MAX);
@@ -209,7 +262,11 @@ async function generate(argv: string[]): Promise<number> {
         const file = `${s.meta.name}.msgpack`;
         writeTraceFile(join(staging, file), s.trace);
         // The pool goes next to the trace, never into its events.
-        if (s.meta.nodePool) writeFileAtomic(nodePoolPathFor(join(staging, file)), `${JSON.stringify(nodePoolDocument(s.meta.nodePool), null, 2)}\n`);
+        if (s.meta.nodePool)
+          writeFileAtomic(
+            nodePoolPathFor(join(staging, file)),
+            `${JSON.stringify(nodePoolDocument(s.meta.nodePool), null, 2)}\n`,
+          );
         index.push({ ...s.meta, trace: file });
       }
       writeJson(join(staging, 'index.json'), index);
@@ -243,9 +300,12 @@ function upgrade(argv: string[]): number {
   const raw = decodeMsgpack(readFileSync(file));
   // A v2 trace is upgraded only by taking its Node objects out (SimKube 2.7 cannot replay cluster-scoped objects).
   const isV2 = raw instanceof Map && raw.get('version') === 2;
-  const { trace, changes } = isV2 ? { trace: decodeTrace(readFileSync(file)).trace, changes: [] as string[] } : upgradeTrace(raw);
+  const { trace, changes } = isV2
+    ? { trace: decodeTrace(readFileSync(file)).trace, changes: [] as string[] }
+    : upgradeTrace(raw);
   const converted = convertNodeObjects(trace);
-  if (isV2 && !converted) throw new UsageError(`${file} is already a version 2 trace without Node objects: nothing to upgrade`);
+  if (isV2 && !converted)
+    throw new UsageError(`${file} is already a version 2 trace without Node objects: nothing to upgrade`);
   const n = writeTraceFile(out, trace);
   for (const c of changes) process.stdout.write(`- ${c}\n`);
   if (converted) {

@@ -47,13 +47,21 @@ export const SCENARIO_SET_OPTIONS = {
 
 /** Flags that would give every scenario the same workload or target, which is wrong for a set of scenarios. */
 export function rejectPerScenarioFlags(flags: Flags, command: string): void {
-  for (const f of ['target', 'workload', 'kind']) if (flags[f] !== undefined) throw new UsageError(`${command}: --${f} does not apply, every scenario has its own`);
+  for (const f of ['target', 'workload', 'kind'])
+    if (flags[f] !== undefined) throw new UsageError(`${command}: --${f} does not apply, every scenario has its own`);
 }
 
 /** Episode settings for one scenario and episode seed, from the shared episode flags. */
 export function specFactory(flags: Flags): (s: BenchScenario, seed: number) => EpisodeSpec {
   episodeFromFlags(flags, {}); // validate the flags once, up front
-  return (s, seed) => ({ ...episodeFromFlags(flags, { workload: s.workload, target: s.target, ...(s.nodePool ? { nodePool: s.nodePool } : {}) }), seed });
+  return (s, seed) => ({
+    ...episodeFromFlags(flags, {
+      workload: s.workload,
+      target: s.target,
+      ...(s.nodePool ? { nodePool: s.nodePool } : {}),
+    }),
+    seed,
+  });
 }
 
 export function learningPolicy(name: string, params: Record<string, string>): QTablePolicy | EpsilonGreedyPolicy {
@@ -91,7 +99,15 @@ export interface TrainRun {
   seconds: number;
 }
 
-export async function trainOn(policy: QTablePolicy | EpsilonGreedyPolicy, scenarios: BenchScenario[], episodes: number, seed: number, backend: Backend, spec: (s: BenchScenario, seed: number) => EpisodeSpec, label = 'train'): Promise<TrainRun> {
+export async function trainOn(
+  policy: QTablePolicy | EpsilonGreedyPolicy,
+  scenarios: BenchScenario[],
+  episodes: number,
+  seed: number,
+  backend: Backend,
+  spec: (s: BenchScenario, seed: number) => EpisodeSpec,
+  label = 'train',
+): Promise<TrainRun> {
   const started = performance.now();
   const curve = await train({
     policy,
@@ -111,7 +127,17 @@ export async function trainCommand(argv: string[]): Promise<number> {
   registerAgents();
   const { flags } = parse(
     argv,
-    { ...EPISODE_OPTIONS, ...SCENARIO_SET_OPTIONS, episodes: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, plot: { type: 'string' }, curve: { type: 'string' }, window: { type: 'string' }, quiet: { type: 'boolean' } },
+    {
+      ...EPISODE_OPTIONS,
+      ...SCENARIO_SET_OPTIONS,
+      episodes: { type: 'string' },
+      out: { type: 'string' },
+      model: { type: 'string' },
+      plot: { type: 'string' },
+      curve: { type: 'string' },
+      window: { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
     USAGE,
   );
   rejectPerScenarioFlags(flags, 'train');
@@ -124,7 +150,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (model) params.model = model;
   if (model && params.epsilon === undefined) {
     // Continue where the model left off: its saved exploration rate (a loaded model otherwise acts greedily).
-    const saved = JSON.parse(readFileSync(model, 'utf8')) as { hyperparameters?: { epsilon?: unknown }; epsilon?: unknown };
+    const saved = JSON.parse(readFileSync(model, 'utf8')) as {
+      hyperparameters?: { epsilon?: unknown };
+      epsilon?: unknown;
+    };
     const eps = saved.hyperparameters?.epsilon ?? saved.epsilon;
     if (typeof eps === 'number') params.epsilon = String(eps);
   }
@@ -133,7 +162,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const legacy = optStr(flags, 'legacy');
   const registry = loadRegistry(legacy ? { legacyDir: legacy } : {});
   const generated = int(flags, 'generated', 0, 0, 1_000_000);
-  const scenarios = [...selectScenarios(registry.scenarios, str(flags, 'scenarios', 'all'), ['canonical']), ...generatedScenarios(generated, seed)];
+  const scenarios = [
+    ...selectScenarios(registry.scenarios, str(flags, 'scenarios', 'all'), ['canonical']),
+    ...generatedScenarios(generated, seed),
+  ];
   const spec = specFactory(flags);
   const out = optStr(flags, 'out');
   const plot = optStr(flags, 'plot');
@@ -146,14 +178,29 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const title = `${policyName}: ${episodes} episodes on ${scenarios.length} scenario(s), seed ${seed}`;
     if (out) saveModel(out, policy);
     if (plot) writeCurvePlot(plot, run.curve, window, title);
-    if (curvePath) writeJson(curvePath, { policy: policyName, seed, window, scenarios: scenarios.map((s) => s.id), episodes: run.curve });
+    if (curvePath)
+      writeJson(curvePath, {
+        policy: policyName,
+        seed,
+        window,
+        scenarios: scenarios.map((s) => s.id),
+        episodes: run.curve,
+      });
 
     const returns = run.curve.map((c) => c.return);
     const avg = movingAverage(returns, window);
-    const lines = [`trained ${policyName} for ${episodes} episodes on ${scenarios.length} scenario(s) in ${fixed(run.seconds, 1)} s (backend ${backend.name}, seed ${seed})`];
-    if (returns.length > window) lines.push(`return: first ${window} episodes average ${fixed(avg[window - 1]!)}, last ${window} average ${fixed(avg[avg.length - 1]!)}`);
+    const lines = [
+      `trained ${policyName} for ${episodes} episodes on ${scenarios.length} scenario(s) in ${fixed(run.seconds, 1)} s (backend ${backend.name}, seed ${seed})`,
+    ];
+    if (returns.length > window)
+      lines.push(
+        `return: first ${window} episodes average ${fixed(avg[window - 1]!)}, last ${window} average ${fixed(avg[avg.length - 1]!)}`,
+      );
     else lines.push(`return: average ${fixed(avg[avg.length - 1]!)} over ${returns.length} episodes`);
-    if (policy instanceof QTablePolicy) lines.push(`table: ${policy.table.size} states visited, ${policy.updates} updates, epsilon now ${fixed(policy.hp.epsilon)}`);
+    if (policy instanceof QTablePolicy)
+      lines.push(
+        `table: ${policy.table.size} states visited, ${policy.updates} updates, epsilon now ${fixed(policy.hp.epsilon)}`,
+      );
     if (!bool(flags, 'quiet')) {
       // Greedy evaluation, one episode per training scenario (learning off).
       const evals: EpisodeRecord[] = [];
@@ -162,7 +209,22 @@ export async function trainCommand(argv: string[]): Promise<number> {
         evals.push(await runBenchEpisode({ name: policyName, make: () => frozen }, s, 1, seed, backend, spec(s, seed)));
       }
       const solved = evals.filter((e) => e.solved).length;
-      lines.push('', table(['scenario', 'target', 'solved', 'steps', 'return', 'actions'], evals.map((e) => [e.scenario, e.target, e.solved ? 'yes' : 'no', e.stepsToSolve ?? e.steps, fixed(e.return), Object.entries(e.actionCounts).map(([a, n]) => `${a}×${n}`).join(' ')])));
+      lines.push(
+        '',
+        table(
+          ['scenario', 'target', 'solved', 'steps', 'return', 'actions'],
+          evals.map((e) => [
+            e.scenario,
+            e.target,
+            e.solved ? 'yes' : 'no',
+            e.stepsToSolve ?? e.steps,
+            fixed(e.return),
+            Object.entries(e.actionCounts)
+              .map(([a, n]) => `${a}×${n}`)
+              .join(' '),
+          ]),
+        ),
+      );
       lines.push('', `greedy evaluation: ${solved}/${evals.length} solved`);
     }
     if (out) lines.push(`wrote ${out}`);

@@ -87,12 +87,17 @@ function synth(argv: string[]): number {
   const { trace } = loadTraceOrScenario(optStr(flags, 'trace'), optStr(flags, 'scenario'));
   const out = str(flags, 'out');
   const format = str(flags, 'format', 'sim-arena');
-  if (format !== 'sim-arena' && format !== 'prometheus') throw new UsageError(`--format must be sim-arena or prometheus, got "${format}"`);
+  if (format !== 'sim-arena' && format !== 'prometheus')
+    throw new UsageError(`--format must be sim-arena or prometheus, got "${format}"`);
   const container = optStr(flags, 'container');
   const replicas = optStr(flags, 'replicas') !== undefined ? int(flags, 'replicas', 1, 1, 100_000) : undefined;
   const refs = optStr(flags, 'workload') ? [workloadFromFlags(flags)] : listWorkloads(trace);
   if (refs.length === 0) throw new UsageError('the trace has no workloads to synthesize usage for');
-  const workloads: SynthWorkload[] = refs.map((workload) => ({ workload, ...(container ? { container } : {}), ...(replicas !== undefined ? { replicas } : {}) }));
+  const workloads: SynthWorkload[] = refs.map((workload) => ({
+    workload,
+    ...(container ? { container } : {}),
+    ...(replicas !== undefined ? { replicas } : {}),
+  }));
   const amplitude = optStr(flags, 'amplitude');
   const usage = synthesizeUsage({
     workloads,
@@ -105,9 +110,14 @@ function synth(argv: string[]): number {
     seed: int(flags, 'seed', 0),
     ...(amplitude !== undefined ? { amplitude: num(flags, 'amplitude', 0) } : {}),
   });
-  const text = format === 'sim-arena' ? serializeUsage(usage) : `${JSON.stringify(usageToPrometheus(usage, { baseTs: firstEventTs(trace) }))}\n`;
+  const text =
+    format === 'sim-arena'
+      ? serializeUsage(usage)
+      : `${JSON.stringify(usageToPrometheus(usage, { baseTs: firstEventTs(trace) }))}\n`;
   writeFileAtomic(out, text);
-  process.stdout.write(`wrote ${out}: ${usage.series.length} series × ${usage.series[0]!.cpu.length} samples every ${usage.interval} s (${usage.source}, ${format})\n`);
+  process.stdout.write(
+    `wrote ${out}: ${usage.series.length} series × ${usage.series[0]!.cpu.length} samples every ${usage.interval} s (${usage.source}, ${format})\n`,
+  );
   return 0;
 }
 
@@ -128,12 +138,23 @@ export function describeUsage(u: UsageFile) {
     interval: u.interval,
     start: u.start,
     span: usageSpan(u),
-    series: u.series.map((s) => ({ workload: formatWorkload(s.workload), container: s.container ?? null, replicas: s.replicas ?? null, samples: s.cpu.length, cpu: stats(s.cpu), memory: stats(s.memory) })),
+    series: u.series.map((s) => ({
+      workload: formatWorkload(s.workload),
+      container: s.container ?? null,
+      replicas: s.replicas ?? null,
+      samples: s.cpu.length,
+      cpu: stats(s.cpu),
+      memory: stats(s.memory),
+    })),
   };
 }
 
 function inspect(argv: string[]): number {
-  const { flags, positionals } = parse(argv, { trace: { type: 'string' }, scenario: { type: 'string' }, json: { type: 'boolean' } }, USAGE);
+  const { flags, positionals } = parse(
+    argv,
+    { trace: { type: 'string' }, scenario: { type: 'string' }, json: { type: 'boolean' } },
+    USAGE,
+  );
   if (positionals.length !== 1) throw new UsageError(`expected one FILE, got ${positionals.length}\n${USAGE}`);
   const { trace } = loadTraceOrScenario(optStr(flags, 'trace'), optStr(flags, 'scenario'));
   const loaded = loadUsage(readFileSync(positionals[0]!, 'utf8'), trace);
@@ -142,12 +163,36 @@ function inspect(argv: string[]): number {
     process.stdout.write(`${JSON.stringify(d)}\n`);
     return 0;
   }
-  process.stdout.write(`${positionals[0]}: ${d.read} usage${d.source ? ` (${d.source})` : ''}, every ${d.interval} s from ${d.start} s on the trace's clock, ${d.span} s\n`);
+  process.stdout.write(
+    `${positionals[0]}: ${d.read} usage${d.source ? ` (${d.source})` : ''}, every ${d.interval} s from ${d.start} s on the trace's clock, ${d.span} s\n`,
+  );
   for (const w of d.warnings) process.stdout.write(`warning: ${w}\n`);
   process.stdout.write(
     `${table(
-      ['workload', 'container', 'replicas', 'samples', 'cpu p50', 'cpu p95', 'cpu max', 'mem p50', 'mem p95', 'mem max'],
-      d.series.map((s) => [s.workload, s.container ?? '-', s.replicas === null ? '-' : String(s.replicas), String(s.samples), cores(s.cpu.p50), cores(s.cpu.p95), cores(s.cpu.max), mib(s.memory.p50), mib(s.memory.p95), mib(s.memory.max)]),
+      [
+        'workload',
+        'container',
+        'replicas',
+        'samples',
+        'cpu p50',
+        'cpu p95',
+        'cpu max',
+        'mem p50',
+        'mem p95',
+        'mem max',
+      ],
+      d.series.map((s) => [
+        s.workload,
+        s.container ?? '-',
+        s.replicas === null ? '-' : String(s.replicas),
+        String(s.samples),
+        cores(s.cpu.p50),
+        cores(s.cpu.p95),
+        cores(s.cpu.max),
+        mib(s.memory.p50),
+        mib(s.memory.p95),
+        mib(s.memory.max),
+      ]),
     )}\n`,
   );
   return 0;

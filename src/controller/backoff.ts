@@ -12,7 +12,12 @@ export interface BackoffOptions {
 export type ResolvedBackoff = Required<BackoffOptions>;
 
 export function resolveBackoff(opts: BackoffOptions = {}): ResolvedBackoff {
-  return { baseMs: opts.baseMs ?? 1000, factor: opts.factor ?? 2, maxMs: opts.maxMs ?? 300_000, jitter: opts.jitter ?? 0.2 };
+  return {
+    baseMs: opts.baseMs ?? 1000,
+    factor: opts.factor ?? 2,
+    maxMs: opts.maxMs ?? 300_000,
+    jitter: opts.jitter ?? 0.2,
+  };
 }
 
 /** Delay before retry number `failures + 1` (failures = how many attempts already failed). */

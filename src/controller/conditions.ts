@@ -20,7 +20,11 @@ export function metaTime(date: Date = new Date()): string {
  * Returns a new list with `update` applied: the condition of the same type is replaced in place
  * (or appended). lastTransitionTime is kept unless the status flips.
  */
-export function setCondition(conditions: readonly Condition[] | undefined, update: ConditionUpdate, now: Date = new Date()): Condition[] {
+export function setCondition(
+  conditions: readonly Condition[] | undefined,
+  update: ConditionUpdate,
+  now: Date = new Date(),
+): Condition[] {
   const list = [...(conditions ?? [])];
   const i = list.findIndex((c) => c.type === update.type);
   const prev = i >= 0 ? list[i] : undefined;

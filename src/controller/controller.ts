@@ -145,7 +145,10 @@ export class Controller {
  * Runs `fn` once on the first SIGTERM or SIGINT, then exits (0, or 1 if `fn` threw);
  * a second signal exits at once. Returns a function that removes the handlers.
  */
-export function onShutdownSignals(fn: () => Promise<void> | void, opts: { exit?: boolean; logger?: Logger } = {}): () => void {
+export function onShutdownSignals(
+  fn: () => Promise<void> | void,
+  opts: { exit?: boolean; logger?: Logger } = {},
+): () => void {
   const log = opts.logger ?? createLogger('shutdown');
   let called = false;
   const handler = (signal: NodeJS.Signals): void => {

@@ -61,7 +61,12 @@ function reference(obj: KubernetesObject): V1ObjectReference {
 function truncateUtf8(s: string, maxBytes: number): string {
   const buf = Buffer.from(s, 'utf8');
   if (buf.length <= maxBytes) return s;
-  return buf.subarray(0, maxBytes - 3).toString('utf8').replace(/\uFFFD+$/, '') + '...';
+  return (
+    buf
+      .subarray(0, maxBytes - 3)
+      .toString('utf8')
+      .replace(/\uFFFD+$/, '') + '...'
+  );
 }
 
 /**
@@ -86,11 +91,21 @@ export class EventRecorder {
     this.log = opts.logger ?? createLogger('events');
   }
 
-  normal(regarding: KubernetesObject, reason: string, action: string, note?: string): Promise<EventsV1Event | undefined> {
+  normal(
+    regarding: KubernetesObject,
+    reason: string,
+    action: string,
+    note?: string,
+  ): Promise<EventsV1Event | undefined> {
     return this.record({ regarding, type: 'Normal', reason, action, ...(note !== undefined ? { note } : {}) });
   }
 
-  warning(regarding: KubernetesObject, reason: string, action: string, note?: string): Promise<EventsV1Event | undefined> {
+  warning(
+    regarding: KubernetesObject,
+    reason: string,
+    action: string,
+    note?: string,
+  ): Promise<EventsV1Event | undefined> {
     return this.record({ regarding, type: 'Warning', reason, action, ...(note !== undefined ? { note } : {}) });
   }
 
@@ -99,7 +114,16 @@ export class EventRecorder {
     try {
       const note = input.note !== undefined ? truncateUtf8(input.note, noteLimit) : undefined;
       const ref = reference(input.regarding);
-      const key = [ref.uid ?? '', ref.kind, ref.namespace ?? '', ref.name, input.type, input.reason, input.action, note ?? ''].join('\u0000');
+      const key = [
+        ref.uid ?? '',
+        ref.kind,
+        ref.namespace ?? '',
+        ref.name,
+        input.type,
+        input.reason,
+        input.action,
+        note ?? '',
+      ].join('\u0000');
       const now = Date.now();
       const seen = this.series.get(key);
       if (seen && now - seen.lastSeen < this.windowMs) {
@@ -117,7 +141,11 @@ export class EventRecorder {
     const count = seen.count + 1;
     try {
       const ev = await this.api.patchNamespacedEvent(
-        { name: seen.name, namespace: seen.namespace, body: { series: { count, lastObservedTime: microTimeField(new Date(now)) } } },
+        {
+          name: seen.name,
+          namespace: seen.namespace,
+          body: { series: { count, lastObservedTime: microTimeField(new Date(now)) } },
+        },
         mergePatchOptions(),
       );
       seen.count = count;
@@ -129,13 +157,24 @@ export class EventRecorder {
     }
   }
 
-  private async create(key: string, input: EventInput, ref: V1ObjectReference, note: string | undefined, now: number): Promise<EventsV1Event> {
+  private async create(
+    key: string,
+    input: EventInput,
+    ref: V1ObjectReference,
+    note: string | undefined,
+    now: number,
+  ): Promise<EventsV1Event> {
     const namespace = ref.namespace ?? 'default';
     const base = (ref.name ?? 'object').slice(0, 200);
     const body: EventsV1Event = {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
-      metadata: { name: `${base}.${now.toString(16)}${Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0')}`, namespace },
+      metadata: {
+        name: `${base}.${now.toString(16)}${Math.floor(Math.random() * 0x10000)
+          .toString(16)
+          .padStart(4, '0')}`,
+        namespace,
+      },
       eventTime: microTimeField(new Date(now)),
       type: input.type,
       reason: input.reason.slice(0, 128),

@@ -18,7 +18,11 @@ export function hasFinalizer(obj: KubernetesObject | undefined, finalizer: strin
  * (or, when there is no list yet, to the exact resourceVersion), so a finalizer another writer added
  * meanwhile is never dropped.
  */
-export async function addFinalizer(target: ObjectAccessor, finalizer: string, opts: FinalizerOptions = {}): Promise<KubernetesObject> {
+export async function addFinalizer(
+  target: ObjectAccessor,
+  finalizer: string,
+  opts: FinalizerOptions = {},
+): Promise<KubernetesObject> {
   const result = await guardedPatch(target, opts, (obj) => {
     const list = obj.metadata?.finalizers;
     if (list?.includes(finalizer)) return undefined;

@@ -18,7 +18,11 @@ export interface HealthServer {
  * /healthz: 200 while the process lives. /readyz: 200 when `readiness()` says so, else 503 with the reason.
  * /metrics: every Prometheus metric of the process (text exposition format).
  */
-export async function startHealthServer(opts: { host?: string; port?: number; readiness: () => Readiness }): Promise<HealthServer> {
+export async function startHealthServer(opts: {
+  host?: string;
+  port?: number;
+  readiness: () => Readiness;
+}): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -31,13 +35,19 @@ export async function startHealthServer(opts: { host?: string; port?: number; re
     }
     if (path === '/readyz') {
       const r = opts.readiness();
-      res.writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(r.ready ? 'ok' : `not ready: ${r.reason ?? 'unknown'}`);
+      res
+        .writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(r.ready ? 'ok' : `not ready: ${r.reason ?? 'unknown'}`);
       return;
     }
     if (path === '/metrics') {
       metricsExposition().then(
-        ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(req.method === 'HEAD' ? undefined : body),
-        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics: ${err instanceof Error ? err.message : String(err)}`),
+        ({ contentType, body }) =>
+          res.writeHead(200, { 'content-type': contentType }).end(req.method === 'HEAD' ? undefined : body),
+        (err: unknown) =>
+          res
+            .writeHead(500, { 'content-type': 'text/plain' })
+            .end(`metrics: ${err instanceof Error ? err.message : String(err)}`),
       );
       return;
     }

@@ -1,4 +1,10 @@
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  ListWatch,
+  Watch,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import { createLogger, type Logger } from '../util/log.js';
 import { backoffDelay, resolveBackoff, type BackoffOptions, type ResolvedBackoff } from './backoff.js';
 import { apiErrorMessage } from '../kube/errors.js';
@@ -222,14 +228,24 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     clearTimeout(this.restartTimer);
     this.retire();
     this.restartCount++;
-    informerWatchRestarts.inc({ resource: this.path, reason: reason.startsWith('no watch activity') ? 'idle' : 'requested' });
+    informerWatchRestarts.inc({
+      resource: this.path,
+      reason: reason.startsWith('no watch activity') ? 'idle' : 'requested',
+    });
     this.startGeneration();
   }
 
   private startGeneration(): void {
     const id = ++this.generation;
     const watch = new GenerationWatch(this.kc, this.extraQuery, () => this.touch(id, true));
-    const lw = new ListWatch<T>(this.path, watch, () => this.listFor(id), false, this.labelSelector, this.fieldSelector);
+    const lw = new ListWatch<T>(
+      this.path,
+      watch,
+      () => this.listFor(id),
+      false,
+      this.labelSelector,
+      this.fieldSelector,
+    );
     lw.on('add', (o) => this.upsert(id, o));
     lw.on('update', (o) => this.upsert(id, o));
     lw.on('delete', (o) => this.remove(id, o));

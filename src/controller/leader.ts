@@ -76,7 +76,8 @@ export class LeaderElector {
     if (!(this.leaseDurationMs > this.renewDeadlineMs && this.renewDeadlineMs > this.retryPeriodMs)) {
       throw new Error('leader election needs leaseDurationMs > renewDeadlineMs > retryPeriodMs');
     }
-    if (this.leaseDurationMs < 1000) throw new Error('leaseDurationMs must be at least 1000 (the Lease counts whole seconds)');
+    if (this.leaseDurationMs < 1000)
+      throw new Error('leaseDurationMs must be at least 1000 (the Lease counts whole seconds)');
     this.opts = opts;
     this.log = opts.logger ?? createLogger(`leader/${opts.name}`);
     leaderStatus.set({ name: this.name }, 0);
@@ -137,7 +138,7 @@ export class LeaderElector {
         ...spec,
         holderIdentity: this.identity,
         leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000),
-        acquireTime: renewing ? keepMicroTime(spec.acquireTime) ?? microTimeField(now) : microTimeField(now),
+        acquireTime: renewing ? (keepMicroTime(spec.acquireTime) ?? microTimeField(now)) : microTimeField(now),
         renewTime: microTimeField(now),
         leaseTransitions: (spec.leaseTransitions ?? 0) + (renewing ? 0 : 1),
       },
@@ -190,7 +191,8 @@ export class LeaderElector {
       this.observe(await this.api.createNamespacedLease({ namespace: this.namespace, body }));
       return true;
     } catch (err) {
-      if (!isAlreadyExists(err) && !isConflict(err)) this.log.warn('Creating the Lease failed', { error: apiErrorMessage(err) });
+      if (!isAlreadyExists(err) && !isConflict(err))
+        this.log.warn('Creating the Lease failed', { error: apiErrorMessage(err) });
       return false;
     }
   }

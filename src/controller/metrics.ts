@@ -6,7 +6,10 @@ import { registry } from '../util/metrics.js';
 
 const registers = [registry];
 /** controller-runtime's reconcile-time buckets (seconds). */
-const RECONCILE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60];
+const RECONCILE_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5, 1.75, 2,
+  2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60,
+];
 /** client-go's work-queue latency buckets: 10^-8 … 10^1 seconds. */
 const QUEUE_BUCKETS = Array.from({ length: 10 }, (_, i) => 10 ** (i - 8));
 
@@ -48,9 +51,24 @@ export const maxConcurrentReconciles = new Gauge({
   registers,
 });
 
-export const queueDepth = new Gauge({ name: 'workqueue_depth', help: 'Current depth of the work queue (keys waiting, not delayed).', labelNames: ['name'] as const, registers });
-export const queueAdds = new Counter({ name: 'workqueue_adds_total', help: 'Total number of adds handled by the work queue.', labelNames: ['name'] as const, registers });
-export const queueRetries = new Counter({ name: 'workqueue_retries_total', help: 'Total number of retries (rate-limited re-adds) handled by the work queue.', labelNames: ['name'] as const, registers });
+export const queueDepth = new Gauge({
+  name: 'workqueue_depth',
+  help: 'Current depth of the work queue (keys waiting, not delayed).',
+  labelNames: ['name'] as const,
+  registers,
+});
+export const queueAdds = new Counter({
+  name: 'workqueue_adds_total',
+  help: 'Total number of adds handled by the work queue.',
+  labelNames: ['name'] as const,
+  registers,
+});
+export const queueRetries = new Counter({
+  name: 'workqueue_retries_total',
+  help: 'Total number of retries (rate-limited re-adds) handled by the work queue.',
+  labelNames: ['name'] as const,
+  registers,
+});
 export const queueLatency = new Histogram({
   name: 'workqueue_queue_duration_seconds',
   help: 'How long in seconds a key stays in the work queue before being handled.',

@@ -1,7 +1,15 @@
 import { createLogger, type Logger } from '../util/log.js';
 import { secondsSince } from '../util/metrics.js';
 import * as m from './metrics.js';
-import { backoffDelay, realTimers, resolveBackoff, seededRandom, type BackoffOptions, type ResolvedBackoff, type Timers } from './backoff.js';
+import {
+  backoffDelay,
+  realTimers,
+  resolveBackoff,
+  seededRandom,
+  type BackoffOptions,
+  type ResolvedBackoff,
+  type Timers,
+} from './backoff.js';
 
 /** What a reconcile returns. Throwing instead means "retry with backoff" (or never, for TerminalError). */
 export interface ReconcileResult {
@@ -210,7 +218,10 @@ export class WorkQueue {
       const result = await handler(key);
       this.forget(key);
       const after = result?.requeueAfterMs;
-      m.reconcileTotal.inc({ ...controller, result: after === undefined || after < 0 ? 'success' : after === 0 ? 'requeue' : 'requeue_after' });
+      m.reconcileTotal.inc({
+        ...controller,
+        result: after === undefined || after < 0 ? 'success' : after === 0 ? 'requeue' : 'requeue_after',
+      });
       if (after !== undefined && after >= 0) this.addAfter(key, after);
     } catch (err) {
       m.reconcileTotal.inc({ ...controller, result: 'error' });

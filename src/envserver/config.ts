@@ -34,7 +34,26 @@ export interface EnvConfig {
 
 type Json = Record<string, unknown>;
 
-const CREATE_KEYS = new Set(['scenario', 'random', 'trace', 'workload', 'kind', 'container', 'target', 'reward', 'maxSteps', 'seed', 'backend', 'durationSeconds', 'actions', 'safeguards', 'nodePool', 'usage', 'usageOptions', 'stopAtGoal']);
+const CREATE_KEYS = new Set([
+  'scenario',
+  'random',
+  'trace',
+  'workload',
+  'kind',
+  'container',
+  'target',
+  'reward',
+  'maxSteps',
+  'seed',
+  'backend',
+  'durationSeconds',
+  'actions',
+  'safeguards',
+  'nodePool',
+  'usage',
+  'usageOptions',
+  'stopAtGoal',
+]);
 
 function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -42,30 +61,41 @@ function isObject(v: unknown): v is Json {
 
 function checkKeys(o: Json, allowed: readonly string[] | Set<string>, where: string): void {
   const set = allowed instanceof Set ? allowed : new Set(allowed);
-  for (const k of Object.keys(o)) if (!set.has(k)) throw badRequest(`${where}: unknown field "${k}" (known: ${[...set].join(', ')})`);
+  for (const k of Object.keys(o))
+    if (!set.has(k)) throw badRequest(`${where}: unknown field "${k}" (known: ${[...set].join(', ')})`);
 }
 
-export function intField(o: Json, key: string, where: string, fallback: number | undefined, min: number, max: number): number {
+export function intField(
+  o: Json,
+  key: string,
+  where: string,
+  fallback: number | undefined,
+  min: number,
+  max: number,
+): number {
   const v = o[key];
   if (v === undefined || v === null) {
     if (fallback === undefined) throw badRequest(`${where}${key} is required`);
     return fallback;
   }
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw badRequest(`${where}${key} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max)
+    throw badRequest(`${where}${key} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
   return v;
 }
 
 function strField(o: Json, key: string, where: string): string | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || v.length === 0) throw badRequest(`${where}${key} must be a non-empty string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || v.length === 0)
+    throw badRequest(`${where}${key} must be a non-empty string, got ${JSON.stringify(v)}`);
   return v;
 }
 
 function quantityField(o: Json, key: string, where: string, fallback: string): string {
   const v = o[key];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'string' && typeof v !== 'number') throw badRequest(`${where}${key} must be a quantity such as "500m" or "1Gi", got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' && typeof v !== 'number')
+    throw badRequest(`${where}${key} must be a quantity such as "500m" or "1Gi", got ${JSON.stringify(v)}`);
   try {
     return canonicalQuantity(v);
   } catch (e) {
@@ -88,24 +118,31 @@ function parseWorkload(body: Json, fallback: WorkloadRef | undefined): WorkloadR
     return kind ? { ...base, kind } : base;
   }
   if (typeof w === 'string') return parseWorkloadArg(w, kind ?? fallback?.kind ?? 'Deployment');
-  if (!isObject(w)) throw badRequest(`workload must be "NAMESPACE/NAME" or {kind, namespace, name}, got ${JSON.stringify(w)}`);
+  if (!isObject(w))
+    throw badRequest(`workload must be "NAMESPACE/NAME" or {kind, namespace, name}, got ${JSON.stringify(w)}`);
   checkKeys(w, ['kind', 'namespace', 'name'], 'workload');
   const name = strField(w, 'name', 'workload.');
   if (!name) throw badRequest('workload.name is required');
-  return { kind: strField(w, 'kind', 'workload.') ?? kind ?? 'Deployment', namespace: strField(w, 'namespace', 'workload.') ?? 'default', name };
+  return {
+    kind: strField(w, 'kind', 'workload.') ?? kind ?? 'Deployment',
+    namespace: strField(w, 'namespace', 'workload.') ?? 'default',
+    name,
+  };
 }
 
 function parseReward(body: Json, fallback: RewardMode): RewardSettings {
   const r = body.reward;
   if (r === undefined || r === null) return { mode: fallback };
   if (typeof r === 'string') return { mode: parseRewardMode(r) };
-  if (!isObject(r)) throw badRequest(`reward must be a mode name or {mode, stepPenalty, blockedPenalty}, got ${JSON.stringify(r)}`);
+  if (!isObject(r))
+    throw badRequest(`reward must be a mode name or {mode, stepPenalty, blockedPenalty}, got ${JSON.stringify(r)}`);
   checkKeys(r, ['mode', 'stepPenalty', 'blockedPenalty'], 'reward');
   const out: RewardSettings = { mode: parseRewardMode(strField(r, 'mode', 'reward.') ?? fallback) };
   for (const k of ['stepPenalty', 'blockedPenalty'] as const) {
     const v = r[k];
     if (v === undefined || v === null) continue;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw badRequest(`reward.${k} must be a number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw badRequest(`reward.${k} must be a number, got ${JSON.stringify(v)}`);
     out[k] = v;
   }
   return out;
@@ -124,15 +161,22 @@ function parseUsage(body: Json, trace: Trace): EpisodeUsage | undefined {
     if (body.usageOptions !== undefined && body.usageOptions !== null) throw badRequest('usageOptions needs usage');
     return undefined;
   }
-  if (typeof u !== 'object') throw badRequest('usage must be a sim-arena usage object or a Prometheus export (a JSON array)');
+  if (typeof u !== 'object')
+    throw badRequest('usage must be a sim-arena usage object or a Prometheus export (a JSON array)');
   const o = subObject(body, 'usageOptions');
   checkKeys(o, ['stepSeconds', 'noise', 'missingLimits'], 'usageOptions');
   const noise = o.noise ?? DEFAULT_USAGE_SETTINGS.noise;
-  if (typeof noise !== 'number' || !(noise >= 0 && noise <= 1)) throw badRequest(`usageOptions.noise must be a number from 0 to 1, got ${JSON.stringify(noise)}`);
+  if (typeof noise !== 'number' || !(noise >= 0 && noise <= 1))
+    throw badRequest(`usageOptions.noise must be a number from 0 to 1, got ${JSON.stringify(noise)}`);
   const missing = strField(o, 'missingLimits', 'usageOptions.') ?? DEFAULT_USAGE_SETTINGS.missingLimits;
-  if (missing !== 'request' && missing !== 'none') throw badRequest(`usageOptions.missingLimits must be "request" or "none", got ${JSON.stringify(missing)}`);
+  if (missing !== 'request' && missing !== 'none')
+    throw badRequest(`usageOptions.missingLimits must be "request" or "none", got ${JSON.stringify(missing)}`);
   const { usage } = loadUsage(u, trace);
-  return episodeUsage(usage, { stepSeconds: intField(o, 'stepSeconds', 'usageOptions.', DEFAULT_USAGE_SETTINGS.stepSeconds, 1, 365 * 86_400), noise, missingLimits: missing });
+  return episodeUsage(usage, {
+    stepSeconds: intField(o, 'stepSeconds', 'usageOptions.', DEFAULT_USAGE_SETTINGS.stepSeconds, 1, 365 * 86_400),
+    noise,
+    missingLimits: missing,
+  });
 }
 
 /**
@@ -154,7 +198,8 @@ export function uploadedTraceBytes(body: unknown): number {
 }
 
 function decodeBase64Trace(s: unknown): Trace {
-  if (typeof s !== 'string' || s.length === 0) throw badRequest('trace must be a base64 string of a msgpack SimKube trace');
+  if (typeof s !== 'string' || s.length === 0)
+    throw badRequest('trace must be a base64 string of a msgpack SimKube trace');
   const clean = s.replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean)) throw badRequest('trace is not valid base64');
   const bytes = Buffer.from(clean, clean.includes('-') || clean.includes('_') ? 'base64url' : 'base64');
@@ -185,9 +230,13 @@ export function parseCreateRequest(body: unknown, defaultBackend: BackendName): 
       const splitName = strField(r, 'split', 'random.');
       if (splitName !== undefined) {
         // A scenario of an official split: index i of the split, or one the seed draws.
-        if (!(SPLITS as readonly string[]).includes(splitName)) throw badRequest(`random.split must be one of ${SPLITS.join(', ')}, got ${JSON.stringify(splitName)}`);
+        if (!(SPLITS as readonly string[]).includes(splitName))
+          throw badRequest(`random.split must be one of ${SPLITS.join(', ')}, got ${JSON.stringify(splitName)}`);
         const list = splitScenarios(splitName as SplitName);
-        const picked = r.index !== undefined && r.index !== null ? list[intField(r, 'index', 'random.', 0, 0, list.length - 1)]! : list[randomInt(mulberry32(mixSeed(seed, 0x5b117)), list.length)]!;
+        const picked =
+          r.index !== undefined && r.index !== null
+            ? list[intField(r, 'index', 'random.', 0, 0, list.length - 1)]!
+            : list[randomInt(mulberry32(mixSeed(seed, 0x5b117)), list.length)]!;
         trace = picked.trace();
         meta = picked;
         if (picked.nodePool) splitPool = picked.nodePool;
@@ -202,7 +251,8 @@ export function parseCreateRequest(body: unknown, defaultBackend: BackendName): 
       }
     } else {
       const name = strField(body, 'scenario', '') ?? 'cpu-slight';
-      if (!CANONICAL.some((c) => c.meta.name === name)) throw badRequest(`unknown scenario "${name}" (known: ${CANONICAL.map((c) => c.meta.name).join(', ')})`);
+      if (!CANONICAL.some((c) => c.meta.name === name))
+        throw badRequest(`unknown scenario "${name}" (known: ${CANONICAL.map((c) => c.meta.name).join(', ')})`);
       const s = canonicalScenario(name);
       trace = s.trace;
       meta = s.meta;
@@ -210,8 +260,12 @@ export function parseCreateRequest(body: unknown, defaultBackend: BackendName): 
     }
 
     const backendName = strField(body, 'backend', '') ?? defaultBackend;
-    if (!(BACKENDS as string[]).includes(backendName)) throw badRequest(`unknown backend "${backendName}" (use ${BACKENDS.join(', ')})`);
-    if (backendName !== defaultBackend) throw badRequest(`this server runs the ${defaultBackend} backend, not ${backendName} (start another with \`sim-arena serve --backend ${backendName}\`)`);
+    if (!(BACKENDS as string[]).includes(backendName))
+      throw badRequest(`unknown backend "${backendName}" (use ${BACKENDS.join(', ')})`);
+    if (backendName !== defaultBackend)
+      throw badRequest(
+        `this server runs the ${defaultBackend} backend, not ${backendName} (start another with \`sim-arena serve --backend ${backendName}\`)`,
+      );
 
     const a = subObject(body, 'actions');
     checkKeys(a, ['cpuStep', 'memoryStep', 'replicaStep', 'set', 'resourceMode'], 'actions');
@@ -243,7 +297,9 @@ export function parseCreateRequest(body: unknown, defaultBackend: BackendName): 
       seed: intField(body, 'seed', '', 0, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
       reward: parseReward(body, usage ? 'rightsizing' : 'shaped'),
       ...(usage ? { usage } : {}),
-      ...(body.stopAtGoal !== undefined && body.stopAtGoal !== null ? { stopAtGoal: boolField(body, 'stopAtGoal') } : {}),
+      ...(body.stopAtGoal !== undefined && body.stopAtGoal !== null
+        ? { stopAtGoal: boolField(body, 'stopAtGoal') }
+        : {}),
       actions: {
         steps: {
           cpu: quantityField(a, 'cpuStep', 'actions.', DEFAULT_STEPS.cpu),
@@ -256,7 +312,9 @@ export function parseCreateRequest(body: unknown, defaultBackend: BackendName): 
         ...(resourceMode ? { resourceMode: parseResourceMode(resourceMode) } : {}),
       },
       nodePool,
-      ...(duration !== undefined && duration !== null ? { durationSeconds: intField(body, 'durationSeconds', '', undefined, 1, 7 * 24 * 3600) } : {}),
+      ...(duration !== undefined && duration !== null
+        ? { durationSeconds: intField(body, 'durationSeconds', '', undefined, 1, 7 * 24 * 3600) }
+        : {}),
     });
     checkEpisodeSpec(spec);
     // Fail now, not at the first step, when the workload or container is not in the trace.

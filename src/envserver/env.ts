@@ -1,6 +1,14 @@
 // One Gymnasium-style environment over the arena: reset replays the starting trace, step applies the client's
 // action to a copy of it, replays and scores with the arena's own functions. No HTTP here (server.ts does that).
-import { ACTIONS, actionMask, applyAction, parseAction, readResources, type ActionOutcome, type ActionType } from '../arena/actions.js';
+import {
+  ACTIONS,
+  actionMask,
+  applyAction,
+  parseAction,
+  readResources,
+  type ActionOutcome,
+  type ActionType,
+} from '../arena/actions.js';
 import { clusterCapacity, type ClusterCapacity } from '../arena/capacity.js';
 import { needsReplay, runOptions, scoreStep, stopsAtGoal, type EpisodeSpec } from '../arena/episode.js';
 import { atTarget, type Observation, type WorkloadResources } from '../arena/observation.js';
@@ -88,19 +96,27 @@ export function scenarioByName(name: string): SplitScenario | undefined {
 /** reset(options): {"scenario": NAME} or {"split": "train" | "val" | "test"}; nothing else. */
 export function parseResetOptions(options: unknown): ScenarioPick | undefined {
   if (options === undefined || options === null) return undefined;
-  if (typeof options !== 'object' || Array.isArray(options)) throw badRequest('options must be an object such as {"split": "train"} or {"scenario": "cpu-slight"}');
+  if (typeof options !== 'object' || Array.isArray(options))
+    throw badRequest('options must be an object such as {"split": "train"} or {"scenario": "cpu-slight"}');
   const o = options as Record<string, unknown>;
   const unknown = Object.keys(o).filter((k) => k !== 'scenario' && k !== 'split');
-  if (unknown.length) throw badRequest(`unknown reset option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (use "scenario" or "split")`);
+  if (unknown.length)
+    throw badRequest(
+      `unknown reset option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (use "scenario" or "split")`,
+    );
   const given = (['scenario', 'split'] as const).filter((k) => o[k] !== undefined && o[k] !== null);
   if (given.length === 0) return undefined;
   if (given.length > 1) throw badRequest('give options.scenario or options.split, not both');
   if (given[0] === 'split') {
-    if (typeof o.split !== 'string' || !(SPLITS as readonly string[]).includes(o.split)) throw badRequest(`options.split must be one of ${SPLITS.join(', ')}, got ${JSON.stringify(o.split)}`);
+    if (typeof o.split !== 'string' || !(SPLITS as readonly string[]).includes(o.split))
+      throw badRequest(`options.split must be one of ${SPLITS.join(', ')}, got ${JSON.stringify(o.split)}`);
     return { split: o.split as SplitName };
   }
   const found = typeof o.scenario === 'string' ? scenarioByName(o.scenario) : undefined;
-  if (!found) throw badRequest(`unknown scenario ${JSON.stringify(o.scenario)} (a canonical name such as cpu-slight, or a split scenario id from GET /v1/splits)`);
+  if (!found)
+    throw badRequest(
+      `unknown scenario ${JSON.stringify(o.scenario)} (a canonical name such as cpu-slight, or a split scenario id from GET /v1/splits)`,
+    );
   return { scenario: found };
 }
 
@@ -114,16 +130,22 @@ export function splitPick(split: SplitName, seed: number): SplitScenario {
 export function parseClientAction(a: unknown): ActionType {
   if (typeof a === 'number') {
     if (Number.isInteger(a) && a >= 0 && a < ACTIONS.length) return ACTIONS[a]!;
-    throw badRequest(`invalid action ${JSON.stringify(a)}: the action space is Discrete(${ACTIONS.length}), give an integer from 0 to ${ACTIONS.length - 1}`);
+    throw badRequest(
+      `invalid action ${JSON.stringify(a)}: the action space is Discrete(${ACTIONS.length}), give an integer from 0 to ${ACTIONS.length - 1}`,
+    );
   }
   if (typeof a === 'string') {
     try {
       return parseAction(a);
     } catch {
-      throw badRequest(`invalid action ${JSON.stringify(a)}: give an integer from 0 to ${ACTIONS.length - 1} or one of ${ACTIONS.join(', ')}`);
+      throw badRequest(
+        `invalid action ${JSON.stringify(a)}: give an integer from 0 to ${ACTIONS.length - 1} or one of ${ACTIONS.join(', ')}`,
+      );
     }
   }
-  throw badRequest(`invalid action ${a === undefined ? '(missing)' : JSON.stringify(a)}: give an integer from 0 to ${ACTIONS.length - 1}`);
+  throw badRequest(
+    `invalid action ${a === undefined ? '(missing)' : JSON.stringify(a)}: give an integer from 0 to ${ACTIONS.length - 1}`,
+  );
 }
 
 export class ArenaEnv {
@@ -167,7 +189,13 @@ export class ArenaEnv {
   }
 
   get status(): { phase: Phase; step: number; episodes: number; seed: number; solved: boolean } {
-    return { phase: this.phase, step: this.step_, episodes: this.episodes, seed: this.spec.seed, solved: this.phase !== 'new' && atTarget(this.obs, this.spec.target) };
+    return {
+      phase: this.phase,
+      step: this.step_,
+      episodes: this.episodes,
+      seed: this.spec.seed,
+      solved: this.phase !== 'new' && atTarget(this.obs, this.spec.target),
+    };
   }
 
   describe() {
@@ -181,7 +209,12 @@ export class ArenaEnv {
       actions: this.spec.actions,
       nodePool: this.spec.nodePool,
       ...(this.spec.durationSeconds !== undefined ? { durationSeconds: this.spec.durationSeconds } : {}),
-      ...(this.spec.usage ? { usage: { source: this.spec.usage.file.source ?? null, ...this.spec.usage.settings }, stopAtGoal: stopsAtGoal(this.spec) } : {}),
+      ...(this.spec.usage
+        ? {
+            usage: { source: this.spec.usage.file.source ?? null, ...this.spec.usage.settings },
+            stopAtGoal: stopsAtGoal(this.spec),
+          }
+        : {}),
     };
   }
 
@@ -189,7 +222,8 @@ export class ArenaEnv {
     const { seed, options } = opts;
     const pick = parseResetOptions(options);
     if (seed !== undefined && seed !== null) {
-      if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) throw badRequest(`seed must be an integer, got ${JSON.stringify(seed)}`);
+      if (typeof seed !== 'number' || !Number.isSafeInteger(seed))
+        throw badRequest(`seed must be an integer, got ${JSON.stringify(seed)}`);
       this.baseSeed = seed;
       this.unseededResets = 0;
       this.spec.seed = episodeSeed(seed);
@@ -198,7 +232,10 @@ export class ArenaEnv {
       // reset(seed=s) followed by unseeded resets always gives the same episodes. The first reset uses the
       // creation seed itself.
       this.unseededResets++;
-      this.spec.seed = this.unseededResets === 0 ? episodeSeed(this.baseSeed) : mixSeed(episodeSeed(this.baseSeed), this.unseededResets, 0x7e5e7);
+      this.spec.seed =
+        this.unseededResets === 0
+          ? episodeSeed(this.baseSeed)
+          : mixSeed(episodeSeed(this.baseSeed), this.unseededResets, 0x7e5e7);
     }
     if (pick) this.switchScenario(pick.split ? splitPick(pick.split, this.spec.seed) : pick.scenario!);
     this.phase = 'broken'; // until the replay below succeeds
@@ -231,7 +268,9 @@ export class ArenaEnv {
     const outcome: ActionOutcome = applyAction(trace, this.spec.workload, a, this.spec.actions);
     // As in the arena's episodeStep: an action that changed nothing leaves the trace as it was, and the embedded
     // replay is a pure function of trace and seed, so it would observe the same again.
-    const after = needsReplay(this.spec, outcome.changed, this.backend.name) ? await this.backend.run(trace, this.spec.workload, runOptions(this.spec, this.runName(step), step)) : this.obs;
+    const after = needsReplay(this.spec, outcome.changed, this.backend.name)
+      ? await this.backend.run(trace, this.spec.workload, runOptions(this.spec, this.runName(step), step))
+      : this.obs;
     const record = scoreStep(this.spec, step, this.obs, outcome, after);
     this.obs = after;
     this.step_ = step;
@@ -241,7 +280,9 @@ export class ArenaEnv {
     const truncated = step >= this.spec.maxSteps;
     if (terminated || truncated) {
       this.phase = 'done';
-      this.doneReason = terminated ? `terminated at step ${step}: the workload reached its target` : `truncated at step ${step}: maxSteps is ${this.spec.maxSteps}`;
+      this.doneReason = terminated
+        ? `terminated at step ${step}: the workload reached its target`
+        : `truncated at step ${step}: maxSteps is ${this.spec.maxSteps}`;
     } else this.phase = 'running';
     return {
       observation: this.vector(outcome.after),
@@ -261,7 +302,8 @@ export class ArenaEnv {
 
   /** Start later episodes from another scenario: its trace, workload, target and node pool. */
   private switchScenario(s: SplitScenario): void {
-    if (this.spec.usage) throw badRequest('options.scenario and options.split need an env without usage (usage belongs to one trace)');
+    if (this.spec.usage)
+      throw badRequest('options.scenario and options.split need an env without usage (usage belongs to one trace)');
     const trace = s.trace();
     readResources(trace, s.workload, this.spec.actions.container); // a container the scenario lacks is a 400 now
     this.initial = trace;
@@ -277,7 +319,16 @@ export class ArenaEnv {
   }
 
   private vector(resources: WorkloadResources): number[] {
-    return observationVector({ obs: this.obs, resources, target: this.spec.target, largestNode: this.capacity.largestNode, step: this.step_, maxSteps: this.spec.maxSteps, lastBlocked: this.lastBlocked, withUsage: this.spec.usage !== undefined });
+    return observationVector({
+      obs: this.obs,
+      resources,
+      target: this.spec.target,
+      largestNode: this.capacity.largestNode,
+      step: this.step_,
+      maxSteps: this.spec.maxSteps,
+      lastBlocked: this.lastBlocked,
+      withUsage: this.spec.usage !== undefined,
+    });
   }
 
   private info(resources: WorkloadResources): EnvInfo {
@@ -290,8 +341,13 @@ export class ArenaEnv {
       resources: { ...resources },
       solved: atTarget(this.obs, this.spec.target),
       scenario: this.source,
-      action_mask: this.trace ? actionMask(this.trace, this.spec.workload, this.spec.actions).map((ok) => (ok ? 1 : 0)) : ACTIONS.map(() => 1),
-      largest_node: { cpu: cpuFromMillis(this.capacity.largestNode.cpuMillis), memory: memoryFromBytes(this.capacity.largestNode.memoryBytes) },
+      action_mask: this.trace
+        ? actionMask(this.trace, this.spec.workload, this.spec.actions).map((ok) => (ok ? 1 : 0))
+        : ACTIONS.map(() => 1),
+      largest_node: {
+        cpu: cpuFromMillis(this.capacity.largestNode.cpuMillis),
+        memory: memoryFromBytes(this.capacity.largestNode.memoryBytes),
+      },
       node_count: this.capacity.nodeCount,
     };
   }

@@ -33,6 +33,10 @@ export function toHttpError(e: unknown, context = ''): HttpError {
   if (isInputError(e)) return new HttpError(400, `${prefix}${e.message}`);
   if (isEngineRangeError(e)) return new HttpError(400, `${prefix}${TOO_DEEP}`);
   // The engine's wording ("x.map is not a function") is for the server log, never for the client.
-  if (isInternalError(e)) return new HttpError(500, `${prefix}internal error: the server could not handle this request (its log has the details)`);
+  if (isInternalError(e))
+    return new HttpError(
+      500,
+      `${prefix}internal error: the server could not handle this request (its log has the details)`,
+    );
   return new HttpError(500, `${prefix}internal error: ${e instanceof Error ? e.message : String(e)}`);
 }

@@ -27,7 +27,11 @@ export function checkContentType(req: IncomingMessage): void {
   if (!hasBody(req)) return;
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') {
-    throw new HttpError(415, `the request body must be sent with Content-Type: application/json${type ? `, got ${type}` : ''}`, { Connection: 'close' });
+    throw new HttpError(
+      415,
+      `the request body must be sent with Content-Type: application/json${type ? `, got ${type}` : ''}`,
+      { Connection: 'close' },
+    );
   }
 }
 
@@ -43,7 +47,11 @@ export function checkOrigin(req: IncomingMessage, policy: OriginPolicy): void {
   if (policy.loopback) {
     const host = req.headers.host;
     if (host !== undefined && !isLoopbackHost(hostName(host))) {
-      throw new HttpError(403, `Host "${host}" is not a loopback name; this server listens on loopback only (start it with --host to serve other names)`, { Connection: 'close' });
+      throw new HttpError(
+        403,
+        `Host "${host}" is not a loopback name; this server listens on loopback only (start it with --host to serve other names)`,
+        { Connection: 'close' },
+      );
     }
   }
   const origin = req.headers.origin;
@@ -56,5 +64,10 @@ export function checkOrigin(req: IncomingMessage, policy: OriginPolicy): void {
   } catch {
     ok = false;
   }
-  if (!ok) throw new HttpError(403, `requests from web pages at ${origin} are refused (sim-arena serve --allow-origin ${origin} allows one)`, { Connection: 'close' });
+  if (!ok)
+    throw new HttpError(
+      403,
+      `requests from web pages at ${origin} are refused (sim-arena serve --allow-origin ${origin} allows one)`,
+      { Connection: 'close' },
+    );
 }

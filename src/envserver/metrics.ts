@@ -3,7 +3,9 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import { registry } from '../util/metrics.js';
 
 const registers = [registry];
-const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const LATENCY_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 
 export const requests = new Counter({
   name: 'sim_arena_envserver_requests_total',
@@ -29,7 +31,11 @@ export const steps = new Counter({
   help: 'Env steps taken (single and batched); rate() of it is steps per second.',
   registers,
 });
-export const resets = new Counter({ name: 'sim_arena_envserver_resets_total', help: 'Env resets (single and batched).', registers });
+export const resets = new Counter({
+  name: 'sim_arena_envserver_resets_total',
+  help: 'Env resets (single and batched).',
+  registers,
+});
 export const stepDuration = new Histogram({
   name: 'sim_arena_envserver_step_duration_seconds',
   help: 'Time of one env step (action applied, trace replayed, reward scored).',
@@ -57,7 +63,14 @@ export function reportEnvsOpen(count: () => number): () => void {
 
 /** Why a status code means the request was refused before any work (undefined: it was not a refusal). */
 export function rejectionReason(status: number): string | undefined {
-  return { 401: 'unauthorized', 403: 'forbidden', 413: 'body_too_large', 415: 'unsupported_media_type', 429: 'quota', 503: 'budget' }[status];
+  return {
+    401: 'unauthorized',
+    403: 'forbidden',
+    413: 'body_too_large',
+    415: 'unsupported_media_type',
+    429: 'quota',
+    503: 'budget',
+  }[status];
 }
 
 /** The route template of a path, so ids do not become label values. */
@@ -70,7 +83,11 @@ export function routeOf(path: string): string {
   if (first === 'envs') {
     if (id === undefined) return base;
     if (rest.length > 0) return 'unmatched';
-    return sub === undefined ? `${base}/:id` : ['spaces', 'reset', 'step'].includes(sub) ? `${base}/:id/${sub}` : 'unmatched';
+    return sub === undefined
+      ? `${base}/:id`
+      : ['spaces', 'reset', 'step'].includes(sub)
+        ? `${base}/:id/${sub}`
+        : 'unmatched';
   }
   return id === undefined && ['step-batch', 'scenarios'].includes(first!) ? base : 'unmatched';
 }

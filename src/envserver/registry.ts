@@ -90,11 +90,19 @@ export class EnvRegistry {
     if (this.envs.size + this.slots.size >= this.opts.maxEnvs) throw this.full();
     const quota = this.opts.maxEnvsPerClient ?? this.opts.maxEnvs;
     if (this.clientCount(clientToken) >= quota) {
-      throw new HttpError(429, `too many envs for this client: at most ${quota} per client token (sim-arena serve --max-envs-per-client); DELETE envs you no longer use`, { 'Retry-After': '5' });
+      throw new HttpError(
+        429,
+        `too many envs for this client: at most ${quota} per client token (sim-arena serve --max-envs-per-client); DELETE envs you no longer use`,
+        { 'Retry-After': '5' },
+      );
     }
     const budget = this.opts.traceBudgetBytes;
     if (budget !== undefined && traceBytes > 0 && this.heldTraceBytes + traceBytes > budget) {
-      throw new HttpError(503, `the server's trace memory budget is used up: this trace needs ${traceBytes} bytes, ${Math.max(0, budget - this.heldTraceBytes)} of ${budget} are free (sim-arena serve --trace-budget); retry later or DELETE envs`, { 'Retry-After': '5' });
+      throw new HttpError(
+        503,
+        `the server's trace memory budget is used up: this trace needs ${traceBytes} bytes, ${Math.max(0, budget - this.heldTraceBytes)} of ${budget} are free (sim-arena serve --trace-budget); retry later or DELETE envs`,
+        { 'Retry-After': '5' },
+      );
     }
     const slot: Slot = { client: clientToken ?? '', traceBytes, released: false };
     this.slots.add(slot);
@@ -107,20 +115,34 @@ export class EnvRegistry {
   }
 
   private full(): HttpError {
-    return new HttpError(429, `too many envs: this server holds at most ${this.opts.maxEnvs}; DELETE envs you no longer use (idle envs expire after ${Math.round(this.opts.idleTimeoutMs / 1000)}s)`, { 'Retry-After': '5' });
+    return new HttpError(
+      429,
+      `too many envs: this server holds at most ${this.opts.maxEnvs}; DELETE envs you no longer use (idle envs expire after ${Math.round(this.opts.idleTimeoutMs / 1000)}s)`,
+      { 'Retry-After': '5' },
+    );
   }
 
   add(env: ArenaEnv, clientToken: string | undefined, id = newEnvId(), slot?: Slot): string {
     if (slot && !slot.released) this.release(slot);
     else this.reserve();
-    this.envs.set(id, { id, env, owner: clientToken ? hashToken(clientToken) : undefined, lastUsed: this.now(), tail: Promise.resolve(), busy: 0, client: clientToken ?? '', traceBytes: slot?.traceBytes ?? 0 });
+    this.envs.set(id, {
+      id,
+      env,
+      owner: clientToken ? hashToken(clientToken) : undefined,
+      lastUsed: this.now(),
+      tail: Promise.resolve(),
+      busy: 0,
+      client: clientToken ?? '',
+      traceBytes: slot?.traceBytes ?? 0,
+    });
     return id;
   }
 
   /** The env for this id and client, or a 404 that says the same whether the id is unknown or someone else's. */
   get(id: string, clientToken: string | undefined): Entry {
     const e = this.envs.get(id);
-    if (!e || !ownerMatches(e.owner, clientToken)) throw notFound(`no env with id "${id}" (it may have been deleted or expired; create one with POST /v1/envs)`);
+    if (!e || !ownerMatches(e.owner, clientToken))
+      throw notFound(`no env with id "${id}" (it may have been deleted or expired; create one with POST /v1/envs)`);
     e.lastUsed = this.now();
     return e;
   }

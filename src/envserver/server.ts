@@ -53,7 +53,17 @@ export interface EnvServerOptions {
   log?: (line: string) => void;
 }
 
-export const DEFAULTS = { host: '127.0.0.1', port: 8000, maxEnvs: 64, maxEnvsPerClient: 32, idleTimeoutSeconds: 1800, maxBodyBytes: 16 * 1024 * 1024, maxTraceBytes: 4 * 1024 * 1024, traceBudgetBytes: 32 * 1024 * 1024, maxBatch: 1024 } as const;
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8000,
+  maxEnvs: 64,
+  maxEnvsPerClient: 32,
+  idleTimeoutSeconds: 1800,
+  maxBodyBytes: 16 * 1024 * 1024,
+  maxTraceBytes: 4 * 1024 * 1024,
+  traceBudgetBytes: 32 * 1024 * 1024,
+  maxBatch: 1024,
+} as const;
 
 /** Bodies above this size are read one at a time (a second one meanwhile is a 503), so big decodes never pile up. */
 export const BIG_BODY_BYTES = 1024 * 1024;
@@ -81,11 +91,20 @@ export class EnvServer {
   private bigBodies = 0;
 
   constructor(opts: EnvServerOptions = {}) {
-    this.opts = { ...opts, maxBodyBytes: opts.maxBodyBytes ?? DEFAULTS.maxBodyBytes, maxBatch: opts.maxBatch ?? DEFAULTS.maxBatch };
+    this.opts = {
+      ...opts,
+      maxBodyBytes: opts.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
+      maxBatch: opts.maxBatch ?? DEFAULTS.maxBatch,
+    };
     this.backendName = opts.backend ?? 'embedded';
     const idle = (opts.idleTimeoutSeconds ?? DEFAULTS.idleTimeoutSeconds) * 1000;
     const maxEnvs = opts.maxEnvs ?? DEFAULTS.maxEnvs;
-    this.registry = new EnvRegistry({ maxEnvs, idleTimeoutMs: idle, maxEnvsPerClient: opts.maxEnvsPerClient ?? Math.min(maxEnvs, DEFAULTS.maxEnvsPerClient), traceBudgetBytes: opts.traceBudgetBytes ?? DEFAULTS.traceBudgetBytes });
+    this.registry = new EnvRegistry({
+      maxEnvs,
+      idleTimeoutMs: idle,
+      maxEnvsPerClient: opts.maxEnvsPerClient ?? Math.min(maxEnvs, DEFAULTS.maxEnvsPerClient),
+      traceBudgetBytes: opts.traceBudgetBytes ?? DEFAULTS.traceBudgetBytes,
+    });
     this.tokenHash = opts.token ? sha(opts.token) : undefined;
     this.server = createServer((req, res) => void this.handle(req, res));
     this.unreportEnvs = metrics.reportEnvsOpen(() => this.registry.size);
@@ -135,7 +154,9 @@ export class EnvServer {
   private backend(name: BackendName): Promise<Backend> {
     let b = this.backends.get(name);
     if (!b) {
-      b = this.opts.backendFactory ? this.opts.backendFactory(name) : createBackend(name, this.opts.backendOptions ?? {});
+      b = this.opts.backendFactory
+        ? this.opts.backendFactory(name)
+        : createBackend(name, this.opts.backendOptions ?? {});
       b.catch(() => this.backends.delete(name));
       this.backends.set(name, b);
     }
@@ -148,7 +169,9 @@ export class EnvServer {
     const route = metrics.routeOf(path);
     if (route === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
       const { contentType, body } = await metricsExposition();
-      res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' }).end(req.method === 'HEAD' ? undefined : body);
+      res
+        .writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' })
+        .end(req.method === 'HEAD' ? undefined : body);
       metrics.requests.inc({ route, method: req.method, code: '200' });
       return;
     }
@@ -157,14 +180,22 @@ export class EnvServer {
       reply = await this.route(req);
     } catch (e) {
       const err = toHttpError(e);
-      if (err.status >= 500) this.opts.log?.(`${req.method} ${req.url}: ${err.message}${e instanceof Error && e.stack ? `\n${e.stack}` : ''}`);
+      if (err.status >= 500)
+        this.opts.log?.(
+          `${req.method} ${req.url}: ${err.message}${e instanceof Error && e.stack ? `\n${e.stack}` : ''}`,
+        );
       reply = { status: err.status, body: { error: err.message }, headers: err.headers };
     }
     if (res.headersSent || res.destroyed) return;
     // A refusal sent before the body was read: discard the rest instead of buffering it.
     if (!req.complete) req.resume();
     const text = `${JSON.stringify(reply.body)}\n`;
-    res.writeHead(reply.status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', ...reply.headers });
+    res.writeHead(reply.status, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(text),
+      'Cache-Control': 'no-store',
+      ...reply.headers,
+    });
     res.end(text);
     metrics.requests.inc({ route, method: req.method ?? 'GET', code: String(reply.status) });
     metrics.requestDuration.observe({ route }, secondsSince(started));
@@ -188,21 +219,33 @@ export class EnvServer {
     if (!this.tokenHash) return;
     const h = req.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(h);
-    if (!m || !timingSafeEqual(sha(m[1]!.trim()), this.tokenHash)) throw new HttpError(401, 'missing or wrong token: send Authorization: Bearer <token> (the token sim-arena serve was started with)', { 'WWW-Authenticate': 'Bearer' });
+    if (!m || !timingSafeEqual(sha(m[1]!.trim()), this.tokenHash))
+      throw new HttpError(
+        401,
+        'missing or wrong token: send Authorization: Bearer <token> (the token sim-arena serve was started with)',
+        { 'WWW-Authenticate': 'Bearer' },
+      );
   }
 
   private async route(req: IncomingMessage): Promise<Reply> {
     const method = req.method ?? 'GET';
     const path = new URL(req.url ?? '/', 'http://x').pathname.replace(/\/+$/, '') || '/';
     const allow = (methods: string[]) => {
-      if (!methods.includes(method)) throw new HttpError(405, `${method} is not allowed on ${path} (allowed: ${methods.join(', ')})`, { Allow: methods.join(', ') });
+      if (!methods.includes(method))
+        throw new HttpError(405, `${method} is not allowed on ${path} (allowed: ${methods.join(', ')})`, {
+          Allow: methods.join(', '),
+        });
     };
     if (path === '/healthz') {
       allow(['GET']);
       return { status: 200, body: { ok: true, backend: this.backendName, envs: this.registry.size } };
     }
-    if (!path.startsWith(`/${API_VERSION}/`)) throw new HttpError(404, `no route ${path} (the API is under /${API_VERSION}/, see GET /healthz)`);
-    checkOrigin(req, { loopback: isLoopbackHost(this.opts.host ?? DEFAULTS.host), allowedOrigins: this.opts.allowedOrigins ?? [] });
+    if (!path.startsWith(`/${API_VERSION}/`))
+      throw new HttpError(404, `no route ${path} (the API is under /${API_VERSION}/, see GET /healthz)`);
+    checkOrigin(req, {
+      loopback: isLoopbackHost(this.opts.host ?? DEFAULTS.host),
+      allowedOrigins: this.opts.allowedOrigins ?? [],
+    });
     this.authorize(req);
     checkContentType(req);
     const client = headerValue(req, CLIENT_TOKEN_HEADER);
@@ -223,14 +266,41 @@ export class EnvServer {
     }
     if (parts.length === 1 && parts[0] === 'scenarios') {
       allow(['GET']);
-      return { status: 200, body: { scenarios: CANONICAL.map((c) => ({ name: c.meta.name, description: c.meta.description, workload: formatWorkload(c.meta.workload), target: c.meta.target, problem: c.meta.problem })) } };
+      return {
+        status: 200,
+        body: {
+          scenarios: CANONICAL.map((c) => ({
+            name: c.meta.name,
+            description: c.meta.description,
+            workload: formatWorkload(c.meta.workload),
+            target: c.meta.target,
+            problem: c.meta.problem,
+          })),
+        },
+      };
     }
     if (parts.length === 1 && parts[0] === 'splits') {
       allow(['GET']);
       const d = describeSplits();
       return {
         status: 200,
-        body: { splits: Object.fromEntries(SPLITS.map((sp) => [sp, { families: d[sp], scenarios: splitScenarios(sp).map((x, index) => ({ index, id: x.id, problem: x.problem, target: x.target, description: x.description })) }])) },
+        body: {
+          splits: Object.fromEntries(
+            SPLITS.map((sp) => [
+              sp,
+              {
+                families: d[sp],
+                scenarios: splitScenarios(sp).map((x, index) => ({
+                  index,
+                  id: x.id,
+                  problem: x.problem,
+                  target: x.target,
+                  description: x.description,
+                })),
+              },
+            ]),
+          ),
+        },
       };
     }
     if (parts[0] === 'envs' && parts.length >= 2 && parts.length <= 3) {
@@ -254,17 +324,25 @@ export class EnvServer {
         const entry = this.registry.get(id, client);
         const body = await readJson(req, this.opts.maxBodyBytes, true);
         const opts = resetOptions(body, 'reset');
-        return { status: 200, body: await this.timed('reset', () => this.registry.run(entry, (env) => env.reset(opts))) };
+        return {
+          status: 200,
+          body: await this.timed('reset', () => this.registry.run(entry, (env) => env.reset(opts))),
+        };
       }
       if (sub === 'step') {
         allow(['POST']);
         const entry = this.registry.get(id, client);
         const body = await readJson(req, this.opts.maxBodyBytes);
-        if (!isObject(body) || !('action' in body)) throw badRequest('the request body must be {"action": <integer 0-6>}');
-        for (const k of Object.keys(body)) if (k !== 'action') throw badRequest(`unknown field "${k}" (a step takes only {"action": <integer 0-6>})`);
+        if (!isObject(body) || !('action' in body))
+          throw badRequest('the request body must be {"action": <integer 0-6>}');
+        for (const k of Object.keys(body))
+          if (k !== 'action') throw badRequest(`unknown field "${k}" (a step takes only {"action": <integer 0-6>})`);
         const action = body.action;
         parseClientAction(action);
-        return { status: 200, body: await this.timed('step', () => this.registry.run(entry, (env) => env.stepAction(action))) };
+        return {
+          status: 200,
+          body: await this.timed('step', () => this.registry.run(entry, (env) => env.stepAction(action))),
+        };
       }
     }
     throw new HttpError(404, `no route ${method} ${path}`);
@@ -281,20 +359,32 @@ export class EnvServer {
     const declared = Number(req.headers['content-length'] ?? NaN);
     const big = !(declared <= BIG_BODY_BYTES);
     try {
-      if (big && this.bigBodies > 0) throw new HttpError(503, 'the server is reading another large create request; retry in a second', { 'Retry-After': '1', Connection: 'close' });
+      if (big && this.bigBodies > 0)
+        throw new HttpError(503, 'the server is reading another large create request; retry in a second', {
+          'Retry-After': '1',
+          Connection: 'close',
+        });
       if (big) this.bigBodies++;
       try {
         const body = await readJson(req, this.opts.maxBodyBytes);
         const traceBytes = uploadedTraceBytes(body);
         const maxTrace = this.opts.maxTraceBytes ?? DEFAULTS.maxTraceBytes;
-        if (traceBytes > maxTrace) throw new HttpError(413, `the trace is ${traceBytes} bytes; at most ${maxTrace} per env (sim-arena serve --max-trace-bytes)`);
+        if (traceBytes > maxTrace)
+          throw new HttpError(
+            413,
+            `the trace is ${traceBytes} bytes; at most ${maxTrace} per env (sim-arena serve --max-trace-bytes)`,
+          );
         this.registry.release(room);
         slot = this.registry.reserveSlot(client, traceBytes);
         const config = parseCreateRequest(body, this.backendName);
         const backend = await this.backend(config.backend);
         const env = new ArenaEnv(config, backend, `env${++this.envCounter}`);
         const id = this.registry.add(env, client, undefined, slot);
-        return { status: 201, body: { id, ...env.spaces(), env: env.describe() }, headers: { Location: `/${API_VERSION}/envs/${id}` } };
+        return {
+          status: 201,
+          body: { id, ...env.spaces(), env: env.describe() },
+          headers: { Location: `/${API_VERSION}/envs/${id}` },
+        };
       } finally {
         if (big) this.bigBodies--;
       }
@@ -308,8 +398,10 @@ export class EnvServer {
   private async batch(body: unknown, client: string | undefined): Promise<Reply> {
     if (!isObject(body)) throw badRequest('the request body must be {"steps": [{"id": ..., "action": ...}, ...]}');
     const steps = body.steps;
-    if (!Array.isArray(steps) || steps.length === 0) throw badRequest('steps must be a non-empty array of {"id", "action"} (or {"id", "reset": {"seed"?}})');
-    if (steps.length > this.opts.maxBatch) throw new HttpError(413, `too many steps in one batch: ${steps.length} (at most ${this.opts.maxBatch})`);
+    if (!Array.isArray(steps) || steps.length === 0)
+      throw badRequest('steps must be a non-empty array of {"id", "action"} (or {"id", "reset": {"seed"?}})');
+    if (steps.length > this.opts.maxBatch)
+      throw new HttpError(413, `too many steps in one batch: ${steps.length} (at most ${this.opts.maxBatch})`);
     const seen = new Set<string>();
     const plan = steps.map((item, i) => {
       const where = `steps[${i}]`;
@@ -318,7 +410,9 @@ export class EnvServer {
       if (typeof id !== 'string' || id.length === 0) throw badRequest(`${where}.id must be an env id string`);
       if (seen.has(id)) throw badRequest(`${where}: env ${id} appears twice in one batch`);
       seen.add(id);
-      for (const k of Object.keys(item)) if (!['id', 'action', 'reset'].includes(k)) throw badRequest(`${where}: unknown field "${k}" (use id, action, reset)`);
+      for (const k of Object.keys(item))
+        if (!['id', 'action', 'reset'].includes(k))
+          throw badRequest(`${where}: unknown field "${k}" (use id, action, reset)`);
       let entry;
       try {
         entry = this.registry.get(id, client);
@@ -343,8 +437,16 @@ export class EnvServer {
     const results = await Promise.all(
       plan.map(async (p) => {
         try {
-          if (p.kind === 'reset') return { id: p.id, reset: true, ...(await this.timed('reset', () => this.registry.run(p.entry, (env) => env.reset(p.opts)))) };
-          return { id: p.id, ...(await this.timed('step', () => this.registry.run(p.entry, (env) => env.stepAction(p.action)))) };
+          if (p.kind === 'reset')
+            return {
+              id: p.id,
+              reset: true,
+              ...(await this.timed('reset', () => this.registry.run(p.entry, (env) => env.reset(p.opts)))),
+            };
+          return {
+            id: p.id,
+            ...(await this.timed('step', () => this.registry.run(p.entry, (env) => env.stepAction(p.action)))),
+          };
         } catch (e) {
           const err = toHttpError(e);
           if (err.status >= 500) this.opts.log?.(`step-batch ${p.id}: ${err.message}`);
@@ -369,15 +471,21 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
 function resetOptions(body: unknown, where: string): ResetOptions {
   if (body === undefined || body === null) return {};
   if (!isObject(body)) throw badRequest(`${where}: the body must be {"seed"?: int, "options"?: object}`);
-  for (const k of Object.keys(body)) if (k !== 'seed' && k !== 'options') throw badRequest(`${where}: unknown field "${k}" (use seed, options)`);
+  for (const k of Object.keys(body))
+    if (k !== 'seed' && k !== 'options') throw badRequest(`${where}: unknown field "${k}" (use seed, options)`);
   const seed = body.seed;
-  if (seed !== undefined && seed !== null && (typeof seed !== 'number' || !Number.isSafeInteger(seed))) throw badRequest(`${where}: seed must be an integer, got ${JSON.stringify(seed)}`);
+  if (seed !== undefined && seed !== null && (typeof seed !== 'number' || !Number.isSafeInteger(seed)))
+    throw badRequest(`${where}: seed must be an integer, got ${JSON.stringify(seed)}`);
   const options = body.options;
-  if (options !== undefined && options !== null && !isObject(options)) throw badRequest(`${where}: options must be an object`);
+  if (options !== undefined && options !== null && !isObject(options))
+    throw badRequest(`${where}: options must be an object`);
   return { seed: seed as number | null | undefined, options: options as Json | null | undefined };
 }
 
-const tooLarge = (limit: number) => new HttpError(413, `request body too large: the limit is ${limit} bytes (sim-arena serve --max-body)`, { Connection: 'close' });
+const tooLarge = (limit: number) =>
+  new HttpError(413, `request body too large: the limit is ${limit} bytes (sim-arena serve --max-body)`, {
+    Connection: 'close',
+  });
 
 /** Read and parse a JSON body of at most `limit` bytes (413 beyond; the rest is discarded, not buffered). */
 function readJson(req: IncomingMessage, limit: number, emptyOk = false): Promise<unknown> {
@@ -403,18 +511,25 @@ function readJson(req: IncomingMessage, limit: number, emptyOk = false): Promise
     req.on('end', () => {
       if (over) return reject(tooLarge(limit));
       const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') return emptyOk ? resolve(undefined) : reject(badRequest('the request body is empty; send a JSON object'));
+      if (text.trim() === '')
+        return emptyOk ? resolve(undefined) : reject(badRequest('the request body is empty; send a JSON object'));
       try {
         resolve(JSON.parse(text));
       } catch (e) {
         const at = /position (\d+)/.exec((e as Error).message)?.[1];
-        reject(badRequest(`the request body is not valid JSON${at !== undefined ? ` (at character ${at})` : ''}; send a JSON object`));
+        reject(
+          badRequest(
+            `the request body is not valid JSON${at !== undefined ? ` (at character ${at})` : ''}; send a JSON object`,
+          ),
+        );
       }
     });
   });
 }
 
-export async function startEnvServer(opts: EnvServerOptions = {}): Promise<{ server: EnvServer; url: string; port: number; host: string }> {
+export async function startEnvServer(
+  opts: EnvServerOptions = {},
+): Promise<{ server: EnvServer; url: string; port: number; host: string }> {
   const server = new EnvServer(opts);
   if (opts.prepareBackend) {
     try {

@@ -24,8 +24,18 @@ export const OBSERVATION_COMPONENTS: readonly ObservationComponent[] = [
   { name: 'pending_ratio', low: 0, high: RATIO_MAX, description: 'pending pods / max(1, target)' },
   { name: 'total_ratio', low: 0, high: RATIO_MAX, description: 'pods of the workload / max(1, target)' },
   { name: 'replicas_ratio', low: 0, high: RATIO_MAX, description: 'spec.replicas / max(1, target)' },
-  { name: 'cpu_node_fraction', low: 0, high: NODE_FRACTION_MAX, description: "the container's CPU request / the largest node's allocatable CPU (above 1: fits no node)" },
-  { name: 'memory_node_fraction', low: 0, high: NODE_FRACTION_MAX, description: "the container's memory request / the largest node's allocatable memory (above 1: fits no node)" },
+  {
+    name: 'cpu_node_fraction',
+    low: 0,
+    high: NODE_FRACTION_MAX,
+    description: "the container's CPU request / the largest node's allocatable CPU (above 1: fits no node)",
+  },
+  {
+    name: 'memory_node_fraction',
+    low: 0,
+    high: NODE_FRACTION_MAX,
+    description: "the container's memory request / the largest node's allocatable memory (above 1: fits no node)",
+  },
   { name: 'at_target', low: 0, high: 1, description: '1 when ready = total = target and nothing is pending, else 0' },
   { name: 'progress', low: 0, high: 1, description: 'step / maxSteps' },
   { name: 'last_blocked', low: 0, high: 1, description: '1 when a safeguard blocked the last action, else 0' },
@@ -36,9 +46,24 @@ export const OBSERVATION_SIZE = OBSERVATION_COMPONENTS.length;
 /** Appended for envs created with usage (README "Usage and right-sizing"); absent otherwise, so the Box stays 9 wide. */
 export const USAGE_COMPONENTS: readonly ObservationComponent[] = [
   { name: 'oom_kills_ratio', low: 0, high: RATIO_MAX, description: 'OOM kills in the step window / max(1, target)' },
-  { name: 'throttling', low: 0, high: 1, description: 'mean throttled CPU fraction of running pods over the step window' },
-  { name: 'cpu_usage_ratio', low: 0, high: RATIO_MAX, description: "per-pod CPU usage p95 / the container's CPU request (below 1: slack)" },
-  { name: 'memory_usage_ratio', low: 0, high: RATIO_MAX, description: "per-pod memory working set p95 / the container's memory request (above 1: OOM kills)" },
+  {
+    name: 'throttling',
+    low: 0,
+    high: 1,
+    description: 'mean throttled CPU fraction of running pods over the step window',
+  },
+  {
+    name: 'cpu_usage_ratio',
+    low: 0,
+    high: RATIO_MAX,
+    description: "per-pod CPU usage p95 / the container's CPU request (below 1: slack)",
+  },
+  {
+    name: 'memory_usage_ratio',
+    low: 0,
+    high: RATIO_MAX,
+    description: "per-pod memory working set p95 / the container's memory request (above 1: OOM kills)",
+  },
 ];
 
 export function components(withUsage: boolean): readonly ObservationComponent[] {
@@ -124,7 +149,12 @@ export function observationVector(v: VectorInput): number[] {
   ];
   if (v.withUsage) {
     const u = v.obs.usage;
-    raw.push((v.obs.oomKills ?? 0) / t, v.obs.throttling ?? 0, u && u.cpu.request > 0 ? u.cpu.p95 / u.cpu.request : 0, u && u.memory.request > 0 ? u.memory.p95 / u.memory.request : 0);
+    raw.push(
+      (v.obs.oomKills ?? 0) / t,
+      v.obs.throttling ?? 0,
+      u && u.cpu.request > 0 ? u.cpu.p95 / u.cpu.request : 0,
+      u && u.memory.request > 0 ? u.memory.p95 / u.memory.request : 0,
+    );
   }
   const cs = components(v.withUsage === true);
   return raw.map((x, i) => clip32(x, cs[i]!.low, cs[i]!.high));
@@ -133,5 +163,8 @@ export function observationVector(v: VectorInput): number[] {
 /** True when every component is a finite number inside its bounds. */
 export function inBounds(vec: readonly number[], withUsage = false): boolean {
   const cs = components(withUsage);
-  return vec.length === cs.length && vec.every((x, i) => Number.isFinite(x) && x >= cs[i]!.low && x <= cs[i]!.high && Math.fround(x) === x);
+  return (
+    vec.length === cs.length &&
+    vec.every((x, i) => Number.isFinite(x) && x >= cs[i]!.low && x <= cs[i]!.high && Math.fround(x) === x)
+  );
 }

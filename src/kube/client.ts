@@ -53,7 +53,11 @@ export class Kube {
   }
 
   async list<T = Obj>(path: string, opts: ListOptions = {}): Promise<T[]> {
-    const res = await this.request<{ items?: T[] }>({ method: 'GET', path, query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector } });
+    const res = await this.request<{ items?: T[] }>({
+      method: 'GET',
+      path,
+      query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector },
+    });
     return res?.items ?? [];
   }
 
@@ -72,9 +76,16 @@ export class Kube {
   }
 
   /** Deletes; a missing object is fine (returns false). */
-  async delete(path: string, opts: { propagationPolicy?: 'Foreground' | 'Background' | 'Orphan'; gracePeriodSeconds?: number } = {}): Promise<boolean> {
+  async delete(
+    path: string,
+    opts: { propagationPolicy?: 'Foreground' | 'Background' | 'Orphan'; gracePeriodSeconds?: number } = {},
+  ): Promise<boolean> {
     try {
-      await this.request({ method: 'DELETE', path, query: { propagationPolicy: opts.propagationPolicy, gracePeriodSeconds: opts.gracePeriodSeconds } });
+      await this.request({
+        method: 'DELETE',
+        path,
+        query: { propagationPolicy: opts.propagationPolicy, gracePeriodSeconds: opts.gracePeriodSeconds },
+      });
       return true;
     } catch (e) {
       if (isNotFound(e)) return false;

@@ -7,7 +7,9 @@ import { CountingAgent } from './metrics.js';
 
 const KEEP_ALIVE = Symbol('sim-arena.keepAlive');
 
-type AgentFactory = { createAgent(cluster: { server?: string; proxyUrl?: string } | null, options: Record<string, unknown>): unknown };
+type AgentFactory = {
+  createAgent(cluster: { server?: string; proxyUrl?: string } | null, options: Record<string, unknown>): unknown;
+};
 
 /**
  * A copy of `kc` whose HTTPS requests reuse keep-alive connections (`kc` itself when it already does). client-node
@@ -18,7 +20,12 @@ type AgentFactory = { createAgent(cluster: { server?: string; proxyUrl?: string 
 export function withKeepAlive(kc: KubeConfig): KubeConfig {
   if ((kc as unknown as Record<symbol, unknown>)[KEEP_ALIVE]) return kc;
   const copy = new KubeConfig();
-  copy.loadFromOptions({ clusters: kc.clusters, users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext });
+  copy.loadFromOptions({
+    clusters: kc.clusters,
+    users: kc.users,
+    contexts: kc.contexts,
+    currentContext: kc.currentContext,
+  });
   const factory = copy as unknown as AgentFactory;
   const original = factory.createAgent.bind(copy);
   const agents = new BoundedMap<string, https.Agent>({ maxEntries: 16 });
@@ -55,8 +62,11 @@ export function loadKubeConfig(path?: string): KubeConfig {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     const from = path ? '--kubeconfig' : 'KUBECONFIG';
-    throw new Error(`kubeconfig ${(e as NodeJS.ErrnoException).path ?? path} (from ${from}) does not exist; point ${from} at a kubeconfig, or run in a cluster`);
+    throw new Error(
+      `kubeconfig ${(e as NodeJS.ErrnoException).path ?? path} (from ${from}) does not exist; point ${from} at a kubeconfig, or run in a cluster`,
+    );
   }
-  if (!kc.getCurrentCluster()) throw new Error('kubeconfig has no current cluster; run in a cluster, or set --kubeconfig / KUBECONFIG');
+  if (!kc.getCurrentCluster())
+    throw new Error('kubeconfig has no current cluster; run in a cluster, or set --kubeconfig / KUBECONFIG');
   return kc;
 }

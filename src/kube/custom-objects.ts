@@ -1,6 +1,12 @@
 // CustomObjectsApi patches. Its patch calls default to application/json-patch+json, which the server
 // rejects for a merge-patch object, so the content type is always set explicitly.
-import { PatchStrategy, setHeaderOptions, type CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  PatchStrategy,
+  setHeaderOptions,
+  type CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import { jsonPatch, kubeRequest, resourcePath, type JsonPatchOp, type ResourceRef } from './request.js';
 
 export const mergePatchOptions = (): ReturnType<typeof setHeaderOptions> =>
@@ -21,7 +27,12 @@ export interface CustomObjectRef {
  * Merge-patches `.status` through the /status subresource. Arrays (e.g. conditions) are replaced whole. With
  * `resourceVersion` the patch applies only to that version of the object (else 409 Conflict).
  */
-export function patchCustomObjectStatus(api: CustomObjectsApi, ref: CustomObjectRef, status: object, resourceVersion?: string): Promise<KubernetesObject> {
+export function patchCustomObjectStatus(
+  api: CustomObjectsApi,
+  ref: CustomObjectRef,
+  status: object,
+  resourceVersion?: string,
+): Promise<KubernetesObject> {
   const body = resourceVersion ? { metadata: { resourceVersion }, status } : { status };
   return ref.namespace
     ? api.patchNamespacedCustomObjectStatus({ ...ref, namespace: ref.namespace, body }, mergePatchOptions())

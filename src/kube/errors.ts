@@ -63,7 +63,14 @@ export function isAlreadyExists(err: unknown): boolean {
   return apiErrorCode(err) === 409 && apiErrorReason(err) === 'AlreadyExists';
 }
 
-const transientNetworkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+const transientNetworkCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+]);
 
 /** Errors worth retrying: throttling, server-side timeouts and 5xx, dropped connections. */
 export function isTransient(err: unknown): boolean {

@@ -17,8 +17,14 @@ export class CountingAgent extends https.Agent {
   // addRequest is how http.ClientRequest hands itself to its agent (Node's public-but-undocumented agent contract).
   addRequest(req: ClientRequest, options: Record<string, unknown>): void {
     const host = String(options.host ?? options.hostname ?? '');
-    req.once('response', (res: IncomingMessage) => restRequests.inc({ code: String(res.statusCode ?? '<error>'), method: req.method, host }));
+    req.once('response', (res: IncomingMessage) =>
+      restRequests.inc({ code: String(res.statusCode ?? '<error>'), method: req.method, host }),
+    );
     req.once('error', () => restRequests.inc({ code: '<error>', method: req.method, host }));
-    (https.Agent.prototype as unknown as { addRequest(r: ClientRequest, o: unknown): void }).addRequest.call(this, req, options);
+    (https.Agent.prototype as unknown as { addRequest(r: ClientRequest, o: unknown): void }).addRequest.call(
+      this,
+      req,
+      options,
+    );
   }
 }

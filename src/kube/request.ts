@@ -59,7 +59,12 @@ export async function kubeRequest<T = unknown>(kc: KubeConfig, req: RawRequest):
   const resp = await httpLibrary.send(ctx).toPromise();
   const text = await resp.body.text();
   if (resp.httpStatusCode < 200 || resp.httpStatusCode > 299) {
-    throw new ApiException(resp.httpStatusCode, `HTTP ${resp.httpStatusCode} ${req.method} ${req.path}`, text, resp.headers);
+    throw new ApiException(
+      resp.httpStatusCode,
+      `HTTP ${resp.httpStatusCode} ${req.method} ${req.path}`,
+      text,
+      resp.headers,
+    );
   }
   return (text ? JSON.parse(text) : undefined) as T;
 }

@@ -5,7 +5,10 @@ import type { AppsV1Api, CoreV1Api, CoreV1Event, KubeConfig, V1Deployment, V1Pod
 import { ToolError, type Tool } from './protocol.js';
 
 export interface ClusterApis {
-  core: Pick<CoreV1Api, 'listNamespacedPod' | 'listNamespacedEvent' | 'readNamespacedPodLog' | 'readNamespacedPod' | 'readNode'>;
+  core: Pick<
+    CoreV1Api,
+    'listNamespacedPod' | 'listNamespacedEvent' | 'readNamespacedPodLog' | 'readNamespacedPod' | 'readNode'
+  >;
   apps: Pick<AppsV1Api, 'readNamespacedDeployment'>;
 }
 
@@ -24,7 +27,12 @@ export function podView(p: V1Pod) {
     name: p.metadata?.name ?? '',
     phase: orNull(p.status?.phase),
     node_name: orNull(p.spec?.nodeName),
-    conditions: (p.status?.conditions ?? []).map((c) => ({ type: c.type, status: c.status, reason: orNull(c.reason), message: orNull(c.message) })),
+    conditions: (p.status?.conditions ?? []).map((c) => ({
+      type: c.type,
+      status: c.status,
+      reason: orNull(c.reason),
+      message: orNull(c.message),
+    })),
     containers: (p.status?.containerStatuses ?? []).map((c) => {
       const s = c.state;
       const state = s?.running
@@ -54,7 +62,12 @@ export function deploymentView(d: V1Deployment) {
       image: orNull(c.image),
       resources: { requests: c.resources?.requests ?? {}, limits: c.resources?.limits ?? {} },
     })),
-    conditions: (d.status?.conditions ?? []).map((c) => ({ type: c.type, status: c.status, reason: orNull(c.reason), message: orNull(c.message) })),
+    conditions: (d.status?.conditions ?? []).map((c) => ({
+      type: c.type,
+      status: c.status,
+      reason: orNull(c.reason),
+      message: orNull(c.message),
+    })),
   };
 }
 
@@ -64,7 +77,9 @@ export function deploymentView(d: V1Deployment) {
  */
 export function eventsView(namespace: string, events: CoreV1Event[], deploy: string | undefined, lastN: number) {
   const rows = events
-    .filter((e) => !deploy || e.involvedObject?.name === deploy || (e.involvedObject?.name ?? '').startsWith(`${deploy}-`))
+    .filter(
+      (e) => !deploy || e.involvedObject?.name === deploy || (e.involvedObject?.name ?? '').startsWith(`${deploy}-`),
+    )
     .map((e) => ({
       type: orNull(e.type),
       reason: orNull(e.reason),
@@ -72,7 +87,13 @@ export function eventsView(namespace: string, events: CoreV1Event[], deploy: str
       object_kind: orNull(e.involvedObject?.kind),
       object_name: orNull(e.involvedObject?.name),
       count: e.count ?? e.series?.count ?? 1,
-      last_timestamp: iso(e.lastTimestamp ?? e.eventTime ?? e.series?.lastObservedTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp),
+      last_timestamp: iso(
+        e.lastTimestamp ??
+          e.eventTime ??
+          e.series?.lastObservedTime ??
+          e.firstTimestamp ??
+          e.metadata?.creationTimestamp,
+      ),
     }))
     .sort((a, b) => {
       const w = Number(b.type === 'Warning') - Number(a.type === 'Warning');
@@ -96,7 +117,10 @@ function describeApiError(e: unknown): string {
   if (typeof err?.code === 'number' && err.body !== undefined) {
     let msg = '';
     try {
-      const b = typeof err.body === 'string' ? (JSON.parse(err.body) as { message?: string }) : (err.body as { message?: string });
+      const b =
+        typeof err.body === 'string'
+          ? (JSON.parse(err.body) as { message?: string })
+          : (err.body as { message?: string });
       msg = b?.message ?? '';
     } catch {
       msg = String(err.body).slice(0, 200);
@@ -129,7 +153,9 @@ export class ClusterTools {
       try {
         kc = loadKubeConfig(this.opts.kubeconfig);
       } catch (e) {
-        throw new ToolError(`no cluster to talk to: ${(e as Error).message} (start the server with --kubeconfig FILE or set KUBECONFIG)`);
+        throw new ToolError(
+          `no cluster to talk to: ${(e as Error).message} (start the server with --kubeconfig FILE or set KUBECONFIG)`,
+        );
       }
       this.apis = { core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api) };
       return this.apis;
@@ -158,7 +184,11 @@ export class ClusterTools {
   }
 
   async describeDeployment(namespace: string, deploy: string) {
-    return deploymentView(await this.api(`reading deployment ${namespace}/${deploy}`, (a) => a.apps.readNamespacedDeployment({ name: deploy, namespace })));
+    return deploymentView(
+      await this.api(`reading deployment ${namespace}/${deploy}`, (a) =>
+        a.apps.readNamespacedDeployment({ name: deploy, namespace }),
+      ),
+    );
   }
 
   async getEvents(namespace: string, deploy: string | undefined, lastN: number) {
@@ -167,7 +197,9 @@ export class ClusterTools {
   }
 
   async getPodLogs(namespace: string, podName: string, tailLines: number, container: string | undefined) {
-    const pod = await this.api(`reading pod ${namespace}/${podName}`, (a) => a.core.readNamespacedPod({ name: podName, namespace }));
+    const pod = await this.api(`reading pod ${namespace}/${podName}`, (a) =>
+      a.core.readNamespacedPod({ name: podName, namespace }),
+    );
     const name = container ?? pod.spec?.containers?.[0]?.name ?? null;
     let nodeAnnotations: Record<string, string> | undefined;
     if (pod.spec?.nodeName) {
@@ -181,7 +213,13 @@ export class ClusterTools {
     let logs = '';
     let error: string | null = null;
     try {
-      logs = await this.apis!.core.readNamespacedPodLog({ name: podName, namespace, ...(name ? { container: name } : {}), tailLines, timestamps: true });
+      logs = await this.apis!.core.readNamespacedPodLog({
+        name: podName,
+        namespace,
+        ...(name ? { container: name } : {}),
+        tailLines,
+        timestamps: true,
+      });
     } catch (e) {
       error = describeApiError(e);
     }
@@ -192,7 +230,15 @@ export class ClusterTools {
         : logs === '' && !error
           ? 'the container has written no logs (in the requested tail).'
           : undefined;
-    return { namespace, pod_name: podName, container: name, tail_lines: tailLines, logs, error, ...(note ? { note } : {}) };
+    return {
+      namespace,
+      pod_name: podName,
+      container: name,
+      tail_lines: tailLines,
+      logs,
+      error,
+      ...(note ? { note } : {}),
+    };
   }
 }
 
@@ -202,18 +248,28 @@ export function clusterTools(c: ClusterTools): Tool[] {
     {
       name: 'get_pods',
       title: 'List pods',
-      description: 'List the pods in a namespace of the cluster with phase, node, conditions (e.g. PodScheduled=False Unschedulable) and container states.',
-      inputSchema: { type: 'object', properties: { namespace: { type: 'string', description: 'namespace, e.g. virtual-default' } }, required: ['namespace'], additionalProperties: false },
+      description:
+        'List the pods in a namespace of the cluster with phase, node, conditions (e.g. PodScheduled=False Unschedulable) and container states.',
+      inputSchema: {
+        type: 'object',
+        properties: { namespace: { type: 'string', description: 'namespace, e.g. virtual-default' } },
+        required: ['namespace'],
+        additionalProperties: false,
+      },
       annotations: ro,
       call: async (a) => ({ data: await c.getPods(a.namespace as string) }),
     },
     {
       name: 'describe_deployment',
       title: 'Describe a deployment',
-      description: 'A deployment in the cluster: desired/ready/available/unavailable replicas, each container\'s image and resource requests/limits, and conditions.',
+      description:
+        "A deployment in the cluster: desired/ready/available/unavailable replicas, each container's image and resource requests/limits, and conditions.",
       inputSchema: {
         type: 'object',
-        properties: { namespace: { type: 'string', description: 'namespace' }, deploy: { type: 'string', description: 'deployment name, e.g. web' } },
+        properties: {
+          namespace: { type: 'string', description: 'namespace' },
+          deploy: { type: 'string', description: 'deployment name, e.g. web' },
+        },
         required: ['namespace', 'deploy'],
         additionalProperties: false,
       },
@@ -223,24 +279,35 @@ export function clusterTools(c: ClusterTools): Tool[] {
     {
       name: 'get_events',
       title: 'Recent events',
-      description: 'Kubernetes events in a namespace (scheduling failures such as FailedScheduling "Insufficient cpu"), Warnings first; optionally only those about a deployment and its ReplicaSets/pods.',
+      description:
+        'Kubernetes events in a namespace (scheduling failures such as FailedScheduling "Insufficient cpu"), Warnings first; optionally only those about a deployment and its ReplicaSets/pods.',
       inputSchema: {
         type: 'object',
         properties: {
           namespace: { type: 'string', description: 'namespace' },
-          deploy: { type: 'string', description: 'only events whose object is this deployment or named "<deploy>-..."' },
+          deploy: {
+            type: 'string',
+            description: 'only events whose object is this deployment or named "<deploy>-..."',
+          },
           last_n: { type: 'integer', description: 'at most this many events', minimum: 1, maximum: 1000, default: 20 },
         },
         required: ['namespace'],
         additionalProperties: false,
       },
       annotations: ro,
-      call: async (a) => ({ data: await c.getEvents(a.namespace as string, a.deploy as string | undefined, (a.last_n as number | undefined) ?? 20) }),
+      call: async (a) => ({
+        data: await c.getEvents(
+          a.namespace as string,
+          a.deploy as string | undefined,
+          (a.last_n as number | undefined) ?? 20,
+        ),
+      }),
     },
     {
       name: 'get_pod_logs',
       title: 'Pod logs',
-      description: 'The last lines of a pod container\'s log (first container unless one is named). Pods on KWOK nodes run no containers: their logs are always empty, and the result says so.',
+      description:
+        "The last lines of a pod container's log (first container unless one is named). Pods on KWOK nodes run no containers: their logs are always empty, and the result says so.",
       inputSchema: {
         type: 'object',
         properties: {
@@ -253,7 +320,14 @@ export function clusterTools(c: ClusterTools): Tool[] {
         additionalProperties: false,
       },
       annotations: ro,
-      call: async (a) => ({ data: await c.getPodLogs(a.namespace as string, a.pod_name as string, (a.tail_lines as number | undefined) ?? 50, a.container as string | undefined) }),
+      call: async (a) => ({
+        data: await c.getPodLogs(
+          a.namespace as string,
+          a.pod_name as string,
+          (a.tail_lines as number | undefined) ?? 50,
+          a.container as string | undefined,
+        ),
+      }),
     },
   ];
 }

@@ -37,8 +37,10 @@ export function actionDescriptions(spec: EpisodeSpec): Array<{ index: number; na
 
 /** A one-line reading of an observation against the target (like the predecessor's prompt status line). */
 export function statusLine(obs: Observation, target: number): string {
-  if (atTarget(obs, target)) return `All pods are healthy: ${obs.ready} ready of target ${target}. The episode is solved.`;
-  if (obs.pending > 0) return `${obs.pending} pod(s) PENDING (cannot be scheduled): a request may be larger than any node, or the pods do not all fit the cluster.`;
+  if (atTarget(obs, target))
+    return `All pods are healthy: ${obs.ready} ready of target ${target}. The episode is solved.`;
+  if (obs.pending > 0)
+    return `${obs.pending} pod(s) PENDING (cannot be scheduled): a request may be larger than any node, or the pods do not all fit the cluster.`;
   if (obs.total > target) return `TOO MANY pods: ${obs.total} for a target of ${target}; scale down.`;
   if (obs.total < target) return `TOO FEW pods: ${obs.total} for a target of ${target}; scale up.`;
   return `${obs.ready} of ${obs.total} pods ready; waiting for the rest.`;
@@ -100,7 +102,13 @@ export class EpisodeSession {
       stepsToSolve: this.solvedAt,
       done: this.done,
       totalReward: round(this.totalReward),
-      cluster: { nodes: cap.nodeCount, largestNode: { cpu: cpuFromMillis(cap.largestNode.cpuMillis), memory: memoryFromBytes(cap.largestNode.memoryBytes) } },
+      cluster: {
+        nodes: cap.nodeCount,
+        largestNode: {
+          cpu: cpuFromMillis(cap.largestNode.cpuMillis),
+          memory: memoryFromBytes(cap.largestNode.memoryBytes),
+        },
+      },
       reward: this.spec.reward.mode,
       actions: actionDescriptions(this.spec),
       ...(last ? { lastStep: stepView(last) } : {}),
@@ -113,11 +121,18 @@ export class EpisodeSession {
     try {
       action = parseAction(input);
     } catch {
-      throw new ToolError(`unknown action ${JSON.stringify(input)}: use a name (${ACTIONS.join(', ')}) or an index 0-${ACTIONS.length - 1}`);
+      throw new ToolError(
+        `unknown action ${JSON.stringify(input)}: use a name (${ACTIONS.join(', ')}) or an index 0-${ACTIONS.length - 1}`,
+      );
     }
     if (this.done) {
-      const why = this.solvedAt !== null ? `it was solved ${this.solvedAt === 0 ? 'before any action' : `at step ${this.solvedAt}`}` : `all ${this.spec.maxSteps} steps are used`;
-      throw new ToolError(`the episode is over (${why}); call observe with reset=true to play it again`, { done: true });
+      const why =
+        this.solvedAt !== null
+          ? `it was solved ${this.solvedAt === 0 ? 'before any action' : `at step ${this.solvedAt}`}`
+          : `all ${this.spec.maxSteps} steps are used`;
+      throw new ToolError(`the episode is over (${why}); call observe with reset=true to play it again`, {
+        done: true,
+      });
     }
     const fixed: Policy = { name: 'mcp', decide: () => action };
     const rec = await episodeStep(this.spec, this.trace!, this.obs!, this.step + 1, fixed, this.backend, this.capacity);
@@ -162,7 +177,13 @@ export function episodeTools(session: EpisodeSession): Tool[] {
       description:
         'Observe the simulated workload of the current arena episode: ready/pending/total pods, the target, the current CPU/memory requests and replicas, ' +
         'the largest node, the step count, whether it is solved, and the 7 actions you can take with act. Pass reset=true to restart the episode.',
-      inputSchema: { type: 'object', properties: { reset: { type: 'boolean', description: 'restart the episode from its original trace first', default: false } }, additionalProperties: false },
+      inputSchema: {
+        type: 'object',
+        properties: {
+          reset: { type: 'boolean', description: 'restart the episode from its original trace first', default: false },
+        },
+        additionalProperties: false,
+      },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       call: async (args) => ({ data: await session.observe(args.reset === true) }),
     },
@@ -174,7 +195,12 @@ export function episodeTools(session: EpisodeSession): Tool[] {
         `Actions (name or index): ${ACTIONS.map((a, i) => `${i} ${a}`).join(', ')}. The episode is solved when ready = total = target and no pod is pending.`,
       inputSchema: {
         type: 'object',
-        properties: { action: { type: ['string', 'integer'], description: `an action name (${ACTIONS.join(', ')}) or its index 0-${ACTIONS.length - 1}` } },
+        properties: {
+          action: {
+            type: ['string', 'integer'],
+            description: `an action name (${ACTIONS.join(', ')}) or its index 0-${ACTIONS.length - 1}`,
+          },
+        },
         required: ['action'],
         additionalProperties: false,
       },

@@ -30,7 +30,18 @@ export interface JsonRpcResponse {
 
 export interface ToolSchema {
   type: 'object';
-  properties: Record<string, { type: string | string[]; description: string; enum?: unknown[]; minimum?: number; maximum?: number; default?: unknown; oneOf?: unknown[] }>;
+  properties: Record<
+    string,
+    {
+      type: string | string[];
+      description: string;
+      enum?: unknown[];
+      minimum?: number;
+      maximum?: number;
+      default?: unknown;
+      oneOf?: unknown[];
+    }
+  >;
   required?: string[];
   additionalProperties?: boolean;
 }
@@ -46,7 +57,12 @@ export interface Tool {
   title: string;
   description: string;
   inputSchema: ToolSchema;
-  annotations?: { readOnlyHint?: boolean; destructiveHint?: boolean; idempotentHint?: boolean; openWorldHint?: boolean };
+  annotations?: {
+    readOnlyHint?: boolean;
+    destructiveHint?: boolean;
+    idempotentHint?: boolean;
+    openWorldHint?: boolean;
+  };
   call(args: Record<string, unknown>): Promise<ToolResult>;
 }
 
@@ -74,20 +90,35 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** Check tool arguments against the tool's (flat) input schema; returns an error message or undefined. */
 export function checkArguments(schema: ToolSchema, args: Record<string, unknown>): string | undefined {
-  for (const r of schema.required ?? []) if (args[r] === undefined || args[r] === null) return `missing required argument "${r}"`;
+  for (const r of schema.required ?? [])
+    if (args[r] === undefined || args[r] === null) return `missing required argument "${r}"`;
   for (const [k, v] of Object.entries(args)) {
     const p = schema.properties[k];
     if (!p) {
-      if (schema.additionalProperties === false) return `unknown argument "${k}" (arguments: ${Object.keys(schema.properties).join(', ') || 'none'})`;
+      if (schema.additionalProperties === false)
+        return `unknown argument "${k}" (arguments: ${Object.keys(schema.properties).join(', ') || 'none'})`;
       continue;
     }
     if (v === undefined || v === null) continue;
     const types = Array.isArray(p.type) ? p.type : [p.type];
-    const ok = types.some((t) => (t === 'integer' ? Number.isInteger(v) : t === 'number' ? typeof v === 'number' && Number.isFinite(v) : t === 'array' ? Array.isArray(v) : t === 'object' ? isObject(v) : typeof v === t));
+    const ok = types.some((t) =>
+      t === 'integer'
+        ? Number.isInteger(v)
+        : t === 'number'
+          ? typeof v === 'number' && Number.isFinite(v)
+          : t === 'array'
+            ? Array.isArray(v)
+            : t === 'object'
+              ? isObject(v)
+              : typeof v === t,
+    );
     if (!ok) return `argument "${k}" must be ${types.join(' or ')}, got ${JSON.stringify(v)}`;
-    if (typeof v === 'number' && p.minimum !== undefined && v < p.minimum) return `argument "${k}" must be at least ${p.minimum}, got ${v}`;
-    if (typeof v === 'number' && p.maximum !== undefined && v > p.maximum) return `argument "${k}" must be at most ${p.maximum}, got ${v}`;
-    if (p.enum && !p.enum.includes(v)) return `argument "${k}" must be one of ${p.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${JSON.stringify(v)}`;
+    if (typeof v === 'number' && p.minimum !== undefined && v < p.minimum)
+      return `argument "${k}" must be at least ${p.minimum}, got ${v}`;
+    if (typeof v === 'number' && p.maximum !== undefined && v > p.maximum)
+      return `argument "${k}" must be at most ${p.maximum}, got ${v}`;
+    if (p.enum && !p.enum.includes(v))
+      return `argument "${k}" must be one of ${p.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${JSON.stringify(v)}`;
   }
   return undefined;
 }
@@ -135,7 +166,12 @@ export class McpServer {
   }
 
   private async handleOne(m: unknown): Promise<JsonRpcResponse | undefined> {
-    if (!isObject(m) || m.jsonrpc !== '2.0') return errorResponse(isObject(m) && validId(m.id) ? (m.id as Id) : null, INVALID_REQUEST, 'not a JSON-RPC 2.0 message');
+    if (!isObject(m) || m.jsonrpc !== '2.0')
+      return errorResponse(
+        isObject(m) && validId(m.id) ? (m.id as Id) : null,
+        INVALID_REQUEST,
+        'not a JSON-RPC 2.0 message',
+      );
     const hasId = 'id' in m;
     if (typeof m.method !== 'string') {
       // A response from the client (we never send requests) is ignored.
@@ -170,11 +206,18 @@ export class McpServer {
       case 'ping':
         return {};
     }
-    if (this.protocolVersion === undefined) throw new RpcError(NOT_INITIALIZED, `server not initialized: send initialize before ${method}`);
+    if (this.protocolVersion === undefined)
+      throw new RpcError(NOT_INITIALIZED, `server not initialized: send initialize before ${method}`);
     switch (method) {
       case 'tools/list':
         return {
-          tools: [...this.tools.values()].map((t) => ({ name: t.name, title: t.title, description: t.description, inputSchema: t.inputSchema, ...(t.annotations ? { annotations: t.annotations } : {}) })),
+          tools: [...this.tools.values()].map((t) => ({
+            name: t.name,
+            title: t.title,
+            description: t.description,
+            inputSchema: t.inputSchema,
+            ...(t.annotations ? { annotations: t.annotations } : {}),
+          })),
         };
       case 'tools/call':
         return this.callTool(params);
@@ -191,12 +234,18 @@ export class McpServer {
     const requested = typeof params.protocolVersion === 'string' ? params.protocolVersion : undefined;
     if (!requested) throw new RpcError(INVALID_PARAMS, 'initialize needs params.protocolVersion');
     // Answer with the client's version when we speak it, else with our latest (the client then decides).
-    this.protocolVersion = (SUPPORTED_PROTOCOL_VERSIONS as readonly string[]).includes(requested) ? requested : LATEST_PROTOCOL_VERSION;
+    this.protocolVersion = (SUPPORTED_PROTOCOL_VERSIONS as readonly string[]).includes(requested)
+      ? requested
+      : LATEST_PROTOCOL_VERSION;
     this.clientInfo = params.clientInfo;
     return {
       protocolVersion: this.protocolVersion,
       capabilities: { tools: { listChanged: false } },
-      serverInfo: { name: this.info.name, version: this.info.version, ...(this.info.title ? { title: this.info.title } : {}) },
+      serverInfo: {
+        name: this.info.name,
+        version: this.info.version,
+        ...(this.info.title ? { title: this.info.title } : {}),
+      },
       ...(this.info.instructions ? { instructions: this.info.instructions } : {}),
     };
   }
@@ -244,7 +293,11 @@ function errorResponse(id: Id | null, code: number, message: string, data?: unkn
 
 function toolResult(data: unknown, isError: boolean) {
   const structured = isObject(data) ? { structuredContent: data } : {};
-  return { content: [{ type: 'text', text: typeof data === 'string' ? data : JSON.stringify(data) }], ...structured, isError };
+  return {
+    content: [{ type: 'text', text: typeof data === 'string' ? data : JSON.stringify(data) }],
+    ...structured,
+    isError,
+  };
 }
 
 function toolError(message: string, data?: Record<string, unknown>) {

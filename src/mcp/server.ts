@@ -8,7 +8,10 @@ export const SERVER_NAME = 'sim-arena';
 
 function packageVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? '0.0.0';
+    return (
+      (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string })
+        .version ?? '0.0.0'
+    );
   } catch {
     return '0.0.0';
   }
@@ -28,14 +31,21 @@ Pods stay Pending when a request is larger than every node or the pods do not al
 get_pods, describe_deployment, get_events and get_pod_logs read a real cluster (pods on KWOK nodes have no logs).`;
 
 export function createArenaServer(o: ArenaServerOptions): McpServer {
-  const server = new McpServer({ name: SERVER_NAME, version: packageVersion(), title: 'sim-arena', instructions: INSTRUCTIONS });
+  const server = new McpServer({
+    name: SERVER_NAME,
+    version: packageVersion(),
+    title: 'sim-arena',
+    instructions: INSTRUCTIONS,
+  });
   for (const t of clusterTools(o.cluster)) server.addTool(t);
   const tools: Tool[] = o.session
     ? episodeTools(o.session)
     : episodeTools(undefined as unknown as EpisodeSession).map((t) => ({
         ...t,
         call: async () => {
-          throw new ToolError('no episode in this server: start it with `sim-arena mcp --scenario NAME` or `--trace FILE`');
+          throw new ToolError(
+            'no episode in this server: start it with `sim-arena mcp --scenario NAME` or `--trace FILE`',
+          );
         },
       }));
   for (const t of tools) server.addTool(t);

@@ -5,7 +5,11 @@ import type { Readable, Writable } from 'node:stream';
 import type { McpServer } from './protocol.js';
 
 /** Serve until the input ends; resolves then. */
-export function serveStdio(server: McpServer, input: Readable = process.stdin, output: Writable = process.stdout): Promise<void> {
+export function serveStdio(
+  server: McpServer,
+  input: Readable = process.stdin,
+  output: Writable = process.stdout,
+): Promise<void> {
   const rl = createInterface({ input, crlfDelay: Infinity });
   let chain = Promise.resolve();
   rl.on('line', (line) => {

@@ -25,8 +25,12 @@ function parse(url: string, what: string): URL {
   } catch {
     throw new AgentURLError(`${what} "${url}" is not a URL`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new AgentURLError(`${what} must be http or https, got ${u.protocol}`);
-  if (u.username || u.password) throw new AgentURLError(`${what} must not carry a user name or password (give the token in a Secret: spec.policy.agentTokenSecretRef)`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new AgentURLError(`${what} must be http or https, got ${u.protocol}`);
+  if (u.username || u.password)
+    throw new AgentURLError(
+      `${what} must not carry a user name or password (give the token in a Secret: spec.policy.agentTokenSecretRef)`,
+    );
   return u;
 }
 
@@ -39,18 +43,31 @@ export function parseAllowlist(entries: readonly string[]): AllowEntry[] {
     .map((e) => {
       const u = parse(e, 'allowed agent URL');
       if (u.search || u.hash) throw new AgentURLError(`allowed agent URL "${e}" must not have a query or fragment`);
-      return { protocol: u.protocol, host: u.hostname.toLowerCase(), port: u.port || defaultPort(u.protocol), path: u.pathname.endsWith('/') ? u.pathname : `${u.pathname}/` };
+      return {
+        protocol: u.protocol,
+        host: u.hostname.toLowerCase(),
+        port: u.port || defaultPort(u.protocol),
+        path: u.pathname.endsWith('/') ? u.pathname : `${u.pathname}/`,
+      };
     });
 }
 
 /** Throw an AgentURLError unless `url` is allowed. The message says what to change, never what the agent answers. */
 export function checkAgentURL(url: string, allow: readonly AllowEntry[]): void {
   if (allow.length === 0) {
-    throw new AgentURLError('the external policy is disabled on this operator: no agent URL is allowed (set the chart value externalAgents.allowedURLs, or operator --allow-agent-url)');
+    throw new AgentURLError(
+      'the external policy is disabled on this operator: no agent URL is allowed (set the chart value externalAgents.allowedURLs, or operator --allow-agent-url)',
+    );
   }
   const u = parse(url, 'spec.policy.agentURL');
   const port = u.port || defaultPort(u.protocol);
   const path = u.pathname.endsWith('/') ? u.pathname : `${u.pathname}/`;
-  const ok = allow.some((a) => a.protocol === u.protocol && a.host === u.hostname.toLowerCase() && a.port === port && path.startsWith(a.path));
-  if (!ok) throw new AgentURLError(`spec.policy.agentURL ${u.origin}${u.pathname} is not allowed on this operator (allowed: ${allow.map((a) => `${a.protocol}//${a.host}:${a.port}${a.path}`).join(', ')})`);
+  const ok = allow.some(
+    (a) =>
+      a.protocol === u.protocol && a.host === u.hostname.toLowerCase() && a.port === port && path.startsWith(a.path),
+  );
+  if (!ok)
+    throw new AgentURLError(
+      `spec.policy.agentURL ${u.origin}${u.pathname} is not allowed on this operator (allowed: ${allow.map((a) => `${a.protocol}//${a.host}:${a.port}${a.path}`).join(', ')})`,
+    );
 }

@@ -56,14 +56,22 @@ export function defaultBackends(kc: KubeConfig, operatorNamespace?: string): Bac
     if (!backend) {
       backend = lazyPhased(name, async () => {
         if (name === 'kwok') return createPhasedBackend(name, { kc, watch: true });
-        if (name === 'simkube') return createPhasedBackend(name, { kc, ...ep.spec.simkube, ...(operatorNamespace ? { operatorNamespace } : {}), ...(spec.durationSeconds ? { stepSeconds: spec.durationSeconds } : {}) });
+        if (name === 'simkube')
+          return createPhasedBackend(name, {
+            kc,
+            ...ep.spec.simkube,
+            ...(operatorNamespace ? { operatorNamespace } : {}),
+            ...(spec.durationSeconds ? { stepSeconds: spec.durationSeconds } : {}),
+          });
         return createPhasedBackend(name);
       });
       cache.set(key, backend);
     }
     return backend;
   };
-  return Object.assign(resolve, { close: () => Promise.all([...cache.values()].map((b) => b.close?.())).then(() => undefined) });
+  return Object.assign(resolve, {
+    close: () => Promise.all([...cache.values()].map((b) => b.close?.())).then(() => undefined),
+  });
 }
 
 /**
@@ -81,7 +89,13 @@ export function episodeEvents(): (obj: KubernetesObject, type: InformerEventType
       return key;
     }
     const md = obj.metadata ?? {};
-    const sig = JSON.stringify([md.uid, md.generation, md.deletionTimestamp ?? null, md.finalizers ?? [], md.labels ?? {}]);
+    const sig = JSON.stringify([
+      md.uid,
+      md.generation,
+      md.deletionTimestamp ?? null,
+      md.finalizers ?? [],
+      md.labels ?? {},
+    ]);
     const before = seen.get(key);
     seen.set(key, sig);
     return type === 'update' && before === sig ? undefined : key;
@@ -110,7 +124,9 @@ export function createOperator(options: OperatorOptions): Controller {
   // Every client of the operator (informer, reconciler, backends, events, Lease) reuses connections.
   const opts = { ...options, kc: withKeepAlive(options.kc) };
   const log = createLogger('operator');
-  const path = opts.namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${opts.namespace}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
+  const path = opts.namespace
+    ? `/apis/${GROUP}/${VERSION}/namespaces/${opts.namespace}/${PLURAL}`
+    : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
   const informer = new Informer<ArenaEpisode>({ kc: opts.kc, path, logger: log });
   const backends = opts.backendFor ?? defaultBackends(opts.kc, opts.operatorNamespace);
   const unreport = reportEpisodes(() => informer.list());
@@ -125,7 +141,11 @@ export function createOperator(options: OperatorOptions): Controller {
       ? {
           preflight: async (backend: string) => {
             const { runPreflight, preflightCondition } = await import('../sim/preflight.js');
-            const checks = await runPreflight(opts.kc, backend as 'kwok' | 'simkube', opts.operatorNamespace ? { operatorNamespace: opts.operatorNamespace } : {});
+            const checks = await runPreflight(
+              opts.kc,
+              backend as 'kwok' | 'simkube',
+              opts.operatorNamespace ? { operatorNamespace: opts.operatorNamespace } : {},
+            );
             const c = preflightCondition(checks);
             return { ...c, message: c.message || 'all checks passed' };
           },
@@ -148,7 +168,16 @@ export function createOperator(options: OperatorOptions): Controller {
       await backends.close?.();
     },
     health: opts.health ?? {},
-    ...(opts.leaderElection ? { leaderElection: { kc: opts.kc, namespace: opts.leaderElection.namespace, name: opts.leaderElection.name ?? 'sim-arena-operator', identity: opts.leaderElection.identity ?? `${hostname()}-${process.pid}` } } : {}),
+    ...(opts.leaderElection
+      ? {
+          leaderElection: {
+            kc: opts.kc,
+            namespace: opts.leaderElection.namespace,
+            name: opts.leaderElection.name ?? 'sim-arena-operator',
+            identity: opts.leaderElection.identity ?? `${hostname()}-${process.pid}`,
+          },
+        }
+      : {}),
   });
   return controller;
 }

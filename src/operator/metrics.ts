@@ -8,7 +8,12 @@ import type { ArenaEpisode } from '../api/episode.js';
 const registers = [registry];
 const SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300];
 
-export const stepsTotal = new Counter({ name: 'sim_arena_episode_steps_total', help: 'Episode steps recorded, by backend and action.', labelNames: ['backend', 'action'] as const, registers });
+export const stepsTotal = new Counter({
+  name: 'sim_arena_episode_steps_total',
+  help: 'Episode steps recorded, by backend and action.',
+  labelNames: ['backend', 'action'] as const,
+  registers,
+});
 export const blockedActions = new Counter({
   name: 'sim_arena_episode_blocked_actions_total',
   help: 'Steps whose action was blocked by a safeguard, by backend and action.',
@@ -17,7 +22,7 @@ export const blockedActions = new Counter({
 });
 export const stepDuration = new Histogram({
   name: 'sim_arena_episode_step_duration_seconds',
-  help: 'Time from a step\'s decision to its recorded observation (action, replay, scoring), by backend.',
+  help: "Time from a step's decision to its recorded observation (action, replay, scoring), by backend.",
   labelNames: ['backend'] as const,
   buckets: SECONDS,
   registers,
@@ -59,7 +64,8 @@ export const episodesByPhase = new Gauge({
   collect() {
     this.reset();
     for (const list of sources) {
-      for (const ep of list()) this.inc({ phase: ep.status?.phase ?? 'Pending', backend: ep.spec?.backend ?? 'embedded' });
+      for (const ep of list())
+        this.inc({ phase: ep.status?.phase ?? 'Pending', backend: ep.spec?.backend ?? 'embedded' });
     }
   },
 });

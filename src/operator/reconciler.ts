@@ -42,7 +42,17 @@ import type { ReconcileResult } from '../controller/workqueue.js';
 import { splitKey } from '../controller/keys.js';
 import { FINALIZER, GROUP, PLURAL, VERSION } from '../api/names.js';
 import { BoundedMap, BoundedSet } from '../util/bounded-map.js';
-import { CONTINUE, DONE, endOfStep, isFinished, runsNextTransition, toReconcileResult, transitionFor, wait, type Next } from './step-machine.js';
+import {
+  CONTINUE,
+  DONE,
+  endOfStep,
+  isFinished,
+  runsNextTransition,
+  toReconcileResult,
+  transitionFor,
+  wait,
+  type Next,
+} from './step-machine.js';
 import { StatusWriter } from './status-writer.js';
 import { TraceStore } from './trace-store.js';
 import * as metrics from './metrics.js';
@@ -86,7 +96,6 @@ export interface ReconcilerOptions {
   now?: () => Date;
 }
 
-
 export class EpisodeReconciler {
   private readonly core: CoreV1Api;
   /** Each episode's usage, read once from its ConfigMap (`usage:<uid>`). */
@@ -113,7 +122,13 @@ export class EpisodeReconciler {
     this.traces = new TraceStore(this.core);
     this.log = opts.logger ?? createLogger('reconciler');
     this.now = opts.now ?? (() => new Date());
-    this.status = new StatusWriter({ custom: this.custom, traces: this.traces, now: this.now, ...(opts.events ? { events: opts.events } : {}), ...(opts.cached ? { cached: opts.cached } : {}) });
+    this.status = new StatusWriter({
+      custom: this.custom,
+      traces: this.traces,
+      now: this.now,
+      ...(opts.events ? { events: opts.events } : {}),
+      ...(opts.cached ? { cached: opts.cached } : {}),
+    });
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
@@ -165,8 +180,11 @@ export class EpisodeReconciler {
         const before = ep.status?.stepPhase;
         const next = await this.transition(ep, spec);
         // An observation ends the reconcile once it is written (an in-process one within the budget is not yet).
-        const observationWritten = before === 'Observing' && ep.status?.stepPhase === 'Cleanup' && !this.status.hasUnsent(ep);
-        if (!runsNextTransition(next, { observationWritten, deleting: !!ep.metadata?.deletionTimestamp, transitions })) {
+        const observationWritten =
+          before === 'Observing' && ep.status?.stepPhase === 'Cleanup' && !this.status.hasUnsent(ep);
+        if (
+          !runsNextTransition(next, { observationWritten, deleting: !!ep.metadata?.deletionTimestamp, transitions })
+        ) {
           if (this.status.hasUnsent(ep)) await this.status.write(ep, {});
           return toReconcileResult(next);
         }
@@ -175,11 +193,16 @@ export class EpisodeReconciler {
       this.status.discardUnsent(ep);
       if (isConflict(e)) throw e;
       if (e instanceof InvalidEpisode) return this.fail(ep, 'InvalidEpisode', e.message);
-      if (e instanceof TraceError || e instanceof QuantityError) return this.fail(ep, 'InvalidTrace', `the trace is invalid: ${e.message}`);
+      if (e instanceof TraceError || e instanceof QuantityError)
+        return this.fail(ep, 'InvalidTrace', `the trace is invalid: ${e.message}`);
       // Anything else (API errors, backend hiccups) is retried with backoff; say so on the resource. An external
       // agent's failure is shown without anything the agent answered (whoever reads episodes must not read that).
       const shown = e instanceof ExternalPolicyError ? e.sanitized : apiErrorMessage(e);
-      await this.status.write(ep, { message: `retrying: ${shown}` }, [{ type: 'Progressing', status: 'True', reason: 'Retrying', message: shown.slice(0, 1000) }]).catch(() => undefined);
+      await this.status
+        .write(ep, { message: `retrying: ${shown}` }, [
+          { type: 'Progressing', status: 'True', reason: 'Retrying', message: shown.slice(0, 1000) },
+        ])
+        .catch(() => undefined);
       throw e;
     }
   }
@@ -209,12 +232,39 @@ export class EpisodeReconciler {
     this.opts.beforeTransition?.(ep, 'start-run');
     await this.status.write(
       ep,
-      { phase: 'Running', step: 0, stepPhase: 'Observing', traceConfigMap: ref.name, totalReward: 0, solved: false, history: [], run: this.newRun(ep, 0), message: `observing the starting trace of ${formatWorkload(spec.workload)}` },
-      [{ type: 'Ready', status: 'False', reason: 'Running', message: 'the episode is running' }, { type: 'Progressing', status: 'True', reason: 'Started', message: 'observing the starting trace' }, ...preflight],
+      {
+        phase: 'Running',
+        step: 0,
+        stepPhase: 'Observing',
+        traceConfigMap: ref.name,
+        totalReward: 0,
+        solved: false,
+        history: [],
+        run: this.newRun(ep, 0),
+        message: `observing the starting trace of ${formatWorkload(spec.workload)}`,
+      },
+      [
+        { type: 'Ready', status: 'False', reason: 'Running', message: 'the episode is running' },
+        { type: 'Progressing', status: 'True', reason: 'Started', message: 'observing the starting trace' },
+        ...preflight,
+      ],
       { defer: this.opts.backendFor(ep, spec).inProcess === true },
     );
-    if (preflight[0]?.status === 'False') this.status.event(ep, 'Warning', 'PreflightFailed', 'Preflight', preflight[0].message ?? 'preflight checks failed');
-    this.status.event(ep, 'Normal', 'Started', 'Start', `episode started: ${formatWorkload(spec.workload)}, target ${spec.target}, policy ${ep.spec.policy?.name ?? 'heuristic'}, backend ${ep.spec.backend ?? 'embedded'}`);
+    if (preflight[0]?.status === 'False')
+      this.status.event(
+        ep,
+        'Warning',
+        'PreflightFailed',
+        'Preflight',
+        preflight[0].message ?? 'preflight checks failed',
+      );
+    this.status.event(
+      ep,
+      'Normal',
+      'Started',
+      'Start',
+      `episode started: ${formatWorkload(spec.workload)}, target ${spec.target}, policy ${ep.spec.policy?.name ?? 'heuristic'}, backend ${ep.spec.backend ?? 'embedded'}`,
+    );
     return CONTINUE;
   }
 
@@ -227,7 +277,12 @@ export class EpisodeReconciler {
     const trace = await this.traces.current(ep);
     const policy = await this.policyFor(ep);
     const history = status.history ?? [];
-    const past = history.map((h, i) => ({ action: h.action, blocked: h.blocked, changed: !h.blocked && h.action !== 'noop', observationBefore: i > 0 ? history[i - 1]!.observation : status.initialObservation! }));
+    const past = history.map((h, i) => ({
+      action: h.action,
+      blocked: h.blocked,
+      changed: !h.blocked && h.action !== 'noop',
+      observationBefore: i > 0 ? history[i - 1]!.observation : status.initialObservation!,
+    }));
     const outcome = await decideAndApply(spec, trace, obs, step, policy, clusterCapacity(trace, spec.nodePool), past);
     // Replaying in this process leaves nothing to find after a crash, and deciding again gives the same action
     // unless the policy asks someone else: then the decision is written before the replay.
@@ -245,7 +300,17 @@ export class EpisodeReconciler {
       startTime: this.now().toISOString(),
     };
     this.opts.beforeTransition?.(ep, 'start-run');
-    await this.status.write(ep, { stepPhase: 'Observing', pending, run: this.newRun(ep, step), message: `step ${step}: ${outcome.action}${outcome.blocked ? ` (blocked: ${outcome.reason})` : ''}; replaying` }, [], { defer });
+    await this.status.write(
+      ep,
+      {
+        stepPhase: 'Observing',
+        pending,
+        run: this.newRun(ep, step),
+        message: `step ${step}: ${outcome.action}${outcome.blocked ? ` (blocked: ${outcome.reason})` : ''}; replaying`,
+      },
+      [],
+      { defer },
+    );
     return CONTINUE;
   }
 
@@ -254,7 +319,10 @@ export class EpisodeReconciler {
     const status = ep.status!;
     const cmName = status.pending?.traceConfigMap ?? status.traceConfigMap!;
     // begin and act write the run together with the step it replays.
-    if (!status.run) throw new InvalidEpisode(`status.stepPhase is Observing but status.run is missing (a status this operator did not write); delete and recreate the episode`);
+    if (!status.run)
+      throw new InvalidEpisode(
+        `status.stepPhase is Observing but status.run is missing (a status this operator did not write); delete and recreate the episode`,
+      );
     const runName = status.run.name;
     const trace = decodeTrace(await this.traces.runBytes(ep, runName, cmName)).trace;
     const run = stepRun(ep, spec, status.run, trace);
@@ -276,10 +344,22 @@ export class EpisodeReconciler {
       // Say why it waits when the reason changes; progress within the same reason (pod counts, …) at most every
       // 10 s, since a status write per poll would cost more than the poll itself; and only once the replay has taken
       // a while.
-      const reasonChanged = status.phase !== 'Waiting' || status.conditions?.find((c) => c.type === 'Progressing')?.reason !== waiting?.reason;
-      if (waiting && Date.now() - run.startedAt >= WAITING_AFTER_MS && (reasonChanged || (status.message !== waiting.message && Date.now() - (this.waitingWritten.get(key) ?? 0) >= WAITING_UPDATE_MS))) {
+      const reasonChanged =
+        status.phase !== 'Waiting' ||
+        status.conditions?.find((c) => c.type === 'Progressing')?.reason !== waiting?.reason;
+      if (
+        waiting &&
+        Date.now() - run.startedAt >= WAITING_AFTER_MS &&
+        (reasonChanged ||
+          (status.message !== waiting.message && Date.now() - (this.waitingWritten.get(key) ?? 0) >= WAITING_UPDATE_MS))
+      ) {
         this.waitingWritten.set(key, Date.now());
-        await this.status.write(ep, { phase: 'Waiting', message: waiting.message }, [{ type: 'Progressing', status: 'True', reason: waiting.reason, message: waiting.message }, ...(waiting.reason === 'SimulationBlocked' ? [{ type: 'Blocked', status: 'True' as const, reason: waiting.reason, message: waiting.message }] : [])]);
+        await this.status.write(ep, { phase: 'Waiting', message: waiting.message }, [
+          { type: 'Progressing', status: 'True', reason: waiting.reason, message: waiting.message },
+          ...(waiting.reason === 'SimulationBlocked'
+            ? [{ type: 'Blocked', status: 'True' as const, reason: waiting.reason, message: waiting.message }]
+            : []),
+        ]);
       }
       return wait(polled.waitMs ?? 1000);
     }
@@ -301,18 +381,49 @@ export class EpisodeReconciler {
   private async record(ep: ArenaEpisode, spec: EpisodeSpec, obs: Observation, runName: string): Promise<Next> {
     const status = ep.status!;
     const pending = status.pending;
-    const unblocked = [{ type: 'Blocked', status: 'False' as const, reason: 'NotBlocked', message: 'not waiting on SimKube' }];
+    const unblocked = [
+      { type: 'Blocked', status: 'False' as const, reason: 'NotBlocked', message: 'not waiting on SimKube' },
+    ];
     // The budget counts from this reconcile's first observation: waiting on the API server before it hogs nothing.
     let first = this.batchStart.get(ep);
     if (first === undefined) this.batchStart.set(ep, (first = performance.now()));
-    const defer = this.opts.backendFor(ep, spec).inProcess === true && performance.now() - first < (this.opts.batchMs ?? DEFAULT_BATCH_MS);
+    const defer =
+      this.opts.backendFor(ep, spec).inProcess === true &&
+      performance.now() - first < (this.opts.batchMs ?? DEFAULT_BATCH_MS);
     if (!pending) {
-      await this.status.write(ep, { phase: 'Running', stepPhase: 'Cleanup', initialObservation: obs, lastObservation: obs, run: { ...status.run!, observed: obs }, ...(atTarget(obs, spec.target) ? { stepsToSolve: 0 } : {}), message: `start: ${formatObservation(obs)}` }, unblocked, { defer });
+      await this.status.write(
+        ep,
+        {
+          phase: 'Running',
+          stepPhase: 'Cleanup',
+          initialObservation: obs,
+          lastObservation: obs,
+          run: { ...status.run!, observed: obs },
+          ...(atTarget(obs, spec.target) ? { stepsToSolve: 0 } : {}),
+          message: `start: ${formatObservation(obs)}`,
+        },
+        unblocked,
+        { defer },
+      );
       return CONTINUE;
     }
     const trace = await this.traces.read(ep, pending.traceConfigMap);
     const before = status.lastObservation ?? status.initialObservation!;
-    const rec = scoreStep(spec, pending.step, before, { action: pending.action, changed: pending.changed, blocked: pending.blocked, ...(pending.blockedReason ? { reason: pending.blockedReason } : {}), ...(pending.note ? { note: pending.note } : {}), before: pending.requests, after: readResources(trace, spec.workload, spec.actions.container) }, obs);
+    const rec = scoreStep(
+      spec,
+      pending.step,
+      before,
+      {
+        action: pending.action,
+        changed: pending.changed,
+        blocked: pending.blocked,
+        ...(pending.blockedReason ? { reason: pending.blockedReason } : {}),
+        ...(pending.note ? { note: pending.note } : {}),
+        before: pending.requests,
+        after: readResources(trace, spec.workload, spec.actions.container),
+      },
+      obs,
+    );
     const entry: HistoryEntry = {
       step: rec.step,
       observation: obs,
@@ -327,19 +438,24 @@ export class EpisodeReconciler {
       endTime: this.now().toISOString(),
     };
     const history = [...(status.history ?? []), entry].slice(-HISTORY_LIMIT);
-    await this.status.write(ep, {
-      phase: 'Running',
-      stepPhase: 'Cleanup',
-      step: pending.step,
-      traceConfigMap: pending.traceConfigMap,
-      lastObservation: obs,
-      totalReward: roundReward((status.totalReward ?? 0) + rec.reward),
-      history,
-      pending: null as never,
-      run: { ...status.run!, observed: obs },
-      ...(rec.solved && status.stepsToSolve === undefined ? { stepsToSolve: pending.step } : {}),
-      message: `step ${pending.step}: ${rec.action}${rec.blocked ? ' (blocked)' : ''} → ${formatObservation(obs)}, reward ${rec.reward.toFixed(3)}`,
-    }, unblocked, { defer });
+    await this.status.write(
+      ep,
+      {
+        phase: 'Running',
+        stepPhase: 'Cleanup',
+        step: pending.step,
+        traceConfigMap: pending.traceConfigMap,
+        lastObservation: obs,
+        totalReward: roundReward((status.totalReward ?? 0) + rec.reward),
+        history,
+        pending: null as never,
+        run: { ...status.run!, observed: obs },
+        ...(rec.solved && status.stepsToSolve === undefined ? { stepsToSolve: pending.step } : {}),
+        message: `step ${pending.step}: ${rec.action}${rec.blocked ? ' (blocked)' : ''} → ${formatObservation(obs)}, reward ${rec.reward.toFixed(3)}`,
+      },
+      unblocked,
+      { defer },
+    );
     const now = this.now();
     this.status.afterWrite(ep, () => {
       const backend = metrics.backendOf(ep);
@@ -351,7 +467,13 @@ export class EpisodeReconciler {
       const replaySeconds = metrics.secondsFrom(status.run?.startTime, now);
       if (replaySeconds !== undefined) metrics.replayDuration.observe({ backend }, replaySeconds);
     });
-    this.status.event(ep, rec.blocked ? 'Warning' : 'Normal', 'StepCompleted', 'Step', `step ${rec.step}: ${rec.action}${rec.blocked ? ` blocked (${rec.blockedReason})` : ''} → ${formatObservation(obs)}, reward ${rec.reward.toFixed(3)}`);
+    this.status.event(
+      ep,
+      rec.blocked ? 'Warning' : 'Normal',
+      'StepCompleted',
+      'Step',
+      `step ${rec.step}: ${rec.action}${rec.blocked ? ` blocked (${rec.blockedReason})` : ''} → ${formatObservation(obs)}, reward ${rec.reward.toFixed(3)}`,
+    );
     return CONTINUE;
   }
 
@@ -367,18 +489,29 @@ export class EpisodeReconciler {
     try {
       cm = await this.core.readNamespacedConfigMap({ name: ref.name, namespace });
     } catch (e) {
-      if (isNotFound(e)) throw new InvalidEpisode(`ConfigMap ${namespace}/${ref.name} does not exist; create it with: kubectl create configmap ${ref.name} -n ${namespace} --from-file=${dataKey}=USAGE.json`);
+      if (isNotFound(e))
+        throw new InvalidEpisode(
+          `ConfigMap ${namespace}/${ref.name} does not exist; create it with: kubectl create configmap ${ref.name} -n ${namespace} --from-file=${dataKey}=USAGE.json`,
+        );
       throw e;
     }
-    const text = cm.data?.[dataKey] ?? (cm.binaryData?.[dataKey] !== undefined ? Buffer.from(cm.binaryData[dataKey]!, 'base64').toString('utf8') : undefined);
-    if (text === undefined) throw new InvalidEpisode(`ConfigMap ${namespace}/${ref.name} has no key "${dataKey}"; set spec.usage.configMapRef.key`);
+    const text =
+      cm.data?.[dataKey] ??
+      (cm.binaryData?.[dataKey] !== undefined
+        ? Buffer.from(cm.binaryData[dataKey]!, 'base64').toString('utf8')
+        : undefined);
+    if (text === undefined)
+      throw new InvalidEpisode(
+        `ConfigMap ${namespace}/${ref.name} has no key "${dataKey}"; set spec.usage.configMapRef.key`,
+      );
     const trace = await this.traces.read(ep, ep.spec.trace.configMapRef.name);
     let usage: EpisodeUsage;
     try {
       usage = episodeUsage(loadUsage(text, trace).usage, usageSettingsOf(ep.spec));
       usageRun(usage, toEpisodeSpec(ep.spec).workload, ep.spec.workload.container, 0, 0);
     } catch (e) {
-      if (e instanceof UsageDataError) throw new InvalidEpisode(`spec.usage: ConfigMap ${namespace}/${ref.name}: ${e.message}`);
+      if (e instanceof UsageDataError)
+        throw new InvalidEpisode(`spec.usage: ConfigMap ${namespace}/${ref.name}: ${e.message}`);
       throw e;
     }
     this.usageCache.set(key, usage);
@@ -399,10 +532,23 @@ export class EpisodeReconciler {
     if (finished) {
       this.traces.forgetStart(ep);
       this.usageCache.delete(`usage:${ep.metadata!.uid}`);
-      const how = !stopsAtGoal(spec) ? `ran ${step} step(s)${solved ? `, first at the goal at step ${status.stepsToSolve ?? step}` : ', never at the goal'}` : solved ? (step === 0 ? 'the workload was already at its target' : `solved in ${step} step(s)`) : `not solved within ${spec.maxSteps} step(s)`;
+      const how = !stopsAtGoal(spec)
+        ? `ran ${step} step(s)${solved ? `, first at the goal at step ${status.stepsToSolve ?? step}` : ', never at the goal'}`
+        : solved
+          ? step === 0
+            ? 'the workload was already at its target'
+            : `solved in ${step} step(s)`
+          : `not solved within ${spec.maxSteps} step(s)`;
       await this.status.write(
         ep,
-        { phase: 'Succeeded', stepPhase: 'Done', solved, run: null as never, ...(solved && status.stepsToSolve === undefined ? { stepsToSolve: step } : {}), message: `${how}; total reward ${(status.totalReward ?? 0).toFixed(3)}` },
+        {
+          phase: 'Succeeded',
+          stepPhase: 'Done',
+          solved,
+          run: null as never,
+          ...(solved && status.stepsToSolve === undefined ? { stepsToSolve: step } : {}),
+          message: `${how}; total reward ${(status.totalReward ?? 0).toFixed(3)}`,
+        },
         [
           { type: 'Ready', status: 'True', reason: solved ? 'Solved' : 'MaxStepsReached', message: how },
           { type: 'Progressing', status: 'False', reason: 'Completed', message: how },
@@ -416,11 +562,17 @@ export class EpisodeReconciler {
       });
       // After the write, so no written status ever names a deleted trace; what a failure here leaves goes with the
       // episode (owner references).
-      await this.traces.collect(ep, ep.status?.traceConfigMap).catch((e: unknown) => this.log.warn('Could not delete replaced trace ConfigMaps', { episode: `${ep.metadata!.namespace}/${ep.metadata!.name}`, error: apiErrorMessage(e) }));
+      await this.traces.collect(ep, ep.status?.traceConfigMap).catch((e: unknown) =>
+        this.log.warn('Could not delete replaced trace ConfigMaps', {
+          episode: `${ep.metadata!.namespace}/${ep.metadata!.name}`,
+          error: apiErrorMessage(e),
+        }),
+      );
       return DONE;
     }
     // Only what the written status no longer names, so not while steps are unwritten.
-    if (!this.status.hasUnsent(ep) && this.traces.writtenSinceCollection(ep) >= COLLECT_TRACES_EVERY) await this.traces.collect(ep, status.traceConfigMap);
+    if (!this.status.hasUnsent(ep) && this.traces.writtenSinceCollection(ep) >= COLLECT_TRACES_EVERY)
+      await this.traces.collect(ep, status.traceConfigMap);
     return this.act(ep, spec);
   }
 
@@ -453,7 +605,10 @@ export class EpisodeReconciler {
 
   /** The episode's policy; a learned table may come from a ConfigMap (parameters.modelConfigMap[, modelKey]). */
   private async policyFor(ep: ArenaEpisode): Promise<Policy> {
-    const all: Record<string, string> = { ...ep.spec.policy?.parameters, ...(ep.spec.policy?.agentURL ? { url: ep.spec.policy.agentURL } : {}) };
+    const all: Record<string, string> = {
+      ...ep.spec.policy?.parameters,
+      ...(ep.spec.policy?.agentURL ? { url: ep.spec.policy.agentURL } : {}),
+    };
     const { modelConfigMap, modelKey, ...params } = all;
     if ((ep.spec.policy?.name ?? 'heuristic') === 'external') await this.externalAgent(ep, params);
     if (modelConfigMap) {
@@ -463,11 +618,17 @@ export class EpisodeReconciler {
       try {
         cm = await this.core.readNamespacedConfigMap({ name: modelConfigMap, namespace });
       } catch (e) {
-        if (isNotFound(e)) throw new InvalidEpisode(`spec.policy.parameters.modelConfigMap: ConfigMap ${namespace}/${modelConfigMap} does not exist; create it from a trained model with: kubectl create configmap ${modelConfigMap} -n ${namespace} --from-file=${key}=model.json`);
+        if (isNotFound(e))
+          throw new InvalidEpisode(
+            `spec.policy.parameters.modelConfigMap: ConfigMap ${namespace}/${modelConfigMap} does not exist; create it from a trained model with: kubectl create configmap ${modelConfigMap} -n ${namespace} --from-file=${key}=model.json`,
+          );
         throw e;
       }
       const table = cm.data?.[key];
-      if (table === undefined) throw new InvalidEpisode(`ConfigMap ${namespace}/${modelConfigMap} has no key "${key}" (set spec.policy.parameters.modelKey)`);
+      if (table === undefined)
+        throw new InvalidEpisode(
+          `ConfigMap ${namespace}/${modelConfigMap} has no key "${key}" (set spec.policy.parameters.modelKey)`,
+        );
       params.table = table;
     }
     try {
@@ -487,8 +648,12 @@ export class EpisodeReconciler {
 
   /** The external policy's checks: an allowed URL, and its token only from a Secret (the spec is readable by many). */
   private async externalAgent(ep: ArenaEpisode, params: Record<string, string>): Promise<void> {
-    if (params.token !== undefined) throw new InvalidEpisode('spec.policy.parameters.token would be readable by everyone who can read this episode; put the token in a Secret and set spec.policy.agentTokenSecretRef: {name, key}');
-    if (params.agentURL !== undefined) throw new InvalidEpisode('give the agent URL as spec.policy.agentURL, not as a parameter');
+    if (params.token !== undefined)
+      throw new InvalidEpisode(
+        'spec.policy.parameters.token would be readable by everyone who can read this episode; put the token in a Secret and set spec.policy.agentTokenSecretRef: {name, key}',
+      );
+    if (params.agentURL !== undefined)
+      throw new InvalidEpisode('give the agent URL as spec.policy.agentURL, not as a parameter');
     try {
       checkAgentURL(params.url ?? '', this.opts.agentAllowlist ?? []);
     } catch (e) {
@@ -503,19 +668,32 @@ export class EpisodeReconciler {
     try {
       secret = await this.core.readNamespacedSecret({ name: ref.name, namespace });
     } catch (e) {
-      if (isNotFound(e)) throw new InvalidEpisode(`spec.policy.agentTokenSecretRef: Secret ${namespace}/${ref.name} does not exist; create it with: kubectl create secret generic ${ref.name} -n ${namespace} --from-literal=${key}=TOKEN`);
+      if (isNotFound(e))
+        throw new InvalidEpisode(
+          `spec.policy.agentTokenSecretRef: Secret ${namespace}/${ref.name} does not exist; create it with: kubectl create secret generic ${ref.name} -n ${namespace} --from-literal=${key}=TOKEN`,
+        );
       throw e;
     }
     const b64 = secret.data?.[key];
-    const token = b64 !== undefined ? Buffer.from(b64, 'base64').toString('utf8').trim() : secret.stringData?.[key]?.trim();
-    if (!token) throw new InvalidEpisode(`spec.policy.agentTokenSecretRef: Secret ${namespace}/${ref.name} has no non-empty key "${key}" (set agentTokenSecretRef.key)`);
+    const token =
+      b64 !== undefined ? Buffer.from(b64, 'base64').toString('utf8').trim() : secret.stringData?.[key]?.trim();
+    if (!token)
+      throw new InvalidEpisode(
+        `spec.policy.agentTokenSecretRef: Secret ${namespace}/${ref.name} has no non-empty key "${key}" (set agentTokenSecretRef.key)`,
+      );
     params.token = token;
   }
 
   // ---- status, events -------------------------------------------------------------------------------------
 
   private accessor(ep: ArenaEpisode) {
-    return customObjectAccessor(this.custom, { group: GROUP, version: VERSION, plural: PLURAL, namespace: ep.metadata!.namespace!, name: ep.metadata!.name! });
+    return customObjectAccessor(this.custom, {
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace: ep.metadata!.namespace!,
+      name: ep.metadata!.name!,
+    });
   }
 
   private newRun(ep: ArenaEpisode, step: number): RunRecord {
@@ -525,7 +703,11 @@ export class EpisodeReconciler {
   /** Deterministic per episode and step; ≤ 40 characters so backends can derive DNS names from it. */
   private runName(ep: ArenaEpisode, step: number): string {
     const uid = (ep.metadata?.uid ?? '').replace(/-/g, '').slice(0, 8);
-    const base = ep.metadata!.name!.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 24).replace(/-+$/, '');
+    const base = ep
+      .metadata!.name!.toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-')
+      .slice(0, 24)
+      .replace(/-+$/, '');
     return `${base}-${uid}-s${step}`;
   }
 }
@@ -552,5 +734,12 @@ function startingFrom(accessor: ObjectAccessor, obj: ArenaEpisode): ObjectAccess
 function stepRun(ep: ArenaEpisode, spec: EpisodeSpec, run: RunRecord, trace: Trace): StepRun {
   // The run's step fixes the usage window it observes (with usage).
   const opts = runOptions(spec, run.name, run.step);
-  return { name: run.name, episode: ep.metadata!.name!, trace, workload: spec.workload, opts, startedAt: Date.parse(run.startTime) };
+  return {
+    name: run.name,
+    episode: ep.metadata!.name!,
+    trace,
+    workload: spec.workload,
+    opts,
+    startedAt: Date.parse(run.startTime),
+  };
 }

@@ -44,7 +44,10 @@ export class StatusWriter {
   /** Episodes whose last write conflicted: read live next time. */
   private readonly readLive = new BoundedSet<string>(100_000);
   /** Status changes applied to an episode object but not yet written (see write's `defer`). */
-  private readonly unsent = new WeakMap<ArenaEpisode, { patch: StatusPatch; written: ArenaEpisodeStatus | undefined; events: UnsentEvent[]; effects: Array<() => void> }>();
+  private readonly unsent = new WeakMap<
+    ArenaEpisode,
+    { patch: StatusPatch; written: ArenaEpisodeStatus | undefined; events: UnsentEvent[]; effects: Array<() => void> }
+  >();
 
   constructor(private readonly opts: StatusWriterOptions) {}
 
@@ -62,7 +65,13 @@ export class StatusWriter {
       ep = structuredClone(cached);
     } else {
       try {
-        ep = (await this.opts.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as ArenaEpisode;
+        ep = (await this.opts.custom.getNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: PLURAL,
+          name,
+        })) as ArenaEpisode;
       } catch (e) {
         if (isNotFound(e)) {
           this.own.delete(key);
@@ -87,21 +96,36 @@ export class StatusWriter {
    * Merge-patches the status, only onto the version of the episode `ep` was read at (else the write fails with a
    * Conflict). With `defer` the change is only applied to `ep` and sent with the next write.
    */
-  async write(ep: ArenaEpisode, patch: StatusPatch, conditions: ConditionChange[] = [], opts: { defer?: boolean } = {}): Promise<void> {
+  async write(
+    ep: ArenaEpisode,
+    patch: StatusPatch,
+    conditions: ConditionChange[] = [],
+    opts: { defer?: boolean } = {},
+  ): Promise<void> {
     const generation = ep.metadata?.generation ?? 0;
     let conds = ep.status?.conditions ?? [];
     for (const c of conditions) conds = setCondition(conds, { ...c, observedGeneration: generation }, this.opts.now());
     const unsent = this.unsent.get(ep);
     const status: StatusPatch = { ...unsent?.patch, ...patch, observedGeneration: generation, conditions: conds };
     if (opts.defer) {
-      this.unsent.set(ep, { patch: status, written: unsent ? unsent.written : ep.status, events: unsent?.events ?? [], effects: unsent?.effects ?? [] });
+      this.unsent.set(ep, {
+        patch: status,
+        written: unsent ? unsent.written : ep.status,
+        events: unsent?.events ?? [],
+        effects: unsent?.effects ?? [],
+      });
       ep.status = withoutNulls({ ...ep.status, ...status });
       return;
     }
     // The traces this status names exist before it does.
     const next = withoutNulls({ ...ep.status, ...status });
     await this.opts.traces.createNamed(ep, [next.traceConfigMap, next.pending?.traceConfigMap]);
-    const updated = (await patchCustomObjectStatus(this.opts.custom, { group: GROUP, version: VERSION, plural: PLURAL, namespace: ep.metadata!.namespace!, name: ep.metadata!.name! }, status, ep.metadata?.resourceVersion)) as ArenaEpisode;
+    const updated = (await patchCustomObjectStatus(
+      this.opts.custom,
+      { group: GROUP, version: VERSION, plural: PLURAL, namespace: ep.metadata!.namespace!, name: ep.metadata!.name! },
+      status,
+      ep.metadata?.resourceVersion,
+    )) as ArenaEpisode;
     this.unsent.delete(ep);
     this.opts.traces.dropUnsent(ep);
     for (const e of unsent?.events ?? []) this.event(ep, e.type, e.reason, e.action, e.note);

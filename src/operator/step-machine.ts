@@ -48,7 +48,12 @@ export function isFinished(status: ArenaEpisodeStatus | undefined): boolean {
  * After a step's cleanup: the episode ends when the workload is at its target or no step is left. With usage it runs
  * to maxSteps (a continuing task) and counts as solved if it was ever at the goal (`stepsToSolve` recorded).
  */
-export function endOfStep(obs: Observation, step: number, spec: Pick<EpisodeSpec, 'target' | 'maxSteps' | 'usage' | 'stopAtGoal'>, stepsToSolve?: number): { finished: boolean; solved: boolean } {
+export function endOfStep(
+  obs: Observation,
+  step: number,
+  spec: Pick<EpisodeSpec, 'target' | 'maxSteps' | 'usage' | 'stopAtGoal'>,
+  stepsToSolve?: number,
+): { finished: boolean; solved: boolean } {
   const atGoal = atTarget(obs, spec.target);
   if (!stopsAtGoal(spec)) return { solved: atGoal || stepsToSolve !== undefined, finished: step >= spec.maxSteps };
   return { solved: atGoal, finished: atGoal || step >= spec.maxSteps };
@@ -61,8 +66,16 @@ export const MAX_TRANSITIONS_PER_RECONCILE = 200;
  * Whether a reconcile runs the next transition itself. It stops at anything but `continue`, once an observation has
  * been written (so episodes take turns per step), when the episode is being deleted, and at the guard.
  */
-export function runsNextTransition(next: Next, ctx: { observationWritten: boolean; deleting: boolean; transitions: number }): boolean {
-  return next.kind === 'continue' && !ctx.observationWritten && !ctx.deleting && ctx.transitions < MAX_TRANSITIONS_PER_RECONCILE;
+export function runsNextTransition(
+  next: Next,
+  ctx: { observationWritten: boolean; deleting: boolean; transitions: number },
+): boolean {
+  return (
+    next.kind === 'continue' &&
+    !ctx.observationWritten &&
+    !ctx.deleting &&
+    ctx.transitions < MAX_TRANSITIONS_PER_RECONCILE
+  );
 }
 
 /** What the work queue gets: `continue` comes back at once (behind the other episodes), `wait` after its delay. */

@@ -4,7 +4,18 @@
 import { createHash } from 'node:crypto';
 import type { CoreV1Api, V1ConfigMap } from '@kubernetes/client-node';
 import { InvalidEpisode, type ArenaEpisode } from '../api/episode.js';
-import { EPISODE_LABEL, EPISODE_UID_LABEL, GROUP, KIND, MANAGED_BY, ROLE_LABEL, SHA256_ANNOTATION, STEP_ANNOTATION, TRACE_KEY, VERSION } from '../api/names.js';
+import {
+  EPISODE_LABEL,
+  EPISODE_UID_LABEL,
+  GROUP,
+  KIND,
+  MANAGED_BY,
+  ROLE_LABEL,
+  SHA256_ANNOTATION,
+  STEP_ANNOTATION,
+  TRACE_KEY,
+  VERSION,
+} from '../api/names.js';
 import { isAlreadyExists, isNotFound } from '../kube/errors.js';
 import { decodeTrace, encodeTrace, type Trace } from '../trace/trace.js';
 import { BoundedMap } from '../util/bounded-map.js';
@@ -41,7 +52,11 @@ export class TraceStore {
    * each episode's starting trace as first read (`start:<uid>`) and the trace of each run in flight
    * (`run:<uid>/<run name>`).
    */
-  private readonly cache = new BoundedMap<string, Uint8Array>({ maxWeight: CACHE_BYTES, weigh: (b) => b.length, lru: true });
+  private readonly cache = new BoundedMap<string, Uint8Array>({
+    maxWeight: CACHE_BYTES,
+    weigh: (b) => b.length,
+    lru: true,
+  });
   /** Trace bytes read or written during one reconcile (keyed by the episode object of that reconcile). */
   private readonly memo = new WeakMap<ArenaEpisode, Map<string, Uint8Array>>();
   /** Trace ConfigMaps decided in this reconcile but not created yet: only the ones a status write names are made. */
@@ -102,14 +117,19 @@ export class TraceStore {
     try {
       cm = await this.core.readNamespacedConfigMap({ name, namespace });
     } catch (e) {
-      if (isNotFound(e)) throw new InvalidEpisode(`ConfigMap ${namespace}/${name} does not exist; create it with: kubectl create configmap ${name} -n ${namespace} --from-file=${key}=TRACE.msgpack`);
+      if (isNotFound(e))
+        throw new InvalidEpisode(
+          `ConfigMap ${namespace}/${name} does not exist; create it with: kubectl create configmap ${name} -n ${namespace} --from-file=${key}=TRACE.msgpack`,
+        );
       throw e;
     }
     const b64 = cm.binaryData?.[key];
     const text = cm.data?.[key];
     if (b64 === undefined && text === undefined) {
       const keys = [...Object.keys(cm.binaryData ?? {}), ...Object.keys(cm.data ?? {})];
-      throw new InvalidEpisode(`ConfigMap ${namespace}/${name} has no key "${key}"${keys.length ? ` (it has: ${keys.join(', ')}); set spec.trace.configMapRef.key` : ''}`);
+      throw new InvalidEpisode(
+        `ConfigMap ${namespace}/${name} has no key "${key}"${keys.length ? ` (it has: ${keys.join(', ')}); set spec.trace.configMapRef.key` : ''}`,
+      );
     }
     return b64 !== undefined ? Buffer.from(b64, 'base64') : Buffer.from(text!, 'base64');
   }
@@ -120,15 +140,32 @@ export class TraceStore {
    */
   async store(ep: ArenaEpisode, trace: Trace, step: number, defer = false): Promise<string> {
     const bytes = encodeTrace(trace);
-    if (bytes.length > MAX_TRACE_BYTES) throw new InvalidEpisode(`the edited trace is ${bytes.length} bytes, more than a ConfigMap holds (1 MiB); use a smaller trace`);
+    if (bytes.length > MAX_TRACE_BYTES)
+      throw new InvalidEpisode(
+        `the edited trace is ${bytes.length} bytes, more than a ConfigMap holds (1 MiB); use a smaller trace`,
+      );
     const name = traceConfigMapName(ep.metadata!.name!, bytes);
     const body: V1ConfigMap = {
       metadata: {
         name,
         namespace: ep.metadata!.namespace!,
-        labels: { ...MANAGED_BY, [EPISODE_LABEL]: ep.metadata!.name!.slice(0, 63), [EPISODE_UID_LABEL]: ep.metadata!.uid!, [ROLE_LABEL]: 'trace' },
+        labels: {
+          ...MANAGED_BY,
+          [EPISODE_LABEL]: ep.metadata!.name!.slice(0, 63),
+          [EPISODE_UID_LABEL]: ep.metadata!.uid!,
+          [ROLE_LABEL]: 'trace',
+        },
         annotations: { [STEP_ANNOTATION]: String(step), [SHA256_ANNOTATION]: sha256(bytes) },
-        ownerReferences: [{ apiVersion: `${GROUP}/${VERSION}`, kind: KIND, name: ep.metadata!.name!, uid: ep.metadata!.uid!, controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [
+          {
+            apiVersion: `${GROUP}/${VERSION}`,
+            kind: KIND,
+            name: ep.metadata!.name!,
+            uid: ep.metadata!.uid!,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       binaryData: { [TRACE_KEY]: Buffer.from(bytes).toString('base64') },
     };

@@ -7,7 +7,9 @@ export function isReady(p: V1Pod): boolean {
 }
 
 export function isUnschedulable(p: V1Pod): boolean {
-  return (p.status?.conditions ?? []).some((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
+  return (p.status?.conditions ?? []).some(
+    (c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable',
+  );
 }
 
 /** pending: phase Pending (never ready); ready: not pending and Ready=True; total: every pod not being deleted. */

@@ -23,7 +23,13 @@ export function placementsOf(result: SimResult, ref: WorkloadRef): { pods: Usage
   return { pods, nodes };
 }
 
-export function observeWithUsage(result: SimResult, trace: Trace, ref: WorkloadRef, base: Observation, run: UsageRun): Observation {
+export function observeWithUsage(
+  result: SimResult,
+  trace: Trace,
+  ref: WorkloadRef,
+  base: Observation,
+  run: UsageRun,
+): Observation {
   const { pods, nodes } = placementsOf(result, ref);
   return applyUsage(trace, ref, run, base, pods, nodes);
 }

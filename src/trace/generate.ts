@@ -59,9 +59,13 @@ export function deploymentObject(d: DeploymentShape): Record<string, unknown> {
   const name = d.name ?? 'web';
   const image = d.image ?? 'ghcr.io/example/web:1.0';
   const podSpec: Record<string, unknown> = {
-    containers: [container({ name, cpu: d.cpu, memory: d.memory }, image), ...(d.extraContainers ?? []).map((c) => container(c, 'ghcr.io/example/helper:1.0'))],
+    containers: [
+      container({ name, cpu: d.cpu, memory: d.memory }, image),
+      ...(d.extraContainers ?? []).map((c) => container(c, 'ghcr.io/example/helper:1.0')),
+    ],
   };
-  if (d.initContainers?.length) podSpec.initContainers = d.initContainers.map((c) => container(c, 'ghcr.io/example/init:1.0'));
+  if (d.initContainers?.length)
+    podSpec.initContainers = d.initContainers.map((c) => container(c, 'ghcr.io/example/init:1.0'));
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -79,14 +83,25 @@ export function nodeObject(n: NodeShape): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name: n.name, labels: { type: 'virtual', 'kubernetes.io/hostname': n.name }, annotations: { 'kwok.x-k8s.io/node': 'fake' } },
+    metadata: {
+      name: n.name,
+      labels: { type: 'virtual', 'kubernetes.io/hostname': n.name },
+      annotations: { 'kwok.x-k8s.io/node': 'fake' },
+    },
     spec: { taints: [{ key: 'kwok-provider', value: 'true', effect: 'NoSchedule' }] },
     status: { capacity: res, allocatable: res },
   };
 }
 
 /** A v2 trace applying the given objects at START_TS, kept alive for KEEP_ALIVE_SECONDS. */
-export function buildTrace(objects: Array<Record<string, unknown>>, extraEvents: Array<{ ts: number; applied?: Array<Record<string, unknown>>; deleted?: Array<Record<string, unknown>> }> = []): Trace {
+export function buildTrace(
+  objects: Array<Record<string, unknown>>,
+  extraEvents: Array<{
+    ts: number;
+    applied?: Array<Record<string, unknown>>;
+    deleted?: Array<Record<string, unknown>>;
+  }> = [],
+): Trace {
   const tracked: Record<string, Record<string, never>> = {};
   const index: Record<string, Record<string, number>> = {};
   const all = [...objects, ...extraEvents.flatMap((e) => e.applied ?? [])];
@@ -115,15 +130,96 @@ const web = { kind: 'Deployment', namespace: 'default', name: 'web' };
 
 /** The canonical scenarios, on the default pool of 3 nodes × 16 CPU / 32Gi / 110 pods. */
 export const CANONICAL: Canonical[] = [
-  { meta: { name: 'cpu-slight', description: 'CPU request 17 cores, just over a 16-core node: reduce CPU twice', workload: web, target: 3, problem: 'resource' }, deployment: { replicas: 3, cpu: '17', memory: '2Gi' } },
-  { meta: { name: 'cpu-heavy', description: 'CPU request 20 cores: reduce CPU eight times', workload: web, target: 3, problem: 'resource' }, deployment: { replicas: 3, cpu: '20', memory: '2Gi' } },
-  { meta: { name: 'mem-slight', description: 'memory request 33Gi on 32Gi nodes: reduce memory four times', workload: web, target: 3, problem: 'resource' }, deployment: { replicas: 3, cpu: '500m', memory: '33Gi' } },
-  { meta: { name: 'mem-heavy', description: 'memory request 40Gi on 32Gi nodes: reduce memory 32 times', workload: web, target: 3, problem: 'resource' }, deployment: { replicas: 3, cpu: '500m', memory: '40Gi' } },
-  { meta: { name: 'cpu-mem', description: 'both CPU (17) and memory (33Gi) too large: reduce both', workload: web, target: 3, problem: 'resource' }, deployment: { replicas: 3, cpu: '17', memory: '33Gi' } },
-  { meta: { name: 'replicas-over', description: '5 replicas where 3 are wanted: scale down twice', workload: web, target: 3, problem: 'replicas' }, deployment: { replicas: 5, cpu: '500m', memory: '512Mi' } },
-  { meta: { name: 'replicas-under', description: '1 replica where 3 are wanted: scale up twice', workload: web, target: 3, problem: 'replicas' }, deployment: { replicas: 1, cpu: '250m', memory: '256Mi' } },
-  { meta: { name: 'composite', description: 'memory 33Gi and 5 replicas for a target of 3: reduce memory, then scale down', workload: web, target: 3, problem: 'composite' }, deployment: { replicas: 5, cpu: '250m', memory: '33Gi' } },
-  { meta: { name: 'healthy', description: 'a healthy baseline: 2 replicas of 500m / 512Mi, target 2, nothing to do', workload: web, target: 2, problem: 'baseline' }, deployment: { replicas: 2, cpu: '500m', memory: '512Mi' } },
+  {
+    meta: {
+      name: 'cpu-slight',
+      description: 'CPU request 17 cores, just over a 16-core node: reduce CPU twice',
+      workload: web,
+      target: 3,
+      problem: 'resource',
+    },
+    deployment: { replicas: 3, cpu: '17', memory: '2Gi' },
+  },
+  {
+    meta: {
+      name: 'cpu-heavy',
+      description: 'CPU request 20 cores: reduce CPU eight times',
+      workload: web,
+      target: 3,
+      problem: 'resource',
+    },
+    deployment: { replicas: 3, cpu: '20', memory: '2Gi' },
+  },
+  {
+    meta: {
+      name: 'mem-slight',
+      description: 'memory request 33Gi on 32Gi nodes: reduce memory four times',
+      workload: web,
+      target: 3,
+      problem: 'resource',
+    },
+    deployment: { replicas: 3, cpu: '500m', memory: '33Gi' },
+  },
+  {
+    meta: {
+      name: 'mem-heavy',
+      description: 'memory request 40Gi on 32Gi nodes: reduce memory 32 times',
+      workload: web,
+      target: 3,
+      problem: 'resource',
+    },
+    deployment: { replicas: 3, cpu: '500m', memory: '40Gi' },
+  },
+  {
+    meta: {
+      name: 'cpu-mem',
+      description: 'both CPU (17) and memory (33Gi) too large: reduce both',
+      workload: web,
+      target: 3,
+      problem: 'resource',
+    },
+    deployment: { replicas: 3, cpu: '17', memory: '33Gi' },
+  },
+  {
+    meta: {
+      name: 'replicas-over',
+      description: '5 replicas where 3 are wanted: scale down twice',
+      workload: web,
+      target: 3,
+      problem: 'replicas',
+    },
+    deployment: { replicas: 5, cpu: '500m', memory: '512Mi' },
+  },
+  {
+    meta: {
+      name: 'replicas-under',
+      description: '1 replica where 3 are wanted: scale up twice',
+      workload: web,
+      target: 3,
+      problem: 'replicas',
+    },
+    deployment: { replicas: 1, cpu: '250m', memory: '256Mi' },
+  },
+  {
+    meta: {
+      name: 'composite',
+      description: 'memory 33Gi and 5 replicas for a target of 3: reduce memory, then scale down',
+      workload: web,
+      target: 3,
+      problem: 'composite',
+    },
+    deployment: { replicas: 5, cpu: '250m', memory: '33Gi' },
+  },
+  {
+    meta: {
+      name: 'healthy',
+      description: 'a healthy baseline: 2 replicas of 500m / 512Mi, target 2, nothing to do',
+      workload: web,
+      target: 2,
+      problem: 'baseline',
+    },
+    deployment: { replicas: 2, cpu: '500m', memory: '512Mi' },
+  },
 ];
 
 export function canonicalScenario(name: string): { meta: ScenarioMeta; trace: Trace } {
@@ -151,13 +247,24 @@ export function randomScenario(seed: number, index: number): GeneratedScenario {
   const nodeMemGi = pick([16, 32, 64]);
   const nodeCount = ri(2, 6);
   const customPool = rng() < 0.5;
-  const nodePool: NodePool | undefined = customPool ? { count: nodeCount, cpu: String(nodeCpu), memory: `${nodeMemGi}Gi`, pods: 110 } : undefined;
+  const nodePool: NodePool | undefined = customPool
+    ? { count: nodeCount, cpu: String(nodeCpu), memory: `${nodeMemGi}Gi`, pods: 110 }
+    : undefined;
   const poolCpuM = BigInt((customPool ? nodeCpu : 16) * 1000);
   const poolMem = BigInt(customPool ? nodeMemGi : 32) * GiB;
   const count = customPool ? nodeCount : 3;
 
   const target = ri(1, Math.min(6, count * 2));
-  const mode = pick(['cpu-over', 'mem-over', 'both-over', 'replicas-over', 'replicas-under', 'composite', 'capacity', 'healthy'] as const);
+  const mode = pick([
+    'cpu-over',
+    'mem-over',
+    'both-over',
+    'replicas-over',
+    'replicas-under',
+    'composite',
+    'capacity',
+    'healthy',
+  ] as const);
   const okCpu = BigInt(ri(1, 8)) * 125n;
   const okMem = BigInt(ri(1, 8)) * 128n * MiB;
   let cpu = okCpu;
@@ -190,9 +297,10 @@ export function randomScenario(seed: number, index: number): GeneratedScenario {
     case 'capacity': {
       // Each pod fits a node, but the target does not fit the cluster: pods must shrink to pack.
       const perNode = Math.max(1, Math.floor((target - 1) / count));
-      cpu = (poolCpuM / BigInt(perNode)) - 250n * BigInt(ri(0, 2));
+      cpu = poolCpuM / BigInt(perNode) - 250n * BigInt(ri(0, 2));
       if (cpu * BigInt(perNode + 1) <= poolCpuM) cpu = poolCpuM / BigInt(perNode + 1) + 250n;
-      if (BigInt(count) * (poolCpuM / cpu) >= BigInt(target)) cpu = poolCpuM / BigInt(Math.max(1, Math.floor(target / count))) + 125n;
+      if (BigInt(count) * (poolCpuM / cpu) >= BigInt(target))
+        cpu = poolCpuM / BigInt(Math.max(1, Math.floor(target / count))) + 125n;
       break;
     }
     case 'healthy':
@@ -210,7 +318,24 @@ export function randomScenario(seed: number, index: number): GeneratedScenario {
   const objects = [deploymentObject(deployment)];
   const name = `gen-${String(index).padStart(4, '0')}-${mode}`;
   return {
-    meta: { name, description: `${mode}: ${replicas} × ${deployment.cpu} / ${deployment.memory}, target ${target}, ${count} nodes × ${customPool ? `${nodeCpu} CPU / ${nodeMemGi}Gi` : '16 CPU / 32Gi (default pool)'}`, workload: web, target, problem: mode === 'healthy' ? 'baseline' : mode === 'capacity' ? 'capacity' : mode === 'composite' ? 'composite' : mode.startsWith('replicas') ? 'replicas' : 'resource', seed, ...(nodePool ? { nodePool } : {}) },
+    meta: {
+      name,
+      description: `${mode}: ${replicas} × ${deployment.cpu} / ${deployment.memory}, target ${target}, ${count} nodes × ${customPool ? `${nodeCpu} CPU / ${nodeMemGi}Gi` : '16 CPU / 32Gi (default pool)'}`,
+      workload: web,
+      target,
+      problem:
+        mode === 'healthy'
+          ? 'baseline'
+          : mode === 'capacity'
+            ? 'capacity'
+            : mode === 'composite'
+              ? 'composite'
+              : mode.startsWith('replicas')
+                ? 'replicas'
+                : 'resource',
+      seed,
+      ...(nodePool ? { nodePool } : {}),
+    },
     trace: buildTrace(objects),
   };
 }

@@ -24,9 +24,14 @@ export function hpaOccurrences(trace: Trace, ref: WorkloadRef): MsgMap[] {
   for (const ev of trace.get('events') as MsgValue[]) {
     for (const o of (ev as MsgMap).get('applied_objs') as MsgValue[]) {
       const obj = o as MsgMap;
-      if (obj.get('kind') !== 'HorizontalPodAutoscaler' || !String(obj.get('apiVersion')).startsWith('autoscaling/')) continue;
+      if (obj.get('kind') !== 'HorizontalPodAutoscaler' || !String(obj.get('apiVersion')).startsWith('autoscaling/'))
+        continue;
       if (getIn(obj, ['metadata', 'namespace']) !== ref.namespace) continue;
-      if (getIn(obj, ['spec', 'scaleTargetRef', 'kind']) === ref.kind && getIn(obj, ['spec', 'scaleTargetRef', 'name']) === ref.name) out.push(obj);
+      if (
+        getIn(obj, ['spec', 'scaleTargetRef', 'kind']) === ref.kind &&
+        getIn(obj, ['spec', 'scaleTargetRef', 'name']) === ref.name
+      )
+        out.push(obj);
     }
   }
   return out;

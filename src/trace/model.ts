@@ -37,7 +37,8 @@ export function setIn(root: MsgMap, path: readonly PathKey[], value: MsgValue): 
   let cur: MsgValue = root;
   for (let i = 0; i < path.length - 1; i++) {
     const k = path[i]!;
-    let next: MsgValue | undefined = cur instanceof Map ? cur.get(k) : Array.isArray(cur) && typeof k === 'number' ? cur[k] : undefined;
+    let next: MsgValue | undefined =
+      cur instanceof Map ? cur.get(k) : Array.isArray(cur) && typeof k === 'number' ? cur[k] : undefined;
     if (next === undefined || next === null) {
       next = new Map();
       if (cur instanceof Map) cur.set(k, next);

@@ -38,7 +38,9 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true });
 const textEncoder = new TextEncoder();
 const latin1 = new TextDecoder('latin1');
 // Node's native latin1 slice is the fastest way to turn long ASCII byte runs into strings (TextDecoder elsewhere).
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
+const latin1Slice = (
+  Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, start: number, end: number) => string }
+).latin1Slice;
 const MAX_DEPTH = 512;
 
 // Short ASCII strings (map keys, names, quantities) repeat all over a trace: a direct-mapped cache, keyed by a hash
@@ -82,7 +84,8 @@ class Reader {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
   need(n: number): void {
-    if (this.pos + n > this.buf.length) throw new MsgpackError(`truncated input: needed ${n} more byte(s), file has ${this.buf.length}`, this.pos);
+    if (this.pos + n > this.buf.length)
+      throw new MsgpackError(`truncated input: needed ${n} more byte(s), file has ${this.buf.length}`, this.pos);
   }
   u8(): number {
     this.need(1);
@@ -117,8 +120,11 @@ class Reader {
       return this.utf8(b.subarray(start, start + n), start);
     }
     // ASCII dominates traces: decode it without TextDecoder (which is only needed, and strict, for the rest).
-    for (let i = start, end = start + n; i < end; i++) if (b[i]! > 0x7f) return this.utf8(b.subarray(start, start + n), start);
-    return latin1Slice !== undefined ? latin1Slice.call(b, start, start + n) : latin1.decode(b.subarray(start, start + n));
+    for (let i = start, end = start + n; i < end; i++)
+      if (b[i]! > 0x7f) return this.utf8(b.subarray(start, start + n), start);
+    return latin1Slice !== undefined
+      ? latin1Slice.call(b, start, start + n)
+      : latin1.decode(b.subarray(start, start + n));
   }
   utf8(b: Uint8Array, start: number): string {
     try {
@@ -250,7 +256,8 @@ function readMap(r: Reader, n: number, depth: number): MsgMap {
     const k = readValue(r, depth + 1);
     out.set(k, readValue(r, depth + 1));
     // Only primitive keys can repeat (array/map keys are fresh objects); a repeated u64 key would otherwise be dropped silently.
-    if (out.size !== i + 1) throw new MsgpackError(`duplicate map key ${typeof k === 'bigint' ? k.toString() : JSON.stringify(k)}`, at);
+    if (out.size !== i + 1)
+      throw new MsgpackError(`duplicate map key ${typeof k === 'bigint' ? k.toString() : JSON.stringify(k)}`, at);
   }
   return out;
 }
@@ -260,7 +267,8 @@ export function decodeMsgpack(buf: Uint8Array): MsgValue {
   const r = new Reader(buf);
   if (buf.length === 0) throw new MsgpackError('empty input', 0);
   const v = readValue(r, 0);
-  if (r.pos !== buf.length) throw new MsgpackError(`${buf.length - r.pos} trailing byte(s) after the msgpack value`, r.pos);
+  if (r.pos !== buf.length)
+    throw new MsgpackError(`${buf.length - r.pos} trailing byte(s) after the msgpack value`, r.pos);
   return v;
 }
 
@@ -324,7 +332,15 @@ function writeInt(w: Writer, v: number | bigint): void {
   w.pos += 8;
 }
 
-function writeLen(w: Writer, n: number, fix: number, fixMax: number, t8: number | null, t16: number, t32: number): void {
+function writeLen(
+  w: Writer,
+  n: number,
+  fix: number,
+  fixMax: number,
+  t8: number | null,
+  t16: number,
+  t32: number,
+): void {
   if (n <= fixMax) w.u8(fix | n);
   else if (t8 !== null && n < 0x100) w.head(t8, n, 1);
   else if (n < 0x10000) w.head(t16, n, 2);

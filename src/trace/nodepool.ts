@@ -42,7 +42,12 @@ export const VIRTUAL_NODE_TAINT: NodeTaint = { key: 'kwok-provider', value: 'tru
 
 /** Labels of a node named `name` in a uniform pool (what SimKube's virtual nodes carry). */
 export function virtualNodeLabels(name: string): Record<string, string> {
-  return { type: 'virtual', 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' };
+  return {
+    type: 'virtual',
+    'kubernetes.io/hostname': name,
+    'kubernetes.io/os': 'linux',
+    'kubernetes.io/arch': 'amd64',
+  };
 }
 
 /** The nodes of a pool, in order. */
@@ -50,7 +55,12 @@ export function poolNodes(pool: NodePool): PoolNode[] {
   if (pool.nodes) return pool.nodes;
   return Array.from({ length: pool.count }, (_, i) => {
     const name = `node-${i + 1}`;
-    return { name, allocatable: { cpu: pool.cpu, memory: pool.memory, pods: String(pool.pods) }, labels: virtualNodeLabels(name), taints: [VIRTUAL_NODE_TAINT] };
+    return {
+      name,
+      allocatable: { cpu: pool.cpu, memory: pool.memory, pods: String(pool.pods) },
+      labels: virtualNodeLabels(name),
+      taints: [VIRTUAL_NODE_TAINT],
+    };
   });
 }
 
@@ -75,31 +85,48 @@ export function readNodeObject(obj: MsgMap, warn: (m: string) => void = () => un
   const taints: NodeTaint[] = [];
   const rawTaints = getIn(obj, ['spec', 'taints']);
   if (Array.isArray(rawTaints)) {
-    for (const t of rawTaints) if (isMap(t)) taints.push({ key: text(t.get('key')) ?? '', ...(text(t.get('value')) ? { value: text(t.get('value'))! } : {}), effect: text(t.get('effect')) ?? '' });
+    for (const t of rawTaints)
+      if (isMap(t))
+        taints.push({
+          key: text(t.get('key')) ?? '',
+          ...(text(t.get('value')) ? { value: text(t.get('value'))! } : {}),
+          effect: text(t.get('effect')) ?? '',
+        });
   }
   const allocRaw = getMap(obj, ['status', 'allocatable']);
   const alloc = allocRaw ?? getMap(obj, ['status', 'capacity']);
   const src = allocRaw ? 'allocatable' : 'capacity';
   const allocatable: Record<string, string> = {};
   if (!alloc) {
-    warn(`${field}: Node "${name}" has no status.capacity or status.allocatable; using KWOK's defaults (cpu 1k, memory 1Ti, pods 1M)`);
+    warn(
+      `${field}: Node "${name}" has no status.capacity or status.allocatable; using KWOK's defaults (cpu 1k, memory 1Ti, pods 1M)`,
+    );
     Object.assign(allocatable, KWOK_DEFAULT_ALLOCATABLE);
   } else {
     for (const [k, v] of alloc) {
       const s = text(v);
       if (typeof k === 'string' && s !== undefined) allocatable[k] = s;
     }
-    if (!('pods' in allocatable)) warn(`${field}: Node "${name}" has no pods in status.${src}; no pod fits on it ("Too many pods")`);
+    if (!('pods' in allocatable))
+      warn(`${field}: Node "${name}" has no pods in status.${src}; no pod fits on it ("Too many pods")`);
   }
-  return { name, allocatable, labels, taints, ...(getIn(obj, ['spec', 'unschedulable']) === true ? { unschedulable: true } : {}) };
+  return {
+    name,
+    allocatable,
+    labels,
+    taints,
+    ...(getIn(obj, ['spec', 'unschedulable']) === true ? { unschedulable: true } : {}),
+  };
 }
 
 /** The Node objects applied in the trace and not deleted later (last version of each), in first-applied order. */
 export function traceNodeObjects(trace: Trace): MsgMap[] {
   const nodes = new Map<string, MsgMap>();
   for (const ev of trace.get('events') as MsgValue[]) {
-    for (const o of (ev as MsgMap).get('applied_objs') as MsgValue[]) if (isMap(o) && isNodeObject(o)) nodes.set(String(getIn(o, ['metadata', 'name'])), o);
-    for (const o of (ev as MsgMap).get('deleted_objs') as MsgValue[]) if (isMap(o) && isNodeObject(o)) nodes.delete(String(getIn(o, ['metadata', 'name'])));
+    for (const o of (ev as MsgMap).get('applied_objs') as MsgValue[])
+      if (isMap(o) && isNodeObject(o)) nodes.set(String(getIn(o, ['metadata', 'name'])), o);
+    for (const o of (ev as MsgMap).get('deleted_objs') as MsgValue[])
+      if (isMap(o) && isNodeObject(o)) nodes.delete(String(getIn(o, ['metadata', 'name'])));
   }
   return [...nodes.values()];
 }
@@ -154,9 +181,21 @@ export function compactPool(pool: NodePool): NodePool {
   const plain = nodes.every((n, i) => {
     const keys = Object.keys(n.allocatable).sort().join(',');
     const expected = virtualNodeLabels(`node-${i + 1}`);
-    const labelsOk = n.labels && Object.keys(n.labels).every((k) => k in expected || k === 'type') && n.labels.type === 'virtual';
-    const taintsOk = !n.taints || (n.taints.length === 1 && n.taints[0]!.key === VIRTUAL_NODE_TAINT.key && n.taints[0]!.effect === 'NoSchedule');
-    return n.name === `node-${i + 1}` && keys === 'cpu,memory,pods' && n.allocatable.cpu === a.cpu && n.allocatable.memory === a.memory && n.allocatable.pods === a.pods && labelsOk && taintsOk && !n.unschedulable;
+    const labelsOk =
+      n.labels && Object.keys(n.labels).every((k) => k in expected || k === 'type') && n.labels.type === 'virtual';
+    const taintsOk =
+      !n.taints ||
+      (n.taints.length === 1 && n.taints[0]!.key === VIRTUAL_NODE_TAINT.key && n.taints[0]!.effect === 'NoSchedule');
+    return (
+      n.name === `node-${i + 1}` &&
+      keys === 'cpu,memory,pods' &&
+      n.allocatable.cpu === a.cpu &&
+      n.allocatable.memory === a.memory &&
+      n.allocatable.pods === a.pods &&
+      labelsOk &&
+      taintsOk &&
+      !n.unschedulable
+    );
   });
   if (!plain || !a.cpu || !a.memory || !a.pods || !/^\d+$/.test(a.pods)) return { ...pool, count: nodes.length };
   return { count: nodes.length, cpu: a.cpu, memory: a.memory, pods: Number(a.pods) };
@@ -165,7 +204,12 @@ export function compactPool(pool: NodePool): NodePool {
 /** One line describing the pool ("3 × 16 CPU / 32Gi / 110 pods", or the node sizes). */
 export function describePool(pool: NodePool): string {
   if (!pool.nodes) return `${pool.count} × ${pool.cpu} CPU / ${pool.memory} / ${pool.pods} pods`;
-  return pool.nodes.map((n) => `${n.name} (${n.allocatable.cpu ?? '0'} CPU / ${n.allocatable.memory ?? '0'}${n.unschedulable ? ', unschedulable' : ''})`).join(', ');
+  return pool.nodes
+    .map(
+      (n) =>
+        `${n.name} (${n.allocatable.cpu ?? '0'} CPU / ${n.allocatable.memory ?? '0'}${n.unschedulable ? ', unschedulable' : ''})`,
+    )
+    .join(', ');
 }
 
 function fail(field: string, problem: string, hint?: string): never {
@@ -174,12 +218,14 @@ function fail(field: string, problem: string, hint?: string): never {
 
 function quantityText(v: unknown, field: string): string {
   const s = typeof v === 'number' ? String(v) : v;
-  if (typeof s !== 'string' || !isQuantity(s)) fail(field, `must be a Kubernetes quantity (e.g. 16, 500m, 32Gi), found ${JSON.stringify(v)}`);
+  if (typeof s !== 'string' || !isQuantity(s))
+    fail(field, `must be a Kubernetes quantity (e.g. 16, 500m, 32Gi), found ${JSON.stringify(v)}`);
   return s;
 }
 
 function wholeNumber(v: unknown, field: string, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(field, `must be a whole number ≥ ${min}, found ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+    fail(field, `must be a whole number ≥ ${min}, found ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -189,10 +235,12 @@ function wholeNumber(v: unknown, field: string, min: number): number {
  * unschedulable}]` (a node may also give `allocatable: {…}` for other resources). Missing uniform fields default.
  */
 export function parseNodePool(value: unknown, field = 'nodePool', defaults: NodePool = DEFAULT_NODE_POOL): NodePool {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(field, 'must be an object like {"count": 3, "cpu": "16", "memory": "32Gi", "pods": 110} or {"nodes": [...]}');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail(field, 'must be an object like {"count": 3, "cpu": "16", "memory": "32Gi", "pods": 110} or {"nodes": [...]}');
   const v = value as Record<string, unknown>;
   const known = new Set(['count', 'cpu', 'memory', 'pods', 'nodes', 'apiVersion', 'kind']);
-  for (const k of Object.keys(v)) if (!known.has(k)) fail(`${field}.${k}`, 'is not a node-pool field', 'use count, cpu, memory, pods or nodes');
+  for (const k of Object.keys(v))
+    if (!known.has(k)) fail(`${field}.${k}`, 'is not a node-pool field', 'use count, cpu, memory, pods or nodes');
   const pool: NodePool = {
     count: v.count === undefined ? defaults.count : wholeNumber(v.count, `${field}.count`, 0),
     cpu: v.cpu === undefined ? defaults.cpu : quantityText(v.cpu, `${field}.cpu`),
@@ -204,15 +252,18 @@ export function parseNodePool(value: unknown, field = 'nodePool', defaults: Node
   const names = new Set<string>();
   const nodes = v.nodes.map((raw, i): PoolNode => {
     const f = `${field}.nodes[${i}]`;
-    if (typeof raw !== 'object' || raw === null) fail(f, 'must be an object like {"name": "big-1", "cpu": "32", "memory": "64Gi", "pods": 110}');
+    if (typeof raw !== 'object' || raw === null)
+      fail(f, 'must be an object like {"name": "big-1", "cpu": "32", "memory": "64Gi", "pods": 110}');
     const n = raw as Record<string, unknown>;
     const name = typeof n.name === 'string' && n.name ? n.name : `node-${i + 1}`;
     if (names.has(name)) fail(`${f}.name`, `"${name}" is used twice`, 'node names must be unique');
     names.add(name);
     const allocatable: Record<string, string> = {};
     if (n.allocatable !== undefined) {
-      if (typeof n.allocatable !== 'object' || n.allocatable === null) fail(`${f}.allocatable`, 'must be a map of resource name to quantity');
-      for (const [k, q] of Object.entries(n.allocatable as Record<string, unknown>)) allocatable[k] = quantityText(q, `${f}.allocatable.${k}`);
+      if (typeof n.allocatable !== 'object' || n.allocatable === null)
+        fail(`${f}.allocatable`, 'must be a map of resource name to quantity');
+      for (const [k, q] of Object.entries(n.allocatable as Record<string, unknown>))
+        allocatable[k] = quantityText(q, `${f}.allocatable.${k}`);
     }
     if (n.cpu !== undefined) allocatable.cpu = quantityText(n.cpu, `${f}.cpu`);
     if (n.memory !== undefined) allocatable.memory = quantityText(n.memory, `${f}.memory`);
@@ -222,7 +273,12 @@ export function parseNodePool(value: unknown, field = 'nodePool', defaults: Node
     allocatable.pods ??= String(pool.pods);
     let labels: Record<string, string> | undefined;
     if (n.labels !== undefined) {
-      if (typeof n.labels !== 'object' || n.labels === null || Object.values(n.labels).some((x) => typeof x !== 'string')) fail(`${f}.labels`, 'must be a map of strings');
+      if (
+        typeof n.labels !== 'object' ||
+        n.labels === null ||
+        Object.values(n.labels).some((x) => typeof x !== 'string')
+      )
+        fail(`${f}.labels`, 'must be a map of strings');
       labels = n.labels as Record<string, string>;
     }
     let taints: NodeTaint[] | undefined;
@@ -230,11 +286,25 @@ export function parseNodePool(value: unknown, field = 'nodePool', defaults: Node
       if (!Array.isArray(n.taints)) fail(`${f}.taints`, 'must be a list of {key, value, effect}');
       taints = n.taints.map((t, j) => {
         const tt = t as Record<string, unknown>;
-        if (typeof tt?.key !== 'string' || !['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(tt.effect as string)) fail(`${f}.taints[${j}]`, 'needs a key and an effect of NoSchedule, PreferNoSchedule or NoExecute');
-        return { key: tt.key, ...(typeof tt.value === 'string' ? { value: tt.value } : {}), effect: tt.effect as string };
+        if (
+          typeof tt?.key !== 'string' ||
+          !['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(tt.effect as string)
+        )
+          fail(`${f}.taints[${j}]`, 'needs a key and an effect of NoSchedule, PreferNoSchedule or NoExecute');
+        return {
+          key: tt.key,
+          ...(typeof tt.value === 'string' ? { value: tt.value } : {}),
+          effect: tt.effect as string,
+        };
       });
     }
-    return { name, allocatable, labels: labels ?? virtualNodeLabels(name), ...(taints ? { taints } : { taints: [VIRTUAL_NODE_TAINT] }), ...(n.unschedulable === true ? { unschedulable: true } : {}) };
+    return {
+      name,
+      allocatable,
+      labels: labels ?? virtualNodeLabels(name),
+      ...(taints ? { taints } : { taints: [VIRTUAL_NODE_TAINT] }),
+      ...(n.unschedulable === true ? { unschedulable: true } : {}),
+    };
   });
   return { ...pool, count: nodes.length, nodes };
 }
@@ -242,7 +312,15 @@ export function parseNodePool(value: unknown, field = 'nodePool', defaults: Node
 /** The node-pool document for a pool: plain JSON, the shape parseNodePool reads. */
 export function nodePoolDocument(pool: NodePool): Record<string, unknown> {
   const c = compactPool(pool);
-  if (!c.nodes) return { apiVersion: 'simarena.io/v1alpha1', kind: 'NodePool', count: c.count, cpu: c.cpu, memory: c.memory, pods: c.pods };
+  if (!c.nodes)
+    return {
+      apiVersion: 'simarena.io/v1alpha1',
+      kind: 'NodePool',
+      count: c.count,
+      cpu: c.cpu,
+      memory: c.memory,
+      pods: c.pods,
+    };
   return {
     apiVersion: 'simarena.io/v1alpha1',
     kind: 'NodePool',
@@ -253,7 +331,9 @@ export function nodePoolDocument(pool: NodePool): Record<string, unknown> {
         ...(cpu !== undefined ? { cpu } : {}),
         ...(memory !== undefined ? { memory } : {}),
         ...(pods !== undefined && /^\d+$/.test(pods) ? { pods: Number(pods) } : {}),
-        ...(Object.keys(rest).length || (pods !== undefined && !/^\d+$/.test(pods)) ? { allocatable: { ...rest, ...(pods !== undefined && !/^\d+$/.test(pods) ? { pods } : {}) } } : {}),
+        ...(Object.keys(rest).length || (pods !== undefined && !/^\d+$/.test(pods))
+          ? { allocatable: { ...rest, ...(pods !== undefined && !/^\d+$/.test(pods) ? { pods } : {}) } }
+          : {}),
         ...(n.labels ? { labels: n.labels } : {}),
         ...(n.taints ? { taints: n.taints } : {}),
         ...(n.unschedulable ? { unschedulable: true } : {}),

@@ -33,7 +33,10 @@ function quantityOf(v: MsgValue | undefined): Quantity | undefined {
 
 /** A container's request for `r`, defaulted from its limit as the API server does; 0 when neither is set. */
 export function containerRequest(c: MsgMap, r: ResourceName): Quantity {
-  return quantityOf(getIn(c, ['resources', 'requests', r])) ?? quantityOf(getIn(c, ['resources', 'limits', r])) ?? { nanos: 0n, format: r === 'cpu' ? 'DecimalSI' : 'BinarySI' };
+  return (
+    quantityOf(getIn(c, ['resources', 'requests', r])) ??
+    quantityOf(getIn(c, ['resources', 'limits', r])) ?? { nanos: 0n, format: r === 'cpu' ? 'DecimalSI' : 'BinarySI' }
+  );
 }
 
 function parts(spec: MsgMap, r: ResourceName): PodParts {
@@ -42,9 +45,12 @@ function parts(spec: MsgMap, r: ResourceName): PodParts {
     return { container: c as MsgMap, nanos: q.nanos, format: q.format };
   };
   const app = (getArray(spec, ['containers']) ?? []).filter(isMap).map(part);
-  const init = (getArray(spec, ['initContainers']) ?? []).filter(isMap).map((c) => ({ ...part(c), sidecar: getIn(c, ['restartPolicy']) === 'Always' }));
+  const init = (getArray(spec, ['initContainers']) ?? [])
+    .filter(isMap)
+    .map((c) => ({ ...part(c), sidecar: getIn(c, ['restartPolicy']) === 'Always' }));
   const overhead = quantityOf(getIn(spec, ['overhead', r]))?.nanos ?? 0n;
-  const podLevel = quantityOf(getIn(spec, ['resources', 'requests', r])) ?? quantityOf(getIn(spec, ['resources', 'limits', r]));
+  const podLevel =
+    quantityOf(getIn(spec, ['resources', 'requests', r])) ?? quantityOf(getIn(spec, ['resources', 'limits', r]));
   return { app, init, overhead, ...(podLevel ? { podLevel } : {}) };
 }
 

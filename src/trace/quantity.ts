@@ -17,7 +17,14 @@ export interface Quantity {
 const NANO = 1_000_000_000n;
 const MAX_INT64 = (1n << 63n) - 1n;
 
-const BINARY: Record<string, bigint> = { Ki: 1n << 10n, Mi: 1n << 20n, Gi: 1n << 30n, Ti: 1n << 40n, Pi: 1n << 50n, Ei: 1n << 60n };
+const BINARY: Record<string, bigint> = {
+  Ki: 1n << 10n,
+  Mi: 1n << 20n,
+  Gi: 1n << 30n,
+  Ti: 1n << 40n,
+  Pi: 1n << 50n,
+  Ei: 1n << 60n,
+};
 const DECIMAL: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
 const BINARY_DESC = Object.entries(BINARY).reverse();
 const DECIMAL_BY_EXP = new Map(Object.entries(DECIMAL).map(([s, e]) => [e, s]));
@@ -81,7 +88,9 @@ function parseUncached(input: string | number): Quantity {
       divisor = pow10(-e);
     }
   } else {
-    throw new QuantityError(`"${text}" has an unknown suffix "${suffix}" (use n u m k M G T P E, Ki Mi Gi Ti Pi Ei, or an exponent such as e3; suffixes are case-sensitive)`);
+    throw new QuantityError(
+      `"${text}" has an unknown suffix "${suffix}" (use n u m k M G T P E, Ki Mi Gi Ti Pi Ei, or an exponent such as e3; suffixes are case-sensitive)`,
+    );
   }
 
   const [intPart, fracPart = ''] = num.split('.') as [string, string?];

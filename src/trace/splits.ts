@@ -62,19 +62,48 @@ const notCapacity = (g: GeneratedScenario) => g.meta.problem !== 'capacity';
 function canonicalFamily(family: string): SplitScenario[] {
   return CANONICAL.map(({ meta }) => {
     const master = canonicalScenario(meta.name).trace;
-    return { id: `${family}:${meta.name}`, name: meta.name, family, kind: 'canonical' as const, problem: meta.problem, description: meta.description, origin: 'src/trace/generate.ts', target: meta.target, workload: meta.workload, trace: () => cloneValue(master) };
+    return {
+      id: `${family}:${meta.name}`,
+      name: meta.name,
+      family,
+      kind: 'canonical' as const,
+      problem: meta.problem,
+      description: meta.description,
+      origin: 'src/trace/generate.ts',
+      target: meta.target,
+      workload: meta.workload,
+      trace: () => cloneValue(master),
+    };
   });
 }
 
 /** The first `count` scenarios of the seeded generator that pass `keep` (deterministic). */
-export function generatedWhere(family: string, seed: number, count: number, keep: (g: GeneratedScenario) => boolean): SplitScenario[] {
+export function generatedWhere(
+  family: string,
+  seed: number,
+  count: number,
+  keep: (g: GeneratedScenario) => boolean,
+): SplitScenario[] {
   const out: SplitScenario[] = [];
   for (let i = 0; out.length < count; i++) {
-    if (i > count * 100) throw new Error(`split family ${family}: the generator gave fewer than ${count} matching scenarios`);
+    if (i > count * 100)
+      throw new Error(`split family ${family}: the generator gave fewer than ${count} matching scenarios`);
     const g = randomScenario(seed, i);
     if (!keep(g)) continue;
     const master = g.trace;
-    out.push({ id: `${family}:${g.meta.name}`, name: g.meta.name, family, kind: 'generated', problem: g.meta.problem, description: g.meta.description, origin: `generated (seed ${seed}, index ${i})`, target: g.meta.target, workload: g.meta.workload, ...(g.meta.nodePool ? { nodePool: g.meta.nodePool } : {}), trace: () => cloneValue(master) });
+    out.push({
+      id: `${family}:${g.meta.name}`,
+      name: g.meta.name,
+      family,
+      kind: 'generated',
+      problem: g.meta.problem,
+      description: g.meta.description,
+      origin: `generated (seed ${seed}, index ${i})`,
+      target: g.meta.target,
+      workload: g.meta.workload,
+      ...(g.meta.nodePool ? { nodePool: g.meta.nodePool } : {}),
+      trace: () => cloneValue(master),
+    });
   }
   return out;
 }
@@ -82,11 +111,32 @@ export function generatedWhere(family: string, seed: number, count: number, keep
 /** Split → families, one line each. */
 export const SPLIT_FAMILIES: Record<SplitName, SplitFamily[]> = {
   train: [
-    { family: 'canonical', describe: 'the 9 canonical scenarios (3 nodes of 16 CPU / 32Gi)', scenarios: () => canonicalFamily('canonical') },
-    { family: 'gen-train', describe: '60 generated (seed 101) on 16 CPU / 32Gi nodes, every failure mode but capacity', scenarios: () => generatedWhere('gen-train', 101, 60, (g) => canonicalShape(g) && notCapacity(g)) },
+    {
+      family: 'canonical',
+      describe: 'the 9 canonical scenarios (3 nodes of 16 CPU / 32Gi)',
+      scenarios: () => canonicalFamily('canonical'),
+    },
+    {
+      family: 'gen-train',
+      describe: '60 generated (seed 101) on 16 CPU / 32Gi nodes, every failure mode but capacity',
+      scenarios: () => generatedWhere('gen-train', 101, 60, (g) => canonicalShape(g) && notCapacity(g)),
+    },
   ],
-  val: [{ family: 'gen-val', describe: '30 generated (seed 202) from the train distribution', scenarios: () => generatedWhere('gen-val', 202, 30, (g) => canonicalShape(g) && notCapacity(g)) }],
-  test: [{ family: 'gen-test', describe: '40 generated (seed 303) on nodes of 8 or 32 CPU and 16Gi or 64Gi, every failure mode including capacity', scenarios: () => generatedWhere('gen-test', 303, 40, otherSizes) }],
+  val: [
+    {
+      family: 'gen-val',
+      describe: '30 generated (seed 202) from the train distribution',
+      scenarios: () => generatedWhere('gen-val', 202, 30, (g) => canonicalShape(g) && notCapacity(g)),
+    },
+  ],
+  test: [
+    {
+      family: 'gen-test',
+      describe:
+        '40 generated (seed 303) on nodes of 8 or 32 CPU and 16Gi or 64Gi, every failure mode including capacity',
+      scenarios: () => generatedWhere('gen-test', 303, 40, otherSizes),
+    },
+  ],
 };
 
 const cache = new Map<SplitName, SplitScenario[]>();
@@ -111,5 +161,7 @@ export function findSplitScenario(name: string): { split: SplitName; scenario: S
 }
 
 export function describeSplits(): Record<SplitName, string[]> {
-  return Object.fromEntries(SPLITS.map((s) => [s, SPLIT_FAMILIES[s].map((f) => `${f.family}: ${f.describe}`)])) as Record<SplitName, string[]>;
+  return Object.fromEntries(
+    SPLITS.map((s) => [s, SPLIT_FAMILIES[s].map((f) => `${f.family}: ${f.describe}`)]),
+  ) as Record<SplitName, string[]>;
 }

@@ -17,7 +17,8 @@ export function upgradeTrace(v1: MsgValue): UpgradeResult {
   if (!isMap(v1)) throw new TraceError('', `the top level is ${describeType(v1)}, a trace is a map`);
   const version = v1.get('version');
   if (version === 2) throw new TraceError('version', 'is already 2', 'nothing to upgrade');
-  if (version !== 1 && version !== undefined) throw new TraceError('version', `cannot upgrade version ${String(version)}`);
+  if (version !== 1 && version !== undefined)
+    throw new TraceError('version', `cannot upgrade version ${String(version)}`);
   const events = v1.get('events');
   if (!Array.isArray(events)) throw new TraceError('events', `must be an array, found ${describeType(events)}`);
 
@@ -60,7 +61,9 @@ export function upgradeTrace(v1: MsgValue): UpgradeResult {
     }
     return out;
   });
-  for (const gvk of tracked.keys()) if (BUILTIN_POD_SPEC_TEMPLATE_PATHS[gvk as string] === undefined) changes.push(`${String(gvk)} is not a built-in kind; add podSpecTemplatePaths for it by hand`);
+  for (const gvk of tracked.keys())
+    if (BUILTIN_POD_SPEC_TEMPLATE_PATHS[gvk as string] === undefined)
+      changes.push(`${String(gvk)} is not a built-in kind; add podSpecTemplatePaths for it by hand`);
 
   const v2: Trace = new Map<MsgValue, MsgValue>([
     ['version', 2],
@@ -94,7 +97,9 @@ function canonicalizeRequests(obj: MsgMap, where: string, changes: string[]): vo
           const text = formatQuantity(rounded);
           if (text !== v) {
             res.set(r, text);
-            changes.push(`${where}.${list}[${ci}].resources.${kind}.${String(r)}: ${String(v instanceof MsgFloat ? v.value : v)} → ${text}`);
+            changes.push(
+              `${where}.${list}[${ci}].resources.${kind}.${String(r)}: ${String(v instanceof MsgFloat ? v.value : v)} → ${text}`,
+            );
           }
         }
       }

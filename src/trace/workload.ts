@@ -48,7 +48,8 @@ export function findOccurrences(trace: Trace, ref: WorkloadRef): Occurrence[] {
         const obj = objs[position] as MsgMap;
         if (obj.get('kind') !== ref.kind) continue;
         const md = obj.get('metadata') as MsgMap;
-        if (md.get('name') === ref.name && md.get('namespace') === ref.namespace) out.push({ event, list, position, obj });
+        if (md.get('name') === ref.name && md.get('namespace') === ref.namespace)
+          out.push({ event, list, position, obj });
       }
     }
   }
@@ -60,15 +61,26 @@ const LISTS = ['applied_objs', 'deleted_objs'] as const;
 /** Applied occurrences that carry a pod spec (deletion stubs have none). */
 export function templateOccurrences(trace: Trace, ref: WorkloadRef): Occurrence[] {
   const path = podSpecPath(ref.kind);
-  if (!path) throw new TraceError('workload.kind', `${ref.kind} has no pod template sim-arena knows`, 'use Deployment, StatefulSet, ReplicaSet, DaemonSet, Job, CronJob or Pod');
+  if (!path)
+    throw new TraceError(
+      'workload.kind',
+      `${ref.kind} has no pod template sim-arena knows`,
+      'use Deployment, StatefulSet, ReplicaSet, DaemonSet, Job, CronJob or Pod',
+    );
   const found = findOccurrences(trace, ref);
   if (found.length === 0) {
     const known = listWorkloads(trace).map(formatWorkload);
-    const shown = known.length > 10 ? `${known.slice(0, 10).join(', ')} and ${known.length - 10} more` : known.join(', ');
-    throw new TraceError('workload', `${formatWorkload(ref)} is not in the trace`, known.length ? `the trace has: ${shown}` : 'the trace has no workloads');
+    const shown =
+      known.length > 10 ? `${known.slice(0, 10).join(', ')} and ${known.length - 10} more` : known.join(', ');
+    throw new TraceError(
+      'workload',
+      `${formatWorkload(ref)} is not in the trace`,
+      known.length ? `the trace has: ${shown}` : 'the trace has no workloads',
+    );
   }
   const withSpec = found.filter((o) => isMap(getIn(o.obj, path)));
-  if (withSpec.length === 0) throw new TraceError('workload', `${formatWorkload(ref)} appears only as deletion stubs without a pod spec`);
+  if (withSpec.length === 0)
+    throw new TraceError('workload', `${formatWorkload(ref)} appears only as deletion stubs without a pod spec`);
   return withSpec;
 }
 
@@ -88,7 +100,9 @@ export function podSpecOf(obj: MsgMap): MsgMap | undefined {
 export function listContainers(podSpec: MsgMap): ContainerRef[] {
   const out: ContainerRef[] = [];
   for (const list of ['containers', 'initContainers'] as const) {
-    (getArray(podSpec, [list]) ?? []).forEach((c, index) => out.push({ list, index, name: getString(c, ['name']) ?? `#${index}` }));
+    (getArray(podSpec, [list]) ?? []).forEach((c, index) =>
+      out.push({ list, index, name: getString(c, ['name']) ?? `#${index}` }),
+    );
   }
   return out;
 }
@@ -104,7 +118,11 @@ export function resolveContainer(podSpec: MsgMap, ref: WorkloadRef, name?: strin
   const hit = name ? all.find((c) => c.name === name) : all.find((c) => c.list === 'containers');
   if (!hit) {
     const names = all.map((c) => (c.list === 'initContainers' ? `${c.name} (init)` : c.name));
-    throw new TraceError('workload.container', name ? `${formatWorkload(ref)} has no container "${name}"` : `${formatWorkload(ref)} has no containers`, names.length ? `containers: ${names.join(', ')}` : undefined);
+    throw new TraceError(
+      'workload.container',
+      name ? `${formatWorkload(ref)} has no container "${name}"` : `${formatWorkload(ref)} has no containers`,
+      names.length ? `containers: ${names.join(', ')}` : undefined,
+    );
   }
   return hit;
 }
@@ -141,7 +159,11 @@ export function listWorkloads(trace: Trace): WorkloadRef[] {
       const obj = o as MsgMap;
       const kind = obj.get('kind') as string;
       if (!podSpecPath(kind)) continue;
-      const ref = { kind, namespace: getIn(obj, ['metadata', 'namespace']) as string, name: getIn(obj, ['metadata', 'name']) as string };
+      const ref = {
+        kind,
+        namespace: getIn(obj, ['metadata', 'namespace']) as string,
+        name: getIn(obj, ['metadata', 'name']) as string,
+      };
       const key = formatWorkload(ref);
       if (!seen.has(key)) seen.set(key, ref);
     }

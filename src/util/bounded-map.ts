@@ -26,7 +26,8 @@ export class BoundedMap<K, V> {
     this.maxWeight = opts.maxWeight ?? Infinity;
     this.weigh = opts.weigh;
     this.lru = opts.lru ?? false;
-    if (!(this.maxEntries >= 1)) throw new RangeError(`BoundedMap maxEntries must be at least 1, got ${opts.maxEntries}`);
+    if (!(this.maxEntries >= 1))
+      throw new RangeError(`BoundedMap maxEntries must be at least 1, got ${opts.maxEntries}`);
   }
 
   get size(): number {

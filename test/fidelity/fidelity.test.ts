@@ -51,7 +51,11 @@ describe('fidelity: embedded simulator vs the real kube-scheduler', function () 
     fc = await FidelityCluster.open(kc);
     t0 = Date.now();
     // Every trace runs in the background, CONCURRENCY at a time; each test below waits for its own.
-    all = runCases(kc, SEEDS, { cluster: fc, concurrency: CONCURRENCY, onResult: (r) => pending.get(r.case.seed)!.resolve(r) }).then(
+    all = runCases(kc, SEEDS, {
+      cluster: fc,
+      concurrency: CONCURRENCY,
+      onResult: (r) => pending.get(r.case.seed)!.resolve(r),
+    }).then(
       (rs) => ((elapsedMs = Date.now() - t0), rs),
       (e: unknown) => {
         for (const d of pending.values()) d.reject(e);

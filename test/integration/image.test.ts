@@ -28,28 +28,40 @@ describe('container image (Dockerfile replayed without a container engine)', fun
 
   function entrypoint(...args: string[]) {
     const [cmd, ...base] = runtime.entrypoint!;
-    return spawnSync(cmd!, [...base, ...args], { cwd: path.join(runtime.root, runtime.workdir), env: { ...process.env, ...runtime.env, HOME: process.env.HOME ?? '/tmp', KUBECONFIG: '/nonexistent' }, encoding: 'utf8', timeout: 60_000 });
+    return spawnSync(cmd!, [...base, ...args], {
+      cwd: path.join(runtime.root, runtime.workdir),
+      env: { ...process.env, ...runtime.env, HOME: process.env.HOME ?? '/tmp', KUBECONFIG: '/nonexistent' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
   }
 
   it('the runtime stage holds the compiled CLI and production dependencies only', () => {
     const app = path.join(runtime.root, runtime.workdir);
     expect(existsSync(path.join(app, 'dist/cli/main.js'))).to.equal(true);
     expect(existsSync(path.join(app, 'node_modules/@kubernetes/client-node')), 'client-node').to.equal(true);
-    for (const dev of ['typescript', 'tsx', 'mocha']) expect(existsSync(path.join(app, 'node_modules', dev)), dev).to.equal(false);
+    for (const dev of ['typescript', 'tsx', 'mocha'])
+      expect(existsSync(path.join(app, 'node_modules', dev)), dev).to.equal(false);
     expect(existsSync(path.join(app, 'src')), 'no sources').to.equal(false);
   });
 
   it('its ENTRYPOINT prints the usage and runs the demo episode on the embedded backend', () => {
     const help = entrypoint('--help');
     expect(help.status, help.stderr).to.equal(0);
-    expect(help.stdout).to.match(/usage: sim-arena/).and.contain('operator').and.contain('trace-sync');
+    expect(help.stdout)
+      .to.match(/usage: sim-arena/)
+      .and.contain('operator')
+      .and.contain('trace-sync');
     const demo = entrypoint('demo');
     expect(demo.status, demo.stderr).to.equal(0);
     expect(demo.stdout).to.match(/solved/i);
   });
 
   it('the commands the chart runs start, and fail with a clear message when there is no cluster', () => {
-    for (const cmd of [['operator', '--help'], ['trace-sync', '--help']]) {
+    for (const cmd of [
+      ['operator', '--help'],
+      ['trace-sync', '--help'],
+    ]) {
       const r = entrypoint(...cmd);
       expect(r.status, `${cmd.join(' ')}: ${r.stderr}`).to.equal(0);
       expect(r.stdout + r.stderr).to.contain(cmd[0]);

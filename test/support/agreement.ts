@@ -16,7 +16,15 @@ import { SimkubeBackend } from '../../src/sim/simkube/index.js';
 import { cloneValue } from '../../src/trace/model.js';
 import type { Trace } from '../../src/trace/trace.js';
 import type { WorkloadRef } from '../../src/trace/workload.js';
-import { fakeTraceSyncPod, freshNamespace, deleteNamespace, kwokNode, LocalTraceSync, NODE_TRACE_DIR, type Cluster } from '../integration/simkube/helpers.js';
+import {
+  fakeTraceSyncPod,
+  freshNamespace,
+  deleteNamespace,
+  kwokNode,
+  LocalTraceSync,
+  NODE_TRACE_DIR,
+  type Cluster,
+} from '../integration/simkube/helpers.js';
 import { ensureSimkube } from './simkube.js';
 
 export type AgreementBackend = 'embedded' | 'kwok' | 'simkube';
@@ -58,7 +66,12 @@ export class AgreementRig {
     const node = await kwokNode(c);
     await fakeTraceSyncPod(c, ns, node);
     const sync = await LocalTraceSync.start(c, ns, node, path.join(sk.nodeRoot, traceDir));
-    const simkube = new SimkubeBackend(c.kc, { operatorNamespace: ns, traceDir, stepSeconds: durationSeconds, pollMs: { sync: 200, blocked: 500, starting: 300, settling: 300 } });
+    const simkube = new SimkubeBackend(c.kc, {
+      operatorNamespace: ns,
+      traceDir,
+      stepSeconds: durationSeconds,
+      pollMs: { sync: 200, blocked: 500, starting: 300, settling: 300 },
+    });
     return new AgreementRig(c, new EmbeddedBackend(), createKwokBackend({ kubeconfig: c.path }), simkube, ns, sync);
   }
 
@@ -80,13 +93,27 @@ export class AgreementRig {
       }
       const observations = {} as Record<AgreementBackend, Observation>;
       const ms = {} as Record<AgreementBackend, number>;
-      for (const [name, backend] of [['embedded', this.embedded], ['kwok', this.kwok], ['simkube', this.simkube]] as const) {
+      for (const [name, backend] of [
+        ['embedded', this.embedded],
+        ['kwok', this.kwok],
+        ['simkube', this.simkube],
+      ] as const) {
         const t0 = Date.now();
-        observations[name] = await backend.run(cloneValue(trace), k.workload, { seed: step, runName: `agree-${k.name}-s${step}-${name}`.toLowerCase().replace(/[^a-z0-9-]/g, '-') });
+        observations[name] = await backend.run(cloneValue(trace), k.workload, {
+          seed: step,
+          runName: `agree-${k.name}-s${step}-${name}`.toLowerCase().replace(/[^a-z0-9-]/g, '-'),
+        });
         ms[name] = Date.now() - t0;
       }
-      const same = (a: Observation, b: Observation): boolean => a.ready === b.ready && a.pending === b.pending && a.total === b.total;
-      const r: StepResult = { step, action, observations, ms, agree: same(observations.embedded, observations.kwok) && same(observations.embedded, observations.simkube) };
+      const same = (a: Observation, b: Observation): boolean =>
+        a.ready === b.ready && a.pending === b.pending && a.total === b.total;
+      const r: StepResult = {
+        step,
+        action,
+        observations,
+        ms,
+        agree: same(observations.embedded, observations.kwok) && same(observations.embedded, observations.simkube),
+      };
       results.push(r);
       onStep?.(r);
     }

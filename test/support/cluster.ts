@@ -47,7 +47,10 @@ async function reachable(path: string): Promise<boolean> {
 
 function runScript(script: string): Promise<void> {
   return new Promise((res, rej) => {
-    const child = spawn('bash', [join(REPO_ROOT, 'test', 'cluster', script)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [join(REPO_ROOT, 'test', 'cluster', script)], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const keep = (b: Buffer) => {
       out = (out + b.toString()).slice(-20_000);
@@ -56,7 +59,15 @@ function runScript(script: string): Promise<void> {
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.on('error', rej);
-    child.on('close', (code) => (code === 0 ? res() : rej(new Error(`test/cluster/${script} failed (exit ${code}); last output:\n${out.split('\n').slice(-40).join('\n')}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? res()
+        : rej(
+            new Error(
+              `test/cluster/${script} failed (exit ${code}); last output:\n${out.split('\n').slice(-40).join('\n')}`,
+            ),
+          ),
+    );
   });
 }
 
@@ -65,11 +76,15 @@ export function ensureCluster(): Promise<string> {
   ready ??= (async () => {
     const explicit = process.env.SIM_ARENA_TEST_KUBECONFIG;
     if (explicit) {
-      if (!(await reachable(explicit))) throw new Error(`SIM_ARENA_TEST_KUBECONFIG=${explicit} does not reach an API server`);
+      if (!(await reachable(explicit)))
+        throw new Error(`SIM_ARENA_TEST_KUBECONFIG=${explicit} does not reach an API server`);
       return explicit;
     }
     if (SHARED) {
-      if (!(await reachable(DEFAULT_KUBECONFIG))) throw new Error(`the shared test cluster (${STATE_DIR} is a link) does not answer; it is started and stopped only where it lives`);
+      if (!(await reachable(DEFAULT_KUBECONFIG)))
+        throw new Error(
+          `the shared test cluster (${STATE_DIR} is a link) does not answer; it is started and stopped only where it lives`,
+        );
       return DEFAULT_KUBECONFIG;
     }
     if (!(await reachable(DEFAULT_KUBECONFIG))) {
@@ -94,13 +109,21 @@ export async function kubeConfig(): Promise<KubeConfig> {
 let counter = 0;
 /** A fresh namespace for one test (deleted by the caller's after hook via deleteNamespace). */
 export async function freshNamespace(kc: KubeConfig, prefix: string): Promise<string> {
-  const name = `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter++}`.toLowerCase().slice(0, 63).replace(/-+$/, '');
-  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name, labels: { 'simarena.io/test': 'true' } } } });
+  const name = `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter++}`
+    .toLowerCase()
+    .slice(0, 63)
+    .replace(/-+$/, '');
+  await kc
+    .makeApiClient(CoreV1Api)
+    .createNamespace({ body: { metadata: { name, labels: { 'simarena.io/test': 'true' } } } });
   return name;
 }
 
 export async function deleteNamespace(kc: KubeConfig, name: string): Promise<void> {
-  await kc.makeApiClient(CoreV1Api).deleteNamespace({ name }).catch(() => undefined);
+  await kc
+    .makeApiClient(CoreV1Api)
+    .deleteNamespace({ name })
+    .catch(() => undefined);
 }
 
 /** Run kubectl against the test cluster; returns stdout, throws with stderr on failure. */
@@ -110,7 +133,12 @@ export function kubectl(kubeconfigPath: string, args: string[], input?: string):
   return r.stdout;
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+  everyMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -120,7 +148,10 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -141,7 +172,8 @@ export const mochaHooks = {
   },
   async afterAll(this: Mocha.Context) {
     this.timeout(180_000);
-    for (const fn of teardowns.splice(0)) await fn().catch((e: Error) => process.stderr.write(`teardown: ${e.message}\n`));
+    for (const fn of teardowns.splice(0))
+      await fn().catch((e: Error) => process.stderr.write(`teardown: ${e.message}\n`));
     if (!startedHere || process.env.SIM_ARENA_KEEP_CLUSTER) return;
     await runScript('down.sh').catch((e: Error) => process.stderr.write(`cluster teardown: ${e.message}\n`));
   },

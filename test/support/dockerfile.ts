@@ -51,7 +51,12 @@ function flags(args: string): { flags: Record<string, string>; rest: string } {
   }
 }
 
-export function replayDockerfile(dockerfile: string, context: string, scratch: string, log: (line: string) => void = () => undefined): Stage[] {
+export function replayDockerfile(
+  dockerfile: string,
+  context: string,
+  scratch: string,
+  log: (line: string) => void = () => undefined,
+): Stage[] {
   const stages: Stage[] = [];
   let cur: Stage | undefined;
   const inRoot = (s: Stage, p: string) => path.join(s.root, path.isAbsolute(p) ? p : path.join(s.workdir, p));
@@ -80,19 +85,27 @@ export function replayDockerfile(dockerfile: string, context: string, scratch: s
       for (const src of parts) {
         const source = from ? inRoot(from, src) : path.join(context, src);
         const isDir = statSync(source).isDirectory();
-        const target = dest.endsWith('/') || parts.length > 1 ? path.join(inRoot(cur, dest), path.basename(src)) : inRoot(cur, dest);
+        const target =
+          dest.endsWith('/') || parts.length > 1 ? path.join(inRoot(cur, dest), path.basename(src)) : inRoot(cur, dest);
         mkdirSync(isDir ? target : path.dirname(target), { recursive: true });
         cpSync(source, target, { recursive: true });
       }
     } else if (op === 'RUN') {
       const { rest } = flags(args);
-      if (/\brm\s+-[a-z]*\s+\//.test(rest)) throw new Error(`RUN deletes an absolute path, which this replay would do on the host: ${rest}`);
+      if (/\brm\s+-[a-z]*\s+\//.test(rest))
+        throw new Error(`RUN deletes an absolute path, which this replay would do on the host: ${rest}`);
       log(`[${cur.name}] RUN ${rest}`);
       // HOME stays the host's: the image's HOME would send npm's cache to an empty directory.
       const { HOME: _home, ...env } = cur.env;
       void _home;
-      const r = spawnSync('sh', ['-c', rest], { cwd: path.join(cur.root, cur.workdir), env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 << 20 });
-      if (r.status !== 0) throw new Error(`[${cur.name}] RUN ${rest} exited ${r.status}:\n${(r.stdout + r.stderr).slice(-3000)}`);
+      const r = spawnSync('sh', ['-c', rest], {
+        cwd: path.join(cur.root, cur.workdir),
+        env: { ...process.env, ...env },
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      });
+      if (r.status !== 0)
+        throw new Error(`[${cur.name}] RUN ${rest} exited ${r.status}:\n${(r.stdout + r.stderr).slice(-3000)}`);
     } else if (op === 'ENTRYPOINT') {
       cur.entrypoint = JSON.parse(args) as string[];
     } else {

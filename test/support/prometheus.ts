@@ -105,7 +105,10 @@ export function parseExposition(text: string): Map<string, Family> {
     const [, name, labelText = '', valueText] = m;
     if (!NAME.test(name!)) throw new Error(`${where}: bad metric name ${name}`);
     const labels = parseLabels(labelText, where);
-    const id = `${name}{${Object.entries(labels).sort().map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
+    const id = `${name}{${Object.entries(labels)
+      .sort()
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(',')}}`;
     if (series.has(id)) throw new Error(`${where}: duplicate series ${id}`);
     series.add(id);
     const f = open(familyOf(name!, families));
@@ -131,7 +134,8 @@ function checkHistogram(f: Family): void {
   }
   for (const [key, g] of groups) {
     for (let i = 1; i < g.buckets.length; i++) {
-      if (!(g.buckets[i]![0] > g.buckets[i - 1]![0])) throw new Error(`${f.name}${key}: buckets not in ascending le order`);
+      if (!(g.buckets[i]![0] > g.buckets[i - 1]![0]))
+        throw new Error(`${f.name}${key}: buckets not in ascending le order`);
       if (g.buckets[i]![1] < g.buckets[i - 1]![1]) throw new Error(`${f.name}${key}: buckets not cumulative`);
     }
     const inf = g.buckets.at(-1);
@@ -144,13 +148,16 @@ function checkHistogram(f: Family): void {
 export function sampleSum(families: Map<string, Family>, name: string, labels: Record<string, string> = {}): number {
   const f = families.get(familyOf(name, families)) ?? families.get(name);
   if (!f) return 0;
-  return f.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0);
+  return f.samples
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((a, s) => a + s.value, 0);
 }
 
 export async function scrape(url: string): Promise<Map<string, Family>> {
   const res = await fetch(url);
   if (res.status !== 200) throw new Error(`GET ${url}: ${res.status}`);
   const type = res.headers.get('content-type') ?? '';
-  if (!type.startsWith('text/plain') || !type.includes('version=0.0.4')) throw new Error(`GET ${url}: content type ${type}`);
+  if (!type.startsWith('text/plain') || !type.includes('version=0.0.4'))
+    throw new Error(`GET ${url}: content type ${type}`);
   return parseExposition(await res.text());
 }

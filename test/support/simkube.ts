@@ -34,7 +34,11 @@ function pidAlive(file: string): boolean {
 
 function runScript(script: string, env: Record<string, string>): Promise<void> {
   return new Promise((res, rej) => {
-    const child = spawn('bash', [join(SIMKUBE_DIR, script)], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [join(SIMKUBE_DIR, script)], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const keep = (b: Buffer): void => {
       out = (out + b.toString()).slice(-20_000);
@@ -43,7 +47,15 @@ function runScript(script: string, env: Record<string, string>): Promise<void> {
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.on('error', rej);
-    child.on('close', (code) => (code === 0 ? res() : rej(new Error(`test/cluster/simkube/${script} failed (exit ${code}); last output:\n${out.split('\n').slice(-40).join('\n')}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? res()
+        : rej(
+            new Error(
+              `test/cluster/simkube/${script} failed (exit ${code}); last output:\n${out.split('\n').slice(-40).join('\n')}`,
+            ),
+          ),
+    );
   });
 }
 
@@ -52,7 +64,11 @@ export function ensureSimkube(): Promise<SimkubeStack> {
   ready ??= (async () => {
     const kubeconfig = await ensureCluster();
     const dir = stateDir();
-    startedHere = !(pidAlive(join(dir, 'sk-ctrl.pid')) && pidAlive(join(dir, 'driver-runner.pid')) && existsSync(join(dir, 'driver-runner.ready')));
+    startedHere = !(
+      pidAlive(join(dir, 'sk-ctrl.pid')) &&
+      pidAlive(join(dir, 'driver-runner.pid')) &&
+      existsSync(join(dir, 'driver-runner.ready'))
+    );
     if (startedHere) onClusterTeardown(stopSimkubeIfStartedHere);
     await runScript('up.sh', { SIM_ARENA_KUBECONFIG: kubeconfig });
     return { kubeconfig, stateDir: dir, nodeRoot: join(dir, 'node') };
@@ -83,11 +99,15 @@ export function ensureSimkubeBinaries(): Promise<string> {
   binaries ??= (async () => {
     await runScript('build.sh', { SIMKUBE_BUILD_CRATES: 'skctl' });
     const dir = await new Promise<string>((res, rej) => {
-      const child = spawn('bash', [join(SIMKUBE_DIR, 'build.sh'), '--print-dir'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn('bash', [join(SIMKUBE_DIR, 'build.sh'), '--print-dir'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let out = '';
       child.stdout.on('data', (b: Buffer) => (out += b.toString()));
       child.on('error', rej);
-      child.on('close', (code) => (code === 0 ? res(out.trim()) : rej(new Error(`build.sh --print-dir exited ${code}`))));
+      child.on('close', (code) =>
+        code === 0 ? res(out.trim()) : rej(new Error(`build.sh --print-dir exited ${code}`)),
+      );
     });
     return dir;
   })();

@@ -18,5 +18,10 @@ export function usageContainer(trace: Trace, ref: WorkloadRef, container?: strin
   const read = (kind: 'requests' | 'limits', r: 'cpu' | 'memory') => value(getIn(c, ['resources', kind, r]), r);
   const limitCpu = read('limits', 'cpu');
   const limitMem = read('limits', 'memory');
-  return { requestCpu: read('requests', 'cpu') ?? limitCpu ?? 0, requestMem: read('requests', 'memory') ?? limitMem ?? 0, limitCpu, limitMem };
+  return {
+    requestCpu: read('requests', 'cpu') ?? limitCpu ?? 0,
+    requestMem: read('requests', 'memory') ?? limitMem ?? 0,
+    limitCpu,
+    limitMem,
+  };
 }

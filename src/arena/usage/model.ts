@@ -50,7 +50,12 @@ export interface UsageSettings {
   seed: number;
 }
 
-export const DEFAULT_USAGE_SETTINGS: Omit<UsageSettings, 'seed'> = { stepSeconds: 30, noise: 0.05, throttleUnready: 0.5, missingLimits: 'request' };
+export const DEFAULT_USAGE_SETTINGS: Omit<UsageSettings, 'seed'> = {
+  stepSeconds: 30,
+  noise: 0.05,
+  throttleUnready: 0.5,
+  missingLimits: 'request',
+};
 
 export interface ResourceUsage {
   /** Percentiles of per-pod demand over the window's ticks (cores or bytes). */
@@ -136,8 +141,10 @@ export function evaluateUsage(
   step: number,
   s: UsageSettings,
 ): UsageVerdict {
-  const limitCpu = container.limitCpu ?? (s.missingLimits === 'request' && container.requestCpu > 0 ? container.requestCpu : null);
-  const limitMem = container.limitMem ?? (s.missingLimits === 'request' && container.requestMem > 0 ? container.requestMem : null);
+  const limitCpu =
+    container.limitCpu ?? (s.missingLimits === 'request' && container.requestCpu > 0 ? container.requestCpu : null);
+  const limitMem =
+    container.limitMem ?? (s.missingLimits === 'request' && container.requestMem > 0 ? container.requestMem : null);
   const [from, to] = usageWindow(step, s.stepSeconds);
   const tick = usageTick(usage, s.stepSeconds);
   const running: number[] = [];
@@ -206,7 +213,9 @@ export function evaluateUsage(
       let mem = node.requestedMem - list.length * container.requestMem;
       for (const i of list) if (up[i]) mem += memDemand[i]!;
       if (mem > node.allocMem) {
-        const over = list.filter((i) => up[i] && memDemand[i]! > container.requestMem).sort((a, b) => memDemand[b]! - memDemand[a]! || a - b);
+        const over = list
+          .filter((i) => up[i] && memDemand[i]! > container.requestMem)
+          .sort((a, b) => memDemand[b]! - memDemand[a]! || a - b);
         for (const i of over) {
           if (mem <= node.allocMem) break;
           mem -= memDemand[i]!;
@@ -224,7 +233,9 @@ export function evaluateUsage(
         let left = avail - used;
         if (left <= 1e-12) break;
         let weight = 0;
-        for (const i of list) if (up[i] && got[i]! < Math.min(cpuDemand[i]!, limitCpu ?? Infinity)) weight += Math.max(container.requestCpu, 1e-3);
+        for (const i of list)
+          if (up[i] && got[i]! < Math.min(cpuDemand[i]!, limitCpu ?? Infinity))
+            weight += Math.max(container.requestCpu, 1e-3);
         if (weight === 0) break;
         for (const i of list) {
           if (!up[i]) continue;
@@ -268,7 +279,13 @@ export function evaluateUsage(
   }
   cpuSamples.sort((a, b) => a - b);
   memSamples.sort((a, b) => a - b);
-  const pct = (xs: number[], request: number, limit: number | null): ResourceUsage => ({ p50: percentile(xs, 0.5), p95: percentile(xs, 0.95), max: xs.length ? xs[xs.length - 1]! : 0, request, limit });
+  const pct = (xs: number[], request: number, limit: number | null): ResourceUsage => ({
+    p50: percentile(xs, 0.5),
+    p95: percentile(xs, 0.95),
+    max: xs.length ? xs[xs.length - 1]! : 0,
+    request,
+    limit,
+  });
   return {
     ready,
     podRestarts: st.map((p) => p.restarts),
@@ -276,7 +293,10 @@ export function evaluateUsage(
     oomKills,
     restarts,
     throttling: throttleN > 0 ? throttleSum / throttleN : 0,
-    usage: { cpu: pct(cpuSamples, container.requestCpu, limitCpu), memory: pct(memSamples, container.requestMem, limitMem) },
+    usage: {
+      cpu: pct(cpuSamples, container.requestCpu, limitCpu),
+      memory: pct(memSamples, container.requestMem, limitMem),
+    },
     slack: { cpu: slackCpu, memory: slackMem },
   };
 }
@@ -291,7 +311,12 @@ export interface WindowDemand {
   tick: number;
 }
 
-export function windowDemand(usage: Pick<UsageFile, 'interval' | 'start'>, series: UsageSeries, step: number, stepSeconds: number): WindowDemand {
+export function windowDemand(
+  usage: Pick<UsageFile, 'interval' | 'start'>,
+  series: UsageSeries,
+  step: number,
+  stepSeconds: number,
+): WindowDemand {
   const [from, to] = usageWindow(Math.max(0, step), stepSeconds);
   const tick = usageTick(usage, stepSeconds);
   const cpu: number[] = [];

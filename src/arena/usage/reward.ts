@@ -16,7 +16,13 @@ export interface RightsizingPrices {
   unreadyPenalty: number;
 }
 
-export const DEFAULT_RIGHTSIZING: RightsizingPrices = { cpuPrice: 0.02, memoryPrice: 0.01, oomPenalty: 0.5, throttlePenalty: 1, unreadyPenalty: 1 };
+export const DEFAULT_RIGHTSIZING: RightsizingPrices = {
+  cpuPrice: 0.02,
+  memoryPrice: 0.01,
+  oomPenalty: 0.5,
+  throttlePenalty: 1,
+  unreadyPenalty: 1,
+};
 
 const GIB = 1024 ** 3;
 
@@ -28,6 +34,10 @@ export function rightsizingCost(obs: Observation, target: number, p: Rightsizing
   return { slack, oom, throttle, unready, total: slack + oom + throttle + unready };
 }
 
-export function rightsizingReward(obs: Observation, target: number, p: RightsizingPrices = DEFAULT_RIGHTSIZING): number {
+export function rightsizingReward(
+  obs: Observation,
+  target: number,
+  p: RightsizingPrices = DEFAULT_RIGHTSIZING,
+): number {
   return -rightsizingCost(obs, target, p).total / Math.max(1, target) || 0;
 }

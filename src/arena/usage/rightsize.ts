@@ -9,12 +9,23 @@ export const RIGHTSIZE_BAND = { low: 1.1, high: 1.5 } as const;
 export const RIGHTSIZE_THROTTLE = 0.05;
 
 /** What the next move of a request would give, for either action set (cores or bytes). */
-export function nextRequest(value: number, dir: 1 | -1, set: 'additive' | 'proportional' | undefined, step: number): number {
+export function nextRequest(
+  value: number,
+  dir: 1 | -1,
+  set: 'additive' | 'proportional' | undefined,
+  step: number,
+): number {
   if (set === 'proportional' && value > 0) return dir > 0 ? value * 1.25 : value * 0.8;
   return value + dir * step;
 }
 
-export function rightsizeAction(obs: Observation, resources: WorkloadResources, set: 'additive' | 'proportional' | undefined, steps: { cpu: string; memory: string }, allowed: (a: ActionType) => boolean): ActionType | undefined {
+export function rightsizeAction(
+  obs: Observation,
+  resources: WorkloadResources,
+  set: 'additive' | 'proportional' | undefined,
+  steps: { cpu: string; memory: string },
+  allowed: (a: ActionType) => boolean,
+): ActionType | undefined {
   const u = obs.usage;
   if (!u) return undefined;
   const cpu = Number(cpuMillis(resources.cpu)) / 1000;

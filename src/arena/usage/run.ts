@@ -24,15 +24,34 @@ export function episodeUsage(file: UsageFile, settings: Partial<Omit<UsageSettin
   return { file, settings: { ...DEFAULT_USAGE_SETTINGS, ...settings } };
 }
 
-export function usageRun(u: EpisodeUsage, workload: WorkloadRef, container: string | undefined, step: number, seed: number): UsageRun {
-  return { file: u.file, series: requireSeries(u.file, workload, container), ...(container ? { container } : {}), step, settings: { ...u.settings, seed } };
+export function usageRun(
+  u: EpisodeUsage,
+  workload: WorkloadRef,
+  container: string | undefined,
+  step: number,
+  seed: number,
+): UsageRun {
+  return {
+    file: u.file,
+    series: requireSeries(u.file, workload, container),
+    ...(container ? { container } : {}),
+    step,
+    settings: { ...u.settings, seed },
+  };
 }
 
 /**
  * Apply usage to a replay's observation: pods the model finds not Ready leave `ready`, and the usage fields join.
  * `pods` are the workload's pods in creation order with `running` meaning bound and Running; `base` counted them.
  */
-export function applyUsage(trace: Trace, workload: WorkloadRef, run: UsageRun, base: Observation, pods: readonly UsagePod[], nodes: readonly UsageNode[]): Observation {
+export function applyUsage(
+  trace: Trace,
+  workload: WorkloadRef,
+  run: UsageRun,
+  base: Observation,
+  pods: readonly UsagePod[],
+  nodes: readonly UsageNode[],
+): Observation {
   const container = usageContainer(trace, workload, run.container);
   const v = evaluateUsage(run.file, run.series, container, pods, nodes, run.step, run.settings);
   let unready = 0;

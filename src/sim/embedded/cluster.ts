@@ -124,7 +124,8 @@ export class SimNode {
     this.reqEph -= s.eph;
     this.nzCpu -= s.nzCpu;
     this.nzMem -= s.nzMem;
-    if (s.scalars !== null && this.reqScalars !== null) for (const r of s.scalars) this.reqScalars.set(r.name, (this.reqScalars.get(r.name) ?? 0) - r.value);
+    if (s.scalars !== null && this.reqScalars !== null)
+      for (const r of s.scalars) this.reqScalars.set(r.name, (this.reqScalars.get(r.name) ?? 0) - r.value);
   }
 
   /** Put a pod's requests back (preemption dry runs). */
@@ -141,7 +142,13 @@ export class SimNode {
   }
 
   get allocatable(): Resources {
-    return { cpu: this.allocCpu, memory: this.allocMem, ephemeralStorage: this.allocEph, pods: this.allocPods, scalars: Object.fromEntries(this.allocScalars ?? []) };
+    return {
+      cpu: this.allocCpu,
+      memory: this.allocMem,
+      ephemeralStorage: this.allocEph,
+      pods: this.allocPods,
+      scalars: Object.fromEntries(this.allocScalars ?? []),
+    };
   }
 
   get requested(): Resources {
@@ -216,11 +223,16 @@ export function poolNodes(pool: NodePool): SimNode[] {
   const key = `${pool.count}|${pool.cpu}|${pool.memory}|${pool.pods}`;
   let tpl = POOL_CACHE.get(key);
   if (!tpl) {
-    if (!Number.isInteger(pool.count) || pool.count < 0) throw new TraceError('nodePool.count', `must be a non-negative integer, found ${pool.count}`);
-    if (!Number.isInteger(pool.pods) || pool.pods < 0) throw new TraceError('nodePool.pods', `must be a non-negative integer, found ${pool.pods}`);
+    if (!Number.isInteger(pool.count) || pool.count < 0)
+      throw new TraceError('nodePool.count', `must be a non-negative integer, found ${pool.count}`);
+    if (!Number.isInteger(pool.pods) || pool.pods < 0)
+      throw new TraceError('nodePool.pods', `must be a non-negative integer, found ${pool.pods}`);
     const cpu = exactNumber(Number(milliUnits(pool.cpu, () => 'nodePool.cpu')), () => 'nodePool.cpu');
     const memory = exactNumber(unitsOf(milliUnits(pool.memory, () => 'nodePool.memory')), () => 'nodePool.memory');
-    const specs = readPool(pool).map((n) => ({ name: n.name, labels: new Map(Object.entries(n.labels ?? {})) as Labels }));
+    const specs = readPool(pool).map((n) => ({
+      name: n.name,
+      labels: new Map(Object.entries(n.labels ?? {})) as Labels,
+    }));
     tpl = { specs, cpu, memory, pods: pool.pods };
     if (POOL_CACHE.size > 64) POOL_CACHE.clear();
     POOL_CACHE.set(key, tpl);
@@ -228,7 +240,17 @@ export function poolNodes(pool: NodePool): SimNode[] {
   const out: SimNode[] = new Array(tpl.specs.length);
   for (let i = 0; i < tpl.specs.length; i++) {
     const s = tpl.specs[i]!;
-    out[i] = new SimNode({ name: s.name, labels: s.labels, taints: POOL_TAINTS, unschedulable: false, cpu: tpl.cpu, memory: tpl.memory, ephemeralStorage: 0, pods: tpl.pods, scalars: null });
+    out[i] = new SimNode({
+      name: s.name,
+      labels: s.labels,
+      taints: POOL_TAINTS,
+      unschedulable: false,
+      cpu: tpl.cpu,
+      memory: tpl.memory,
+      ephemeralStorage: 0,
+      pods: tpl.pods,
+      scalars: null,
+    });
   }
   return out;
 }
@@ -304,7 +326,8 @@ export class SimPodImpl implements SimPod {
     private readonly explainer: (p: SimPodImpl) => Explanation,
   ) {
     const k = ctl.kind;
-    this.spreadGroup = shape.spreadDefault && (k === 'Deployment' || k === 'ReplicaSet' || k === 'StatefulSet') ? ctl : null;
+    this.spreadGroup =
+      shape.spreadDefault && (k === 'Deployment' || k === 'ReplicaSet' || k === 'StatefulSet') ? ctl : null;
   }
 
   get priority(): number {

@@ -104,7 +104,8 @@ export function parseCron(schedule: string): CronSchedule {
     text = m;
   }
   const parts = text.split(/\s+/);
-  if (parts.length !== 5) throw new CronError(`expected 5 fields (minute hour day-of-month month day-of-week), found ${parts.length}`);
+  if (parts.length !== 5)
+    throw new CronError(`expected 5 fields (minute hour day-of-month month day-of-week), found ${parts.length}`);
   const [mi, h, dom, mo, dow] = parts.map((p, i) => parseField(p, FIELDS[i]!)) as [
     ReturnType<typeof parseField>,
     ReturnType<typeof parseField>,
@@ -112,7 +113,15 @@ export function parseCron(schedule: string): CronSchedule {
     ReturnType<typeof parseField>,
     ReturnType<typeof parseField>,
   ];
-  return { minute: mi.bits, hour: h.bits, dom: dom.bits, month: mo.bits, dow: dow.bits, domStar: dom.star, dowStar: dow.star };
+  return {
+    minute: mi.bits,
+    hour: h.bits,
+    dom: dom.bits,
+    month: mo.bits,
+    dow: dow.bits,
+    domStar: dom.star,
+    dowStar: dow.star,
+  };
 }
 
 function dayMatches(s: CronSchedule, d: Date): boolean {

@@ -9,6 +9,10 @@ export class UnsupportedFeatureError extends TraceError {
     readonly feature: string,
     detail?: string,
   ) {
-    super(field, `${feature} is not simulated by the embedded backend${detail ? ` (${detail})` : ''}`, 'remove it from the trace, or run this trace on the kwok or simkube backend');
+    super(
+      field,
+      `${feature} is not simulated by the embedded backend${detail ? ` (${detail})` : ''}`,
+      'remove it from the trace, or run this trace on the kwok or simkube backend',
+    );
   }
 }

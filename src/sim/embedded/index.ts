@@ -91,7 +91,13 @@ function inTrace(trace: Trace, ref: WorkloadRef): boolean {
     for (const o of objs as MsgValue[]) {
       const m = o as MsgMap;
       const md = m.get('metadata');
-      if (m.get('kind') === ref.kind && md instanceof Map && md.get('name') === ref.name && md.get('namespace') === ref.namespace) return true;
+      if (
+        m.get('kind') === ref.kind &&
+        md instanceof Map &&
+        md.get('name') === ref.name &&
+        md.get('namespace') === ref.namespace
+      )
+        return true;
     }
   }
   return false;
@@ -113,9 +119,17 @@ export function observe(result: SimResult, ref: WorkloadRef, trace?: Trace): Obs
   }
   if (total === 0 && !result.applied(ref)) {
     if (trace !== undefined && inTrace(trace, ref)) {
-      throw new TraceError('workload', `${formatWorkload(ref)} is applied only after the replay window ends`, `the window is ${result.endTs - result.startTs} s from the first event; raise durationSeconds`);
+      throw new TraceError(
+        'workload',
+        `${formatWorkload(ref)} is applied only after the replay window ends`,
+        `the window is ${result.endTs - result.startTs} s from the first event; raise durationSeconds`,
+      );
     }
-    throw new TraceError('workload', `${formatWorkload(ref)} is not applied in the trace`, 'check the workload kind, namespace and name');
+    throw new TraceError(
+      'workload',
+      `${formatWorkload(ref)} is not applied in the trace`,
+      'check the workload kind, namespace and name',
+    );
   }
   return { ready, pending, total };
 }

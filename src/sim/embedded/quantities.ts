@@ -30,7 +30,10 @@ export function milliUnits(v: MsgValue | undefined, field: () => string): bigint
     return v * 1000n;
   }
   if (v instanceof MsgFloat) return parseMilli(String(v.value), field);
-  throw new TraceError(field(), `must be a quantity string such as "500m" or "1Gi", found ${v === null ? 'nil' : typeof v}`);
+  throw new TraceError(
+    field(),
+    `must be a quantity string such as "500m" or "1Gi", found ${v === null ? 'nil' : typeof v}`,
+  );
 }
 
 function parseMilli(s: string, field: () => string): bigint {
@@ -53,6 +56,7 @@ export function unitsOf(milli: bigint): number {
 
 /** Node allocatable must stay exact in float64 integers; reject absurd sizes instead of rounding silently. */
 export function exactNumber(n: number, field: () => string): number {
-  if (!Number.isSafeInteger(n)) throw new TraceError(field(), `${n} is too large for the embedded simulator (the limit is 2^53-1 units)`);
+  if (!Number.isSafeInteger(n))
+    throw new TraceError(field(), `${n} is too large for the embedded simulator (the limit is 2^53-1 units)`);
   return n;
 }

@@ -100,7 +100,8 @@ export function deepEqual(a: MsgValue | undefined, b: MsgValue | undefined): boo
   }
   if (a instanceof MsgFloat) return b instanceof MsgFloat && a.value === b.value;
   if (a instanceof Uint8Array) return b instanceof Uint8Array && a.length === b.length && a.every((x, i) => x === b[i]);
-  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) return BigInt(a) === BigInt(b);
+  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint'))
+    return BigInt(a) === BigInt(b);
   return false;
 }
 
@@ -287,7 +288,8 @@ export class Simulation {
   run(): SimState {
     const trace = this.trace;
     const events = trace.get('events');
-    if (!Array.isArray(events) || events.length === 0) throw new TraceError('events', 'is empty', 'SimKube needs at least one event ("no trace data")');
+    if (!Array.isArray(events) || events.length === 0)
+      throw new TraceError('events', 'is empty', 'SimKube needs at least one event ("no trace data")');
     const config = asMap(trace.get('config'));
     this.tracked = asMap(config?.get('trackedObjects'));
     this.index = asMap(trace.get('index'));
@@ -296,7 +298,8 @@ export class Simulation {
     const first = tsNumber(asMap(events[0])?.get('ts'), 'events[0].ts');
     const last = tsNumber(asMap(events[events.length - 1])?.get('ts'), `events[${events.length - 1}].ts`);
     const d = this.opts.durationSeconds;
-    if (d !== undefined && !(Number.isFinite(d) && d >= 0)) throw new TraceError('durationSeconds', `must be a non-negative number of seconds, found ${d}`);
+    if (d !== undefined && !(Number.isFinite(d) && d >= 0))
+      throw new TraceError('durationSeconds', `must be a non-negative number of seconds, found ${d}`);
     const hasDuration = d !== undefined;
     const end = hasDuration ? first + d : last;
 
@@ -343,9 +346,14 @@ export class Simulation {
     this.advance(end, !hasDuration);
     this.now = end;
 
-    if (traceNodes && this.nodes.length === 0) this.warn('the trace has Node objects, but none exists at the end of the replay window (applied later, or deleted); nothing can be scheduled');
+    if (traceNodes && this.nodes.length === 0)
+      this.warn(
+        'the trace has Node objects, but none exists at the end of the replay window (applied later, or deleted); nothing can be scheduled',
+      );
     if (traceNodes && this.nodes.length > 0 && !this.nodes.some((n) => n.labels.get('type') === 'virtual')) {
-      this.warn("no Node in the trace is labelled type=virtual; SimKube's webhook pins every simulated pod to type=virtual nodes, so none can be scheduled");
+      this.warn(
+        "no Node in the trace is labelled type=virtual; SimKube's webhook pins every simulated pod to type=virtual nodes, so none can be scheduled",
+      );
     }
     const pods: SimPodImpl[] = [];
     for (const p of this.allPods) if (!p.deleted) pods.push(p);
@@ -432,12 +440,16 @@ export class Simulation {
       case 'ResourceQuota':
         throw new UnsupportedFeatureError(field, 'ResourceQuota (pod creation refused over quota)');
       case 'HorizontalPodAutoscaler':
-        this.warn(`${field}: HorizontalPodAutoscaler is ignored (a SimKube replay has no metrics; min/max clamping is not simulated)`);
+        this.warn(
+          `${field}: HorizontalPodAutoscaler is ignored (a SimKube replay has no metrics; min/max clamping is not simulated)`,
+        );
         return;
     }
     const gvk = `${apiVersion}.${kind}`;
     if (this.isTracked(gvk) && BUILTIN_POD_SPEC_TEMPLATE_PATHS[gvk] === undefined) {
-      this.warn(`${gvk} is tracked with a custom pod template path, but no controller for it runs in the embedded simulator; it creates no pods`);
+      this.warn(
+        `${gvk} is tracked with a custom pod template path, but no controller for it runs in the embedded simulator; it creates no pods`,
+      );
     }
   }
 
@@ -458,7 +470,11 @@ export class Simulation {
     const name = str(asMap(o.get('metadata'))?.get('name'));
     if (!name) return;
     if (this.priorityClasses === NO_PRIORITY_CLASSES) this.priorityClasses = new Map();
-    this.priorityClasses.set(name, { value: intOr(o.get('value'), 0), preemptNever: o.get('preemptionPolicy') === 'Never', globalDefault: o.get('globalDefault') === true });
+    this.priorityClasses.set(name, {
+      value: intOr(o.get('value'), 0),
+      preemptNever: o.get('preemptionPolicy') === 'Never',
+      globalDefault: o.get('globalDefault') === true,
+    });
   }
 
   private isTracked(gvk: string): boolean {
@@ -497,10 +513,20 @@ export class Simulation {
   }
 
   private shapeContext(field: string, gvk: string, w: Workload): ShapeContext {
-    return { field, owner: `${w.kind} ${w.namespace}/${w.name}`, portsStripped: this.isTracked(gvk), daemon: w.kind === 'DaemonSet', priorityClasses: this.priorityClasses, warn: this.warnFn };
+    return {
+      field,
+      owner: `${w.kind} ${w.namespace}/${w.name}`,
+      portsStripped: this.isTracked(gvk),
+      daemon: w.kind === 'DaemonSet',
+      priorityClasses: this.priorityClasses,
+      warn: this.warnFn,
+    };
   }
 
-  private templateOf(kind: Kind, obj: MsgMap): { template: MsgValue | undefined; spec: MsgMap | undefined; path: string } {
+  private templateOf(
+    kind: Kind,
+    obj: MsgMap,
+  ): { template: MsgValue | undefined; spec: MsgMap | undefined; path: string } {
     const spec = asMap(obj.get('spec'));
     if (kind === 'Pod') return { template: spec, spec, path: '.spec' };
     if (kind === 'CronJob') {
@@ -524,7 +550,12 @@ export class Simulation {
     this.workloads.set(key, w);
     const gvk = `${obj.get('apiVersion') as string}.${kind}`;
     const { template, spec, path } = this.templateOf(kind, obj);
-    if (!spec) throw new TraceError(`${field}${path}`, `missing on ${kind} ${namespace}/${name}`, 'a workload needs a pod template with a spec');
+    if (!spec)
+      throw new TraceError(
+        `${field}${path}`,
+        `missing on ${kind} ${namespace}/${name}`,
+        'a workload needs a pod template with a spec',
+      );
     w.field = field;
     w.template = template;
     w.shape = buildShape(spec, this.shapeContext(`${field}${path}`, gvk, w));
@@ -540,8 +571,15 @@ export class Simulation {
       case 'StatefulSet':
         w.replicas = intOr(s?.get('replicas'), 1);
         w.parallel = s?.get('podManagementPolicy') === 'Parallel';
-        if (Array.isArray(s?.get('volumeClaimTemplates')) && (s!.get('volumeClaimTemplates') as MsgValue[]).length > 0) {
-          throw new UnsupportedFeatureError(`${field}.spec.volumeClaimTemplates`, 'StatefulSet volumeClaimTemplates', 'volume binding');
+        if (
+          Array.isArray(s?.get('volumeClaimTemplates')) &&
+          (s!.get('volumeClaimTemplates') as MsgValue[]).length > 0
+        ) {
+          throw new UnsupportedFeatureError(
+            `${field}.spec.volumeClaimTemplates`,
+            'StatefulSet volumeClaimTemplates',
+            'volume binding',
+          );
         }
         break;
       case 'DaemonSet':
@@ -596,7 +634,10 @@ export class Simulation {
         break;
       }
       case 'Job':
-        if (changed) this.warn(`${field}: the pod template of Job ${w.namespace}/${w.name} changed, but a Job's template is immutable; the old one is kept`);
+        if (changed)
+          this.warn(
+            `${field}: the pod template of Job ${w.namespace}/${w.name} changed, but a Job's template is immutable; the old one is kept`,
+          );
         this.readJobSpec(w, s, true);
         break;
       case 'CronJob':
@@ -604,7 +645,10 @@ export class Simulation {
         this.readCronSpec(w, s, field);
         break;
       case 'Pod':
-        if (changed) this.warn(`${field}: Pod ${w.namespace}/${w.name} was re-applied with a different spec; Kubernetes rejects such pod updates, so the original pod is kept`);
+        if (changed)
+          this.warn(
+            `${field}: Pod ${w.namespace}/${w.name} was re-applied with a different spec; Kubernetes rejects such pod updates, so the original pod is kept`,
+          );
         break;
     }
     w.obj = obj;
@@ -612,7 +656,13 @@ export class Simulation {
   }
 
   /** A new pod template for future pods (the caller decides what happens to existing ones). */
-  private reshape(r: { w: Workload; template: MsgValue | undefined; spec: MsgMap | undefined; field: string; gvk: string }): void {
+  private reshape(r: {
+    w: Workload;
+    template: MsgValue | undefined;
+    spec: MsgMap | undefined;
+    field: string;
+    gvk: string;
+  }): void {
     if (!r.spec) throw new TraceError(r.field, `missing on ${r.w.kind} ${r.w.namespace}/${r.w.name}`);
     r.w.template = r.template;
     r.w.shape = buildShape(r.spec, this.shapeContext(r.field, r.gvk, r.w));
@@ -621,7 +671,8 @@ export class Simulation {
   private readJobSpec(w: Workload, s: MsgMap | undefined, update = false): void {
     const completions = intOrNull(s?.get('completions'));
     if (!update) w.completions = completions;
-    else if (completions !== w.completions) this.warn(`Job ${w.namespace}/${w.name}: spec.completions is immutable; keeping ${w.completions ?? 'unset'}`);
+    else if (completions !== w.completions)
+      this.warn(`Job ${w.namespace}/${w.name}: spec.completions is immutable; keeping ${w.completions ?? 'unset'}`);
     w.parallelism = Math.max(0, intOr(s?.get('parallelism'), 1));
     w.suspended = s?.get('suspend') === true;
     w.activeDeadline = intOrNull(s?.get('activeDeadlineSeconds'));
@@ -629,7 +680,8 @@ export class Simulation {
   }
 
   private startJob(w: Workload): void {
-    if (w.activeDeadline !== null) this.addTimer(this.now + Math.max(0, w.activeDeadline), TimerKind.JobDeadline, null, w);
+    if (w.activeDeadline !== null)
+      this.addTimer(this.now + Math.max(0, w.activeDeadline), TimerKind.JobDeadline, null, w);
   }
 
   private readCronSpec(w: Workload, s: MsgMap | undefined, field: string): void {
@@ -646,14 +698,18 @@ export class Simulation {
     w.gen++; // drop the tick scheduled from the old schedule
     w.cron = null;
     if (tz && tz !== 'UTC' && tz !== 'Etc/UTC' && tz !== 'GMT' && tz !== 'Etc/GMT') {
-      this.warn(`${field}.spec.timeZone: "${tz}" is not supported by the embedded simulator (UTC only); CronJob ${w.namespace}/${w.name} creates no Jobs`);
+      this.warn(
+        `${field}.spec.timeZone: "${tz}" is not supported by the embedded simulator (UTC only); CronJob ${w.namespace}/${w.name} creates no Jobs`,
+      );
       return;
     }
     try {
       w.cron = parseCron(schedule);
     } catch (e) {
       if (!(e instanceof CronError)) throw e;
-      this.warn(`${field}.spec.schedule: "${schedule}" cannot be parsed (${e.message}); CronJob ${w.namespace}/${w.name} creates no Jobs`);
+      this.warn(
+        `${field}.spec.schedule: "${schedule}" cannot be parsed (${e.message}); CronJob ${w.namespace}/${w.name} creates no Jobs`,
+      );
       return;
     }
     const next = nextTick(w.cron, this.now);
@@ -713,7 +769,8 @@ export class Simulation {
       const noExecute = existing.hardTaints.filter((t) => t.effect === 'NoExecute');
       if (noExecute.length > 0) {
         for (const p of existing.pods.slice()) {
-          if (noExecute.some((taint) => !p.shape.tolerations.some((tol) => tolerates(tol, taint)))) this.deletePod(p, true);
+          if (noExecute.some((taint) => !p.shape.tolerations.some((tol) => tolerates(tol, taint))))
+            this.deletePod(p, true);
         }
       }
     } else this.addNode(new SimNode(spec));
@@ -742,7 +799,11 @@ export class Simulation {
 
   private createPod(w: Workload, shape: PodShape, dsNode: string | null, ordinal: number): SimPodImpl {
     if (this.allPods.length >= this.maxPods) {
-      throw new TraceError(w.field || 'events', `the replay created more than ${this.maxPods} pods`, 'a controller keeps replacing pods that finish at once; check pod_lifecycles, or raise maxPods');
+      throw new TraceError(
+        w.field || 'events',
+        `the replay created more than ${this.maxPods} pods`,
+        'a controller keeps replacing pods that finish at once; check pod_lifecycles, or raise maxPods',
+      );
     }
     const root = w.root;
     const n = root.created++;
@@ -750,7 +811,19 @@ export class Simulation {
     const lifetime = lc === null ? -1 : lc[n % lc.length]!;
     const local = w.local++;
     const name = w.kind === 'Pod' ? w.name : ordinal >= 0 ? `${w.name}-${ordinal}` : `${w.name}-${local}`;
-    const p = new SimPodImpl(this.seq++, w.namespace, name, w, root.ref, shape, this.now, lifetime, dsNode, ordinal, this.explainer);
+    const p = new SimPodImpl(
+      this.seq++,
+      w.namespace,
+      name,
+      w,
+      root.ref,
+      shape,
+      this.now,
+      lifetime,
+      dsNode,
+      ordinal,
+      this.explainer,
+    );
     w.pods.push(p);
     this.allPods.push(p);
     this.enqueue(p);
@@ -907,11 +980,21 @@ export class Simulation {
 
   private reconcileJob(w: Workload): void {
     if (w.done) return;
-    const want = w.suspended ? 0 : w.completions === null ? (w.succeeded > 0 ? 0 : w.parallelism) : Math.max(0, Math.min(w.parallelism, w.completions - w.succeeded));
+    const want = w.suspended
+      ? 0
+      : w.completions === null
+        ? w.succeeded > 0
+          ? 0
+          : w.parallelism
+        : Math.max(0, Math.min(w.parallelism, w.completions - w.succeeded));
     this.scaleTo(w, want);
     let active = 0;
     for (const p of w.pods) if (p.phase !== 'Succeeded') active++;
-    if ((w.completions !== null && w.succeeded >= w.completions) || (w.completions === null && w.succeeded > 0 && active === 0)) this.finishJob(w, false);
+    if (
+      (w.completions !== null && w.succeeded >= w.completions) ||
+      (w.completions === null && w.succeeded > 0 && active === 0)
+    )
+      this.finishJob(w, false);
   }
 
   private finishJob(w: Workload, failed: boolean): void {

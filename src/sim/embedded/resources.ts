@@ -54,7 +54,14 @@ function maxInto(t: ResVec, s: ResVec): void {
 }
 
 function cloneVec(v: ResVec): ResVec {
-  return { cpu: v.cpu, mem: v.mem, eph: v.eph, other: v.other ? new Map(v.other) : null, hasCpu: v.hasCpu, hasMem: v.hasMem };
+  return {
+    cpu: v.cpu,
+    mem: v.mem,
+    eph: v.eph,
+    other: v.other ? new Map(v.other) : null,
+    hasCpu: v.hasCpu,
+    hasMem: v.hasMem,
+  };
 }
 
 /** Effective request per `resource.PodRequests`: sum of containers and sidecars vs the peak init phase, element-wise. */

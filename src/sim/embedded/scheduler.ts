@@ -106,7 +106,13 @@ let spreadScratch = new Int32Array(64);
  * on every node in the zone that matches the pod's node selection, over the distinct zone values (absent = "") of the
  * feasible nodes. Nodes without a key get nothing for it.
  */
-function spreadScores(p: SimPodImpl, group: object, feasible: readonly SimNode[], count: number, nodes: readonly SimNode[]): Int32Array | null {
+function spreadScores(
+  p: SimPodImpl,
+  group: object,
+  feasible: readonly SimNode[],
+  count: number,
+  nodes: readonly SimNode[],
+): Int32Array | null {
   if (spreadScratch.length < count) spreadScratch = new Int32Array(Math.max(count, spreadScratch.length * 2));
   const out = spreadScratch;
   // Hostname counts first; when every feasible node has the label and the same count and none has a zone, all
@@ -326,17 +332,25 @@ export function nodeReasons(p: SimPodImpl, n: SimNode): string[] {
 }
 
 /** Why a pod is Pending against the current cluster: distinct reasons and the scheduler's FitError message. */
-export function explainPending(p: SimPodImpl, nodes: readonly SimNode[], nodeByName: ReadonlyMap<string, SimNode>): Explanation {
+export function explainPending(
+  p: SimPodImpl,
+  nodes: readonly SimNode[],
+  nodeByName: ReadonlyMap<string, SimNode>,
+): Explanation {
   const s = p.shape;
   if (s.nodeName !== null) {
-    const r = nodeByName.has(s.nodeName) ? `bound to node "${s.nodeName}"` : `spec.nodeName is "${s.nodeName}", which is not a node in the simulation`;
+    const r = nodeByName.has(s.nodeName)
+      ? `bound to node "${s.nodeName}"`
+      : `spec.nodeName is "${s.nodeName}", which is not a node in the simulation`;
     return { reasons: [r], message: r };
   }
   if (s.blocked !== null) return { reasons: [s.blocked], message: s.blocked };
-  if (nodes.length === 0) return { reasons: ['no nodes available to schedule pods'], message: 'no nodes available to schedule pods' };
+  if (nodes.length === 0)
+    return { reasons: ['no nodes available to schedule pods'], message: 'no nodes available to schedule pods' };
   const hist = new Map<string, number>();
   for (const n of nodes) for (const r of nodeReasons(p, n)) hist.set(r, (hist.get(r) ?? 0) + 1);
-  if (hist.size === 0) return { reasons: [], message: `fits on a node now; it was Pending after its last scheduling attempt` };
+  if (hist.size === 0)
+    return { reasons: [], message: `fits on a node now; it was Pending after its last scheduling attempt` };
   const reasons = [...hist.keys()].sort();
   const parts = [...hist].map(([r, c]) => `${c} ${r}`).sort();
   return { reasons, message: `0/${nodes.length} nodes are available: ${parts.join(', ')}.` };

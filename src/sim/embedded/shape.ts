@@ -4,7 +4,17 @@ import type { MsgMap, MsgValue } from '../../trace/msgpack.js';
 import { UnsupportedFeatureError } from './errors.js';
 import { milliUnits, unitsOf } from './quantities.js';
 import { addInto, aggregate, emptyVec, setRes, type ResVec } from './resources.js';
-import { INT_RE, SelOp, tolerates, TolOp, type PodSelection, type Requirement, type SelectorTerm, type Taint, type Toleration } from './selection.js';
+import {
+  INT_RE,
+  SelOp,
+  tolerates,
+  TolOp,
+  type PodSelection,
+  type Requirement,
+  type SelectorTerm,
+  type Taint,
+  type Toleration,
+} from './selection.js';
 import { asList, asMap, nonEmptyList, num, str } from './values.js';
 
 export interface ScalarRequest {
@@ -70,7 +80,10 @@ const DAEMON_TOLERATIONS: Toleration[] = [
 ];
 const UNSCHEDULABLE_TAINT: Taint = { key: 'node.kubernetes.io/unschedulable', value: '', effect: 'NoSchedule' };
 
-const SYSTEM_PRIORITIES: Record<string, number> = { 'system-cluster-critical': 2000000000, 'system-node-critical': 2000001000 };
+const SYSTEM_PRIORITIES: Record<string, number> = {
+  'system-cluster-critical': 2000000000,
+  'system-node-critical': 2000001000,
+};
 
 const DEFAULT_CPU_MILLI = 100n; // 100m, in cpu milli-units
 const DEFAULT_MEM_MILLI = 200n * 1024n * 1024n * 1000n; // 200Mi, in milli-bytes
@@ -85,20 +98,35 @@ function containerVec(c: MsgMap, field: string): ResVec {
   if (req) {
     for (const [k, q] of req) {
       if (typeof k !== 'string') continue;
-      setRes(v, k, milliUnits(q, () => `${field}.resources.requests.${k}`));
+      setRes(
+        v,
+        k,
+        milliUnits(q, () => `${field}.resources.requests.${k}`),
+      );
     }
   }
   if (lim) {
     for (const [k, q] of lim) {
       if (typeof k !== 'string' || (req && req.has(k))) continue;
-      setRes(v, k, milliUnits(q, () => `${field}.resources.limits.${k}`));
+      setRes(
+        v,
+        k,
+        milliUnits(q, () => `${field}.resources.limits.${k}`),
+      );
     }
   }
   return v;
 }
 
 function nonZeroVec(v: ResVec): ResVec {
-  return { cpu: v.hasCpu ? v.cpu : DEFAULT_CPU_MILLI, mem: v.hasMem ? v.mem : DEFAULT_MEM_MILLI, eph: 0n, other: null, hasCpu: true, hasMem: true };
+  return {
+    cpu: v.hasCpu ? v.cpu : DEFAULT_CPU_MILLI,
+    mem: v.hasMem ? v.mem : DEFAULT_MEM_MILLI,
+    eph: 0n,
+    other: null,
+    hasCpu: true,
+    hasMem: true,
+  };
 }
 
 function checkPorts(c: MsgMap, field: string, hostNetwork: boolean): void {
@@ -107,7 +135,8 @@ function checkPorts(c: MsgMap, field: string, hostNetwork: boolean): void {
   for (let i = 0; i < ports.length; i++) {
     const p = asMap(ports[i]);
     const hp = p ? num(p.get('hostPort')) : undefined;
-    if ((hp !== undefined && hp > 0) || (hostNetwork && p)) throw new UnsupportedFeatureError(`${field}.ports[${i}]`, 'hostPort', 'the NodePorts filter');
+    if ((hp !== undefined && hp > 0) || (hostNetwork && p))
+      throw new UnsupportedFeatureError(`${field}.ports[${i}]`, 'hostPort', 'the NodePorts filter');
   }
 }
 
@@ -119,9 +148,24 @@ function parseRequirements(list: MsgValue | undefined): Requirement[] {
     const opText = str(m.get('operator'));
     const values = (asList(m.get('values')) ?? []).map((x) => (typeof x === 'string' ? x : String(x)));
     const op =
-      opText === 'In' ? SelOp.In : opText === 'NotIn' ? SelOp.NotIn : opText === 'Exists' ? SelOp.Exists : opText === 'DoesNotExist' ? SelOp.DoesNotExist : opText === 'Gt' ? SelOp.Gt : opText === 'Lt' ? SelOp.Lt : SelOp.Invalid;
+      opText === 'In'
+        ? SelOp.In
+        : opText === 'NotIn'
+          ? SelOp.NotIn
+          : opText === 'Exists'
+            ? SelOp.Exists
+            : opText === 'DoesNotExist'
+              ? SelOp.DoesNotExist
+              : opText === 'Gt'
+                ? SelOp.Gt
+                : opText === 'Lt'
+                  ? SelOp.Lt
+                  : SelOp.Invalid;
     const first = values[0];
-    const n = (op === SelOp.Gt || op === SelOp.Lt) && values.length === 1 && first !== undefined && INT_RE.test(first) ? Number(first) : NaN;
+    const n =
+      (op === SelOp.Gt || op === SelOp.Lt) && values.length === 1 && first !== undefined && INT_RE.test(first)
+        ? Number(first)
+        : NaN;
     out.push({ key: str(m.get('key')), op, values, num: n });
   }
   return out;
@@ -131,7 +175,12 @@ function parseToleration(v: MsgValue): Toleration | undefined {
   const m = asMap(v);
   if (!m) return undefined;
   const op = str(m.get('operator'));
-  return { key: str(m.get('key')), op: op === '' || op === 'Equal' ? TolOp.Equal : op === 'Exists' ? TolOp.Exists : TolOp.Other, value: str(m.get('value')), effect: str(m.get('effect')) };
+  return {
+    key: str(m.get('key')),
+    op: op === '' || op === 'Equal' ? TolOp.Equal : op === 'Exists' ? TolOp.Exists : TolOp.Other,
+    value: str(m.get('value')),
+    effect: str(m.get('effect')),
+  };
 }
 
 /**
@@ -149,25 +198,50 @@ export function buildShape(spec: MsgMap, ctx: ShapeContext): PodShape {
     for (let i = 0; i < volumes.length; i++) {
       const vol = asMap(volumes[i]);
       if (!vol) continue;
-      if (vol.has('persistentVolumeClaim')) throw new UnsupportedFeatureError(`${f}.volumes[${i}].persistentVolumeClaim`, 'a PersistentVolumeClaim volume', 'volume binding');
-      if (vol.has('ephemeral')) throw new UnsupportedFeatureError(`${f}.volumes[${i}].ephemeral`, 'a generic ephemeral volume', 'volume binding');
+      if (vol.has('persistentVolumeClaim'))
+        throw new UnsupportedFeatureError(
+          `${f}.volumes[${i}].persistentVolumeClaim`,
+          'a PersistentVolumeClaim volume',
+          'volume binding',
+        );
+      if (vol.has('ephemeral'))
+        throw new UnsupportedFeatureError(
+          `${f}.volumes[${i}].ephemeral`,
+          'a generic ephemeral volume',
+          'volume binding',
+        );
     }
   }
-  if (nonEmptyList(spec.get('resourceClaims'))) throw new UnsupportedFeatureError(`${f}.resourceClaims`, 'dynamic resource allocation (resourceClaims)');
+  if (nonEmptyList(spec.get('resourceClaims')))
+    throw new UnsupportedFeatureError(`${f}.resourceClaims`, 'dynamic resource allocation (resourceClaims)');
   const affinity = asMap(spec.get('affinity'));
   for (const kind of ['podAffinity', 'podAntiAffinity'] as const) {
     const a = asMap(affinity?.get(kind));
     if (!a) continue;
-    if (nonEmptyList(a.get('requiredDuringSchedulingIgnoredDuringExecution'))) throw new UnsupportedFeatureError(`${f}.affinity.${kind}.requiredDuringSchedulingIgnoredDuringExecution`, `required inter-pod ${kind === 'podAffinity' ? 'affinity' : 'anti-affinity'}`, 'the InterPodAffinity filter');
-    if (nonEmptyList(a.get('preferredDuringSchedulingIgnoredDuringExecution'))) ctx.warn(`${ctx.owner}: preferred ${kind} terms only score nodes; the embedded scheduler ignores them`);
+    if (nonEmptyList(a.get('requiredDuringSchedulingIgnoredDuringExecution')))
+      throw new UnsupportedFeatureError(
+        `${f}.affinity.${kind}.requiredDuringSchedulingIgnoredDuringExecution`,
+        `required inter-pod ${kind === 'podAffinity' ? 'affinity' : 'anti-affinity'}`,
+        'the InterPodAffinity filter',
+      );
+    if (nonEmptyList(a.get('preferredDuringSchedulingIgnoredDuringExecution')))
+      ctx.warn(`${ctx.owner}: preferred ${kind} terms only score nodes; the embedded scheduler ignores them`);
   }
   const spread = asList(spec.get('topologySpreadConstraints'));
   if (spread) {
     for (let i = 0; i < spread.length; i++) {
       const c = asMap(spread[i]);
       if (!c) continue;
-      if (str(c.get('whenUnsatisfiable')) === 'ScheduleAnyway') ctx.warn(`${ctx.owner}: topologySpreadConstraints with ScheduleAnyway only score nodes; the embedded scheduler ignores them`);
-      else throw new UnsupportedFeatureError(`${f}.topologySpreadConstraints[${i}]`, 'a topology spread constraint with whenUnsatisfiable: DoNotSchedule', 'the PodTopologySpread filter');
+      if (str(c.get('whenUnsatisfiable')) === 'ScheduleAnyway')
+        ctx.warn(
+          `${ctx.owner}: topologySpreadConstraints with ScheduleAnyway only score nodes; the embedded scheduler ignores them`,
+        );
+      else
+        throw new UnsupportedFeatureError(
+          `${f}.topologySpreadConstraints[${i}]`,
+          'a topology spread constraint with whenUnsatisfiable: DoNotSchedule',
+          'the PodTopologySpread filter',
+        );
     }
   }
 
@@ -227,10 +301,19 @@ export function buildShape(spec: MsgMap, ctx: ShapeContext): PodShape {
   // Overhead (RuntimeClass) is added on top.
   const overhead = asMap(spec.get('overhead'));
   const runtimeClass = str(spec.get('runtimeClassName'));
-  if (runtimeClass && !overhead) ctx.warn(`${ctx.owner}: runtimeClassName "${runtimeClass}" is not resolved (no RuntimeClass overhead or scheduling constraints are added)`);
+  if (runtimeClass && !overhead)
+    ctx.warn(
+      `${ctx.owner}: runtimeClassName "${runtimeClass}" is not resolved (no RuntimeClass overhead or scheduling constraints are added)`,
+    );
   if (overhead) {
     const ov = emptyVec();
-    for (const [k, q] of overhead) if (typeof k === 'string') setRes(ov, k, milliUnits(q, () => `${f}.overhead.${k}`));
+    for (const [k, q] of overhead)
+      if (typeof k === 'string')
+        setRes(
+          ov,
+          k,
+          milliUnits(q, () => `${f}.overhead.${k}`),
+        );
     addInto(eff, ov);
     nz.cpu += ov.cpu;
     nz.mem += ov.mem;
@@ -250,7 +333,9 @@ export function buildShape(spec: MsgMap, ctx: ShapeContext): PodShape {
   // Node selection: the webhook sets nodeSelector.type=virtual (overwriting) and adds the kwok-provider toleration.
   const nodeSelector: [string, string][] = [];
   const ns = asMap(spec.get('nodeSelector'));
-  if (ns) for (const [k, v] of ns) if (typeof k === 'string' && k !== 'type') nodeSelector.push([k, typeof v === 'string' ? v : String(v)]);
+  if (ns)
+    for (const [k, v] of ns)
+      if (typeof k === 'string' && k !== 'type') nodeSelector.push([k, typeof v === 'string' ? v : String(v)]);
   nodeSelector.push(['type', 'virtual']);
 
   let terms: SelectorTerm[] | null = null;
@@ -261,10 +346,14 @@ export function buildShape(spec: MsgMap, ctx: ShapeContext): PodShape {
       terms = [];
       for (const t of asList(req.get('nodeSelectorTerms')) ?? []) {
         const tm = asMap(t);
-        terms.push({ exprs: parseRequirements(tm?.get('matchExpressions')), fields: parseRequirements(tm?.get('matchFields')) });
+        terms.push({
+          exprs: parseRequirements(tm?.get('matchExpressions')),
+          fields: parseRequirements(tm?.get('matchFields')),
+        });
       }
     }
-    if (nonEmptyList(na.get('preferredDuringSchedulingIgnoredDuringExecution'))) ctx.warn(`${ctx.owner}: preferred nodeAffinity terms only score nodes; the embedded scheduler ignores them`);
+    if (nonEmptyList(na.get('preferredDuringSchedulingIgnoredDuringExecution')))
+      ctx.warn(`${ctx.owner}: preferred nodeAffinity terms only score nodes; the embedded scheduler ignores them`);
   }
 
   const tolerations: Toleration[] = [];
@@ -276,10 +365,17 @@ export function buildShape(spec: MsgMap, ctx: ShapeContext): PodShape {
     tolerations.push(tol);
   }
   if (!hasKwok) tolerations.push(KWOK_TOLERATION);
-  for (const d of DEFAULT_TOLERATIONS) if (!tolerations.some((t) => t.key === d.key && t.effect === d.effect)) tolerations.push(d);
+  for (const d of DEFAULT_TOLERATIONS)
+    if (!tolerations.some((t) => t.key === d.key && t.effect === d.effect)) tolerations.push(d);
   if (ctx.daemon) {
     for (const d of DAEMON_TOLERATIONS) tolerations.push(d);
-    if (hostNetwork) tolerations.push({ key: 'node.kubernetes.io/network-unavailable', op: TolOp.Exists, value: '', effect: 'NoSchedule' });
+    if (hostNetwork)
+      tolerations.push({
+        key: 'node.kubernetes.io/network-unavailable',
+        op: TolOp.Exists,
+        value: '',
+        effect: 'NoSchedule',
+      });
   }
   const tolUnschedulable = tolerations.some((t) => tolerates(t, UNSCHEDULABLE_TAINT));
 

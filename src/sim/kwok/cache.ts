@@ -14,7 +14,13 @@ export class KwokCache {
 
   constructor(kc: KubeConfig) {
     const logger = createLogger('kwok-cache');
-    this.nodes = new Informer<V1Node>({ kc, path: '/api/v1/nodes', labelSelector: POOL_LABEL, name: 'kwok-nodes', logger });
+    this.nodes = new Informer<V1Node>({
+      kc,
+      path: '/api/v1/nodes',
+      labelSelector: POOL_LABEL,
+      name: 'kwok-nodes',
+      logger,
+    });
     this.pods = new Informer<V1Pod>({ kc, path: '/api/v1/pods', labelSelector: RUN_LABEL, name: 'kwok-pods', logger });
     this.nodes.on((n) => this.changed(n.metadata?.labels?.[POOL_LABEL]));
     this.pods.on((p) => this.changed(p.metadata?.labels?.[RUN_LABEL]));

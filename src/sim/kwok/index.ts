@@ -1,7 +1,14 @@
 // The kwok backend: replay the trace's workloads into a per-run namespace on per-run KWOK nodes of a real
 // cluster, let the real kube-scheduler decide, observe, clean up. No SimKube needed.
 import { createHash } from 'node:crypto';
-import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import type { Observation } from '../../arena/observation.js';
 import { effectivePool, poolNodes as readPool } from '../../trace/nodepool.js';
 import { getIn, getMap, toPlain } from '../../trace/model.js';
@@ -12,7 +19,15 @@ import { encodeTrace } from '../../trace/trace.js';
 import { apiErrorCode, apiErrorMessage, isNotFound } from '../../kube/errors.js';
 import { loadKubeConfig } from '../../kube/config.js';
 import { mergePatchOptions } from '../../kube/custom-objects.js';
-import { DEFAULT_NODE_POOL, runToCompletion, type Backend, type PhasedBackend, type PollResult, type RunOptions, type StepRun } from '../../arena/backend.js';
+import {
+  DEFAULT_NODE_POOL,
+  runToCompletion,
+  type Backend,
+  type PhasedBackend,
+  type PollResult,
+  type RunOptions,
+  type StepRun,
+} from '../../arena/backend.js';
 import type { BackendOptions } from '../options.js';
 import { isSettled, labelSelector, observePods } from '../pods.js';
 import { applyUsageToKwokPods } from './usage.js';
@@ -81,7 +96,11 @@ export class KwokBackend implements Backend, PhasedBackend {
 
   /** Namespace and the run's nodes. Idempotent and cheap: the operator may call it on every poll. */
   async start(run: StepRun): Promise<void> {
-    await ignoreExists(this.core.createNamespace({ body: { metadata: { name: run.name, labels: { ...MANAGED_BY, [RUN_LABEL]: run.name } } } }));
+    await ignoreExists(
+      this.core.createNamespace({
+        body: { metadata: { name: run.name, labels: { ...MANAGED_BY, [RUN_LABEL]: run.name } } },
+      }),
+    );
     const shapes = poolNodes(readPool(effectivePool(run.trace, run.opts.nodePool ?? DEFAULT_NODE_POOL)), run.name);
     await Promise.all(shapes.map((n) => ignoreExists(this.core.createNode({ body: kwokNode(n, run.name) }))));
   }
@@ -101,34 +120,64 @@ export class KwokBackend implements Backend, PhasedBackend {
       this.remember(run.name, ns.metadata?.annotations?.[APPLIED_ANNOTATION] === 'true');
     }
     if (!this.applied.get(run.name)) {
-      const nodes = cache ? cache.poolNodes(run.name) : (await this.core.listNode({ labelSelector: `${POOL_LABEL}=${run.name}` })).items;
-      const ready = nodes.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && !n.spec?.taints?.some((t) => t.key === 'node.kubernetes.io/not-ready'));
-      const expected = poolNodes(readPool(effectivePool(run.trace, run.opts.nodePool ?? DEFAULT_NODE_POOL)), run.name).length;
+      const nodes = cache
+        ? cache.poolNodes(run.name)
+        : (await this.core.listNode({ labelSelector: `${POOL_LABEL}=${run.name}` })).items;
+      const ready = nodes.filter(
+        (n) =>
+          n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') &&
+          !n.spec?.taints?.some((t) => t.key === 'node.kubernetes.io/not-ready'),
+      );
+      const expected = poolNodes(
+        readPool(effectivePool(run.trace, run.opts.nodePool ?? DEFAULT_NODE_POOL)),
+        run.name,
+      ).length;
       if (ready.length < expected) {
-        if (late) throw new BackendError(`only ${ready.length} of ${expected} KWOK nodes became Ready in ${Math.round(timeoutMs / 1000)}s; is the kwok controller running?`);
-        return { waitMs: this.opts.pollMs ?? (cache ? 1000 : 200), waiting: { reason: 'NodesStarting', message: `${ready.length}/${expected} KWOK nodes ready` } };
+        if (late)
+          throw new BackendError(
+            `only ${ready.length} of ${expected} KWOK nodes became Ready in ${Math.round(timeoutMs / 1000)}s; is the kwok controller running?`,
+          );
+        return {
+          waitMs: this.opts.pollMs ?? (cache ? 1000 : 200),
+          waiting: { reason: 'NodesStarting', message: `${ready.length}/${expected} KWOK nodes ready` },
+        };
       }
       await this.replay(run);
-      await this.core.patchNamespace({ name: run.name, body: { metadata: { annotations: { [APPLIED_ANNOTATION]: 'true' } } } }, mergePatchOptions());
+      await this.core.patchNamespace(
+        { name: run.name, body: { metadata: { annotations: { [APPLIED_ANNOTATION]: 'true' } } } },
+        mergePatchOptions(),
+      );
       this.remember(run.name, true);
       return { waitMs, waiting: { reason: 'PodsSettling', message: 'workloads applied' } };
     }
-    const pods = (cache ? this.cachedPodsOf(cache, run) : await this.podsOf(run)).filter((p) => !p.metadata?.deletionTimestamp);
+    const pods = (cache ? this.cachedPodsOf(cache, run) : await this.podsOf(run)).filter(
+      (p) => !p.metadata?.deletionTimestamp,
+    );
     const expected = expectedPods(run.trace, run.workload);
     const settled = (expected === undefined || pods.length === expected) && pods.every(isSettled);
     if (settled) return { observation: run.opts.usage ? await this.observeUsage(run, pods) : observePods(pods) };
     if (late) {
       if (expected !== undefined && pods.length < expected) {
-        throw new BackendError(`${formatWorkload(run.workload)}: only ${pods.length} of ${expected} pods exist after ${Math.round(timeoutMs / 1000)}s; is kube-controller-manager running?`);
+        throw new BackendError(
+          `${formatWorkload(run.workload)}: only ${pods.length} of ${expected} pods exist after ${Math.round(timeoutMs / 1000)}s; is kube-controller-manager running?`,
+        );
       }
       return { observation: observePods(pods) };
     }
-    return { waitMs, waiting: { reason: 'PodsSettling', message: `${pods.filter(isSettled).length}/${expected ?? pods.length} pods settled` } };
+    return {
+      waitMs,
+      waiting: {
+        reason: 'PodsSettling',
+        message: `${pods.filter(isSettled).length}/${expected ?? pods.length} pods settled`,
+      },
+    };
   }
 
   /** With usage: the usage model on the real placements, its verdict written into the pods' status (usage.ts). */
   private async observeUsage(run: StepRun, pods: V1Pod[]): Promise<Observation> {
-    const nodes = this.cache ? this.cache.poolNodes(run.name) : (await this.core.listNode({ labelSelector: `${POOL_LABEL}=${run.name}` })).items;
+    const nodes = this.cache
+      ? this.cache.poolNodes(run.name)
+      : (await this.core.listNode({ labelSelector: `${POOL_LABEL}=${run.name}` })).items;
     const all = (await this.core.listNamespacedPod({ namespace: run.name })).items;
     return applyUsageToKwokPods(this.core, run.name, run.trace, run.workload, run.opts.usage!, pods, all, nodes);
   }
@@ -142,11 +191,22 @@ export class KwokBackend implements Backend, PhasedBackend {
     for (const ev of traceEvents(run.trace)) {
       for (const obj of ev.applied) {
         if (isNodeObject(obj)) continue;
-        await this.objects.patch(projectObject(obj, { namespace: run.name, run: run.name, pool: run.name }), undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+        await this.objects.patch(
+          projectObject(obj, { namespace: run.name, run: run.name, pool: run.name }),
+          undefined,
+          undefined,
+          FIELD_MANAGER,
+          true,
+          PatchStrategy.ServerSideApply,
+        );
       }
       for (const obj of ev.deleted) {
         if (isNodeObject(obj)) continue;
-        const target = { apiVersion: obj.get('apiVersion'), kind: obj.get('kind'), metadata: { name: getIn(obj, ['metadata', 'name']), namespace: run.name } } as KubernetesObject;
+        const target = {
+          apiVersion: obj.get('apiVersion'),
+          kind: obj.get('kind'),
+          metadata: { name: getIn(obj, ['metadata', 'name']), namespace: run.name },
+        } as KubernetesObject;
         try {
           await this.objects.delete(target, undefined, undefined, 0, undefined, 'Background');
         } catch (e) {
@@ -166,9 +226,14 @@ export class KwokBackend implements Backend, PhasedBackend {
 
   private async podsOf(run: StepRun): Promise<V1Pod[]> {
     const { workload, trace } = run;
-    if (workload.kind === 'Pod') return (await this.core.listNamespacedPod({ namespace: run.name, fieldSelector: `metadata.name=${workload.name}` })).items;
+    if (workload.kind === 'Pod')
+      return (
+        await this.core.listNamespacedPod({ namespace: run.name, fieldSelector: `metadata.name=${workload.name}` })
+      ).items;
     const selector = selectorFor(trace, workload);
-    return (await this.core.listNamespacedPod({ namespace: run.name, ...(selector ? { labelSelector: selector } : {}) })).items;
+    return (
+      await this.core.listNamespacedPod({ namespace: run.name, ...(selector ? { labelSelector: selector } : {}) })
+    ).items;
   }
 
   /** The same pods as podsOf, from the watch. */
@@ -191,7 +256,11 @@ async function ignoreExists<T>(p: Promise<T>): Promise<T | undefined> {
 }
 
 function matches(o: MsgMap, w: WorkloadRef): boolean {
-  return o.get('kind') === w.kind && getIn(o, ['metadata', 'name']) === w.name && getIn(o, ['metadata', 'namespace']) === w.namespace;
+  return (
+    o.get('kind') === w.kind &&
+    getIn(o, ['metadata', 'name']) === w.name &&
+    getIn(o, ['metadata', 'namespace']) === w.namespace
+  );
 }
 
 function lastApplied(trace: Trace, w: WorkloadRef): MsgMap | undefined {
@@ -221,7 +290,8 @@ export function selectorLabels(trace: Trace, w: WorkloadRef): Record<string, str
   const obj = lastApplied(trace, w);
   if (!obj) return undefined;
   if (w.kind === 'Pod') return undefined;
-  const ml = getMap(obj, ['spec', 'selector', 'matchLabels']) ?? getMap(obj, ['spec', 'template', 'metadata', 'labels']);
+  const ml =
+    getMap(obj, ['spec', 'selector', 'matchLabels']) ?? getMap(obj, ['spec', 'template', 'metadata', 'labels']);
   return ml ? (toPlain(ml) as Record<string, string>) : undefined;
 }
 
@@ -233,7 +303,11 @@ export function selectorFor(trace: Trace, w: WorkloadRef): string | undefined {
 /** Namespaces and node names derive from the run name: a short content hash unless the caller names the run. */
 export function runName(trace: Trace, opts: RunOptions): string {
   if (opts.runName) return opts.runName;
-  const h = createHash('sha256').update(encodeTrace(trace)).update(String(opts.seed)).update(String(process.hrtime.bigint())).digest('hex');
+  const h = createHash('sha256')
+    .update(encodeTrace(trace))
+    .update(String(opts.seed))
+    .update(String(process.hrtime.bigint()))
+    .digest('hex');
   return `sa-run-${h.slice(0, 10)}`;
 }
 

@@ -12,7 +12,16 @@ export const KWOK_TOLERATION = { key: 'kwok-provider', operator: 'Exists', effec
 
 type Obj = Record<string, unknown> & { metadata?: Record<string, unknown> };
 
-const STRIPPED_METADATA = ['resourceVersion', 'uid', 'creationTimestamp', 'deletionTimestamp', 'generation', 'managedFields', 'ownerReferences', 'selfLink'];
+const STRIPPED_METADATA = [
+  'resourceVersion',
+  'uid',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'generation',
+  'managedFields',
+  'ownerReferences',
+  'selfLink',
+];
 
 export interface ProjectOptions {
   namespace: string;
@@ -52,7 +61,11 @@ export function projectObject(obj: MsgMap, opts: ProjectOptions): KubernetesObje
 }
 
 function pinPodSpec(spec: Record<string, unknown>, opts: ProjectOptions): void {
-  spec.nodeSelector = { ...(spec.nodeSelector as Record<string, string> | undefined), type: 'virtual', ...(opts.pool ? { [POOL_LABEL]: opts.pool } : {}) };
+  spec.nodeSelector = {
+    ...(spec.nodeSelector as Record<string, string> | undefined),
+    type: 'virtual',
+    ...(opts.pool ? { [POOL_LABEL]: opts.pool } : {}),
+  };
   const tolerations = (spec.tolerations as Array<Record<string, unknown>> | undefined) ?? [];
   if (!tolerations.some((t) => t.key === 'kwok-provider')) tolerations.push({ ...KWOK_TOLERATION });
   spec.tolerations = tolerations;

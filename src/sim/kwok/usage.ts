@@ -40,12 +40,22 @@ const byCreation = (a: V1Pod, b: V1Pod) => {
  * Evaluate usage on the run's real placements, write the verdict into the workload's pods' status, and observe.
  * `workloadPods` are the workload's pods, `allPods` every pod on the run's nodes, `nodes` the run's nodes.
  */
-export async function applyUsageToKwokPods(core: CoreV1Api, namespace: string, trace: Trace, workload: WorkloadRef, run: UsageRun, workloadPods: V1Pod[], allPods: V1Pod[], nodes: V1Node[]): Promise<Observation> {
+export async function applyUsageToKwokPods(
+  core: CoreV1Api,
+  namespace: string,
+  trace: Trace,
+  workload: WorkloadRef,
+  run: UsageRun,
+  workloadPods: V1Pod[],
+  allPods: V1Pod[],
+  nodes: V1Node[],
+): Promise<Observation> {
   const pods = [...workloadPods].sort(byCreation);
   const requested = new Map<string, { cpu: number; memory: number }>();
   for (const p of allPods) {
     const n = p.spec?.nodeName;
-    if (!n || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' || p.metadata?.deletionTimestamp) continue;
+    if (!n || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' || p.metadata?.deletionTimestamp)
+      continue;
     const r = podRequest(p);
     const cur = requested.get(n) ?? { cpu: 0, memory: 0 };
     requested.set(n, { cpu: cur.cpu + r.cpu, memory: cur.memory + r.memory });
@@ -57,7 +67,10 @@ export async function applyUsageToKwokPods(core: CoreV1Api, namespace: string, t
     requestedCpu: requested.get(n.metadata!.name!)?.cpu ?? 0,
     requestedMem: requested.get(n.metadata!.name!)?.memory ?? 0,
   }));
-  const usagePods: UsagePod[] = pods.map((p) => ({ node: p.spec?.nodeName ?? null, running: p.status?.phase === 'Running' && !!p.spec?.nodeName }));
+  const usagePods: UsagePod[] = pods.map((p) => ({
+    node: p.spec?.nodeName ?? null,
+    running: p.status?.phase === 'Running' && !!p.spec?.nodeName,
+  }));
   const container = usageContainer(trace, workload, run.container);
   const v = evaluateUsage(run.file, run.series, container, usagePods, usageNodes, run.step, run.settings);
   const out: V1Pod[] = [];
@@ -67,10 +80,26 @@ export async function applyUsageToKwokPods(core: CoreV1Api, namespace: string, t
       out.push(p);
       continue;
     }
-    out.push(await core.patchNamespacedPodStatus({ name: p.metadata!.name!, namespace, body: podStatusPatch(p, v.ready[i]!, v.podRestarts[i]!, v.podCrashLooping[i]!, run.container) }, mergePatchOptions()));
+    out.push(
+      await core.patchNamespacedPodStatus(
+        {
+          name: p.metadata!.name!,
+          namespace,
+          body: podStatusPatch(p, v.ready[i]!, v.podRestarts[i]!, v.podCrashLooping[i]!, run.container),
+        },
+        mergePatchOptions(),
+      ),
+    );
   }
   const obs = observePods(out);
-  return { ...obs, oomKills: v.oomKills, restarts: v.restarts, throttling: v.throttling, usage: v.usage, slack: v.slack };
+  return {
+    ...obs,
+    oomKills: v.oomKills,
+    restarts: v.restarts,
+    throttling: v.throttling,
+    usage: v.usage,
+    slack: v.slack,
+  };
 }
 
 /** What the kubelet would report for a container OOM-killed `restarts` times, or throttled out of readiness. */
@@ -80,16 +109,33 @@ function podStatusPatch(p: V1Pod, ready: boolean, restarts: number, crashLooping
   const containerStatuses = (p.spec?.containers ?? []).map((c) => {
     const old = p.status?.containerStatuses?.find((s) => s.name === c.name);
     const base = { name: c.name, image: c.image ?? '', imageID: old?.imageID ?? '', started: true };
-    if (c.name !== target) return { ...base, ready: old?.ready ?? true, restartCount: old?.restartCount ?? 0, state: old?.state ?? { running: { startedAt: now } } };
+    if (c.name !== target)
+      return {
+        ...base,
+        ready: old?.ready ?? true,
+        restartCount: old?.restartCount ?? 0,
+        state: old?.state ?? { running: { startedAt: now } },
+      };
     return {
       ...base,
       ready,
       restartCount: restarts,
       ...(restarts > 0 ? { lastState: { terminated: { reason: 'OOMKilled', exitCode: 137, finishedAt: now } } } : {}),
-      state: crashLooping ? { waiting: { reason: 'CrashLoopBackOff', message: `back-off restarting failed container ${c.name}` } } : { running: { startedAt: now } },
+      state: crashLooping
+        ? { waiting: { reason: 'CrashLoopBackOff', message: `back-off restarting failed container ${c.name}` } }
+        : { running: { startedAt: now } },
       started: !crashLooping,
     };
   });
-  const conditions = (p.status?.conditions ?? []).map((c) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: ready ? 'True' : 'False', ...(ready ? {} : { reason: 'ContainersNotReady' }), lastTransitionTime: now } : c));
+  const conditions = (p.status?.conditions ?? []).map((c) =>
+    c.type === 'Ready' || c.type === 'ContainersReady'
+      ? {
+          ...c,
+          status: ready ? 'True' : 'False',
+          ...(ready ? {} : { reason: 'ContainersNotReady' }),
+          lastTransitionTime: now,
+        }
+      : c,
+  );
   return { status: { conditions, containerStatuses } };
 }

@@ -72,7 +72,10 @@ export function traceConfigMap(name: string, namespace: string, bytes: Uint8Arra
 }
 
 /** The trace bytes of a ConfigMap (binaryData, or data holding base64), or undefined when the key is absent. */
-export function configMapTraceBytes(cm: { binaryData?: Record<string, string>; data?: Record<string, string> }, key = TRACE_KEY): Uint8Array | undefined {
+export function configMapTraceBytes(
+  cm: { binaryData?: Record<string, string>; data?: Record<string, string> },
+  key = TRACE_KEY,
+): Uint8Array | undefined {
   const b64 = cm.binaryData?.[key] ?? cm.data?.[key];
   if (b64 === undefined) return undefined;
   return new Uint8Array(Buffer.from(b64, 'base64'));

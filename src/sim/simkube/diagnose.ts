@@ -19,7 +19,9 @@ export interface LockHolder {
 
 /** The Simulation named by SimKube's Lease, if any. */
 export async function lockHolder(kube: Kube, ctrlNamespace: string): Promise<LockHolder | undefined> {
-  const lease = await kube.get<Obj & { spec?: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(ctrlNamespace)}/leases/${LEASE_NAME}`);
+  const lease = await kube.get<Obj & { spec?: { holderIdentity?: string } }>(
+    `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(ctrlNamespace)}/leases/${LEASE_NAME}`,
+  );
   const name = lease?.spec?.holderIdentity;
   if (!name) return undefined;
   const sim = await kube.get<Simulation>(simulationPath(name));
@@ -45,7 +47,9 @@ export async function replayStartedMs(kube: Kube, sim: Simulation): Promise<numb
     if (isNotFound(e)) return undefined;
     throw e;
   }
-  const mine = roots.filter((r) => r.metadata?.name !== metaroot && r.metadata?.ownerReferences?.some((o) => o.uid === uid));
+  const mine = roots.filter(
+    (r) => r.metadata?.name !== metaroot && r.metadata?.ownerReferences?.some((o) => o.uid === uid),
+  );
   const times = mine.map((r) => timeMs(r.metadata?.creationTimestamp)).filter((t): t is number => t !== undefined);
   return times.length ? Math.min(...times) : undefined;
 }
@@ -56,7 +60,13 @@ interface PodStatusView {
     phase?: string;
     reason?: string;
     message?: string;
-    containerStatuses?: Array<{ name: string; state?: { terminated?: { exitCode?: number; reason?: string; message?: string }; waiting?: { reason?: string; message?: string } } }>;
+    containerStatuses?: Array<{
+      name: string;
+      state?: {
+        terminated?: { exitCode?: number; reason?: string; message?: string };
+        waiting?: { reason?: string; message?: string };
+      };
+    }>;
   };
 }
 
@@ -65,7 +75,11 @@ const ANSI = /\u001b\[[0-9;]*m/g;
 
 /** The lines of a driver log or termination message that say what went wrong (errors and panics), else the last few. */
 export function keyLines(text: string, max = 4): string[] {
-  const lines = text.replace(ANSI, '').split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .replace(ANSI, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const bad = lines.filter((l) => /\b(ERROR|error|panicked|Error:|failed)\b/.test(l));
   return (bad.length ? bad : lines).slice(-max).map((l) => (l.length > 400 ? `${l.slice(0, 400)}…` : l));
 }
@@ -74,7 +88,9 @@ export function keyLines(text: string, max = 4): string[] {
 export async function driverError(kube: Kube, driverNamespace: string, simName: string): Promise<string | undefined> {
   const ns = encodeURIComponent(driverNamespace);
   const job = `sk-${simName}-driver`;
-  const pods = await kube.list<PodStatusView>(`/api/v1/namespaces/${ns}/pods`, { labelSelector: `job-name=${job}` }).catch(() => [] as PodStatusView[]);
+  const pods = await kube
+    .list<PodStatusView>(`/api/v1/namespaces/${ns}/pods`, { labelSelector: `job-name=${job}` })
+    .catch(() => [] as PodStatusView[]);
   const parts: string[] = [];
   for (const p of pods) {
     const name = p.metadata?.name ?? '?';
@@ -84,18 +100,34 @@ export async function driverError(kube: Kube, driverNamespace: string, simName: 
         // Our driver runner (and a kubelet with terminationMessagePolicy FallbackToLogsOnError) puts the log tail here;
         // otherwise the message points at kubectl logs.
         const detail = keyLines(t.message ?? '');
-        parts.push(`driver pod ${name} exited ${t.exitCode}${t.reason ? ` (${t.reason})` : ''}${detail.length ? `: ${detail.join(' / ')}` : ''}`);
+        parts.push(
+          `driver pod ${name} exited ${t.exitCode}${t.reason ? ` (${t.reason})` : ''}${detail.length ? `: ${detail.join(' / ')}` : ''}`,
+        );
       } else if (cs.state?.waiting?.reason && cs.state.waiting.reason !== 'ContainerCreating') {
-        parts.push(`driver pod ${name} is waiting: ${cs.state.waiting.reason}${cs.state.waiting.message ? ` (${cs.state.waiting.message})` : ''}`);
+        parts.push(
+          `driver pod ${name} is waiting: ${cs.state.waiting.reason}${cs.state.waiting.message ? ` (${cs.state.waiting.message})` : ''}`,
+        );
       }
     }
-    if (!p.status?.containerStatuses?.length && p.status?.phase === 'Failed') parts.push(`driver pod ${name} Failed${p.status.reason ? `: ${p.status.reason}` : ''}${p.status.message ? ` ${p.status.message}` : ''}`);
+    if (!p.status?.containerStatuses?.length && p.status?.phase === 'Failed')
+      parts.push(
+        `driver pod ${name} Failed${p.status.reason ? `: ${p.status.reason}` : ''}${p.status.message ? ` ${p.status.message}` : ''}`,
+      );
   }
   const events = await kube
-    .list<Obj & { type?: string; reason?: string; message?: string; involvedObject?: { kind?: string; name?: string } }>(`/api/v1/namespaces/${ns}/events`)
-    .catch(() => [] as Array<Obj & { type?: string; reason?: string; message?: string; involvedObject?: { kind?: string; name?: string } }>);
+    .list<
+      Obj & { type?: string; reason?: string; message?: string; involvedObject?: { kind?: string; name?: string } }
+    >(`/api/v1/namespaces/${ns}/events`)
+    .catch(
+      () =>
+        [] as Array<
+          Obj & { type?: string; reason?: string; message?: string; involvedObject?: { kind?: string; name?: string } }
+        >,
+    );
   const warnings = events
-    .filter((e) => e.type === 'Warning' && (e.involvedObject?.name === job || e.involvedObject?.name?.startsWith(`${job}-`)))
+    .filter(
+      (e) => e.type === 'Warning' && (e.involvedObject?.name === job || e.involvedObject?.name?.startsWith(`${job}-`)),
+    )
     .slice(-3)
     .map((e) => `${e.involvedObject?.kind} ${e.involvedObject?.name}: ${e.reason}: ${e.message}`);
   if (warnings.length) parts.push(`events: ${warnings.join(' | ')}`);

@@ -15,7 +15,14 @@ import { loadKubeConfig } from '../../kube/config.js';
 import { getIn } from '../../trace/model.js';
 import { encodeTrace, traceEvents, type Trace } from '../../trace/trace.js';
 import { formatWorkload, type WorkloadRef } from '../../trace/workload.js';
-import { runToCompletion, type Backend, type PhasedBackend, type PollResult, type RunOptions, type StepRun } from '../../arena/backend.js';
+import {
+  runToCompletion,
+  type Backend,
+  type PhasedBackend,
+  type PollResult,
+  type RunOptions,
+  type StepRun,
+} from '../../arena/backend.js';
 import type { BackendOptions } from '../options.js';
 import { expectedPods, runName, selectorFor } from '../kwok/index.js';
 import { isSettled, observePods } from '../pods.js';
@@ -61,7 +68,9 @@ function storedObservation(sim: Simulation): Observation | undefined {
   if (!raw) return undefined;
   try {
     const o = JSON.parse(raw) as Observation;
-    return [o.ready, o.pending, o.total].every((n) => Number.isInteger(n) && n >= 0) ? { ready: o.ready, pending: o.pending, total: o.total } : undefined;
+    return [o.ready, o.pending, o.total].every((n) => Number.isInteger(n) && n >= 0)
+      ? { ready: o.ready, pending: o.pending, total: o.total }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -110,7 +119,9 @@ export interface SimkubeOptions {
   kube?: Kube;
 }
 
-type Resolved = Required<Omit<SimkubeOptions, 'kube' | 'episodeOf' | 'pollMs'>> & { pollMs: Required<NonNullable<SimkubeOptions['pollMs']>> };
+type Resolved = Required<Omit<SimkubeOptions, 'kube' | 'episodeOf' | 'pollMs'>> & {
+  pollMs: Required<NonNullable<SimkubeOptions['pollMs']>>;
+};
 
 interface ConfigMap extends Obj {
   binaryData?: Record<string, string>;
@@ -168,8 +179,10 @@ export class SimkubeBackend implements Backend, PhasedBackend {
       awaitFinish: opts.awaitFinish ?? true,
       pollMs: { sync: 1000, blocked: 5000, starting: 2000, settling: 1000, ...opts.pollMs },
     };
-    if (!(this.opts.speed > 0) || !Number.isFinite(this.opts.speed)) throw new RangeError(`simkube speed must be a positive number, got ${this.opts.speed}`);
-    if (!this.opts.traceDir.startsWith('/')) throw new RangeError(`simkube traceDir must be an absolute path, got "${this.opts.traceDir}"`);
+    if (!(this.opts.speed > 0) || !Number.isFinite(this.opts.speed))
+      throw new RangeError(`simkube speed must be a positive number, got ${this.opts.speed}`);
+    if (!this.opts.traceDir.startsWith('/'))
+      throw new RangeError(`simkube traceDir must be an absolute path, got "${this.opts.traceDir}"`);
   }
 
   async run(trace: Trace, workload: WorkloadRef, opts: RunOptions): Promise<Observation> {
@@ -212,7 +225,10 @@ export class SimkubeBackend implements Backend, PhasedBackend {
   /** Pre-start hooks, then the trace ConfigMap. Safe to call again at any time. */
   async start(run: StepRun): Promise<void> {
     // SimKube's driver and its own KWOK stages run the pods; nothing here writes usage consequences into them yet.
-    if (run.opts.usage) throw new RangeError('usage (OOM kills, throttling) is not modelled on the simkube backend yet; use the embedded or kwok backend');
+    if (run.opts.usage)
+      throw new RangeError(
+        'usage (OOM kills, throttling) is not modelled on the simkube backend yet; use the embedded or kwok backend',
+      );
     const sim = await this.kube.get<Simulation>(simulationPath(this.simulationName(run)));
     if (!sim) {
       // Only before our Simulation exists: afterwards the virtual namespace holds this run's own objects.
@@ -226,14 +242,17 @@ export class SimkubeBackend implements Backend, PhasedBackend {
   async olderSimulations(run: StepRun): Promise<Simulation[]> {
     const episode = this.episodeOf(run);
     if (!episode) return [];
-    const sims = await this.kube.list<Simulation>(SIMULATIONS_PATH, { labelSelector: `${MANAGED_BY_SELECTOR},${EPISODE_LABEL}=${labelValue(episode)}` });
+    const sims = await this.kube.list<Simulation>(SIMULATIONS_PATH, {
+      labelSelector: `${MANAGED_BY_SELECTOR},${EPISODE_LABEL}=${labelValue(episode)}`,
+    });
     const mine = this.simulationName(run);
     return sims.filter((s) => s.metadata?.name && s.metadata.name !== mine);
   }
 
   private async deleteOlderSimulations(run: StepRun): Promise<void> {
     for (const s of await this.olderSimulations(run)) {
-      if (!s.metadata?.deletionTimestamp) await this.kube.delete(simulationPath(s.metadata!.name!), { propagationPolicy: 'Foreground' });
+      if (!s.metadata?.deletionTimestamp)
+        await this.kube.delete(simulationPath(s.metadata!.name!), { propagationPolicy: 'Foreground' });
     }
   }
 
@@ -259,12 +278,17 @@ export class SimkubeBackend implements Backend, PhasedBackend {
     const { kind, name } = run.workload;
     const apiVersion = this.workloadApiVersion(run);
     const path = objectPath(apiVersion, kind, vns, name);
-    if (leftover(await this.kube.get(path)) && (await this.kube.delete(path, { propagationPolicy: 'Background' }))) deleted++;
+    if (leftover(await this.kube.get(path)) && (await this.kube.delete(path, { propagationPolicy: 'Background' })))
+      deleted++;
     if (kind !== 'Pod') {
       const selector = selectorFor(run.trace, run.workload);
       if (selector) {
         for (const p of await this.kube.list<PodObj>(`/api/v1/namespaces/${vns}/pods`, { labelSelector: selector })) {
-          if (leftover(p) && (await this.kube.delete(`/api/v1/namespaces/${vns}/pods/${p.metadata!.name!}`, { gracePeriodSeconds: 0 }))) deleted++;
+          if (
+            leftover(p) &&
+            (await this.kube.delete(`/api/v1/namespaces/${vns}/pods/${p.metadata!.name!}`, { gracePeriodSeconds: 0 }))
+          )
+            deleted++;
         }
       }
     }
@@ -274,21 +298,29 @@ export class SimkubeBackend implements Backend, PhasedBackend {
   private workloadApiVersion(run: StepRun): string {
     for (const ev of traceEvents(run.trace)) {
       for (const o of ev.applied) {
-        if (o.get('kind') === run.workload.kind && getIn(o, ['metadata', 'name']) === run.workload.name) return String(o.get('apiVersion'));
+        if (o.get('kind') === run.workload.kind && getIn(o, ['metadata', 'name']) === run.workload.name)
+          return String(o.get('apiVersion'));
       }
     }
-    return run.workload.kind === 'Pod' ? 'v1' : run.workload.kind === 'Job' || run.workload.kind === 'CronJob' ? 'batch/v1' : 'apps/v1';
+    return run.workload.kind === 'Pod'
+      ? 'v1'
+      : run.workload.kind === 'Job' || run.workload.kind === 'CronJob'
+        ? 'batch/v1'
+        : 'apps/v1';
   }
 
   /** The content-addressed trace ConfigMap (created once; its content never changes). Returns its name. */
   async ensureConfigMap(run: StepRun): Promise<{ name: string; sha: string }> {
     const bytes = this.traceBytes(run);
     if (bytes.length > MAX_CONFIGMAP_BYTES) {
-      throw new SimkubeError(`the trace is ${bytes.length} bytes; a ConfigMap holds at most ${MAX_CONFIGMAP_BYTES} (1 MiB), so the simkube backend cannot deliver it. Trim the trace (fewer events/objects) or use the kwok backend`);
+      throw new SimkubeError(
+        `the trace is ${bytes.length} bytes; a ConfigMap holds at most ${MAX_CONFIGMAP_BYTES} (1 MiB), so the simkube backend cannot deliver it. Trim the trace (fewer events/objects) or use the kwok backend`,
+      );
     }
     const name = traceConfigMapName(bytes);
     const path = `/api/v1/namespaces/${encodeURIComponent(this.opts.operatorNamespace)}/configmaps`;
-    if (!(await this.kube.get(`${path}/${name}`))) await this.kube.create(path, traceConfigMap(name, this.opts.operatorNamespace, bytes));
+    if (!(await this.kube.get(`${path}/${name}`)))
+      await this.kube.create(path, traceConfigMap(name, this.opts.operatorNamespace, bytes));
     return { name, sha: sha256Hex(bytes) };
   }
 
@@ -299,8 +331,16 @@ export class SimkubeBackend implements Backend, PhasedBackend {
     const ns = encodeURIComponent(this.opts.operatorNamespace);
     const cm = await this.kube.get<ConfigMap>(`/api/v1/namespaces/${ns}/configmaps/${configMap}`);
     if (!cm) throw new SimkubeError(`trace ConfigMap ${this.opts.operatorNamespace}/${configMap} vanished`);
-    const pods = await this.kube.list<PodObj>(`/api/v1/namespaces/${ns}/pods`, { labelSelector: this.opts.traceSyncSelector });
-    const nodes = [...new Set(pods.filter((p) => p.status?.phase === 'Running' && p.spec?.nodeName && !p.metadata?.deletionTimestamp).map((p) => p.spec!.nodeName!))].sort();
+    const pods = await this.kube.list<PodObj>(`/api/v1/namespaces/${ns}/pods`, {
+      labelSelector: this.opts.traceSyncSelector,
+    });
+    const nodes = [
+      ...new Set(
+        pods
+          .filter((p) => p.status?.phase === 'Running' && p.spec?.nodeName && !p.metadata?.deletionTimestamp)
+          .map((p) => p.spec!.nodeName!),
+      ),
+    ].sort();
     const ann = cm.metadata?.annotations ?? {};
     const synced = nodes.filter((n) => ann[syncedAnnotation(n)] === sha);
     const pending = nodes.filter((n) => ann[syncedAnnotation(n)] !== sha);
@@ -324,11 +364,20 @@ export class SimkubeBackend implements Backend, PhasedBackend {
     }
     const errs = st.errors.map((e) => `${e.node}: ${e.error}`).join('; ');
     if (st.errors.length) {
-      return { waitMs: this.opts.pollMs.sync, waiting: { reason: 'TraceSyncFailed', message: `trace-sync could not write ${cm} on ${st.errors.length} node(s): ${errs}` } };
+      return {
+        waitMs: this.opts.pollMs.sync,
+        waiting: {
+          reason: 'TraceSyncFailed',
+          message: `trace-sync could not write ${cm} on ${st.errors.length} node(s): ${errs}`,
+        },
+      };
     }
     return {
       waitMs: this.opts.pollMs.sync,
-      waiting: { reason: 'TraceSyncing', message: `waiting for trace-sync to copy ${cm} to ${st.pending.length} of ${st.nodes.length} node(s): ${st.pending.slice(0, 5).join(', ')}${st.pending.length > 5 ? ', …' : ''}` },
+      waiting: {
+        reason: 'TraceSyncing',
+        message: `waiting for trace-sync to copy ${cm} to ${st.pending.length} of ${st.nodes.length} node(s): ${st.pending.slice(0, 5).join(', ')}${st.pending.length > 5 ? ', …' : ''}`,
+      },
     };
   }
 
@@ -339,37 +388,69 @@ export class SimkubeBackend implements Backend, PhasedBackend {
     const sim = await this.kube.get<Simulation>(simulationPath(name));
     if (!sim) return this.createWhenReady(run, name);
     if (sim.metadata?.deletionTimestamp) {
-      return { waitMs: this.opts.pollMs.starting, waiting: { reason: 'SimulationDeleting', message: `Simulation ${name} is being deleted; it will be created again once it is gone` } };
+      return {
+        waitMs: this.opts.pollMs.starting,
+        waiting: {
+          reason: 'SimulationDeleting',
+          message: `Simulation ${name} is being deleted; it will be created again once it is gone`,
+        },
+      };
     }
     const state = sim.status?.state ?? undefined;
     const age = Date.now() - (timeMs(sim.metadata?.creationTimestamp) ?? Date.now());
     switch (state) {
       case 'Blocked':
-        return { waitMs: this.opts.pollMs.blocked, waiting: { reason: 'SimulationBlocked', message: await this.blockedMessage(name) } };
+        return {
+          waitMs: this.opts.pollMs.blocked,
+          waiting: { reason: 'SimulationBlocked', message: await this.blockedMessage(name) },
+        };
       case 'Paused':
-        return { waitMs: this.opts.pollMs.blocked, waiting: { reason: 'SimulationPaused', message: `Simulation ${name} is paused (spec.pausedTime is set); resume it with a merge patch setting spec.pausedTime to null` } };
+        return {
+          waitMs: this.opts.pollMs.blocked,
+          waiting: {
+            reason: 'SimulationPaused',
+            message: `Simulation ${name} is paused (spec.pausedTime is set); resume it with a merge patch setting spec.pausedTime to null`,
+          },
+        };
       case 'Failed':
         throw new SimkubeError(await this.failAndRelease(sim, 'Failed'));
       case 'Retrying': {
         if (age > this.opts.retryGraceMs) throw new SimkubeError(await this.failAndRelease(sim, 'Retrying'));
-        return { waitMs: this.opts.pollMs.starting, waiting: { reason: 'SimulationRetrying', message: `sk-ctrl is retrying setup of Simulation ${name} (an error in its reconcile); giving it ${Math.round(this.opts.retryGraceMs / 1000)}s` } };
+        return {
+          waitMs: this.opts.pollMs.starting,
+          waiting: {
+            reason: 'SimulationRetrying',
+            message: `sk-ctrl is retrying setup of Simulation ${name} (an error in its reconcile); giving it ${Math.round(this.opts.retryGraceMs / 1000)}s`,
+          },
+        };
       }
       case 'Finished': {
         const kept = storedObservation(sim);
         if (kept) return { observation: kept };
-        throw new SimkubeError(`Simulation ${name} finished before sim-arena could observe ${formatWorkload(run.workload)}; raise stepDuration (now ${this.durationSeconds(run)}s at speed ${this.opts.speed}) so the replay outlives the observation`);
+        throw new SimkubeError(
+          `Simulation ${name} finished before sim-arena could observe ${formatWorkload(run.workload)}; raise stepDuration (now ${this.durationSeconds(run)}s at speed ${this.opts.speed}) so the replay outlives the observation`,
+        );
       }
       case 'Initializing':
-        if (age > this.opts.setupTimeoutMs) throw new SimkubeError(await this.failAndRelease(sim, `still Initializing after ${Math.round(age / 1000)}s`));
+        if (age > this.opts.setupTimeoutMs)
+          throw new SimkubeError(await this.failAndRelease(sim, `still Initializing after ${Math.round(age / 1000)}s`));
         return this.observe(run, sim);
       case 'Running':
         if (storedObservation(sim)) return this.awaitingFinish(run, sim);
         return this.observe(run, sim);
       default:
         if (age > this.opts.setupTimeoutMs) {
-          throw new SimkubeError(`Simulation ${name} got no status from sk-ctrl in ${Math.round(age / 1000)}s: sk-ctrl is not running or not watching Simulations. Check kubectl -n ${this.opts.driverNamespace} get pods, and run sim-arena preflight --backend simkube`);
+          throw new SimkubeError(
+            `Simulation ${name} got no status from sk-ctrl in ${Math.round(age / 1000)}s: sk-ctrl is not running or not watching Simulations. Check kubectl -n ${this.opts.driverNamespace} get pods, and run sim-arena preflight --backend simkube`,
+          );
         }
-        return { waitMs: this.opts.pollMs.starting, waiting: { reason: 'SimulationPending', message: `Simulation ${name} has no state yet: is sk-ctrl running in ${this.opts.driverNamespace}? (sim-arena preflight --backend simkube)` } };
+        return {
+          waitMs: this.opts.pollMs.starting,
+          waiting: {
+            reason: 'SimulationPending',
+            message: `Simulation ${name} has no state yet: is sk-ctrl running in ${this.opts.driverNamespace}? (sim-arena preflight --backend simkube)`,
+          },
+        };
     }
   }
 
@@ -377,16 +458,29 @@ export class SimkubeBackend implements Backend, PhasedBackend {
     const older = await this.olderSimulations(run);
     if (older.length) {
       await this.deleteOlderSimulations(run);
-      return { waitMs: this.opts.pollMs.starting, waiting: { reason: 'PreviousSimulation', message: `waiting for the episode's earlier Simulation(s) ${older.map((s) => s.metadata?.name).join(', ')} to be deleted` } };
+      return {
+        waitMs: this.opts.pollMs.starting,
+        waiting: {
+          reason: 'PreviousSimulation',
+          message: `waiting for the episode's earlier Simulation(s) ${older.map((s) => s.metadata?.name).join(', ')} to be deleted`,
+        },
+      };
     }
     const vns = await this.kube.get(`/api/v1/namespaces/${this.virtualNamespace(run)}`);
     if (vns?.metadata?.deletionTimestamp) {
-      return { waitMs: this.opts.pollMs.starting, waiting: { reason: 'VirtualNamespaceTerminating', message: `namespace ${this.virtualNamespace(run)} (from an earlier simulation) is still being deleted` } };
+      return {
+        waitMs: this.opts.pollMs.starting,
+        waiting: {
+          reason: 'VirtualNamespaceTerminating',
+          message: `namespace ${this.virtualNamespace(run)} (from an earlier simulation) is still being deleted`,
+        },
+      };
     }
     const cm = await this.ensureConfigMap(run);
     const st = await this.syncState(cm.name, cm.sha);
     const invalid = st.errors.find((e) => e.error.startsWith(INVALID_TRACE_PREFIX));
-    if (invalid) throw new SimkubeError(`trace-sync rejected trace ConfigMap ${cm.name} on ${invalid.node}: ${invalid.error}`);
+    if (invalid)
+      throw new SimkubeError(`trace-sync rejected trace ConfigMap ${cm.name} on ${invalid.node}: ${invalid.error}`);
     if (st.nodes.length === 0 || st.pending.length > 0) return this.syncWaiting(cm.name, st);
     const episode = this.episodeOf(run);
     const body = buildSimulation({
@@ -406,13 +500,20 @@ export class SimkubeBackend implements Backend, PhasedBackend {
     const notes = this.traceNotes(run);
     return {
       waitMs: this.opts.pollMs.starting,
-      waiting: { reason: 'SimulationCreated', message: `created Simulation ${name} (trace ${cm.name} on ${st.nodes.length} node(s))${notes.length ? `; for SimKube's driver: ${notes.join('; ')}` : ''}` },
+      waiting: {
+        reason: 'SimulationCreated',
+        message: `created Simulation ${name} (trace ${cm.name} on ${st.nodes.length} node(s))${notes.length ? `; for SimKube's driver: ${notes.join('; ')}` : ''}`,
+      },
     };
   }
 
   private async runningSimulations(): Promise<string[]> {
     const sims = await this.kube.list<Simulation>(SIMULATIONS_PATH);
-    return sims.filter((s) => s.status?.state === 'Running' || s.status?.state === 'Initializing' || s.status?.state === 'Paused').map((s) => s.metadata?.name ?? '?');
+    return sims
+      .filter(
+        (s) => s.status?.state === 'Running' || s.status?.state === 'Initializing' || s.status?.state === 'Paused',
+      )
+      .map((s) => s.metadata?.name ?? '?');
   }
 
   /**
@@ -443,7 +544,9 @@ export class SimkubeBackend implements Backend, PhasedBackend {
   async failAndRelease(sim: Simulation, state: string): Promise<string> {
     const why = await this.explainFailure(sim, state);
     const name = sim.metadata?.name ?? '?';
-    const deleted = await this.kube.delete(simulationPath(name), { propagationPolicy: 'Background' }).catch(() => false);
+    const deleted = await this.kube
+      .delete(simulationPath(name), { propagationPolicy: 'Background' })
+      .catch(() => false);
     return `${why} ${deleted ? `sim-arena deleted Simulation ${name} so it does not hold SimKube's lock.` : ''}`.trim();
   }
 
@@ -453,28 +556,48 @@ export class SimkubeBackend implements Backend, PhasedBackend {
     const simSel = `${SIMKUBE_SIM_LABEL}=${sim}`;
     const { workload } = run;
     if (workload.kind === 'Pod') {
-      return this.kube.list<V1Pod>(`/api/v1/namespaces/${vns}/pods`, { labelSelector: simSel, fieldSelector: `metadata.name=${workload.name}` });
+      return this.kube.list<V1Pod>(`/api/v1/namespaces/${vns}/pods`, {
+        labelSelector: simSel,
+        fieldSelector: `metadata.name=${workload.name}`,
+      });
     }
     const selector = selectorFor(run.trace, workload);
-    return this.kube.list<V1Pod>(`/api/v1/namespaces/${vns}/pods`, { labelSelector: selector ? `${selector},${simSel}` : simSel });
+    return this.kube.list<V1Pod>(`/api/v1/namespaces/${vns}/pods`, {
+      labelSelector: selector ? `${selector},${simSel}` : simSel,
+    });
   }
 
   private async observe(run: StepRun, sim: Simulation): Promise<PollResult> {
     const name = sim.metadata!.name!;
     const pods = (await this.podsOf(run, name)).filter((p) => !p.metadata?.deletionTimestamp);
     const expected = expectedPods(run.trace, run.workload);
-    const settled = (expected === undefined || pods.length === expected) && pods.every(isSettled) && (pods.length > 0 || expected === 0);
+    const settled =
+      (expected === undefined || pods.length === expected) &&
+      pods.every(isSettled) &&
+      (pods.length > 0 || expected === 0);
     if (settled && sim.status?.state === 'Running') return this.observed(run, sim, observePods(pods));
     const state = sim.status?.state;
     // The window opens when the driver applied the first objects (its root appears right before), not at Running:
     // the driver pod starts, waits 5 s and runs its pre-run hooks first.
     const replayed = state === 'Running' ? await replayStartedMs(this.kube, sim) : undefined;
     if (state === 'Running' && replayed === undefined) {
-      const runningSince = timeMs(sim.status?.startTime ?? undefined) ?? timeMs(sim.metadata?.creationTimestamp) ?? run.startedAt;
+      const runningSince =
+        timeMs(sim.status?.startTime ?? undefined) ?? timeMs(sim.metadata?.creationTimestamp) ?? run.startedAt;
       if (Date.now() - runningSince > this.opts.driverStartTimeoutMs) {
-        throw new SimkubeError(await this.failAndRelease(sim, `Running for ${Math.round((Date.now() - runningSince) / 1000)}s without its driver replaying anything`));
+        throw new SimkubeError(
+          await this.failAndRelease(
+            sim,
+            `Running for ${Math.round((Date.now() - runningSince) / 1000)}s without its driver replaying anything`,
+          ),
+        );
       }
-      return { waitMs: this.opts.pollMs.settling, waiting: { reason: 'DriverStarting', message: `SimKube's driver for Simulation ${name} is starting (it replays the trace once its pod runs)` } };
+      return {
+        waitMs: this.opts.pollMs.settling,
+        waiting: {
+          reason: 'DriverStarting',
+          message: `SimKube's driver for Simulation ${name} is starting (it replays the trace once its pod runs)`,
+        },
+      };
     }
     const began = replayed ?? run.startedAt;
     const windowMs = (this.opts.observeFraction * this.durationSeconds(run) * 1000) / this.opts.speed;
@@ -492,7 +615,10 @@ export class SimkubeBackend implements Backend, PhasedBackend {
       waitMs: this.opts.pollMs.settling,
       waiting: {
         reason: state === 'Initializing' ? 'SimulationInitializing' : 'PodsSettling',
-        message: state === 'Initializing' ? `sk-ctrl is setting up Simulation ${name}` : `${pods.filter(isSettled).length}/${expected ?? pods.length} pods of ${formatWorkload(run.workload)} settled in ${this.virtualNamespace(run)}`,
+        message:
+          state === 'Initializing'
+            ? `sk-ctrl is setting up Simulation ${name}`
+            : `${pods.filter(isSettled).length}/${expected ?? pods.length} pods of ${formatWorkload(run.workload)} settled in ${this.virtualNamespace(run)}`,
       },
     };
   }
@@ -500,19 +626,33 @@ export class SimkubeBackend implements Backend, PhasedBackend {
   /** The observation is taken: return it, or keep it on the Simulation until SimKube finishes it (awaitFinish). */
   private async observed(run: StepRun, sim: Simulation, observation: Observation): Promise<PollResult> {
     if (!this.opts.awaitFinish) return { observation };
-    await this.kube.mergePatch(simulationPath(sim.metadata!.name!), { metadata: { annotations: { [OBSERVATION_ANNOTATION]: JSON.stringify(observation) } } });
+    await this.kube.mergePatch(simulationPath(sim.metadata!.name!), {
+      metadata: { annotations: { [OBSERVATION_ANNOTATION]: JSON.stringify(observation) } },
+    });
     return this.awaitingFinish(run, sim);
   }
 
   private async awaitingFinish(run: StepRun, sim: Simulation): Promise<PollResult> {
     const name = sim.metadata!.name!;
-    const runningSince = timeMs(sim.status?.startTime ?? undefined) ?? timeMs(sim.metadata?.creationTimestamp) ?? run.startedAt;
+    const runningSince =
+      timeMs(sim.status?.startTime ?? undefined) ?? timeMs(sim.metadata?.creationTimestamp) ?? run.startedAt;
     // The replay itself, then the driver's cleanup (it gives up deleting its root after 300 s), with room to spare.
     const limitMs = (this.durationSeconds(run) * 1000) / this.opts.speed + 360_000;
     if (Date.now() - runningSince > limitMs) {
-      throw new SimkubeError(await this.failAndRelease(sim, `still Running ${Math.round((Date.now() - runningSince) / 1000)}s after it started, long after its replay should have ended`));
+      throw new SimkubeError(
+        await this.failAndRelease(
+          sim,
+          `still Running ${Math.round((Date.now() - runningSince) / 1000)}s after it started, long after its replay should have ended`,
+        ),
+      );
     }
-    return { waitMs: this.opts.pollMs.settling, waiting: { reason: 'SimulationFinishing', message: `observed ${formatWorkload(run.workload)}; waiting for SimKube to finish Simulation ${name} (driver cleanup and hooks)` } };
+    return {
+      waitMs: this.opts.pollMs.settling,
+      waiting: {
+        reason: 'SimulationFinishing',
+        message: `observed ${formatWorkload(run.workload)}; waiting for SimKube to finish Simulation ${name} (driver cleanup and hooks)`,
+      },
+    };
   }
 
   /** A how-to-fix message for a Failed (or stuck Retrying) Simulation: its events, then the usual traps. */
@@ -527,7 +667,9 @@ export class SimkubeBackend implements Backend, PhasedBackend {
       return parts.join(' ');
     }
     try {
-      const events = await this.kube.list<Obj & { reason?: string; message?: string; type?: string; lastTimestamp?: string; eventTime?: string }>('/api/v1/events', {
+      const events = await this.kube.list<
+        Obj & { reason?: string; message?: string; type?: string; lastTimestamp?: string; eventTime?: string }
+      >('/api/v1/events', {
         fieldSelector: `involvedObject.kind=Simulation,involvedObject.name=${name}`,
       });
       const recent = events
@@ -540,7 +682,9 @@ export class SimkubeBackend implements Backend, PhasedBackend {
     }
     let problems: Check[] = [];
     try {
-      problems = (await simkubeTrapChecks(this.kube, { driverNamespace: this.opts.driverNamespace })).filter((c) => c.status !== 'ok');
+      problems = (await simkubeTrapChecks(this.kube, { driverNamespace: this.opts.driverNamespace })).filter(
+        (c) => c.status !== 'ok',
+      );
     } catch {
       // fall through to the generic list
     }
@@ -552,7 +696,9 @@ export class SimkubeBackend implements Backend, PhasedBackend {
           'the namespace `monitoring` must exist (kubectl create namespace monitoring); cert-manager must be installed with a ClusterIssuer `selfsigned`.',
       );
     }
-    parts.push(`Details: kubectl describe simulation ${name}; kubectl -n ${this.opts.driverNamespace} logs job/sk-${name}-driver; sk-ctrl's logs.`);
+    parts.push(
+      `Details: kubectl describe simulation ${name}; kubectl -n ${this.opts.driverNamespace} logs job/sk-${name}-driver; sk-ctrl's logs.`,
+    );
     return parts.join(' ');
   }
 
@@ -573,13 +719,22 @@ export class SimkubeBackend implements Backend, PhasedBackend {
    */
   async collectTraceConfigMaps(): Promise<string[]> {
     const path = `/api/v1/namespaces/${encodeURIComponent(this.opts.operatorNamespace)}/configmaps`;
-    const [cms, sims] = await Promise.all([this.kube.list<ConfigMap>(path, { labelSelector: `${TRACE_LABEL}=true,${MANAGED_BY_SELECTOR}` }), this.kube.list<Simulation>(SIMULATIONS_PATH)]);
+    const [cms, sims] = await Promise.all([
+      this.kube.list<ConfigMap>(path, { labelSelector: `${TRACE_LABEL}=true,${MANAGED_BY_SELECTOR}` }),
+      this.kube.list<Simulation>(SIMULATIONS_PATH),
+    ]);
     const used = new Set(sims.map((s) => s.metadata?.annotations?.[TRACE_CONFIGMAP_ANNOTATION]));
     const cutoff = Date.now() - this.opts.traceGraceMs;
     const deleted: string[] = [];
     for (const cm of cms) {
       const name = cm.metadata?.name;
-      if (!name || used.has(name) || cm.metadata?.deletionTimestamp || (timeMs(cm.metadata?.creationTimestamp) ?? Date.now()) > cutoff) continue;
+      if (
+        !name ||
+        used.has(name) ||
+        cm.metadata?.deletionTimestamp ||
+        (timeMs(cm.metadata?.creationTimestamp) ?? Date.now()) > cutoff
+      )
+        continue;
       if (await this.kube.delete(`${path}/${name}`)) deleted.push(name);
     }
     return deleted;

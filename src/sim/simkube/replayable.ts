@@ -39,7 +39,13 @@ function serviceAccountObject(namespace: string, name: string): MsgMap {
   return new Map<MsgValue, MsgValue>([
     ['apiVersion', 'v1'],
     ['kind', 'ServiceAccount'],
-    ['metadata', new Map<MsgValue, MsgValue>([['name', name], ['namespace', namespace]])],
+    [
+      'metadata',
+      new Map<MsgValue, MsgValue>([
+        ['name', name],
+        ['namespace', namespace],
+      ]),
+    ],
   ]);
 }
 
@@ -62,7 +68,8 @@ export function replayableBySimkube(trace: Trace): ReplayableTrace {
   const accounts = new Set<string>(); // "ns/name" the trace creates (or we added)
   for (const ev of events) {
     for (const o of (ev.get('applied_objs') as MsgValue[]).filter(isMap)) {
-      if (o.get('kind') === 'ServiceAccount' && namespaceOf(o)) accounts.add(`${namespaceOf(o)}/${getString(o, ['metadata', 'name'])}`);
+      if (o.get('kind') === 'ServiceAccount' && namespaceOf(o))
+        accounts.add(`${namespaceOf(o)}/${getString(o, ['metadata', 'name'])}`);
     }
   }
   const added: string[] = [];
@@ -94,7 +101,9 @@ export function replayableBySimkube(trace: Trace): ReplayableTrace {
     );
   }
   if (added.length) {
-    notes.push(`ServiceAccount(s) ${added.join(', ')} added before the workloads that name them: without them the API server refuses their pods in the virtual namespace`);
+    notes.push(
+      `ServiceAccount(s) ${added.join(', ')} added before the workloads that name them: without them the API server refuses their pods in the virtual namespace`,
+    );
   }
   return { trace: out, notes };
 }

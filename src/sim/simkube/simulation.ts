@@ -1,6 +1,12 @@
 // The Simulation objects sim-arena writes (simkube.io/v1, cluster-scoped), and how they are named.
 import { createHash } from 'node:crypto';
-import { EPISODE_LABEL, MANAGED_BY, RUN_LABEL, TRACE_CONFIGMAP_ANNOTATION, WORKLOAD_ANNOTATION } from '../../api/names.js';
+import {
+  EPISODE_LABEL,
+  MANAGED_BY,
+  RUN_LABEL,
+  TRACE_CONFIGMAP_ANNOTATION,
+  WORKLOAD_ANNOTATION,
+} from '../../api/names.js';
 import type { Obj } from '../../kube/client.js';
 
 /** The label SimKube's driver (and webhook) puts on every simulated object and pod. */
@@ -43,7 +49,12 @@ export interface SimulationSpec {
     args?: string[];
     secrets?: string[];
   };
-  lifecycleParams: { imagePullDelay?: number; imagePullJitter?: number; podStartupDelay?: number; podStartupJitter?: number };
+  lifecycleParams: {
+    imagePullDelay?: number;
+    imagePullJitter?: number;
+    podStartupDelay?: number;
+    podStartupJitter?: number;
+  };
   duration?: string | null;
   speed?: number | null;
   repetitions?: number | null;
@@ -65,7 +76,12 @@ function shortHash(s: string, n = 8): string {
  * `s` itself when it already is one, else a cleaned prefix plus a hash of `s` (so distinct inputs stay distinct).
  */
 export function dnsLabel(s: string, max: number): string {
-  let clean = s.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-+/, '').replace(/-+$/, '');
+  let clean = s
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-+/, '')
+    .replace(/-+$/, '');
   if (clean === s && clean.length <= max) return clean;
   if (!clean) clean = 'sa';
   const h = shortHash(s);
@@ -79,7 +95,10 @@ export function simulationName(runName: string): string {
 
 /** A valid label value (≤ 63 characters of [A-Za-z0-9_.-], alphanumeric at both ends). */
 export function labelValue(s: string): string {
-  const clean = s.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').replace(/[^A-Za-z0-9]+$/, '');
+  const clean = s
+    .replace(/[^A-Za-z0-9_.-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .replace(/[^A-Za-z0-9]+$/, '');
   if (clean === s && clean.length <= 63) return clean;
   const h = shortHash(s);
   return `${clean.slice(0, 63 - h.length - 1).replace(/[^A-Za-z0-9]+$/, '')}-${h}`.replace(/^-/, '');
@@ -104,7 +123,16 @@ export function parseDurationSeconds(s: string): number | undefined {
   for (let m = re.exec(t); m; m = re.exec(t)) {
     const n = Number(m[1]);
     const u = m[2]!;
-    const mult = u.startsWith('ms') || u.startsWith('milli') ? 0.001 : u.startsWith('s') ? 1 : u.startsWith('m') ? 60 : u.startsWith('h') ? 3600 : 86400;
+    const mult =
+      u.startsWith('ms') || u.startsWith('milli')
+        ? 0.001
+        : u.startsWith('s')
+          ? 1
+          : u.startsWith('m')
+            ? 60
+            : u.startsWith('h')
+              ? 3600
+              : 86400;
     total += n * mult;
     matched = re.lastIndex;
     while (t[re.lastIndex] === ' ') re.lastIndex++;
@@ -136,7 +164,11 @@ export function buildSimulation(p: SimulationParams): Simulation {
     kind: 'Simulation',
     metadata: {
       name: p.name,
-      labels: { ...MANAGED_BY, [RUN_LABEL]: labelValue(p.runName), ...(p.episode ? { [EPISODE_LABEL]: labelValue(p.episode) } : {}) },
+      labels: {
+        ...MANAGED_BY,
+        [RUN_LABEL]: labelValue(p.runName),
+        ...(p.episode ? { [EPISODE_LABEL]: labelValue(p.episode) } : {}),
+      },
       annotations: { [TRACE_CONFIGMAP_ANNOTATION]: p.configMap, [WORKLOAD_ANNOTATION]: p.workload },
     },
     spec: {

@@ -7,7 +7,16 @@ import { createLogger, type Logger } from '../../util/log.js';
 import { apiErrorMessage, isNotFound } from '../../kube/errors.js';
 import { Informer } from '../../controller/informer.js';
 import { decodeTrace, TraceError } from '../../trace/trace.js';
-import { configMapTraceBytes, INVALID_TRACE_PREFIX, sha256Hex, syncedAnnotation, syncErrorAnnotation, TRACE_FILE_SUFFIX, TRACE_KEY, traceFileName } from './contract.js';
+import {
+  configMapTraceBytes,
+  INVALID_TRACE_PREFIX,
+  sha256Hex,
+  syncedAnnotation,
+  syncErrorAnnotation,
+  TRACE_FILE_SUFFIX,
+  TRACE_KEY,
+  traceFileName,
+} from './contract.js';
 import { TRACE_LABEL } from '../../api/names.js';
 import { Kube, type Obj } from '../../kube/client.js';
 
@@ -48,7 +57,8 @@ export class TraceSyncer {
     this.selector = opts.selector ?? `${TRACE_LABEL}=true`;
     this.key = opts.key ?? TRACE_KEY;
     this.log = opts.logger ?? createLogger('trace-sync');
-    if (!this.node) throw new Error('trace-sync needs a node name (--node, or env NODE_NAME from the downward API spec.nodeName)');
+    if (!this.node)
+      throw new Error('trace-sync needs a node name (--node, or env NODE_NAME from the downward API spec.nodeName)');
   }
 
   private cmPath(name: string): string {
@@ -72,7 +82,10 @@ export class TraceSyncer {
     const errorKey = syncErrorAnnotation(this.node);
     const bytes = configMapTraceBytes(cm, this.key);
     if (!bytes) {
-      await this.report(name, ann, { [errorKey]: `${INVALID_TRACE_PREFIX}the ConfigMap has no binaryData key "${this.key}"`, [syncedKey]: null });
+      await this.report(name, ann, {
+        [errorKey]: `${INVALID_TRACE_PREFIX}the ConfigMap has no binaryData key "${this.key}"`,
+        [syncedKey]: null,
+      });
       return 'missing-key';
     }
     const sha = sha256Hex(bytes);
@@ -86,7 +99,10 @@ export class TraceSyncer {
       const problem = e instanceof TraceError ? e.message : (e as Error).message;
       this.log.warn('Not writing an invalid trace', { configMap: name, problem });
       await this.removeFile(name);
-      await this.report(name, ann, { [errorKey]: `${INVALID_TRACE_PREFIX}${problem}`.slice(0, 1000), [syncedKey]: null });
+      await this.report(name, ann, {
+        [errorKey]: `${INVALID_TRACE_PREFIX}${problem}`.slice(0, 1000),
+        [syncedKey]: null,
+      });
       return 'invalid';
     }
     try {
@@ -94,7 +110,10 @@ export class TraceSyncer {
     } catch (e) {
       const problem = (e as Error).message;
       this.log.error('Could not write trace', { configMap: name, problem });
-      await this.report(name, ann, { [errorKey]: `write ${this.filePath(name)}: ${problem}`.slice(0, 1000), [syncedKey]: null });
+      await this.report(name, ann, {
+        [errorKey]: `write ${this.filePath(name)}: ${problem}`.slice(0, 1000),
+        [syncedKey]: null,
+      });
       return 'error';
     }
     this.log.info('Wrote trace', { configMap: name, bytes: bytes.length, sha256: sha });
@@ -134,7 +153,10 @@ export class TraceSyncer {
   /** Lists every trace ConfigMap once, syncs each and prunes the rest. */
   async syncAll(): Promise<Map<string, SyncOutcome>> {
     await this.init();
-    const cms = await this.kube.list<TraceConfigMap>(`/api/v1/namespaces/${encodeURIComponent(this.namespace)}/configmaps`, { labelSelector: this.selector });
+    const cms = await this.kube.list<TraceConfigMap>(
+      `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/configmaps`,
+      { labelSelector: this.selector },
+    );
     const out = new Map<string, SyncOutcome>();
     for (const cm of cms) {
       const name = cm.metadata?.name ?? '';
@@ -174,7 +196,11 @@ export class TraceSyncer {
   }
 
   /** Merge-patches the annotations that differ (null removes). A vanished ConfigMap is fine. */
-  private async report(name: string, current: Record<string, string>, want: Record<string, string | null>): Promise<void> {
+  private async report(
+    name: string,
+    current: Record<string, string>,
+    want: Record<string, string | null>,
+  ): Promise<void> {
     const patch: Record<string, string | null> = {};
     for (const [k, v] of Object.entries(want)) {
       if (v === null ? k in current : current[k] !== v) patch[k] = v;

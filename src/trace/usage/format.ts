@@ -39,40 +39,74 @@ export class UsageDataError extends TraceError {
   override name = 'UsageDataError';
 }
 
-const err = (field: string, problem: string, hint?: string) => new UsageDataError(`usage${field ? `.${field}` : ''}`, problem, hint);
+const err = (field: string, problem: string, hint?: string) =>
+  new UsageDataError(`usage${field ? `.${field}` : ''}`, problem, hint);
 
 function finiteArray(v: unknown, field: string, min: number): number[] {
   if (!Array.isArray(v)) throw err(field, `must be an array of numbers, got ${typeof v}`);
   if (v.length < min) throw err(field, `needs at least ${min} value${min > 1 ? 's' : ''}`);
   v.forEach((x, i) => {
-    if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) throw err(`${field}[${i}]`, `must be a finite number ≥ 0, got ${JSON.stringify(x)}`);
+    if (typeof x !== 'number' || !Number.isFinite(x) || x < 0)
+      throw err(`${field}[${i}]`, `must be a finite number ≥ 0, got ${JSON.stringify(x)}`);
   });
   return v as number[];
 }
 
 /** Validate a parsed JSON value as a usage file. Throws TraceError naming the field. */
 export function validateUsage(v: unknown): UsageFile {
-  if (Array.isArray(v)) throw err('', 'this is a JSON array (a Prometheus export?), not a sim-arena usage file', 'Prometheus exports are read with the trace: pass it as --usage and the trace with --trace');
+  if (Array.isArray(v))
+    throw err(
+      '',
+      'this is a JSON array (a Prometheus export?), not a sim-arena usage file',
+      'Prometheus exports are read with the trace: pass it as --usage and the trace with --trace',
+    );
   if (typeof v !== 'object' || v === null) throw err('', 'must be a JSON object');
   const o = v as Record<string, unknown>;
-  if (o.format !== USAGE_FORMAT) throw err('format', `must be "${USAGE_FORMAT}", got ${JSON.stringify(o.format)}`, 'generate one with sim-arena usage synth');
-  if (o.version !== USAGE_VERSION) throw err('version', `unsupported version ${JSON.stringify(o.version)}`, `this sim-arena reads version ${USAGE_VERSION}`);
-  if (typeof o.interval !== 'number' || !(o.interval > 0) || !Number.isFinite(o.interval)) throw err('interval', `must be a number of seconds > 0, got ${JSON.stringify(o.interval)}`);
-  if (typeof o.start !== 'number' || !Number.isFinite(o.start)) throw err('start', `must be a number of seconds, got ${JSON.stringify(o.start)}`);
+  if (o.format !== USAGE_FORMAT)
+    throw err(
+      'format',
+      `must be "${USAGE_FORMAT}", got ${JSON.stringify(o.format)}`,
+      'generate one with sim-arena usage synth',
+    );
+  if (o.version !== USAGE_VERSION)
+    throw err(
+      'version',
+      `unsupported version ${JSON.stringify(o.version)}`,
+      `this sim-arena reads version ${USAGE_VERSION}`,
+    );
+  if (typeof o.interval !== 'number' || !(o.interval > 0) || !Number.isFinite(o.interval))
+    throw err('interval', `must be a number of seconds > 0, got ${JSON.stringify(o.interval)}`);
+  if (typeof o.start !== 'number' || !Number.isFinite(o.start))
+    throw err('start', `must be a number of seconds, got ${JSON.stringify(o.start)}`);
   if (!Array.isArray(o.series) || o.series.length === 0) throw err('series', 'must be a non-empty array');
   const series = o.series.map((s, i): UsageSeries => {
     const f = `series[${i}]`;
     if (typeof s !== 'object' || s === null) throw err(f, 'must be an object');
     const e = s as Record<string, unknown>;
     const w = e.workload as Record<string, unknown> | undefined;
-    if (typeof w !== 'object' || w === null || typeof w.kind !== 'string' || typeof w.namespace !== 'string' || typeof w.name !== 'string' || !w.kind || !w.name) {
+    if (
+      typeof w !== 'object' ||
+      w === null ||
+      typeof w.kind !== 'string' ||
+      typeof w.namespace !== 'string' ||
+      typeof w.name !== 'string' ||
+      !w.kind ||
+      !w.name
+    ) {
       throw err(`${f}.workload`, 'must be {kind, namespace, name}');
     }
-    if (e.container !== undefined && (typeof e.container !== 'string' || !e.container)) throw err(`${f}.container`, 'must be a container name');
-    if (e.replicas !== undefined && (typeof e.replicas !== 'number' || !(e.replicas > 0))) throw err(`${f}.replicas`, `must be a number > 0, got ${JSON.stringify(e.replicas)}`);
+    if (e.container !== undefined && (typeof e.container !== 'string' || !e.container))
+      throw err(`${f}.container`, 'must be a container name');
+    if (e.replicas !== undefined && (typeof e.replicas !== 'number' || !(e.replicas > 0)))
+      throw err(`${f}.replicas`, `must be a number > 0, got ${JSON.stringify(e.replicas)}`);
     const cpu = finiteArray(e.cpu, `${f}.cpu`, 1);
     const memory = finiteArray(e.memory, `${f}.memory`, 1);
-    if (cpu.length !== memory.length) throw err(f, `cpu has ${cpu.length} samples but memory has ${memory.length}`, 'both are sampled at the same interval');
+    if (cpu.length !== memory.length)
+      throw err(
+        f,
+        `cpu has ${cpu.length} samples but memory has ${memory.length}`,
+        'both are sampled at the same interval',
+      );
     return {
       workload: { kind: w.kind, namespace: w.namespace, name: w.name },
       ...(e.container !== undefined ? { container: e.container as string } : {}),
@@ -81,14 +115,25 @@ export function validateUsage(v: unknown): UsageFile {
       memory,
     };
   });
-  return { format: USAGE_FORMAT, version: USAGE_VERSION, interval: o.interval, start: o.start, series, ...(typeof o.source === 'string' ? { source: o.source } : {}) };
+  return {
+    format: USAGE_FORMAT,
+    version: USAGE_VERSION,
+    interval: o.interval,
+    start: o.start,
+    series,
+    ...(typeof o.source === 'string' ? { source: o.source } : {}),
+  };
 }
 
 export function parseUsageJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw err('', `not JSON: ${(e as Error).message}`, 'a usage file is JSON (sim-arena usage synth writes one; a Prometheus export is a JSON array)');
+    throw err(
+      '',
+      `not JSON: ${(e as Error).message}`,
+      'a usage file is JSON (sim-arena usage synth writes one; a Prometheus export is a JSON array)',
+    );
   }
 }
 
@@ -96,7 +141,8 @@ export function serializeUsage(u: UsageFile): string {
   return `${JSON.stringify(u)}\n`;
 }
 
-const sameRef = (a: WorkloadRef, b: WorkloadRef) => a.kind === b.kind && a.namespace === b.namespace && a.name === b.name;
+const sameRef = (a: WorkloadRef, b: WorkloadRef) =>
+  a.kind === b.kind && a.namespace === b.namespace && a.name === b.name;
 
 /** The series for a workload's container: by container name, else the one without a name, else the first one. */
 export function findSeries(u: UsageFile, ref: WorkloadRef, container?: string): UsageSeries | undefined {
@@ -109,12 +155,22 @@ export function findSeries(u: UsageFile, ref: WorkloadRef, container?: string): 
 export function requireSeries(u: UsageFile, ref: WorkloadRef, container?: string): UsageSeries {
   const s = findSeries(u, ref, container);
   if (s) return s;
-  const have = [...new Set(u.series.map((x) => `${x.workload.kind} ${x.workload.namespace}/${x.workload.name}${x.container ? ` (${x.container})` : ''}`))];
+  const have = [
+    ...new Set(
+      u.series.map(
+        (x) => `${x.workload.kind} ${x.workload.namespace}/${x.workload.name}${x.container ? ` (${x.container})` : ''}`,
+      ),
+    ),
+  ];
   throw err('series', `no usage for ${ref.kind} ${ref.namespace}/${ref.name}`, `the file has: ${have.join(', ')}`);
 }
 
 /** The sample in force at trace-clock time t: before the first sample the first, after the last the last. */
-export function sampleAt(u: Pick<UsageFile, 'interval' | 'start'>, s: UsageSeries, t: number): { cpu: number; memory: number } {
+export function sampleAt(
+  u: Pick<UsageFile, 'interval' | 'start'>,
+  s: UsageSeries,
+  t: number,
+): { cpu: number; memory: number } {
   const n = s.cpu.length;
   let i = Math.floor((t - u.start) / u.interval);
   if (i < 0) i = 0;

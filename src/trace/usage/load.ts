@@ -14,7 +14,11 @@ export function loadUsage(input: string | unknown, trace: Trace): LoadedUsage {
   const value = typeof input === 'string' ? parseUsageJson(input) : input;
   if (isPrometheusExport(value)) {
     const { usage, unmatched } = usageFromPrometheus(value, trace);
-    const warnings = unmatched.length ? [`${unmatched.length} pod(s) in the export belong to no workload of the trace and were skipped: ${unmatched.slice(0, 5).join(', ')}${unmatched.length > 5 ? ', …' : ''}`] : [];
+    const warnings = unmatched.length
+      ? [
+          `${unmatched.length} pod(s) in the export belong to no workload of the trace and were skipped: ${unmatched.slice(0, 5).join(', ')}${unmatched.length > 5 ? ', …' : ''}`,
+        ]
+      : [];
     return { usage, kind: 'prometheus', warnings };
   }
   return { usage: validateUsage(value), kind: 'sim-arena', warnings: [] };

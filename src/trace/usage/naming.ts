@@ -36,7 +36,11 @@ function pattern(kind: string, name: string): RegExp | null {
  * The workload a pod name belongs to, among `workloads` in the pod's namespace. When several match
  * (`web-7d4b9c8f6d-x2x5k` is a pod of Deployment `web` and of ReplicaSet `web-7d4b9c8f6d`), the longest name wins.
  */
-export function workloadOfPod(namespace: string, pod: string, workloads: readonly WorkloadRef[]): WorkloadRef | undefined {
+export function workloadOfPod(
+  namespace: string,
+  pod: string,
+  workloads: readonly WorkloadRef[],
+): WorkloadRef | undefined {
   let best: WorkloadRef | undefined;
   for (const w of workloads) {
     if (w.namespace !== namespace) continue;

@@ -14,7 +14,15 @@ import type { Trace } from '../trace.js';
 import { getIn } from '../model.js';
 import type { MsgMap, MsgValue } from '../msgpack.js';
 import { formatWorkload, listWorkloads, type WorkloadRef } from '../workload.js';
-import { roundBytes, roundCores, UsageDataError, USAGE_FORMAT, USAGE_VERSION, type UsageFile, type UsageSeries } from './format.js';
+import {
+  roundBytes,
+  roundCores,
+  UsageDataError,
+  USAGE_FORMAT,
+  USAGE_VERSION,
+  type UsageFile,
+  type UsageSeries,
+} from './format.js';
 import { workloadOfPod } from './naming.js';
 
 export interface PrometheusExportEntry {
@@ -30,7 +38,8 @@ interface RawSeries {
   points: Array<[number, number]>;
 }
 
-const err = (field: string, problem: string, hint?: string) => new UsageDataError(`prometheus${field ? `${field.startsWith('[') ? '' : '.'}${field}` : ''}`, problem, hint);
+const err = (field: string, problem: string, hint?: string) =>
+  new UsageDataError(`prometheus${field ? `${field.startsWith('[') ? '' : '.'}${field}` : ''}`, problem, hint);
 
 export function isPrometheusExport(v: unknown): v is unknown[] {
   return Array.isArray(v);
@@ -40,22 +49,40 @@ function readExport(v: unknown[]): RawSeries[] {
   const out: RawSeries[] = [];
   v.forEach((entry, i) => {
     const f = `[${i}]`;
-    if (typeof entry !== 'object' || entry === null) throw err(f, 'must be {"resource": "cpu" | "memory", "response": <query_range response>}');
+    if (typeof entry !== 'object' || entry === null)
+      throw err(f, 'must be {"resource": "cpu" | "memory", "response": <query_range response>}');
     const e = entry as Record<string, unknown>;
-    if (e.resource !== 'cpu' && e.resource !== 'memory') throw err(`${f}.resource`, `must be "cpu" or "memory", got ${JSON.stringify(e.resource)}`);
+    if (e.resource !== 'cpu' && e.resource !== 'memory')
+      throw err(`${f}.resource`, `must be "cpu" or "memory", got ${JSON.stringify(e.resource)}`);
     const resp = e.response as Record<string, unknown> | undefined;
-    if (typeof resp !== 'object' || resp === null) throw err(`${f}.response`, 'must be a /api/v1/query_range response object');
-    if (resp.status !== 'success') throw err(`${f}.response.status`, `is ${JSON.stringify(resp.status)}${typeof resp.error === 'string' ? ` (${resp.error})` : ''}`, 'export only successful queries');
+    if (typeof resp !== 'object' || resp === null)
+      throw err(`${f}.response`, 'must be a /api/v1/query_range response object');
+    if (resp.status !== 'success')
+      throw err(
+        `${f}.response.status`,
+        `is ${JSON.stringify(resp.status)}${typeof resp.error === 'string' ? ` (${resp.error})` : ''}`,
+        'export only successful queries',
+      );
     const data = resp.data as Record<string, unknown> | undefined;
     if (typeof data !== 'object' || data === null) throw err(`${f}.response.data`, 'is missing');
-    if (data.resultType !== 'matrix') throw err(`${f}.response.data.resultType`, `must be "matrix", got ${JSON.stringify(data.resultType)}`, 'use /api/v1/query_range, not /api/v1/query');
+    if (data.resultType !== 'matrix')
+      throw err(
+        `${f}.response.data.resultType`,
+        `must be "matrix", got ${JSON.stringify(data.resultType)}`,
+        'use /api/v1/query_range, not /api/v1/query',
+      );
     if (!Array.isArray(data.result)) throw err(`${f}.response.data.result`, 'must be an array');
     data.result.forEach((r, j) => {
       const rf = `${f}.response.data.result[${j}]`;
       const m = (r as Record<string, unknown>)?.metric as Record<string, unknown> | undefined;
       const values = (r as Record<string, unknown>)?.values;
       if (typeof m !== 'object' || m === null) throw err(`${rf}.metric`, 'is missing');
-      if (typeof m.namespace !== 'string' || typeof m.pod !== 'string') throw err(`${rf}.metric`, 'needs "namespace" and "pod" labels', 'keep them in the query, e.g. sum by (namespace, pod, container) (...)');
+      if (typeof m.namespace !== 'string' || typeof m.pod !== 'string')
+        throw err(
+          `${rf}.metric`,
+          'needs "namespace" and "pod" labels',
+          'keep them in the query, e.g. sum by (namespace, pod, container) (...)',
+        );
       const container = typeof m.container === 'string' ? m.container : '';
       // cAdvisor's pod-level ("") and pause-container ("POD") series are not a container's usage.
       if (container === '' || container === 'POD') return;
@@ -64,10 +91,12 @@ function readExport(v: unknown[]): RawSeries[] {
       values.forEach((p, k) => {
         const ts = Array.isArray(p) ? Number(p[0]) : NaN;
         const val = Array.isArray(p) && typeof p[1] === 'string' ? Number(p[1]) : NaN;
-        if (!Number.isFinite(ts) || !Number.isFinite(val)) throw err(`${rf}.values[${k}]`, `must be [unix_ts, "number"], got ${JSON.stringify(p)}`);
+        if (!Number.isFinite(ts) || !Number.isFinite(val))
+          throw err(`${rf}.values[${k}]`, `must be [unix_ts, "number"], got ${JSON.stringify(p)}`);
         points.push([ts, Math.max(0, val)]);
       });
-      if (points.length) out.push({ resource: e.resource as 'cpu' | 'memory', namespace: m.namespace, pod: m.pod, container, points });
+      if (points.length)
+        out.push({ resource: e.resource as 'cpu' | 'memory', namespace: m.namespace, pod: m.pod, container, points });
     });
   });
   return out;
@@ -89,7 +118,12 @@ export interface PrometheusReadResult {
 export function usageFromPrometheus(exp: unknown, trace: Trace): PrometheusReadResult {
   if (!isPrometheusExport(exp)) throw err('', 'must be a JSON array of {"resource", "response"}');
   const raw = readExport(exp);
-  if (raw.length === 0) throw err('', 'has no container series', 'query per container, e.g. container_memory_working_set_bytes{container!="", container!="POD"}');
+  if (raw.length === 0)
+    throw err(
+      '',
+      'has no container series',
+      'query per container, e.g. container_memory_working_set_bytes{container!="", container!="POD"}',
+    );
   const workloads = listWorkloads(trace);
   let minTs = Infinity;
   let maxTs = -Infinity;
@@ -112,7 +146,10 @@ export function usageFromPrometheus(exp: unknown, trace: Trace): PrometheusReadR
 
   const unmatched = new Set<string>();
   // key: workload + container → per resource, per grid point, pod → value
-  const groups = new Map<string, { workload: WorkloadRef; container: string; cpu: Array<Map<string, number>>; memory: Array<Map<string, number>> }>();
+  const groups = new Map<
+    string,
+    { workload: WorkloadRef; container: string; cpu: Array<Map<string, number>>; memory: Array<Map<string, number>> }
+  >();
   for (const s of raw) {
     const w = workloadOfPod(s.namespace, s.pod, workloads);
     if (!w) {
@@ -122,14 +159,23 @@ export function usageFromPrometheus(exp: unknown, trace: Trace): PrometheusReadR
     const key = `${formatWorkload(w)}\u0000${s.container}`;
     let g = groups.get(key);
     if (!g) {
-      g = { workload: w, container: s.container, cpu: Array.from({ length: n }, () => new Map()), memory: Array.from({ length: n }, () => new Map()) };
+      g = {
+        workload: w,
+        container: s.container,
+        cpu: Array.from({ length: n }, () => new Map()),
+        memory: Array.from({ length: n }, () => new Map()),
+      };
       groups.set(key, g);
     }
     for (const [t, v] of s.points) g[s.resource][Math.round((t - minTs) / interval)]!.set(s.pod, v);
   }
   if (groups.size === 0) {
     const sample = [...unmatched].slice(0, 3).join(', ');
-    throw err('', `no pod in the export belongs to a workload of the trace (pods: ${sample})`, `the trace has: ${workloads.map(formatWorkload).join(', ')}; pods are matched by namespace and controller naming`);
+    throw err(
+      '',
+      `no pod in the export belongs to a workload of the trace (pods: ${sample})`,
+      `the trace has: ${workloads.map(formatWorkload).join(', ')}; pods are matched by namespace and controller naming`,
+    );
   }
 
   const series: UsageSeries[] = [];
@@ -144,7 +190,10 @@ export function usageFromPrometheus(exp: unknown, trace: Trace): PrometheusReadR
   const [first, last] = traceSpan(trace);
   const overlaps = minTs <= last && maxTs >= first;
   const start = overlaps ? Math.round((minTs - first) * 1000) / 1000 : 0;
-  return { usage: { format: USAGE_FORMAT, version: USAGE_VERSION, interval, start, series, source: 'prometheus' }, unmatched: [...unmatched] };
+  return {
+    usage: { format: USAGE_FORMAT, version: USAGE_VERSION, interval, start, series, source: 'prometheus' },
+    unmatched: [...unmatched],
+  };
 }
 
 /** Per grid point, the mean over pods (rounded); empty points repeat the previous value (leading ones the first). */
@@ -156,13 +205,17 @@ function fill(points: Array<Map<string, number>>, round: (x: number) => number, 
     return round(sum / m.size);
   });
   const firstIdx = out.findIndex((v) => v !== undefined);
-  if (firstIdx < 0) throw err('', missing, 'export both resources: {"resource":"cpu",...} and {"resource":"memory",...}');
+  if (firstIdx < 0)
+    throw err('', missing, 'export both resources: {"resource":"cpu",...} and {"resource":"memory",...}');
   let prev = out[firstIdx]!;
   return out.map((v) => (v === undefined ? prev : (prev = v)));
 }
 
 /** Render a usage file as a Prometheus export (what `usage synth --format prometheus` writes): `replicas` pods per series. */
-export function usageToPrometheus(u: UsageFile, opts: { baseTs: number; podNames?: (s: UsageSeries, i: number) => string }): PrometheusExportEntry[] {
+export function usageToPrometheus(
+  u: UsageFile,
+  opts: { baseTs: number; podNames?: (s: UsageSeries, i: number) => string },
+): PrometheusExportEntry[] {
   const podName = opts.podNames ?? defaultPodName;
   const result = (resource: 'cpu' | 'memory') =>
     u.series.flatMap((s) => {
@@ -172,7 +225,10 @@ export function usageToPrometheus(u: UsageFile, opts: { baseTs: number; podNames
         values: s[resource].map((v, k) => [opts.baseTs + u.start + k * u.interval, String(v)]),
       }));
     });
-  return (['cpu', 'memory'] as const).map((resource) => ({ resource, response: { status: 'success', data: { resultType: 'matrix', result: result(resource) } } }));
+  return (['cpu', 'memory'] as const).map((resource) => ({
+    resource,
+    response: { status: 'success', data: { resultType: 'matrix', result: result(resource) } },
+  }));
 }
 
 const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';

@@ -7,7 +7,15 @@
 // The same options and seed always give the same file.
 import { cpuMillis, quantityUnits } from '../quantity.js';
 import type { WorkloadRef } from '../workload.js';
-import { roundBytes, roundCores, UsageDataError, USAGE_FORMAT, USAGE_VERSION, type UsageFile, type UsageSeries } from './format.js';
+import {
+  roundBytes,
+  roundCores,
+  UsageDataError,
+  USAGE_FORMAT,
+  USAGE_VERSION,
+  type UsageFile,
+  type UsageSeries,
+} from './format.js';
 
 export const PATTERNS = ['constant', 'diurnal', 'bursty', 'trend', 'noise'] as const;
 export type Pattern = (typeof PATTERNS)[number];
@@ -38,17 +46,32 @@ export interface SynthOptions {
   period: number;
 }
 
-export const DEFAULT_SYNTH = { patterns: ['constant'] as Pattern[], cpu: '250m', memory: '256Mi', duration: 7200, interval: 30, seed: 0, period: 3600 };
+export const DEFAULT_SYNTH = {
+  patterns: ['constant'] as Pattern[],
+  cpu: '250m',
+  memory: '256Mi',
+  duration: 7200,
+  interval: 30,
+  seed: 0,
+  period: 3600,
+};
 
 export function parsePatterns(s: string): Pattern[] {
   const out = s.split('+').map((p) => p.trim().toLowerCase());
-  for (const p of out) if (!(PATTERNS as readonly string[]).includes(p)) throw new UsageDataError('pattern', `unknown pattern "${p}"`, `use ${PATTERNS.join(', ')}, combined with + (e.g. diurnal+noise)`);
+  for (const p of out)
+    if (!(PATTERNS as readonly string[]).includes(p))
+      throw new UsageDataError(
+        'pattern',
+        `unknown pattern "${p}"`,
+        `use ${PATTERNS.join(', ')}, combined with + (e.g. diurnal+noise)`,
+      );
   return out as Pattern[];
 }
 
 /** SplitMix32 over a counter: independent streams per (seed, series, resource). */
 function stream(seed: number, a: number, b: number): () => number {
-  let x = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(a + 1, 0xc2b2ae35) ^ Math.imul(b + 7, 0x27d4eb2f)) >>> 0;
+  let x =
+    (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(a + 1, 0xc2b2ae35) ^ Math.imul(b + 7, 0x27d4eb2f)) >>> 0;
   return () => {
     x = (x + 0x9e3779b9) >>> 0;
     let z = x;
@@ -68,7 +91,8 @@ function shape(o: SynthOptions, n: number, rng: () => number): number[] {
   const amp = (p: Pattern) => o.amplitude ?? DEFAULT_AMPLITUDE[p];
   for (const p of o.patterns) {
     const a = amp(p);
-    if (p === 'diurnal') for (let i = 0; i < n; i++) f[i]! *= 1 + a * Math.sin((2 * Math.PI * i * o.interval) / o.period);
+    if (p === 'diurnal')
+      for (let i = 0; i < n; i++) f[i]! *= 1 + a * Math.sin((2 * Math.PI * i * o.interval) / o.period);
     else if (p === 'trend') for (let i = 0; i < n; i++) f[i]! *= 1 + (a * i * o.interval) / o.duration;
     else if (p === 'noise') for (let i = 0; i < n; i++) f[i]! *= Math.max(0, 1 + a * gaussian(rng));
     else if (p === 'bursty') {
@@ -87,9 +111,11 @@ function shape(o: SynthOptions, n: number, rng: () => number): number[] {
 
 export function synthesizeUsage(o: SynthOptions): UsageFile {
   if (!(o.interval > 0)) throw new UsageDataError('interval', `must be > 0 seconds, got ${o.interval}`);
-  if (!(o.duration >= o.interval)) throw new UsageDataError('duration', `must be at least one interval (${o.interval} s), got ${o.duration}`);
+  if (!(o.duration >= o.interval))
+    throw new UsageDataError('duration', `must be at least one interval (${o.interval} s), got ${o.duration}`);
   if (!(o.period > 0)) throw new UsageDataError('period', `must be > 0 seconds, got ${o.period}`);
-  if (o.amplitude !== undefined && !(o.amplitude >= 0)) throw new UsageDataError('amplitude', `must be ≥ 0, got ${o.amplitude}`);
+  if (o.amplitude !== undefined && !(o.amplitude >= 0))
+    throw new UsageDataError('amplitude', `must be ≥ 0, got ${o.amplitude}`);
   const cores = Number(cpuMillis(o.cpu)) / 1000;
   const bytes = Number(quantityUnits(o.memory));
   const n = Math.floor(o.duration / o.interval);
@@ -104,5 +130,12 @@ export function synthesizeUsage(o: SynthOptions): UsageFile {
       memory: memShape.map((x) => roundBytes(bytes * x)),
     };
   });
-  return { format: USAGE_FORMAT, version: USAGE_VERSION, interval: o.interval, start: 0, series, source: `synth ${o.patterns.join('+')} seed=${o.seed}` };
+  return {
+    format: USAGE_FORMAT,
+    version: USAGE_VERSION,
+    interval: o.interval,
+    start: 0,
+    series,
+    source: `synth ${o.patterns.join('+')} seed=${o.seed}`,
+  };
 }

@@ -39,7 +39,15 @@ interface Container {
   image?: string;
   command?: string[];
   args?: string[];
-  env?: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string }; configMapKeyRef?: { name: string; key: string } } }>;
+  env?: Array<{
+    name: string;
+    value?: string;
+    valueFrom?: {
+      fieldRef?: { fieldPath: string };
+      secretKeyRef?: { name: string; key: string };
+      configMapKeyRef?: { name: string; key: string };
+    };
+  }>;
   envFrom?: Array<{ secretRef?: { name: string }; configMapRef?: { name: string } }>;
   volumeMounts?: Array<{ name: string; mountPath: string; subPath?: string }>;
 }
@@ -89,21 +97,72 @@ export function ensureTls(dir: string): { ca: string; crt: string; key: string }
       if (r.error) throw new Error(`openssl is needed to make the driver's TLS certificate: ${r.error.message}`);
       if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
     };
-    writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n');
-    run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt.tmp', '-days', '3650', '-subj', '/CN=sim-arena-simkube-test-ca']);
-    run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'tls.key.tmp', '-out', 'tls.csr', '-subj', '/CN=127.0.0.1']);
-    run(['x509', '-req', '-in', 'tls.csr', '-CA', 'ca.crt.tmp', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'tls.crt.tmp', '-days', '3650', '-extfile', 'san.ext']);
+    writeFileSync(
+      f('san.ext'),
+      'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n',
+    );
+    run([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt.tmp',
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=sim-arena-simkube-test-ca',
+    ]);
+    run([
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'tls.key.tmp',
+      '-out',
+      'tls.csr',
+      '-subj',
+      '/CN=127.0.0.1',
+    ]);
+    run([
+      'x509',
+      '-req',
+      '-in',
+      'tls.csr',
+      '-CA',
+      'ca.crt.tmp',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'tls.crt.tmp',
+      '-days',
+      '3650',
+      '-extfile',
+      'san.ext',
+    ]);
     // rename last, leaf first: a crash midway leaves no half-made set that looks complete
     renameSync(f('tls.key.tmp'), f('tls.key'));
     renameSync(f('tls.crt.tmp'), f('tls.crt'));
     renameSync(f('ca.crt.tmp'), f('ca.crt'));
   }
-  return { ca: readFileSync(f('ca.crt'), 'utf8'), crt: readFileSync(f('tls.crt'), 'utf8'), key: readFileSync(f('tls.key'), 'utf8') };
+  return {
+    ca: readFileSync(f('ca.crt'), 'utf8'),
+    crt: readFileSync(f('tls.crt'), 'utf8'),
+    key: readFileSync(f('tls.key'), 'utf8'),
+  };
 }
 
 /** True for the pod of a SimKube driver Job (sk-ctrl's build_driver_job: one container running /sk-driver). */
 export function isDriverPod(p: Pod): boolean {
-  return !!p.metadata?.labels?.['batch.kubernetes.io/job-name'] && (p.spec?.containers ?? []).some((c) => c.command?.[0] === DRIVER_COMMAND);
+  return (
+    !!p.metadata?.labels?.['batch.kubernetes.io/job-name'] &&
+    (p.spec?.containers ?? []).some((c) => c.command?.[0] === DRIVER_COMMAND)
+  );
 }
 
 /** Replaces a leading container mount path in `arg` (plain or --flag=value) by its local folder. */
@@ -111,7 +170,8 @@ export function mapArg(arg: string, mounts: Array<[string, string]>): string {
   const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
   const [prefix, value] = eq >= 0 ? [arg.slice(0, eq + 1), arg.slice(eq + 1)] : ['', arg];
   for (const [from, to] of mounts) {
-    if (value === from || value.startsWith(`${from.replace(/\/+$/, '')}/`)) return prefix + to + value.slice(from.replace(/\/+$/, '').length);
+    if (value === from || value.startsWith(`${from.replace(/\/+$/, '')}/`))
+      return prefix + to + value.slice(from.replace(/\/+$/, '').length);
   }
   return arg;
 }
@@ -138,13 +198,21 @@ export class DriverRunner {
     return `https://127.0.0.1:${this.opts.port}/`;
   }
 
-  private req<T>(method: 'GET' | 'POST' | 'DELETE', p: string, body?: unknown, query?: Record<string, string>): Promise<T> {
+  private req<T>(
+    method: 'GET' | 'POST' | 'DELETE',
+    p: string,
+    body?: unknown,
+    query?: Record<string, string>,
+  ): Promise<T> {
     return kubeRequest<T>(this.kc, { method, path: p, body, query });
   }
 
   private async list<T>(p: string, labelSelector?: string): Promise<T[]> {
     try {
-      return (await this.req<{ items?: T[] }>('GET', p, undefined, labelSelector ? { labelSelector } : undefined)).items ?? [];
+      return (
+        (await this.req<{ items?: T[] }>('GET', p, undefined, labelSelector ? { labelSelector } : undefined)).items ??
+        []
+      );
     } catch (e) {
       if (isNotFound(e)) return []; // e.g. the cert-manager CRDs are not installed (yet)
       throw e;
@@ -179,7 +247,9 @@ export class DriverRunner {
   // ------------------------------------------------------------------------------------------ cert-manager
 
   async syncCertificates(): Promise<void> {
-    const certs = await this.list<Obj & { spec?: { secretName?: string; secretTemplate?: { labels?: Record<string, string> } } }>('/apis/cert-manager.io/v1/certificates');
+    const certs = await this.list<
+      Obj & { spec?: { secretName?: string; secretTemplate?: { labels?: Record<string, string> } } }
+    >('/apis/cert-manager.io/v1/certificates');
     for (const cert of certs) {
       const ns = cert.metadata?.namespace;
       const name = cert.spec?.secretName;
@@ -187,40 +257,64 @@ export class DriverRunner {
       const labels = cert.spec?.secretTemplate?.labels ?? {};
       const data = { 'tls.crt': b64(this.tls.crt), 'tls.key': b64(this.tls.key), 'ca.crt': b64(this.tls.ca) };
       const secretPath = `/api/v1/namespaces/${ns}/secrets/${name}`;
-      let secret: Obj & { data?: Record<string, string> } | undefined;
+      let secret: (Obj & { data?: Record<string, string> }) | undefined;
       try {
         secret = await this.req('GET', secretPath);
       } catch (e) {
         if (!isNotFound(e)) throw e;
       }
       if (!secret) {
-        await this.req('POST', `/api/v1/namespaces/${ns}/secrets`, { metadata: { name, namespace: ns, labels, annotations: { 'cert-manager.io/certificate-name': cert.metadata!.name! } }, type: 'kubernetes.io/tls', data });
-        this.opts.log(`wrote Secret ${ns}/${name} for Certificate ${cert.metadata!.name} (labels ${JSON.stringify(labels)})`);
+        await this.req('POST', `/api/v1/namespaces/${ns}/secrets`, {
+          metadata: {
+            name,
+            namespace: ns,
+            labels,
+            annotations: { 'cert-manager.io/certificate-name': cert.metadata!.name! },
+          },
+          type: 'kubernetes.io/tls',
+          data,
+        });
+        this.opts.log(
+          `wrote Secret ${ns}/${name} for Certificate ${cert.metadata!.name} (labels ${JSON.stringify(labels)})`,
+        );
         continue;
       }
       // cert-manager keeps the Secret's labels in step with the template (sk-ctrl leaves the old Secret behind
       // after a run and selects it by the next Simulation's label).
-      const stale = Object.entries(labels).some(([k, v]) => secret!.metadata?.labels?.[k] !== v) || secret.data?.['tls.crt'] !== data['tls.crt'];
+      const stale =
+        Object.entries(labels).some(([k, v]) => secret!.metadata?.labels?.[k] !== v) ||
+        secret.data?.['tls.crt'] !== data['tls.crt'];
       if (stale) {
         await mergePatch(this.kc, secretPath, { metadata: { labels }, data });
-        this.opts.log(`updated Secret ${ns}/${name} for Certificate ${cert.metadata!.name} (labels ${JSON.stringify(labels)})`);
+        this.opts.log(
+          `updated Secret ${ns}/${name} for Certificate ${cert.metadata!.name} (labels ${JSON.stringify(labels)})`,
+        );
       }
     }
   }
 
   async injectWebhooks(): Promise<void> {
-    type Mwc = Obj & { webhooks?: Array<{ clientConfig?: { url?: string; caBundle?: string; service?: { path?: string } } }> };
+    type Mwc = Obj & {
+      webhooks?: Array<{ clientConfig?: { url?: string; caBundle?: string; service?: { path?: string } } }>;
+    };
     const mwcs = await this.list<Mwc>('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations');
     const ca = b64(this.tls.ca);
     for (const m of mwcs) {
       if (!m.metadata?.annotations?.[INJECT_CA_ANNOTATION] || m.metadata.deletionTimestamp) continue;
       const ops = (m.webhooks ?? []).flatMap((w, i) => {
-        const want = { url: `https://127.0.0.1:${this.opts.port}${w.clientConfig?.service?.path ?? '/'}`, caBundle: ca };
+        const want = {
+          url: `https://127.0.0.1:${this.opts.port}${w.clientConfig?.service?.path ?? '/'}`,
+          caBundle: ca,
+        };
         if (!w.clientConfig?.service && w.clientConfig?.url === want.url && w.clientConfig.caBundle === ca) return [];
         return [{ op: 'replace' as const, path: `/webhooks/${i}/clientConfig`, value: want }];
       });
       if (!ops.length) continue;
-      await jsonPatch(this.kc, `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${m.metadata.name}`, ops);
+      await jsonPatch(
+        this.kc,
+        `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${m.metadata.name}`,
+        ops,
+      );
       this.opts.log(`pointed MutatingWebhookConfiguration ${m.metadata.name} at ${this.webhookUrl} with the CA bundle`);
     }
   }
@@ -236,13 +330,22 @@ export class DriverRunner {
     }
     if (this.running) return;
     const next = pods
-      .filter((p) => !p.metadata?.deletionTimestamp && !this.done.has(p.metadata!.uid!) && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
+      .filter(
+        (p) =>
+          !p.metadata?.deletionTimestamp &&
+          !this.done.has(p.metadata!.uid!) &&
+          p.status?.phase !== 'Succeeded' &&
+          p.status?.phase !== 'Failed',
+      )
       .sort((a, b) => String(a.metadata?.name).localeCompare(String(b.metadata?.name)))[0];
     if (next) await this.startDriver(next);
   }
 
   private async resolveRef(kind: 'secrets' | 'configmaps', ns: string, name: string): Promise<Record<string, Buffer>> {
-    const o = await this.req<{ data?: Record<string, string>; binaryData?: Record<string, string> }>('GET', `/api/v1/namespaces/${ns}/${kind}/${name}`);
+    const o = await this.req<{ data?: Record<string, string>; binaryData?: Record<string, string> }>(
+      'GET',
+      `/api/v1/namespaces/${ns}/${kind}/${name}`,
+    );
     const out: Record<string, Buffer> = {};
     if (kind === 'secrets') for (const [k, v] of Object.entries(o.data ?? {})) out[k] = Buffer.from(v, 'base64');
     else {
@@ -253,7 +356,11 @@ export class DriverRunner {
   }
 
   /** Local folders for the container's mounts (longest mount path first) and its environment. */
-  private async materialise(pod: Pod, c: Container, podDir: string): Promise<{ mounts: Array<[string, string]>; env: Record<string, string> }> {
+  private async materialise(
+    pod: Pod,
+    c: Container,
+    podDir: string,
+  ): Promise<{ mounts: Array<[string, string]>; env: Record<string, string> }> {
     const ns = pod.metadata!.namespace!;
     const mounts: Array<[string, string]> = [];
     for (const vm of c.volumeMounts ?? []) {
@@ -263,14 +370,18 @@ export class DriverRunner {
       if (v.secret || v.configMap) {
         local = path.join(podDir, 'volumes', v.name);
         mkdirSync(local, { recursive: true, mode: 0o700 });
-        const files = v.secret ? await this.resolveRef('secrets', ns, v.secret.secretName) : await this.resolveRef('configmaps', ns, v.configMap!.name);
+        const files = v.secret
+          ? await this.resolveRef('secrets', ns, v.secret.secretName)
+          : await this.resolveRef('configmaps', ns, v.configMap!.name);
         for (const [k, bytes] of Object.entries(files)) writeFileSync(path.join(local, k), bytes, { mode: 0o600 });
       } else if (v.hostPath) {
         const underRoot = path.join(this.opts.nodeRoot, v.hostPath.path);
         local = existsSync(underRoot) ? underRoot : v.hostPath.path;
         // sk-ctrl mounts a file:// trace with type File: a kubelet keeps the pod in ContainerCreating until it exists.
         if ((v.hostPath.type === 'File' || v.hostPath.type === 'Directory') && !existsSync(local)) {
-          throw new Error(`hostPath ${v.hostPath.path} (type ${v.hostPath.type}) does not exist on the node (looked at ${underRoot} and ${v.hostPath.path}); the pod stays ContainerCreating`);
+          throw new Error(
+            `hostPath ${v.hostPath.path} (type ${v.hostPath.type}) does not exist on the node (looked at ${underRoot} and ${v.hostPath.path}); the pod stays ContainerCreating`,
+          );
         }
       } else if (v.emptyDir) {
         local = path.join(podDir, 'volumes', v.name);
@@ -281,7 +392,11 @@ export class DriverRunner {
     mounts.sort((a, b) => b[0].length - a[0].length);
     const env: Record<string, string> = {};
     for (const ef of c.envFrom ?? []) {
-      const src = ef.secretRef ? await this.resolveRef('secrets', ns, ef.secretRef.name) : ef.configMapRef ? await this.resolveRef('configmaps', ns, ef.configMapRef.name) : {};
+      const src = ef.secretRef
+        ? await this.resolveRef('secrets', ns, ef.secretRef.name)
+        : ef.configMapRef
+          ? await this.resolveRef('configmaps', ns, ef.configMapRef.name)
+          : {};
       for (const [k, v] of Object.entries(src)) env[k] = v.toString();
     }
     for (const e of c.env ?? []) {
@@ -289,11 +404,21 @@ export class DriverRunner {
       const f = e.valueFrom;
       if (f?.fieldRef) {
         const fp = f.fieldRef.fieldPath;
-        env[e.name] = fp === 'metadata.name' ? pod.metadata!.name! : fp === 'metadata.namespace' ? ns : fp === 'metadata.uid' ? pod.metadata!.uid! : fp === 'spec.serviceAccountName' ? (pod.spec?.serviceAccountName ?? '') : '';
+        env[e.name] =
+          fp === 'metadata.name'
+            ? pod.metadata!.name!
+            : fp === 'metadata.namespace'
+              ? ns
+              : fp === 'metadata.uid'
+                ? pod.metadata!.uid!
+                : fp === 'spec.serviceAccountName'
+                  ? (pod.spec?.serviceAccountName ?? '')
+                  : '';
       } else if (f?.secretKeyRef) {
         env[e.name] = (await this.resolveRef('secrets', ns, f.secretKeyRef.name))[f.secretKeyRef.key]?.toString() ?? '';
       } else if (f?.configMapKeyRef) {
-        env[e.name] = (await this.resolveRef('configmaps', ns, f.configMapKeyRef.name))[f.configMapKeyRef.key]?.toString() ?? '';
+        env[e.name] =
+          (await this.resolveRef('configmaps', ns, f.configMapKeyRef.name))[f.configMapKeyRef.key]?.toString() ?? '';
       }
     }
     return { mounts, env };
@@ -326,7 +451,12 @@ export class DriverRunner {
     const out = createWriteStream(logFile, { flags: 'w' });
     await new Promise((r) => out.once('open', r));
     const child = spawn(this.opts.driverBin, args, {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env, KUBECONFIG: this.opts.kubeconfig },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? '/tmp',
+        ...env,
+        KUBECONFIG: this.opts.kubeconfig,
+      },
       stdio: ['ignore', out, out],
     });
     const startedAt = now();
@@ -336,7 +466,13 @@ export class DriverRunner {
         this.opts.log(`pod ${id}: cannot start ${this.opts.driverBin}: ${e.message}`);
         void this.finish(run, 127, e.message).finally(resolve);
       });
-      child.once('exit', (code, signal) => void this.finish(run, code ?? (signal ? 137 : 1), signal ? `killed by ${signal}` : undefined).finally(resolve));
+      child.once(
+        'exit',
+        (code, signal) =>
+          void this.finish(run, code ?? (signal ? 137 : 1), signal ? `killed by ${signal}` : undefined).finally(
+            resolve,
+          ),
+      );
     });
     this.running = run;
     this.done.add(uid);
@@ -346,7 +482,9 @@ export class DriverRunner {
   private async kill(r: Running, why: string): Promise<void> {
     if (r.stopping) return r.exited;
     r.stopping = true;
-    this.opts.log(`pod ${r.pod.metadata!.namespace}/${r.pod.metadata!.name}: stopping sk-driver (pid ${r.child.pid}): ${why}`);
+    this.opts.log(
+      `pod ${r.pod.metadata!.namespace}/${r.pod.metadata!.name}: stopping sk-driver (pid ${r.child.pid}): ${why}`,
+    );
     r.child.kill('SIGTERM');
     const t = setTimeout(() => r.child.kill('SIGKILL'), 10_000);
     await r.exited;
@@ -359,7 +497,9 @@ export class DriverRunner {
     const ns = r.pod.metadata!.namespace!;
     const name = r.pod.metadata!.name!;
     const tail = readTail(r.logFile, 12);
-    this.opts.log(`pod ${ns}/${name}: sk-driver exited ${exitCode}${note ? ` (${note})` : ''}${exitCode ? `; last lines:\n${tail}` : ''}`);
+    this.opts.log(
+      `pod ${ns}/${name}: sk-driver exited ${exitCode}${note ? ` (${note})` : ''}${exitCode ? `; last lines:\n${tail}` : ''}`,
+    );
     if (r.stopping) return; // its pod is gone
     const c = r.pod.spec!.containers.find((x) => x.command?.[0] === DRIVER_COMMAND)!;
     const finishedAt = now();
@@ -372,11 +512,30 @@ export class DriverRunner {
           phase: ok ? 'Succeeded' : 'Failed',
           startTime: r.startedAt,
           conditions: [{ type: 'Ready', status: 'False', reason: 'PodCompleted', lastTransitionTime: finishedAt }],
-          containerStatuses: [{ name: c.name, image: c.image ?? '', imageID: '', ready: false, restartCount: 0, started: false, state: { terminated: { exitCode, reason: ok ? 'Completed' : 'Error', ...(message ? { message } : {}), startedAt: r.startedAt, finishedAt } } }],
+          containerStatuses: [
+            {
+              name: c.name,
+              image: c.image ?? '',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              started: false,
+              state: {
+                terminated: {
+                  exitCode,
+                  reason: ok ? 'Completed' : 'Error',
+                  ...(message ? { message } : {}),
+                  startedAt: r.startedAt,
+                  finishedAt,
+                },
+              },
+            },
+          ],
         },
       });
     } catch (e) {
-      if (!isNotFound(e)) this.opts.log(`pod ${ns}/${name}: could not write its terminated status: ${apiErrorMessage(e)}`);
+      if (!isNotFound(e))
+        this.opts.log(`pod ${ns}/${name}: could not write its terminated status: ${apiErrorMessage(e)}`);
     }
   }
 }
@@ -397,9 +556,13 @@ function parseArgs(argv: string[]): RunnerOptions {
   const kubeconfig = get('--kubeconfig');
   const stateDir = get('--state-dir');
   const driverBin = get('--driver-bin');
-  if (!kubeconfig || !stateDir || !driverBin) throw new Error('usage: driver-runner.ts --kubeconfig FILE --state-dir DIR --driver-bin SK_DRIVER [--port 8888] [--node-root DIR] [--poll-ms 300]');
+  if (!kubeconfig || !stateDir || !driverBin)
+    throw new Error(
+      'usage: driver-runner.ts --kubeconfig FILE --state-dir DIR --driver-bin SK_DRIVER [--port 8888] [--node-root DIR] [--poll-ms 300]',
+    );
   const port = Number(get('--port') ?? 8888);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port must be a TCP port, got ${get('--port')}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`--port must be a TCP port, got ${get('--port')}`);
   return {
     kubeconfig: path.resolve(kubeconfig),
     stateDir: path.resolve(stateDir),

@@ -32,7 +32,14 @@ import { mergePatch } from '../../../src/kube/request.js';
 import { isUnschedulable } from '../../../src/sim/pods.js';
 import { kwokNode, projectObject } from '../../../src/sim/kwok/project.js';
 import { MANAGED_BY, POOL_LABEL, RUN_LABEL } from '../../../src/api/names.js';
-import { FIDELITY_OVERHEAD, FIDELITY_RUNTIME_CLASS, WORKLOAD_LABEL, ZONE_LABEL, type FidelityCase, type FidelityWorkload } from './generate.js';
+import {
+  FIDELITY_OVERHEAD,
+  FIDELITY_RUNTIME_CLASS,
+  WORKLOAD_LABEL,
+  ZONE_LABEL,
+  type FidelityCase,
+  type FidelityWorkload,
+} from './generate.js';
 
 /** Every pod and node of a runner carries this label (value: the session), so one watch sees them all. */
 export const SESSION_LABEL = 'simarena.io/fidelity-session';
@@ -148,7 +155,8 @@ export class FidelityCluster {
     opts: FidelityClusterOptions,
   ) {
     this.session = opts.session ?? `fid-${Date.now().toString(36)}`;
-    if (!/^[a-z0-9]([-a-z0-9]{0,18}[a-z0-9])?$/.test(this.session)) throw new RangeError(`session "${this.session}" must be a short DNS label (≤ 20 characters)`);
+    if (!/^[a-z0-9]([-a-z0-9]{0,18}[a-z0-9])?$/.test(this.session))
+      throw new RangeError(`session "${this.session}" must be a short DNS label (≤ 20 characters)`);
     this.core = kc.makeApiClient(CoreV1Api);
     this.objects = KubernetesObjectApi.makeApiClient(kc);
     this.nodeApi = kc.makeApiClient(NodeV1Api);
@@ -163,7 +171,12 @@ export class FidelityCluster {
   static async open(kc: KubeConfig, opts: FidelityClusterOptions = {}): Promise<FidelityCluster> {
     const fc = new FidelityCluster(kc, opts);
     const selector = `${SESSION_LABEL}=${fc.session}`;
-    fc.pods = makeInformer(kc, '/api/v1/pods', () => fc.core.listPodForAllNamespaces({ labelSelector: selector }), selector);
+    fc.pods = makeInformer(
+      kc,
+      '/api/v1/pods',
+      () => fc.core.listPodForAllNamespaces({ labelSelector: selector }),
+      selector,
+    );
     fc.nodes = makeInformer(kc, '/api/v1/nodes', () => fc.core.listNode({ labelSelector: selector }), selector);
     for (const inf of [fc.pods, fc.nodes] as Informer<KubernetesObject>[]) {
       // The informer stops on errors; restart it (after a pause) until the runner closes.
@@ -182,7 +195,11 @@ export class FidelityCluster {
       const name = `${this.session}-${slot}`;
       ns = retrying(`create namespace ${name}`, async () => {
         try {
-          await this.core.createNamespace({ body: { metadata: { name, labels: { ...MANAGED_BY, [SESSION_LABEL]: this.session, 'simarena.io/test': 'true' } } } });
+          await this.core.createNamespace({
+            body: {
+              metadata: { name, labels: { ...MANAGED_BY, [SESSION_LABEL]: this.session, 'simarena.io/test': 'true' } },
+            },
+          });
         } catch (e) {
           if (apiErrorCode(e) !== 409) throw e;
         }
@@ -198,7 +215,13 @@ export class FidelityCluster {
     this.runtimeClass ??= retrying('create the RuntimeClass', async () => {
       const name = `${this.session}-overhead`;
       try {
-        await this.nodeApi.createRuntimeClass({ body: { metadata: { name, labels: { ...MANAGED_BY, [SESSION_LABEL]: this.session } }, handler: 'kwok', overhead: { podFixed: { ...FIDELITY_OVERHEAD } } } });
+        await this.nodeApi.createRuntimeClass({
+          body: {
+            metadata: { name, labels: { ...MANAGED_BY, [SESSION_LABEL]: this.session } },
+            handler: 'kwok',
+            overhead: { podFixed: { ...FIDELITY_OVERHEAD } },
+          },
+        });
       } catch (e) {
         if (apiErrorCode(e) !== 409) throw e;
       }
@@ -224,7 +247,16 @@ export class FidelityCluster {
    */
   private async createPool(c: FidelityCase, run: string, timeoutMs: number): Promise<void> {
     await pool(c.nodes, 16, async (n) => {
-      const body = kwokNode({ name: `${run}-${n.name}`, cpu: n.cpu, memory: n.memory, pods: String(n.pods), labels: n.zone !== undefined ? { [ZONE_LABEL]: n.zone } : {} }, run) as V1Node;
+      const body = kwokNode(
+        {
+          name: `${run}-${n.name}`,
+          cpu: n.cpu,
+          memory: n.memory,
+          pods: String(n.pods),
+          labels: n.zone !== undefined ? { [ZONE_LABEL]: n.zone } : {},
+        },
+        run,
+      ) as V1Node;
       body.metadata!.labels![SESSION_LABEL] = this.session;
       await retrying(`create node ${body.metadata!.name}`, () => this.core.createNode({ body }));
     });
@@ -247,7 +279,8 @@ export class FidelityCluster {
         return all;
       },
       timeoutMs,
-      () => `${names.filter((n) => this.nodes.get(n) && isReadyNode(this.nodes.get(n)!)).length}/${names.length} usable`,
+      () =>
+        `${names.filter((n) => this.nodes.get(n) && isReadyNode(this.nodes.get(n)!)).length}/${names.length} usable`,
     );
     await sleep(c.nodes.length > 100 ? 1000 : 150);
   }
@@ -273,15 +306,27 @@ export class FidelityCluster {
   private podsOf(ns: string, run: string, workload?: string): V1Pod[] {
     return this.pods.list(ns).filter((p) => {
       const l = p.metadata?.labels ?? {};
-      return l[RUN_LABEL] === run && (workload === undefined || l[WORKLOAD_LABEL] === workload) && !p.metadata?.deletionTimestamp;
+      return (
+        l[RUN_LABEL] === run &&
+        (workload === undefined || l[WORKLOAD_LABEL] === workload) &&
+        !p.metadata?.deletionTimestamp
+      );
     });
   }
 
-  private async waitUntil(what: string, done: () => boolean, timeoutMs: number, progress: () => string): Promise<number> {
+  private async waitUntil(
+    what: string,
+    done: () => boolean,
+    timeoutMs: number,
+    progress: () => string,
+  ): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (done()) return Date.now();
-      if (Date.now() > deadline) throw new InfrastructureError(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what} (${progress()})`);
+      if (Date.now() > deadline)
+        throw new InfrastructureError(
+          `timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what} (${progress()})`,
+        );
       await sleep(this.pollMs);
     }
   }
@@ -290,7 +335,11 @@ export class FidelityCluster {
   async run(c: FidelityCase, slot = 0): Promise<RealRun> {
     const ns = await this.slotNamespace(slot);
     const run = this.runName(c);
-    const needsRc = c.workloads.some((w) => (w.kind === 'Pod' ? (w.object.spec as Obj | undefined) : ((w.object.spec as Obj).template as Obj).spec as Obj)?.runtimeClassName === FIDELITY_RUNTIME_CLASS);
+    const needsRc = c.workloads.some(
+      (w) =>
+        (w.kind === 'Pod' ? (w.object.spec as Obj | undefined) : (((w.object.spec as Obj).template as Obj).spec as Obj))
+          ?.runtimeClassName === FIDELITY_RUNTIME_CLASS,
+    );
     const runtimeClass = needsRc ? await this.ensureRuntimeClass() : undefined;
     const created: KubernetesObject[] = [];
     try {
@@ -381,18 +430,42 @@ export class FidelityCluster {
    */
   private async cleanup(ns: string, run: string, created: KubernetesObject[]): Promise<void> {
     const quiet = (p: Promise<unknown>) => ignoreNotFound(p).catch(() => undefined);
-    await Promise.all(created.filter((o) => o.kind !== 'Pod').map((o) => quiet(this.objects.delete(o, undefined, undefined, 0, undefined, 'Background'))));
-    if (created.some((o) => o.kind === 'Deployment')) await quiet(this.apps.deleteCollectionNamespacedReplicaSet({ namespace: ns, labelSelector: `${RUN_LABEL}=${run}`, propagationPolicy: 'Background' }));
+    await Promise.all(
+      created
+        .filter((o) => o.kind !== 'Pod')
+        .map((o) => quiet(this.objects.delete(o, undefined, undefined, 0, undefined, 'Background'))),
+    );
+    if (created.some((o) => o.kind === 'Deployment'))
+      await quiet(
+        this.apps.deleteCollectionNamespacedReplicaSet({
+          namespace: ns,
+          labelSelector: `${RUN_LABEL}=${run}`,
+          propagationPolicy: 'Background',
+        }),
+      );
     const selector = `${RUN_LABEL}=${run}`;
     const nodes = new Set(this.podsOf(ns, run).map((p) => p.spec?.nodeName ?? ''));
     if (nodes.size > 50) {
       // Thousands of pods: one delete-collection would outlive the API server's request timeout. Delete them node by
       // node (grace 0: gone at once), while the nodes still exist; a pod left on a deleted node waits for the pod GC.
       const t0 = Date.now();
-      await pool([...nodes], 16, (node) => quiet(retrying('delete pods', () => this.core.deleteCollectionNamespacedPod({ namespace: ns, labelSelector: selector, fieldSelector: `spec.nodeName=${node}`, gracePeriodSeconds: 0 }))));
+      await pool([...nodes], 16, (node) =>
+        quiet(
+          retrying('delete pods', () =>
+            this.core.deleteCollectionNamespacedPod({
+              namespace: ns,
+              labelSelector: selector,
+              fieldSelector: `spec.nodeName=${node}`,
+              gracePeriodSeconds: 0,
+            }),
+          ),
+        ),
+      );
       this.progress?.(`pods on ${nodes.size} nodes deleted in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
-    await quiet(this.core.deleteCollectionNamespacedPod({ namespace: ns, labelSelector: selector, gracePeriodSeconds: 0 }));
+    await quiet(
+      this.core.deleteCollectionNamespacedPod({ namespace: ns, labelSelector: selector, gracePeriodSeconds: 0 }),
+    );
     await quiet(this.core.deleteCollectionNode({ labelSelector: `${POOL_LABEL}=${run}` }));
   }
 
@@ -414,7 +487,11 @@ export class FidelityCluster {
 }
 
 /** Run `fn` over `items` with at most `limit` in flight. */
-export async function pool<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function pool<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
     for (;;) {

@@ -14,7 +14,11 @@ import type { RealPod } from './cluster.js';
 import { nodeKey, type FidelityCase } from './generate.js';
 
 /** Reasons NodeResourcesFit gives (the only ones a fidelity pod may meet on a node of its own pool). */
-export const RESOURCE_REASONS: ReadonlySet<string> = new Set(['Too many pods', 'Insufficient cpu', 'Insufficient memory']);
+export const RESOURCE_REASONS: ReadonlySet<string> = new Set([
+  'Too many pods',
+  'Insufficient cpu',
+  'Insufficient memory',
+]);
 
 export interface WorkloadOutcome {
   scheduled: number;
@@ -60,7 +64,8 @@ export function pendingReasonProblem(message: string | null, poolSize: number, w
   let other = 0;
   for (const [r, n] of fit.reasons) if (!RESOURCE_REASONS.has(r)) other += n;
   if (!wholeCluster && other > 0) return `a node of the pool refused the pod for a non-resource reason: "${message}"`;
-  if (fit.nodes - other !== poolSize) return `${fit.nodes - other} nodes refused it for resources, but the pool has ${poolSize}: "${message}"`;
+  if (fit.nodes - other !== poolSize)
+    return `${fit.nodes - other} nodes refused it for resources, but the pool has ${poolSize}: "${message}"`;
   return null;
 }
 
@@ -158,7 +163,8 @@ export function compareCase(c: FidelityCase, realPods: readonly RealPod[], opts:
   }
   for (const w of c.workloads) {
     const r = real.get(w.name)!;
-    if (r.scheduled + r.pending !== w.pods) problems.push(`real ${w.name} has ${r.scheduled + r.pending} pods, expected ${w.pods}`);
+    if (r.scheduled + r.pending !== w.pods)
+      problems.push(`real ${w.name} has ${r.scheduled + r.pending} pods, expected ${w.pods}`);
   }
   if (sim0.warnings.length > 0) problems.push(...sim0.warnings.map((x) => `embedded warning: ${x}`));
 
@@ -181,8 +187,12 @@ export function compareCase(c: FidelityCase, realPods: readonly RealPod[], opts:
     }
   }
   if (!agreeOutcome) {
-    if (!countsAgreeSeed0) problems.push(`scheduled/pending per workload differ: real ${realCounts}; embedded ${countsKey(emb0)}`);
-    else problems.push(`placements differ beyond ties (no embedded seed in 0..${opts.tieSeeds ?? 64} reproduces the real one)`);
+    if (!countsAgreeSeed0)
+      problems.push(`scheduled/pending per workload differ: real ${realCounts}; embedded ${countsKey(emb0)}`);
+    else
+      problems.push(
+        `placements differ beyond ties (no embedded seed in 0..${opts.tieSeeds ?? 64} reproduces the real one)`,
+      );
   }
   const countsAgree = countsAgreeSeed0 || tieSeed !== null;
   const agree = agreeOutcome && problems.length === 0;
@@ -192,7 +202,19 @@ export function compareCase(c: FidelityCase, realPods: readonly RealPod[], opts:
     pods += w.scheduled + w.pending;
     pending += w.pending;
   }
-  const verdict: Verdict = { seed: c.seed, agree, countsAgree, countsAgreeSeed0, tieSeed, problems, pods, pending, real, embedded, report: '' };
+  const verdict: Verdict = {
+    seed: c.seed,
+    agree,
+    countsAgree,
+    countsAgreeSeed0,
+    tieSeed,
+    problems,
+    pods,
+    pending,
+    real,
+    embedded,
+    report: '',
+  };
   verdict.report = formatReport(c, verdict, emb0);
   return verdict;
 }
@@ -213,9 +235,15 @@ function pad(s: string, n: number): string {
 /** Seed, pool, workloads, and both placements side by side (what a person needs to debug a disagreement). */
 export function formatReport(c: FidelityCase, v: Verdict, emb0: Placement): string {
   const lines: string[] = [];
-  const status = v.agree ? (v.tieSeed !== null ? `AGREE (tie-resolved with embedded seed ${v.tieSeed})` : 'AGREE') : 'DISAGREE';
+  const status = v.agree
+    ? v.tieSeed !== null
+      ? `AGREE (tie-resolved with embedded seed ${v.tieSeed})`
+      : 'AGREE'
+    : 'DISAGREE';
   lines.push(`fidelity case seed ${c.seed}: ${status}  (reproduce: fidelityCase(${c.seed}))`);
-  lines.push(`pool (${c.nodes.length} nodes, cpu/memory/pods): ${c.nodes.map((n) => `${n.name} ${nodeKey(n)}`).join(', ')}`);
+  lines.push(
+    `pool (${c.nodes.length} nodes, cpu/memory/pods): ${c.nodes.map((n) => `${n.name} ${nodeKey(n)}`).join(', ')}`,
+  );
   lines.push('workloads, applied in this order:');
   for (const w of c.workloads) lines.push(`  ${w.summary}`);
   const columns: [string, Placement][] = [
@@ -225,8 +253,13 @@ export function formatReport(c: FidelityCase, v: Verdict, emb0: Placement): stri
   if (v.tieSeed !== null) columns.push([`embedded (seed ${v.tieSeed})`, v.embedded]);
   const width = Math.max(28, ...columns.flatMap(([, p]) => c.nodes.map((n) => cell(p, n.name).length + 2)));
   lines.push(`  ${pad('node', 10)}${columns.map(([h]) => pad(h, width)).join('')}`);
-  for (const n of c.nodes) lines.push(`  ${pad(n.name, 10)}${columns.map(([, p]) => pad(cell(p, n.name), width)).join('')}`);
-  const pendingCell = (p: Placement) => [...p].filter(([, w]) => w.pending > 0).map(([name, w]) => `${name}×${w.pending}`).join(' ') || '-';
+  for (const n of c.nodes)
+    lines.push(`  ${pad(n.name, 10)}${columns.map(([, p]) => pad(cell(p, n.name), width)).join('')}`);
+  const pendingCell = (p: Placement) =>
+    [...p]
+      .filter(([, w]) => w.pending > 0)
+      .map(([name, w]) => `${name}×${w.pending}`)
+      .join(' ') || '-';
   lines.push(`  ${pad('Pending', 10)}${columns.map(([, p]) => pad(pendingCell(p), width)).join('')}`);
   for (const [h, p] of columns) {
     for (const [name, w] of p) for (const m of w.messages) lines.push(`  ${h}: ${name} Pending: ${m}`);
@@ -256,7 +289,12 @@ export interface BulkVerdict {
  * its capacity) in both, which is then the whole placement up to which pod is where. Pending pods must be Pending
  * for resources or pod count on every node.
  */
-export function compareBulk(c: FidelityCase & { capacity: readonly number[] }, realPods: readonly RealPod[], sim: SimResult, wholeCluster = true): BulkVerdict {
+export function compareBulk(
+  c: FidelityCase & { capacity: readonly number[] },
+  realPods: readonly RealPod[],
+  sim: SimResult,
+  wholeCluster = true,
+): BulkVerdict {
   const problems: string[] = [];
   const poolSize = c.nodes.length;
   const tally = (pods: Iterable<{ node: string | null }>) => {
@@ -286,8 +324,12 @@ export function compareBulk(c: FidelityCase & { capacity: readonly number[] }, r
     const why = pendingReasonProblem(p.message, poolSize, false);
     if (why && embMsgProblems++ < 5) problems.push(`embedded pod ${p.name}: ${why}`);
   }
-  if (real.scheduled + real.pending !== c.workloads.length) problems.push(`the real cluster has ${real.scheduled + real.pending} pods, expected ${c.workloads.length}`);
-  if (real.scheduled !== emb.scheduled || real.pending !== emb.pending) problems.push(`scheduled/pending differ: real ${real.scheduled}/${real.pending}, embedded ${emb.scheduled}/${emb.pending}`);
+  if (real.scheduled + real.pending !== c.workloads.length)
+    problems.push(`the real cluster has ${real.scheduled + real.pending} pods, expected ${c.workloads.length}`);
+  if (real.scheduled !== emb.scheduled || real.pending !== emb.pending)
+    problems.push(
+      `scheduled/pending differ: real ${real.scheduled}/${real.pending}, embedded ${emb.scheduled}/${emb.pending}`,
+    );
   let saturated = 0;
   c.nodes.forEach((n, i) => {
     const cap = c.capacity[i]!;
@@ -297,7 +339,8 @@ export function compareBulk(c: FidelityCase & { capacity: readonly number[] }, r
     ] as const) {
       const got = t.byNode.get(n.name) ?? 0;
       if (got > cap) problems.push(`${side}: ${n.name} (${nodeKey(n)}) holds ${got} pods, only ${cap} fit`);
-      else if (t.pending > 0 && got !== cap) problems.push(`${side}: ${n.name} (${nodeKey(n)}) holds ${got} pods while pods are Pending, ${cap} fit`);
+      else if (t.pending > 0 && got !== cap)
+        problems.push(`${side}: ${n.name} (${nodeKey(n)}) holds ${got} pods while pods are Pending, ${cap} fit`);
     }
     if (real.pending > 0) saturated++;
   });
@@ -309,5 +352,14 @@ export function compareBulk(c: FidelityCase & { capacity: readonly number[] }, r
     ...problems.slice(0, 20).map((p) => `  - ${p}`),
     ...(problems.length > 20 ? [`  … ${problems.length - 20} more`] : []),
   ].join('\n');
-  return { seed: c.seed, agree, pods: c.workloads.length, real: { scheduled: real.scheduled, pending: real.pending }, embedded: { scheduled: emb.scheduled, pending: emb.pending }, saturatedNodes: saturated, problems, report };
+  return {
+    seed: c.seed,
+    agree,
+    pods: c.workloads.length,
+    real: { scheduled: real.scheduled, pending: real.pending },
+    embedded: { scheduled: emb.scheduled, pending: emb.pending },
+    saturatedNodes: saturated,
+    problems,
+    report,
+  };
 }

@@ -117,9 +117,21 @@ function podSize(d: Draw, ref: { cpu: number; mem: bigint }): { size: Size; mode
       return { size: { cpu: ref.cpu / k, mem: ref.mem / BigInt(k2) }, mode: `fill 1/${k} cpu, 1/${k2} mem` };
     }
     case 'small':
-      return { size: { cpu: roundTo(ref.cpu * d.pick([0.1, 0.125, 0.2, 0.25, 0.3]), 50), mem: BigInt(roundTo(refMib * d.pick([0.1, 0.125, 0.2, 0.25, 0.3]), 16)) * MiB }, mode };
+      return {
+        size: {
+          cpu: roundTo(ref.cpu * d.pick([0.1, 0.125, 0.2, 0.25, 0.3]), 50),
+          mem: BigInt(roundTo(refMib * d.pick([0.1, 0.125, 0.2, 0.25, 0.3]), 16)) * MiB,
+        },
+        mode,
+      };
     case 'large':
-      return { size: { cpu: roundTo(ref.cpu * d.pick([0.4, 0.5, 0.6, 0.75, 0.9, 1.1]), 50), mem: BigInt(roundTo(refMib * d.pick([0.4, 0.5, 0.6, 0.8, 1.2]), 64)) * MiB }, mode };
+      return {
+        size: {
+          cpu: roundTo(ref.cpu * d.pick([0.4, 0.5, 0.6, 0.75, 0.9, 1.1]), 50),
+          mem: BigInt(roundTo(refMib * d.pick([0.4, 0.5, 0.6, 0.8, 1.2]), 64)) * MiB,
+        },
+        mode,
+      };
     case 'zero':
       return { size: { cpu: 0, mem: 0n }, mode };
     case 'cpu-only':
@@ -239,14 +251,30 @@ function podSpec(d: Draw, nodes: readonly { cpu: number; mem: bigint }[], kind: 
   return { spec, summary: notes.join(', ') };
 }
 
-function workloadObject(kind: FidelityKind, name: string, replicas: number, completions: number, spec: Record<string, unknown>): Record<string, unknown> {
+function workloadObject(
+  kind: FidelityKind,
+  name: string,
+  replicas: number,
+  completions: number,
+  spec: Record<string, unknown>,
+): Record<string, unknown> {
   const labels = { app: name, [WORKLOAD_LABEL]: name };
   const metadata = { name, namespace: FIDELITY_NAMESPACE, labels: { app: name } };
   switch (kind) {
     case 'Deployment':
-      return { apiVersion: 'apps/v1', kind, metadata, spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels }, spec } } };
+      return {
+        apiVersion: 'apps/v1',
+        kind,
+        metadata,
+        spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels }, spec } },
+      };
     case 'Job':
-      return { apiVersion: 'batch/v1', kind, metadata, spec: { parallelism: replicas, completions, backoffLimit: 0, template: { metadata: { labels }, spec } } };
+      return {
+        apiVersion: 'batch/v1',
+        kind,
+        metadata,
+        spec: { parallelism: replicas, completions, backoffLimit: 0, template: { metadata: { labels }, spec } },
+      };
     case 'Pod':
       return { apiVersion: 'v1', kind, metadata: { ...metadata, labels }, spec };
   }
@@ -270,13 +298,22 @@ function traceNode(n: FidelityNode): Record<string, unknown> {
 export function fidelityCase(seed: number): FidelityCase {
   const d = draw(seed);
   // Pool: 1-3 node types, 1-6 nodes, so there are identical nodes (symmetric ties) and different ones.
-  const types = Array.from({ length: d.int(1, 3) }, () => ({ cpu: d.pick(NODE_CPU_MILLIS), mem: BigInt(d.pick(NODE_MEM_MIB)) * MiB, pods: d.pick(NODE_PODS) }));
+  const types = Array.from({ length: d.int(1, 3) }, () => ({
+    cpu: d.pick(NODE_CPU_MILLIS),
+    mem: BigInt(d.pick(NODE_MEM_MIB)) * MiB,
+    pods: d.pick(NODE_PODS),
+  }));
   const count = d.int(1, 6);
   const nodes: FidelityNode[] = [];
   const sizes: { cpu: number; mem: bigint }[] = [];
   for (let i = 0; i < count; i++) {
     const t = i < types.length ? types[i]! : d.pick(types);
-    nodes.push({ name: `node-${i + 1}`, cpu: cpuFromMillis(BigInt(t.cpu)), memory: memoryFromBytes(t.mem), pods: t.pods });
+    nodes.push({
+      name: `node-${i + 1}`,
+      cpu: cpuFromMillis(BigInt(t.cpu)),
+      memory: memoryFromBytes(t.mem),
+      pods: t.pods,
+    });
     sizes.push(t);
   }
   // Some pools span zones (some nodes may lack the label): the default spreading then also counts per zone.
@@ -286,7 +323,17 @@ export function fidelityCase(seed: number): FidelityCase {
   const n = d.int(1, 4);
   let jobs = 0;
   for (let i = 0; i < n; i++) {
-    let kind: FidelityKind = d.pick(['Deployment', 'Deployment', 'Deployment', 'Deployment', 'Pod', 'Pod', 'Pod', 'Job', 'Job'] as const);
+    let kind: FidelityKind = d.pick([
+      'Deployment',
+      'Deployment',
+      'Deployment',
+      'Deployment',
+      'Pod',
+      'Pod',
+      'Pod',
+      'Job',
+      'Job',
+    ] as const);
     if (kind === 'Job' && jobs++ > 0) kind = 'Deployment';
     const name = `w${i + 1}-${kind === 'Deployment' ? 'deploy' : kind.toLowerCase()}`;
     const replicas = kind === 'Pod' ? 1 : d.int(1, 8);
@@ -313,14 +360,28 @@ export function caseOf(seed: number, nodes: FidelityNode[], workloads: FidelityW
 }
 
 /** A workload for caseOf: one container with these requests (cpu/memory omitted when empty). */
-export function simpleWorkload(kind: FidelityKind, name: string, replicas: number, cpu = '', memory = ''): FidelityWorkload {
+export function simpleWorkload(
+  kind: FidelityKind,
+  name: string,
+  replicas: number,
+  cpu = '',
+  memory = '',
+): FidelityWorkload {
   const requests: Record<string, string> = {};
   if (cpu) requests.cpu = cpu;
   if (memory) requests.memory = memory;
-  const spec: Record<string, unknown> = { containers: [{ name: 'c0', image: IMAGE, resources: Object.keys(requests).length ? { requests } : {} }] };
+  const spec: Record<string, unknown> = {
+    containers: [{ name: 'c0', image: IMAGE, resources: Object.keys(requests).length ? { requests } : {} }],
+  };
   if (kind === 'Job') spec.restartPolicy = 'Never';
   const n = kind === 'Pod' ? 1 : replicas;
-  return { kind, name, pods: n, object: workloadObject(kind, name, n, n, spec), summary: `${kind} ${name} ×${n}: ${cpu || '0'}/${memory || '0'}` };
+  return {
+    kind,
+    name,
+    pods: n,
+    object: workloadObject(kind, name, n, n, spec),
+    summary: `${kind} ${name} ×${n}: ${cpu || '0'}/${memory || '0'}`,
+  };
 }
 
 /** Exact node sizes (millicores, bytes, pods) for the comparison. */
@@ -358,7 +419,12 @@ export function bulkCase(seed: number, pods: number, nodes: number): BulkCase {
     const cpu = by === 'cpu' ? k * cpuM + d.int(0, 9) * 50 : extra() * cpuM;
     const memory = by === 'memory' ? BigInt(k) * mem + BigInt(d.int(0, 15)) * 64n * MiB : BigInt(extra()) * mem;
     const podCap = by === 'pods' ? k : 110;
-    pool.push({ name: `node-${i + 1}`, cpu: cpuFromMillis(BigInt(cpu)), memory: memoryFromBytes(memory), pods: podCap });
+    pool.push({
+      name: `node-${i + 1}`,
+      cpu: cpuFromMillis(BigInt(cpu)),
+      memory: memoryFromBytes(memory),
+      pods: podCap,
+    });
     capacity.push(Math.min(Math.floor(cpu / cpuM), Number(memory / mem), podCap));
   }
   const shape = { cpu: cpuFromMillis(BigInt(cpuM)), memory: memoryFromBytes(mem) };
@@ -367,7 +433,13 @@ export function bulkCase(seed: number, pods: number, nodes: number): BulkCase {
   for (let i = 0; i < pods; i++) {
     const name = `p-${String(i + 1).padStart(width, '0')}`;
     const spec = { containers: [{ name: 'app', image: IMAGE, resources: { requests: { ...shape } } }] };
-    workloads.push({ kind: 'Pod', name, pods: 1, object: workloadObject('Pod', name, 1, 0, spec), summary: `Pod ${name}` });
+    workloads.push({
+      kind: 'Pod',
+      name,
+      pods: 1,
+      object: workloadObject('Pod', name, 1, 0, spec),
+      summary: `Pod ${name}`,
+    });
   }
   const trace = buildTrace(pool.map(traceNode), [{ ts: START_TS + 1, applied: workloads.map((w) => w.object) }]);
   return { seed, nodes: pool, workloads, trace, shape, capacity };

@@ -7,7 +7,15 @@ import { fidelityCase, type FidelityCase } from './generate.js';
 
 export * from './generate.js';
 export * from './compare.js';
-export { FidelityCluster, InfrastructureError, pool, SESSION_LABEL, type RealPod, type RealRun, type FidelityClusterOptions } from './cluster.js';
+export {
+  FidelityCluster,
+  InfrastructureError,
+  pool,
+  SESSION_LABEL,
+  type RealPod,
+  type RealRun,
+  type FidelityClusterOptions,
+} from './cluster.js';
 
 export interface CaseResult {
   case: FidelityCase;
@@ -33,7 +41,11 @@ export interface RunCasesOptions extends FidelityClusterOptions {
 }
 
 /** Replay every seed's case on the cluster, compare with the embedded simulator; results in seed order. */
-export async function runCases(kc: KubeConfig, seeds: readonly number[], opts: RunCasesOptions = {}): Promise<CaseResult[]> {
+export async function runCases(
+  kc: KubeConfig,
+  seeds: readonly number[],
+  opts: RunCasesOptions = {},
+): Promise<CaseResult[]> {
   const fc = opts.cluster ?? (await FidelityCluster.open(kc, opts));
   const results: CaseResult[] = new Array(seeds.length);
   const slots = Array.from({ length: Math.max(1, opts.concurrency ?? 16) }, (_, i) => i);
@@ -114,12 +126,25 @@ export function summarize(results: readonly CaseResult[]): Summary {
     pods += r.verdict.pods;
     pending += r.verdict.pending;
   }
-  return { cases: results.length, agreed, tieResolved, countsAgreed, errors, pods, pending, rate: results.length === 0 ? 1 : agreed / results.length };
+  return {
+    cases: results.length,
+    agreed,
+    tieResolved,
+    countsAgreed,
+    errors,
+    pods,
+    pending,
+    rate: results.length === 0 ? 1 : agreed / results.length,
+  };
 }
 
 /** Why a case failed, for a test message: the comparison report, or the infrastructure error with the case. */
 export function failureText(r: CaseResult): string {
   if (r.verdict) return r.verdict.report;
   const c = r.case;
-  return [`fidelity case seed ${c.seed}: could not be replayed on the cluster: ${r.error}`, `pool: ${c.nodes.map((n) => `${n.name} ${n.cpu}/${n.memory}/${n.pods}`).join(', ')}`, ...c.workloads.map((w) => `  ${w.summary}`)].join('\n');
+  return [
+    `fidelity case seed ${c.seed}: could not be replayed on the cluster: ${r.error}`,
+    `pool: ${c.nodes.map((n) => `${n.name} ${n.cpu}/${n.memory}/${n.pods}`).join(', ')}`,
+    ...c.workloads.map((w) => `  ${w.summary}`),
+  ].join('\n');
 }

@@ -62,7 +62,9 @@ export function keptByParse(str: string): number | null {
   const shifted = num + denom;
   const value = BigInt(shifted);
   if (value * (binary ? 1n << BigInt(exponent) : 1n) > MAX_INT64) return null;
-  const kept = binary ? exponent % 10 === 0 && (value & 7n) !== 0n : scale % 3 === 0 && !shifted.endsWith('000') && shifted[0] !== '0';
+  const kept = binary
+    ? exponent % 10 === 0 && (value & 7n) !== 0n
+    : scale % 3 === 0 && !shifted.endsWith('000') && shifted[0] !== '0';
   return kept ? scale : null;
 }
 

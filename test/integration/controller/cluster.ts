@@ -20,7 +20,8 @@ let probe: Promise<KubeConfig | string> | undefined;
 
 async function probeCluster(): Promise<KubeConfig | string> {
   // Bring the shared test cluster up first (built on a fresh machine), so these suites never skip in `npm test`.
-  if (!process.env.KUBECONFIG) await ensureCluster().catch((e: Error) => console.warn(`      test cluster: ${e.message.split('\n')[0]}`));
+  if (!process.env.KUBECONFIG)
+    await ensureCluster().catch((e: Error) => console.warn(`      test cluster: ${e.message.split('\n')[0]}`));
   const path = clusterKubeconfigPath();
   if (!path) return 'no cluster: KUBECONFIG is unset and .cluster/kubeconfig does not exist (run test/cluster/up.sh)';
   let kc: KubeConfig;
@@ -55,7 +56,9 @@ export async function clusterOrSkip(ctx: Mocha.Context): Promise<KubeConfig> {
 /** Creates a uniquely named namespace; returns its name. */
 export async function freshNamespace(kc: KubeConfig, prefix: string): Promise<string> {
   const name = `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
-  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name, labels: { 'simarena.io/test': 'operator-runtime' } } } });
+  await kc
+    .makeApiClient(CoreV1Api)
+    .createNamespace({ body: { metadata: { name, labels: { 'simarena.io/test': 'operator-runtime' } } } });
   return name;
 }
 
@@ -68,7 +71,11 @@ export async function deleteNamespace(kc: KubeConfig | undefined, name: string |
   }
 }
 
-export async function waitUntil(cond: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
+export async function waitUntil(
+  cond: () => boolean | Promise<boolean>,
+  ms = 10_000,
+  what = 'condition',
+): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

@@ -79,7 +79,12 @@ describe('controller on a custom resource (real cluster)', function () {
   });
 
   it('watches the CR, writes status and labels with merge patches, and runs finalizers to deletion', async () => {
-    informer = new Informer<Widget>({ kc: kc!, path: resourcePath({ group, version: 'v1', resource: plural, namespace: ns! }), resyncMs: 0, logger: silentLogger() });
+    informer = new Informer<Widget>({
+      kc: kc!,
+      path: resourcePath({ group, version: 'v1', resource: plural, namespace: ns! }),
+      resyncMs: 0,
+      logger: silentLogger(),
+    });
     informer.start();
     await informer.hasSynced();
 
@@ -94,32 +99,64 @@ describe('controller on a custom resource (real cluster)', function () {
     const ref: CustomObjectRef = { group, version: 'v1', plural, namespace: ns!, name: 'w1' };
     const generation = informer.get('w1', ns)!.metadata!.generation;
 
-    const conditions = setCondition([], { type: 'Ready', status: 'False', reason: 'Reconciling', observedGeneration: generation! });
+    const conditions = setCondition([], {
+      type: 'Ready',
+      status: 'False',
+      reason: 'Reconciling',
+      observedGeneration: generation!,
+    });
     await patchCustomObjectStatus(api, ref, { conditions, observedGeneration: generation });
-    await waitUntil(() => informer!.get('w1', ns)?.status?.conditions?.[0]?.reason === 'Reconciling', 10_000, 'status update');
+    await waitUntil(
+      () => informer!.get('w1', ns)?.status?.conditions?.[0]?.reason === 'Reconciling',
+      10_000,
+      'status update',
+    );
     const w = informer.get('w1', ns)!;
     expect(w.status!.observedGeneration).to.equal(generation);
     expect(w.metadata!.generation, 'a status write does not bump generation').to.equal(generation);
     expect(w.spec).to.deep.equal({ size: 1 });
 
     // With a resourceVersion, a status write applies only to that version of the object.
-    const ready = setCondition(conditions, { type: 'Ready', status: 'True', reason: 'Reconciled', observedGeneration: generation! });
-    const at = (await patchCustomObjectStatus(api, ref, { conditions: ready }, w.metadata!.resourceVersion)).metadata!.resourceVersion!;
+    const ready = setCondition(conditions, {
+      type: 'Ready',
+      status: 'True',
+      reason: 'Reconciled',
+      observedGeneration: generation!,
+    });
+    const at = (await patchCustomObjectStatus(api, ref, { conditions: ready }, w.metadata!.resourceVersion)).metadata!
+      .resourceVersion!;
     expect(at).to.not.equal(w.metadata!.resourceVersion);
-    const stale = await patchCustomObjectStatus(api, ref, { observedGeneration: 99 }, w.metadata!.resourceVersion).then(() => undefined, (e: unknown) => e);
+    const stale = await patchCustomObjectStatus(api, ref, { observedGeneration: 99 }, w.metadata!.resourceVersion).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isConflict(stale), String(stale)).to.equal(true);
-    const current = (await api.getNamespacedCustomObject({ group, version: 'v1', namespace: ns!, plural, name: 'w1' })) as { status?: { observedGeneration?: number } };
+    const current = (await api.getNamespacedCustomObject({
+      group,
+      version: 'v1',
+      namespace: ns!,
+      plural,
+      name: 'w1',
+    })) as { status?: { observedGeneration?: number } };
     expect(current.status?.observedGeneration).to.equal(generation);
 
     await patchCustomObjectMetadata(api, ref, { labels: { 'simarena.io/episode': 'w1' } });
-    await waitUntil(() => informer!.get('w1', ns)?.metadata?.labels?.['simarena.io/episode'] === 'w1', 10_000, 'label update');
+    await waitUntil(
+      () => informer!.get('w1', ns)?.metadata?.labels?.['simarena.io/episode'] === 'w1',
+      10_000,
+      'label update',
+    );
     expect(informer.get('w1', ns)!.status!.conditions).to.have.length(1);
 
     const acc = customObjectAccessor(api, ref);
     await addFinalizer(acc, 'simarena.io/cleanup');
     await addFinalizer(acc, 'other.io/keep');
     await api.deleteNamespacedCustomObject({ group, version: 'v1', namespace: ns!, plural, name: 'w1' });
-    await waitUntil(() => informer!.get('w1', ns)?.metadata?.deletionTimestamp !== undefined, 10_000, 'deletionTimestamp');
+    await waitUntil(
+      () => informer!.get('w1', ns)?.metadata?.deletionTimestamp !== undefined,
+      10_000,
+      'deletionTimestamp',
+    );
     await removeFinalizer(acc, 'simarena.io/cleanup');
     expect(informer.get('w1', ns)).to.not.equal(undefined);
     await removeFinalizer(acc, 'other.io/keep');

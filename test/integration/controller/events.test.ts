@@ -14,7 +14,9 @@ describe('controller/events (real cluster)', function () {
   before(async function () {
     kc = await clusterOrSkip(this);
     ns = await freshNamespace(kc, 'rt-events');
-    cm = await kc.makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'subject' }, data: {} } });
+    cm = await kc
+      .makeApiClient(CoreV1Api)
+      .createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'subject' }, data: {} } });
     cm.apiVersion = 'v1';
     cm.kind = 'ConfigMap';
   });
@@ -42,13 +44,21 @@ describe('controller/events (real cluster)', function () {
 
     const raw = await kubeRequest<{ eventTime: string; series: { lastObservedTime: string } }>(kc!, {
       method: 'GET',
-      path: resourcePath({ group: 'events.k8s.io', version: 'v1', resource: 'events', namespace: ns!, name: ev.metadata!.name! }),
+      path: resourcePath({
+        group: 'events.k8s.io',
+        version: 'v1',
+        resource: 'events',
+        namespace: ns!,
+        name: ev.metadata!.name!,
+      }),
     });
     expect(raw.eventTime).to.match(/\.\d{6}Z$/);
     expect(raw.series.lastObservedTime).to.match(/\.\d{6}Z$/);
 
     // The same event through the core v1 API (what `kubectl get events` shows).
     const coreEvents = await kc!.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns! });
-    expect(coreEvents.items.some((e) => e.involvedObject.uid === cm.metadata!.uid && e.reason === 'SubjectChecked')).to.equal(true);
+    expect(
+      coreEvents.items.some((e) => e.involvedObject.uid === cm.metadata!.uid && e.reason === 'SubjectChecked'),
+    ).to.equal(true);
   });
 });

@@ -97,17 +97,26 @@ export class FakeApiServer {
       this.lists++;
       if (this.listFailures > 0) {
         this.listFailures--;
-        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 500, message: 'injected list failure' }));
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ kind: 'Status', code: 500, message: 'injected list failure' }));
         return;
       }
-      const body = { kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) }, items: [...this.objects.values()].map((o) => ({ ...o, kind: undefined, apiVersion: undefined })) };
+      const body = {
+        kind: 'ConfigMapList',
+        apiVersion: 'v1',
+        metadata: { resourceVersion: String(this.rv) },
+        items: [...this.objects.values()].map((o) => ({ ...o, kind: undefined, apiVersion: undefined })),
+      };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       return;
     }
     this.watches.push(url.searchParams);
     const mode = this.watchModes.shift() ?? 'stream';
     if (mode === 'fail') {
-      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 500, message: 'injected watch failure' }));
+      res
+        .writeHead(500, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ kind: 'Status', code: 500, message: 'injected watch failure' }));
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });

@@ -29,8 +29,10 @@ describe('controller/finalizers (real cluster)', function () {
     await deleteNamespace(kc, ns);
   });
 
-  const cmPath = (name: string): string => resourcePath({ version: 'v1', resource: 'configmaps', namespace: ns!, name });
-  const accessor = (name: string): ObjectAccessor => pathAccessor(kc!, { version: 'v1', resource: 'configmaps', namespace: ns!, name });
+  const cmPath = (name: string): string =>
+    resourcePath({ version: 'v1', resource: 'configmaps', namespace: ns!, name });
+  const accessor = (name: string): ObjectAccessor =>
+    pathAccessor(kc!, { version: 'v1', resource: 'configmaps', namespace: ns!, name });
   const finalizersOf = async (name: string): Promise<string[]> =>
     (await core.readNamespacedConfigMap({ namespace: ns!, name })).metadata?.finalizers ?? [];
 

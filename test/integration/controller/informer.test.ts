@@ -27,12 +27,18 @@ describe('controller/informer (real cluster)', function () {
     await deleteNamespace(kc, ns);
   });
 
-  const cm = (name: string, data: Record<string, string> = {}, labels: Record<string, string> = { rt: 'yes' }): V1ConfigMap => ({
+  const cm = (
+    name: string,
+    data: Record<string, string> = {},
+    labels: Record<string, string> = { rt: 'yes' },
+  ): V1ConfigMap => ({
     metadata: { name, labels },
     data,
   });
 
-  function configMapInformer(opts: { labelSelector?: string; watchTimeoutSeconds?: number } = {}): Informer<V1ConfigMap> {
+  function configMapInformer(
+    opts: { labelSelector?: string; watchTimeoutSeconds?: number } = {},
+  ): Informer<V1ConfigMap> {
     const inf = new Informer<V1ConfigMap>({
       kc: kc!,
       path: resourcePath({ version: 'v1', resource: 'configmaps', namespace: ns! }),
@@ -58,7 +64,9 @@ describe('controller/informer (real cluster)', function () {
 
     await core.createNamespacedConfigMap({ namespace: ns!, body: cm('a', { v: '1' }) });
     await waitUntil(() => inf.get('a', ns)?.data?.v === '1', 10_000, 'add of a');
-    await mergePatch(kc!, resourcePath({ version: 'v1', resource: 'configmaps', namespace: ns!, name: 'a' }), { data: { v: '2' } });
+    await mergePatch(kc!, resourcePath({ version: 'v1', resource: 'configmaps', namespace: ns!, name: 'a' }), {
+      data: { v: '2' },
+    });
     await waitUntil(() => inf.get('a', ns)?.data?.v === '2', 10_000, 'update of a');
     await core.deleteNamespacedConfigMap({ namespace: ns!, name: 'a' });
     await waitUntil(() => inf.get('a', ns) === undefined, 10_000, 'delete of a');
@@ -103,6 +111,10 @@ describe('controller/informer (real cluster)', function () {
     await core.createNamespacedConfigMap({ namespace: ns!, body: cm('c1', { v: '1' }, { ctl: 'yes' }) });
     await waitUntil(() => reconciled.some((r) => r.key === `${ns}/c1` && r.v === '1'), 10_000, 'reconcile of c1');
     await core.deleteNamespacedConfigMap({ namespace: ns!, name: 'c1' });
-    await waitUntil(() => reconciled.some((r) => r.key === `${ns}/c1` && r.v === undefined), 10_000, 'reconcile after delete');
+    await waitUntil(
+      () => reconciled.some((r) => r.key === `${ns}/c1` && r.v === undefined),
+      10_000,
+      'reconcile after delete',
+    );
   });
 });

@@ -27,7 +27,11 @@ describe('controller/leader (real cluster)', function () {
     await deleteNamespace(kc, ns);
   });
 
-  function elector(identity: string, lease: string, callbacks: { started?: () => void; stopped?: () => void } = {}): LeaderElector {
+  function elector(
+    identity: string,
+    lease: string,
+    callbacks: { started?: () => void; stopped?: () => void } = {},
+  ): LeaderElector {
     const e = new LeaderElector({
       kc: kc!,
       namespace: ns!,
@@ -44,7 +48,10 @@ describe('controller/leader (real cluster)', function () {
 
   /** The Lease as the server stores it (raw JSON, so the time strings are exactly what was sent back). */
   async function rawLease(name: string): Promise<{ spec: Record<string, unknown> }> {
-    return kubeRequest(kc!, { method: 'GET', path: resourcePath({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: ns!, name }) });
+    return kubeRequest(kc!, {
+      method: 'GET',
+      path: resourcePath({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: ns!, name }),
+    });
   }
 
   it('two electors on one Lease: exactly one leads, and the other takes over after release', async () => {
@@ -84,7 +91,9 @@ describe('controller/leader (real cluster)', function () {
     b.start();
     await waitUntil(() => b.isLeader, 10_000, 'takeover of an expired lease');
     expect(Date.now() - t0).to.be.greaterThan(1900);
-    const lease = await kc!.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'rt-lease-2', namespace: ns! });
+    const lease = await kc!
+      .makeApiClient(CoordinationV1Api)
+      .readNamespacedLease({ name: 'rt-lease-2', namespace: ns! });
     expect(lease.spec!.holderIdentity).to.equal('replica-b');
   });
 
@@ -96,7 +105,11 @@ describe('controller/leader (real cluster)', function () {
     expect(await a.tryAcquireOrRenew()).to.equal(true); // bumps resourceVersion
     let code: number | undefined;
     try {
-      await api.replaceNamespacedLease({ name: 'rt-lease-3', namespace: ns!, body: { ...stale, spec: { ...stale.spec, holderIdentity: 'intruder' } } });
+      await api.replaceNamespacedLease({
+        name: 'rt-lease-3',
+        namespace: ns!,
+        body: { ...stale, spec: { ...stale.spec, holderIdentity: 'intruder' } },
+      });
     } catch (err) {
       code = (err as { code?: number }).code;
     }

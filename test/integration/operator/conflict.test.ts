@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { CoreV1Api, CustomObjectsApi, EventsV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  EventsV1Api,
+  type KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import { EpisodeReconciler } from '../../../src/operator/reconciler.js';
 import { defaultBackends } from '../../../src/operator/index.js';
 import { GROUP, PLURAL, VERSION } from '../../../src/api/names.js';
@@ -38,7 +44,8 @@ describe('operator: writes computed from a stale copy conflict and are redone', 
   async function undisturbed(name: string, cm: string): Promise<ReturnType<typeof outcome>> {
     const rec = new EpisodeReconciler({ kc, backendFor: defaultBackends(kc), logger: silentLogger() });
     await createEpisode(kc, ns, name, { trace: { configMapRef: { name: cm } }, targetReplicas: 3, maxSteps: 20 });
-    for (let i = 0; i < 200 && (await getEpisode(kc, ns, name)).status?.stepPhase !== 'Done'; i++) await rec.reconcile(`${ns}/${name}`);
+    for (let i = 0; i < 200 && (await getEpisode(kc, ns, name)).status?.stepPhase !== 'Done'; i++)
+      await rec.reconcile(`${ns}/${name}`);
     return outcome(await getEpisode(kc, ns, name));
   }
 
@@ -52,7 +59,13 @@ describe('operator: writes computed from a stale copy conflict and are redone', 
     const initial = await getEpisode(kc, ns, 'edited');
     // An informer that never sees anything after creation: the reconciler must rely on its own writes. One step per
     // reconcile (no batching), so others can write between steps; the undisturbed run batched its steps.
-    const rec = new EpisodeReconciler({ kc, backendFor: defaultBackends(kc), logger: silentLogger(), cached: () => initial, batchMs: 0 });
+    const rec = new EpisodeReconciler({
+      kc,
+      backendFor: defaultBackends(kc),
+      logger: silentLogger(),
+      cached: () => initial,
+      batchMs: 0,
+    });
     const key = `${ns}/edited`;
     const custom = kc.makeApiClient(CustomObjectsApi);
     const ref = { group: GROUP, version: VERSION, plural: PLURAL, namespace: ns, name: 'edited' };
@@ -66,7 +79,9 @@ describe('operator: writes computed from a stale copy conflict and are redone', 
     const labelled = await getEpisode(kc, ns, 'edited');
     expect(await rec.reconcile(key), 'a conflict requeues at once').to.deep.equal({ requeueAfterMs: 0 });
     const unchanged = await getEpisode(kc, ns, 'edited');
-    expect(unchanged.metadata?.resourceVersion, 'the stale write was refused').to.equal(labelled.metadata?.resourceVersion);
+    expect(unchanged.metadata?.resourceVersion, 'the stale write was refused').to.equal(
+      labelled.metadata?.resourceVersion,
+    );
     expect(unchanged.status).to.deep.equal(labelled.status);
 
     // The next reconcile reads the episode again and takes the step.
@@ -81,7 +96,8 @@ describe('operator: writes computed from a stale copy conflict and are redone', 
     await rec.reconcile(key);
     expect((await getEpisode(kc, ns, 'edited')).status?.history).to.have.length(now.status!.history!.length + 1);
 
-    for (let i = 0; i < 200 && (await getEpisode(kc, ns, 'edited')).status?.stepPhase !== 'Done'; i++) await rec.reconcile(key);
+    for (let i = 0; i < 200 && (await getEpisode(kc, ns, 'edited')).status?.stepPhase !== 'Done'; i++)
+      await rec.reconcile(key);
     const done = await getEpisode(kc, ns, 'edited');
     expect(outcome(done)).to.deep.equal(expected);
     expect(done.metadata?.labels?.team).to.equal('blue');
@@ -95,11 +111,16 @@ describe('operator: writes computed from a stale copy conflict and are redone', 
     await createEpisode(kc, ns, 'busy', { trace: { configMapRef: { name: cm } }, targetReplicas: 3, maxSteps: 20 });
     const ref = { group: GROUP, version: VERSION, plural: PLURAL, namespace: ns, name: 'busy' };
     let edits = 0;
-    const done = await waitFor('the episode to finish under edits', async () => {
-      await patchCustomObjectMetadata(custom, ref, { labels: { edits: String(++edits) } });
-      const ep = await getEpisode(kc, ns, 'busy');
-      return ep.status?.stepPhase === 'Done' ? ep : undefined;
-    }, 60_000, 1);
+    const done = await waitFor(
+      'the episode to finish under edits',
+      async () => {
+        await patchCustomObjectMetadata(custom, ref, { labels: { edits: String(++edits) } });
+        const ep = await getEpisode(kc, ns, 'busy');
+        return ep.status?.stepPhase === 'Done' ? ep : undefined;
+      },
+      60_000,
+      1,
+    );
     expect(outcome(done)).to.deep.equal(expected);
     expect(edits).to.be.greaterThan(1);
   });
@@ -108,7 +129,12 @@ describe('operator: writes computed from a stale copy conflict and are redone', 
     const cm = await scenarioConfigMap(kc, ns, 'mem-heavy');
     // Every version of each episode the API server hands out, through a watch of our own.
     const versions = new Map<string, Set<string>>();
-    const episodes = new Informer<KubernetesObject>({ kc, path: `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}`, name: 'test-episodes', logger: silentLogger() });
+    const episodes = new Informer<KubernetesObject>({
+      kc,
+      path: `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}`,
+      name: 'test-episodes',
+      logger: silentLogger(),
+    });
     episodes.on((obj) => {
       const name = obj.metadata!.name!;
       if (!versions.has(name)) versions.set(name, new Set());
@@ -118,13 +144,30 @@ describe('operator: writes computed from a stale copy conflict and are redone', 
     try {
       await episodes.hasSynced();
       const results: Array<ReturnType<typeof outcome>> = [];
-      for (const [name, batchMs] of [['batched', 1000], ['stepwise', 0]] as const) {
+      for (const [name, batchMs] of [
+        ['batched', 1000],
+        ['stepwise', 0],
+      ] as const) {
         operator = await startOperator(kc, ns, { batchMs });
-        await createEpisode(kc, ns, name, { trace: { configMapRef: { name: cm } }, targetReplicas: 3, maxSteps: 20, policy: { name: 'bump-cpu' } });
-        results.push(outcome(await waitFor(`${name} to finish`, async () => {
-          const e = await getEpisode(kc, ns, name);
-          return e.status?.stepPhase === 'Done' ? (e as ArenaEpisode) : undefined;
-        }, 60_000, 20)));
+        await createEpisode(kc, ns, name, {
+          trace: { configMapRef: { name: cm } },
+          targetReplicas: 3,
+          maxSteps: 20,
+          policy: { name: 'bump-cpu' },
+        });
+        results.push(
+          outcome(
+            await waitFor(
+              `${name} to finish`,
+              async () => {
+                const e = await getEpisode(kc, ns, name);
+                return e.status?.stepPhase === 'Done' ? (e as ArenaEpisode) : undefined;
+              },
+              60_000,
+              20,
+            ),
+          ),
+        );
         await operator.stop();
         operator = undefined;
       }
@@ -136,12 +179,17 @@ describe('operator: writes computed from a stale copy conflict and are redone', 
       // One StepCompleted Event per step either way (a batched step's Event waits for its write).
       const stepsOf = async (name: string) => {
         const events = (await kc.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: ns })).items;
-        return events.filter((e) => e.regarding?.name === name && e.reason === 'StepCompleted').map((e) => Number(/^step (\d+):/.exec(e.note ?? '')?.[1])).sort((a, b) => a - b);
+        return events
+          .filter((e) => e.regarding?.name === name && e.reason === 'StepCompleted')
+          .map((e) => Number(/^step (\d+):/.exec(e.note ?? '')?.[1]))
+          .sort((a, b) => a - b);
       };
       const all = Array.from({ length: 20 }, (_, i) => i + 1);
       for (const name of ['batched', 'stepwise']) {
         // Events are sent without waiting for them: give the last ones a moment to arrive.
-        await waitFor(`${name}'s StepCompleted events`, async () => (await stepsOf(name)).length >= 20, 10_000).catch(() => undefined);
+        await waitFor(`${name}'s StepCompleted events`, async () => (await stepsOf(name)).length >= 20, 10_000).catch(
+          () => undefined,
+        );
         expect(await stepsOf(name), name).to.deep.equal(all);
       }
     } finally {
@@ -152,7 +200,13 @@ describe('operator: writes computed from a stale copy conflict and are redone', 
   it('collects replaced trace ConfigMaps during a long episode, a few at a time, keeping the one in use', async () => {
     const cm = await scenarioConfigMap(kc, ns, 'mem-heavy');
     // Every event of the namespace's operator-written trace ConfigMaps, in order: how many were alive at most.
-    const traces = new Informer<KubernetesObject>({ kc, path: `/api/v1/namespaces/${ns}/configmaps`, labelSelector: 'simarena.io/role=trace', name: 'test-traces', logger: silentLogger() });
+    const traces = new Informer<KubernetesObject>({
+      kc,
+      path: `/api/v1/namespaces/${ns}/configmaps`,
+      labelSelector: 'simarena.io/role=trace',
+      name: 'test-traces',
+      logger: silentLogger(),
+    });
     let alive = 0;
     let peak = 0;
     let deleted = 0;
@@ -169,16 +223,28 @@ describe('operator: writes computed from a stale copy conflict and are redone', 
       // One status write per step (no batching of embedded steps), so each of the 20 traces is written.
       operator = await startOperator(kc, ns, { batchMs: 0 });
       // bump-cpu never fixes a memory problem: 20 steps, each with a new trace.
-      await createEpisode(kc, ns, 'long', { trace: { configMapRef: { name: cm } }, targetReplicas: 3, maxSteps: 20, policy: { name: 'bump-cpu' } });
-      const ep = await waitFor('the long episode to finish', async () => {
-        const e = await getEpisode(kc, ns, 'long');
-        return e.status?.stepPhase === 'Done' ? e : undefined;
-      }, 60_000, 20);
+      await createEpisode(kc, ns, 'long', {
+        trace: { configMapRef: { name: cm } },
+        targetReplicas: 3,
+        maxSteps: 20,
+        policy: { name: 'bump-cpu' },
+      });
+      const ep = await waitFor(
+        'the long episode to finish',
+        async () => {
+          const e = await getEpisode(kc, ns, 'long');
+          return e.status?.stepPhase === 'Done' ? e : undefined;
+        },
+        60_000,
+        20,
+      );
       expect(ep.status?.history?.filter((h) => h.action === 'bump-cpu' && !h.blocked)).to.have.length(20);
       await waitFor('all but the final trace to be deleted', async () => alive === 1 && deleted === 19, 20_000);
       // 20 traces written, never more than 9 alive: replaced ones go every 8 steps, not only at the end.
       expect(peak).to.be.at.most(9);
-      const left = await kc.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: ns, labelSelector: 'simarena.io/role=trace' });
+      const left = await kc
+        .makeApiClient(CoreV1Api)
+        .listNamespacedConfigMap({ namespace: ns, labelSelector: 'simarena.io/role=trace' });
       expect(left.items.map((c) => c.metadata!.name)).to.deep.equal([ep.status!.traceConfigMap]);
     } finally {
       await traces.stop();

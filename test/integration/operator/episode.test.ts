@@ -9,7 +9,16 @@ import { QTablePolicy, serializeQTable } from '../../../src/agents/q-table.js';
 import { train } from '../../../src/agents/train.js';
 import type { Controller } from '../../../src/controller/controller.js';
 import { deleteNamespace, ensureCluster, freshNamespace, kubeConfig, kubectl, waitFor } from '../../support/cluster.js';
-import { createEpisode, ensureCrd, getEpisode, outcome, scenarioConfigMap, startOperator, traceConfigMap, waitForPhase } from './helpers.js';
+import {
+  createEpisode,
+  ensureCrd,
+  getEpisode,
+  outcome,
+  scenarioConfigMap,
+  startOperator,
+  traceConfigMap,
+  waitForPhase,
+} from './helpers.js';
 
 describe('operator: ArenaEpisode on the real API server', function () {
   this.timeout(180_000);
@@ -34,7 +43,12 @@ describe('operator: ArenaEpisode on the real API server', function () {
   it('solves a canonical scenario on the embedded backend and records history, rewards and events', async () => {
     const cm = await scenarioConfigMap(kc, ns, 'composite');
     operator = await startOperator(kc, ns);
-    await createEpisode(kc, ns, 'composite', { trace: { configMapRef: { name: cm } }, targetReplicas: 3, maxSteps: 20, backend: 'embedded' });
+    await createEpisode(kc, ns, 'composite', {
+      trace: { configMapRef: { name: cm } },
+      targetReplicas: 3,
+      maxSteps: 20,
+      backend: 'embedded',
+    });
     const ep = await waitForPhase(kc, ns, 'composite', ['Succeeded', 'Failed']);
     expect(ep.status?.phase, ep.status?.message).to.equal('Succeeded');
     expect(ep.status?.solved).to.equal(true);
@@ -43,7 +57,12 @@ describe('operator: ArenaEpisode on the real API server', function () {
 
     // The same episode through the CLI's code path gives the same steps and rewards.
     const s = canonicalScenario('composite');
-    const local = await runEpisode(episodeSpec({ workload: s.meta.workload, target: 3, maxSteps: 20, durationSeconds: 30 }), s.trace, getPolicy('heuristic'), new EmbeddedBackend());
+    const local = await runEpisode(
+      episodeSpec({ workload: s.meta.workload, target: 3, maxSteps: 20, durationSeconds: 30 }),
+      s.trace,
+      getPolicy('heuristic'),
+      new EmbeddedBackend(),
+    );
     const got = outcome(ep);
     expect(got.history.map((h) => h.action)).to.deep.equal(local.history.map((h) => h.action));
     expect(got.history.map((h) => h.observation)).to.deep.equal(local.history.map((h) => h.observation));
@@ -81,7 +100,13 @@ describe('operator: ArenaEpisode on the real API server', function () {
   it('runs an episode on the kwok backend: the real scheduler decides', async () => {
     const cm = await scenarioConfigMap(kc, ns, 'cpu-slight');
     operator = await startOperator(kc, ns);
-    await createEpisode(kc, ns, 'kwok', { trace: { configMapRef: { name: cm } }, targetReplicas: 3, maxSteps: 5, backend: 'kwok', stepDuration: '60s' });
+    await createEpisode(kc, ns, 'kwok', {
+      trace: { configMapRef: { name: cm } },
+      targetReplicas: 3,
+      maxSteps: 5,
+      backend: 'kwok',
+      stepDuration: '60s',
+    });
     const ep = await waitForPhase(kc, ns, 'kwok', ['Succeeded', 'Failed'], 150_000);
     expect(ep.status?.phase, ep.status?.message).to.equal('Succeeded');
     expect(ep.status?.initialObservation).to.deep.equal({ ready: 0, pending: 3, total: 3 });
@@ -97,20 +122,47 @@ describe('operator: ArenaEpisode on the real API server', function () {
   it('plays a trained q-table loaded from a ConfigMap', async function () {
     this.timeout(240_000);
     const policy = new QTablePolicy({}, {});
-    const scenarios = CANONICAL.map((c) => ({ name: c.meta.name, target: c.meta.target, workload: c.meta.workload, trace: () => canonicalScenario(c.meta.name).trace }));
-    await train({ policy, scenarios, episodes: 3000, seed: 1, backend: new EmbeddedBackend(), spec: (sc, seed) => episodeSpec({ workload: sc.workload, target: sc.target, maxSteps: 50, seed }) });
-    await kc.makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'model' }, data: { 'q-table.json': serializeQTable(policy) } } });
+    const scenarios = CANONICAL.map((c) => ({
+      name: c.meta.name,
+      target: c.meta.target,
+      workload: c.meta.workload,
+      trace: () => canonicalScenario(c.meta.name).trace,
+    }));
+    await train({
+      policy,
+      scenarios,
+      episodes: 3000,
+      seed: 1,
+      backend: new EmbeddedBackend(),
+      spec: (sc, seed) => episodeSpec({ workload: sc.workload, target: sc.target, maxSteps: 50, seed }),
+    });
+    await kc.makeApiClient(CoreV1Api).createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'model' }, data: { 'q-table.json': serializeQTable(policy) } },
+    });
     const cm = await scenarioConfigMap(kc, ns, 'cpu-mem');
     operator = await startOperator(kc, ns);
-    await createEpisode(kc, ns, 'learned', { trace: { configMapRef: { name: cm } }, targetReplicas: 3, maxSteps: 20, policy: { name: 'q-table', parameters: { modelConfigMap: 'model' } } });
+    await createEpisode(kc, ns, 'learned', {
+      trace: { configMapRef: { name: cm } },
+      targetReplicas: 3,
+      maxSteps: 20,
+      policy: { name: 'q-table', parameters: { modelConfigMap: 'model' } },
+    });
     const ep = await waitForPhase(kc, ns, 'learned', ['Succeeded', 'Failed']);
     expect(ep.status?.phase, ep.status?.message).to.equal('Succeeded');
     expect(ep.status?.solved).to.equal(true);
     expect(ep.status?.history?.every((h) => h.action === 'reduce-cpu' || h.action === 'reduce-mem')).to.equal(true);
 
-    await createEpisode(kc, ns, 'nomodel', { trace: { configMapRef: { name: cm } }, targetReplicas: 3, policy: { name: 'q-table', parameters: { modelConfigMap: 'absent' } } });
+    await createEpisode(kc, ns, 'nomodel', {
+      trace: { configMapRef: { name: cm } },
+      targetReplicas: 3,
+      policy: { name: 'q-table', parameters: { modelConfigMap: 'absent' } },
+    });
     const bad = await waitForPhase(kc, ns, 'nomodel', ['Failed']);
-    expect(bad.status?.message).to.contain('ConfigMap').and.to.contain('absent').and.to.contain('kubectl create configmap');
+    expect(bad.status?.message)
+      .to.contain('ConfigMap')
+      .and.to.contain('absent')
+      .and.to.contain('kubectl create configmap');
   });
 
   describe('invalid episodes end Failed with a message that says what to fix', () => {
@@ -118,7 +170,10 @@ describe('operator: ArenaEpisode on the real API server', function () {
       operator = await startOperator(kc, ns);
       await createEpisode(kc, ns, 'nocm', { trace: { configMapRef: { name: 'missing' } }, targetReplicas: 3 });
       const ep = await waitForPhase(kc, ns, 'nocm', ['Failed']);
-      expect(ep.status?.message).to.contain('ConfigMap').and.to.contain('does not exist').and.to.contain('kubectl create configmap');
+      expect(ep.status?.message)
+        .to.contain('ConfigMap')
+        .and.to.contain('does not exist')
+        .and.to.contain('kubectl create configmap');
     });
 
     it('bytes that are not a trace', async () => {
@@ -133,21 +188,33 @@ describe('operator: ArenaEpisode on the real API server', function () {
     it('a workload that is not in the trace', async () => {
       const cm = await scenarioConfigMap(kc, ns, 'healthy');
       operator = await startOperator(kc, ns);
-      await createEpisode(kc, ns, 'nowl', { trace: { configMapRef: { name: cm } }, targetReplicas: 3, workload: { name: 'api' } });
+      await createEpisode(kc, ns, 'nowl', {
+        trace: { configMapRef: { name: cm } },
+        targetReplicas: 3,
+        workload: { name: 'api' },
+      });
       const ep = await waitForPhase(kc, ns, 'nowl', ['Failed']);
-      expect(ep.status?.message).to.contain('Deployment default/api is not in the trace').and.to.contain('Deployment default/web');
+      expect(ep.status?.message)
+        .to.contain('Deployment default/api is not in the trace')
+        .and.to.contain('Deployment default/web');
     });
 
     it('an unknown policy is refused by the API server with the allowed names', async () => {
       const cm = await scenarioConfigMap(kc, ns, 'healthy');
       let err: Error | undefined;
       try {
-        await createEpisode(kc, ns, 'badpolicy', { trace: { configMapRef: { name: cm } }, targetReplicas: 3, policy: { name: 'telepathy' } });
+        await createEpisode(kc, ns, 'badpolicy', {
+          trace: { configMapRef: { name: cm } },
+          targetReplicas: 3,
+          policy: { name: 'telepathy' },
+        });
       } catch (e) {
         err = e as Error;
       }
       expect(err, 'the CRD schema should reject it').to.exist;
-      expect(String((err as { body?: string }).body ?? err!.message)).to.contain('telepathy').and.to.contain('heuristic');
+      expect(String((err as { body?: string }).body ?? err!.message))
+        .to.contain('telepathy')
+        .and.to.contain('heuristic');
     });
   });
 
@@ -157,12 +224,21 @@ describe('operator: ArenaEpisode on the real API server', function () {
     await createEpisode(kc, ns, 'del', { trace: { configMapRef: { name: cm } }, targetReplicas: 3, maxSteps: 3 });
     await waitForPhase(kc, ns, 'del', ['Succeeded']);
     const core = kc.makeApiClient(CoreV1Api);
-    const before = (await core.listNamespacedConfigMap({ namespace: ns, labelSelector: 'simarena.io/episode=del' })).items;
+    const before = (await core.listNamespacedConfigMap({ namespace: ns, labelSelector: 'simarena.io/episode=del' }))
+      .items;
     expect(before.length).to.be.greaterThan(0);
     // Through the API, not a blocking kubectl: the operator runs in this process and must keep reconciling.
-    await kc.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name: 'del' });
-    await waitFor('the episode to be gone', async () => getEpisode(kc, ns, 'del').then(() => false, () => true));
-    const after = (await core.listNamespacedConfigMap({ namespace: ns, labelSelector: 'simarena.io/episode=del' })).items;
+    await kc
+      .makeApiClient(CustomObjectsApi)
+      .deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name: 'del' });
+    await waitFor('the episode to be gone', async () =>
+      getEpisode(kc, ns, 'del').then(
+        () => false,
+        () => true,
+      ),
+    );
+    const after = (await core.listNamespacedConfigMap({ namespace: ns, labelSelector: 'simarena.io/episode=del' }))
+      .items;
     expect(after).to.have.length(0);
   });
 });

@@ -7,7 +7,15 @@ import type { AddressInfo } from 'node:net';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Controller } from '../../../src/controller/controller.js';
 import { deleteNamespace, freshNamespace, kubeConfig, waitFor } from '../../support/cluster.js';
-import { createEpisode, ensureCrd, expectCpuSlightSolved, getEpisode, scenarioConfigMap, startOperator, waitForPhase } from './helpers.js';
+import {
+  createEpisode,
+  ensureCrd,
+  expectCpuSlightSolved,
+  getEpisode,
+  scenarioConfigMap,
+  startOperator,
+  waitForPhase,
+} from './helpers.js';
 
 interface AgentCall {
   path: string;
@@ -59,7 +67,12 @@ describe('operator: external agents (allowlist, token Secret, sanitized status)'
     await deleteNamespace(kc, ns);
   });
 
-  const external = (cm: string, policy: Record<string, unknown>) => ({ trace: { configMapRef: { name: cm } }, targetReplicas: 3, maxSteps: 6, policy: { name: 'external', ...policy } });
+  const external = (cm: string, policy: Record<string, unknown>) => ({
+    trace: { configMapRef: { name: cm } },
+    targetReplicas: 3,
+    maxSteps: 6,
+    policy: { name: 'external', ...policy },
+  });
 
   it('with no allowlist the external policy is disabled: the episode fails and the agent is never called', async () => {
     operator = await startOperator(kc, ns);
@@ -72,17 +85,33 @@ describe('operator: external agents (allowlist, token Secret, sanitized status)'
 
   it('an allowed URL with the token from a Secret plays the episode; a URL outside the allowlist fails without a call', async () => {
     operator = await startOperator(kc, ns, { allowedAgentURLs: [`${base}/act`] });
-    await kc.makeApiClient(CoreV1Api).createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'agent-token' }, stringData: { token: 's3cret-token' } } });
+    await kc.makeApiClient(CoreV1Api).createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: 'agent-token' }, stringData: { token: 's3cret-token' } },
+    });
     const cm = await scenarioConfigMap(kc, ns, 'cpu-slight');
-    await createEpisode(kc, ns, 'allowed', external(cm, { agentURL: `${base}/act/v1`, agentTokenSecretRef: { name: 'agent-token' } }));
+    await createEpisode(
+      kc,
+      ns,
+      'allowed',
+      external(cm, { agentURL: `${base}/act/v1`, agentTokenSecretRef: { name: 'agent-token' } }),
+    );
     await createEpisode(kc, ns, 'elsewhere', external(cm, { agentURL: `${base}/admin` }));
-    await createEpisode(kc, ns, 'inline-token', external(cm, { agentURL: `${base}/act`, parameters: { token: 's3cret-token' } }));
+    await createEpisode(
+      kc,
+      ns,
+      'inline-token',
+      external(cm, { agentURL: `${base}/act`, parameters: { token: 's3cret-token' } }),
+    );
     expectCpuSlightSolved(await waitForPhase(kc, ns, 'allowed', ['Succeeded', 'Failed']));
     const elsewhere = await waitForPhase(kc, ns, 'elsewhere', ['Failed']);
     expect(elsewhere.status?.message).to.match(/spec\.policy\.agentURL .*\/admin is not allowed on this operator/);
     const inline = await waitForPhase(kc, ns, 'inline-token', ['Failed']);
     expect(inline.status?.message).to.match(/put the token in a Secret and set spec\.policy\.agentTokenSecretRef/);
-    expect(calls.every((c) => c.path === '/act/v1' && c.auth === 'Bearer s3cret-token'), JSON.stringify(calls)).to.equal(true);
+    expect(
+      calls.every((c) => c.path === '/act/v1' && c.auth === 'Bearer s3cret-token'),
+      JSON.stringify(calls),
+    ).to.equal(true);
     expect(calls).to.have.length(2);
   });
 
@@ -96,7 +125,9 @@ describe('operator: external agents (allowlist, token Secret, sanitized status)'
     });
     const text = JSON.stringify(ep.status);
     expect(text).to.not.match(/SECRET|root:x/);
-    expect(ep.status?.message).to.match(/^retrying: external policy: POST http:\/\/127\.0\.0\.1:\d+\/leaky failed after 1 attempt: HTTP 403$/);
+    expect(ep.status?.message).to.match(
+      /^retrying: external policy: POST http:\/\/127\.0\.0\.1:\d+\/leaky failed after 1 attempt: HTTP 403$/,
+    );
   });
 
   it('the API server rejects zero steps and capacities and min above max (CEL rules)', async () => {
@@ -106,7 +137,11 @@ describe('operator: external agents (allowlist, token Secret, sanitized status)'
       ['zero-cpu-step', { actions: { cpuStep: '0' } }, /must be above 0/],
       ['zero-node-mem', { nodePool: { memory: 0 } }, /must be above 0/],
       ['min-cpu-above-max', { safeguards: { minCpu: '2', maxCpu: '1' } }, /minCpu must not exceed safeguards\.maxCpu/],
-      ['min-mem-above-max', { safeguards: { minMemory: '2Gi', maxMemory: '1Gi' } }, /minMemory must not exceed safeguards\.maxMemory/],
+      [
+        'min-mem-above-max',
+        { safeguards: { minMemory: '2Gi', maxMemory: '1Gi' } },
+        /minMemory must not exceed safeguards\.maxMemory/,
+      ],
     ] as const) {
       let err: unknown;
       try {
@@ -117,6 +152,10 @@ describe('operator: external agents (allowlist, token Secret, sanitized status)'
       expect(err, name).to.exist;
       expect(String((err as { body?: string }).body ?? err), name).to.match(msg);
     }
-    await createEpisode(kc, ns, 'fine', { ...spec, actions: { cpuStep: '250m' }, safeguards: { minCpu: '100m', maxCpu: '8' } });
+    await createEpisode(kc, ns, 'fine', {
+      ...spec,
+      actions: { cpuStep: '250m' },
+      safeguards: { minCpu: '100m', maxCpu: '8' },
+    });
   });
 });

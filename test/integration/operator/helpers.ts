@@ -20,8 +20,17 @@ export async function ensureCrd(kc: KubeConfig): Promise<void> {
   });
 }
 
-export async function traceConfigMap(kc: KubeConfig, namespace: string, name: string, bytes: Uint8Array, key = 'trace.msgpack'): Promise<void> {
-  await kc.makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace, body: { metadata: { name }, binaryData: { [key]: Buffer.from(bytes).toString('base64') } } });
+export async function traceConfigMap(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  bytes: Uint8Array,
+  key = 'trace.msgpack',
+): Promise<void> {
+  await kc.makeApiClient(CoreV1Api).createNamespacedConfigMap({
+    namespace,
+    body: { metadata: { name }, binaryData: { [key]: Buffer.from(bytes).toString('base64') } },
+  });
 }
 
 export async function scenarioConfigMap(kc: KubeConfig, namespace: string, scenario: string): Promise<string> {
@@ -30,23 +39,51 @@ export async function scenarioConfigMap(kc: KubeConfig, namespace: string, scena
   return name;
 }
 
-export async function createEpisode(kc: KubeConfig, namespace: string, name: string, spec: Partial<ArenaEpisodeSpec> & Pick<ArenaEpisodeSpec, 'trace' | 'targetReplicas'>): Promise<ArenaEpisode> {
-  const body = { apiVersion: `${GROUP}/${VERSION}`, kind: 'ArenaEpisode', metadata: { name, namespace }, spec: { workload: { name: 'web' }, ...spec } };
-  return (await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body })) as ArenaEpisode;
+export async function createEpisode(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  spec: Partial<ArenaEpisodeSpec> & Pick<ArenaEpisodeSpec, 'trace' | 'targetReplicas'>,
+): Promise<ArenaEpisode> {
+  const body = {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'ArenaEpisode',
+    metadata: { name, namespace },
+    spec: { workload: { name: 'web' }, ...spec },
+  };
+  return (await kc
+    .makeApiClient(CustomObjectsApi)
+    .createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body })) as ArenaEpisode;
 }
 
 export async function getEpisode(kc: KubeConfig, namespace: string, name: string): Promise<ArenaEpisode> {
-  return (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as ArenaEpisode;
+  return (await kc
+    .makeApiClient(CustomObjectsApi)
+    .getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as ArenaEpisode;
 }
 
-export async function waitForPhase(kc: KubeConfig, namespace: string, name: string, phases: string[], timeoutMs = 60_000): Promise<ArenaEpisode> {
-  return waitFor(`episode ${name} to reach ${phases.join('/')}`, async () => {
-    const ep = await getEpisode(kc, namespace, name);
-    return phases.includes(ep.status?.phase ?? '') && ep.status?.stepPhase === 'Done' ? ep : undefined;
-  }, timeoutMs);
+export async function waitForPhase(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  phases: string[],
+  timeoutMs = 60_000,
+): Promise<ArenaEpisode> {
+  return waitFor(
+    `episode ${name} to reach ${phases.join('/')}`,
+    async () => {
+      const ep = await getEpisode(kc, namespace, name);
+      return phases.includes(ep.status?.phase ?? '') && ep.status?.stepPhase === 'Done' ? ep : undefined;
+    },
+    timeoutMs,
+  );
 }
 
-export async function startOperator(kc: KubeConfig, namespace: string, extra: Partial<OperatorOptions> = {}): Promise<Controller> {
+export async function startOperator(
+  kc: KubeConfig,
+  namespace: string,
+  extra: Partial<OperatorOptions> = {},
+): Promise<Controller> {
   const c = createOperator({ kc, namespace, workers: 4, health: false, leaderElection: false, ...extra });
   await c.start();
   return c;
@@ -62,7 +99,9 @@ export function outcome(ep: ArenaEpisode) {
     stepsToSolve: s.stepsToSolve,
     totalReward: s.totalReward,
     initialObservation: s.initialObservation,
-    history: (s.history ?? []).map(({ startTime, endTime, simulation, ...rest }) => (void startTime, void endTime, void simulation, rest)),
+    history: (s.history ?? []).map(
+      ({ startTime, endTime, simulation, ...rest }) => (void startTime, void endTime, void simulation, rest),
+    ),
   };
 }
 

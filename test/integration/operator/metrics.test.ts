@@ -44,30 +44,57 @@ describe('operator metrics on the real API server', function () {
 
   it('moves reconcile, work-queue, API and episode metrics as episodes run; the dashboard names only real metrics', async () => {
     const lease = `metrics-${ns}`.slice(0, 60);
-    operator = await startOperator(kc, ns, { health: { host: '127.0.0.1', port: 0 }, leaderElection: { namespace: ns, name: lease } });
+    operator = await startOperator(kc, ns, {
+      health: { host: '127.0.0.1', port: 0 },
+      leaderElection: { namespace: ns, name: lease },
+    });
     const url = `http://127.0.0.1:${operator.healthAddress!.port}/metrics`;
     const before = await scrape(url);
-    await waitFor('this replica to lead', async () => sampleSum(await scrape(url), 'leader_election_master_status', { name: lease }) === 1, 30_000);
+    await waitFor(
+      'this replica to lead',
+      async () => sampleSum(await scrape(url), 'leader_election_master_status', { name: lease }) === 1,
+      30_000,
+    );
 
     const scenarios = ['composite', 'mem-slight', 'replicas-over'];
     for (const s of scenarios) {
       const cm = await scenarioConfigMap(kc, ns, s);
-      await createEpisode(kc, ns, s, { trace: { configMapRef: { name: cm } }, targetReplicas: 3, maxSteps: 20, backend: 'embedded' });
+      await createEpisode(kc, ns, s, {
+        trace: { configMapRef: { name: cm } },
+        targetReplicas: 3,
+        maxSteps: 20,
+        backend: 'embedded',
+      });
     }
     const kwokCm = await scenarioConfigMap(kc, ns, 'cpu-slight');
-    await createEpisode(kc, ns, 'kwok', { trace: { configMapRef: { name: kwokCm } }, targetReplicas: 3, maxSteps: 8, backend: 'kwok', stepDuration: '60s' });
+    await createEpisode(kc, ns, 'kwok', {
+      trace: { configMapRef: { name: kwokCm } },
+      targetReplicas: 3,
+      maxSteps: 8,
+      backend: 'kwok',
+      stepDuration: '60s',
+    });
 
     // While the kwok episode runs, the phase gauge shows it.
-    await waitFor('a running kwok episode in sim_arena_episodes', async () => {
-      const f = await scrape(url);
-      return ['Running', 'Waiting'].some((phase) => sampleSum(f, 'sim_arena_episodes', { phase, backend: 'kwok' }) === 1);
-    }, 120_000, 250);
+    await waitFor(
+      'a running kwok episode in sim_arena_episodes',
+      async () => {
+        const f = await scrape(url);
+        return ['Running', 'Waiting'].some(
+          (phase) => sampleSum(f, 'sim_arena_episodes', { phase, backend: 'kwok' }) === 1,
+        );
+      },
+      120_000,
+      250,
+    );
 
     const done = [];
-    for (const name of [...scenarios, 'kwok']) done.push(await waitForPhase(kc, ns, name, ['Succeeded', 'Failed'], 180_000));
+    for (const name of [...scenarios, 'kwok'])
+      done.push(await waitForPhase(kc, ns, name, ['Succeeded', 'Failed'], 180_000));
     for (const ep of done) expect(ep.status?.phase, ep.status?.message).to.equal('Succeeded');
     const after = await scrape(url);
-    const delta = (name: string, labels: Record<string, string> = {}) => sampleSum(after, name, labels) - sampleSum(before, name, labels);
+    const delta = (name: string, labels: Record<string, string> = {}) =>
+      sampleSum(after, name, labels) - sampleSum(before, name, labels);
 
     const embeddedSteps = done.filter((e) => e.spec.backend !== 'kwok').reduce((a, e) => a + (e.status?.step ?? 0), 0);
     const kwokSteps = done.find((e) => e.spec.backend === 'kwok')!.status!.step ?? 0;
@@ -83,8 +110,12 @@ describe('operator metrics on the real API server', function () {
     expect(delta('sim_arena_episode_steps_to_solve_count')).to.equal(solved.length);
     expect(sampleSum(after, 'sim_arena_episodes', { phase: 'Succeeded' })).to.equal(4);
 
-    expect(delta('controller_runtime_reconcile_total', { controller: 'arenaepisode' })).to.be.at.least(embeddedSteps + kwokSteps);
-    expect(delta('controller_runtime_reconcile_time_seconds_count', { controller: 'arenaepisode' })).to.equal(delta('controller_runtime_reconcile_total', { controller: 'arenaepisode' }));
+    expect(delta('controller_runtime_reconcile_total', { controller: 'arenaepisode' })).to.be.at.least(
+      embeddedSteps + kwokSteps,
+    );
+    expect(delta('controller_runtime_reconcile_time_seconds_count', { controller: 'arenaepisode' })).to.equal(
+      delta('controller_runtime_reconcile_total', { controller: 'arenaepisode' }),
+    );
     expect(delta('workqueue_adds_total', { name: 'arenaepisode' })).to.be.at.least(4);
     expect(delta('workqueue_queue_duration_seconds_count', { name: 'arenaepisode' })).to.be.greaterThan(0);
     expect(delta('rest_client_requests_total', { method: 'PATCH', code: '200' })).to.be.greaterThan(0);
@@ -102,17 +133,32 @@ describe('operator metrics on the real API server', function () {
     const known = new Set<string>();
     for (const f of [...after.values(), ...envFamilies.values()]) for (const s of f.samples) known.add(s.name);
     for (const f of [...after.values(), ...envFamilies.values()]) known.add(f.name);
-    const dashboard = JSON.parse(readFileSync(join(REPO_ROOT, 'charts', 'sim-arena', 'dashboards', 'sim-arena.json'), 'utf8'));
-    const exprs: string[] = dashboard.panels.flatMap((p: { targets?: Array<{ expr: string }> }) => (p.targets ?? []).map((t) => t.expr));
+    const dashboard = JSON.parse(
+      readFileSync(join(REPO_ROOT, 'charts', 'sim-arena', 'dashboards', 'sim-arena.json'), 'utf8'),
+    );
+    const exprs: string[] = dashboard.panels.flatMap((p: { targets?: Array<{ expr: string }> }) =>
+      (p.targets ?? []).map((t) => t.expr),
+    );
     expect(exprs.length).to.be.greaterThan(20);
     const used = new Set(exprs.flatMap(metricNamesIn));
     const unknown = [...used].filter((n) => !known.has(n));
     expect(unknown, `dashboard metrics that do not exist: ${unknown.join(', ')}`).to.deep.equal([]);
-    for (const family of ['controller_runtime_reconcile_total', 'workqueue_depth', 'sim_arena_episodes', 'sim_arena_envserver_steps_total']) expect([...used].some((n) => n.startsWith(family)), family).to.equal(true);
+    for (const family of [
+      'controller_runtime_reconcile_total',
+      'workqueue_depth',
+      'sim_arena_episodes',
+      'sim_arena_envserver_steps_total',
+    ])
+      expect(
+        [...used].some((n) => n.startsWith(family)),
+        family,
+      ).to.equal(true);
   });
 
   it('reads metric names out of PromQL', () => {
-    expect(metricNamesIn('histogram_quantile(0.95, sum by (le, backend) (rate(a_seconds_bucket{x="y"}[5m])))')).to.deep.equal(['a_seconds_bucket']);
+    expect(
+      metricNamesIn('histogram_quantile(0.95, sum by (le, backend) (rate(a_seconds_bucket{x="y"}[5m])))'),
+    ).to.deep.equal(['a_seconds_bucket']);
     expect(metricNamesIn('sum(rate(a_total[1m])) / sum(b) and on (pod) c')).to.deep.equal(['a_total', 'b', 'c']);
   });
 });

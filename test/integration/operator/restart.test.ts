@@ -11,7 +11,14 @@ class Killed extends Error {}
  * Kill the operator the n-th time it reaches `transition` (it stays dead: every later reconcile fails too),
  * then start a new one. The final status must equal an uninterrupted run's.
  */
-async function runWithKill(kc: KubeConfig, ns: string, scenario: string, spec: Partial<ArenaEpisodeSpec>, transition: string | undefined, nth: number) {
+async function runWithKill(
+  kc: KubeConfig,
+  ns: string,
+  scenario: string,
+  spec: Partial<ArenaEpisodeSpec>,
+  transition: string | undefined,
+  nth: number,
+) {
   const cm = await scenarioConfigMap(kc, ns, scenario);
   let seen = 0;
   let dead = false;
@@ -24,7 +31,12 @@ async function runWithKill(kc: KubeConfig, ns: string, scenario: string, spec: P
       }
     },
   });
-  await createEpisode(kc, ns, 'ep', { trace: { configMapRef: { name: cm } }, targetReplicas: 3, maxSteps: 12, ...spec });
+  await createEpisode(kc, ns, 'ep', {
+    trace: { configMapRef: { name: cm } },
+    targetReplicas: 3,
+    maxSteps: 12,
+    ...spec,
+  });
   let second: Controller | undefined;
   try {
     if (transition) {
@@ -79,7 +91,15 @@ describe('operator: killed at any phase of a step, a restarted operator ends wit
         ['cleanup', 4],
       ],
     },
-    { backend: 'kwok', scenario: 'replicas-over', transitions: [['poll', 2], ['record', 2], ['cleanup', 2]] },
+    {
+      backend: 'kwok',
+      scenario: 'replicas-over',
+      transitions: [
+        ['poll', 2],
+        ['record', 2],
+        ['cleanup', 2],
+      ],
+    },
   ];
 
   for (const c of cases) {

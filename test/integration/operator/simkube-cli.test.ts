@@ -34,10 +34,25 @@ describe.skip('operator process + kubectl: a simkube ArenaEpisode on SimKube 2.7
     ns = await freshNamespace(kc, 'sk-cli');
     states = new SimulationStates({ kc, path: kubeconfig, kube }).start();
     // Scoped to this test's namespace: other suites run their own operators on the shared cluster.
-    operator = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'operator', '--kubeconfig', kubeconfig, '--namespace', ns, '--health-port', '0'], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    operator = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(REPO_ROOT, 'src/cli/main.ts'),
+        'operator',
+        '--kubeconfig',
+        kubeconfig,
+        '--namespace',
+        ns,
+        '--health-port',
+        '0',
+      ],
+      {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const keep = (b: Buffer): void => void (operatorLog = (operatorLog + b.toString()).slice(-40_000));
     operator.stdout!.on('data', keep);
     operator.stderr!.on('data', keep);
@@ -57,7 +72,9 @@ describe.skip('operator process + kubectl: a simkube ArenaEpisode on SimKube 2.7
 
   afterEach(function () {
     if (this.currentTest?.state === 'failed') {
-      process.stderr.write(`--- operator\n${operatorLog.split('\n').slice(-40).join('\n')}\n--- driver-runner.log\n${simkubeLogTail('driver-runner.log')}\n--- sk-ctrl.log\n${simkubeLogTail('sk-ctrl.log')}\n`);
+      process.stderr.write(
+        `--- operator\n${operatorLog.split('\n').slice(-40).join('\n')}\n--- driver-runner.log\n${simkubeLogTail('driver-runner.log')}\n--- sk-ctrl.log\n${simkubeLogTail('sk-ctrl.log')}\n`,
+      );
     }
   });
 
@@ -83,9 +100,19 @@ spec:
     const history = expectCpuSlightSolved(ep);
     expect(ep.status?.stepsToSolve).to.equal(2);
     // One Simulation per replay (the starting trace, then each step), each Finished by sk-ctrl before it was deleted.
-    await waitFor('the episode\'s Simulations to be gone', async () => (await kube.list('/apis/simkube.io/v1/simulations', { labelSelector: `${EPISODE_LABEL}=${labelValue(name)}` })).length === 0, 120_000);
+    await waitFor(
+      "the episode's Simulations to be gone",
+      async () =>
+        (await kube.list('/apis/simkube.io/v1/simulations', { labelSelector: `${EPISODE_LABEL}=${labelValue(name)}` }))
+          .length === 0,
+      120_000,
+    );
     const sims = [`${name}-s0`, ...history.map((h) => h.simulation!)].map(simulationName);
     expect(sims).to.have.length(3);
-    for (const s of sims) expect(states.statesOf(s), `${s}: ${states.statesOf(s).join(' → ') || 'never seen'}`).to.include.members(['Running', 'Finished']);
+    for (const s of sims)
+      expect(states.statesOf(s), `${s}: ${states.statesOf(s).join(' → ') || 'never seen'}`).to.include.members([
+        'Running',
+        'Finished',
+      ]);
   });
 });

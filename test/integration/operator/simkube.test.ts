@@ -22,8 +22,26 @@ import { buildTrace, canonicalScenario, deploymentObject, START_TS } from '../..
 import { decodeTrace, encodeTrace } from '../../../src/trace/trace.js';
 import { ensureCluster, kubeConfig, waitFor } from '../../support/cluster.js';
 import { ensureSimkube, simkubeLogTail } from '../../support/simkube.js';
-import { deleteNamespace, fakeTraceSyncPod, freshNamespace, kwokNode, LocalTraceSync, NODE_TRACE_DIR, SimulationStates, type Cluster } from '../simkube/helpers.js';
-import { createEpisode, ensureCrd, expectCpuSlightSolved, getEpisode, scenarioConfigMap, startOperator, traceConfigMap, waitForPhase } from './helpers.js';
+import {
+  deleteNamespace,
+  fakeTraceSyncPod,
+  freshNamespace,
+  kwokNode,
+  LocalTraceSync,
+  NODE_TRACE_DIR,
+  SimulationStates,
+  type Cluster,
+} from '../simkube/helpers.js';
+import {
+  createEpisode,
+  ensureCrd,
+  expectCpuSlightSolved,
+  getEpisode,
+  scenarioConfigMap,
+  startOperator,
+  traceConfigMap,
+  waitForPhase,
+} from './helpers.js';
 
 /** One Simulation as the operator created it, and what was on the trace-sync node's disk at that moment. */
 interface SeenSimulation {
@@ -77,12 +95,24 @@ describe.skip('operator: simkube episodes through SimKube 2.7 (real sk-ctrl and 
     states = new SimulationStates(c).start();
 
     // Every Simulation of these episodes, as it appears: check the trace it references right then.
-    sims = new Informer<KubernetesObject>({ kc, path: SIMULATIONS_PATH, labelSelector: `${EPISODE_LABEL} in (${[...mine].join(',')})`, name: 'test-simulations', logger: silentLogger() });
+    sims = new Informer<KubernetesObject>({
+      kc,
+      path: SIMULATIONS_PATH,
+      labelSelector: `${EPISODE_LABEL} in (${[...mine].join(',')})`,
+      name: 'test-simulations',
+      logger: silentLogger(),
+    });
     sims.on((obj, type) => {
       const sim = obj as unknown as Simulation;
       const name = sim.metadata!.name!;
       if (type === 'add' && !seen.has(name)) {
-        const s: SeenSimulation = { name, episode: sim.metadata!.labels![EPISODE_LABEL]!, tracePath: sim.spec.driver.tracePath, configMap: sim.metadata!.annotations![TRACE_CONFIGMAP_ANNOTATION]!, createdAt: Date.now() };
+        const s: SeenSimulation = {
+          name,
+          episode: sim.metadata!.labels![EPISODE_LABEL]!,
+          tracePath: sim.spec.driver.tracePath,
+          configMap: sim.metadata!.annotations![TRACE_CONFIGMAP_ANNOTATION]!,
+          createdAt: Date.now(),
+        };
         seen.set(name, s);
         checks.push(
           (async () => {
@@ -111,15 +141,31 @@ describe.skip('operator: simkube episodes through SimKube 2.7 (real sk-ctrl and 
     if (!c) return;
     const custom = kc.makeApiClient(CustomObjectsApi);
     // Episodes go first, while the operator still runs (it removes their finalizer).
-    for (const n of Object.values(names)) await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: epNs, plural: PLURAL, name: n }).catch(() => undefined);
-    await waitFor('the episodes to be gone', async () => {
-      const left = await Promise.all(Object.values(names).map((n) => getEpisode(kc, epNs, n).then(() => n, () => undefined)));
-      return left.every((x) => x === undefined);
-    }, 60_000).catch((e: Error) => process.stderr.write(`${e.message}\n`));
+    for (const n of Object.values(names))
+      await custom
+        .deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: epNs, plural: PLURAL, name: n })
+        .catch(() => undefined);
+    await waitFor(
+      'the episodes to be gone',
+      async () => {
+        const left = await Promise.all(
+          Object.values(names).map((n) =>
+            getEpisode(kc, epNs, n).then(
+              () => n,
+              () => undefined,
+            ),
+          ),
+        );
+        return left.every((x) => x === undefined);
+      },
+      60_000,
+    ).catch((e: Error) => process.stderr.write(`${e.message}\n`));
     await operator?.stop();
     await states?.stop();
     await sims?.stop();
-    for (const s of await c.kube.list<Simulation>(SIMULATIONS_PATH, { labelSelector: `${EPISODE_LABEL} in (${Object.values(names).map(labelValue).join(',')})` })) {
+    for (const s of await c.kube.list<Simulation>(SIMULATIONS_PATH, {
+      labelSelector: `${EPISODE_LABEL} in (${Object.values(names).map(labelValue).join(',')})`,
+    })) {
       await c.kube.delete(`${SIMULATIONS_PATH}/${s.metadata!.name!}`);
     }
     await sync?.stop();
@@ -130,11 +176,16 @@ describe.skip('operator: simkube episodes through SimKube 2.7 (real sk-ctrl and 
 
   afterEach(function () {
     if (this.currentTest?.state === 'failed') {
-      process.stderr.write(`--- sk-ctrl.log\n${simkubeLogTail('sk-ctrl.log')}\n--- driver-runner.log\n${simkubeLogTail('driver-runner.log')}\n`);
+      process.stderr.write(
+        `--- sk-ctrl.log\n${simkubeLogTail('sk-ctrl.log')}\n--- driver-runner.log\n${simkubeLogTail('driver-runner.log')}\n`,
+      );
     }
   });
 
-  const spec = (cm: string, extra: Partial<ArenaEpisodeSpec> = {}): Partial<ArenaEpisodeSpec> & Pick<ArenaEpisodeSpec, 'trace' | 'targetReplicas'> => ({
+  const spec = (
+    cm: string,
+    extra: Partial<ArenaEpisodeSpec> = {},
+  ): Partial<ArenaEpisodeSpec> & Pick<ArenaEpisodeSpec, 'trace' | 'targetReplicas'> => ({
     trace: { configMapRef: { name: cm } },
     targetReplicas: 3,
     maxSteps: 5,
@@ -147,7 +198,9 @@ describe.skip('operator: simkube episodes through SimKube 2.7 (real sk-ctrl and 
   /** The Simulations of one episode in creation order, once every check on them has finished. */
   async function simulationsOf(episode: string): Promise<SeenSimulation[]> {
     await Promise.all(checks);
-    return [...seen.values()].filter((s) => s.episode === labelValue(episode)).sort((a, b) => a.createdAt - b.createdAt);
+    return [...seen.values()]
+      .filter((s) => s.episode === labelValue(episode))
+      .sort((a, b) => a.createdAt - b.createdAt);
   }
 
   /** Each Simulation referenced a trace trace-sync had written (right bytes, synced annotation), was replayed, and was gone before the next step's. */
@@ -155,8 +208,18 @@ describe.skip('operator: simkube episodes through SimKube 2.7 (real sk-ctrl and 
     const name = ep.metadata!.name!;
     const history = ep.status?.history ?? [];
     // The last step's Simulation is deleted as the episode finishes (Foreground: gone once its namespace is).
-    await waitFor(`the Simulations of ${name} to be gone`, async () => (await c.kube.list(SIMULATIONS_PATH, { labelSelector: `${EPISODE_LABEL}=${labelValue(name)}` })).length === 0, 90_000);
-    await waitFor('the informer to see the deletions', async () => [...seen.values()].filter((s) => s.episode === labelValue(name)).every((s) => s.deletedAt !== undefined), 10_000);
+    await waitFor(
+      `the Simulations of ${name} to be gone`,
+      async () =>
+        (await c.kube.list(SIMULATIONS_PATH, { labelSelector: `${EPISODE_LABEL}=${labelValue(name)}` })).length === 0,
+      90_000,
+    );
+    await waitFor(
+      'the informer to see the deletions',
+      async () =>
+        [...seen.values()].filter((s) => s.episode === labelValue(name)).every((s) => s.deletedAt !== undefined),
+      10_000,
+    );
     const list = await simulationsOf(name);
     // One Simulation per replay: the starting trace (step 0), then one per step.
     expect(list.slice(1).map((s) => s.name)).to.deep.equal(history.map((h) => simulationName(h.simulation!)));
@@ -165,12 +228,15 @@ describe.skip('operator: simkube episodes through SimKube 2.7 (real sk-ctrl and 
       expect(s.tracePath, s.name).to.equal(`file://${traceDir}/${s.configMap}.sktrace`);
       expect(s.configMap).to.match(/^sa-trace-[0-9a-f]{16}$/);
       expect(s.fileSha, `${s.name}: ${s.configMap}.sktrace in the synced dir`).to.be.a('string');
-      expect(s.configMap, 'content-addressed by the file\'s bytes').to.equal(`sa-trace-${s.fileSha!.slice(0, 16)}`);
-      expect(s.cmSha, 'the ConfigMap\'s sha256').to.equal(s.fileSha);
+      expect(s.configMap, "content-addressed by the file's bytes").to.equal(`sa-trace-${s.fileSha!.slice(0, 16)}`);
+      expect(s.cmSha, "the ConfigMap's sha256").to.equal(s.fileSha);
       expect(s.syncedSha, `synced.${node} annotation`).to.equal(s.fileSha);
       // The bytes are the trace of that replay: the starting trace, then each step's edited requests.
       if (i === 0) expect(s.fileSha).to.equal(sha256Hex(startBytes));
-      else expect(readResources(decodeTrace(s.fileBytes!).trace, { kind: 'Deployment', namespace: 'default', name: 'web' })).to.deep.equal(history[i - 1]!.requests);
+      else
+        expect(
+          readResources(decodeTrace(s.fileBytes!).trace, { kind: 'Deployment', namespace: 'default', name: 'web' }),
+        ).to.deep.equal(history[i - 1]!.requests);
       expect(states.statesOf(s.name), `${s.name} replayed by sk-driver`).to.include('Running');
       expect(s.deletedAt, `${s.name} deleted after its step`).to.be.a('number');
       const next = list[i + 1];
@@ -195,7 +261,10 @@ describe.skip('operator: simkube episodes through SimKube 2.7 (real sk-ctrl and 
   it('SimKube runs one simulation at a time: the later episode waits (phase Waiting, Blocked) while the other runs, then both complete', async () => {
     // The first episode's replay takes a while: its trace scales the Deployment from 1 to 3 replicas 15 s in (the
     // backend observes once the pods match the final spec), so its Simulation holds SimKube's lock that long.
-    const slow = buildTrace([deploymentObject({ replicas: 1, cpu: '500m', memory: '512Mi' })], [{ ts: START_TS + 15, applied: [deploymentObject({ replicas: 3, cpu: '500m', memory: '512Mi' })] }]);
+    const slow = buildTrace(
+      [deploymentObject({ replicas: 1, cpu: '500m', memory: '512Mi' })],
+      [{ ts: START_TS + 15, applied: [deploymentObject({ replicas: 3, cpu: '500m', memory: '512Mi' })] }],
+    );
     const slowBytes = encodeTrace(slow);
     await traceConfigMap(kc, epNs, 'slow-trace', slowBytes);
     const cmB = await scenarioConfigMap(kc, epNs, 'replicas-under');
@@ -205,19 +274,28 @@ describe.skip('operator: simkube episodes through SimKube 2.7 (real sk-ctrl and 
     const watcher = (async () => {
       while (watching) {
         const e = await getEpisode(kc, epNs, names.second).catch(() => undefined);
-        if (e?.status) snapshots.push({ phase: e.status.phase, blocked: e.status.conditions?.find((x) => x.type === 'Blocked')?.status, message: e.status.message, at: Date.now() });
+        if (e?.status)
+          snapshots.push({
+            phase: e.status.phase,
+            blocked: e.status.conditions?.find((x) => x.type === 'Blocked')?.status,
+            message: e.status.message,
+            at: Date.now(),
+          });
         await new Promise((r) => setTimeout(r, 150));
       }
     })();
     try {
       await createEpisode(kc, epNs, names.first, spec('slow-trace', { stepDuration: '40s' }));
       // The second starts once the first's Simulation runs.
-      const firstSim = await waitFor('the first episode\'s Simulation to run', async () => {
+      const firstSim = await waitFor("the first episode's Simulation to run", async () => {
         const s = [...seen.values()].find((x) => x.episode === labelValue(names.first));
         return s && states.statesOf(s.name).includes('Running') ? s : undefined;
       });
       await createEpisode(kc, epNs, names.second, spec(cmB));
-      const [a, b] = await Promise.all([waitForPhase(kc, epNs, names.first, ['Succeeded', 'Failed'], 240_000), waitForPhase(kc, epNs, names.second, ['Succeeded', 'Failed'], 240_000)]);
+      const [a, b] = await Promise.all([
+        waitForPhase(kc, epNs, names.first, ['Succeeded', 'Failed'], 240_000),
+        waitForPhase(kc, epNs, names.second, ['Succeeded', 'Failed'], 240_000),
+      ]);
       for (const ep of [a, b]) {
         expect(ep.status?.phase, ep.status?.message).to.equal('Succeeded');
         expect(ep.status?.solved, ep.metadata?.name).to.equal(true);
@@ -228,8 +306,13 @@ describe.skip('operator: simkube episodes through SimKube 2.7 (real sk-ctrl and 
       expect(b.status?.history?.map((h) => h.action)).to.deep.equal(['scale-up', 'scale-up']);
 
       // The later episode was Waiting, Blocked on SimKube's lock, naming the first's Simulation while that ran.
-      const blocked = snapshots.filter((s) => s.phase === 'Waiting' && s.blocked === 'True' && s.at < (seen.get(firstSim.name)?.deletedAt ?? Infinity));
-      expect(blocked, `snapshots of ${names.second}: ${JSON.stringify(snapshots.map((s) => [s.phase, s.blocked, s.message]))}`).to.not.be.empty;
+      const blocked = snapshots.filter(
+        (s) => s.phase === 'Waiting' && s.blocked === 'True' && s.at < (seen.get(firstSim.name)?.deletedAt ?? Infinity),
+      );
+      expect(
+        blocked,
+        `snapshots of ${names.second}: ${JSON.stringify(snapshots.map((s) => [s.phase, s.blocked, s.message]))}`,
+      ).to.not.be.empty;
       expect(blocked[0]!.message).to.match(/one simulation at a time/);
       // It names the Simulation it waits for: the first episode's (or, when another suite replays on the shared
       // cluster at the same time, that suite's Simulations as well).
@@ -237,7 +320,11 @@ describe.skip('operator: simkube episodes through SimKube 2.7 (real sk-ctrl and 
       const foreign = holders.filter((h) => !seen.has(h));
       if (foreign.length === 0) expect(holders, blocked[0]!.message).to.include(firstSim.name);
       else process.stderr.write(`  (another suite's Simulations ran meanwhile: ${foreign.join(', ')})\n`);
-      const firstDeleted = await waitFor('the first Simulation to be gone', async () => seen.get(firstSim.name)?.deletedAt, 90_000);
+      const firstDeleted = await waitFor(
+        'the first Simulation to be gone',
+        async () => seen.get(firstSim.name)?.deletedAt,
+        90_000,
+      );
       expect(blocked[0]!.at).to.be.below(firstDeleted);
       // Its own Simulation went Blocked → Running once the first one was gone.
       const secondSims = await expectSimulationsFor(b, encodeTrace(canonicalScenario('replicas-under').trace));

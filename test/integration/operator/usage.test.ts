@@ -16,7 +16,17 @@ import { deleteNamespace, freshNamespace, kubeConfig } from '../../support/clust
 import { createEpisode, ensureCrd, outcome, scenarioConfigMap, startOperator, waitForPhase } from './helpers.js';
 
 const web = { kind: 'Deployment', namespace: 'default', name: 'web' };
-const usage = (memory: string) => synthesizeUsage({ workloads: [{ workload: web }], patterns: ['constant', 'noise'], cpu: '200m', memory, duration: 3600, interval: 30, seed: 4, period: 3600 });
+const usage = (memory: string) =>
+  synthesizeUsage({
+    workloads: [{ workload: web }],
+    patterns: ['constant', 'noise'],
+    cpu: '200m',
+    memory,
+    duration: 3600,
+    interval: 30,
+    seed: 4,
+    period: 3600,
+  });
 
 describe('operator: ArenaEpisode with usage', function () {
   this.timeout(180_000);
@@ -38,23 +48,47 @@ describe('operator: ArenaEpisode with usage', function () {
     await deleteNamespace(kc, ns);
   });
 
-  const usageConfigMap = (name: string, text: string) => kc.makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace: ns, body: { metadata: { name }, data: { 'usage.json': text } } });
+  const usageConfigMap = (name: string, text: string) =>
+    kc
+      .makeApiClient(CoreV1Api)
+      .createNamespacedConfigMap({ namespace: ns, body: { metadata: { name }, data: { 'usage.json': text } } });
 
   it('a Ready, over-provisioned workload runs to maxSteps under rightsizing, as the CLI runs it', async () => {
     const cm = await scenarioConfigMap(kc, ns, 'healthy');
     const u = usage('300Mi');
     await usageConfigMap('healthy-usage', serializeUsage(u));
     operator = await startOperator(kc, ns);
-    await createEpisode(kc, ns, 'healthy', { trace: { configMapRef: { name: cm } }, targetReplicas: 2, maxSteps: 4, backend: 'embedded', policy: { name: 'noop' }, usage: { configMapRef: { name: 'healthy-usage' } } });
+    await createEpisode(kc, ns, 'healthy', {
+      trace: { configMapRef: { name: cm } },
+      targetReplicas: 2,
+      maxSteps: 4,
+      backend: 'embedded',
+      policy: { name: 'noop' },
+      usage: { configMapRef: { name: 'healthy-usage' } },
+    });
     const ep = await waitForPhase(kc, ns, 'healthy', ['Succeeded', 'Failed']);
     expect(ep.status?.phase, ep.status?.message).to.equal('Succeeded');
     expect(ep.status?.step).to.equal(4);
     expect(ep.status?.solved).to.equal(true);
     expect(ep.status?.stepsToSolve).to.equal(0);
     const s = canonicalScenario('healthy');
-    const local = await runEpisode(episodeSpec({ workload: s.meta.workload, target: 2, maxSteps: 4, durationSeconds: 30, usage: episodeUsage(u), reward: { mode: 'rightsizing' } }), s.trace, getPolicy('noop'), new EmbeddedBackend());
+    const local = await runEpisode(
+      episodeSpec({
+        workload: s.meta.workload,
+        target: 2,
+        maxSteps: 4,
+        durationSeconds: 30,
+        usage: episodeUsage(u),
+        reward: { mode: 'rightsizing' },
+      }),
+      s.trace,
+      getPolicy('noop'),
+      new EmbeddedBackend(),
+    );
     const got = outcome(ep);
-    expect(got.history.map((h) => h.observation)).to.deep.equal(local.history.map((h) => JSON.parse(JSON.stringify(h.observation))));
+    expect(got.history.map((h) => h.observation)).to.deep.equal(
+      local.history.map((h) => JSON.parse(JSON.stringify(h.observation))),
+    );
     expect(got.history[0]!.observation.usage!.memory.p95).to.be.greaterThan(0);
     expect(got.totalReward).to.be.closeTo(local.totalReward, 1e-6);
     expect(got.totalReward).to.be.lessThan(0);
@@ -66,12 +100,32 @@ describe('operator: ArenaEpisode with usage', function () {
     const s = canonicalScenario('healthy');
     await usageConfigMap('oom-usage', JSON.stringify(usageToPrometheus(u, { baseTs: 1_700_000_000 })));
     operator = await startOperator(kc, ns);
-    await createEpisode(kc, ns, 'oom', { trace: { configMapRef: { name: cm } }, targetReplicas: 2, maxSteps: 6, backend: 'embedded', actions: { set: 'proportional' }, usage: { configMapRef: { name: 'oom-usage' } } });
+    await createEpisode(kc, ns, 'oom', {
+      trace: { configMapRef: { name: cm } },
+      targetReplicas: 2,
+      maxSteps: 6,
+      backend: 'embedded',
+      actions: { set: 'proportional' },
+      usage: { configMapRef: { name: 'oom-usage' } },
+    });
     const ep = await waitForPhase(kc, ns, 'oom', ['Succeeded', 'Failed']);
     expect(ep.status?.phase, ep.status?.message).to.equal('Succeeded');
     expect(ep.status?.initialObservation?.ready).to.equal(0);
     expect(ep.status?.initialObservation?.oomKills).to.be.greaterThan(0);
-    const local = await runEpisode(episodeSpec({ workload: s.meta.workload, target: 2, maxSteps: 6, durationSeconds: 30, usage: episodeUsage(u), reward: { mode: 'rightsizing' }, actions: { ...DEFAULT_ACTION_SETTINGS, set: 'proportional' } }), s.trace, getPolicy('heuristic'), new EmbeddedBackend());
+    const local = await runEpisode(
+      episodeSpec({
+        workload: s.meta.workload,
+        target: 2,
+        maxSteps: 6,
+        durationSeconds: 30,
+        usage: episodeUsage(u),
+        reward: { mode: 'rightsizing' },
+        actions: { ...DEFAULT_ACTION_SETTINGS, set: 'proportional' },
+      }),
+      s.trace,
+      getPolicy('heuristic'),
+      new EmbeddedBackend(),
+    );
     expect(outcome(ep).history.map((h) => h.action)).to.deep.equal(local.history.map((h) => h.action));
     expect(outcome(ep).history[0]!.action).to.equal('bump-mem');
     expect(ep.status?.lastObservation?.ready).to.equal(2);
@@ -81,10 +135,20 @@ describe('operator: ArenaEpisode with usage', function () {
     const cm = await scenarioConfigMap(kc, ns, 'healthy');
     await usageConfigMap('bad-usage', '{"format": "nope"}');
     operator = await startOperator(kc, ns);
-    await createEpisode(kc, ns, 'bad', { trace: { configMapRef: { name: cm } }, targetReplicas: 2, backend: 'embedded', usage: { configMapRef: { name: 'bad-usage' } } });
+    await createEpisode(kc, ns, 'bad', {
+      trace: { configMapRef: { name: cm } },
+      targetReplicas: 2,
+      backend: 'embedded',
+      usage: { configMapRef: { name: 'bad-usage' } },
+    });
     const ep = await waitForPhase(kc, ns, 'bad', ['Failed']);
     expect(ep.status?.message).to.match(/spec\.usage: ConfigMap .*bad-usage: usage\.format/);
-    await createEpisode(kc, ns, 'missing', { trace: { configMapRef: { name: cm } }, targetReplicas: 2, backend: 'embedded', usage: { configMapRef: { name: 'nope' } } });
+    await createEpisode(kc, ns, 'missing', {
+      trace: { configMapRef: { name: cm } },
+      targetReplicas: 2,
+      backend: 'embedded',
+      usage: { configMapRef: { name: 'nope' } },
+    });
     const ep2 = await waitForPhase(kc, ns, 'missing', ['Failed']);
     expect(ep2.status?.message).to.match(/ConfigMap .*\/nope does not exist/);
   });

@@ -16,21 +16,61 @@ import { kubeConfig } from '../../support/cluster.js';
 const web = { kind: 'Deployment', namespace: 'default', name: 'web' };
 
 function webTrace(limits?: { cpu?: string; memory?: string }): Trace {
-  const d = deploymentObject({ replicas: 2, cpu: '500m', memory: '512Mi' }) as { spec: { template: { spec: { containers: Array<{ resources: Record<string, unknown> }> } } } };
+  const d = deploymentObject({ replicas: 2, cpu: '500m', memory: '512Mi' }) as {
+    spec: { template: { spec: { containers: Array<{ resources: Record<string, unknown> }> } } };
+  };
   if (limits) d.spec.template.spec.containers[0]!.resources.limits = limits;
   return buildTrace([d as unknown as Record<string, unknown>]);
 }
 
-const usage = (cpu: string, memory: string) => synthesizeUsage({ workloads: [{ workload: web }], patterns: ['constant'], cpu, memory, duration: 600, interval: 30, seed: 0, period: 3600 });
+const usage = (cpu: string, memory: string) =>
+  synthesizeUsage({
+    workloads: [{ workload: web }],
+    patterns: ['constant'],
+    cpu,
+    memory,
+    duration: 600,
+    interval: 30,
+    seed: 0,
+    period: 3600,
+  });
 
 const SCENARIOS = [
-  { name: 'memory limit (the request) below the working set', trace: () => webTrace(), cpu: '200m', memory: '700Mi', oom: true, ready: 0 },
+  {
+    name: 'memory limit (the request) below the working set',
+    trace: () => webTrace(),
+    cpu: '200m',
+    memory: '700Mi',
+    oom: true,
+    ready: 0,
+  },
   { name: 'right-sized', trace: () => webTrace(), cpu: '200m', memory: '300Mi', oom: false, ready: 2 },
-  { name: 'an explicit memory limit above the working set', trace: () => webTrace({ memory: '1Gi' }), cpu: '200m', memory: '700Mi', oom: false, ready: 2 },
-  { name: 'CPU far past its limit: throttled out of readiness', trace: () => webTrace(), cpu: '1500m', memory: '300Mi', oom: false, ready: 0 },
+  {
+    name: 'an explicit memory limit above the working set',
+    trace: () => webTrace({ memory: '1Gi' }),
+    cpu: '200m',
+    memory: '700Mi',
+    oom: false,
+    ready: 2,
+  },
+  {
+    name: 'CPU far past its limit: throttled out of readiness',
+    trace: () => webTrace(),
+    cpu: '1500m',
+    memory: '300Mi',
+    oom: false,
+    ready: 0,
+  },
 ];
 
-const counts = (o: Observation) => ({ ready: o.ready, pending: o.pending, total: o.total, oomKills: o.oomKills, restarts: o.restarts, throttling: Math.round((o.throttling ?? 0) * 1e6) / 1e6 });
+const counts = (o: Observation) => ({
+  ready: o.ready,
+  pending: o.pending,
+  total: o.total,
+  oomKills: o.oomKills,
+  restarts: o.restarts,
+  throttling: Math.round((o.throttling ?? 0) * 1e6) / 1e6,
+});
 
 describe('usage: embedded and kwok agree', function () {
   this.timeout(240_000);
@@ -48,7 +88,12 @@ describe('usage: embedded and kwok agree', function () {
 
   for (const s of SCENARIOS) {
     it(s.name, async () => {
-      const spec = episodeSpec({ workload: web, target: 2, usage: episodeUsage(usage(s.cpu, s.memory), { noise: 0 }), durationSeconds: 60 });
+      const spec = episodeSpec({
+        workload: web,
+        target: 2,
+        usage: episodeUsage(usage(s.cpu, s.memory), { noise: 0 }),
+        durationSeconds: 60,
+      });
       const embedded = await new EmbeddedBackend().run(s.trace(), web, runOptions(spec, undefined, 1));
       const onKwok = await kwok.run(s.trace(), web, runOptions(spec, undefined, 1));
       expect(counts(onKwok)).to.deep.equal(counts(embedded));
@@ -59,7 +104,12 @@ describe('usage: embedded and kwok agree', function () {
   }
 
   it('the pods carry what the kubelet would report: OOMKilled, CrashLoopBackOff, Ready=False', async () => {
-    const spec = episodeSpec({ workload: web, target: 2, usage: episodeUsage(usage('200m', '700Mi'), { noise: 0 }), durationSeconds: 60 });
+    const spec = episodeSpec({
+      workload: web,
+      target: 2,
+      usage: episodeUsage(usage('200m', '700Mi'), { noise: 0 }),
+      durationSeconds: 60,
+    });
     const name = `sa-usage-${Date.now().toString(36)}`;
     const run = { name, trace: webTrace(), workload: web, opts: runOptions(spec, name, 0), startedAt: Date.now() };
     try {

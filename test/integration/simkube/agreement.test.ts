@@ -28,15 +28,21 @@ describe('simkube: embedded, kwok and SimKube 2.7 agree step by step', function 
   });
 
   afterEach(function () {
-    if (this.currentTest?.state === 'failed') process.stderr.write(`--- driver-runner.log\n${simkubeLogTail('driver-runner.log')}\n`);
+    if (this.currentTest?.state === 'failed')
+      process.stderr.write(`--- driver-runner.log\n${simkubeLogTail('driver-runner.log')}\n`);
   });
 
   for (const k of AGREEMENT_SUBSET) {
     it(`${k.name}: ${['start', ...k.actions].join(' → ')}`, async () => {
       const { trace, meta } = canonicalScenario(k.name);
-      const results = await rig.run({ ...k, trace, workload: meta.workload }, (r) => process.stderr.write(`    ${formatStep(k.name, r)}\n`));
+      const results = await rig.run({ ...k, trace, workload: meta.workload }, (r) =>
+        process.stderr.write(`    ${formatStep(k.name, r)}\n`),
+      );
       expect(results).to.have.length(k.actions.length + 1);
-      for (const r of results) expect(r.observations.simkube, formatStep(k.name, r)).to.deep.equal(r.observations.embedded).and.deep.equal(r.observations.kwok);
+      for (const r of results)
+        expect(r.observations.simkube, formatStep(k.name, r))
+          .to.deep.equal(r.observations.embedded)
+          .and.deep.equal(r.observations.kwok);
     });
   }
 });

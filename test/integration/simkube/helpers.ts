@@ -13,7 +13,15 @@ import { Kube } from '../../../src/kube/client.js';
 import { TraceSyncer, TraceSyncLoop } from '../../../src/sim/simkube/sync.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const SIMKUBE_CRDS = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'simkube', 'crds', 'simkube.io_simulations.yml');
+export const SIMKUBE_CRDS = path.resolve(
+  REPO_ROOT,
+  '..',
+  'shared',
+  'fixtures',
+  'simkube',
+  'crds',
+  'simkube.io_simulations.yml',
+);
 export const NODE_TRACE_DIR = '/var/lib/sim-arena/traces';
 
 export interface Cluster {
@@ -29,9 +37,14 @@ function findCluster(): Promise<Cluster | string> {
   cached ??= (async () => {
     // Bring the shared test cluster up first (built on a fresh machine), so these suites never skip in `npm test`.
     await ensureCluster().catch((e: Error) => process.stderr.write(`  test cluster: ${e.message.split('\n')[0]}\n`));
-    const candidates = [process.env.SIM_ARENA_TEST_KUBECONFIG, path.join(REPO_ROOT, '.cluster', 'kubeconfig'), process.env.KUBECONFIG?.split(':')[0]].filter((p): p is string => !!p);
+    const candidates = [
+      process.env.SIM_ARENA_TEST_KUBECONFIG,
+      path.join(REPO_ROOT, '.cluster', 'kubeconfig'),
+      process.env.KUBECONFIG?.split(':')[0],
+    ].filter((p): p is string => !!p);
     const file = candidates.find((p) => existsSync(p));
-    if (!file) return `no kubeconfig (looked at ${candidates.join(', ')}); start the test cluster with test/cluster/up.sh`;
+    if (!file)
+      return `no kubeconfig (looked at ${candidates.join(', ')}); start the test cluster with test/cluster/up.sh`;
     try {
       const kc = new KubeConfig();
       kc.loadFromFile(file);
@@ -60,7 +73,9 @@ export { waitFor };
 
 /** Server-side-applies SimKube's CRDs from the fixture and waits until they are Established. */
 export async function installSimkubeCrds(c: Cluster): Promise<void> {
-  const docs = parseAllDocuments(readFileSync(SIMKUBE_CRDS, 'utf8')).map((d) => d.toJSON() as { metadata: { name: string } }).filter(Boolean);
+  const docs = parseAllDocuments(readFileSync(SIMKUBE_CRDS, 'utf8'))
+    .map((d) => d.toJSON() as { metadata: { name: string } })
+    .filter(Boolean);
   for (const crd of docs) {
     await kubeRequest(c.kc, {
       method: 'PATCH',
@@ -72,12 +87,17 @@ export async function installSimkubeCrds(c: Cluster): Promise<void> {
   }
   for (const crd of docs) {
     await waitFor(`CRD ${crd.metadata.name} Established`, async () => {
-      const o = await c.kube.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
+      const o = await c.kube.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(
+        `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`,
+      );
       return o?.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True');
     });
   }
   // Discovery of a fresh CRD lags a little behind Established.
-  await waitFor('simulations.simkube.io served', async () => (await c.kube.list('/apis/simkube.io/v1/simulations')) !== undefined);
+  await waitFor(
+    'simulations.simkube.io served',
+    async () => (await c.kube.list('/apis/simkube.io/v1/simulations')) !== undefined,
+  );
 }
 
 let counter = 0;
@@ -94,22 +114,44 @@ export async function deleteNamespace(c: Cluster, name: string): Promise<void> {
 /** A Ready KWOK node labelled type=virtual. */
 export async function kwokNode(c: Cluster): Promise<string> {
   return waitFor('a Ready type=virtual node', async () => {
-    const nodes = await c.kube.list<{ metadata?: { name?: string; labels?: Record<string, string> }; status?: { conditions?: Array<{ type: string; status: string }> } }>('/api/v1/nodes', { labelSelector: 'type=virtual' });
+    const nodes = await c.kube.list<{
+      metadata?: { name?: string; labels?: Record<string, string> };
+      status?: { conditions?: Array<{ type: string; status: string }> };
+    }>('/api/v1/nodes', { labelSelector: 'type=virtual' });
     // Prefer the cluster's shared nodes over per-run nodes of the kwok backend (they come and go).
-    const ready = nodes.filter((n) => n.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') && !n.metadata?.labels?.['simarena.io/pool']);
+    const ready = nodes.filter(
+      (n) =>
+        n.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') &&
+        !n.metadata?.labels?.['simarena.io/pool'],
+    );
     return ready.map((n) => n.metadata!.name!).sort()[0];
   });
 }
 
 /** A pod that looks like one of the trace-sync DaemonSet's: pinned to a KWOK node, which marks it Running. */
-export async function fakeTraceSyncPod(c: Cluster, namespace: string, node: string, name = `trace-sync-${node}`): Promise<void> {
+export async function fakeTraceSyncPod(
+  c: Cluster,
+  namespace: string,
+  node: string,
+  name = `trace-sync-${node}`,
+): Promise<void> {
   await c.kube.create(`/api/v1/namespaces/${namespace}/pods`, {
-    metadata: { name, namespace, labels: { 'app.kubernetes.io/component': 'trace-sync', 'app.kubernetes.io/name': 'sim-arena' } },
+    metadata: {
+      name,
+      namespace,
+      labels: { 'app.kubernetes.io/component': 'trace-sync', 'app.kubernetes.io/name': 'sim-arena' },
+    },
     spec: {
       nodeName: node,
       tolerations: [{ key: 'kwok-provider', operator: 'Exists', effect: 'NoSchedule' }],
       automountServiceAccountToken: false,
-      containers: [{ name: 'trace-sync', image: 'sim-arena:test', command: ['node', 'dist/cli/main.js', 'trace-sync', '--dir', '/host-traces'] }],
+      containers: [
+        {
+          name: 'trace-sync',
+          image: 'sim-arena:test',
+          command: ['node', 'dist/cli/main.js', 'trace-sync', '--dir', '/host-traces'],
+        },
+      ],
     },
   });
   await waitFor(`fake trace-sync pod ${namespace}/${name} Running`, async () => {
@@ -147,11 +189,20 @@ export class LocalTraceSync {
 /** Deletes a cluster-scoped Simulation and waits until it is gone. */
 export async function deleteSimulation(c: Cluster, name: string): Promise<void> {
   await c.kube.delete(`/apis/simkube.io/v1/simulations/${name}`, { propagationPolicy: 'Foreground' });
-  await waitFor(`Simulation ${name} gone`, async () => !(await c.kube.get(`/apis/simkube.io/v1/simulations/${name}`)), 90_000);
+  await waitFor(
+    `Simulation ${name} gone`,
+    async () => !(await c.kube.get(`/apis/simkube.io/v1/simulations/${name}`)),
+    90_000,
+  );
 }
 
 export async function waitNamespaceGone(c: Cluster, name: string, timeoutMs = 90_000): Promise<void> {
-  await waitFor(`namespace ${name} gone`, async () => !(await c.kube.get(`/api/v1/namespaces/${name}`)), timeoutMs, 300);
+  await waitFor(
+    `namespace ${name} gone`,
+    async () => !(await c.kube.get(`/api/v1/namespaces/${name}`)),
+    timeoutMs,
+    300,
+  );
 }
 
 /**
@@ -180,7 +231,9 @@ export class SimulationStates {
   }
 
   private async tick(): Promise<void> {
-    for (const s of await this.c.kube.list<{ metadata?: { name?: string }; status?: { state?: string | null } }>('/apis/simkube.io/v1/simulations')) {
+    for (const s of await this.c.kube.list<{ metadata?: { name?: string }; status?: { state?: string | null } }>(
+      '/apis/simkube.io/v1/simulations',
+    )) {
       const name = s.metadata?.name;
       const state = s.status?.state;
       if (!name || !state) continue;

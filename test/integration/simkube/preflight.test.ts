@@ -6,7 +6,17 @@ import { installCrd } from '../../../src/cli/operator.js';
 import { preflightCommand } from '../../../src/cli/preflight.js';
 import { preflightCondition, runPreflight, type Check } from '../../../src/sim/preflight.js';
 import { ensureSimkube } from '../../support/simkube.js';
-import { clusterOrSkip, deleteNamespace, fakeTraceSyncPod, freshNamespace, installSimkubeCrds, kwokNode, waitFor, waitNamespaceGone, type Cluster } from './helpers.js';
+import {
+  clusterOrSkip,
+  deleteNamespace,
+  fakeTraceSyncPod,
+  freshNamespace,
+  installSimkubeCrds,
+  kwokNode,
+  waitFor,
+  waitNamespaceGone,
+  type Cluster,
+} from './helpers.js';
 
 const CANNOT_EXIST_HERE = ['driver-nodes', 'sk-ctrl'];
 
@@ -58,11 +68,25 @@ describe('simkube: preflight on the real API server', function () {
     expect(mc.fix).to.equal(`kubectl create namespace ${missing}`);
     expect(preflightCondition(checks)).to.include({ type: 'Preflight', status: 'False', reason: 'ChecksFailed' });
 
-    const { rc, out } = await captureStdout(() => preflightCommand(['--kubeconfig', c.path, '--backend', 'simkube', '--namespace', ns, '--driver-namespace', `sk-absent-${process.pid}`, '--json']));
+    const { rc, out } = await captureStdout(() =>
+      preflightCommand([
+        '--kubeconfig',
+        c.path,
+        '--backend',
+        'simkube',
+        '--namespace',
+        ns,
+        '--driver-namespace',
+        `sk-absent-${process.pid}`,
+        '--json',
+      ]),
+    );
     expect(rc).to.equal(1);
     const json = JSON.parse(out) as { passed: boolean; checks: Check[] };
     expect(json.passed).to.equal(false);
-    expect(json.checks.find((x) => x.id === 'driver-namespace')?.fix).to.match(new RegExp(`kubectl create namespace sk-absent-${process.pid}`));
+    expect(json.checks.find((x) => x.id === 'driver-namespace')?.fix).to.match(
+      new RegExp(`kubectl create namespace sk-absent-${process.pid}`),
+    );
   });
 
   it('passes everything that can exist here once created; the rest fails with a clear fix', async () => {
@@ -77,13 +101,27 @@ describe('simkube: preflight on the real API server', function () {
       return cs.every((x) => !x.id.endsWith('-crd') || x.status === 'ok') ? cs : undefined;
     });
     const byId = Object.fromEntries(checks.map((x) => [x.id, x]));
-    for (const id of ['api', 'arenaepisode-crd', 'simulation-crd', 'driver-namespace', 'driver-service-account', 'monitoring-namespace', 'kwok-stage-crd', 'trace-sync']) {
+    for (const id of [
+      'api',
+      'arenaepisode-crd',
+      'simulation-crd',
+      'driver-namespace',
+      'driver-service-account',
+      'monitoring-namespace',
+      'kwok-stage-crd',
+      'trace-sync',
+    ]) {
       expect(byId[id]?.status, `${id}: ${byId[id]?.message}`).to.equal('ok');
     }
     expect(byId['kwok-nodes']?.status, byId['kwok-nodes']?.message).to.not.equal('fail');
-    const failing = checks.filter((x) => x.status === 'fail').map((x) => x.id).sort();
+    const failing = checks
+      .filter((x) => x.status === 'fail')
+      .map((x) => x.id)
+      .sort();
     expect(failing).to.deep.equal(CANNOT_EXIST_HERE);
-    expect(byId['sk-ctrl']?.fix).to.match(/sk-ctrl/).and.match(/container runtime/);
+    expect(byId['sk-ctrl']?.fix)
+      .to.match(/sk-ctrl/)
+      .and.match(/container runtime/);
     expect(byId['cert-manager-issuer']?.status, byId['cert-manager-issuer']?.message).to.equal('ok');
     expect(byId['driver-nodes']?.fix).to.match(/real node/);
 

@@ -12,7 +12,20 @@ import { traceFileName } from '../../../src/sim/simkube/contract.js';
 import type { Simulation } from '../../../src/sim/simkube/simulation.js';
 import { canonicalScenario, deploymentObject, buildTrace } from '../../../src/trace/generate.js';
 import { ensureSimkube, simkubeLogTail } from '../../support/simkube.js';
-import { clusterOrSkip, deleteNamespace, deleteSimulation, fakeTraceSyncPod, freshNamespace, kwokNode, LocalTraceSync, NODE_TRACE_DIR, SimulationStates, waitFor, waitNamespaceGone, type Cluster } from './helpers.js';
+import {
+  clusterOrSkip,
+  deleteNamespace,
+  deleteSimulation,
+  fakeTraceSyncPod,
+  freshNamespace,
+  kwokNode,
+  LocalTraceSync,
+  NODE_TRACE_DIR,
+  SimulationStates,
+  waitFor,
+  waitNamespaceGone,
+  type Cluster,
+} from './helpers.js';
 
 describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', function () {
   this.timeout(240_000);
@@ -35,7 +48,12 @@ describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', fu
     await fakeTraceSyncPod(c, ns, node);
     sync = await LocalTraceSync.start(c, ns, node, path.join(sk.nodeRoot, traceDir));
     states = new SimulationStates(c).start();
-    backend = new SimkubeBackend(c.kc, { operatorNamespace: ns, traceDir, stepSeconds: 20, pollMs: { sync: 200, blocked: 300, starting: 200, settling: 300 } });
+    backend = new SimkubeBackend(c.kc, {
+      operatorNamespace: ns,
+      traceDir,
+      stepSeconds: 20,
+      pollMs: { sync: 200, blocked: 300, starting: 200, settling: 300 },
+    });
     // A crashed earlier test run may have left the virtual namespace behind (not owned by any Simulation).
     await c.kube.delete('/api/v1/namespaces/virtual-default');
     await waitNamespaceGone(c, 'virtual-default');
@@ -52,7 +70,9 @@ describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', fu
 
   afterEach(function () {
     if (this.currentTest?.state === 'failed') {
-      process.stderr.write(`--- sk-ctrl.log\n${simkubeLogTail('sk-ctrl.log')}\n--- driver-runner.log\n${simkubeLogTail('driver-runner.log')}\n`);
+      process.stderr.write(
+        `--- sk-ctrl.log\n${simkubeLogTail('sk-ctrl.log')}\n--- driver-runner.log\n${simkubeLogTail('driver-runner.log')}\n`,
+      );
     }
   });
 
@@ -93,12 +113,16 @@ describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', fu
       expect(seen, 'the window opened once the driver replayed, not at Running').to.include('DriverStarting');
       expect(states.statesOf(backend.simulationName(r))).to.include('Running');
       // cleanup deleted the Simulation; the GC cascade takes the virtual namespace with it
-      await waitFor('the Simulation to go', async () => !(await c.kube.get(simulationPath(backend.simulationName(r)))), 90_000);
+      await waitFor(
+        'the Simulation to go',
+        async () => !(await c.kube.get(simulationPath(backend.simulationName(r)))),
+        90_000,
+      );
       await waitNamespaceGone(c, 'virtual-default');
     });
   }
 
-  it('surfaces SimKube\'s one-at-a-time lock as waiting SimulationBlocked, and proceeds once the other is gone', async () => {
+  it("surfaces SimKube's one-at-a-time lock as waiting SimulationBlocked, and proceeds once the other is gone", async () => {
     const a = stepRun(`skb-${tag}-a-s1`, 'healthy');
     const b = stepRun(`skb-${tag}-b-s1`, 'replicas-under');
     await backend.start(a);
@@ -111,7 +135,9 @@ describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', fu
       const p = await backend.poll(b);
       return p.waiting?.reason === 'SimulationBlocked' ? p : undefined;
     });
-    expect(blocked.waiting?.message).to.match(/one simulation at a time/).and.contain(backend.simulationName(a));
+    expect(blocked.waiting?.message)
+      .to.match(/one simulation at a time/)
+      .and.contain(backend.simulationName(a));
     await backend.cleanup(a);
     const obs = await waitFor('B observed', async () => (await backend.poll(b)).observation, 150_000, 300);
     expect(obs).to.deep.equal({ ready: 1, pending: 0, total: 1 });
@@ -124,17 +150,31 @@ describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', fu
 
   // Pending (issue 9): with the real sk-ctrl the Failed message does not yet carry the driver pod's own error (the
   // runner's terminated status is written after sk-ctrl marks the Simulation Failed); the deletion part works.
-  it.skip('a replay SimKube\'s driver fails on: the error quotes the driver, and the Failed Simulation is deleted so the lock is free', async () => {
+  it.skip("a replay SimKube's driver fails on: the error quotes the driver, and the Failed Simulation is deleted so the lock is free", async () => {
     // A kind the API server does not serve: sk-driver applies the Deployment, then fails on the Widget.
-    const widget = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'default' }, spec: { template: { spec: { containers: [] } } } };
+    const widget = {
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      metadata: { name: 'w', namespace: 'default' },
+      spec: { template: { spec: { containers: [] } } },
+    };
     const r = stepRun(`skf-${tag}-s1`, 'healthy');
     r.trace = buildTrace([deploymentObject({ replicas: 1, cpu: '100m', memory: '64Mi' }), widget]);
-    (r.trace.get('config') as Map<string, Map<string, unknown>>).get('trackedObjects')!.set('example.com/v1.Widget', new Map([['podSpecTemplatePaths', ['/spec/template']]]) as never);
+    (r.trace.get('config') as Map<string, Map<string, unknown>>)
+      .get('trackedObjects')!
+      .set('example.com/v1.Widget', new Map([['podSpecTemplatePaths', ['/spec/template']]]) as never);
     let err: Error | undefined;
     await runToCompletion(backend, r).catch((e: Error) => (err = e));
-    expect(err?.message, 'the driver\'s own words').to.match(/is Failed/).and.match(/SimKube's driver: driver pod sk-skf-[^ ]+ exited 1/).and.match(/Widget|example\.com/);
+    expect(err?.message, "the driver's own words")
+      .to.match(/is Failed/)
+      .and.match(/SimKube's driver: driver pod sk-skf-[^ ]+ exited 1/)
+      .and.match(/Widget|example\.com/);
     expect(err!.message).to.match(/sim-arena deleted Simulation/);
-    await waitFor('the Failed Simulation to go', async () => !(await c.kube.get(simulationPath(backend.simulationName(r)))), 90_000);
+    await waitFor(
+      'the Failed Simulation to go',
+      async () => !(await c.kube.get(simulationPath(backend.simulationName(r)))),
+      90_000,
+    );
     // The lock is free: the next replay is not Blocked for long.
     const next = stepRun(`skf-${tag}-after-s1`, 'healthy');
     expect(await runToCompletion(backend, next)).to.deep.equal({ ready: 2, pending: 0, total: 2 });
@@ -143,24 +183,49 @@ describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', fu
 
   it('pre-start removes what a crashed run left in the virtual namespace', async () => {
     // An earlier replay's virtual namespace may still be terminating (SimKube deletes it when a Simulation ends).
-    await waitFor('virtual-default from an earlier replay to be gone', async () => !(await c.kube.get('/api/v1/namespaces/virtual-default')), 120_000);
-    await c.kube.create('/api/v1/namespaces', { metadata: { name: 'virtual-default', labels: { 'simkube.io/virtual': 'true' } } });
-    const leftover = deploymentObject({ replicas: 2, cpu: '100m', memory: '64Mi' }) as { metadata: Record<string, unknown>; spec: { template: { spec: Record<string, unknown> } } };
-    leftover.metadata = { name: 'web', namespace: 'virtual-default', labels: { app: 'web', 'simkube.io/simulation': 'crashed-run' } };
+    await waitFor(
+      'virtual-default from an earlier replay to be gone',
+      async () => !(await c.kube.get('/api/v1/namespaces/virtual-default')),
+      120_000,
+    );
+    await c.kube.create('/api/v1/namespaces', {
+      metadata: { name: 'virtual-default', labels: { 'simkube.io/virtual': 'true' } },
+    });
+    const leftover = deploymentObject({ replicas: 2, cpu: '100m', memory: '64Mi' }) as {
+      metadata: Record<string, unknown>;
+      spec: { template: { spec: Record<string, unknown> } };
+    };
+    leftover.metadata = {
+      name: 'web',
+      namespace: 'virtual-default',
+      labels: { app: 'web', 'simkube.io/simulation': 'crashed-run' },
+    };
     leftover.spec.template.spec.nodeSelector = { type: 'virtual' };
     leftover.spec.template.spec.tolerations = [{ key: 'kwok-provider', operator: 'Exists', effect: 'NoSchedule' }];
     await c.kube.create('/apis/apps/v1/namespaces/virtual-default/deployments', leftover);
-    await waitFor('leftover pods', async () => (await c.kube.list('/api/v1/namespaces/virtual-default/pods', { labelSelector: 'app=web' })).length === 2);
+    await waitFor(
+      'leftover pods',
+      async () =>
+        (await c.kube.list('/api/v1/namespaces/virtual-default/pods', { labelSelector: 'app=web' })).length === 2,
+    );
     const r = stepRun(`skl-${tag}-s1`, 'healthy');
     r.trace = buildTrace([deploymentObject({ replicas: 2, cpu: '500m', memory: '512Mi' })]);
     await backend.start(r);
     expect(await c.kube.get('/apis/apps/v1/namespaces/virtual-default/deployments/web')).to.equal(undefined);
-    await waitFor('leftover pods gone', async () => (await c.kube.list('/api/v1/namespaces/virtual-default/pods', { labelSelector: 'app=web' })).length === 0);
+    await waitFor(
+      'leftover pods gone',
+      async () =>
+        (await c.kube.list('/api/v1/namespaces/virtual-default/pods', { labelSelector: 'app=web' })).length === 0,
+    );
     const obs = await waitFor('observed', async () => (await backend.poll(r)).observation, 90_000, 300);
     expect(obs).to.deep.equal({ ready: 2, pending: 0, total: 2 });
     await backend.cleanup(r);
     // the namespace existed before SimKube's driver ran, so it is not owned by its root: remove it ourselves
-    await waitFor('Simulation gone', async () => !(await c.kube.get(simulationPath(backend.simulationName(r)))), 90_000);
+    await waitFor(
+      'Simulation gone',
+      async () => !(await c.kube.get(simulationPath(backend.simulationName(r)))),
+      90_000,
+    );
     await c.kube.delete('/api/v1/namespaces/virtual-default');
     await waitNamespaceGone(c, 'virtual-default');
   });
@@ -179,7 +244,10 @@ describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', fu
     });
     const cmUsed = await backend.ensureConfigMap(used);
     const file = (name: string) => path.join(sync.dir, traceFileName(name));
-    await waitFor('both traces on the node', async () => existsSync(file(cmUsed.name)) && existsSync(file(cmUnused.name)));
+    await waitFor(
+      'both traces on the node',
+      async () => existsSync(file(cmUsed.name)) && existsSync(file(cmUnused.name)),
+    );
 
     const young = await patient.collectTraceConfigMaps();
     expect(young, 'both are younger than the grace').to.not.include(cmUsed.name).and.not.include(cmUnused.name);
@@ -192,7 +260,11 @@ describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', fu
     // Once its Simulation is gone, the other one goes too (cleanup collects; a later cleanup, here a direct call,
     // catches a ConfigMap whose Simulation was still being deleted).
     await eager.cleanup(used);
-    await waitFor('the Simulation to go', async () => !(await c.kube.get(simulationPath(backend.simulationName(used)))), 90_000);
+    await waitFor(
+      'the Simulation to go',
+      async () => !(await c.kube.get(simulationPath(backend.simulationName(used)))),
+      90_000,
+    );
     await waitNamespaceGone(c, 'virtual-default');
     await eager.collectTraceConfigMaps();
     expect(await c.kube.get(`/api/v1/namespaces/${ns}/configmaps/${cmUsed.name}`)).to.equal(undefined);

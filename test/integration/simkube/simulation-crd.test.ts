@@ -43,10 +43,18 @@ describe('simkube: Simulation CRD on the real API server', function () {
     created.push(name);
     expect(out.metadata?.name).to.equal(name);
     expect(out.spec.lifecycleParams).to.deep.equal({});
-    expect(out.spec.driver).to.deep.include({ port: 8888, tracePath: body.spec.driver.tracePath, virtualNsPrefix: 'virtual', certManagerIssuer: 'selfsigned' });
+    expect(out.spec.driver).to.deep.include({
+      port: 8888,
+      tracePath: body.spec.driver.tracePath,
+      virtualNsPrefix: 'virtual',
+      certManagerIssuer: 'selfsigned',
+    });
     expect(out.spec.hooks).to.deep.equal(body.spec.hooks);
     expect(out.spec).to.include({ duration: '30s', speed: 1, repetitions: 1 });
-    expect(out.metadata?.labels).to.include({ 'app.kubernetes.io/managed-by': 'sim-arena', 'simarena.io/episode': 'crd-test' });
+    expect(out.metadata?.labels).to.include({
+      'app.kubernetes.io/managed-by': 'sim-arena',
+      'simarena.io/episode': 'crd-test',
+    });
     // the name is short enough for sk-<sim>-driver-svc
     expect(`sk-${name}-driver-svc`.length).to.be.at.most(63);
   });
@@ -67,9 +75,13 @@ describe('simkube: Simulation CRD on the real API server', function () {
     await c.kube.create(SIMULATIONS_PATH, sim(name));
     created.push(name);
     let err: unknown;
-    await c.kube.mergePatch(simulationPath(name, 'status'), { status: { state: 'Running' } }).catch((e: unknown) => (err = e));
+    await c.kube
+      .mergePatch(simulationPath(name, 'status'), { status: { state: 'Running' } })
+      .catch((e: unknown) => (err = e));
     expect(apiErrorCode(err), apiErrorMessage(err)).to.equal(422);
-    const out = await c.kube.mergePatch<Simulation>(simulationPath(name, 'status'), { status: { observedGeneration: 1, state: 'Blocked' } });
+    const out = await c.kube.mergePatch<Simulation>(simulationPath(name, 'status'), {
+      status: { observedGeneration: 1, state: 'Blocked' },
+    });
     expect(out.status?.state).to.equal('Blocked');
   });
 });

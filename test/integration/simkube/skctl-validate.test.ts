@@ -27,13 +27,18 @@ export function skctlValidate(skctl: string, file: string): SkctlVerdict {
   return { imported: r.status === 0, findings, output };
 }
 
-const errorsOf = (v: SkctlVerdict): Record<string, number> => Object.fromEntries(Object.entries(v.findings).filter(([k, n]) => k.startsWith('E') && n > 0));
+const errorsOf = (v: SkctlVerdict): Record<string, number> =>
+  Object.fromEntries(Object.entries(v.findings).filter(([k, n]) => k.startsWith('E') && n > 0));
 
 describe('simkube: skctl validate (SimKube 2.7) on the traces sim-arena ships and writes', function () {
   this.timeout(120_000);
   let skctl: string;
   const traceDirs = [path.join(REPO_ROOT, 'traces'), path.join(REPO_ROOT, 'traces', 'corpus')];
-  const shipped = traceDirs.flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.msgpack')).map((f) => path.join(d, f)));
+  const shipped = traceDirs.flatMap((d) =>
+    readdirSync(d)
+      .filter((f) => f.endsWith('.msgpack'))
+      .map((f) => path.join(d, f)),
+  );
 
   before(async function () {
     this.timeout(3_600_000); // a cold build of SimKube's binaries happens here once per machine
@@ -57,7 +62,11 @@ describe('simkube: skctl validate (SimKube 2.7) on the traces sim-arena ships an
     const problems = shipped.flatMap((f) => {
       const v = skctlValidate(skctl, f);
       const errs = errorsOf(v);
-      return !v.imported || Object.keys(errs).length ? [`${path.relative(REPO_ROOT, f)}: ${v.imported ? JSON.stringify(errs) : v.output.trim().split('\n').slice(-3).join(' / ')}`] : [];
+      return !v.imported || Object.keys(errs).length
+        ? [
+            `${path.relative(REPO_ROOT, f)}: ${v.imported ? JSON.stringify(errs) : v.output.trim().split('\n').slice(-3).join(' / ')}`,
+          ]
+        : [];
     });
     expect(problems, problems.join('\n')).to.deep.equal([]);
   });
@@ -73,7 +82,16 @@ describe('simkube: skctl validate (SimKube 2.7) on the traces sim-arena ships an
       for (const f of readdirSync(traceDirs[0]!).filter((x) => x.endsWith('.msgpack'))) {
         for (const action of ['bump-cpu', 'reduce-cpu', 'bump-mem', 'reduce-mem', 'scale-up', 'scale-down']) {
           const out = path.join(tmp, `${path.basename(f, '.msgpack')}-${action}.msgpack`);
-          const rc = await traceCommand(['apply', path.join(traceDirs[0]!, f), '--workload', 'default/web', '--action', action, '--out', out]);
+          const rc = await traceCommand([
+            'apply',
+            path.join(traceDirs[0]!, f),
+            '--workload',
+            'default/web',
+            '--action',
+            action,
+            '--out',
+            out,
+          ]);
           if (rc === 0) outs.push(out);
         }
       }
@@ -83,7 +101,9 @@ describe('simkube: skctl validate (SimKube 2.7) on the traces sim-arena ships an
       const problems = outs.flatMap((f) => {
         const v = skctlValidate(skctl, f);
         const errs = errorsOf(v);
-        return !v.imported || Object.keys(errs).length ? [`${path.basename(f)}: ${v.imported ? JSON.stringify(errs) : v.output.trim()}`] : [];
+        return !v.imported || Object.keys(errs).length
+          ? [`${path.basename(f)}: ${v.imported ? JSON.stringify(errs) : v.output.trim()}`]
+          : [];
       });
       expect(problems, problems.join('\n')).to.deep.equal([]);
     } finally {

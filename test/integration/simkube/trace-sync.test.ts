@@ -5,13 +5,30 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { traceSyncCommand } from '../../../src/cli/trace-sync.js';
 import type { StepRun } from '../../../src/arena/backend.js';
-import { sha256Hex, syncedAnnotation, syncErrorAnnotation, traceConfigMap, traceConfigMapName } from '../../../src/sim/simkube/contract.js';
+import {
+  sha256Hex,
+  syncedAnnotation,
+  syncErrorAnnotation,
+  traceConfigMap,
+  traceConfigMapName,
+} from '../../../src/sim/simkube/contract.js';
 import { SimkubeBackend } from '../../../src/sim/simkube/index.js';
 import { simulationPath } from '../../../src/sim/simkube/simulation.js';
 import type { Simulation } from '../../../src/sim/simkube/simulation.js';
 import { canonicalScenario } from '../../../src/trace/generate.js';
 import { encodeTrace } from '../../../src/trace/trace.js';
-import { clusterOrSkip, deleteNamespace, deleteSimulation, fakeTraceSyncPod, freshNamespace, installSimkubeCrds, kwokNode, LocalTraceSync, waitFor, type Cluster } from './helpers.js';
+import {
+  clusterOrSkip,
+  deleteNamespace,
+  deleteSimulation,
+  fakeTraceSyncPod,
+  freshNamespace,
+  installSimkubeCrds,
+  kwokNode,
+  LocalTraceSync,
+  waitFor,
+  type Cluster,
+} from './helpers.js';
 
 interface CM {
   metadata?: { annotations?: Record<string, string> };
@@ -52,13 +69,26 @@ describe('simkube: trace-sync on the real API server', function () {
     const bytes = encodeTrace(canonicalScenario('healthy').trace);
     const name = traceConfigMapName(bytes);
     await c.kube.create(`/api/v1/namespaces/${ns}/configmaps`, traceConfigMap(name, ns, bytes));
-    await c.kube.create(`/api/v1/namespaces/${ns}/configmaps`, { metadata: { name: 'unrelated', namespace: ns }, data: { a: 'b' } });
+    await c.kube.create(`/api/v1/namespaces/${ns}/configmaps`, {
+      metadata: { name: 'unrelated', namespace: ns },
+      data: { a: 'b' },
+    });
     const out: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
     process.stdout.write = ((s: string) => (out.push(s), true)) as typeof process.stdout.write;
     let rc: number;
     try {
-      rc = await traceSyncCommand(['--once', '--dir', dir, '--namespace', ns, '--node', 'node-a', '--kubeconfig', c.path]);
+      rc = await traceSyncCommand([
+        '--once',
+        '--dir',
+        dir,
+        '--namespace',
+        ns,
+        '--node',
+        'node-a',
+        '--kubeconfig',
+        c.path,
+      ]);
     } finally {
       process.stdout.write = write;
     }
@@ -79,17 +109,32 @@ describe('simkube: trace-sync on the real API server', function () {
       const name = traceConfigMapName(bytes);
       await c.kube.create(`/api/v1/namespaces/${ns}/configmaps`, traceConfigMap(name, ns, bytes));
       const file = path.join(s.dir, `${name}.sktrace`);
-      await waitFor('the trace file', async () => (await readFile(file).catch(() => undefined))?.length === bytes.length);
-      await waitFor('the synced annotation', async () => (await c.kube.get<CM>(cmPath(name)))?.metadata?.annotations?.[syncedAnnotation('node-b')] === sha256Hex(bytes));
+      await waitFor(
+        'the trace file',
+        async () => (await readFile(file).catch(() => undefined))?.length === bytes.length,
+      );
+      await waitFor(
+        'the synced annotation',
+        async () =>
+          (await c.kube.get<CM>(cmPath(name)))?.metadata?.annotations?.[syncedAnnotation('node-b')] ===
+          sha256Hex(bytes),
+      );
 
       const bad = new TextEncoder().encode('{"version": 2, "events": []}');
       await c.kube.create(`/api/v1/namespaces/${ns}/configmaps`, traceConfigMap('sa-trace-bad', ns, bad));
-      const err = await waitFor('the sync-error annotation', async () => (await c.kube.get<CM>(cmPath('sa-trace-bad')))?.metadata?.annotations?.[syncErrorAnnotation('node-b')]);
+      const err = await waitFor(
+        'the sync-error annotation',
+        async () =>
+          (await c.kube.get<CM>(cmPath('sa-trace-bad')))?.metadata?.annotations?.[syncErrorAnnotation('node-b')],
+      );
       expect(err).to.match(/^invalid trace: /);
       expect(await stat(path.join(s.dir, 'sa-trace-bad.sktrace')).catch(() => 'absent')).to.equal('absent');
 
       await c.kube.delete(cmPath(name));
-      await waitFor('the file of the deleted ConfigMap to go', async () => (await stat(file).catch(() => 'absent')) === 'absent');
+      await waitFor(
+        'the file of the deleted ConfigMap to go',
+        async () => (await stat(file).catch(() => 'absent')) === 'absent',
+      );
     } finally {
       await s.stop();
     }
@@ -98,7 +143,13 @@ describe('simkube: trace-sync on the real API server', function () {
   it('the backend waits (TraceSyncUnavailable, TraceSyncing) until every trace-sync node has the trace, then creates the Simulation', async () => {
     const { trace, meta } = canonicalScenario('replicas-under');
     const backend = new SimkubeBackend(c.kc, { operatorNamespace: ns, stepSeconds: 20 });
-    const run: StepRun = { name: `sksync-${process.pid}-s1`, trace, workload: meta.workload, opts: { seed: 0 }, startedAt: Date.now() };
+    const run: StepRun = {
+      name: `sksync-${process.pid}-s1`,
+      trace,
+      workload: meta.workload,
+      opts: { seed: 0 },
+      startedAt: Date.now(),
+    };
     await backend.start(run);
     let r = await backend.poll(run);
     expect(r.waiting?.reason).to.equal('TraceSyncUnavailable');

@@ -5,7 +5,15 @@ import type { PolicyContext } from '../../../src/arena/policies.js';
 import { mulberry32 } from '../../../src/util/rng.js';
 import { cpuMillis, quantityUnits } from '../../../src/trace/quantity.js';
 
-export function ctx(p: { obs: Observation; target?: number; resources?: Partial<WorkloadResources>; step?: number; maxSteps?: number; node?: { cpu: string; memory: string }; seed?: number }): PolicyContext {
+export function ctx(p: {
+  obs: Observation;
+  target?: number;
+  resources?: Partial<WorkloadResources>;
+  step?: number;
+  maxSteps?: number;
+  node?: { cpu: string; memory: string };
+  seed?: number;
+}): PolicyContext {
   const node = p.node ?? { cpu: '16', memory: '32Gi' };
   return {
     obs: p.obs,

@@ -52,7 +52,8 @@ describe('agents: external policy (real HTTP server)', () => {
       '/index': json(200, { action: 4 }),
       '/legacy': json(200, { action_index: 6, reasoning: 'too many' }),
       '/500': (_q, _b, res) => res.writeHead(500, { 'content-type': 'text/plain' }).end('agent crashed'),
-      '/flaky': (_q, _b, res) => (++flaky <= 2 ? res.writeHead(503).end('warming up') : res.writeHead(200).end('{"action":"scale-up"}')),
+      '/flaky': (_q, _b, res) =>
+        ++flaky <= 2 ? res.writeHead(503).end('warming up') : res.writeHead(200).end('{"action":"scale-up"}'),
       '/slow': (_q, _b, res) => void setTimeout(() => res.writeHead(200).end('{"action":"noop"}'), 1500).unref(),
       '/not-json': (_q, _b, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('reduce-cpu please'),
       '/bad-name': json(200, { action: 'explode' }),
@@ -62,8 +63,18 @@ describe('agents: external policy (real HTTP server)', () => {
     };
   });
 
-  const policy = (path: string, more: Record<string, string> = {}) => externalFromParams({ url: `${base}${path}`, backoffMs: '10', ...more });
-  const decide = (p: ExternalPolicy) => p.decide(ctx({ obs: obs(0, 3, 3), target: 3, resources: { cpu: '17', memory: '2Gi', replicas: 3 }, step: 2, maxSteps: 10 }));
+  const policy = (path: string, more: Record<string, string> = {}) =>
+    externalFromParams({ url: `${base}${path}`, backoffMs: '10', ...more });
+  const decide = (p: ExternalPolicy) =>
+    p.decide(
+      ctx({
+        obs: obs(0, 3, 3),
+        target: 3,
+        resources: { cpu: '17', memory: '2Gi', replicas: 3 },
+        step: 2,
+        maxSteps: 10,
+      }),
+    );
 
   it('POSTs {observation, target, resources, step, maxSteps} and accepts an action name or index', async () => {
     expect(await decide(policy('/name'))).to.equal('reduce-cpu');
@@ -94,14 +105,18 @@ describe('agents: external policy (real HTTP server)', () => {
       (e: unknown) => e,
     );
     expect(err).to.be.instanceOf(ExternalPolicyError);
-    expect((err as Error).message).to.equal(`external policy: POST ${base}/500 failed after 3 attempts: HTTP 500 Internal Server Error: agent crashed`);
+    expect((err as Error).message).to.equal(
+      `external policy: POST ${base}/500 failed after 3 attempts: HTTP 500 Internal Server Error: agent crashed`,
+    );
     expect(hits.get('/500')).to.equal(3);
   });
 
   it('times out a slow agent (timeoutMs), retrying it too', async () => {
     const t0 = Date.now();
     const err = await decide(policy('/slow', { timeoutMs: '100', retries: '1' })).catch((e: Error) => e);
-    expect((err as Error).message).to.match(new RegExp(`POST ${base}/slow failed after 2 attempts: no answer within 100 ms \\(timeoutMs\\)$`));
+    expect((err as Error).message).to.match(
+      new RegExp(`POST ${base}/slow failed after 2 attempts: no answer within 100 ms \\(timeoutMs\\)$`),
+    );
     expect(Date.now() - t0).to.be.below(1000);
   });
 
@@ -126,22 +141,36 @@ describe('agents: external policy (real HTTP server)', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
-    const err = await decide(externalFromParams({ url: `http://127.0.0.1:${port}/act`, retries: '0' })).catch((e: Error) => e);
-    expect((err as Error).message).to.match(new RegExp(`POST http://127.0.0.1:${port}/act failed after 1 attempt: ECONNREFUSED`));
+    const err = await decide(externalFromParams({ url: `http://127.0.0.1:${port}/act`, retries: '0' })).catch(
+      (e: Error) => e,
+    );
+    expect((err as Error).message).to.match(
+      new RegExp(`POST http://127.0.0.1:${port}/act failed after 1 attempt: ECONNREFUSED`),
+    );
   });
 
   it('onError=noop plays noop instead of failing, and keeps the failure for the step report', async () => {
     const p = new ExternalPolicy({ url: `${base}/500`, retries: 0, onError: 'noop' }, silentLogger());
     expect(await decide(p)).to.equal('noop');
-    expect(p.takeStepInfo()).to.deep.include({ attempts: 1, action: 'noop', error: 'HTTP 500 Internal Server Error: agent crashed' });
+    expect(p.takeStepInfo()).to.deep.include({
+      attempts: 1,
+      action: 'noop',
+      error: 'HTTP 500 Internal Server Error: agent crashed',
+    });
     expect(p.takeStepInfo(), 'taken once').to.equal(undefined);
   });
 
   it('checks its parameters', () => {
     expect(() => externalFromParams({})).to.throw(/parameter url is required/);
     expect(() => externalFromParams({ url: 'ftp://x' })).to.throw(/must be http or https/);
-    expect(() => externalFromParams({ url: 'http://x', onError: 'ignore' })).to.throw(/onError must be one of fail, noop/);
+    expect(() => externalFromParams({ url: 'http://x', onError: 'ignore' })).to.throw(
+      /onError must be one of fail, noop/,
+    );
     expect(() => externalFromParams({ url: 'http://x', timeoutMs: '0' })).to.throw(/timeoutMs must be a number from 1/);
-    expect(externalFromParams({ url: 'http://x' }).opts).to.deep.include({ timeoutMs: 5000, retries: 2, onError: 'fail' });
+    expect(externalFromParams({ url: 'http://x' }).opts).to.deep.include({
+      timeoutMs: 5000,
+      retries: 2,
+      onError: 'fail',
+    });
   });
 });

@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { ACTIONS } from '../../../src/arena/actions.js';
 import { getPolicy } from '../../../src/arena/policies.js';
 import { registerAgents } from '../../../src/agents/index.js';
-import { loadQTable, parseQTable, QTablePolicy, qTableConfigMap, qTableFromConfigMap, qTableFromParams, saveQTable, serializeQTable } from '../../../src/agents/q-table.js';
+import {
+  loadQTable,
+  parseQTable,
+  QTablePolicy,
+  qTableConfigMap,
+  qTableFromConfigMap,
+  qTableFromParams,
+  saveQTable,
+  serializeQTable,
+} from '../../../src/agents/q-table.js';
 import { allStateKeys, discretize, excessSteps, fitLevel, STATE_COUNT, stateKey } from '../../../src/agents/state.js';
 import { cpuMillis } from '../../../src/trace/quantity.js';
 import { train } from '../../../src/agents/train.js';
@@ -23,19 +32,30 @@ describe('agents: q-table', () => {
     it('reads relations to the target and whether requests fit the largest node', () => {
       expect(stateKey(discretize(ctx({ obs: obs(0, 3, 3), resources: { cpu: '17' } })))).to.equal(S_CPU_OVER);
       // 33Gi on a 32Gi node with 256Mi steps: 4 steps too large.
-      expect(stateKey(discretize(ctx({ obs: obs(5, 0, 5), resources: { memory: '33Gi' } })))).to.equal('ready=gt pending=no total=gt cpu=fits mem=over4');
+      expect(stateKey(discretize(ctx({ obs: obs(5, 0, 5), resources: { memory: '33Gi' } })))).to.equal(
+        'ready=gt pending=no total=gt cpu=fits mem=over4',
+      );
       // Fitting is judged against the node, so the same request fits a bigger pool.
-      expect(discretize(ctx({ obs: obs(0, 3, 3), resources: { cpu: '17' }, node: { cpu: '32', memory: '64Gi' } })).cpu).to.equal('fits');
+      expect(
+        discretize(ctx({ obs: obs(0, 3, 3), resources: { cpu: '17' }, node: { cpu: '32', memory: '64Gi' } })).cpu,
+      ).to.equal('fits');
       // A request exactly the node's size fits; the excess is counted in whole action steps, bucketed in powers of 2.
       expect(discretize(ctx({ obs: obs(0, 3, 3), resources: { cpu: '16' } })).cpu).to.equal('fits');
-      expect(['16001m', '17', '17001m', '18', '19', '20', '23', '24', '100'].map((cpu) => fitLevel(cpuMillis(cpu), 16_000n, 500n))).to.deep.equal(['over1', 'over2', 'over2', 'over4', 'over4', 'over8', 'over8', 'over16', 'over16']);
-      expect(excessSteps(ctx({ obs: obs(0, 3, 3), resources: { cpu: '20', memory: '40Gi' } }))).to.deep.equal({ cpu: 8, mem: 32 });
+      expect(
+        ['16001m', '17', '17001m', '18', '19', '20', '23', '24', '100'].map((cpu) =>
+          fitLevel(cpuMillis(cpu), 16_000n, 500n),
+        ),
+      ).to.deep.equal(['over1', 'over2', 'over2', 'over4', 'over4', 'over8', 'over8', 'over16', 'over16']);
+      expect(excessSteps(ctx({ obs: obs(0, 3, 3), resources: { cpu: '20', memory: '40Gi' } }))).to.deep.equal({
+        cpu: 8,
+        mem: 32,
+      });
       expect(allStateKeys()).to.have.length(STATE_COUNT).and.include(S_CPU_OVER);
     });
   });
 
   describe('learning', () => {
-    it('completes a step\'s update at the next decide, with the exact next state: Q += α(r + γ max Q(s′) − Q)', () => {
+    it("completes a step's update at the next decide, with the exact next state: Q += α(r + γ max Q(s′) − Q)", () => {
       const p = new QTablePolicy({ alpha: 0.5, gamma: 0.9, epsilon: 0, shaping: 0 });
       p.values(S_FITS_PENDING_GONE).splice(0, 7, 0, 0, 0, 0, 0, 0.4, 0);
       const a = p.decide(ctx({ obs: obs(0, 3, 3), resources: { cpu: '17' }, step: 1 }));
@@ -70,7 +90,10 @@ describe('agents: q-table', () => {
       p.learn({ obs: obs(0, 3, 3), action: 'noop', reward: -0.45, next: obs(0, 3, 3), done: false, target: 3 });
       p.decide(ctx({ obs: obs(0, 3, 3), resources: { cpu: '16500m' }, step: 3 }));
       // Doing nothing earns less than the step that made progress.
-      expect(p.table.get('ready=lt pending=yes total=eq cpu=over1 mem=fits')![0]).to.be.closeTo(-0.45 + 0.9 * -0.1 + 0.1, 1e-12);
+      expect(p.table.get('ready=lt pending=yes total=eq cpu=over1 mem=fits')![0]).to.be.closeTo(
+        -0.45 + 0.9 * -0.1 + 0.1,
+        1e-12,
+      );
     });
 
     it('drops a pending update that a new episode would wrongly complete', () => {
@@ -97,7 +120,8 @@ describe('agents: q-table', () => {
     it('acts greedily with ε = 0, and a frozen table never changes', () => {
       const p = new QTablePolicy({ epsilon: 0 }, { frozen: true });
       p.values(S_CPU_OVER).splice(0, 7, -1, -1, -1, -1, 3, -1, -1);
-      for (let seed = 0; seed < 20; seed++) expect(p.decide(ctx({ obs: obs(0, 3, 3), resources: { cpu: '17' }, seed, step: 1 }))).to.equal('reduce-cpu');
+      for (let seed = 0; seed < 20; seed++)
+        expect(p.decide(ctx({ obs: obs(0, 3, 3), resources: { cpu: '17' }, seed, step: 1 }))).to.equal('reduce-cpu');
       p.learn({ obs: obs(0, 3, 3), action: 'reduce-cpu', reward: -1, next: obs(0, 3, 3), done: true, target: 3 });
       expect(p.table.get(S_CPU_OVER)![4]).to.equal(3);
     });
@@ -123,7 +147,9 @@ describe('agents: q-table', () => {
       expect(cm).to.deep.include({ apiVersion: 'v1', kind: 'ConfigMap' });
       expect(cm.metadata).to.deep.include({ name: 'web-q', namespace: 'arena' });
       expect(qTableFromConfigMap(cm).toJSON()).to.deep.equal(p.toJSON());
-      expect(() => qTableFromConfigMap({ metadata: { name: 'x' }, data: {} })).to.throw(/ConfigMap x has no data key "q-table.json"/);
+      expect(() => qTableFromConfigMap({ metadata: { name: 'x' }, data: {} })).to.throw(
+        /ConfigMap x has no data key "q-table.json"/,
+      );
     });
 
     it('refuses tables it cannot use, saying why', () => {
@@ -131,8 +157,12 @@ describe('agents: q-table', () => {
       expect(() => parseQTable('{nope')).to.throw(/invalid JSON/);
       expect(() => QTablePolicy.fromJSON({ ...good, kind: 'other' })).to.throw(/kind is "other"/);
       expect(() => QTablePolicy.fromJSON({ ...good, actions: ['noop'] })).to.throw(/actions .* differ/);
-      expect(() => QTablePolicy.fromJSON({ ...good, table: { 'ready=lt': [0, 0, 0, 0, 0, 0, 0] } })).to.throw(/unknown state "ready=lt"/);
-      expect(() => QTablePolicy.fromJSON({ ...good, table: { [S_CPU_OVER]: [0, 0] } })).to.throw(/needs 7 finite numbers/);
+      expect(() => QTablePolicy.fromJSON({ ...good, table: { 'ready=lt': [0, 0, 0, 0, 0, 0, 0] } })).to.throw(
+        /unknown state "ready=lt"/,
+      );
+      expect(() => QTablePolicy.fromJSON({ ...good, table: { [S_CPU_OVER]: [0, 0] } })).to.throw(
+        /needs 7 finite numbers/,
+      );
       const dir = mkdtempSync(join(tmpdir(), 'qt-'));
       writeFileSync(join(dir, 'bad.json'), '[]');
       expect(() => loadQTable(join(dir, 'bad.json'))).to.throw(/bad\.json: not a sim-arena q-table/);
@@ -149,7 +179,11 @@ describe('agents: q-table', () => {
       expect(loaded.decide(ctx({ obs: obs(0, 3, 3), resources: { cpu: '17' } }))).to.equal('reduce-cpu');
       const inline = qTableFromParams({ table: readFileSync(join(dir, 'm.json'), 'utf8'), epsilon: '0.25' });
       expect(inline.hp.epsilon).to.equal(0.25);
-      expect(qTableFromParams({ alpha: '0.2', gamma: '0.95' }).hp).to.deep.include({ alpha: 0.2, gamma: 0.95, epsilon: 1 });
+      expect(qTableFromParams({ alpha: '0.2', gamma: '0.95' }).hp).to.deep.include({
+        alpha: 0.2,
+        gamma: 0.95,
+        epsilon: 1,
+      });
       expect(() => qTableFromParams({ epsilom: '0' })).to.throw(/unknown parameter epsilom/);
       expect(() => qTableFromParams({ alpha: 'fast' })).to.throw(/alpha must be a number/);
       expect(() => qTableFromParams({ alpha: '2' })).to.throw(/alpha must be in \(0, 1\]/);
@@ -157,16 +191,19 @@ describe('agents: q-table', () => {
   });
 
   describe('training on the embedded simulator', () => {
-    it('learns to solve every canonical scenario and carries over to the predecessor\'s scenarios it never saw', async function () {
+    it("learns to solve every canonical scenario and carries over to the predecessor's scenarios it never saw", async function () {
       this.timeout(60_000);
       const backend = await createBackend('embedded');
       const scenarios = canonicalScenarios();
       const policy = new QTablePolicy({ epsilonDecay: 0.997 });
-      const spec = (s: (typeof scenarios)[number], seed: number) => episodeSpec({ workload: s.workload, target: s.target, maxSteps: 50, seed });
+      const spec = (s: (typeof scenarios)[number], seed: number) =>
+        episodeSpec({ workload: s.workload, target: s.target, maxSteps: 50, seed });
       const curve = await train({ policy, scenarios, episodes: 1500, seed: 5, backend, spec });
       expect(curve).to.have.length(1500);
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-      expect(mean(curve.slice(-30).map((c) => c.return)), 'returns improve').to.be.greaterThan(mean(curve.slice(0, 30).map((c) => c.return)) + 5);
+      expect(mean(curve.slice(-30).map((c) => c.return)), 'returns improve').to.be.greaterThan(
+        mean(curve.slice(0, 30).map((c) => c.return)) + 5,
+      );
       // Each pass covers every scenario once.
       expect(new Set(curve.slice(0, 9).map((c) => c.scenario)).size).to.equal(9);
 

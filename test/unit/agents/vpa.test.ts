@@ -8,7 +8,7 @@ import { ctx, obs } from './_support.js';
 
 describe('agents: vpa-like', () => {
   describe('the recommender (field-anchors §2.1)', () => {
-    it('uses exponential buckets 5% wider each and returns the upper edge of the percentile\'s bucket', () => {
+    it("uses exponential buckets 5% wider each and returns the upper edge of the percentile's bucket", () => {
       const h = new DecayingHistogram(CPU_HISTOGRAM, 86_400);
       expect(h.bucketStart(0)).to.equal(0);
       expect(h.bucketStart(1)).to.be.closeTo(0.01, 1e-12);
@@ -61,7 +61,9 @@ describe('agents: vpa-like', () => {
       expect(a.cpu.weights).to.deep.equal(b.cpu.weights);
       expect(a.confidenceDays).to.equal(8);
       expect(a.cpu.percentile(0.5)).to.be.within(0.85, 1.15);
-      expect(usageHistory(1000, 2 ** 30, 42, { ...VPA_LIKE_DEFAULTS, mode: 'defaults' }).confidenceDays).to.equal(480 / 1440);
+      expect(usageHistory(1000, 2 ** 30, 42, { ...VPA_LIKE_DEFAULTS, mode: 'defaults' }).confidenceDays).to.equal(
+        480 / 1440,
+      );
     });
   });
 
@@ -69,15 +71,30 @@ describe('agents: vpa-like', () => {
     it('walks replicas to the target first, then moves a request outside the bounds toward the recommendation', () => {
       // Memory usage chosen so 1400Mi lies within the memory bounds: only CPU is off.
       const p = new VpaLikePolicy({ cpuUsageMillis: 4000, memoryUsageBytes: 2 ** 30 });
-      expect(p.decide(ctx({ obs: obs(0, 5, 5), resources: { cpu: '17', memory: '1400Mi', replicas: 5 }, step: 1 }))).to.equal('scale-down');
-      expect(p.decide(ctx({ obs: obs(0, 3, 3), resources: { cpu: '17', memory: '1400Mi', replicas: 3 }, step: 2 }))).to.equal('reduce-cpu');
+      expect(
+        p.decide(ctx({ obs: obs(0, 5, 5), resources: { cpu: '17', memory: '1400Mi', replicas: 5 }, step: 1 })),
+      ).to.equal('scale-down');
+      expect(
+        p.decide(ctx({ obs: obs(0, 3, 3), resources: { cpu: '17', memory: '1400Mi', replicas: 3 }, step: 2 })),
+      ).to.equal('reduce-cpu');
       expect(p.last!.reason).to.match(/^CPU 17 is outside \[.*\]; target/);
       const target = Number(p.recommendation()!.target.cpuMillis);
       expect(target).to.be.within(4000, 8000);
       // Once moving it keeps going to the target, then stops (the bounds no longer matter).
-      expect(p.decide(ctx({ obs: obs(0, 3, 3), resources: { cpu: `${target + 600}m`, memory: '1400Mi', replicas: 3 }, step: 3 }))).to.equal('reduce-cpu');
-      expect(p.decide(ctx({ obs: obs(0, 3, 3), resources: { cpu: `${target + 200}m`, memory: '1400Mi', replicas: 3 }, step: 4 }))).to.equal('noop');
-      expect(p.decide(ctx({ obs: obs(3, 0, 3), resources: { cpu: '17', replicas: 3 }, step: 5 })), 'at target: leave it').to.equal('noop');
+      expect(
+        p.decide(
+          ctx({ obs: obs(0, 3, 3), resources: { cpu: `${target + 600}m`, memory: '1400Mi', replicas: 3 }, step: 3 }),
+        ),
+      ).to.equal('reduce-cpu');
+      expect(
+        p.decide(
+          ctx({ obs: obs(0, 3, 3), resources: { cpu: `${target + 200}m`, memory: '1400Mi', replicas: 3 }, step: 4 }),
+        ),
+      ).to.equal('noop');
+      expect(
+        p.decide(ctx({ obs: obs(3, 0, 3), resources: { cpu: '17', replicas: 3 }, step: 5 })),
+        'at target: leave it',
+      ).to.equal('noop');
     });
 
     it('never looks at node size: a recommendation above every node leaves the pods Pending (its known blind spot)', () => {
@@ -91,7 +108,12 @@ describe('agents: vpa-like', () => {
       const backend = await createBackend('embedded');
       for (const name of ['cpu-slight', 'mem-slight', 'replicas-over', 'replicas-under', 'composite']) {
         const s = canonicalScenario(name);
-        const r = await runEpisode(episodeSpec({ workload: s.meta.workload, target: s.meta.target, maxSteps: 50, seed: 2 }), s.trace, vpaLikeFromParams({}), backend);
+        const r = await runEpisode(
+          episodeSpec({ workload: s.meta.workload, target: s.meta.target, maxSteps: 50, seed: 2 }),
+          s.trace,
+          vpaLikeFromParams({}),
+          backend,
+        );
         expect(r.solved, `${name}: ${r.history.map((h) => h.action).join(',')}`).to.equal(true);
       }
     });

@@ -13,7 +13,11 @@ import { policyNames } from '../../../src/arena/policies.js';
 import { REWARD_MODES } from '../../../src/arena/reward.js';
 import { BACKENDS } from '../../../src/sim/index.js';
 import { DEFAULT_TRACE_DIR } from '../../../src/sim/simkube/contract.js';
-import { DEFAULT_DRIVER_IMAGE, DEFAULT_DRIVER_NAMESPACE, DEFAULT_VIRTUAL_NS_PREFIX } from '../../../src/sim/simkube/simulation.js';
+import {
+  DEFAULT_DRIVER_IMAGE,
+  DEFAULT_DRIVER_NAMESPACE,
+  DEFAULT_VIRTUAL_NS_PREFIX,
+} from '../../../src/sim/simkube/simulation.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CRD_FILES = ['crds/arenaepisodes.simarena.io.yaml', 'charts/sim-arena/crds/arenaepisodes.simarena.io.yaml'];

@@ -32,7 +32,12 @@ export function expectOnlyEdits(original: Uint8Array, mutated: Trace, edits: Edi
 }
 
 /** Trace paths of a workload's target container request in every template occurrence. */
-export function requestPaths(trace: Trace, ref: WorkloadRef, resource: 'cpu' | 'memory', container?: string): PathKey[][] {
+export function requestPaths(
+  trace: Trace,
+  ref: WorkloadRef,
+  resource: 'cpu' | 'memory',
+  container?: string,
+): PathKey[][] {
   const out: PathKey[][] = [];
   const specPath = podSpecPath(ref.kind)!;
   for (const o of findOccurrences(trace, ref)) {

@@ -5,19 +5,48 @@ import type { MsgMap } from '../../../src/trace/msgpack.js';
 import { getIn } from '../../../src/trace/model.js';
 import { decodeTrace, encodeTrace, type Trace } from '../../../src/trace/trace.js';
 import { findOccurrences, type WorkloadRef } from '../../../src/trace/workload.js';
-import { ACTIONS, actionIndex, applyAction, DEFAULT_ACTION_SETTINGS, DEFAULT_STEPS, parseAction, readResources, type ActionSettings, type ActionType } from '../../../src/arena/actions.js';
+import {
+  ACTIONS,
+  actionIndex,
+  applyAction,
+  DEFAULT_ACTION_SETTINGS,
+  DEFAULT_STEPS,
+  parseAction,
+  readResources,
+  type ActionSettings,
+  type ActionType,
+} from '../../../src/arena/actions.js';
 import { DEFAULT_SAFEGUARDS } from '../../../src/arena/safeguards.js';
-import { buildTrace, expectTraceError, LEGACY_NAMED, readFixture, singleWorkloadTrace, workloadObject, type ContainerSpec } from '../trace/_support.js';
+import {
+  buildTrace,
+  expectTraceError,
+  LEGACY_NAMED,
+  readFixture,
+  singleWorkloadTrace,
+  workloadObject,
+  type ContainerSpec,
+} from '../trace/_support.js';
 import { expectOnlyEdits, replicaPaths, requestPaths, sameBytes } from './_edits.js';
 
 const web: WorkloadRef = { kind: 'Deployment', namespace: 'default', name: 'web' };
 
 function settings(partial: { steps?: Partial<ActionSettings['steps']>; container?: string } = {}): ActionSettings {
-  return { steps: { ...DEFAULT_STEPS, ...partial.steps }, safeguards: DEFAULT_SAFEGUARDS, ...(partial.container ? { container: partial.container } : {}) };
+  return {
+    steps: { ...DEFAULT_STEPS, ...partial.steps },
+    safeguards: DEFAULT_SAFEGUARDS,
+    ...(partial.container ? { container: partial.container } : {}),
+  };
 }
 
 /** Apply, then check the stored values at every occurrence and that nothing else changed. */
-function applyAndCheck(trace: Trace, ref: WorkloadRef, action: ActionType, resource: 'cpu' | 'memory' | 'replicas', expected: unknown[], s: ActionSettings = DEFAULT_ACTION_SETTINGS) {
+function applyAndCheck(
+  trace: Trace,
+  ref: WorkloadRef,
+  action: ActionType,
+  resource: 'cpu' | 'memory' | 'replicas',
+  expected: unknown[],
+  s: ActionSettings = DEFAULT_ACTION_SETTINGS,
+) {
   const original = encodeTrace(trace);
   const paths = resource === 'replicas' ? replicaPaths(trace, ref) : requestPaths(trace, ref, resource, s.container);
   const before = paths.map((p) => getIn(trace, p));
@@ -36,7 +65,15 @@ function applyAndCheck(trace: Trace, ref: WorkloadRef, action: ActionType, resou
 describe('actions', () => {
   describe('parseAction', () => {
     it('accepts our names in index order 0-6 (the predecessor action space)', () => {
-      expect([...ACTIONS]).to.deep.equal(['noop', 'bump-cpu', 'bump-mem', 'scale-up', 'reduce-cpu', 'reduce-mem', 'scale-down']);
+      expect([...ACTIONS]).to.deep.equal([
+        'noop',
+        'bump-cpu',
+        'bump-mem',
+        'scale-up',
+        'reduce-cpu',
+        'reduce-mem',
+        'scale-down',
+      ]);
       ACTIONS.forEach((a, i) => {
         expect(parseAction(a)).to.equal(a);
         expect(parseAction(i)).to.equal(a);
@@ -83,15 +120,35 @@ describe('actions', () => {
   describe('readResources', () => {
     it('reads canonical requests and replicas of the last applied occurrence', () => {
       const t = buildTrace([
-        { ts: 1, applied_objs: [workloadObject({ replicas: 2, containers: [{ name: 'web', cpu: '500m', memory: '512Mi' }] })] },
-        { ts: 2, applied_objs: [workloadObject({ replicas: 4, containers: [{ name: 'web', cpu: '1500m', memory: '1024Mi' }] })] },
+        {
+          ts: 1,
+          applied_objs: [workloadObject({ replicas: 2, containers: [{ name: 'web', cpu: '500m', memory: '512Mi' }] })],
+        },
+        {
+          ts: 2,
+          applied_objs: [
+            workloadObject({ replicas: 4, containers: [{ name: 'web', cpu: '1500m', memory: '1024Mi' }] }),
+          ],
+        },
       ]);
-      expect(readResources(t, web)).to.deep.equal({ cpu: '1500m', memory: '1Gi', replicas: 4, effectiveCpu: '1500m', effectiveMemory: '1Gi' });
+      expect(readResources(t, web)).to.deep.equal({
+        cpu: '1500m',
+        memory: '1Gi',
+        replicas: 4,
+        effectiveCpu: '1500m',
+        effectiveMemory: '1Gi',
+      });
     });
 
     it('missing requests read as "0"', () => {
       const t = singleWorkloadTrace({ containers: [{ name: 'web', noResources: true }] });
-      expect(readResources(t, web)).to.deep.equal({ cpu: '0', memory: '0', replicas: 1, effectiveCpu: '0', effectiveMemory: '0' });
+      expect(readResources(t, web)).to.deep.equal({
+        cpu: '0',
+        memory: '0',
+        replicas: 1,
+        effectiveCpu: '0',
+        effectiveMemory: '0',
+      });
     });
   });
 
@@ -99,18 +156,153 @@ describe('actions', () => {
     // §6.3 table: replicas, cpu, memory. Expected results computed by hand from §2.1 (steps 500m / 256Mi / 1) and
     // §2.5 (caps 16 CPU, 32Gi, 100 replicas; floors 50m, 64Mi, 1). "blocked" = already at or past the bound; a step
     // that would cross a floor stops at it (500m − 500m → 50m).
-    const scenarios: Record<string, { replicas: number; cpu: number; memory: string; expect: Partial<Record<ActionType, string | number>> }> = {
-      'trace-cpu-slight': { replicas: 3, cpu: 17000, memory: '2Gi', expect: { 'bump-cpu': 'blocked', 'reduce-cpu': '16500m', 'bump-mem': '2304Mi', 'reduce-mem': '1792Mi', 'scale-up': 4, 'scale-down': 2 } },
-      'trace-cpu-heavy': { replicas: 3, cpu: 20000, memory: '2Gi', expect: { 'bump-cpu': 'blocked', 'reduce-cpu': '19500m', 'bump-mem': '2304Mi', 'reduce-mem': '1792Mi', 'scale-up': 4, 'scale-down': 2 } },
-      'trace-mem-slight': { replicas: 3, cpu: 500, memory: '33Gi', expect: { 'bump-cpu': '1', 'reduce-cpu': '50m', 'bump-mem': 'blocked', 'reduce-mem': '33536Mi', 'scale-up': 4, 'scale-down': 2 } },
-      'trace-mem-heavy': { replicas: 3, cpu: 500, memory: '40Gi', expect: { 'bump-cpu': '1', 'reduce-cpu': '50m', 'bump-mem': 'blocked', 'reduce-mem': '40704Mi', 'scale-up': 4, 'scale-down': 2 } },
-      'trace-cpu-mem': { replicas: 3, cpu: 17000, memory: '33Gi', expect: { 'bump-cpu': 'blocked', 'reduce-cpu': '16500m', 'bump-mem': 'blocked', 'reduce-mem': '33536Mi', 'scale-up': 4, 'scale-down': 2 } },
-      'trace-replicas-over': { replicas: 5, cpu: 500, memory: '512Mi', expect: { 'bump-cpu': '1', 'reduce-cpu': '50m', 'bump-mem': '768Mi', 'reduce-mem': '256Mi', 'scale-up': 6, 'scale-down': 4 } },
-      'trace-cpu-low-mem-high-replicas-over': { replicas: 5, cpu: 250, memory: '33Gi', expect: { 'bump-cpu': '750m', 'reduce-cpu': '50m', 'bump-mem': 'blocked', 'reduce-mem': '33536Mi', 'scale-up': 6, 'scale-down': 4 } },
-      'trace-scaling': { replicas: 1, cpu: 250, memory: '256Mi', expect: { 'bump-cpu': '750m', 'reduce-cpu': '50m', 'bump-mem': '512Mi', 'reduce-mem': '64Mi', 'scale-up': 2, 'scale-down': 'blocked' } },
-      'trace-scaling-v2': { replicas: 2, cpu: 250, memory: '256Mi', expect: { 'bump-cpu': '750m', 'reduce-cpu': '50m', 'bump-mem': '512Mi', 'reduce-mem': '64Mi', 'scale-up': 3, 'scale-down': 1 } },
-      'trace-normalized': { replicas: 2, cpu: 500, memory: '512Mi', expect: { 'bump-cpu': '1', 'reduce-cpu': '50m', 'bump-mem': '768Mi', 'reduce-mem': '256Mi', 'scale-up': 3, 'scale-down': 1 } },
-      'trace-0001': { replicas: 2, cpu: 500, memory: '512Mi', expect: { 'bump-cpu': '1', 'reduce-cpu': '50m', 'bump-mem': '768Mi', 'reduce-mem': '256Mi', 'scale-up': 3, 'scale-down': 1 } },
+    const scenarios: Record<
+      string,
+      { replicas: number; cpu: number; memory: string; expect: Partial<Record<ActionType, string | number>> }
+    > = {
+      'trace-cpu-slight': {
+        replicas: 3,
+        cpu: 17000,
+        memory: '2Gi',
+        expect: {
+          'bump-cpu': 'blocked',
+          'reduce-cpu': '16500m',
+          'bump-mem': '2304Mi',
+          'reduce-mem': '1792Mi',
+          'scale-up': 4,
+          'scale-down': 2,
+        },
+      },
+      'trace-cpu-heavy': {
+        replicas: 3,
+        cpu: 20000,
+        memory: '2Gi',
+        expect: {
+          'bump-cpu': 'blocked',
+          'reduce-cpu': '19500m',
+          'bump-mem': '2304Mi',
+          'reduce-mem': '1792Mi',
+          'scale-up': 4,
+          'scale-down': 2,
+        },
+      },
+      'trace-mem-slight': {
+        replicas: 3,
+        cpu: 500,
+        memory: '33Gi',
+        expect: {
+          'bump-cpu': '1',
+          'reduce-cpu': '50m',
+          'bump-mem': 'blocked',
+          'reduce-mem': '33536Mi',
+          'scale-up': 4,
+          'scale-down': 2,
+        },
+      },
+      'trace-mem-heavy': {
+        replicas: 3,
+        cpu: 500,
+        memory: '40Gi',
+        expect: {
+          'bump-cpu': '1',
+          'reduce-cpu': '50m',
+          'bump-mem': 'blocked',
+          'reduce-mem': '40704Mi',
+          'scale-up': 4,
+          'scale-down': 2,
+        },
+      },
+      'trace-cpu-mem': {
+        replicas: 3,
+        cpu: 17000,
+        memory: '33Gi',
+        expect: {
+          'bump-cpu': 'blocked',
+          'reduce-cpu': '16500m',
+          'bump-mem': 'blocked',
+          'reduce-mem': '33536Mi',
+          'scale-up': 4,
+          'scale-down': 2,
+        },
+      },
+      'trace-replicas-over': {
+        replicas: 5,
+        cpu: 500,
+        memory: '512Mi',
+        expect: {
+          'bump-cpu': '1',
+          'reduce-cpu': '50m',
+          'bump-mem': '768Mi',
+          'reduce-mem': '256Mi',
+          'scale-up': 6,
+          'scale-down': 4,
+        },
+      },
+      'trace-cpu-low-mem-high-replicas-over': {
+        replicas: 5,
+        cpu: 250,
+        memory: '33Gi',
+        expect: {
+          'bump-cpu': '750m',
+          'reduce-cpu': '50m',
+          'bump-mem': 'blocked',
+          'reduce-mem': '33536Mi',
+          'scale-up': 6,
+          'scale-down': 4,
+        },
+      },
+      'trace-scaling': {
+        replicas: 1,
+        cpu: 250,
+        memory: '256Mi',
+        expect: {
+          'bump-cpu': '750m',
+          'reduce-cpu': '50m',
+          'bump-mem': '512Mi',
+          'reduce-mem': '64Mi',
+          'scale-up': 2,
+          'scale-down': 'blocked',
+        },
+      },
+      'trace-scaling-v2': {
+        replicas: 2,
+        cpu: 250,
+        memory: '256Mi',
+        expect: {
+          'bump-cpu': '750m',
+          'reduce-cpu': '50m',
+          'bump-mem': '512Mi',
+          'reduce-mem': '64Mi',
+          'scale-up': 3,
+          'scale-down': 1,
+        },
+      },
+      'trace-normalized': {
+        replicas: 2,
+        cpu: 500,
+        memory: '512Mi',
+        expect: {
+          'bump-cpu': '1',
+          'reduce-cpu': '50m',
+          'bump-mem': '768Mi',
+          'reduce-mem': '256Mi',
+          'scale-up': 3,
+          'scale-down': 1,
+        },
+      },
+      'trace-0001': {
+        replicas: 2,
+        cpu: 500,
+        memory: '512Mi',
+        expect: {
+          'bump-cpu': '1',
+          'reduce-cpu': '50m',
+          'bump-mem': '768Mi',
+          'reduce-mem': '256Mi',
+          'scale-up': 3,
+          'scale-down': 1,
+        },
+      },
     };
 
     it('covers all 11 named traces', () => {
@@ -129,7 +321,22 @@ describe('actions', () => {
           expect(r.replicas).to.equal(sc.replicas);
           expect(r.memory).to.equal(sc.memory);
           const { trace } = load();
-          expect(getIn(trace, ['events', 0, 'applied_objs', 0, 'spec', 'template', 'spec', 'containers', 0, 'resources', 'requests', 'cpu'])).to.equal(`${sc.cpu}m`);
+          expect(
+            getIn(trace, [
+              'events',
+              0,
+              'applied_objs',
+              0,
+              'spec',
+              'template',
+              'spec',
+              'containers',
+              0,
+              'resources',
+              'requests',
+              'cpu',
+            ]),
+          ).to.equal(`${sc.cpu}m`);
         });
 
         it('noop changes nothing', () => {
@@ -149,14 +356,19 @@ describe('actions', () => {
               expect(out.changed).to.equal(false);
               expect(out.reason).to.match(/cap|floor/);
               expect(out.after).to.deep.equal(out.before);
-              expect(sameBytes(encodeTrace(trace), bytes), 'a blocked action leaves the encoding byte-identical').to.equal(true);
+              expect(
+                sameBytes(encodeTrace(trace), bytes),
+                'a blocked action leaves the encoding byte-identical',
+              ).to.equal(true);
               return;
             }
             const resource = action.endsWith('cpu') ? 'cpu' : action.endsWith('mem') ? 'memory' : 'replicas';
             const out = applyAndCheck(trace, web, action, resource, [want]);
             if (resource === 'replicas') expect(out.after.replicas).to.equal(want);
             // The only other change: the index now lists the workload (it was {} in these traces).
-            expect([...(trace.get('index') as MsgMap)].map(([k, v]) => [k, [...(v as MsgMap)]])).to.deep.equal([['apps/v1.Deployment', [['default/web', 0]]]]);
+            expect([...(trace.get('index') as MsgMap)].map(([k, v]) => [k, [...(v as MsgMap)]])).to.deep.equal([
+              ['apps/v1.Deployment', [['default/web', 0]]],
+            ]);
           });
         }
       });
@@ -167,7 +379,12 @@ describe('actions', () => {
     /** Three events re-applying web with replicas 2, 3, 5 and CPU 500m, 1, 1500m. */
     function threeEvents(replicas = [2, 3, 5], cpus = ['500m', '1', '1500m']) {
       return buildTrace(
-        replicas.map((r, i) => ({ ts: 100 * (i + 1), applied_objs: [workloadObject({ replicas: r, containers: [{ name: 'web', cpu: cpus[i]!, memory: '512Mi' }] })] })),
+        replicas.map((r, i) => ({
+          ts: 100 * (i + 1),
+          applied_objs: [
+            workloadObject({ replicas: r, containers: [{ name: 'web', cpu: cpus[i]!, memory: '512Mi' }] }),
+          ],
+        })),
         { index: { 'apps/v1.Deployment': { 'default/web': 7 } } },
       );
     }
@@ -184,7 +401,14 @@ describe('actions', () => {
 
     it('a custom replica step of 2', () => {
       applyAndCheck(threeEvents(), web, 'scale-up', 'replicas', [4, 5, 7], settings({ steps: { replicas: 2 } }));
-      applyAndCheck(threeEvents([3, 4, 6]), web, 'scale-down', 'replicas', [1, 2, 4], settings({ steps: { replicas: 2 } }));
+      applyAndCheck(
+        threeEvents([3, 4, 6]),
+        web,
+        'scale-down',
+        'replicas',
+        [1, 2, 4],
+        settings({ steps: { replicas: 2 } }),
+      );
     });
 
     it('an occurrence at the floor stays there while the steady state moves (history 1, 3, 5 → 1, 2, 4)', () => {
@@ -211,16 +435,29 @@ describe('actions', () => {
     });
 
     it('an occurrence that would cross the floor stops at it (500m − 500m → 50m); the others move a whole step', () => {
-      const out = applyAndCheck(threeEvents([2, 3, 5], ['500m', '2', '2']), web, 'reduce-cpu', 'cpu', ['50m', '1500m', '1500m']);
+      const out = applyAndCheck(threeEvents([2, 3, 5], ['500m', '2', '2']), web, 'reduce-cpu', 'cpu', [
+        '50m',
+        '1500m',
+        '1500m',
+      ]);
       expect(out.clamped).to.equal(undefined);
       const t = threeEvents([2, 3, 5], ['2', '2', '500m']);
       const clamped = applyAndCheck(t, web, 'reduce-cpu', 'cpu', ['1500m', '1500m', '50m']);
       expect(clamped.clamped).to.equal(true);
-      expect(clamped.note).to.equal("reduce-cpu: the pod's effective CPU request stopped at the floor of 50m (500m − a step would be 0)");
+      expect(clamped.note).to.equal(
+        "reduce-cpu: the pod's effective CPU request stopped at the floor of 50m (500m − a step would be 0)",
+      );
     });
 
     it('bump-mem with a custom step changes every occurrence', () => {
-      applyAndCheck(threeEvents(), web, 'bump-mem', 'memory', ['1536Mi', '1536Mi', '1536Mi'], settings({ steps: { memory: '1Gi' } }));
+      applyAndCheck(
+        threeEvents(),
+        web,
+        'bump-mem',
+        'memory',
+        ['1536Mi', '1536Mi', '1536Mi'],
+        settings({ steps: { memory: '1Gi' } }),
+      );
     });
 
     it('an existing index hash is kept', () => {
@@ -234,7 +471,12 @@ describe('actions', () => {
         { ts: 1, applied_objs: [workloadObject({ replicas: 2 })] },
         { ts: 2, deleted_objs: [workloadObject({ replicas: 2 })] },
         { ts: 3, applied_objs: [workloadObject({ replicas: 3 })] },
-        { ts: 4, deleted_objs: [{ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { namespace: 'default', name: 'web' } }] },
+        {
+          ts: 4,
+          deleted_objs: [
+            { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { namespace: 'default', name: 'web' } },
+          ],
+        },
       ]);
       applyAndCheck(t, web, 'scale-up', 'replicas', [3, 3, 4]);
       expect(getIn(t, ['events', 3, 'deleted_objs', 0, 'spec'])).to.equal(undefined);
@@ -242,7 +484,13 @@ describe('actions', () => {
   });
 
   describe('custom steps and canonical output', () => {
-    const one = (cpu: string | undefined, memory: string | undefined) => singleWorkloadTrace({ replicas: 3, containers: [{ name: 'web', ...(cpu !== undefined ? { cpu } : {}), ...(memory !== undefined ? { memory } : {}) }] });
+    const one = (cpu: string | undefined, memory: string | undefined) =>
+      singleWorkloadTrace({
+        replicas: 3,
+        containers: [
+          { name: 'web', ...(cpu !== undefined ? { cpu } : {}), ...(memory !== undefined ? { memory } : {}) },
+        ],
+      });
     const table: Array<[string, 'cpu' | 'memory', string, ActionType, string, string]> = [
       // [value, resource, step, action, expected, note]
       ['2', 'cpu', '500m', 'bump-cpu', '2500m', '"2" + 500m'],
@@ -263,7 +511,14 @@ describe('actions', () => {
     for (const [value, resource, step, action, expected, note] of table) {
       it(`${note}: ${value} ${action} ${step} → ${expected}`, () => {
         const t = resource === 'cpu' ? one(value, '512Mi') : one('500m', value);
-        applyAndCheck(t, web, action, resource, [expected], settings({ steps: resource === 'cpu' ? { cpu: step } : { memory: step } }));
+        applyAndCheck(
+          t,
+          web,
+          action,
+          resource,
+          [expected],
+          settings({ steps: resource === 'cpu' ? { cpu: step } : { memory: step } }),
+        );
       });
     }
 
@@ -283,8 +538,14 @@ describe('actions', () => {
     ];
     const multi = () =>
       buildTrace([
-        { ts: 1, applied_objs: [workloadObject({ replicas: 2, containers, initContainers: [{ name: 'setup', cpu: '200m' }] })] },
-        { ts: 2, applied_objs: [workloadObject({ replicas: 3, containers, initContainers: [{ name: 'setup', cpu: '200m' }] })] },
+        {
+          ts: 1,
+          applied_objs: [workloadObject({ replicas: 2, containers, initContainers: [{ name: 'setup', cpu: '200m' }] })],
+        },
+        {
+          ts: 2,
+          applied_objs: [workloadObject({ replicas: 3, containers, initContainers: [{ name: 'setup', cpu: '200m' }] })],
+        },
       ]);
 
     it('defaults to the first app container', () => {
@@ -313,7 +574,10 @@ describe('actions', () => {
     });
 
     it('an unknown container is a TraceError listing the containers', () => {
-      const err = expectTraceError(() => applyAction(multi(), web, 'bump-cpu', settings({ container: 'nope' })), 'workload.container');
+      const err = expectTraceError(
+        () => applyAction(multi(), web, 'bump-cpu', settings({ container: 'nope' })),
+        'workload.container',
+      );
       expect(err.hint).to.equal('containers: app, sidecar, setup (init)');
     });
 
@@ -323,7 +587,22 @@ describe('actions', () => {
         { ts: 2, applied_objs: [workloadObject({ containers })] },
       ]);
       applyAndCheck(t, web, 'bump-cpu', 'cpu', ['600m'], settings({ container: 'sidecar' }));
-      expect(getIn(t, ['events', 0, 'applied_objs', 0, 'spec', 'template', 'spec', 'containers', 0, 'resources', 'requests', 'cpu'])).to.equal('500m');
+      expect(
+        getIn(t, [
+          'events',
+          0,
+          'applied_objs',
+          0,
+          'spec',
+          'template',
+          'spec',
+          'containers',
+          0,
+          'resources',
+          'requests',
+          'cpu',
+        ]),
+      ).to.equal('500m');
     });
   });
 
@@ -368,7 +647,21 @@ describe('actions', () => {
       expect(out.after.cpu).to.equal('500m');
       const occ = findOccurrences(trace, ref);
       expect(occ).to.have.length(2);
-      const paths = occ.map((o) => ['events', o.event, o.list, o.position, 'spec', 'jobTemplate', 'spec', 'template', 'spec', 'containers', 0, 'resources', 'requests']);
+      const paths = occ.map((o) => [
+        'events',
+        o.event,
+        o.list,
+        o.position,
+        'spec',
+        'jobTemplate',
+        'spec',
+        'template',
+        'spec',
+        'containers',
+        0,
+        'resources',
+        'requests',
+      ]);
       for (const p of paths) expect(getIn(trace, [...p, 'cpu'])).to.equal('500m');
       expectOnlyEdits(
         bytes,
@@ -376,7 +669,12 @@ describe('actions', () => {
         paths.map((p) => [p, undefined]),
       );
       // Its index already had the CronJob: the hash stays.
-      expect(sameBytes(encodeTrace(new Map([['i', trace.get('index')!]])), encodeTrace(new Map([['i', decodeTrace(bytes).trace.get('index')!]])))).to.equal(true);
+      expect(
+        sameBytes(
+          encodeTrace(new Map([['i', trace.get('index')!]])),
+          encodeTrace(new Map([['i', decodeTrace(bytes).trace.get('index')!]])),
+        ),
+      ).to.equal(true);
     });
 
     it('scaling a CronJob is blocked: it has no replica count', () => {
@@ -397,10 +695,21 @@ describe('actions', () => {
       const bytes = readFixture('legacy-sim-arena', 'trace-v2.msgpack');
       const { trace } = decodeTrace(bytes);
       const out = applyAndCheck(trace, coredns, 'bump-cpu', 'cpu', ['600m']);
-      expect(out.before).to.deep.equal({ cpu: '100m', memory: '70Mi', replicas: 2, effectiveCpu: '100m', effectiveMemory: '70Mi' });
+      expect(out.before).to.deep.equal({
+        cpu: '100m',
+        memory: '70Mi',
+        replicas: 2,
+        effectiveCpu: '100m',
+        effectiveMemory: '70Mi',
+      });
       // applyAndCheck restored the index from the original; check it was never changed at all.
       const { trace: fresh } = decodeTrace(bytes);
-      expect(sameBytes(encodeTrace(new Map([['i', trace.get('index')!]])), encodeTrace(new Map([['i', fresh.get('index')!]])))).to.equal(true);
+      expect(
+        sameBytes(
+          encodeTrace(new Map([['i', trace.get('index')!]])),
+          encodeTrace(new Map([['i', fresh.get('index')!]])),
+        ),
+      ).to.equal(true);
     });
 
     it('scale-up on a StatefulSet', () => {

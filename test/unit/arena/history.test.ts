@@ -8,7 +8,13 @@ import { getIn } from '../../../src/trace/model.js';
 import { decodeTrace, encodeTrace, type Trace } from '../../../src/trace/trace.js';
 import { listWorkloads, replicasOf, templateOccurrences, type WorkloadRef } from '../../../src/trace/workload.js';
 import { effectiveRequest } from '../../../src/trace/podrequest.js';
-import { applyAction, DEFAULT_ACTION_SETTINGS, readResources, type ActionSettings, type ActionType } from '../../../src/arena/actions.js';
+import {
+  applyAction,
+  DEFAULT_ACTION_SETTINGS,
+  readResources,
+  type ActionSettings,
+  type ActionType,
+} from '../../../src/arena/actions.js';
 import { blockedSinceChange, getPolicy, policyNames } from '../../../src/arena/policies.js';
 import { episodeSpec, runEpisode, type StepRecord } from '../../../src/arena/episode.js';
 import { EmbeddedBackend, runEmbedded } from '../../../src/sim/embedded/index.js';
@@ -44,7 +50,13 @@ function expectNoRepeatedBlock(history: readonly StepRecord[]): void {
 
 describe('actions on traces with history', () => {
   describe("SimKube's DeathStarBench trace", () => {
-    const scaled = ['nginx-thrift', 'post-storage-service', 'compose-post-service', 'text-service', 'user-timeline-service'];
+    const scaled = [
+      'nginx-thrift',
+      'post-storage-service',
+      'compose-post-service',
+      'text-service',
+      'user-timeline-service',
+    ];
 
     it('has the recorded scaling histories (nginx-thrift 1 → 2 → 4 → 8 → 10)', () => {
       const t = dsb();
@@ -79,7 +91,13 @@ describe('actions on traces with history', () => {
     it('the heuristic scales every history workload to every target from 1 to 12, never repeating a blocked action', async () => {
       for (const name of scaled) {
         for (let target = 1; target <= 12; target++) {
-          const spec = episodeSpec({ workload: ref(name), target, maxSteps: 30, seed, nodePool: { count: 8, cpu: '16', memory: '32Gi', pods: 110 } });
+          const spec = episodeSpec({
+            workload: ref(name),
+            target,
+            maxSteps: 30,
+            seed,
+            nodePool: { count: 8, cpu: '16', memory: '32Gi', pods: 110 },
+          });
           const r = await runEpisode(spec, dsb(), getPolicy('heuristic'), backend);
           expect(r.solved, `${name} → ${target}`).to.equal(true);
           expect(r.history.filter((h) => h.blocked)).to.deep.equal([]);
@@ -94,17 +112,32 @@ describe('actions on traces with history', () => {
         [3, 16],
         [2, 6],
       ] as const) {
-        const spec = episodeSpec({ workload: ref('nginx-thrift'), target, maxSteps: 40, seed, nodePool: { count: nodes, cpu: '16', memory: '32Gi', pods: 110 } });
+        const spec = episodeSpec({
+          workload: ref('nginx-thrift'),
+          target,
+          maxSteps: 40,
+          seed,
+          nodePool: { count: nodes, cpu: '16', memory: '32Gi', pods: 110 },
+        });
         const t = dsb();
         const start = runEmbedded(t, spec.workload, { seed, nodePool: spec.nodePool });
         const r = await runEpisode(spec, t, getPolicy('heuristic'), backend);
-        expect(r.solved, `${nodes} nodes, target ${target}, start ${JSON.stringify(start)}: ${r.history.map((h) => h.action).join(' ')}`).to.equal(true);
+        expect(
+          r.solved,
+          `${nodes} nodes, target ${target}, start ${JSON.stringify(start)}: ${r.history.map((h) => h.action).join(' ')}`,
+        ).to.equal(true);
         expectNoRepeatedBlock(r.history);
       }
     });
 
     it('the heuristic also solves contention on memory (8Gi nodes) by switching to memory when CPU does not help', async () => {
-      const spec = episodeSpec({ workload: ref('nginx-thrift'), target: 10, maxSteps: 40, seed, nodePool: { count: 4, cpu: '64', memory: '10Gi', pods: 110 } });
+      const spec = episodeSpec({
+        workload: ref('nginx-thrift'),
+        target: 10,
+        maxSteps: 40,
+        seed,
+        nodePool: { count: 4, cpu: '64', memory: '10Gi', pods: 110 },
+      });
       const r = await runEpisode(spec, dsb(), getPolicy('heuristic'), backend);
       expect(r.solved, r.history.map((h) => `${h.action}:${h.observation.pending}`).join(' ')).to.equal(true);
       expect(r.history.some((h) => h.action === 'reduce-mem')).to.equal(true);
@@ -113,7 +146,17 @@ describe('actions on traces with history', () => {
 
     it('no built-in policy repeats an action blocked on the same trace (30 steps, unsolvable target 0 keeps them going)', async () => {
       const names = policyNames().filter((n) => n !== 'external');
-      expect(names).to.include.members(['noop', 'random', 'heuristic', 'bump-cpu', 'bump-mem', 'scale-up', 'q-table', 'epsilon-greedy', 'vpa-like']);
+      expect(names).to.include.members([
+        'noop',
+        'random',
+        'heuristic',
+        'bump-cpu',
+        'bump-mem',
+        'scale-up',
+        'q-table',
+        'epsilon-greedy',
+        'vpa-like',
+      ]);
       for (const name of names) {
         for (const [w, target] of [
           ['nginx-thrift', 0],
@@ -130,8 +173,20 @@ describe('actions on traces with history', () => {
   describe('the effective pod request', () => {
     const web: WorkloadRef = { kind: 'Deployment', namespace: 'default', name: 'web' };
     const withInit = (init = '4', app = '1') =>
-      buildTrace([{ ts: 1, applied_objs: [workloadObject({ replicas: 3, containers: [{ name: 'web', cpu: app, memory: '1Gi' }], initContainers: [{ name: 'migrate', cpu: init, memory: '512Mi' }] })] }]);
-    const specOf = (t: Trace) => getIn(t, ['events', 0, 'applied_objs', 0, 'spec', 'template', 'spec']) as Map<string, never>;
+      buildTrace([
+        {
+          ts: 1,
+          applied_objs: [
+            workloadObject({
+              replicas: 3,
+              containers: [{ name: 'web', cpu: app, memory: '1Gi' }],
+              initContainers: [{ name: 'migrate', cpu: init, memory: '512Mi' }],
+            }),
+          ],
+        },
+      ]);
+    const specOf = (t: Trace) =>
+      getIn(t, ['events', 0, 'applied_objs', 0, 'spec', 'template', 'spec']) as Map<string, never>;
 
     it('reads max(init, sum of app containers) + overhead, with restartable sidecars and limits-only containers', () => {
       const t = buildTrace([
@@ -151,7 +206,10 @@ describe('actions on traces with history', () => {
                       { name: 'proxy', restartPolicy: 'Always', resources: { requests: { cpu: '200m' } } },
                       { name: 'migrate', resources: { limits: { cpu: '3' } } },
                     ],
-                    containers: [{ name: 'web', resources: { requests: { cpu: '1' }, limits: { cpu: '1' } } }, { name: 'log', resources: { requests: { cpu: '300m' } } }],
+                    containers: [
+                      { name: 'web', resources: { requests: { cpu: '1' }, limits: { cpu: '1' } } },
+                      { name: 'log', resources: { requests: { cpu: '300m' } } },
+                    ],
                   },
                 },
               },
@@ -186,7 +244,13 @@ describe('actions on traces with history', () => {
     });
 
     it('a dominating init container is no trap: the heuristic solves it in effective mode on 3-CPU nodes', async () => {
-      const spec = episodeSpec({ workload: web, target: 3, maxSteps: 10, seed, nodePool: { count: 3, cpu: '3', memory: '8Gi', pods: 110 } });
+      const spec = episodeSpec({
+        workload: web,
+        target: 3,
+        maxSteps: 10,
+        seed,
+        nodePool: { count: 3, cpu: '3', memory: '8Gi', pods: 110 },
+      });
       const r = await runEpisode(spec, withInit(), getPolicy('heuristic'), backend);
       expect(r.initial.pending).to.equal(3);
       expect(r.solved).to.equal(true);
@@ -200,7 +264,12 @@ describe('actions on traces with history', () => {
       apiVersion: 'autoscaling/v2',
       kind: 'HorizontalPodAutoscaler',
       metadata: { namespace: 'default', name: 'web' },
-      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, minReplicas: min, maxReplicas: max, metrics: [] },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+        minReplicas: min,
+        maxReplicas: max,
+        metrics: [],
+      },
     });
     const traced = () =>
       buildTrace([
@@ -208,7 +277,10 @@ describe('actions on traces with history', () => {
         { ts: 2, applied_objs: [workloadObject({ replicas: 6 })] },
         { ts: 3, applied_objs: [workloadObject({ replicas: 4 })] },
       ]);
-    const bounds = (t: Trace) => [getIn(t, ['events', 0, 'applied_objs', 1, 'spec', 'minReplicas']), getIn(t, ['events', 0, 'applied_objs', 1, 'spec', 'maxReplicas'])];
+    const bounds = (t: Trace) => [
+      getIn(t, ['events', 0, 'applied_objs', 1, 'spec', 'minReplicas']),
+      getIn(t, ['events', 0, 'applied_objs', 1, 'spec', 'maxReplicas']),
+    ];
 
     it('scale actions widen the HPA bounds so they hold every replica count of the workload, and say so', () => {
       const t = traced();
@@ -217,7 +289,11 @@ describe('actions on traces with history', () => {
       expect(bounds(t)).to.deep.equal([2, 7]);
       // replicas per occurrence: 3, 7, 5 → 2, 6, 4 → 1, 5, 3 (the first occurrence leaves the HPA's range) → 1, 4, 2
       const notes = [1, 2, 3].map(() => applyAction(t, web, 'scale-down').note);
-      expect(notes).to.deep.equal([undefined, 'scale-down: HorizontalPodAutoscaler default/web minReplicas 2 → 1', undefined]);
+      expect(notes).to.deep.equal([
+        undefined,
+        'scale-down: HorizontalPodAutoscaler default/web minReplicas 2 → 1',
+        undefined,
+      ]);
       expect(readResources(t, web).replicas).to.equal(2);
       expect(bounds(t)).to.deep.equal([1, 7]);
     });
@@ -232,7 +308,18 @@ describe('actions on traces with history', () => {
 
   it('blockedSinceChange: actions blocked since the last change, once each', () => {
     const h = (action: ActionType, changed: boolean, blocked: boolean) => ({ action, changed, blocked });
-    expect(blockedSinceChange([h('scale-down', false, true), h('reduce-cpu', true, false), h('scale-down', false, true), h('noop', false, false), h('bump-cpu', false, true), h('scale-down', false, true)])).to.have.members(['scale-down', 'bump-cpu']).and.have.length(2);
+    expect(
+      blockedSinceChange([
+        h('scale-down', false, true),
+        h('reduce-cpu', true, false),
+        h('scale-down', false, true),
+        h('noop', false, false),
+        h('bump-cpu', false, true),
+        h('scale-down', false, true),
+      ]),
+    )
+      .to.have.members(['scale-down', 'bump-cpu'])
+      .and.have.length(2);
     expect(blockedSinceChange([h('scale-down', false, true), h('reduce-cpu', true, false)])).to.deep.equal([]);
   });
 });

@@ -1,11 +1,26 @@
 // Policies (sim-arena-reference.md §5.1, with the heuristic corrected to go the right way), seeded randomness,
 // and the cluster capacity policies see.
 import { expect } from 'chai';
-import { ACTIONS, DEFAULT_ACTION_SETTINGS, readResources, type ActionSettings, type ActionType } from '../../../src/arena/actions.js';
+import {
+  ACTIONS,
+  DEFAULT_ACTION_SETTINGS,
+  readResources,
+  type ActionSettings,
+  type ActionType,
+} from '../../../src/arena/actions.js';
 import type { WorkloadRef } from '../../../src/trace/workload.js';
 import { clusterCapacity, traceNodes } from '../../../src/arena/capacity.js';
 import type { Observation, WorkloadResources } from '../../../src/arena/observation.js';
-import { getPolicy, heuristicPolicy, observationKey, policyNames, randomPolicy, registerPolicy, type Policy, type PolicyContext } from '../../../src/arena/policies.js';
+import {
+  getPolicy,
+  heuristicPolicy,
+  observationKey,
+  policyNames,
+  randomPolicy,
+  registerPolicy,
+  type Policy,
+  type PolicyContext,
+} from '../../../src/arena/policies.js';
 import { mixSeed, mulberry32, randomInt } from '../../../src/util/rng.js';
 import { DEFAULT_SAFEGUARDS } from '../../../src/arena/safeguards.js';
 import { buildTrace, deletionStub, loadLegacy, workloadObject } from '../trace/_support.js';
@@ -14,7 +29,9 @@ const GiB = 1024n ** 3n;
 const pool = { count: 3, cpu: '16', memory: '32Gi', pods: 110 };
 const web: WorkloadRef = { kind: 'Deployment', namespace: 'default', name: 'web' };
 
-function ctx(over: Partial<Omit<PolicyContext, 'resources'>> & { resources?: Partial<WorkloadResources> } = {}): PolicyContext {
+function ctx(
+  over: Partial<Omit<PolicyContext, 'resources'>> & { resources?: Partial<WorkloadResources> } = {},
+): PolicyContext {
   const { resources, ...rest } = over;
   return {
     obs: { ready: 0, pending: 3, total: 3 },
@@ -63,11 +80,17 @@ describe('policies', () => {
     });
 
     it('an unknown policy is a RangeError listing the available names', () => {
-      expect(() => getPolicy('greedy-ish')).to.throw(RangeError, /unknown policy "greedy-ish" \(available: noop, random, heuristic, blind, bump-cpu, bump-mem, scale-up/);
+      expect(() => getPolicy('greedy-ish')).to.throw(
+        RangeError,
+        /unknown policy "greedy-ish" \(available: noop, random, heuristic, blind, bump-cpu, bump-mem, scale-up/,
+      );
     });
 
     it('registered policies are listed and built with their parameters', () => {
-      registerPolicy('test-fixed', (params) => ({ name: 'test-fixed', decide: () => (params.action ?? 'noop') as ActionType }));
+      registerPolicy('test-fixed', (params) => ({
+        name: 'test-fixed',
+        decide: () => (params.action ?? 'noop') as ActionType,
+      }));
       expect(policyNames()).to.include('test-fixed');
       expect(decide(getPolicy('test-fixed', { action: 'scale-down' }), ctx())).to.equal('scale-down');
     });
@@ -97,7 +120,9 @@ describe('policies', () => {
     });
 
     it('the same seed and step give the same action', () => {
-      for (let seed = 0; seed < 20; seed++) for (let step = 1; step <= 5; step++) expect(decide(randomPolicy, seeded(seed, step))).to.equal(decide(randomPolicy, seeded(seed, step)));
+      for (let seed = 0; seed < 20; seed++)
+        for (let step = 1; step <= 5; step++)
+          expect(decide(randomPolicy, seeded(seed, step))).to.equal(decide(randomPolicy, seeded(seed, step)));
     });
 
     it('covers all 7 actions over many seeds, roughly uniformly', () => {
@@ -138,8 +163,16 @@ describe('policies', () => {
     });
 
     it('a smaller node pool moves the threshold', () => {
-      expect(h({ resources: { cpu: '3' }, largestNode: { cpuMillis: 2000n, memoryBytes: 8n * GiB } })).to.equal('reduce-cpu');
-      expect(h({ resources: { cpu: '3' }, largestNode: { cpuMillis: 4000n, memoryBytes: 8n * GiB }, obs: { ready: 2, pending: 0, total: 3 } })).to.equal('noop');
+      expect(h({ resources: { cpu: '3' }, largestNode: { cpuMillis: 2000n, memoryBytes: 8n * GiB } })).to.equal(
+        'reduce-cpu',
+      );
+      expect(
+        h({
+          resources: { cpu: '3' },
+          largestNode: { cpuMillis: 4000n, memoryBytes: 8n * GiB },
+          obs: { ready: 2, pending: 0, total: 3 },
+        }),
+      ).to.equal('noop');
     });
 
     it('surplus replicas → scale-down (trace-replicas-over)', () => {
@@ -147,13 +180,19 @@ describe('policies', () => {
     });
 
     it('missing replicas → scale-up (trace-scaling)', () => {
-      expect(h({ obs: { ready: 1, pending: 0, total: 1 }, resources: { replicas: 1, cpu: '250m', memory: '256Mi' } })).to.equal('scale-up');
+      expect(
+        h({ obs: { ready: 1, pending: 0, total: 1 }, resources: { replicas: 1, cpu: '250m', memory: '256Mi' } }),
+      ).to.equal('scale-up');
     });
 
     it('respects the CPU floor: a CPU at the floor is left alone; above it, a step stops at the floor', () => {
       const tiny = { cpuMillis: 40n, memoryBytes: 32n * GiB };
-      expect(h({ obs: { ready: 0, pending: 3, total: 3 }, resources: { cpu: '50m' }, largestNode: tiny })).not.to.equal('reduce-cpu');
-      expect(h({ obs: { ready: 0, pending: 3, total: 3 }, resources: { cpu: '60m' }, largestNode: tiny })).to.equal('reduce-cpu');
+      expect(h({ obs: { ready: 0, pending: 3, total: 3 }, resources: { cpu: '50m' }, largestNode: tiny })).not.to.equal(
+        'reduce-cpu',
+      );
+      expect(h({ obs: { ready: 0, pending: 3, total: 3 }, resources: { cpu: '60m' }, largestNode: tiny })).to.equal(
+        'reduce-cpu',
+      );
     });
 
     it('respects the memory floor', () => {
@@ -164,15 +203,34 @@ describe('policies', () => {
 
     it('respects the replica floor and cap', () => {
       expect(h({ target: 0, obs: { ready: 1, pending: 0, total: 1 }, resources: { replicas: 1 } })).to.equal('noop');
-      const capped: ActionSettings = { ...DEFAULT_ACTION_SETTINGS, safeguards: { ...DEFAULT_SAFEGUARDS, maxReplicas: 3 } };
-      expect(h({ target: 5, obs: { ready: 3, pending: 0, total: 3 }, resources: { replicas: 3 }, settings: capped })).to.equal('noop');
+      const capped: ActionSettings = {
+        ...DEFAULT_ACTION_SETTINGS,
+        safeguards: { ...DEFAULT_SAFEGUARDS, maxReplicas: 3 },
+      };
+      expect(
+        h({ target: 5, obs: { ready: 3, pending: 0, total: 3 }, resources: { replicas: 3 }, settings: capped }),
+      ).to.equal('noop');
     });
 
     it('pods that fit a node but not the cluster: shrink what packs worst', () => {
       // 6 replicas of 6 CPU on one 16-CPU node: CPU share 6*6/16 > 1.
-      expect(h({ target: 6, nodeCount: 1, obs: { ready: 2, pending: 4, total: 6 }, resources: { cpu: '6', memory: '1Gi', replicas: 6 } })).to.equal('reduce-cpu');
+      expect(
+        h({
+          target: 6,
+          nodeCount: 1,
+          obs: { ready: 2, pending: 4, total: 6 },
+          resources: { cpu: '6', memory: '1Gi', replicas: 6 },
+        }),
+      ).to.equal('reduce-cpu');
       // 6 replicas of 20Gi on three 32Gi nodes: 2 per node, memory share 40/32 > 1.
-      expect(h({ target: 6, nodeCount: 3, obs: { ready: 3, pending: 3, total: 6 }, resources: { cpu: '500m', memory: '20Gi', replicas: 6 } })).to.equal('reduce-mem');
+      expect(
+        h({
+          target: 6,
+          nodeCount: 3,
+          obs: { ready: 3, pending: 3, total: 6 },
+          resources: { cpu: '500m', memory: '20Gi', replicas: 6 },
+        }),
+      ).to.equal('reduce-mem');
     });
 
     it('never bumps CPU because pods are pending (the predecessor heuristic did)', () => {
@@ -198,8 +256,13 @@ describe('policies', () => {
         const cap = clusterCapacity(t, pool);
         const resources = readResources(t, web);
         // What the embedded cluster would show: unschedulable pods stay Pending; schedulable ones run.
-        const o: Observation = want.startsWith('reduce') ? { ready: 0, pending: resources.replicas, total: resources.replicas } : { ready: resources.replicas, pending: 0, total: resources.replicas };
-        expect(decide(heuristicPolicy, ctx({ obs: o, resources, largestNode: cap.largestNode, nodeCount: cap.nodeCount })), name).to.equal(want);
+        const o: Observation = want.startsWith('reduce')
+          ? { ready: 0, pending: resources.replicas, total: resources.replicas }
+          : { ready: resources.replicas, pending: 0, total: resources.replicas };
+        expect(
+          decide(heuristicPolicy, ctx({ obs: o, resources, largestNode: cap.largestNode, nodeCount: cap.nodeCount })),
+          name,
+        ).to.equal(want);
       }
     });
   });
@@ -223,13 +286,22 @@ describe('policies', () => {
         expect(decide(p, ctx({ obs, resources: { cpu: '2', memory: '20Gi' } }))).to.equal('reduce-mem'); // 12.5% vs 62.5%
       }
       // The share is measured against the largest node, so a smaller node flips the choice.
-      expect(decide(p, ctx({ resources: { cpu: '4', memory: '12Gi' }, largestNode: { cpuMillis: 16000n, memoryBytes: 64n * GiB } }))).to.equal('reduce-cpu');
+      expect(
+        decide(
+          p,
+          ctx({ resources: { cpu: '4', memory: '12Gi' }, largestNode: { cpuMillis: 16000n, memoryBytes: 64n * GiB } }),
+        ),
+      ).to.equal('reduce-cpu');
     });
     it('moves to the other resource once the first is blocked or at its floor; noop when nothing can move', () => {
-      expect(decide(p, ctx({ resources: { cpu: '12', memory: '8Gi' }, blocked: ['reduce-cpu'] }))).to.equal('reduce-mem');
+      expect(decide(p, ctx({ resources: { cpu: '12', memory: '8Gi' }, blocked: ['reduce-cpu'] }))).to.equal(
+        'reduce-mem',
+      );
       const floor = { cpu: DEFAULT_SAFEGUARDS.minCpu, memory: '8Gi' };
       expect(decide(p, ctx({ resources: floor }))).to.equal('reduce-mem');
-      expect(decide(p, ctx({ resources: { cpu: '12', memory: '8Gi' }, blocked: ['reduce-cpu', 'reduce-mem'] }))).to.equal('noop');
+      expect(
+        decide(p, ctx({ resources: { cpu: '12', memory: '8Gi' }, blocked: ['reduce-cpu', 'reduce-mem'] })),
+      ).to.equal('noop');
     });
     it('is a built-in policy', () => {
       expect(policyNames()).to.include('blind');
@@ -281,7 +353,9 @@ describe('cluster capacity', () => {
   it('without Node objects the pool shape is used', () => {
     const cap = clusterCapacity(loadLegacy('trace-cpu-slight'), pool);
     expect(cap).to.deep.equal({ nodeCount: 3, largestNode: { cpuMillis: 16000n, memoryBytes: 32n * GiB } });
-    expect(clusterCapacity(loadLegacy('trace-cpu-slight'), { count: 1, cpu: '2500m', memory: '4G', pods: 10 })).to.deep.equal({ nodeCount: 1, largestNode: { cpuMillis: 2500n, memoryBytes: 4_000_000_000n } });
+    expect(
+      clusterCapacity(loadLegacy('trace-cpu-slight'), { count: 1, cpu: '2500m', memory: '4G', pods: 10 }),
+    ).to.deep.equal({ nodeCount: 1, largestNode: { cpuMillis: 2500n, memoryBytes: 4_000_000_000n } });
   });
 
   it('Node objects give the count and the largest allocatable per resource', () => {
@@ -289,21 +363,56 @@ describe('cluster capacity', () => {
       [
         {
           ts: 1,
-          applied_objs: [node('a', { cpu: '4', memory: '64Gi' }), node('b', { cpu: '8', memory: '16Gi' }), workloadObject({ replicas: 1 })],
+          applied_objs: [
+            node('a', { cpu: '4', memory: '64Gi' }),
+            node('b', { cpu: '8', memory: '16Gi' }),
+            workloadObject({ replicas: 1 }),
+          ],
         },
       ],
       { tracked: { 'apps/v1.Deployment': {} } },
     );
-    expect(clusterCapacity(t, pool)).to.deep.equal({ nodeCount: 2, largestNode: { cpuMillis: 8000n, memoryBytes: 64n * GiB } });
+    expect(clusterCapacity(t, pool)).to.deep.equal({
+      nodeCount: 2,
+      largestNode: { cpuMillis: 8000n, memoryBytes: 64n * GiB },
+    });
   });
 
   it('deleted and unschedulable nodes do not count; the last version of a node wins; capacity is the fallback', () => {
     const t = buildTrace([
-      { ts: 1, applied_objs: [node('a', { cpu: '4', memory: '8Gi' }), node('b', { cpu: '32', memory: '128Gi' }), node('c', { cpu: '64', memory: '256Gi' }, { spec: { unschedulable: true } })] },
-      { ts: 2, applied_objs: [node('a', { cpu: '6', memory: '8Gi' })], deleted_objs: [deletionStub('b', '', 'Node', 'v1')] },
-      { ts: 3, applied_objs: [{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'd' }, status: { capacity: { cpu: '2', memory: '16Gi' } } }] },
+      {
+        ts: 1,
+        applied_objs: [
+          node('a', { cpu: '4', memory: '8Gi' }),
+          node('b', { cpu: '32', memory: '128Gi' }),
+          node('c', { cpu: '64', memory: '256Gi' }, { spec: { unschedulable: true } }),
+        ],
+      },
+      {
+        ts: 2,
+        applied_objs: [node('a', { cpu: '6', memory: '8Gi' })],
+        deleted_objs: [deletionStub('b', '', 'Node', 'v1')],
+      },
+      {
+        ts: 3,
+        applied_objs: [
+          {
+            apiVersion: 'v1',
+            kind: 'Node',
+            metadata: { name: 'd' },
+            status: { capacity: { cpu: '2', memory: '16Gi' } },
+          },
+        ],
+      },
     ]);
-    expect(traceNodes(t).map((n) => (n.get('metadata') as Map<string, unknown>).get('name'))).to.deep.equal(['a', 'c', 'd']);
-    expect(clusterCapacity(t, pool)).to.deep.equal({ nodeCount: 2, largestNode: { cpuMillis: 6000n, memoryBytes: 16n * GiB } });
+    expect(traceNodes(t).map((n) => (n.get('metadata') as Map<string, unknown>).get('name'))).to.deep.equal([
+      'a',
+      'c',
+      'd',
+    ]);
+    expect(clusterCapacity(t, pool)).to.deep.equal({
+      nodeCount: 2,
+      largestNode: { cpuMillis: 6000n, memoryBytes: 16n * GiB },
+    });
   });
 });

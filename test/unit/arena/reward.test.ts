@@ -18,7 +18,12 @@ import { DEFAULT_SAFEGUARDS } from '../../../src/arena/safeguards.js';
 
 const obs = (ready: number, pending: number, total: number): Observation => ({ ready, pending, total });
 const std: WorkloadResources = { cpu: '500m', memory: '512Mi', replicas: 3 };
-const input = (o: Observation, target = 3, resources: WorkloadResources = std, blocked = false): RewardInput => ({ obs: o, target, resources, blocked });
+const input = (o: Observation, target = 3, resources: WorkloadResources = std, blocked = false): RewardInput => ({
+  obs: o,
+  target,
+  resources,
+  blocked,
+});
 const r4 = (x: number) => Math.round(x * 10000) / 10000;
 
 describe('rewards', () => {
@@ -96,20 +101,30 @@ describe('rewards', () => {
     });
 
     it('uses custom caps when given', () => {
-      expect(maxPunishReward(input(obs(3, 0, 3), 3, { cpu: '5', memory: '1Gi', replicas: 3 }), { ...DEFAULT_SAFEGUARDS, maxCpu: '4' })).to.equal(0.5);
+      expect(
+        maxPunishReward(input(obs(3, 0, 3), 3, { cpu: '5', memory: '1Gi', replicas: 3 }), {
+          ...DEFAULT_SAFEGUARDS,
+          maxCpu: '4',
+        }),
+      ).to.equal(0.5);
     });
   });
 
   describe('cost-aware (cost_aware_v2)', () => {
     it('worked examples with T=3: 0/3/3 → -1.0, 5/0/5 at 500m/512Mi → -0.3465, 2/0/2 → -0.8069', () => {
       expect(r4(costAwareReward(input(obs(0, 3, 3))))).to.equal(-1);
-      expect(r4(costAwareReward(input(obs(5, 0, 5), 3, { cpu: '500m', memory: '512Mi', replicas: 5 })))).to.equal(-0.3465);
-      expect(r4(costAwareReward(input(obs(2, 0, 2), 3, { cpu: '500m', memory: '512Mi', replicas: 2 })))).to.equal(-0.8069);
+      expect(r4(costAwareReward(input(obs(5, 0, 5), 3, { cpu: '500m', memory: '512Mi', replicas: 5 })))).to.equal(
+        -0.3465,
+      );
+      expect(r4(costAwareReward(input(obs(2, 0, 2), 3, { cpu: '500m', memory: '512Mi', replicas: 2 })))).to.equal(
+        -0.8069,
+      );
     });
 
     it('the goal is worth 0 and everything else is negative', () => {
       expect(costAwareReward(input(obs(3, 0, 3)))).to.equal(0);
-      for (const o of [obs(0, 0, 0), obs(3, 0, 4), obs(2, 1, 3), obs(3, 0, 3 + 100)]) expect(costAwareReward(input(o))).to.be.lessThan(0);
+      for (const o of [obs(0, 0, 0), obs(3, 0, 4), obs(2, 1, 3), obs(3, 0, 3 + 100)])
+        expect(costAwareReward(input(o))).to.be.lessThan(0);
     });
 
     it('the goal ignores cost (requests far above the reference still give 0)', () => {
@@ -118,7 +133,9 @@ describe('rewards', () => {
 
     it('a healthy state with overshoot: 0.9 - 0.6·cost - 1', () => {
       // 4/0/4, T=3, at the reference sizes: cost = 0.6 * 1/3 = 0.2 → 0.9 - 0.12 - 1 = -0.22
-      expect(r4(costAwareReward(input(obs(4, 0, 4), 3, { cpu: '500m', memory: '256Mi', replicas: 4 })))).to.equal(-0.22);
+      expect(r4(costAwareReward(input(obs(4, 0, 4), 3, { cpu: '500m', memory: '256Mi', replicas: 4 })))).to.equal(
+        -0.22,
+      );
       // bigger requests cost more: cpu at cap_cpu = 16000/3 → cpu_ex = 1 → cost = 0.45 + 0.2 → -0.49
       expect(r4(costAwareReward(input(obs(4, 0, 4), 3, { cpu: '16', memory: '256Mi', replicas: 4 })))).to.equal(-0.49);
     });
@@ -126,13 +143,19 @@ describe('rewards', () => {
     it('stepPenalty is subtracted every step, even at the goal, and the result is clamped to -1', () => {
       expect(costAwareReward(input(obs(3, 0, 3)), { stepPenalty: 0.05 })).to.equal(-0.05);
       expect(costAwareReward(input(obs(3, 0, 3)), { stepPenalty: 2 })).to.equal(-1);
-      expect(r4(costAwareReward(input(obs(4, 0, 4), 3, { cpu: '500m', memory: '256Mi', replicas: 4 }), { stepPenalty: 0.1 }))).to.equal(-0.32);
+      expect(
+        r4(
+          costAwareReward(input(obs(4, 0, 4), 3, { cpu: '500m', memory: '256Mi', replicas: 4 }), { stepPenalty: 0.1 }),
+        ),
+      ).to.equal(-0.32);
     });
 
     it('a blocked action costs 0.12 by default, or the configured blockedPenalty', () => {
       expect(r4(costAwareReward(input(obs(3, 0, 3), 3, std, true)))).to.equal(-0.12);
       expect(r4(costAwareReward(input(obs(3, 0, 3), 3, std, true), { blockedPenalty: 0.3 }))).to.equal(-0.3);
-      expect(r4(costAwareReward(input(obs(4, 0, 4), 3, { cpu: '500m', memory: '256Mi', replicas: 4 }, true)))).to.equal(-0.34);
+      expect(r4(costAwareReward(input(obs(4, 0, 4), 3, { cpu: '500m', memory: '256Mi', replicas: 4 }, true)))).to.equal(
+        -0.34,
+      );
       expect(costAwareReward(input(obs(0, 3, 3), 3, std, true))).to.equal(-1);
     });
 
@@ -147,7 +170,14 @@ describe('rewards', () => {
   describe('computeReward and mode names', () => {
     it('dispatches every mode', () => {
       const o = input(obs(5, 0, 5), 3, { cpu: '500m', memory: '512Mi', replicas: 5 });
-      const expected: Record<RewardMode, number> = { binary: 0, shaped: -0.5, scale: -0.14, 'cost-aware': -0.3465, 'max-punish': 0, rightsizing: 0 };
+      const expected: Record<RewardMode, number> = {
+        binary: 0,
+        shaped: -0.5,
+        scale: -0.14,
+        'cost-aware': -0.3465,
+        'max-punish': 0,
+        rightsizing: 0,
+      };
       for (const mode of REWARD_MODES) expect(r4(computeReward({ mode }, o)), mode).to.equal(expected[mode]);
     });
 
@@ -158,7 +188,12 @@ describe('rewards', () => {
 
     it('computeReward passes stepPenalty and safeguards through', () => {
       expect(computeReward({ mode: 'cost-aware', stepPenalty: 0.25 }, input(obs(3, 0, 3)))).to.equal(-0.25);
-      expect(computeReward({ mode: 'max-punish', safeguards: { ...DEFAULT_SAFEGUARDS, maxReplicas: 2 } }, input(obs(3, 0, 3)))).to.equal(0.5);
+      expect(
+        computeReward(
+          { mode: 'max-punish', safeguards: { ...DEFAULT_SAFEGUARDS, maxReplicas: 2 } },
+          input(obs(3, 0, 3)),
+        ),
+      ).to.equal(0.5);
     });
 
     it('parseRewardMode accepts our names and the predecessor registry names', () => {

@@ -3,16 +3,34 @@ import { expect } from 'chai';
 import { encodeTrace } from '../../../src/trace/trace.js';
 import type { WorkloadRef } from '../../../src/trace/workload.js';
 import { applyAction, DEFAULT_STEPS, type ActionSettings, type ActionType } from '../../../src/arena/actions.js';
-import { checkCpu, checkMemory, checkReplicas, DEFAULT_SAFEGUARDS, resolveLimits, type Safeguards } from '../../../src/arena/safeguards.js';
+import {
+  checkCpu,
+  checkMemory,
+  checkReplicas,
+  DEFAULT_SAFEGUARDS,
+  resolveLimits,
+  type Safeguards,
+} from '../../../src/arena/safeguards.js';
 import { loadLegacy, singleWorkloadTrace } from '../trace/_support.js';
 import { sameBytes } from './_edits.js';
 
 const web: WorkloadRef = { kind: 'Deployment', namespace: 'default', name: 'web' };
 
-function run(start: { cpu?: string; memory?: string; replicas?: number }, action: ActionType, safeguards: Partial<Safeguards> = {}, steps: Partial<ActionSettings['steps']> = {}) {
-  const t = singleWorkloadTrace({ replicas: start.replicas ?? 3, containers: [{ name: 'web', cpu: start.cpu ?? '500m', memory: start.memory ?? '512Mi' }] });
+function run(
+  start: { cpu?: string; memory?: string; replicas?: number },
+  action: ActionType,
+  safeguards: Partial<Safeguards> = {},
+  steps: Partial<ActionSettings['steps']> = {},
+) {
+  const t = singleWorkloadTrace({
+    replicas: start.replicas ?? 3,
+    containers: [{ name: 'web', cpu: start.cpu ?? '500m', memory: start.memory ?? '512Mi' }],
+  });
   const bytes = encodeTrace(t);
-  const out = applyAction(t, web, action, { steps: { ...DEFAULT_STEPS, ...steps }, safeguards: { ...DEFAULT_SAFEGUARDS, ...safeguards } });
+  const out = applyAction(t, web, action, {
+    steps: { ...DEFAULT_STEPS, ...steps },
+    safeguards: { ...DEFAULT_SAFEGUARDS, ...safeguards },
+  });
   if (out.blocked) expect(sameBytes(encodeTrace(t), bytes), 'blocked leaves the trace byte-identical').to.equal(true);
   else expect(sameBytes(encodeTrace(t), bytes)).to.equal(false);
   return out;
@@ -48,7 +66,9 @@ describe('safeguards', () => {
     });
     it('memory', () => {
       expect(checkMemory(34359738368n, 1, l)).to.equal(undefined);
-      expect(checkMemory(34359738369n, 1, l)).to.match(/memory request would become 34359738369, above the cap of 32Gi/);
+      expect(checkMemory(34359738369n, 1, l)).to.match(
+        /memory request would become 34359738369, above the cap of 32Gi/,
+      );
       expect(checkMemory(67108864n, -1, l)).to.equal(undefined);
       expect(checkMemory(67108863n, -1, l)).to.match(/below the floor of 64Mi/);
       expect(checkMemory(40n * 2n ** 30n, -1, l)).to.equal(undefined);
@@ -68,15 +88,21 @@ describe('safeguards', () => {
       const out = run({ cpu: '15600m' }, 'bump-cpu');
       expect(out).to.include({ blocked: false, clamped: true });
       expect(out.after.cpu).to.equal('16');
-      expect(out.note).to.equal("bump-cpu: the pod's effective CPU request stopped at the cap of 16 (15600m + a step would be 16100m)");
-      expect(run({ cpu: '16' }, 'bump-cpu').reason).to.equal("bump-cpu blocked: the pod's effective CPU request is 16, already at the cap of 16");
+      expect(out.note).to.equal(
+        "bump-cpu: the pod's effective CPU request stopped at the cap of 16 (15600m + a step would be 16100m)",
+      );
+      expect(run({ cpu: '16' }, 'bump-cpu').reason).to.equal(
+        "bump-cpu blocked: the pod's effective CPU request is 16, already at the cap of 16",
+      );
     });
 
     it('bump-mem up to exactly 32Gi is allowed; at 32Gi it is blocked', () => {
       expect(run({ memory: '32512Mi' }, 'bump-mem').after.memory).to.equal('32Gi');
       const out = run({ memory: '32Gi' }, 'bump-mem');
       expect(out.blocked).to.equal(true);
-      expect(out.reason).to.equal("bump-mem blocked: the pod's effective memory request is 32Gi, already at the cap of 32Gi");
+      expect(out.reason).to.equal(
+        "bump-mem blocked: the pod's effective memory request is 32Gi, already at the cap of 32Gi",
+      );
     });
 
     it('scale-up to exactly 100 is allowed; past it is blocked', () => {
@@ -96,7 +122,9 @@ describe('safeguards', () => {
       const t = loadLegacy('trace-cpu-heavy');
       const bytes = encodeTrace(t);
       const out = applyAction(t, web, 'bump-cpu');
-      expect(out.reason).to.equal("bump-cpu blocked: the pod's effective CPU request is 20, already above the cap of 16");
+      expect(out.reason).to.equal(
+        "bump-cpu blocked: the pod's effective CPU request is 20, already above the cap of 16",
+      );
       expect(sameBytes(encodeTrace(t), bytes)).to.equal(true);
       const m = loadLegacy('trace-mem-slight');
       expect(applyAction(m, web, 'bump-mem').reason).to.match(/above the cap of 32Gi/);
@@ -109,9 +137,15 @@ describe('safeguards', () => {
       const out = run({ cpu: '500m' }, 'reduce-cpu');
       expect(out).to.include({ blocked: false, changed: true, clamped: true });
       expect(out.after.cpu).to.equal('50m');
-      expect(out.note).to.equal("reduce-cpu: the pod's effective CPU request stopped at the floor of 50m (500m − a step would be 0)");
-      expect(run({ cpu: '50m' }, 'reduce-cpu').reason).to.equal("reduce-cpu blocked: the pod's effective CPU request is 50m, already at the floor of 50m");
-      expect(run({ cpu: '10m' }, 'reduce-cpu').reason).to.equal("reduce-cpu blocked: the pod's effective CPU request is 10m, already below the floor of 50m");
+      expect(out.note).to.equal(
+        "reduce-cpu: the pod's effective CPU request stopped at the floor of 50m (500m − a step would be 0)",
+      );
+      expect(run({ cpu: '50m' }, 'reduce-cpu').reason).to.equal(
+        "reduce-cpu blocked: the pod's effective CPU request is 50m, already at the floor of 50m",
+      );
+      expect(run({ cpu: '10m' }, 'reduce-cpu').reason).to.equal(
+        "reduce-cpu blocked: the pod's effective CPU request is 10m, already below the floor of 50m",
+      );
     });
 
     it('reduce-mem down to exactly 64Mi is allowed; a step past it stops at 64Mi; at 64Mi it is blocked', () => {
@@ -119,12 +153,16 @@ describe('safeguards', () => {
       const out = run({ memory: '300Mi' }, 'reduce-mem');
       expect(out).to.include({ blocked: false, clamped: true });
       expect(out.after.memory).to.equal('64Mi');
-      expect(run({ memory: '64Mi' }, 'reduce-mem').reason).to.equal("reduce-mem blocked: the pod's effective memory request is 64Mi, already at the floor of 64Mi");
+      expect(run({ memory: '64Mi' }, 'reduce-mem').reason).to.equal(
+        "reduce-mem blocked: the pod's effective memory request is 64Mi, already at the floor of 64Mi",
+      );
     });
 
     it('scale-down to exactly 1 is allowed; at 1 it is blocked', () => {
       expect(run({ replicas: 2 }, 'scale-down').after.replicas).to.equal(1);
-      expect(run({ replicas: 1 }, 'scale-down').reason).to.equal('scale-down blocked: replicas is 1, already at the floor of 1');
+      expect(run({ replicas: 1 }, 'scale-down').reason).to.equal(
+        'scale-down blocked: replicas is 1, already at the floor of 1',
+      );
     });
 
     it('a workload below a floor can still be raised (10m → 510m)', () => {
@@ -134,7 +172,14 @@ describe('safeguards', () => {
   });
 
   describe('custom settings', () => {
-    const custom: Partial<Safeguards> = { maxCpu: '4', minCpu: '250m', maxMemory: '8Gi', minMemory: '512Mi', maxReplicas: 5, minReplicas: 2 };
+    const custom: Partial<Safeguards> = {
+      maxCpu: '4',
+      minCpu: '250m',
+      maxMemory: '8Gi',
+      minMemory: '512Mi',
+      maxReplicas: 5,
+      minReplicas: 2,
+    };
 
     it('CPU cap and floor', () => {
       expect(run({ cpu: '3500m' }, 'bump-cpu', custom).after.cpu).to.equal('4');
@@ -148,7 +193,9 @@ describe('safeguards', () => {
       expect(run({ memory: '7936Mi' }, 'bump-mem', custom).after.memory).to.equal('8Gi');
       expect(run({ memory: '8Gi' }, 'bump-mem', custom).reason).to.match(/is 8Gi, already at the cap of 8Gi$/);
       expect(run({ memory: '768Mi' }, 'reduce-mem', custom).after.memory).to.equal('512Mi');
-      expect(run({ memory: '512Mi' }, 'reduce-mem', custom).reason).to.match(/is 512Mi, already at the floor of 512Mi$/);
+      expect(run({ memory: '512Mi' }, 'reduce-mem', custom).reason).to.match(
+        /is 512Mi, already at the floor of 512Mi$/,
+      );
     });
 
     it('replica cap and floor', () => {
@@ -159,14 +206,20 @@ describe('safeguards', () => {
     });
 
     it('caps apply to the result of custom steps', () => {
-      expect(run({ cpu: '3' }, 'bump-cpu', custom, { cpu: '1500m' })).to.include({ clamped: true, note: "bump-cpu: the pod's effective CPU request stopped at the cap of 4 (3 + a step would be 4500m)" });
+      expect(run({ cpu: '3' }, 'bump-cpu', custom, { cpu: '1500m' })).to.include({
+        clamped: true,
+        note: "bump-cpu: the pod's effective CPU request stopped at the cap of 4 (3 + a step would be 4500m)",
+      });
       expect(run({ replicas: 3 }, 'scale-up', custom, { replicas: 2 }).after.replicas).to.equal(5);
       expect(run({ replicas: 4 }, 'scale-up', custom, { replicas: 2 })).to.include({ clamped: true, blocked: false });
       expect(run({ replicas: 4 }, 'scale-up', custom, { replicas: 2 }).after.replicas).to.equal(5);
     });
 
     it('decimal safeguard values parse as quantities (maxMemory 8G, maxCpu 2500m)', () => {
-      expect(resolveLimits({ ...DEFAULT_SAFEGUARDS, maxMemory: '8G', maxCpu: '2500m' })).to.include({ maxMemoryBytes: 8_000_000_000n, maxCpuMillis: 2500n });
+      expect(resolveLimits({ ...DEFAULT_SAFEGUARDS, maxMemory: '8G', maxCpu: '2500m' })).to.include({
+        maxMemoryBytes: 8_000_000_000n,
+        maxCpuMillis: 2500n,
+      });
     });
   });
 });

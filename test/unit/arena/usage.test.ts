@@ -4,7 +4,14 @@ import { expect } from 'chai';
 import { applyAction, DEFAULT_ACTION_SETTINGS, readResources } from '../../../src/arena/actions.js';
 import { episodeSpec, runEpisode, type EpisodeSpec } from '../../../src/arena/episode.js';
 import { getPolicy } from '../../../src/arena/policies.js';
-import { crashLoopBackoff, evaluateUsage, DEFAULT_USAGE_SETTINGS, type UsageContainer, type UsageNode, type UsagePod } from '../../../src/arena/usage/model.js';
+import {
+  crashLoopBackoff,
+  evaluateUsage,
+  DEFAULT_USAGE_SETTINGS,
+  type UsageContainer,
+  type UsageNode,
+  type UsagePod,
+} from '../../../src/arena/usage/model.js';
 import { rightsizingCost } from '../../../src/arena/usage/reward.js';
 import { episodeUsage } from '../../../src/arena/usage/run.js';
 import { EmbeddedBackend } from '../../../src/sim/embedded/index.js';
@@ -22,16 +29,33 @@ const GI = 1024 ** 3;
 const MI = 1024 ** 2;
 
 function webTrace(cpu = '500m', memory = '512Mi', replicas = 2, limits?: { cpu?: string; memory?: string }): Trace {
-  const d = deploymentObject({ replicas, cpu, memory }) as { spec: { template: { spec: { containers: Array<{ resources: Record<string, unknown> }> } } } };
+  const d = deploymentObject({ replicas, cpu, memory }) as {
+    spec: { template: { spec: { containers: Array<{ resources: Record<string, unknown> }> } } };
+  };
   if (limits) d.spec.template.spec.containers[0]!.resources.limits = limits;
   return buildTrace([d as unknown as Record<string, unknown>]);
 }
 
 const usageOf = (cpu: string, memory: string, patterns: Pattern[] = ['constant'], seed = 1): UsageFile =>
-  synthesizeUsage({ workloads: [{ workload: web }], patterns, cpu, memory, duration: 3600, interval: 30, seed, period: 3600 });
+  synthesizeUsage({
+    workloads: [{ workload: web }],
+    patterns,
+    cpu,
+    memory,
+    duration: 3600,
+    interval: 30,
+    seed,
+    period: 3600,
+  });
 
 function spec(u: UsageFile | undefined, extra: Partial<EpisodeSpec> = {}): EpisodeSpec {
-  return episodeSpec({ workload: web, target: 2, maxSteps: 10, ...(u ? { usage: episodeUsage(u), reward: { mode: 'rightsizing' } } : {}), ...extra });
+  return episodeSpec({
+    workload: web,
+    target: 2,
+    maxSteps: 10,
+    ...(u ? { usage: episodeUsage(u), reward: { mode: 'rightsizing' } } : {}),
+    ...extra,
+  });
 }
 
 const backend = new EmbeddedBackend();
@@ -45,9 +69,16 @@ describe('usage model', () => {
     { node: 'n2', running: true },
     { node: null, running: false },
   ];
-  const nodes: UsageNode[] = ['n1', 'n2'].map((name) => ({ name, allocCpu: 16, allocMem: 32 * GI, requestedCpu: 0.5, requestedMem: 512 * MI }));
+  const nodes: UsageNode[] = ['n1', 'n2'].map((name) => ({
+    name,
+    allocCpu: 16,
+    allocMem: 32 * GI,
+    requestedCpu: 0.5,
+    requestedMem: 512 * MI,
+  }));
   const settings = { ...DEFAULT_USAGE_SETTINGS, noise: 0, seed: 1 };
-  const eval1 = (u: UsageFile, c = container, n = nodes, step = 3, s = settings) => evaluateUsage(u, u.series[0]!, c, pods, n, step, s);
+  const eval1 = (u: UsageFile, c = container, n = nodes, step = 3, s = settings) =>
+    evaluateUsage(u, u.series[0]!, c, pods, n, step, s);
 
   it('CrashLoopBackOff doubles from 10 s to 300 s', () => {
     expect([1, 2, 3, 4, 5, 6, 7].map(crashLoopBackoff)).to.deep.equal([10, 20, 40, 80, 160, 300, 300]);
@@ -104,12 +135,18 @@ describe('usage model', () => {
 
 describe('usage episodes (embedded)', () => {
   it('memory limit below the working set: oomKills > 0 and ready < total; right-sized: none', async () => {
-    const bad = await run(webTrace('500m', '512Mi', 2, { memory: '512Mi' }), spec(usageOf('200m', '700Mi'), { maxSteps: 3 }));
+    const bad = await run(
+      webTrace('500m', '512Mi', 2, { memory: '512Mi' }),
+      spec(usageOf('200m', '700Mi'), { maxSteps: 3 }),
+    );
     const o = bad.history[2]!.observation;
     expect(bad.history.some((h) => (h.observation.oomKills ?? 0) > 0)).to.equal(true);
     expect(o.ready).to.be.lessThan(o.total);
     expect(o.restarts).to.be.greaterThan(0);
-    const good = await run(webTrace('500m', '512Mi', 2, { memory: '1Gi' }), spec(usageOf('200m', '700Mi'), { maxSteps: 3 }));
+    const good = await run(
+      webTrace('500m', '512Mi', 2, { memory: '1Gi' }),
+      spec(usageOf('200m', '700Mi'), { maxSteps: 3 }),
+    );
     for (const h of good.history) {
       expect(h.observation.oomKills).to.equal(0);
       expect(h.observation.ready).to.equal(2);
@@ -117,7 +154,8 @@ describe('usage episodes (embedded)', () => {
   });
 
   it('rightsizing, requests held fixed: right-sized > over-provisioned > OOMKilled', async () => {
-    const score = async (cpu: string, mem: string) => (await run(webTrace('1', '1Gi'), spec(usageOf(cpu, mem), { maxSteps: 5 }))).totalReward;
+    const score = async (cpu: string, mem: string) =>
+      (await run(webTrace('1', '1Gi'), spec(usageOf(cpu, mem), { maxSteps: 5 }))).totalReward;
     const rightSized = await score('850m', '880Mi');
     const over = await score('100m', '128Mi');
     const oom = await score('100m', '1200Mi');
@@ -140,7 +178,16 @@ describe('usage episodes (embedded)', () => {
   });
 
   it('the usage clock advances stepDuration per step (a trend shows in p95)', async () => {
-    const u = synthesizeUsage({ workloads: [{ workload: web }], patterns: ['trend'], cpu: '100m', memory: '100Mi', duration: 600, interval: 30, seed: 0, period: 3600 });
+    const u = synthesizeUsage({
+      workloads: [{ workload: web }],
+      patterns: ['trend'],
+      cpu: '100m',
+      memory: '100Mi',
+      duration: 600,
+      interval: 30,
+      seed: 0,
+      period: 3600,
+    });
     const r = await run(webTrace(), spec(u, { maxSteps: 4, usage: episodeUsage(u, { stepSeconds: 120, noise: 0 }) }));
     const p95 = r.history.map((h) => h.observation.usage!.cpu.p95);
     expect(p95).to.deep.equal([...p95].sort((a, b) => a - b));
@@ -151,13 +198,18 @@ describe('usage episodes (embedded)', () => {
     const u = usageOf('300m', '300Mi', ['noise']);
     const a = await run(webTrace(), spec(u, { seed: 1 }));
     expect(await run(webTrace(), spec(u, { seed: 1 }))).to.deep.equal(a);
-    expect((await run(webTrace(), spec(u, { seed: 2 }))).history.map((h) => h.reward)).to.not.deep.equal(a.history.map((h) => h.reward));
+    expect((await run(webTrace(), spec(u, { seed: 2 }))).history.map((h) => h.reward)).to.not.deep.equal(
+      a.history.map((h) => h.reward),
+    );
   });
 
   it('synth output and a Prometheus export of the same usage give the same episode', async () => {
     const u = usageOf('450m', '600Mi', ['diurnal', 'bursty', 'noise'], 3);
     u.series[0]!.replicas = 2;
-    const viaPrometheus = loadUsage(JSON.parse(JSON.stringify(usageToPrometheus(u, { baseTs: 1_700_000_000 }))), webTrace()).usage;
+    const viaPrometheus = loadUsage(
+      JSON.parse(JSON.stringify(usageToPrometheus(u, { baseTs: 1_700_000_000 }))),
+      webTrace(),
+    ).usage;
     const a = await run(webTrace(), spec(u, { maxSteps: 15 }), 'heuristic');
     const b = await run(webTrace(), spec(viaPrometheus, { maxSteps: 15 }), 'heuristic');
     expect(b).to.deep.equal(a);
@@ -165,9 +217,15 @@ describe('usage episodes (embedded)', () => {
   });
 
   it('the rightsizing formula: README worked example', () => {
-    const c = rightsizingCost({ ready: 3, pending: 0, total: 3, oomKills: 0, throttling: 0, slack: { cpu: 4.5, memory: 9 * GI } }, 3);
+    const c = rightsizingCost(
+      { ready: 3, pending: 0, total: 3, oomKills: 0, throttling: 0, slack: { cpu: 4.5, memory: 9 * GI } },
+      3,
+    );
     expect(c.total).to.be.closeTo(0.18, 1e-12);
-    const oom = rightsizingCost({ ready: 1, pending: 0, total: 3, oomKills: 2, throttling: 0.1, slack: { cpu: 0, memory: 0 } }, 3);
+    const oom = rightsizingCost(
+      { ready: 1, pending: 0, total: 3, oomKills: 2, throttling: 0.1, slack: { cpu: 0, memory: 0 } },
+      3,
+    );
     expect(oom.total).to.be.closeTo(2 + 1 + 0.3, 1e-12);
   });
 });
@@ -209,7 +267,11 @@ describe('policies with usage', () => {
     const mem = p95(u.series[0]!.memory.slice(0, n));
     const c = Number(cpuMillisOf(r.cpu)) / 1000;
     const m = Number(bytesOf(r.memory));
-    return { cpu: [cpu, c, 1.5 * cpu], memory: [mem, m, 1.5 * mem], ok: c >= cpu && c <= 1.5 * cpu && m >= mem && m <= 1.5 * mem };
+    return {
+      cpu: [cpu, c, 1.5 * cpu],
+      memory: [mem, m, 1.5 * mem],
+      ok: c >= cpu && c <= 1.5 * cpu && m >= mem && m <= 1.5 * mem,
+    };
   };
 
   for (const set of ['proportional', 'additive'] as const) {
@@ -228,7 +290,11 @@ describe('policies with usage', () => {
 
   it('vpa-like bumps memory after OOM kills (VPA OOM bump) until pods are Ready', async () => {
     const u = usageOf('200m', '700Mi', ['constant'], 2);
-    const r = await run(webTrace('500m', '300Mi'), spec(u, { maxSteps: 30, actions: { ...DEFAULT_ACTION_SETTINGS, set: 'proportional' } }), 'vpa-like');
+    const r = await run(
+      webTrace('500m', '300Mi'),
+      spec(u, { maxSteps: 30, actions: { ...DEFAULT_ACTION_SETTINGS, set: 'proportional' } }),
+      'vpa-like',
+    );
     expect(r.history[0]!.observation.ready).to.equal(0);
     expect(r.history[r.history.length - 1]!.observation.ready).to.equal(2);
     expect(Number(bytesOf(r.finalResources.memory))).to.be.greaterThan(700 * MI);
@@ -236,9 +302,17 @@ describe('policies with usage', () => {
 
   it('the heuristic right-sizes with usage: fixes OOM kills, then shrinks slack into its band', async () => {
     const u = usageOf('300m', '400Mi', ['constant'], 2);
-    const oom = await run(webTrace('500m', '256Mi'), spec(u, { maxSteps: 20, actions: { ...DEFAULT_ACTION_SETTINGS, set: 'proportional' } }), 'heuristic');
+    const oom = await run(
+      webTrace('500m', '256Mi'),
+      spec(u, { maxSteps: 20, actions: { ...DEFAULT_ACTION_SETTINGS, set: 'proportional' } }),
+      'heuristic',
+    );
     expect(oom.history[oom.history.length - 1]!.observation.ready).to.equal(2);
-    const over = await run(webTrace('8', '12Gi'), spec(u, { maxSteps: 40, actions: { ...DEFAULT_ACTION_SETTINGS, set: 'proportional' } }), 'heuristic');
+    const over = await run(
+      webTrace('8', '12Gi'),
+      spec(u, { maxSteps: 40, actions: { ...DEFAULT_ACTION_SETTINGS, set: 'proportional' } }),
+      'heuristic',
+    );
     const w = within(over.finalResources, u, 40);
     expect(w.ok, JSON.stringify(w)).to.equal(true);
     expect(over.history[over.history.length - 1]!.reward).to.be.greaterThan(over.history[0]!.reward);

@@ -45,7 +45,24 @@ describe('bench and train commands', () => {
   it('train writes a model that loads and acts, and an SVG learning curve', async () => {
     const model = join(dir, 'model.json');
     const plot = join(dir, 'curve.svg');
-    const r = await capture(() => trainCommand(['--episodes', '90', '--scenarios', 'canonical:cpu-slight,canonical:replicas-over,replicas-under', '--generated', '3', '--seed', '4', '--out', model, '--plot', plot, '--curve', join(dir, 'curve.json')]));
+    const r = await capture(() =>
+      trainCommand([
+        '--episodes',
+        '90',
+        '--scenarios',
+        'canonical:cpu-slight,canonical:replicas-over,replicas-under',
+        '--generated',
+        '3',
+        '--seed',
+        '4',
+        '--out',
+        model,
+        '--plot',
+        plot,
+        '--curve',
+        join(dir, 'curve.json'),
+      ]),
+    );
     expect(r.code, r.err).to.equal(0);
     expect(r.out).to.match(/trained q-table for 90 episodes on 6 scenario\(s\)/);
     expect(r.out).to.match(/greedy evaluation: \d\/6 solved/);
@@ -59,20 +76,44 @@ describe('bench and train commands', () => {
   });
 
   it('train rejects what does not make sense', async () => {
-    const r = await capture(() => trainCommand(['--episodes', '5', '--policy', 'heuristic']).catch((e: Error) => (process.stderr.write(e.message), 2)));
+    const r = await capture(() =>
+      trainCommand(['--episodes', '5', '--policy', 'heuristic']).catch(
+        (e: Error) => (process.stderr.write(e.message), 2),
+      ),
+    );
     expect(r.err).to.match(/--policy heuristic does not learn/);
-    const t = await capture(() => trainCommand(['--episodes', '5', '--target', '4']).catch((e: Error) => (process.stderr.write(e.message), 2)));
+    const t = await capture(() =>
+      trainCommand(['--episodes', '5', '--target', '4']).catch((e: Error) => (process.stderr.write(e.message), 2)),
+    );
     expect(t.err).to.match(/--target does not apply/);
   });
 
   it('bench trains a q-table first, runs every policy on every scenario and writes report.json, report.md, the plot and the command', async function () {
     this.timeout(15_000);
     const out = join(dir, 'run');
-    const scenarios = defaultLegacyDir() ? 'legacy:scale-up,legacy:cpu-mem-both,canonical:composite,canonical:healthy' : 'canonical:composite,canonical:healthy,canonical:cpu-mem';
-    const argv = ['--policies', 'heuristic,noop,q-table,vpa-like', '--scenarios', scenarios, '--episodes-per-scenario', '2', '--seed', '9', '--train-episodes', '150', '--train-generated', '10', '--out', out];
+    const scenarios = defaultLegacyDir()
+      ? 'legacy:scale-up,legacy:cpu-mem-both,canonical:composite,canonical:healthy'
+      : 'canonical:composite,canonical:healthy,canonical:cpu-mem';
+    const argv = [
+      '--policies',
+      'heuristic,noop,q-table,vpa-like',
+      '--scenarios',
+      scenarios,
+      '--episodes-per-scenario',
+      '2',
+      '--seed',
+      '9',
+      '--train-episodes',
+      '150',
+      '--train-generated',
+      '10',
+      '--out',
+      out,
+    ];
     const r = await capture(() => benchCommand(argv));
     expect(r.code, r.err).to.equal(0);
-    for (const f of ['report.json', 'report.md', 'solve-rate.svg', 'command.txt', 'q-table.json', 'q-table-curve.svg']) expect(existsSync(join(out, f)), f).to.equal(true);
+    for (const f of ['report.json', 'report.md', 'solve-rate.svg', 'command.txt', 'q-table.json', 'q-table-curve.svg'])
+      expect(existsSync(join(out, f)), f).to.equal(true);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as BenchReport;
     expect(report.episodes).to.have.length(4 * 4 * 2);
     expect(report.meta.command).to.equal(`sim-arena bench ${argv.join(' ')}`);
@@ -86,14 +127,30 @@ describe('bench and train commands', () => {
     expect(seeds('q-table')).to.deep.equal(seeds('heuristic'));
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).to.match(/\| [123] \| heuristic \| — \| 100\.0% \| 8\/8 \|/);
-    expect(md).to.contain('## Leaderboard').and.contain('## By problem type').and.contain(`sim-arena bench ${argv.join(' ')}`);
+    expect(md)
+      .to.contain('## Leaderboard')
+      .and.contain('## By problem type')
+      .and.contain(`sim-arena bench ${argv.join(' ')}`);
     const svg = readFileSync(join(out, 'solve-rate.svg'), 'utf8');
     expectWellFormedSvg(svg);
     expect(svg.match(/<rect x=/g)).to.have.length(4);
     expect(svg).to.contain('noop: 25.0%');
 
     // --model skips training and evaluates that table.
-    const again = await capture(() => benchCommand(['--policies', 'q-table', '--scenarios', 'canonical:healthy', '--episodes-per-scenario', '1', '--model', join(out, 'q-table.json'), '--out', join(dir, 'run2')]));
+    const again = await capture(() =>
+      benchCommand([
+        '--policies',
+        'q-table',
+        '--scenarios',
+        'canonical:healthy',
+        '--episodes-per-scenario',
+        '1',
+        '--model',
+        join(out, 'q-table.json'),
+        '--out',
+        join(dir, 'run2'),
+      ]),
+    );
     expect(again.code, again.err).to.equal(0);
     const r2 = JSON.parse(readFileSync(join(dir, 'run2', 'report.json'), 'utf8')) as BenchReport;
     expect(r2.meta.qTable).to.deep.include({ source: 'loaded', model: join(out, 'q-table.json') });
@@ -102,19 +159,45 @@ describe('bench and train commands', () => {
 
   it('bench takes per-policy parameters and refuses the others', () => {
     const flags = { param: ['external:url=http://127.0.0.1:9/act?x=1', 'vpa-like:mode=defaults'] } as unknown as Flags;
-    expect(perPolicyParams(flags, ['external', 'vpa-like', 'noop'])).to.deep.equal({ external: { url: 'http://127.0.0.1:9/act?x=1' }, 'vpa-like': { mode: 'defaults' }, noop: {} });
-    expect(() => perPolicyParams({ param: ['epsilon=0'] } as unknown as Flags, ['q-table'])).to.throw(/POLICY:KEY=VALUE/);
-    expect(() => perPolicyParams({ param: ['random:x=1'] } as unknown as Flags, ['q-table'])).to.throw(/policy random is not in --policies/);
+    expect(perPolicyParams(flags, ['external', 'vpa-like', 'noop'])).to.deep.equal({
+      external: { url: 'http://127.0.0.1:9/act?x=1' },
+      'vpa-like': { mode: 'defaults' },
+      noop: {},
+    });
+    expect(() => perPolicyParams({ param: ['epsilon=0'] } as unknown as Flags, ['q-table'])).to.throw(
+      /POLICY:KEY=VALUE/,
+    );
+    expect(() => perPolicyParams({ param: ['random:x=1'] } as unknown as Flags, ['q-table'])).to.throw(
+      /policy random is not in --policies/,
+    );
   });
 
   it('draws charts with sensible axes', () => {
     expect(ticks(0, 1)).to.deep.equal([0, 0.2, 0.4, 0.6, 0.8, 1]);
     expect(ticks(-47, 3)).to.deep.equal([-40, -30, -20, -10, 0]);
-    expectWellFormedSvg(lineChart({ title: 'a < b & "c"', xLabel: 'x', yLabel: 'y', series: [{ label: 'one', values: [1], color: '#000' }] }));
-    const bars = barChart({ title: 't', yLabel: 'y', bars: [{ label: 'full', value: 1 }, { label: 'half', value: 0.5 }] });
+    expectWellFormedSvg(
+      lineChart({
+        title: 'a < b & "c"',
+        xLabel: 'x',
+        yLabel: 'y',
+        series: [{ label: 'one', values: [1], color: '#000' }],
+      }),
+    );
+    const bars = barChart({
+      title: 't',
+      yLabel: 'y',
+      bars: [
+        { label: 'full', value: 1 },
+        { label: 'half', value: 0.5 },
+      ],
+    });
     expectWellFormedSvg(bars);
-    const heights = [...bars.matchAll(/<rect x="[^"]+" y="[^"]+" width="[^"]+" height="([^"]+)"/g)].map((m) => Number(m[1]));
+    const heights = [...bars.matchAll(/<rect x="[^"]+" y="[^"]+" width="[^"]+" height="([^"]+)"/g)].map((m) =>
+      Number(m[1]),
+    );
     expect(heights[0]).to.be.closeTo(2 * heights[1]!, 0.02);
-    expect(lineChart({ title: 'a < b & "c"', xLabel: 'x', yLabel: 'y', series: [] })).to.contain('a &lt; b &amp; &quot;c&quot;');
+    expect(lineChart({ title: 'a < b & "c"', xLabel: 'x', yLabel: 'y', series: [] })).to.contain(
+      'a &lt; b &amp; &quot;c&quot;',
+    );
   });
 });

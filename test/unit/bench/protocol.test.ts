@@ -31,14 +31,17 @@ describe('evaluation protocol', () => {
     it('have fixed sizes, unique ids, and no trace shared between train and test', () => {
       const sizes = Object.fromEntries(SPLITS.map((s) => [s, splitScenarios(s).length]));
       expect(sizes).to.deep.equal({ train: 69, val: 30, test: 40 });
-      const bytes = (s: (typeof SPLITS)[number]) => new Set(splitScenarios(s).map((x) => Buffer.from(encodeTrace(x.trace())).toString('base64')));
+      const bytes = (s: (typeof SPLITS)[number]) =>
+        new Set(splitScenarios(s).map((x) => Buffer.from(encodeTrace(x.trace())).toString('base64')));
       const train = bytes('train');
       for (const t of bytes('test')) expect(train.has(t)).to.equal(false);
-      for (const s of SPLITS) expect(new Set(splitScenarios(s).map((x) => x.id)).size).to.equal(splitScenarios(s).length);
+      for (const s of SPLITS)
+        expect(new Set(splitScenarios(s).map((x) => x.id)).size).to.equal(splitScenarios(s).length);
     });
 
     it('test differs from train as documented: other node sizes, and the capacity mode only in test', () => {
-      const largest = (s: ReturnType<typeof splitScenarios>[number]) => clusterCapacity(s.trace(), s.nodePool ?? DEFAULT_NODE_POOL).largestNode;
+      const largest = (s: ReturnType<typeof splitScenarios>[number]) =>
+        clusterCapacity(s.trace(), s.nodePool ?? DEFAULT_NODE_POOL).largestNode;
       for (const s of [...splitScenarios('train'), ...splitScenarios('val')]) {
         expect(largest(s), s.id).to.deep.equal({ cpuMillis: 16000n, memoryBytes: 32n * 1024n ** 3n });
         expect(s.problem, s.id).to.not.equal('capacity');
@@ -79,7 +82,13 @@ describe('evaluation protocol', () => {
         { s: 'a', r: 3 },
         { s: 'b', r: 10 },
       ];
-      expect(groupMeans(eps, (e) => e.s, (e) => e.r)).to.deep.equal([2, 10]);
+      expect(
+        groupMeans(
+          eps,
+          (e) => e.s,
+          (e) => e.r,
+        ),
+      ).to.deep.equal([2, 10]);
     });
   });
 
@@ -88,7 +97,9 @@ describe('evaluation protocol', () => {
     it('runs every policy over N seeds of the split and reports solveRate, meanReturn, ci95 and split per policy', async function () {
       this.timeout(120_000);
       const out = join(dir, 'test');
-      const r = await quiet(() => benchCommand(['--split', 'test', '--seeds', '2', '--policies', 'blind,random', '--out', out]));
+      const r = await quiet(() =>
+        benchCommand(['--split', 'test', '--seeds', '2', '--policies', 'blind,random', '--out', out]),
+      );
       expect(r.code, r.err).to.equal(0);
       const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as BenchReport;
       expect(report.meta.split).to.equal('test');
@@ -105,7 +116,16 @@ describe('evaluation protocol', () => {
         // recompute from the episodes
         const eps = report.episodes.filter((e) => e.policy === p);
         expect(a.meanReturn).to.be.closeTo(eps.reduce((s, e) => s + e.return, 0) / eps.length, 1e-9);
-        expect(a.ci95).to.be.closeTo(ci95HalfWidth(groupMeans(eps, (e) => e.scenario, (e) => e.return))!, 1e-9);
+        expect(a.ci95).to.be.closeTo(
+          ci95HalfWidth(
+            groupMeans(
+              eps,
+              (e) => e.scenario,
+              (e) => e.return,
+            ),
+          )!,
+          1e-9,
+        );
       }
       // random draws differ between seeds; blind never draws
       expect(report.summary.byPolicy.random!.seedSd).to.be.greaterThan(0);
@@ -123,7 +143,11 @@ describe('evaluation protocol', () => {
         ['--split', 'dev'],
         ['--split', 'test', '--seeds', '0'],
       ]) {
-        const r = await quiet(() => benchCommand([...args, '--policies', 'noop', '--out', join(dir, 'x')]).catch((e: Error) => (process.stderr.write(e.message), 2)));
+        const r = await quiet(() =>
+          benchCommand([...args, '--policies', 'noop', '--out', join(dir, 'x')]).catch(
+            (e: Error) => (process.stderr.write(e.message), 2),
+          ),
+        );
         expect(r.code, args.join(' ')).to.equal(2);
         expect(r.err).to.match(/--split|--seeds|seeds/);
       }

@@ -2,7 +2,13 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readResources } from '../../../src/arena/actions.js';
-import { defaultLegacyDir, generatedScenarios, legacyScenarios, loadRegistry, selectScenarios } from '../../../src/bench/scenarios.js';
+import {
+  defaultLegacyDir,
+  generatedScenarios,
+  legacyScenarios,
+  loadRegistry,
+  selectScenarios,
+} from '../../../src/bench/scenarios.js';
 import { encodeTrace } from '../../../src/trace/trace.js';
 
 const legacyDir = defaultLegacyDir();
@@ -10,13 +16,17 @@ const legacyDir = defaultLegacyDir();
 describe('bench: scenario registry', () => {
   before(function () {
     if (!legacyDir) {
-      console.log('      (skipped: the predecessor\'s fixtures are not at ../shared/fixtures/legacy-sim-arena; set SIM_ARENA_LEGACY_DIR)');
+      console.log(
+        "      (skipped: the predecessor's fixtures are not at ../shared/fixtures/legacy-sim-arena; set SIM_ARENA_LEGACY_DIR)",
+      );
       this.skip();
     }
   });
 
-  it('holds the predecessor\'s 12 scenarios, traces mapped to the fixture files, targets from its index', () => {
-    const index = JSON.parse(readFileSync(join(legacyDir!, 'scenarios-index.json'), 'utf8')) as { scenarios: Array<{ name: string; trace: string; target: number; problem_type: string }> };
+  it("holds the predecessor's 12 scenarios, traces mapped to the fixture files, targets from its index", () => {
+    const index = JSON.parse(readFileSync(join(legacyDir!, 'scenarios-index.json'), 'utf8')) as {
+      scenarios: Array<{ name: string; trace: string; target: number; problem_type: string }>;
+    };
     const legacy = legacyScenarios(legacyDir!);
     expect(legacy.map((s) => s.name)).to.deep.equal(index.scenarios.map((s) => s.name));
     expect(legacy).to.have.length(12);
@@ -29,8 +39,18 @@ describe('bench: scenario registry', () => {
     }
     const byName = Object.fromEntries(legacy.map((s) => [s.name, s]));
     // Three scenarios share trace-0001 with different targets.
-    expect([byName['replica-tiny-scale']!.target, byName['replica-small-scale']!.target, byName['replica-medium-scale']!.target]).to.deep.equal([3, 5, 10]);
-    expect(readResources(byName['cpu-mem-both']!.trace(), byName['cpu-mem-both']!.workload)).to.deep.equal({ cpu: '17', memory: '33Gi', replicas: 3, effectiveCpu: '17', effectiveMemory: '33Gi' });
+    expect([
+      byName['replica-tiny-scale']!.target,
+      byName['replica-small-scale']!.target,
+      byName['replica-medium-scale']!.target,
+    ]).to.deep.equal([3, 5, 10]);
+    expect(readResources(byName['cpu-mem-both']!.trace(), byName['cpu-mem-both']!.workload)).to.deep.equal({
+      cpu: '17',
+      memory: '33Gi',
+      replicas: 3,
+      effectiveCpu: '17',
+      effectiveMemory: '33Gi',
+    });
     expect(byName['mem-slight']!.problemType).to.equal('resource');
     expect(byName['scale-up']!.problemType).to.equal('replicas');
     expect(byName['baseline-dev']!.problemType).to.equal('baseline');
@@ -52,11 +72,22 @@ describe('bench: scenario registry', () => {
     expect(all).to.have.length(21);
     expect(all.filter((s) => s.source === 'canonical')).to.have.length(9);
     expect(selectScenarios(reg.scenarios, 'generated')).to.have.length(4);
-    expect(selectScenarios(reg.scenarios, 'cpu-slight').map((s) => s.id)).to.deep.equal(['legacy:cpu-slight', 'canonical:cpu-slight']);
-    expect(selectScenarios(reg.scenarios, 'canonical:composite,legacy:scale-up').map((s) => s.id)).to.deep.equal(['canonical:composite', 'legacy:scale-up']);
+    expect(selectScenarios(reg.scenarios, 'cpu-slight').map((s) => s.id)).to.deep.equal([
+      'legacy:cpu-slight',
+      'canonical:cpu-slight',
+    ]);
+    expect(selectScenarios(reg.scenarios, 'canonical:composite,legacy:scale-up').map((s) => s.id)).to.deep.equal([
+      'canonical:composite',
+      'legacy:scale-up',
+    ]);
     expect(selectScenarios(reg.scenarios, 'all', ['canonical'])).to.have.length(9);
     expect(() => selectScenarios(reg.scenarios, 'nope')).to.throw(/no scenario "nope" \(known: all, legacy, canonical/);
-    expect(generatedScenarios(2, 3).map((s) => s.id)).to.deep.equal(reg.scenarios.filter((s) => s.source === 'generated').slice(0, 2).map((s) => s.id));
+    expect(generatedScenarios(2, 3).map((s) => s.id)).to.deep.equal(
+      reg.scenarios
+        .filter((s) => s.source === 'generated')
+        .slice(0, 2)
+        .map((s) => s.id),
+    );
     expect(() => loadRegistry({ legacyDir: '/nonexistent' })).to.throw(/has no scenarios-index.json/);
     expect(loadRegistry({ legacyDir: null }).scenarios).to.have.length(9);
   });

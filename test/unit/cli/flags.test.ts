@@ -50,7 +50,11 @@ describe('episode flags follow the shared rules', () => {
   });
 
   it('the rules name API fields when no surface renames them', () => {
-    const s = episodeSpec({ workload: { kind: 'Deployment', namespace: 'default', name: 'web' }, target: 3, nodePool: { count: 3, cpu: '-1', memory: '1Gi', pods: 10 } });
+    const s = episodeSpec({
+      workload: { kind: 'Deployment', namespace: 'default', name: 'web' },
+      target: 3,
+      nodePool: { count: 3, cpu: '-1', memory: '1Gi', pods: 10 },
+    });
     expect(specProblems(s).map((p) => p.field)).to.deep.equal(['nodePool.cpu']);
     expect(() => checkEpisodeSpec(s)).to.throw(RangeError, 'nodePool.cpu must be above 0');
     expect(() => checkEpisodeSpec(s, (f) => `spec.${f}`)).to.throw('spec.nodePool.cpu must be above 0');
@@ -68,7 +72,9 @@ describe('CLI messages and exit codes', function () {
     const r = cli(['run', '--scenario', 'cpu-slight', '--target', '-1']);
     expect(r.code).to.equal(2);
     expect(r.err.trim().split('\n')).to.have.length(1);
-    expect(r.err).to.match(/--target needs a value; a value starting with "-" must be attached with "=", e\.g\. --target=-1/);
+    expect(r.err).to.match(
+      /--target needs a value; a value starting with "-" must be attached with "=", e\.g\. --target=-1/,
+    );
   });
 
   it('--cpu-step=-500m and an unknown flag exit 2 with one line', () => {

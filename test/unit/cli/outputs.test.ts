@@ -19,13 +19,18 @@ describe('atomic outputs (CLI)', function () {
     expect(r.code, r.err).to.equal(0);
   });
 
-  const noTemps = (d: string) => expect(readdirSync(d).filter((f) => f.includes('.tmp') || f.endsWith('.new') || f.endsWith('.old'))).to.deep.equal([]);
+  const noTemps = (d: string) =>
+    expect(readdirSync(d).filter((f) => f.includes('.tmp') || f.endsWith('.new') || f.endsWith('.old'))).to.deep.equal(
+      [],
+    );
 
   it('trace apply (in place) under a file size limit leaves its input as it was and says why in one line', () => {
     const input = join(dir, 'apply-in.msgpack');
     copyFileSync(join(scen, 'cpu-slight.msgpack'), input);
     const before = readFileSync(input);
-    const r = cli(['trace', 'apply', input, '--workload', 'default/web', '--action', 'bump-mem'], { fileSizeBlocks: 0 });
+    const r = cli(['trace', 'apply', input, '--workload', 'default/web', '--action', 'bump-mem'], {
+      fileSizeBlocks: 0,
+    });
     expect(r.code).to.equal(1);
     expect(r.err.trim().split('\n')).to.have.length(1);
     expect(r.err).to.match(/file too large/);
@@ -51,7 +56,10 @@ describe('atomic outputs (CLI)', function () {
     const out = join(dir, 'convert-out.msgpack');
     writeFileSync(out, 'earlier output');
     const json = join(dir, 'plain.json');
-    writeFileSync(json, JSON.stringify({ version: 2, config: { trackedObjects: {} }, events: [], index: {}, pod_lifecycles: {} }));
+    writeFileSync(
+      json,
+      JSON.stringify({ version: 2, config: { trackedObjects: {} }, events: [], index: {}, pod_lifecycles: {} }),
+    );
     const r = cli(['trace', 'convert', json, '--out', out], { fileSizeBlocks: 0 });
     expect(r.code).to.equal(1);
     expect(readFileSync(out, 'utf8')).to.equal('earlier output');

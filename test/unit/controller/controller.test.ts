@@ -68,7 +68,10 @@ describe('controller/controller (stub informers)', () => {
       name: 'test',
       informers: [
         primary.asInformer(),
-        { informer: owned.asInformer(), keys: (o) => (o.metadata?.labels?.owner ? `ns/${o.metadata.labels.owner}` : undefined) },
+        {
+          informer: owned.asInformer(),
+          keys: (o) => (o.metadata?.labels?.owner ? `ns/${o.metadata.labels.owner}` : undefined),
+        },
       ],
       reconcile: async (key) => {
         seen.push(key);
@@ -119,7 +122,13 @@ describe('controller/controller (stub informers)', () => {
         name: id,
         informers: [inf.asInformer()],
         reconcile: async (key) => void seen.push(key),
-        leaderElection: { api: leases.as(id) as unknown as CoordinationV1Api, namespace: 'ns', name: 'ctl', identity: id, ...timing },
+        leaderElection: {
+          api: leases.as(id) as unknown as CoordinationV1Api,
+          namespace: 'ns',
+          name: 'ctl',
+          identity: id,
+          ...timing,
+        },
         health: { host: '127.0.0.1', port: 0 },
         logger: silentLogger(),
       });

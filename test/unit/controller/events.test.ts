@@ -14,14 +14,18 @@ class FakeEventsApi {
     if (this.fail) throw apiError(500, 'InternalError', 'etcd is down');
     const ev = JSON.parse(JSON.stringify(p.body)) as EventsV1Event;
     checkMicroTime('eventTime', ev.eventTime);
-    if (!ev.reportingController || !ev.reportingInstance || !ev.action || !ev.reason) throw apiError(422, 'Invalid', 'missing field');
+    if (!ev.reportingController || !ev.reportingInstance || !ev.action || !ev.reason)
+      throw apiError(422, 'Invalid', 'missing field');
     if ((ev.regarding?.namespace ?? 'default') !== p.namespace) throw apiError(422, 'Invalid', 'namespace mismatch');
     this.creates++;
     this.events.set(ev.metadata!.name!, ev);
     return ev;
   }
 
-  async patchNamespacedEvent(p: { name: string; namespace: string; body: { series: { count: number; lastObservedTime: unknown } } }, options?: unknown): Promise<EventsV1Event> {
+  async patchNamespacedEvent(
+    p: { name: string; namespace: string; body: { series: { count: number; lastObservedTime: unknown } } },
+    options?: unknown,
+  ): Promise<EventsV1Event> {
     const ev = this.events.get(p.name);
     if (!ev) throw apiError(404, 'NotFound', 'gone');
     const body = JSON.parse(JSON.stringify(p.body)) as typeof p.body;
@@ -56,7 +60,13 @@ describe('controller/events (fake events API)', () => {
       reportingController: 'simarena.io/operator',
       reportingInstance: 'pod-0',
     });
-    expect(ev!.regarding).to.deep.equal({ apiVersion: 'v1', kind: 'ConfigMap', name: 'cm', namespace: 'ns', uid: 'u-1' });
+    expect(ev!.regarding).to.deep.equal({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      name: 'cm',
+      namespace: 'ns',
+      uid: 'u-1',
+    });
     expect(String(ev!.eventTime)).to.match(/\.\d{6}Z$/);
   });
 
@@ -66,7 +76,10 @@ describe('controller/events (fake events API)', () => {
     await rec.warning(cm, 'StepFailed', 'Simulate', 'boom');
     expect(api.creates).to.equal(1);
     expect(api.patches.map((p) => (p.body as { series: { count: number } }).series.count)).to.deep.equal([2, 3]);
-    expect(api.patches.every((p) => p.hasOptions), 'content type options passed').to.equal(true);
+    expect(
+      api.patches.every((p) => p.hasOptions),
+      'content type options passed',
+    ).to.equal(true);
     await rec.warning(cm, 'StepFailed', 'Simulate', 'different note');
     expect(api.creates).to.equal(2);
   });

@@ -5,7 +5,12 @@ import type { ObjectAccessor } from '../../../src/kube/custom-objects.js';
 const microTimeRe = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 
 export function apiError(code: number, reason: string, message: string): ApiException<string> {
-  return new ApiException(code, 'Unsuccessful HTTP Request', JSON.stringify({ kind: 'Status', code, reason, message }), {});
+  return new ApiException(
+    code,
+    'Unsuccessful HTTP Request',
+    JSON.stringify({ kind: 'Status', code, reason, message }),
+    {},
+  );
 }
 
 /** Resolves a JSON Pointer like /metadata/finalizers/1. */
@@ -26,7 +31,11 @@ function clone<T>(x: T): T {
 export function checkMicroTime(field: string, value: unknown): void {
   if (value === undefined) return;
   if (typeof value !== 'string' || !microTimeRe.test(value)) {
-    throw apiError(400, 'BadRequest', `${field}: parsing time ${JSON.stringify(value)} as "2006-01-02T15:04:05.000000Z07:00": cannot parse`);
+    throw apiError(
+      400,
+      'BadRequest',
+      `${field}: parsing time ${JSON.stringify(value)} as "2006-01-02T15:04:05.000000Z07:00": cannot parse`,
+    );
   }
 }
 
@@ -68,15 +77,21 @@ export class FakeObjectStore implements ObjectAccessor {
           throw apiError(422, 'Invalid', 'the server rejected our request due to an error in our request');
         }
       } else if (op.op === 'add' && typeof op.value === 'string' && !/^[a-z0-9.-]+\/[a-z0-9-]+$/.test(op.value)) {
-        throw apiError(422, 'Invalid', `ConfigMap "o" is invalid: metadata.finalizers: Invalid value: ${JSON.stringify(op.value)}`);
+        throw apiError(
+          422,
+          'Invalid',
+          `ConfigMap "o" is invalid: metadata.finalizers: Invalid value: ${JSON.stringify(op.value)}`,
+        );
       } else if (op.op === 'add' && op.path === '/metadata/finalizers') {
         next.metadata!.finalizers = op.value as string[];
       } else if (op.op === 'add' && op.path === '/metadata/finalizers/-') {
-        if (!next.metadata!.finalizers) throw apiError(422, 'Invalid', 'add operation does not apply: doc is missing path');
+        if (!next.metadata!.finalizers)
+          throw apiError(422, 'Invalid', 'add operation does not apply: doc is missing path');
         next.metadata!.finalizers.push(op.value as string);
       } else if (op.op === 'remove' && op.path.startsWith('/metadata/finalizers/')) {
         const i = Number(op.path.split('/').pop());
-        if (!next.metadata!.finalizers || i >= next.metadata!.finalizers.length) throw apiError(422, 'Invalid', 'remove: no such index');
+        if (!next.metadata!.finalizers || i >= next.metadata!.finalizers.length)
+          throw apiError(422, 'Invalid', 'remove: no such index');
         next.metadata!.finalizers.splice(i, 1);
       } else {
         throw new Error(`fake: unsupported op ${JSON.stringify(op)}`);
@@ -132,7 +147,8 @@ export class FakeLeaseApi {
     this.check();
     const wire = this.validate(p.body);
     const name = wire.metadata!.name!;
-    if (this.leases.has(name)) throw apiError(409, 'AlreadyExists', `leases.coordination.k8s.io "${name}" already exists`);
+    if (this.leases.has(name))
+      throw apiError(409, 'AlreadyExists', `leases.coordination.k8s.io "${name}" already exists`);
     wire.metadata!.resourceVersion = String(++this.counter.rv);
     this.leases.set(name, wire);
     this.writes.push(clone(wire));
@@ -145,7 +161,11 @@ export class FakeLeaseApi {
     const cur = this.leases.get(p.name);
     if (!cur) throw apiError(404, 'NotFound', 'not found');
     if (wire.metadata?.resourceVersion !== cur.metadata?.resourceVersion) {
-      throw apiError(409, 'Conflict', 'Operation cannot be fulfilled on leases.coordination.k8s.io: the object has been modified');
+      throw apiError(
+        409,
+        'Conflict',
+        'Operation cannot be fulfilled on leases.coordination.k8s.io: the object has been modified',
+      );
     }
     wire.metadata!.resourceVersion = String(++this.counter.rv);
     this.leases.set(p.name, wire);

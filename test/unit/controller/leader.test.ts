@@ -42,7 +42,9 @@ describe('controller/leader (fake Lease API)', () => {
   });
 
   it('rejects inconsistent timings', () => {
-    expect(() => elector('x', { leaseDurationMs: 1000, renewDeadlineMs: 1000 })).to.throw(/leaseDurationMs > renewDeadlineMs/);
+    expect(() => elector('x', { leaseDurationMs: 1000, renewDeadlineMs: 1000 })).to.throw(
+      /leaseDurationMs > renewDeadlineMs/,
+    );
     expect(() => elector('x', { retryPeriodMs: 700 })).to.throw(/renewDeadlineMs > retryPeriodMs/);
   });
 
@@ -64,8 +66,14 @@ describe('controller/leader (fake Lease API)', () => {
 
   it('lets exactly one of two electors lead, and hands over on release', async () => {
     const events: string[] = [];
-    const a = elector('a', { onStartedLeading: () => void events.push('a+'), onStoppedLeading: () => void events.push('a-') });
-    const b = elector('b', { onStartedLeading: () => void events.push('b+'), onStoppedLeading: () => void events.push('b-') });
+    const a = elector('a', {
+      onStartedLeading: () => void events.push('a+'),
+      onStoppedLeading: () => void events.push('a-'),
+    });
+    const b = elector('b', {
+      onStartedLeading: () => void events.push('b+'),
+      onStoppedLeading: () => void events.push('b-'),
+    });
     a.start();
     await waitUntil(() => a.isLeader);
     b.start();

@@ -21,7 +21,11 @@ describe('controller runtime metrics', () => {
     });
     for (const k of ['ok', 'flaky', 'fatal', 'again', 'later']) q.add(k);
     const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && !((calls.get('flaky') ?? 0) >= 2 && (calls.get('again') ?? 0) >= 2 && (calls.get('later') ?? 0) >= 2)) await new Promise((r) => setTimeout(r, 10));
+    while (
+      Date.now() < deadline &&
+      !((calls.get('flaky') ?? 0) >= 2 && (calls.get('again') ?? 0) >= 2 && (calls.get('later') ?? 0) >= 2)
+    )
+      await new Promise((r) => setTimeout(r, 10));
     await q.whenIdle();
     await q.shutdown();
     const f = parseExposition(await registry.metrics());

@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import { backoffDelay, resolveBackoff, seededRandom } from '../../../src/controller/backoff.js';
-import { TerminalError, WorkQueue, type ReconcileFn, type WorkQueueOptions } from '../../../src/controller/workqueue.js';
+import {
+  TerminalError,
+  WorkQueue,
+  type ReconcileFn,
+  type WorkQueueOptions,
+} from '../../../src/controller/workqueue.js';
 import { silentLogger } from '../../../src/util/log.js';
 import { FakeTimers, deferred, flush } from './fake-timers.js';
 

@@ -4,7 +4,12 @@ import { startEnvServer, type EnvServer, type EnvServerOptions } from '../../../
 export interface TestServer {
   server: EnvServer;
   url: string;
-  call: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: any; headers: Headers }>;
+  call: (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ) => Promise<{ status: number; body: any; headers: Headers }>;
   close: () => Promise<void>;
 }
 
@@ -27,10 +32,22 @@ export async function testServer(opts: EnvServerOptions = {}): Promise<TestServe
 }
 
 /** Create an env and return its id (asserting 201). */
-export async function createEnv(s: TestServer, body: Record<string, unknown> = {}, headers?: Record<string, string>): Promise<string> {
+export async function createEnv(
+  s: TestServer,
+  body: Record<string, unknown> = {},
+  headers?: Record<string, string>,
+): Promise<string> {
   const r = await s.call('POST', '/v1/envs', body, headers);
   if (r.status !== 201) throw new Error(`create failed: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.id as string;
 }
 
-export const ACTION = { noop: 0, 'bump-cpu': 1, 'bump-mem': 2, 'scale-up': 3, 'reduce-cpu': 4, 'reduce-mem': 5, 'scale-down': 6 } as const;
+export const ACTION = {
+  noop: 0,
+  'bump-cpu': 1,
+  'bump-mem': 2,
+  'scale-up': 3,
+  'reduce-cpu': 4,
+  'reduce-mem': 5,
+  'scale-down': 6,
+} as const;

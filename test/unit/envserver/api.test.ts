@@ -27,7 +27,13 @@ describe('env server HTTP API', () => {
       expect(box.low).to.deep.equal([0, 0, 0, 0, 0, 0, 0, 0, 0]);
       expect(box.high).to.deep.equal([4, 4, 4, 4, 4, 4, 1, 1, 1]);
       expect(box.names).to.have.length(9);
-      expect(r.body.env).to.include({ source: 'cpu-slight', workload: 'Deployment default/web', target: 3, maxSteps: 7, backend: 'embedded' });
+      expect(r.body.env).to.include({
+        source: 'cpu-slight',
+        workload: 'Deployment default/web',
+        target: 3,
+        maxSteps: 7,
+        backend: 'embedded',
+      });
       const again = await s.call('POST', '/v1/envs', { scenario: 'cpu-slight' });
       expect(again.body.id).to.not.equal(r.body.id);
     });
@@ -36,7 +42,13 @@ describe('env server HTTP API', () => {
       const trace = Buffer.from(encodeTrace(canonicalScenario('replicas-over').trace)).toString('base64');
       const id = await createEnv(s, { trace, workload: 'default/web', target: 3 });
       const r = await s.call('POST', `/v1/envs/${id}/reset`, {});
-      expect(r.body.info.resources).to.deep.equal({ cpu: '500m', memory: '512Mi', replicas: 5, effectiveCpu: '500m', effectiveMemory: '512Mi' });
+      expect(r.body.info.resources).to.deep.equal({
+        cpu: '500m',
+        memory: '512Mi',
+        replicas: 5,
+        effectiveCpu: '500m',
+        effectiveMemory: '512Mi',
+      });
       const g = await s.call('POST', '/v1/envs', { random: { seed: 4, index: 2 } });
       expect(g.status).to.equal(201);
       expect(g.body.env.source).to.equal('random:4:2');
@@ -53,9 +65,17 @@ describe('env server HTTP API', () => {
       ['min above max', { safeguards: { minReplicas: 5, maxReplicas: 2 } }, /minReplicas 5 is above maxReplicas 2/],
       ['another backend', { backend: 'kwok' }, /runs the embedded backend, not kwok/],
       ['an unknown backend', { backend: 'mars' }, /unknown backend "mars"/],
-      ['a missing workload', { scenario: 'healthy', workload: 'default/api' }, /Deployment default\/api is not in the trace/],
+      [
+        'a missing workload',
+        { scenario: 'healthy', workload: 'default/api' },
+        /Deployment default\/api is not in the trace/,
+      ],
       ['a missing container', { scenario: 'healthy', container: 'sidecar' }, /no container "sidecar"/],
-      ['a trace that is not msgpack', { trace: Buffer.from('{"version":2}').toString('base64') }, /invalid trace.*JSON/],
+      [
+        'a trace that is not msgpack',
+        { trace: Buffer.from('{"version":2}').toString('base64') },
+        /invalid trace.*JSON/,
+      ],
       ['a trace that is not base64', { trace: '!!!' }, /not valid base64/],
       ['a body that is an array', [1, 2], /must be a JSON object/],
     ];
@@ -84,16 +104,36 @@ describe('env server HTTP API', () => {
       const reset = await s.call('POST', `/v1/envs/${id}/reset`, { seed: 1 });
       expect(reset.status).to.equal(200);
       expect(reset.body.observation).to.deep.equal([0, 1, 1, 1, 1.0625, 0.0625, 0, 0, 0]);
-      expect(reset.body.info).to.deep.include({ seed: 1, step: 0, max_steps: 10, target: 3, solved: false, node_count: 3 });
+      expect(reset.body.info).to.deep.include({
+        seed: 1,
+        step: 0,
+        max_steps: 10,
+        target: 3,
+        solved: false,
+        node_count: 3,
+      });
       expect(reset.body.info.raw_observation).to.deep.equal({ ready: 0, pending: 3, total: 3 });
-      expect(reset.body.info.resources).to.deep.equal({ cpu: '17', memory: '2Gi', replicas: 3, effectiveCpu: '17', effectiveMemory: '2Gi' });
+      expect(reset.body.info.resources).to.deep.equal({
+        cpu: '17',
+        memory: '2Gi',
+        replicas: 3,
+        effectiveCpu: '17',
+        effectiveMemory: '2Gi',
+      });
       expect(reset.body.info.largest_node).to.deep.equal({ cpu: '16', memory: '32Gi' });
 
       const one = await s.call('POST', `/v1/envs/${id}/step`, { action: ACTION['reduce-cpu'] });
       expect(one.status).to.equal(200);
       expect(Object.keys(one.body)).to.deep.equal(['observation', 'reward', 'terminated', 'truncated', 'info']);
       expect(one.body).to.deep.include({ terminated: false, truncated: false });
-      expect(one.body.info).to.deep.include({ step: 1, action: 'reduce-cpu', action_index: 4, changed: true, blocked: false, blocked_reason: '' });
+      expect(one.body.info).to.deep.include({
+        step: 1,
+        action: 'reduce-cpu',
+        action_index: 4,
+        changed: true,
+        blocked: false,
+        blocked_reason: '',
+      });
       expect(one.body.info.resources.cpu).to.equal('16500m');
       expect(one.body.reward).to.be.closeTo(-0.45, 1e-9);
 
@@ -222,7 +262,11 @@ describe('env server HTTP API', () => {
       const h = await s.call('GET', '/healthz');
       expect(h.body).to.include({ ok: true, backend: 'embedded' });
       const sc = await s.call('GET', '/v1/scenarios');
-      expect(sc.body.scenarios.map((x: { name: string }) => x.name)).to.include.members(['cpu-slight', 'mem-heavy', 'healthy']);
+      expect(sc.body.scenarios.map((x: { name: string }) => x.name)).to.include.members([
+        'cpu-slight',
+        'mem-heavy',
+        'healthy',
+      ]);
       // Trailing slashes (gym-http-api style) work too.
       expect((await s.call('POST', '/v1/envs/', { scenario: 'healthy' })).status).to.equal(201);
     });
@@ -287,7 +331,7 @@ describe('env server limits, auth and isolation', () => {
     }
   });
 
-  it("hides an env created with a client token from every other client", async () => {
+  it('hides an env created with a client token from every other client', async () => {
     const s = await testServer();
     try {
       const id = await createEnv(s, { scenario: 'healthy' }, { 'x-client-token': 'alice' });
@@ -328,7 +372,9 @@ describe('env server limits, auth and isolation', () => {
     try {
       const id = await createEnv(s, { scenario: 'mem-heavy', maxSteps: 50 });
       await s.call('POST', `/v1/envs/${id}/reset`, {});
-      const rs = await Promise.all(Array.from({ length: 8 }, () => s.call('POST', `/v1/envs/${id}/step`, { action: ACTION['reduce-mem'] })));
+      const rs = await Promise.all(
+        Array.from({ length: 8 }, () => s.call('POST', `/v1/envs/${id}/step`, { action: ACTION['reduce-mem'] })),
+      );
       expect(rs.map((r) => r.body.info.step).sort((x, y) => x - y)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8]);
       const mems = new Set(rs.map((r) => r.body.info.resources.memory));
       expect(mems.size).to.equal(8);

@@ -16,7 +16,9 @@ describe('env server step-batch', () => {
     const scenarios = ['composite', 'cpu-mem', 'replicas-over'];
     const batched = await Promise.all(scenarios.map((scenario) => createEnv(s, { scenario, maxSteps: 100 })));
     const single = await Promise.all(scenarios.map((scenario) => createEnv(s, { scenario, maxSteps: 100 })));
-    const reset = await s.call('POST', '/v1/step-batch', { steps: batched.map((id, i) => ({ id, reset: { seed: 10 + i } })) });
+    const reset = await s.call('POST', '/v1/step-batch', {
+      steps: batched.map((id, i) => ({ id, reset: { seed: 10 + i } })),
+    });
     expect(reset.status).to.equal(200);
     for (let i = 0; i < single.length; i++) {
       const r = await s.call('POST', `/v1/envs/${single[i]}/reset`, { seed: 10 + i });
@@ -33,8 +35,12 @@ describe('env server step-batch', () => {
         expect(b.body.results[i]).to.deep.equal({ id: batched[i], ...r.body });
       }
       if (b.body.results.some((x: { terminated?: boolean; truncated?: boolean }) => x.terminated || x.truncated)) {
-        const which = b.body.results.map((x: { terminated?: boolean; truncated?: boolean }) => Boolean(x.terminated || x.truncated));
-        await s.call('POST', '/v1/step-batch', { steps: batched.filter((_, i) => which[i]).map((id) => ({ id, reset: true })) });
+        const which = b.body.results.map((x: { terminated?: boolean; truncated?: boolean }) =>
+          Boolean(x.terminated || x.truncated),
+        );
+        await s.call('POST', '/v1/step-batch', {
+          steps: batched.filter((_, i) => which[i]).map((id) => ({ id, reset: true })),
+        });
         await Promise.all(single.filter((_, i) => which[i]).map((id) => s.call('POST', `/v1/envs/${id}/reset`, {})));
       }
     }
@@ -43,11 +49,43 @@ describe('env server step-batch', () => {
   it('checks every item first: one bad item fails the batch and no env moves', async () => {
     const a = await createEnv(s, { scenario: 'replicas-under' });
     const b = await createEnv(s, { scenario: 'replicas-under' });
-    await s.call('POST', '/v1/step-batch', { steps: [{ id: a, reset: {} }, { id: b, reset: {} }] });
+    await s.call('POST', '/v1/step-batch', {
+      steps: [
+        { id: a, reset: {} },
+        { id: b, reset: {} },
+      ],
+    });
     const cases: Array<[unknown, number, RegExp]> = [
-      [{ steps: [{ id: a, action: ACTION['scale-up'] }, { id: b, action: 9 }] }, 400, /steps\[1\] \(env env-[0-9a-f]+\): invalid action 9/],
-      [{ steps: [{ id: a, action: ACTION['scale-up'] }, { id: 'env-gone', action: 0 }] }, 404, /steps\[1\]: no env with id "env-gone"/],
-      [{ steps: [{ id: a, action: 0 }, { id: a, action: 0 }] }, 400, /appears twice/],
+      [
+        {
+          steps: [
+            { id: a, action: ACTION['scale-up'] },
+            { id: b, action: 9 },
+          ],
+        },
+        400,
+        /steps\[1\] \(env env-[0-9a-f]+\): invalid action 9/,
+      ],
+      [
+        {
+          steps: [
+            { id: a, action: ACTION['scale-up'] },
+            { id: 'env-gone', action: 0 },
+          ],
+        },
+        404,
+        /steps\[1\]: no env with id "env-gone"/,
+      ],
+      [
+        {
+          steps: [
+            { id: a, action: 0 },
+            { id: a, action: 0 },
+          ],
+        },
+        400,
+        /appears twice/,
+      ],
       [{ steps: [{ id: a, action: 0, extra: 1 }] }, 400, /unknown field "extra"/],
       [{ steps: [{ id: a, action: 0, reset: {} }] }, 400, /action or reset, not both/],
       [{ steps: [{ id: a }] }, 400, /action is required/],
@@ -71,7 +109,12 @@ describe('env server step-batch', () => {
     const a = await createEnv(s, { scenario: 'healthy' });
     const b = await createEnv(s, { scenario: 'healthy' });
     await s.call('POST', `/v1/envs/${a}/reset`, {});
-    const r = await s.call('POST', '/v1/step-batch', { steps: [{ id: a, action: 0 }, { id: b, action: 0 }] });
+    const r = await s.call('POST', '/v1/step-batch', {
+      steps: [
+        { id: a, action: 0 },
+        { id: b, action: 0 },
+      ],
+    });
     expect(r.status).to.equal(400);
     expect(r.body.error).to.match(/steps\[1\].*not been reset/);
     expect((await s.call('GET', `/v1/envs/${a}`)).body.step).to.equal(0);
@@ -80,7 +123,13 @@ describe('env server step-batch', () => {
   it('limits the batch size', async () => {
     const small = await testServer({ maxBatch: 2 });
     try {
-      const r = await small.call('POST', '/v1/step-batch', { steps: [{ id: 'a', action: 0 }, { id: 'b', action: 0 }, { id: 'c', action: 0 }] });
+      const r = await small.call('POST', '/v1/step-batch', {
+        steps: [
+          { id: 'a', action: 0 },
+          { id: 'b', action: 0 },
+          { id: 'c', action: 0 },
+        ],
+      });
       expect(r.status).to.equal(413);
       expect(r.body.error).to.match(/at most 2/);
     } finally {

@@ -32,7 +32,11 @@ describe('env server observation bounds', () => {
     ...Array.from({ length: 12 }, (_, i) => ({ random: { seed: 17, index: i } })),
     { scenario: 'replicas-under', target: 0 },
     { scenario: 'replicas-over', target: 1, actions: { replicaStep: 40 }, safeguards: { maxReplicas: 1000 } },
-    { scenario: 'cpu-heavy', actions: { cpuStep: '30', memoryStep: '64Gi' }, safeguards: { maxCpu: '1000', maxMemory: '1Ti' } },
+    {
+      scenario: 'cpu-heavy',
+      actions: { cpuStep: '30', memoryStep: '64Gi' },
+      safeguards: { maxCpu: '1000', maxMemory: '1Ti' },
+    },
     { scenario: 'mem-slight', nodePool: { count: 1, cpu: '1', memory: '1Gi', pods: 2 } },
     { scenario: 'healthy', reward: { mode: 'cost-aware', stepPenalty: 0.5 }, maxSteps: 3 },
   ];
@@ -63,7 +67,13 @@ describe('env server observation bounds', () => {
   });
 
   it('clips instead of leaving the box when a count or request is far out of range', async () => {
-    const id = await createEnv(s, { scenario: 'replicas-over', target: 1, actions: { replicaStep: 50 }, safeguards: { maxReplicas: 1000 }, maxSteps: 5 });
+    const id = await createEnv(s, {
+      scenario: 'replicas-over',
+      target: 1,
+      actions: { replicaStep: 50 },
+      safeguards: { maxReplicas: 1000 },
+      maxSteps: 5,
+    });
     await s.call('POST', `/v1/envs/${id}/reset`, {});
     const r = await s.call('POST', `/v1/envs/${id}/step`, { action: ACTION['scale-up'] });
     expect(r.body.info.resources.replicas).to.equal(55);
@@ -134,16 +144,43 @@ describe('env server determinism', () => {
 
 describe('observation vector', () => {
   const node = { cpuMillis: 16000n, memoryBytes: 32n * 1024n ** 3n };
-  const base = { obs: { ready: 3, pending: 0, total: 3 }, resources: { cpu: '500m', memory: '1Gi', replicas: 3 }, target: 3, largestNode: node, step: 2, maxSteps: 10, lastBlocked: false };
+  const base = {
+    obs: { ready: 3, pending: 0, total: 3 },
+    resources: { cpu: '500m', memory: '1Gi', replicas: 3 },
+    target: 3,
+    largestNode: node,
+    step: 2,
+    maxSteps: 10,
+    lastBlocked: false,
+  };
 
   it('normalises as documented', () => {
-    expect(observationVector(base)).to.deep.equal([1, 0, 1, 1, Math.fround(1 / 32), Math.fround(1 / 32), 1, Math.fround(0.2), 0]);
+    expect(observationVector(base)).to.deep.equal([
+      1,
+      0,
+      1,
+      1,
+      Math.fround(1 / 32),
+      Math.fround(1 / 32),
+      1,
+      Math.fround(0.2),
+      0,
+    ]);
   });
 
   it('stays in bounds for extreme and degenerate inputs', () => {
     const cases = [
-      { ...base, obs: { ready: 1e9, pending: 1e9, total: 1e9 }, resources: { cpu: '100000', memory: '100Ei', replicas: 1e6 } },
-      { ...base, target: 0, obs: { ready: 0, pending: 0, total: 0 }, resources: { cpu: '0', memory: '0', replicas: 0 } },
+      {
+        ...base,
+        obs: { ready: 1e9, pending: 1e9, total: 1e9 },
+        resources: { cpu: '100000', memory: '100Ei', replicas: 1e6 },
+      },
+      {
+        ...base,
+        target: 0,
+        obs: { ready: 0, pending: 0, total: 0 },
+        resources: { cpu: '0', memory: '0', replicas: 0 },
+      },
       { ...base, largestNode: { cpuMillis: 0n, memoryBytes: 0n } },
       { ...base, step: 50, maxSteps: 10, lastBlocked: true },
       { ...base, maxSteps: 0 },
@@ -160,6 +197,8 @@ describe('observation vector', () => {
       expect(v).to.be.within(0, 4);
       expect(Math.fround(v)).to.equal(v);
     }
-    expect(OBSERVATION_COMPONENTS.every((c) => Math.fround(c.low) === c.low && Math.fround(c.high) === c.high)).to.equal(true);
+    expect(
+      OBSERVATION_COMPONENTS.every((c) => Math.fround(c.low) === c.low && Math.fround(c.high) === c.high),
+    ).to.equal(true);
   });
 });

@@ -78,11 +78,17 @@ describe('ArenaEnv', () => {
 
   it("scores with the arena's reward for the episode's mode", async () => {
     for (const mode of ['binary', 'shaped', 'scale', 'cost-aware', 'max-punish'] as const) {
-      const env = new ArenaEnv(config({ scenario: 'composite', reward: { mode, stepPenalty: 0.01 } }), new EmbeddedBackend());
+      const env = new ArenaEnv(
+        config({ scenario: 'composite', reward: { mode, stepPenalty: 0.01 } }),
+        new EmbeddedBackend(),
+      );
       await env.reset({ seed: 2 });
       for (const a of [6, 5, 1, 3, 0]) {
         const r = await env.stepAction(a);
-        const expected = computeReward({ safeguards: DEFAULT_SAFEGUARDS, mode, stepPenalty: 0.01 }, { obs: r.info.raw_observation, target: 3, resources: r.info.resources, blocked: r.info.blocked! });
+        const expected = computeReward(
+          { safeguards: DEFAULT_SAFEGUARDS, mode, stepPenalty: 0.01 },
+          { obs: r.info.raw_observation, target: 3, resources: r.info.resources, blocked: r.info.blocked! },
+        );
         expect(r.reward, `${mode} action ${a}`).to.equal(expected);
       }
     }

@@ -10,10 +10,16 @@ import { testServer, type TestServer } from './_server.js';
 
 const N = Number(process.env.SIM_ARENA_FUZZ_N ?? 400);
 const SEED = Number(process.env.SIM_ARENA_FUZZ_SEED ?? 12);
-const ENGINE_WORDING = /is not a function|Cannot read propert|undefined is not|Maximum call stack|is not iterable|Unexpected token|at .*\.ts:\d+/;
+const ENGINE_WORDING =
+  /is not a function|Cannot read propert|undefined is not|Maximum call stack|is not iterable|Unexpected token|at .*\.ts:\d+/;
 
 const DEEP = '<<deep>>';
-const serialize = (body: unknown) => (body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body).replaceAll(`"${DEEP}"`, `${'['.repeat(20000)}${']'.repeat(20000)}`));
+const serialize = (body: unknown) =>
+  body === undefined
+    ? undefined
+    : typeof body === 'string'
+      ? body
+      : JSON.stringify(body).replaceAll(`"${DEEP}"`, `${'['.repeat(20000)}${']'.repeat(20000)}`);
 
 const validTrace = Buffer.from(encodeTrace(canonicalScenario('cpu-slight').trace)).toString('base64');
 
@@ -35,7 +41,14 @@ function weirdValue(rng: Rng, depth = 0): unknown {
     case 5:
       return depth < 3 ? [weirdValue(rng, depth + 1), weirdValue(rng, depth + 1)] : 1;
     case 6:
-      return depth < 3 ? { [pick(rng, ['cpu', 'memory', 'count', 'seed', 'x', '__proto__', 'constructor'])]: weirdValue(rng, depth + 1) } : {};
+      return depth < 3
+        ? {
+            [pick(rng, ['cpu', 'memory', 'count', 'seed', 'x', '__proto__', 'constructor'])]: weirdValue(
+              rng,
+              depth + 1,
+            ),
+          }
+        : {};
     case 7:
       return DEEP; // replaced by 20000 nested arrays when the body is serialized
     case 8:
@@ -53,7 +66,24 @@ function weirdValue(rng: Rng, depth = 0): unknown {
   }
 }
 
-const CREATE_FIELDS = ['scenario', 'random', 'trace', 'workload', 'kind', 'container', 'target', 'reward', 'maxSteps', 'seed', 'backend', 'durationSeconds', 'actions', 'safeguards', 'nodePool', 'bogus'];
+const CREATE_FIELDS = [
+  'scenario',
+  'random',
+  'trace',
+  'workload',
+  'kind',
+  'container',
+  'target',
+  'reward',
+  'maxSteps',
+  'seed',
+  'backend',
+  'durationSeconds',
+  'actions',
+  'safeguards',
+  'nodePool',
+  'bogus',
+];
 
 function mutated(rng: Rng, base: Record<string, unknown>, fields: string[]): unknown {
   const body: Record<string, unknown> = { ...base };
@@ -67,7 +97,13 @@ describe('env server fuzz (loopback, bounded)', function () {
   this.timeout(300_000);
   let s: TestServer;
   before(async () => {
-    s = await testServer({ maxEnvs: 16, maxEnvsPerClient: 8, maxTraceBytes: 64 * 1024, traceBudgetBytes: 256 * 1024, maxBodyBytes: 256 * 1024 });
+    s = await testServer({
+      maxEnvs: 16,
+      maxEnvsPerClient: 8,
+      maxTraceBytes: 64 * 1024,
+      traceBudgetBytes: 256 * 1024,
+      maxBodyBytes: 256 * 1024,
+    });
   });
   after(async () => s.close());
 
@@ -81,8 +117,10 @@ describe('env server fuzz (loopback, bounded)', function () {
       let path = '/v1/envs';
       let body: unknown;
       const headers: Record<string, string> = {};
-      const id = ids.length && randomInt(rng, 5) ? pick(rng, ids) : pick(rng, ['env-x', '..', '%ff', 'env-' + 'a'.repeat(300)]);
-      if (kind <= 2) body = mutated(rng, { scenario: pick(rng, ['cpu-slight', 'healthy', 'composite']) }, CREATE_FIELDS);
+      const id =
+        ids.length && randomInt(rng, 5) ? pick(rng, ids) : pick(rng, ['env-x', '..', '%ff', 'env-' + 'a'.repeat(300)]);
+      if (kind <= 2)
+        body = mutated(rng, { scenario: pick(rng, ['cpu-slight', 'healthy', 'composite']) }, CREATE_FIELDS);
       else if (kind <= 4) {
         path = `/v1/envs/${encodeURIComponent(id)}/step`;
         body = mutated(rng, { action: randomInt(rng, 7) }, ['action', 'actoin', 'seed']);
@@ -91,17 +129,46 @@ describe('env server fuzz (loopback, bounded)', function () {
         body = mutated(rng, { seed: randomInt(rng, 1000) }, ['seed', 'options', 'bogus']);
       } else if (kind === 6) {
         path = '/v1/step-batch';
-        body = randomInt(rng, 2) ? { steps: [mutated(rng, { id, action: 1 }, ['id', 'action', 'reset', 'x'])] } : weirdValue(rng);
+        body = randomInt(rng, 2)
+          ? { steps: [mutated(rng, { id, action: 1 }, ['id', 'action', 'reset', 'x'])] }
+          : weirdValue(rng);
       } else if (kind === 7) {
         method = pick(rng, ['GET', 'DELETE', 'PUT', 'PATCH', 'OPTIONS']);
-        path = pick(rng, [`/v1/envs/${id}`, `/v1/envs/${id}/spaces`, '/v1/scenarios', '/v1/', '/v2/envs', '/v1/envs/a/b/c/d', '/healthz']);
+        path = pick(rng, [
+          `/v1/envs/${id}`,
+          `/v1/envs/${id}/spaces`,
+          '/v1/scenarios',
+          '/v1/',
+          '/v2/envs',
+          '/v1/envs/a/b/c/d',
+          '/healthz',
+        ]);
       } else if (kind === 8) {
-        headers['content-type'] = pick(rng, ['text/plain', 'application/x-www-form-urlencoded', 'application/jsonx', '']);
+        headers['content-type'] = pick(rng, [
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'application/jsonx',
+          '',
+        ]);
         body = { scenario: 'cpu-slight' };
       } else {
-        body = pick(rng, ['{', '[1,2', '{"a":1}}', '\u0000', 'null', '"str"', '1e999999', '{"scenario": "cpu-slight",}']);
+        body = pick(rng, [
+          '{',
+          '[1,2',
+          '{"a":1}}',
+          '\u0000',
+          'null',
+          '"str"',
+          '1e999999',
+          '{"scenario": "cpu-slight",}',
+        ]);
       }
-      const r = await s.call(method, path, method === 'GET' || method === 'DELETE' ? undefined : serialize(body), headers);
+      const r = await s.call(
+        method,
+        path,
+        method === 'GET' || method === 'DELETE' ? undefined : serialize(body),
+        headers,
+      );
       statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
       const what = `request ${i}: ${method} ${path} ${String(JSON.stringify(body)).slice(0, 200)} -> ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`;
       expect(r.status, what).to.be.oneOf([200, 201, 400, 401, 403, 404, 405, 409, 413, 415, 429, 503]);

@@ -24,15 +24,21 @@ function paddedTrace(bytes: number, salt = 'a'): string {
 }
 
 /** A raw request (fetch cannot set Host), answering status and parsed body. */
-function raw(url: string, opts: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: any }> {
+function raw(
+  url: string,
+  opts: { method?: string; path: string; headers?: Record<string, string>; body?: string },
+): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = request({ host: u.hostname, port: u.port, method: opts.method ?? 'POST', path: opts.path, headers: opts.headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : undefined }));
-    });
+    const req = request(
+      { host: u.hostname, port: u.port, method: opts.method ?? 'POST', path: opts.path, headers: opts.headers },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : undefined }));
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });
@@ -57,7 +63,9 @@ describe('env server hardening', function () {
         expect((await s.call('POST', `/v1/envs/${r.body.id}/reset`, {})).status).to.equal(200);
       } else {
         expect(r.status).to.equal(503);
-        expect(r.body.error).to.match(/trace memory budget is used up: this trace needs \d+ bytes, \d+ of 1048576 are free/);
+        expect(r.body.error).to.match(
+          /trace memory budget is used up: this trace needs \d+ bytes, \d+ of 1048576 are free/,
+        );
       }
     }
     expect(ids.length).to.equal(5);
@@ -67,7 +75,9 @@ describe('env server hardening', function () {
     // Over the per-env limit: 413, decided from the base64 length (garbage proves nothing was decoded: no 400).
     const tooBig = await s.call('POST', '/v1/envs', { trace: 'A'.repeat(400 * 1024) });
     expect(tooBig.status).to.equal(413);
-    expect(tooBig.body.error).to.match(/the trace is 307200 bytes; at most 262144 per env \(sim-arena serve --max-trace-bytes\)/);
+    expect(tooBig.body.error).to.match(
+      /the trace is 307200 bytes; at most 262144 per env \(sim-arena serve --max-trace-bytes\)/,
+    );
     // Budget full: garbage is refused with 503, not decoded into a 400.
     expect((await s.call('POST', '/v1/envs', { trace: 'A'.repeat(200 * 1024) })).status).to.equal(503);
     // Deleting an env frees its share of the budget.
@@ -87,7 +97,13 @@ describe('env server hardening', function () {
     const u = new URL(s.url);
     const big = JSON.stringify({ trace: paddedTrace(1200 * 1024) });
     // Start a big create and hold it open half-sent.
-    const first = request({ host: u.hostname, port: u.port, method: 'POST', path: '/v1/envs', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(big)) } });
+    const first = request({
+      host: u.hostname,
+      port: u.port,
+      method: 'POST',
+      path: '/v1/envs',
+      headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(big)) },
+    });
     const firstDone = new Promise<number>((resolve, reject) => {
       first.on('response', (res) => {
         res.resume();
@@ -133,7 +149,9 @@ describe('env server hardening', function () {
       expect(r.body.error).to.match(/Content-Type: application\/json/);
     }
     expect(s.server.registry.size).to.equal(0);
-    expect((await s.call('POST', '/v1/envs', '{}', { 'content-type': 'application/json; charset=utf-8' })).status).to.equal(201);
+    expect(
+      (await s.call('POST', '/v1/envs', '{}', { 'content-type': 'application/json; charset=utf-8' })).status,
+    ).to.equal(201);
   });
 
   it('CSRF: a web page origin is refused, loopback origins and allowed ones are not', async () => {
@@ -150,10 +168,16 @@ describe('env server hardening', function () {
     s = await testServer({});
     const body = '{}';
     const headers = { 'content-type': 'application/json', 'content-length': '2' };
-    const rebound = await raw(s.url, { path: '/v1/envs', headers: { ...headers, host: 'attacker.example:8000' }, body });
+    const rebound = await raw(s.url, {
+      path: '/v1/envs',
+      headers: { ...headers, host: 'attacker.example:8000' },
+      body,
+    });
     expect(rebound.status).to.equal(403);
     expect(rebound.body.error).to.match(/not a loopback name/);
-    expect((await raw(s.url, { path: '/v1/envs', headers: { ...headers, host: 'localhost:8000' }, body })).status).to.equal(201);
+    expect(
+      (await raw(s.url, { path: '/v1/envs', headers: { ...headers, host: 'localhost:8000' }, body })).status,
+    ).to.equal(201);
   });
 
   it('create: the shared rules (nodePool.cpu "-1" is a 400 and holds no slot)', async () => {
@@ -191,6 +215,8 @@ describe('env server hardening', function () {
     const e2 = toHttpError(new RangeError('Maximum call stack size exceeded'));
     expect(e2.status).to.equal(400);
     expect(e2.message).to.match(/nested too deeply/);
-    expect(toHttpError(new TypeError("Cannot read properties of null (reading 'x')")).message).to.not.match(/Cannot read/);
+    expect(toHttpError(new TypeError("Cannot read properties of null (reading 'x')")).message).to.not.match(
+      /Cannot read/,
+    );
   });
 });

@@ -66,7 +66,9 @@ describe('env server: evaluation protocol', () => {
     expect(r.body.info.resources.replicas).to.equal(5);
     expect((await s.call('POST', `/v1/envs/${id}/reset`, {})).body.info.scenario).to.equal('canonical:replicas-over');
     const gid = splitScenarios('val')[2]!.id;
-    expect((await s.call('POST', `/v1/envs/${id}/reset`, { options: { scenario: gid } })).body.info.scenario).to.equal(gid);
+    expect((await s.call('POST', `/v1/envs/${id}/reset`, { options: { scenario: gid } })).body.info.scenario).to.equal(
+      gid,
+    );
   });
 
   it('creates from a split: random {split, index} and {split, seed}; bad ones are 400 with the reason', async () => {

@@ -9,12 +9,25 @@ import { usageToPrometheus } from '../../../src/trace/usage/prometheus.js';
 import { synthesizeUsage } from '../../../src/trace/usage/synth.js';
 
 const web = { kind: 'Deployment', namespace: 'default', name: 'web' };
-const usage = (memory: string) => synthesizeUsage({ workloads: [{ workload: web }], patterns: ['constant'], cpu: '200m', memory, duration: 3600, interval: 30, seed: 0, period: 3600 });
+const usage = (memory: string) =>
+  synthesizeUsage({
+    workloads: [{ workload: web }],
+    patterns: ['constant'],
+    cpu: '200m',
+    memory,
+    duration: 3600,
+    interval: 30,
+    seed: 0,
+    period: 3600,
+  });
 const config = (body: Record<string, unknown>) => parseCreateRequest(body, 'embedded');
 
 describe('env server with usage', () => {
   it('a healthy workload at its target is not terminated; rightsizing scores it, the Box gains the usage components', async () => {
-    const env = new ArenaEnv(config({ scenario: 'healthy', usage: usage('300Mi'), maxSteps: 3 }), new EmbeddedBackend());
+    const env = new ArenaEnv(
+      config({ scenario: 'healthy', usage: usage('300Mi'), maxSteps: 3 }),
+      new EmbeddedBackend(),
+    );
     expect(env.spaces().observation_space.shape).to.deep.equal([OBSERVATION_SIZE + USAGE_COMPONENTS.length]);
     const r0 = await env.reset({ seed: 0 });
     expect(inBounds(r0.observation, true)).to.equal(true);
@@ -31,7 +44,16 @@ describe('env server with usage', () => {
 
   it('stopAtGoal terminates at the goal; a Prometheus export is accepted; usage above the request OOM-kills', async () => {
     const exp = JSON.parse(JSON.stringify(usageToPrometheus(usage('700Mi'), { baseTs: 0 })));
-    const env = new ArenaEnv(config({ scenario: 'healthy', usage: exp, usageOptions: { noise: 0 }, stopAtGoal: true, actions: { set: 'proportional' } }), new EmbeddedBackend());
+    const env = new ArenaEnv(
+      config({
+        scenario: 'healthy',
+        usage: exp,
+        usageOptions: { noise: 0 },
+        stopAtGoal: true,
+        actions: { set: 'proportional' },
+      }),
+      new EmbeddedBackend(),
+    );
     const r0 = await env.reset({ seed: 0 });
     expect(r0.info.raw_observation.ready).to.equal(0);
     expect(r0.observation[OBSERVATION_SIZE]).to.be.greaterThan(0);
@@ -62,7 +84,13 @@ describe('env server with usage', () => {
     bad({ scenario: 'healthy', usage: 'x' }, /usage must be/);
     bad({ scenario: 'healthy', usage: usage('1Gi'), usageOptions: { noise: 2 } }, /usageOptions\.noise/);
     bad({ scenario: 'healthy', usageOptions: { noise: 0 } }, /usageOptions needs usage/);
-    bad({ scenario: 'healthy', usage: { ...usage('1Gi'), series: [{ ...usage('1Gi').series[0]!, workload: { ...web, name: 'db' } }] } }, /no usage for Deployment default\/web/);
+    bad(
+      {
+        scenario: 'healthy',
+        usage: { ...usage('1Gi'), series: [{ ...usage('1Gi').series[0]!, workload: { ...web, name: 'db' } }] },
+      },
+      /no usage for Deployment default\/web/,
+    );
     bad({ scenario: 'healthy', actions: { set: 'wild' } }, /unknown action set "wild"/);
   });
 });

@@ -14,15 +14,26 @@ import { resourcePath } from '../../../src/kube/request.js';
 import { enqueueOwner, labelKey, objectKey, ownerKeys, splitKey } from '../../../src/controller/keys.js';
 
 function status(code: number, reason: string, message: string): ApiException<string> {
-  return new ApiException(code, 'Unsuccessful HTTP Request', JSON.stringify({ kind: 'Status', status: 'Failure', code, reason, message }), {});
+  return new ApiException(
+    code,
+    'Unsuccessful HTTP Request',
+    JSON.stringify({ kind: 'Status', status: 'Failure', code, reason, message }),
+    {},
+  );
 }
 
 describe('kube error helpers', () => {
   it('reads code, reason and message from an ApiException whose body is a JSON string', () => {
-    const err = status(409, 'Conflict', 'Operation cannot be fulfilled on configmaps "x": the object has been modified');
+    const err = status(
+      409,
+      'Conflict',
+      'Operation cannot be fulfilled on configmaps "x": the object has been modified',
+    );
     expect(apiErrorCode(err)).to.equal(409);
     expect(apiErrorReason(err)).to.equal('Conflict');
-    expect(apiErrorMessage(err)).to.equal('409: Operation cannot be fulfilled on configmaps "x": the object has been modified');
+    expect(apiErrorMessage(err)).to.equal(
+      '409: Operation cannot be fulfilled on configmaps "x": the object has been modified',
+    );
     expect(isConflict(err)).to.equal(true);
     expect(isAlreadyExists(err)).to.equal(false);
     expect(isNotFound(err)).to.equal(false);
@@ -62,10 +73,21 @@ describe('kube error helpers', () => {
 
 describe('kube paths and times', () => {
   it('builds core and group resource paths', () => {
-    expect(resourcePath({ version: 'v1', resource: 'configmaps', namespace: 'ns', name: 'cm' })).to.equal('/api/v1/namespaces/ns/configmaps/cm');
-    expect(resourcePath({ group: 'simarena.io', version: 'v1alpha1', resource: 'arenaepisodes' })).to.equal('/apis/simarena.io/v1alpha1/arenaepisodes');
+    expect(resourcePath({ version: 'v1', resource: 'configmaps', namespace: 'ns', name: 'cm' })).to.equal(
+      '/api/v1/namespaces/ns/configmaps/cm',
+    );
+    expect(resourcePath({ group: 'simarena.io', version: 'v1alpha1', resource: 'arenaepisodes' })).to.equal(
+      '/apis/simarena.io/v1alpha1/arenaepisodes',
+    );
     expect(
-      resourcePath({ group: 'simarena.io', version: 'v1alpha1', resource: 'arenaepisodes', namespace: 'a', name: 'e', subresource: 'status' }),
+      resourcePath({
+        group: 'simarena.io',
+        version: 'v1alpha1',
+        resource: 'arenaepisodes',
+        namespace: 'a',
+        name: 'e',
+        subresource: 'status',
+      }),
     ).to.equal('/apis/simarena.io/v1alpha1/namespaces/a/arenaepisodes/e/status');
   });
 
@@ -106,7 +128,11 @@ describe('controller/keys', () => {
 
   it('enqueueOwner falls back to the label when there is no owner reference', () => {
     const keys: string[] = [];
-    const handler = enqueueOwner((k) => keys.push(k), { kind: 'ArenaEpisode', group: 'simarena.io', label: 'simarena.io/episode' });
+    const handler = enqueueOwner((k) => keys.push(k), {
+      kind: 'ArenaEpisode',
+      group: 'simarena.io',
+      label: 'simarena.io/episode',
+    });
     handler(owned);
     handler({ metadata: { name: 'pod', namespace: 'virtual-arena', labels: { 'simarena.io/episode': 'ep2' } } });
     expect(keys).to.deep.equal(['arena/ep1', 'virtual-arena/ep2']);

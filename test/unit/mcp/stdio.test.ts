@@ -9,7 +9,12 @@ import { REPO_ROOT } from '../../../src/bench/scenarios.js';
 
 interface Reply {
   id: number;
-  result?: { content?: Array<{ type: string; text: string }>; structuredContent?: Record<string, unknown>; isError?: boolean; [k: string]: unknown };
+  result?: {
+    content?: Array<{ type: string; text: string }>;
+    structuredContent?: Record<string, unknown>;
+    isError?: boolean;
+    [k: string]: unknown;
+  };
   error?: { code: number; message: string };
 }
 
@@ -33,12 +38,17 @@ class StdioClient {
   request(method: string, params?: unknown): Promise<Reply> {
     const id = this.next++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply to ${method} within 10 s; stderr:\n${this.stderr}`)), 10_000);
+      const timer = setTimeout(
+        () => reject(new Error(`no reply to ${method} within 10 s; stderr:\n${this.stderr}`)),
+        10_000,
+      );
       this.waiting.set(id, (r) => {
         clearTimeout(timer);
         resolve(r);
       });
-      this.child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, ...(params !== undefined ? { params } : {}) })}\n`);
+      this.child.stdin.write(
+        `${JSON.stringify({ jsonrpc: '2.0', id, method, ...(params !== undefined ? { params } : {}) })}\n`,
+      );
     });
   }
 
@@ -49,15 +59,23 @@ class StdioClient {
   async tool(name: string, args: Record<string, unknown> = {}) {
     const r = await this.request('tools/call', { name, arguments: args });
     if (r.error) throw new Error(`${name}: ${r.error.message}`);
-    return { isError: r.result!.isError === true, data: JSON.parse(r.result!.content![0]!.text) as Record<string, unknown> };
+    return {
+      isError: r.result!.isError === true,
+      data: JSON.parse(r.result!.content![0]!.text) as Record<string, unknown>,
+    };
   }
 }
 
 /** `node bin/sim-arena.js mcp ...` once src/cli/main.ts dispatches `mcp`; until then the command module directly. */
 function command(args: string[]): { cmd: string; argv: string[]; note?: string } {
   const main = readFileSync(join(REPO_ROOT, 'src', 'cli', 'main.ts'), 'utf8');
-  if (/['"]?mcp['"]?\s*:/.test(main)) return { cmd: process.execPath, argv: [join(REPO_ROOT, 'bin', 'sim-arena.js'), 'mcp', ...args] };
-  return { cmd: process.execPath, argv: ['--import', 'tsx', join(REPO_ROOT, 'test', 'unit', 'mcp', '_entry.ts'), ...args], note: 'src/cli/main.ts does not dispatch `mcp` yet: spawned test/unit/mcp/_entry.ts instead of bin/sim-arena.js' };
+  if (/['"]?mcp['"]?\s*:/.test(main))
+    return { cmd: process.execPath, argv: [join(REPO_ROOT, 'bin', 'sim-arena.js'), 'mcp', ...args] };
+  return {
+    cmd: process.execPath,
+    argv: ['--import', 'tsx', join(REPO_ROOT, 'test', 'unit', 'mcp', '_entry.ts'), ...args],
+    note: 'src/cli/main.ts does not dispatch `mcp` yet: spawned test/unit/mcp/_entry.ts instead of bin/sim-arena.js',
+  };
 }
 
 describe('mcp: stdio server as a child process', function () {
@@ -67,7 +85,13 @@ describe('mcp: stdio server as a child process', function () {
   before(() => {
     const c = command(['--scenario', 'cpu-slight', '--steps', '10', '--seed', '3']);
     if (c.note) console.log(`      (${c.note})`);
-    client = new StdioClient(spawn(c.cmd, c.argv, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } }));
+    client = new StdioClient(
+      spawn(c.cmd, c.argv, {
+        cwd: REPO_ROOT,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...process.env, NODE_NO_WARNINGS: '1' },
+      }),
+    );
   });
 
   after(async () => {
@@ -78,13 +102,19 @@ describe('mcp: stdio server as a child process', function () {
   });
 
   it('initializes, lists all six tools and plays cpu-slight to solved with observe and act', async () => {
-    const init = await client.request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'sim-arena-test', version: '0' } });
+    const init = await client.request('initialize', {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: 'sim-arena-test', version: '0' },
+    });
     expect(init.result).to.deep.include({ protocolVersion: '2025-06-18' });
     client.notify('notifications/initialized');
 
     const list = await client.request('tools/list');
     const names = (list.result!.tools as Array<{ name: string }>).map((t) => t.name);
-    expect(names).to.have.members(['get_pods', 'describe_deployment', 'get_events', 'get_pod_logs', 'observe', 'act']).and.have.length(6);
+    expect(names)
+      .to.have.members(['get_pods', 'describe_deployment', 'get_events', 'get_pod_logs', 'observe', 'act'])
+      .and.have.length(6);
 
     const start = await client.tool('observe');
     expect(start.isError).to.equal(false);
@@ -112,6 +142,8 @@ describe('mcp: stdio server as a child process', function () {
     const over = await client.tool('act', { action: 0 });
     expect(over.isError).to.equal(true);
     expect(over.data.error).to.match(/the episode is over/);
-    expect(client.stderr).to.match(/serving get_pods, describe_deployment, get_events, get_pod_logs, observe, act on stdio/);
+    expect(client.stderr).to.match(
+      /serving get_pods, describe_deployment, get_events, get_pod_logs, observe, act on stdio/,
+    );
   });
 });

@@ -12,7 +12,15 @@ describe('agent URL allowlist', () => {
   const allow = parseAllowlist(['http://agent.agents.svc:8080/act', 'https://agents.example.com/v1/,http://10.0.0.5']);
 
   it('accepts URLs under an entry (same scheme, host, port; path at a segment boundary)', () => {
-    for (const u of ['http://agent.agents.svc:8080/act', 'http://agent.agents.svc:8080/act/', 'http://agent.agents.svc:8080/act/more', 'https://agents.example.com/v1/x', 'https://agents.example.com:443/v1/', 'http://10.0.0.5/anything', 'http://10.0.0.5:80/']) {
+    for (const u of [
+      'http://agent.agents.svc:8080/act',
+      'http://agent.agents.svc:8080/act/',
+      'http://agent.agents.svc:8080/act/more',
+      'https://agents.example.com/v1/x',
+      'https://agents.example.com:443/v1/',
+      'http://10.0.0.5/anything',
+      'http://10.0.0.5:80/',
+    ]) {
       expect(() => checkAgentURL(u, allow), u).to.not.throw();
     }
   });
@@ -32,11 +40,15 @@ describe('agent URL allowlist', () => {
     ]) {
       expect(() => checkAgentURL(u, allow), u).to.throw(AgentURLError);
     }
-    expect(() => checkAgentURL('http://169.254.169.254/', allow)).to.throw(/is not allowed on this operator \(allowed: http:\/\/agent\.agents\.svc:8080\/act\//);
+    expect(() => checkAgentURL('http://169.254.169.254/', allow)).to.throw(
+      /is not allowed on this operator \(allowed: http:\/\/agent\.agents\.svc:8080\/act\//,
+    );
   });
 
   it('an empty allowlist disables the external policy', () => {
-    expect(() => checkAgentURL('http://agent.agents.svc:8080/act', parseAllowlist([]))).to.throw(/external policy is disabled on this operator/);
+    expect(() => checkAgentURL('http://agent.agents.svc:8080/act', parseAllowlist([]))).to.throw(
+      /external policy is disabled on this operator/,
+    );
     expect(parseAllowlist(['', ' , '])).to.deep.equal([]);
   });
 
@@ -93,7 +105,11 @@ describe('external policy errors are sanitized for status', () => {
 });
 
 describe('ArenaEpisode specs follow the shared rules in the operator', () => {
-  const base: ArenaEpisodeSpec = { trace: { configMapRef: { name: 't' } }, workload: { name: 'web' }, targetReplicas: 3 };
+  const base: ArenaEpisodeSpec = {
+    trace: { configMapRef: { name: 't' } },
+    workload: { name: 'web' },
+    targetReplicas: 3,
+  };
   const bad: Array<[Partial<ArenaEpisodeSpec>, RegExp]> = [
     [{ actions: { cpuStep: '0' } }, /spec\.actions\.cpuStep must be above 0/],
     [{ nodePool: { cpu: 0 } }, /spec\.nodePool\.cpu must be above 0/],

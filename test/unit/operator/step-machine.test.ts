@@ -1,7 +1,17 @@
 import { expect } from 'chai';
 import type { ArenaEpisodeStatus } from '../../../src/api/episode.js';
 import type { Observation } from '../../../src/arena/observation.js';
-import { CONTINUE, DONE, endOfStep, isFinished, MAX_TRANSITIONS_PER_RECONCILE, runsNextTransition, toReconcileResult, transitionFor, wait } from '../../../src/operator/step-machine.js';
+import {
+  CONTINUE,
+  DONE,
+  endOfStep,
+  isFinished,
+  MAX_TRANSITIONS_PER_RECONCILE,
+  runsNextTransition,
+  toReconcileResult,
+  transitionFor,
+  wait,
+} from '../../../src/operator/step-machine.js';
 
 const obs = (ready: number, pending = 0): Observation => ({ ready, pending, total: ready + pending }) as Observation;
 

@@ -10,7 +10,11 @@ function crd(fake: FakeKube, name: string): void {
 
 function node(fake: FakeKube, name: string, virtual: boolean): void {
   fake.put('/api/v1/nodes', {
-    metadata: { name, labels: virtual ? { type: 'virtual' } : {}, annotations: virtual ? { 'kwok.x-k8s.io/node': 'fake' } : {} },
+    metadata: {
+      name,
+      labels: virtual ? { type: 'virtual' } : {},
+      annotations: virtual ? { 'kwok.x-k8s.io/node': 'fake' } : {},
+    },
     spec: virtual ? { taints: [{ key: 'kwok-provider', effect: 'NoSchedule' }] } : {},
     status: { conditions: [{ type: 'Ready', status: 'True' }] },
   });
@@ -18,21 +22,37 @@ function node(fake: FakeKube, name: string, virtual: boolean): void {
 
 function healthyCluster(): FakeKube {
   const fake = new FakeKube();
-  for (const c of ['arenaepisodes.simarena.io', 'simulations.simkube.io', 'clusterissuers.cert-manager.io', 'stages.kwok.x-k8s.io']) crd(fake, c);
+  for (const c of [
+    'arenaepisodes.simarena.io',
+    'simulations.simkube.io',
+    'clusterissuers.cert-manager.io',
+    'stages.kwok.x-k8s.io',
+  ])
+    crd(fake, c);
   for (const ns of ['simkube', 'monitoring']) fake.put('/api/v1/namespaces', { metadata: { name: ns } });
   fake.put('/api/v1/namespaces/simkube/serviceaccounts', { metadata: { name: 'sk-ctrl-sa' } });
-  fake.put('/apis/apps/v1/namespaces/simkube/deployments', { metadata: { name: 'sk-ctrl-depl' }, status: { availableReplicas: 1 } });
+  fake.put('/apis/apps/v1/namespaces/simkube/deployments', {
+    metadata: { name: 'sk-ctrl-depl' },
+    status: { availableReplicas: 1 },
+  });
   fake.put('/apis/cert-manager.io/v1/clusterissuers', { metadata: { name: 'selfsigned' } });
   node(fake, 'real-1', false);
   node(fake, 'kwok-1', true);
-  fake.put('/api/v1/namespaces/sim-arena/pods', { metadata: { name: 'ts-1', labels: { 'app.kubernetes.io/component': 'trace-sync' } }, spec: { nodeName: 'real-1' }, status: { phase: 'Running' } });
+  fake.put('/api/v1/namespaces/sim-arena/pods', {
+    metadata: { name: 'ts-1', labels: { 'app.kubernetes.io/component': 'trace-sync' } },
+    spec: { nodeName: 'real-1' },
+    status: { phase: 'Running' },
+  });
   return fake;
 }
 
 describe('preflight (fake API)', () => {
   it('passes on a cluster with everything', async () => {
     const checks = await runPreflight(healthyCluster().kube(), 'simkube', { operatorNamespace: 'sim-arena' });
-    expect(checks.filter((c) => c.status !== 'ok'), formatChecks(checks)).to.deep.equal([]);
+    expect(
+      checks.filter((c) => c.status !== 'ok'),
+      formatChecks(checks),
+    ).to.deep.equal([]);
     expect(preflightPassed(checks)).to.equal(true);
     expect(preflightCondition(checks)).to.include({ type: 'Preflight', status: 'True', reason: 'Passed' });
   });
@@ -70,8 +90,14 @@ describe('preflight (fake API)', () => {
 
   it('warns about a virtual node without the kwok-provider taint', async () => {
     const fake = healthyCluster();
-    fake.put('/api/v1/nodes', { metadata: { name: 'kwok-2', labels: { type: 'virtual' } }, spec: {}, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
-    const c = (await runPreflight(fake.kube(), 'simkube', { operatorNamespace: 'sim-arena' })).find((x) => x.id === 'kwok-nodes')!;
+    fake.put('/api/v1/nodes', {
+      metadata: { name: 'kwok-2', labels: { type: 'virtual' } },
+      spec: {},
+      status: { conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+    const c = (await runPreflight(fake.kube(), 'simkube', { operatorNamespace: 'sim-arena' })).find(
+      (x) => x.id === 'kwok-nodes',
+    )!;
     expect(c.status).to.equal('warn');
     expect(c.message).to.match(/kwok-2/);
   });
@@ -88,6 +114,10 @@ describe('preflight (fake API)', () => {
   it('checks only what a backend needs', async () => {
     const fake = healthyCluster();
     expect((await runPreflight(fake.kube(), 'embedded')).map((c) => c.id)).to.deep.equal(['api', 'arenaepisode-crd']);
-    expect((await runPreflight(fake.kube(), 'kwok')).map((c) => c.id)).to.deep.equal(['api', 'arenaepisode-crd', 'kwok-stage-crd']);
+    expect((await runPreflight(fake.kube(), 'kwok')).map((c) => c.id)).to.deep.equal([
+      'api',
+      'arenaepisode-crd',
+      'kwok-stage-crd',
+    ]);
   });
 });

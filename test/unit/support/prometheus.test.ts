@@ -36,7 +36,10 @@ describe('strict Prometheus exposition reader (test support)', () => {
     ['a TYPE after samples', 'g 1\n# TYPE g gauge\n'],
     ['a split family', 'a 1\nb 1\na{x="1"} 1\n'],
     ['a duplicate series', 'a{x="1"} 1\na{x="1"} 2\n'],
-    ['a non-cumulative histogram', '# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 1\nh_count 1\nh_sum 1\n'],
+    [
+      'a non-cumulative histogram',
+      '# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 1\nh_count 1\nh_sum 1\n',
+    ],
     ['a +Inf bucket unlike _count', '# TYPE h histogram\nh_bucket{le="+Inf"} 2\nh_count 3\nh_sum 1\n'],
     ['no final newline', 'a 1'],
   ] as const) {

@@ -34,8 +34,10 @@ export interface NamedBytes {
 /** Every trace-like fixture (real SimKube traces and the predecessor's msgpack files, the v1 trace included). */
 export function allTraceFixtures(): NamedBytes[] {
   const out: NamedBytes[] = [];
-  for (const f of readdirSync(simkubeTracesDir).sort()) if (f.endsWith('.sktrace')) out.push({ name: `simkube/traces/${f}`, bytes: readFixture('simkube', 'traces', f) });
-  for (const f of readdirSync(legacyDir).sort()) if (f.endsWith('.msgpack')) out.push({ name: `legacy-sim-arena/${f}`, bytes: readFixture('legacy-sim-arena', f) });
+  for (const f of readdirSync(simkubeTracesDir).sort())
+    if (f.endsWith('.sktrace')) out.push({ name: `simkube/traces/${f}`, bytes: readFixture('simkube', 'traces', f) });
+  for (const f of readdirSync(legacyDir).sort())
+    if (f.endsWith('.msgpack')) out.push({ name: `legacy-sim-arena/${f}`, bytes: readFixture('legacy-sim-arena', f) });
   return out;
 }
 
@@ -91,16 +93,28 @@ function container(c: ContainerSpec): Record<string, unknown> {
 /** A plain Deployment (or StatefulSet etc.) object like the one in simkube.md §4.6. */
 export function workloadObject(d: DeploymentSpec = {}): Record<string, unknown> {
   const name = d.name ?? 'web';
-  const podSpec: Record<string, unknown> = { containers: (d.containers ?? [{ name, cpu: '500m', memory: '512Mi' }]).map(container) };
+  const podSpec: Record<string, unknown> = {
+    containers: (d.containers ?? [{ name, cpu: '500m', memory: '512Mi' }]).map(container),
+  };
   if (d.initContainers) podSpec.initContainers = d.initContainers.map(container);
   const spec: Record<string, unknown> = {};
   if (d.replicas !== undefined) spec.replicas = d.replicas;
   spec.selector = { matchLabels: { app: name } };
   spec.template = { metadata: { labels: { app: name } }, spec: podSpec };
-  return { apiVersion: d.apiVersion ?? 'apps/v1', kind: d.kind ?? 'Deployment', metadata: { name, namespace: d.namespace ?? 'default', labels: { app: name } }, spec };
+  return {
+    apiVersion: d.apiVersion ?? 'apps/v1',
+    kind: d.kind ?? 'Deployment',
+    metadata: { name, namespace: d.namespace ?? 'default', labels: { app: name } },
+    spec,
+  };
 }
 
-export function deletionStub(name = 'web', namespace = 'default', kind = 'Deployment', apiVersion = 'apps/v1'): Record<string, unknown> {
+export function deletionStub(
+  name = 'web',
+  namespace = 'default',
+  kind = 'Deployment',
+  apiVersion = 'apps/v1',
+): Record<string, unknown> {
   return { apiVersion, kind, metadata: { namespace, name } };
 }
 
@@ -111,7 +125,10 @@ export interface PlainEvent {
 }
 
 /** A valid v2 trace (simkube.md §4.2 shape) from plain events; key order version, config, events, index, pod_lifecycles. */
-export function buildTrace(events: PlainEvent[], opts: { tracked?: Record<string, unknown>; index?: Record<string, unknown> } = {}): Trace {
+export function buildTrace(
+  events: PlainEvent[],
+  opts: { tracked?: Record<string, unknown>; index?: Record<string, unknown> } = {},
+): Trace {
   return fromPlain({
     version: 2,
     config: { trackedObjects: opts.tracked ?? { 'apps/v1.Deployment': {} } },

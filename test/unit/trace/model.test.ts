@@ -1,8 +1,24 @@
 // Map-tree helpers and GVK strings.
 import { expect } from 'chai';
 import { encodeMsgpack, MsgExt, MsgFloat, type MsgMap, type MsgValue } from '../../../src/trace/msgpack.js';
-import { asInteger, cloneValue, describeType, fromPlain, getIn, getString, setIn, toPlain } from '../../../src/trace/model.js';
-import { BUILTIN_POD_SPEC_TEMPLATE_PATHS, formatGvk, gvkOf, hasReplicas, parseGvk, podSpecPath } from '../../../src/trace/gvk.js';
+import {
+  asInteger,
+  cloneValue,
+  describeType,
+  fromPlain,
+  getIn,
+  getString,
+  setIn,
+  toPlain,
+} from '../../../src/trace/model.js';
+import {
+  BUILTIN_POD_SPEC_TEMPLATE_PATHS,
+  formatGvk,
+  gvkOf,
+  hasReplicas,
+  parseGvk,
+  podSpecPath,
+} from '../../../src/trace/gvk.js';
 
 describe('model helpers', () => {
   it('fromPlain keeps object key order and makes non-integers MsgFloat', () => {
@@ -14,7 +30,9 @@ describe('model helpers', () => {
   });
 
   it('toPlain turns string-keyed maps into objects and other maps into pairs', () => {
-    const m: MsgMap = new Map<MsgValue, MsgValue>([[['v1.Pod', 'ns/p'], new Map<MsgValue, MsgValue>([[2n ** 64n - 1n, ['Empty']]])]]);
+    const m: MsgMap = new Map<MsgValue, MsgValue>([
+      [['v1.Pod', 'ns/p'], new Map<MsgValue, MsgValue>([[2n ** 64n - 1n, ['Empty']]])],
+    ]);
     expect(toPlain(m)).to.deep.equal([[['v1.Pod', 'ns/p'], [['18446744073709551615', ['Empty']]]]]);
     expect(toPlain(fromPlain({ a: { b: 2 } }))).to.deep.equal({ a: { b: 2 } });
     expect(toPlain(new MsgFloat(0.5))).to.equal(0.5);
@@ -63,11 +81,16 @@ describe('GVK strings (simkube.md §4.2)', () => {
     expect(parseGvk('batch/v1.CronJob')).to.deep.equal({ group: 'batch', version: 'v1', kind: 'CronJob' });
     expect(parseGvk('v1.Pod')).to.deep.equal({ group: '', version: 'v1', kind: 'Pod' });
     expect(parseGvk('/v1.Pod')).to.deep.equal({ group: '', version: 'v1', kind: 'Pod' });
-    expect(parseGvk('example.com/v1beta1.Widget')).to.deep.equal({ group: 'example.com', version: 'v1beta1', kind: 'Widget' });
+    expect(parseGvk('example.com/v1beta1.Widget')).to.deep.equal({
+      group: 'example.com',
+      version: 'v1beta1',
+      kind: 'Widget',
+    });
   });
 
   it('rejects "Deployment" and other malformed strings', () => {
-    for (const s of ['Deployment', 'apps/Deployment', 'apps/v1', 'apps/v1.', '', 'apps/v1.Deploy ment']) expect(parseGvk(s), s).to.equal(undefined);
+    for (const s of ['Deployment', 'apps/Deployment', 'apps/v1', 'apps/v1.', '', 'apps/v1.Deploy ment'])
+      expect(parseGvk(s), s).to.equal(undefined);
   });
 
   it('formats and builds GVK strings', () => {

@@ -1,7 +1,15 @@
 // The exact msgpack codec: byte-identical round trips of real traces, most-compact encoding at every boundary
 // (msgpack spec; what rmp_serde and msgpack-python write), floats kept as floats, u64 as bigint, and robust errors.
 import { expect } from 'chai';
-import { decodeMsgpack, encodeMsgpack, MsgExt, MsgFloat, MsgpackError, type MsgMap, type MsgValue } from '../../../src/trace/msgpack.js';
+import {
+  decodeMsgpack,
+  encodeMsgpack,
+  MsgExt,
+  MsgFloat,
+  MsgpackError,
+  type MsgMap,
+  type MsgValue,
+} from '../../../src/trace/msgpack.js';
 import { decodeTrace, TraceError } from '../../../src/trace/trace.js';
 import { mulberry32 } from '../../../src/util/rng.js';
 import { allTraceFixtures, fromHex, hex, readFixture } from './_support.js';
@@ -73,7 +81,8 @@ describe('msgpack codec', () => {
         expect(hex(encodeMsgpack(v))).to.equal(bytes);
         const back = decodeMsgpack(fromHex(bytes));
         // Safe integers decode as number, the rest as bigint.
-        if (typeof v === 'bigint' && (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER))) expect(back).to.equal(v);
+        if (typeof v === 'bigint' && (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)))
+          expect(back).to.equal(v);
         else expect(back).to.equal(Number(v));
       });
     }
@@ -282,7 +291,8 @@ describe('msgpack codec', () => {
         expect(k).to.be.an('array').with.length(2);
         expect((k as string[])[0]).to.equal('v1.Pod');
         expect((k as string[])[1]).to.match(/^testing\/bare-pod-/);
-        for (const h of (byHash as MsgMap).keys()) expect(typeof h === 'bigint' || typeof h === 'number').to.equal(true);
+        for (const h of (byHash as MsgMap).keys())
+          expect(typeof h === 'bigint' || typeof h === 'number').to.equal(true);
       }
     });
 
@@ -334,11 +344,15 @@ describe('msgpack codec', () => {
     it('duplicate map keys are rejected, including u64 (bigint) keys', () => {
       expectMsgpackError(fromHex('82a16101a16102'), /duplicate map key "a"/);
       expectMsgpackError(fromHex('82010101 02'), /duplicate map key 1/);
-      expectMsgpackError(fromHex('82cf1000000000000000 01 cf1000000000000000 02'), /duplicate map key 1152921504606846976/);
+      expectMsgpackError(
+        fromHex('82cf1000000000000000 01 cf1000000000000000 02'),
+        /duplicate map key 1152921504606846976/,
+      );
     });
 
     it('absurd declared lengths fail as truncated input without allocating', () => {
-      for (const h of ['ddffffffff', 'dfffffffff', 'dbffffffff', 'c6ffffffff', 'c9ffffffff01']) expectMsgpackError(fromHex(h), /truncated/);
+      for (const h of ['ddffffffff', 'dfffffffff', 'dbffffffff', 'c6ffffffff', 'c9ffffffff01'])
+        expectMsgpackError(fromHex(h), /truncated/);
     });
 
     it('nesting is bounded: 512 levels decode, 513 do not, 100000 fail cleanly', () => {
@@ -432,7 +446,8 @@ describe('msgpack codec', () => {
           decodeTrace(b);
           accepted++;
         } catch (e) {
-          if (!(e instanceof TraceError)) expect.fail(`mutation ${i} of ${src.name}: ${String(e)}\n${(e as Error).stack}`);
+          if (!(e instanceof TraceError))
+            expect.fail(`mutation ${i} of ${src.name}: ${String(e)}\n${(e as Error).stack}`);
           rejected++;
         }
       }

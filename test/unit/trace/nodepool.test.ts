@@ -7,7 +7,16 @@ import { expect } from 'chai';
 import { getIn, isMap } from '../../../src/trace/model.js';
 import type { MsgMap, MsgValue } from '../../../src/trace/msgpack.js';
 import { decodeTrace, encodeTrace } from '../../../src/trace/trace.js';
-import { compactPool, convertNodeObjects, DEFAULT_NODE_POOL, effectivePool, nodePoolDocument, parseNodePool, poolNodes, readNodeObject } from '../../../src/trace/nodepool.js';
+import {
+  compactPool,
+  convertNodeObjects,
+  DEFAULT_NODE_POOL,
+  effectivePool,
+  nodePoolDocument,
+  parseNodePool,
+  poolNodes,
+  readNodeObject,
+} from '../../../src/trace/nodepool.js';
 import { clusterCapacity } from '../../../src/arena/capacity.js';
 import { poolNodes as kwokPoolNodes } from '../../../src/sim/kwok/project.js';
 import { runEmbedded } from '../../../src/sim/embedded/index.js';
@@ -35,7 +44,23 @@ function traceFiles(dir: string): string[] {
   return out;
 }
 
-const CLUSTER_SCOPED = new Set(['Node', 'Namespace', 'PersistentVolume', 'StorageClass', 'PriorityClass', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'IngressClass', 'RuntimeClass', 'CSIDriver', 'VolumeAttachment', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'APIService']);
+const CLUSTER_SCOPED = new Set([
+  'Node',
+  'Namespace',
+  'PersistentVolume',
+  'StorageClass',
+  'PriorityClass',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'IngressClass',
+  'RuntimeClass',
+  'CSIDriver',
+  'VolumeAttachment',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+  'APIService',
+]);
 
 describe('node pool', () => {
   it("no trace in traces/ carries a cluster-scoped object in its events (SimKube 2.7's driver panics on them)", () => {
@@ -49,7 +74,9 @@ describe('node pool', () => {
             const obj = o as MsgMap;
             const where = `${path.relative(repoRoot, f)} events[${i}].${list} ${String(obj.get('kind'))}`;
             expect(CLUSTER_SCOPED.has(String(obj.get('kind'))), where).to.equal(false);
-            expect(getIn(obj, ['metadata', 'namespace']), where).to.be.a('string').and.not.equal('');
+            expect(getIn(obj, ['metadata', 'namespace']), where)
+              .to.be.a('string')
+              .and.not.equal('');
           }
         }
       });
@@ -58,7 +85,10 @@ describe('node pool', () => {
 
   it('the corpus keeps its pools next to the traces: NAME.nodepool.json, read with the trace', () => {
     const corpus = path.join(repoRoot, 'traces', 'corpus');
-    const index = JSON.parse(readFileSync(path.join(corpus, 'index.json'), 'utf8')) as Array<{ trace: string; nodePool?: unknown }>;
+    const index = JSON.parse(readFileSync(path.join(corpus, 'index.json'), 'utf8')) as Array<{
+      trace: string;
+      nodePool?: unknown;
+    }>;
     const withPool = index.filter((e) => e.nodePool);
     expect(withPool.length).to.be.greaterThan(10);
     for (const e of withPool) {
@@ -73,8 +103,16 @@ describe('node pool', () => {
       ['node-1', { cpu: '8', memory: '16Gi', pods: '20' }, 'virtual', 'kwok-provider'],
       ['node-2', { cpu: '8', memory: '16Gi', pods: '20' }, 'virtual', 'kwok-provider'],
     ]);
-    const t = buildTrace([{ ts: 1, applied_objs: [workloadObject({ replicas: 5, containers: [{ name: 'web', cpu: '3', memory: '1Gi' }] })] }]);
-    expect(clusterCapacity(t, pool)).to.deep.equal({ nodeCount: 2, largestNode: { cpuMillis: 8000n, memoryBytes: 16n * 1024n ** 3n } });
+    const t = buildTrace([
+      {
+        ts: 1,
+        applied_objs: [workloadObject({ replicas: 5, containers: [{ name: 'web', cpu: '3', memory: '1Gi' }] })],
+      },
+    ]);
+    expect(clusterCapacity(t, pool)).to.deep.equal({
+      nodeCount: 2,
+      largestNode: { cpuMillis: 8000n, memoryBytes: 16n * 1024n ** 3n },
+    });
     // 2 per node fit 8 CPU at 3 CPU each: 4 of 5 scheduled.
     expect(runEmbedded(t, web, { seed: 1, nodePool: pool })).to.deep.equal({ ready: 4, pending: 1, total: 5 });
     expect(kwokPoolNodes(poolNodes(pool), 'run1').map((n) => [n.name, n.cpu, n.memory, n.pods])).to.deep.equal([
@@ -84,15 +122,36 @@ describe('node pool', () => {
   });
 
   it('an explicit list of nodes (heterogeneous pools) is one pool too', () => {
-    const pool = parseNodePool({ nodes: [{ name: 'big', cpu: '32', memory: '64Gi', pods: 110 }, { name: 'small', cpu: '2', memory: '4Gi' }, { name: 'off', cpu: '64', memory: '1Ti', unschedulable: true }] });
-    const t = buildTrace([{ ts: 1, applied_objs: [workloadObject({ replicas: 3, containers: [{ name: 'web', cpu: '10', memory: '1Gi' }] })] }]);
-    expect(clusterCapacity(t, pool)).to.deep.equal({ nodeCount: 2, largestNode: { cpuMillis: 32000n, memoryBytes: 64n * 1024n ** 3n } });
+    const pool = parseNodePool({
+      nodes: [
+        { name: 'big', cpu: '32', memory: '64Gi', pods: 110 },
+        { name: 'small', cpu: '2', memory: '4Gi' },
+        { name: 'off', cpu: '64', memory: '1Ti', unschedulable: true },
+      ],
+    });
+    const t = buildTrace([
+      {
+        ts: 1,
+        applied_objs: [workloadObject({ replicas: 3, containers: [{ name: 'web', cpu: '10', memory: '1Gi' }] })],
+      },
+    ]);
+    expect(clusterCapacity(t, pool)).to.deep.equal({
+      nodeCount: 2,
+      largestNode: { cpuMillis: 32000n, memoryBytes: 64n * 1024n ** 3n },
+    });
     expect(runEmbedded(t, web, { seed: 1, nodePool: pool })).to.deep.equal({ ready: 3, pending: 0, total: 3 });
   });
 
   it('old traces with Node objects: the same reader, and converted on load with a note', () => {
     const t = buildTrace([
-      { ts: 1, applied_objs: [node('a', '4', '8Gi'), node('b', '16', '32Gi'), workloadObject({ replicas: 2, containers: [{ name: 'web', cpu: '6', memory: '1Gi' }] })] },
+      {
+        ts: 1,
+        applied_objs: [
+          node('a', '4', '8Gi'),
+          node('b', '16', '32Gi'),
+          workloadObject({ replicas: 2, containers: [{ name: 'web', cpu: '6', memory: '1Gi' }] }),
+        ],
+      },
       { ts: 2, deleted_objs: [{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'a' } }] },
     ]);
     const inTrace = effectivePool(t);
@@ -103,9 +162,18 @@ describe('node pool', () => {
       const file = path.join(dir, 'old.msgpack');
       writeFileSync(file, encodeTrace(t));
       const loaded = readTraceFile(file);
-      expect(loaded.warnings.some((w) => /^converted 3 v1 Node object\(s\) in the trace's events into a node pool of 1 node\(s\) \(their state at the end of the trace\)/.test(w))).to.equal(true);
+      expect(
+        loaded.warnings.some((w) =>
+          /^converted 3 v1 Node object\(s\) in the trace's events into a node pool of 1 node\(s\) \(their state at the end of the trace\)/.test(
+            w,
+          ),
+        ),
+      ).to.equal(true);
       expect(effectivePool(loaded.trace).nodes).to.equal(undefined);
-      expect(loaded.nodePool!.nodes![0]).to.deep.include({ name: 'b', allocatable: { cpu: '16', memory: '32Gi', pods: '110' } });
+      expect(loaded.nodePool!.nodes![0]).to.deep.include({
+        name: 'b',
+        allocatable: { cpu: '16', memory: '32Gi', pods: '110' },
+      });
       expect(runEmbedded(loaded.trace, web, { seed: 1, nodePool: loaded.nodePool! })).to.deep.equal(before);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -117,18 +185,32 @@ describe('node pool', () => {
     const bytes = encodeTrace(t);
     expect(convertNodeObjects(t)).to.equal(undefined);
     expect(encodeTrace(t)).to.deep.equal(bytes);
-    const pool = parseNodePool({ nodes: [{ name: 'x', cpu: '4', memory: '8Gi', pods: 10, labels: { type: 'virtual', disk: 'ssd' } }] });
+    const pool = parseNodePool({
+      nodes: [{ name: 'x', cpu: '4', memory: '8Gi', pods: 10, labels: { type: 'virtual', disk: 'ssd' } }],
+    });
     expect(parseNodePool(JSON.parse(JSON.stringify(nodePoolDocument(pool))))).to.deep.equal(pool);
-    expect(nodePoolDocument(DEFAULT_NODE_POOL)).to.deep.equal({ apiVersion: 'simarena.io/v1alpha1', kind: 'NodePool', count: 3, cpu: '16', memory: '32Gi', pods: 110 });
+    expect(nodePoolDocument(DEFAULT_NODE_POOL)).to.deep.equal({
+      apiVersion: 'simarena.io/v1alpha1',
+      kind: 'NodePool',
+      count: 3,
+      cpu: '16',
+      memory: '32Gi',
+      pods: 110,
+    });
     // Plain virtual nodes of one size compact back to the uniform form.
-    expect(compactPool({ ...DEFAULT_NODE_POOL, nodes: poolNodes({ count: 2, cpu: '8', memory: '16Gi', pods: 110 }) })).to.deep.equal({ count: 2, cpu: '8', memory: '16Gi', pods: 110 });
+    expect(
+      compactPool({ ...DEFAULT_NODE_POOL, nodes: poolNodes({ count: 2, cpu: '8', memory: '16Gi', pods: 110 }) }),
+    ).to.deep.equal({ count: 2, cpu: '8', memory: '16Gi', pods: 110 });
   });
 
   it('bad node-pool input is a one-line error naming the field', () => {
     expect(expectTraceError(() => parseNodePool({ count: -1 }), 'nodePool.count').message).to.match(/whole number/);
     expectTraceError(() => parseNodePool({ cpu: 'lots' }), 'nodePool.cpu');
     expectTraceError(() => parseNodePool({ nodes: [{ name: 'a' }, { name: 'a' }] }), 'nodePool.nodes[1].name');
-    expectTraceError(() => parseNodePool({ nodes: [{ taints: [{ key: 'k', effect: 'Sometimes' }] }] }), 'nodePool.nodes[0].taints[0]');
+    expectTraceError(
+      () => parseNodePool({ nodes: [{ taints: [{ key: 'k', effect: 'Sometimes' }] }] }),
+      'nodePool.nodes[0].taints[0]',
+    );
     expectTraceError(() => parseNodePool({ size: 3 }), 'nodePool.size');
     expectTraceError(() => parseNodePool([1]), 'nodePool');
   });
@@ -136,11 +218,28 @@ describe('node pool', () => {
   it('readNodeObject: allocatable falls back to capacity; no status gets KWOK defaults with a warning', () => {
     const warnings: string[] = [];
     const m = (o: unknown) => decodeTrace(encodeTrace(buildTrace([{ ts: 1, applied_objs: [o] }]))).trace;
-    const cap = getIn(m({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'c' }, status: { capacity: { cpu: '2', memory: '1Gi', pods: '5' } } }), ['events', 0, 'applied_objs', 0]) as MsgMap;
+    const cap = getIn(
+      m({
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: 'c' },
+        status: { capacity: { cpu: '2', memory: '1Gi', pods: '5' } },
+      }),
+      ['events', 0, 'applied_objs', 0],
+    ) as MsgMap;
     expect(readNodeObject(cap).allocatable).to.deep.equal({ cpu: '2', memory: '1Gi', pods: '5' });
-    const bare = getIn(m({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'd' } }), ['events', 0, 'applied_objs', 0]) as MsgMap;
+    const bare = getIn(m({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'd' } }), [
+      'events',
+      0,
+      'applied_objs',
+      0,
+    ]) as MsgMap;
     expect(isMap(bare)).to.equal(true);
-    expect(readNodeObject(bare, (w) => warnings.push(w)).allocatable).to.deep.equal({ cpu: '1k', memory: '1Ti', pods: '1M' });
+    expect(readNodeObject(bare, (w) => warnings.push(w)).allocatable).to.deep.equal({
+      cpu: '1k',
+      memory: '1Ti',
+      pods: '1M',
+    });
     expect(warnings[0]).to.match(/no status.capacity or status.allocatable/);
   });
 });

@@ -140,7 +140,7 @@ describe('quantities', () => {
       ['1.1E-9', 2n, 'DecimalExponent'],
       ['0.0000000001', 1n, 'DecimalSI'],
       ['0.5e-9', 1n, 'DecimalExponent'],
-      ['100.035Ki', 102435840n * NANO / 1000n, 'BinarySI'],
+      ['100.035Ki', (102435840n * NANO) / 1000n, 'BinarySI'],
       ['0.05Gi', 53687091200000000n, 'BinarySI'],
       ['.0001k', 100_000_000n, 'DecimalSI'],
       // rounds up, changes format: a BinarySI value between 0 and 1 is DecimalSI
@@ -230,7 +230,9 @@ describe('quantities', () => {
     it('0.1 + 0.2 = 300m exactly, and 0.3 - 0.1 - 0.2 = 0', () => {
       expect(add('0.1', '0.2')).to.equal('300m');
       expect(sub(sub('0.3', '0.1'), '0.2')).to.equal('0');
-      expect(compareQuantity(addQuantity(parseQuantity('0.1'), parseQuantity('0.2')), parseQuantity('0.3'))).to.equal(0);
+      expect(compareQuantity(addQuantity(parseQuantity('0.1'), parseQuantity('0.2')), parseQuantity('0.3'))).to.equal(
+        0,
+      );
     });
 
     it('adding 0.1 ten thousand times gives exactly 1k', () => {

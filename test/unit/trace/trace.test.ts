@@ -2,14 +2,26 @@
 import { expect } from 'chai';
 import { encodeMsgpack, MsgFloat, type MsgMap, type MsgValue } from '../../../src/trace/msgpack.js';
 import { fromPlain, getIn, setIn } from '../../../src/trace/model.js';
-import { decodeTrace, encodeTrace, objectKey, TOP_LEVEL_KEYS, traceEvents, TraceError, validateTrace, type Trace } from '../../../src/trace/trace.js';
+import {
+  decodeTrace,
+  encodeTrace,
+  objectKey,
+  TOP_LEVEL_KEYS,
+  traceEvents,
+  TraceError,
+  validateTrace,
+  type Trace,
+} from '../../../src/trace/trace.js';
 import { buildTrace, deletionStub, expectTraceError, LEGACY_NAMED, readFixture, workloadObject } from './_support.js';
 
 /** simkube.md §4.6: the minimal valid trace (Deployment web, namespace default, 3 replicas). */
 function minimal(): Trace {
   return buildTrace(
     [
-      { ts: 1730390400, applied_objs: [workloadObject({ replicas: 3, containers: [{ name: 'web', cpu: '100m', memory: '128Mi' }] })] },
+      {
+        ts: 1730390400,
+        applied_objs: [workloadObject({ replicas: 3, containers: [{ name: 'web', cpu: '100m', memory: '128Mi' }] })],
+      },
       { ts: 1730390700 },
     ],
     { index: { 'apps/v1.Deployment': { 'default/web': 0 } } },
@@ -56,7 +68,9 @@ describe('trace decoding and validation (format v2)', () => {
       const evs = traceEvents(trace);
       expect(evs).to.have.length(3);
       expect(Number(evs[2]!.ts) - Number(evs[0]!.ts)).to.equal(205);
-      expect(evs[1]!.applied.map((o) => objectKey(o))).to.deep.equal([{ apiVersion: 'batch/v1', kind: 'CronJob', namespace: 'default', name: 'hello-simkube' }]);
+      expect(evs[1]!.applied.map((o) => objectKey(o))).to.deep.equal([
+        { apiVersion: 'batch/v1', kind: 'CronJob', namespace: 'default', name: 'hello-simkube' },
+      ]);
       expect(evs[2]!.deleted.map((o) => objectKey(o).name)).to.deep.equal(['hello-simkube']);
       const lc = trace.get('pod_lifecycles') as MsgMap;
       expect(lc.size).to.equal(1);
@@ -77,7 +91,8 @@ describe('trace decoding and validation (format v2)', () => {
       expect(((trace.get('index') as MsgMap).get('v1.Pod') as MsgMap).size).to.equal(16);
       const kinds = { Finished: 0, Running: 0 };
       for (const byHash of (trace.get('pod_lifecycles') as MsgMap).values()) {
-        for (const list of (byHash as MsgMap).values()) for (const item of list as MsgMap[]) for (const k of item.keys()) kinds[k as 'Finished' | 'Running']++;
+        for (const list of (byHash as MsgMap).values())
+          for (const item of list as MsgMap[]) for (const k of item.keys()) kinds[k as 'Finished' | 'Running']++;
       }
       expect(kinds).to.deep.equal({ Finished: 3, Running: 1 });
     });
@@ -98,7 +113,12 @@ describe('trace decoding and validation (format v2)', () => {
     });
 
     it('a v1 Node object without a namespace is accepted (the documented exception)', () => {
-      const node = fromPlain({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1' }, status: { allocatable: { cpu: '16', memory: '32Gi' } } });
+      const node = fromPlain({
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: 'node-1' },
+        status: { allocatable: { cpu: '16', memory: '32Gi' } },
+      });
       const { warnings } = decodeMutated((t) => (events(t)[0]!.get('applied_objs') as MsgValue[]).push(node));
       expect(warnings).to.deep.equal([]);
     });
@@ -109,27 +129,55 @@ describe('trace decoding and validation (format v2)', () => {
 
     it('a custom GVK with podSpecTemplatePaths is accepted', () => {
       expect(() =>
-        decodeMutated((t) => (getIn(t, ['config', 'trackedObjects']) as MsgMap).set('example.com/v1.Widget', fromPlain({ podSpecTemplatePaths: ['/spec/template'] }))),
+        decodeMutated((t) =>
+          (getIn(t, ['config', 'trackedObjects']) as MsgMap).set(
+            'example.com/v1.Widget',
+            fromPlain({ podSpecTemplatePaths: ['/spec/template'] }),
+          ),
+        ),
       ).not.to.throw();
     });
 
     it('the built-in podSpecTemplatePaths, trackLifecycle and skipOwned are accepted', () => {
       expect(() =>
         decodeMutated((t) =>
-          setIn(t, ['config', 'trackedObjects', 'apps/v1.Deployment'], fromPlain({ podSpecTemplatePaths: ['/spec/template'], trackLifecycle: true, skipOwned: true })),
+          setIn(
+            t,
+            ['config', 'trackedObjects', 'apps/v1.Deployment'],
+            fromPlain({ podSpecTemplatePaths: ['/spec/template'], trackLifecycle: true, skipOwned: true }),
+          ),
         ),
       ).not.to.throw();
-      expect(() => decodeMutated((t) => setIn(t, ['config', 'trackedObjects', 'batch/v1.CronJob'], fromPlain({ podSpecTemplatePaths: ['/spec/jobTemplate/spec/template'] })))).not.to.throw();
-      expect(() => decodeMutated((t) => setIn(t, ['config', 'trackedObjects', '/v1.Pod'], fromPlain({ podSpecTemplatePaths: [''] })))).not.to.throw();
+      expect(() =>
+        decodeMutated((t) =>
+          setIn(
+            t,
+            ['config', 'trackedObjects', 'batch/v1.CronJob'],
+            fromPlain({ podSpecTemplatePaths: ['/spec/jobTemplate/spec/template'] }),
+          ),
+        ),
+      ).not.to.throw();
+      expect(() =>
+        decodeMutated((t) =>
+          setIn(t, ['config', 'trackedObjects', '/v1.Pod'], fromPlain({ podSpecTemplatePaths: [''] })),
+        ),
+      ).not.to.throw();
     });
 
     it('index values may be any u64, including ones above 2^63', () => {
-      expect(() => decodeMutated((t) => setIn(t, ['index', 'apps/v1.Deployment', 'default/web'], 2n ** 64n - 1n))).not.to.throw();
+      expect(() =>
+        decodeMutated((t) => setIn(t, ['index', 'apps/v1.Deployment', 'default/web'], 2n ** 64n - 1n)),
+      ).not.to.throw();
     });
 
     it('pod_lifecycles accepts Empty, Running and Finished', () => {
       const lc: MsgMap = new Map<MsgValue, MsgValue>([
-        [['apps/v1.Deployment', 'default/web'], new Map<MsgValue, MsgValue>([[2n ** 63n, ['Empty', fromPlain({ Running: 5 }), fromPlain({ Finished: [5, 35] })]]])],
+        [
+          ['apps/v1.Deployment', 'default/web'],
+          new Map<MsgValue, MsgValue>([
+            [2n ** 63n, ['Empty', fromPlain({ Running: 5 }), fromPlain({ Finished: [5, 35] })]],
+          ]),
+        ],
       ]);
       expect(() => decodeMutated((t) => t.set('pod_lifecycles', lc))).not.to.throw();
     });
@@ -137,7 +185,10 @@ describe('trace decoding and validation (format v2)', () => {
 
   describe('version', () => {
     it('the v1 fixture is refused with a hint to run `sim-arena trace upgrade`', () => {
-      const err = expectTraceError(() => decodeTrace(readFixture('legacy-sim-arena', 'v1-trace-0001.msgpack')), 'version');
+      const err = expectTraceError(
+        () => decodeTrace(readFixture('legacy-sim-arena', 'v1-trace-0001.msgpack')),
+        'version',
+      );
       expect(err.hint).to.contain('sim-arena trace upgrade');
       expect(err.message).to.match(/version 1/);
     });
@@ -186,44 +237,90 @@ describe('trace decoding and validation (format v2)', () => {
     });
 
     it('a GVK key without a version ("Deployment") is refused', () => {
-      const err = expectRejected((t) => (getIn(t, ['config', 'trackedObjects']) as MsgMap).set('Deployment', new Map()), 'config.trackedObjects["Deployment"]');
+      const err = expectRejected(
+        (t) => (getIn(t, ['config', 'trackedObjects']) as MsgMap).set('Deployment', new Map()),
+        'config.trackedObjects["Deployment"]',
+      );
       expect(err.message).to.match(/GVK/);
     });
 
     it('other malformed GVKs are refused', () => {
       for (const bad of ['apps/Deployment', 'apps/v1/Deployment', 'apps/v1.', '.Deployment', 'apps/v1 Deployment']) {
-        expectRejected((t) => (getIn(t, ['config', 'trackedObjects']) as MsgMap).set(bad, new Map()), `config.trackedObjects[${JSON.stringify(bad)}]`);
+        expectRejected(
+          (t) => (getIn(t, ['config', 'trackedObjects']) as MsgMap).set(bad, new Map()),
+          `config.trackedObjects[${JSON.stringify(bad)}]`,
+        );
       }
     });
 
     it('an unknown key inside a trackedObjects entry is refused', () => {
-      expectRejected((t) => setIn(t, ['config', 'trackedObjects', 'apps/v1.Deployment', 'podSpecTemplatePathz'], fromPlain(['/spec/template'])), 'config.trackedObjects["apps/v1.Deployment"].podSpecTemplatePathz');
+      expectRejected(
+        (t) =>
+          setIn(
+            t,
+            ['config', 'trackedObjects', 'apps/v1.Deployment', 'podSpecTemplatePathz'],
+            fromPlain(['/spec/template']),
+          ),
+        'config.trackedObjects["apps/v1.Deployment"].podSpecTemplatePathz',
+      );
     });
 
     it('built-in podSpecTemplatePaths that differ from the built-in value are refused', () => {
       const err = expectRejected(
-        (t) => setIn(t, ['config', 'trackedObjects', 'apps/v1.Deployment', 'podSpecTemplatePaths'], fromPlain(['/spec/template/spec'])),
+        (t) =>
+          setIn(
+            t,
+            ['config', 'trackedObjects', 'apps/v1.Deployment', 'podSpecTemplatePaths'],
+            fromPlain(['/spec/template/spec']),
+          ),
         'config.trackedObjects["apps/v1.Deployment"].podSpecTemplatePaths',
       );
       expect(err.message).to.contain('/spec/template');
-      expectRejected((t) => setIn(t, ['config', 'trackedObjects', 'apps/v1.ReplicaSet'], fromPlain({ podSpecTemplatePaths: ['/spec/template'] })), 'config.trackedObjects["apps/v1.ReplicaSet"].podSpecTemplatePaths');
-      expectRejected((t) => setIn(t, ['config', 'trackedObjects', 'apps/v1.Deployment'], fromPlain({ podSpecTemplatePath: '/spec' })), 'config.trackedObjects["apps/v1.Deployment"].podSpecTemplatePaths');
+      expectRejected(
+        (t) =>
+          setIn(
+            t,
+            ['config', 'trackedObjects', 'apps/v1.ReplicaSet'],
+            fromPlain({ podSpecTemplatePaths: ['/spec/template'] }),
+          ),
+        'config.trackedObjects["apps/v1.ReplicaSet"].podSpecTemplatePaths',
+      );
+      expectRejected(
+        (t) =>
+          setIn(t, ['config', 'trackedObjects', 'apps/v1.Deployment'], fromPlain({ podSpecTemplatePath: '/spec' })),
+        'config.trackedObjects["apps/v1.Deployment"].podSpecTemplatePaths',
+      );
     });
 
     it('a custom GVK without podSpecTemplatePaths is refused', () => {
-      expectRejected((t) => (getIn(t, ['config', 'trackedObjects']) as MsgMap).set('example.com/v1.Widget', new Map()), 'config.trackedObjects["example.com/v1.Widget"]');
+      expectRejected(
+        (t) => (getIn(t, ['config', 'trackedObjects']) as MsgMap).set('example.com/v1.Widget', new Map()),
+        'config.trackedObjects["example.com/v1.Widget"]',
+      );
     });
 
     it('trackLifecycle must be a boolean', () => {
-      expectRejected((t) => setIn(t, ['config', 'trackedObjects', 'apps/v1.Deployment', 'trackLifecycle'], 1), 'config.trackedObjects["apps/v1.Deployment"].trackLifecycle');
+      expectRejected(
+        (t) => setIn(t, ['config', 'trackedObjects', 'apps/v1.Deployment', 'trackLifecycle'], 1),
+        'config.trackedObjects["apps/v1.Deployment"].trackLifecycle',
+      );
     });
 
     it('a u64 (bigint) key in trackedObjects is a TraceError, not a crash', () => {
-      expectRejected((t) => (getIn(t, ['config', 'trackedObjects']) as MsgMap).set(2n ** 60n, new Map()), `config.trackedObjects[${2n ** 60n}]`);
+      expectRejected(
+        (t) => (getIn(t, ['config', 'trackedObjects']) as MsgMap).set(2n ** 60n, new Map()),
+        `config.trackedObjects[${2n ** 60n}]`,
+      );
     });
 
     it('the deprecated singular podSpecTemplatePath gives a warning', () => {
-      const { warnings } = decodeMutated((t) => setIn(t, ['config', 'trackedObjects', 'apps/v1.Deployment'], fromPlain({ podSpecTemplatePath: '/spec/template' })));
+      const { warnings } = decodeMutated((t) =>
+        setIn(
+          t,
+          ['config', 'trackedObjects', 'apps/v1.Deployment'],
+          fromPlain({ podSpecTemplatePath: '/spec/template' }),
+        ),
+      );
       expect(warnings).to.have.length(1);
       expect(warnings[0]).to.match(/podSpecTemplatePath is deprecated/);
     });
@@ -270,18 +367,18 @@ describe('trace decoding and validation (format v2)', () => {
     it('applied_objs and deleted_objs are required (snake_case)', () => {
       expectRejected((t) => events(t)[0]!.delete('applied_objs'), 'events[0].applied_objs');
       expectRejected((t) => events(t)[1]!.delete('deleted_objs'), 'events[1].deleted_objs');
-      expectRejected(
-        (t) => {
-          const ev = events(t)[1]!;
-          ev.delete('applied_objs');
-          ev.set('appliedObjs', []);
-        },
-        'events[1].applied_objs',
-      );
+      expectRejected((t) => {
+        const ev = events(t)[1]!;
+        ev.delete('applied_objs');
+        ev.set('appliedObjs', []);
+      }, 'events[1].applied_objs');
     });
 
     it('an object without a namespace is refused', () => {
-      const err = expectRejected((t) => (firstObject(t).get('metadata') as MsgMap).delete('namespace'), 'events[0].applied_objs[0].metadata.namespace');
+      const err = expectRejected(
+        (t) => (firstObject(t).get('metadata') as MsgMap).delete('namespace'),
+        'events[0].applied_objs[0].metadata.namespace',
+      );
       expect(err.message).to.contain('web');
     });
 
@@ -299,17 +396,26 @@ describe('trace decoding and validation (format v2)', () => {
       expectRejected((t) => firstObject(t).delete('apiVersion'), 'events[0].applied_objs[0].apiVersion');
       expectRejected((t) => firstObject(t).delete('kind'), 'events[0].applied_objs[0].kind');
       expectRejected((t) => firstObject(t).delete('metadata'), 'events[0].applied_objs[0].metadata');
-      expectRejected((t) => (firstObject(t).get('metadata') as MsgMap).delete('name'), 'events[0].applied_objs[0].metadata.name');
+      expectRejected(
+        (t) => (firstObject(t).get('metadata') as MsgMap).delete('name'),
+        'events[0].applied_objs[0].metadata.name',
+      );
     });
   });
 
   describe('index', () => {
     it('a negative hash is refused', () => {
-      expectRejected((t) => setIn(t, ['index', 'apps/v1.Deployment', 'default/web'], -1), 'index["apps/v1.Deployment"]["default/web"]');
+      expectRejected(
+        (t) => setIn(t, ['index', 'apps/v1.Deployment', 'default/web'], -1),
+        'index["apps/v1.Deployment"]["default/web"]',
+      );
     });
 
     it('a float hash is refused', () => {
-      expectRejected((t) => setIn(t, ['index', 'apps/v1.Deployment', 'default/web'], new MsgFloat(1)), 'index["apps/v1.Deployment"]["default/web"]');
+      expectRejected(
+        (t) => setIn(t, ['index', 'apps/v1.Deployment', 'default/web'], new MsgFloat(1)),
+        'index["apps/v1.Deployment"]["default/web"]',
+      );
     });
 
     it('keys must be "namespace/name" and GVKs well formed', () => {
@@ -319,7 +425,10 @@ describe('trace decoding and validation (format v2)', () => {
 
     it('u64 keys are TraceErrors, not crashes', () => {
       expectRejected((t) => (t.get('index') as MsgMap).set(2n ** 60n, new Map()), `index[${2n ** 60n}]`);
-      expectRejected((t) => (getIn(t, ['index', 'apps/v1.Deployment']) as MsgMap).set(2n ** 60n, 0), `index["apps/v1.Deployment"][${2n ** 60n}]`);
+      expectRejected(
+        (t) => (getIn(t, ['index', 'apps/v1.Deployment']) as MsgMap).set(2n ** 60n, 0),
+        `index["apps/v1.Deployment"][${2n ** 60n}]`,
+      );
     });
   });
 

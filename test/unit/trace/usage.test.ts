@@ -3,7 +3,14 @@
 import { expect } from 'chai';
 import { buildTrace, deploymentObject, START_TS } from '../../../src/trace/generate.js';
 import { TraceError } from '../../../src/trace/trace.js';
-import { findSeries, sampleAt, serializeUsage, UsageDataError, validateUsage, type UsageFile } from '../../../src/trace/usage/format.js';
+import {
+  findSeries,
+  sampleAt,
+  serializeUsage,
+  UsageDataError,
+  validateUsage,
+  type UsageFile,
+} from '../../../src/trace/usage/format.js';
 import { loadUsage } from '../../../src/trace/usage/load.js';
 import { workloadOfPod } from '../../../src/trace/usage/naming.js';
 import { usageFromPrometheus, usageToPrometheus } from '../../../src/trace/usage/prometheus.js';
@@ -13,7 +20,17 @@ const web = { kind: 'Deployment', namespace: 'default', name: 'web' };
 const trace = () => buildTrace([deploymentObject({ replicas: 2, cpu: '500m', memory: '512Mi' })]);
 
 const synth = (o: Partial<SynthOptions> = {}): UsageFile =>
-  synthesizeUsage({ workloads: [{ workload: web }], patterns: ['constant'], cpu: '300m', memory: '256Mi', duration: 600, interval: 30, seed: 1, period: 3600, ...o });
+  synthesizeUsage({
+    workloads: [{ workload: web }],
+    patterns: ['constant'],
+    cpu: '300m',
+    memory: '256Mi',
+    duration: 600,
+    interval: 30,
+    seed: 1,
+    period: 3600,
+    ...o,
+  });
 
 describe('usage: sim-arena format', () => {
   it('round-trips through JSON and validates', () => {
@@ -26,15 +43,27 @@ describe('usage: sim-arena format', () => {
     expect(() => validateUsage({ ...u, version: 9 })).to.throw(UsageDataError, /usage\.version: unsupported version 9/);
     expect(() => validateUsage({ ...u, interval: 0 })).to.throw(UsageDataError, /usage\.interval/);
     const s = (u.series as Array<Record<string, unknown>>)[0]!;
-    expect(() => validateUsage({ ...u, series: [{ ...s, cpu: [1, -1] }] })).to.throw(UsageDataError, /series\[0\]\.cpu\[1\]: must be a finite number ≥ 0/);
-    expect(() => validateUsage({ ...u, series: [{ ...s, memory: [1] }] })).to.throw(UsageDataError, /cpu has 20 samples but memory has 1/);
+    expect(() => validateUsage({ ...u, series: [{ ...s, cpu: [1, -1] }] })).to.throw(
+      UsageDataError,
+      /series\[0\]\.cpu\[1\]: must be a finite number ≥ 0/,
+    );
+    expect(() => validateUsage({ ...u, series: [{ ...s, memory: [1] }] })).to.throw(
+      UsageDataError,
+      /cpu has 20 samples but memory has 1/,
+    );
     expect(() => validateUsage({ format: 'x' })).to.throw(UsageDataError, /usage\.format/);
     expect(() => loadUsage('{nope', trace())).to.throw(UsageDataError, /not JSON/);
     expect(new UsageDataError('a', 'b')).to.be.instanceOf(TraceError);
   });
 
   it('samples hold the first value before the start and the last after the end', () => {
-    const u: UsageFile = { format: 'sim-arena.usage', version: 1, interval: 10, start: 5, series: [{ workload: web, cpu: [1, 2, 3], memory: [10, 20, 30] }] };
+    const u: UsageFile = {
+      format: 'sim-arena.usage',
+      version: 1,
+      interval: 10,
+      start: 5,
+      series: [{ workload: web, cpu: [1, 2, 3], memory: [10, 20, 30] }],
+    };
     const s = u.series[0]!;
     expect([0, 5, 14.9, 15, 34.9, 35, 1000].map((t) => sampleAt(u, s, t).cpu)).to.deep.equal([1, 1, 1, 2, 3, 3, 3]);
   });
@@ -91,29 +120,56 @@ describe('usage: Prometheus export', () => {
 
   it('aligns to the trace clock: overlapping timestamps keep their offset, others start at the first event', () => {
     const u = synth();
-    const inside = usageFromPrometheus(JSON.parse(JSON.stringify(usageToPrometheus(u, { baseTs: START_TS + 60 }))), trace());
+    const inside = usageFromPrometheus(
+      JSON.parse(JSON.stringify(usageToPrometheus(u, { baseTs: START_TS + 60 }))),
+      trace(),
+    );
     expect(inside.usage.start).to.equal(60);
-    const before = usageFromPrometheus(JSON.parse(JSON.stringify(usageToPrometheus(u, { baseTs: START_TS - 300 }))), trace());
+    const before = usageFromPrometheus(
+      JSON.parse(JSON.stringify(usageToPrometheus(u, { baseTs: START_TS - 300 }))),
+      trace(),
+    );
     expect(before.usage.start).to.equal(-300);
-    const elsewhere = usageFromPrometheus(JSON.parse(JSON.stringify(usageToPrometheus(u, { baseTs: 1_000_000 }))), trace());
+    const elsewhere = usageFromPrometheus(
+      JSON.parse(JSON.stringify(usageToPrometheus(u, { baseTs: 1_000_000 }))),
+      trace(),
+    );
     expect(elsewhere.usage.start).to.equal(0);
   });
 
   it('averages pods per timestamp, fills gaps, skips pod-level and pause series, reports unmatched pods', () => {
-    const series = (pod: string, container: string, values: Array<[number, string]>) => ({ metric: { namespace: 'default', pod, container }, values });
+    const series = (pod: string, container: string, values: Array<[number, string]>) => ({
+      metric: { namespace: 'default', pod, container },
+      values,
+    });
     const resp = (result: unknown[]) => ({ status: 'success', data: { resultType: 'matrix', result } });
     const exp = [
       {
         resource: 'cpu',
         response: resp([
-          series('web-5f7b9c4d8-b7k2x', 'web', [[100, '0.2'], [160, '0.4']]),
-          series('web-5f7b9c4d8-fghjk', 'web', [[100, '0.4'], [130, '0.1']]),
+          series('web-5f7b9c4d8-b7k2x', 'web', [
+            [100, '0.2'],
+            [160, '0.4'],
+          ]),
+          series('web-5f7b9c4d8-fghjk', 'web', [
+            [100, '0.4'],
+            [130, '0.1'],
+          ]),
           series('web-5f7b9c4d8-fghjk', 'POD', [[100, '9']]),
           series('web-5f7b9c4d8-fghjk', '', [[100, '9']]),
           series('other-0', 'x', [[100, '1']]),
         ]),
       },
-      { resource: 'memory', response: resp([series('web-5f7b9c4d8-b7k2x', 'web', [[100, '1000'], [130, '2000'], [160, '3000']])]) },
+      {
+        resource: 'memory',
+        response: resp([
+          series('web-5f7b9c4d8-b7k2x', 'web', [
+            [100, '1000'],
+            [130, '2000'],
+            [160, '3000'],
+          ]),
+        ]),
+      },
     ];
     const { usage, warnings } = loadUsage(exp, trace());
     const s = usage.series[0]!;
@@ -126,13 +182,34 @@ describe('usage: Prometheus export', () => {
   });
 
   it('says what is wrong with a bad export', () => {
-    expect(() => loadUsage([{ resource: 'disk', response: {} }], trace())).to.throw(UsageDataError, /prometheus\[0\]\.resource: must be "cpu" or "memory"/);
-    expect(() => loadUsage([{ resource: 'cpu', response: { status: 'error', error: 'bad query' } }], trace())).to.throw(UsageDataError, /status: is "error" \(bad query\)/);
-    expect(() => loadUsage([{ resource: 'cpu', response: { status: 'success', data: { resultType: 'vector', result: [] } } }], trace())).to.throw(UsageDataError, /query_range/);
+    expect(() => loadUsage([{ resource: 'disk', response: {} }], trace())).to.throw(
+      UsageDataError,
+      /prometheus\[0\]\.resource: must be "cpu" or "memory"/,
+    );
+    expect(() => loadUsage([{ resource: 'cpu', response: { status: 'error', error: 'bad query' } }], trace())).to.throw(
+      UsageDataError,
+      /status: is "error" \(bad query\)/,
+    );
+    expect(() =>
+      loadUsage(
+        [{ resource: 'cpu', response: { status: 'success', data: { resultType: 'vector', result: [] } } }],
+        trace(),
+      ),
+    ).to.throw(UsageDataError, /query_range/);
     const onlyCpu = usageToPrometheus(synth(), { baseTs: 0 }).slice(0, 1);
     expect(() => loadUsage(JSON.parse(JSON.stringify(onlyCpu)), trace())).to.throw(UsageDataError, /no memory samples/);
-    const stranger = JSON.parse(JSON.stringify(usageToPrometheus({ ...synth(), series: [{ ...synth().series[0]!, workload: { ...web, name: 'db' } }] }, { baseTs: 0 })));
-    expect(() => loadUsage(stranger, trace())).to.throw(UsageDataError, /no pod in the export belongs to a workload of the trace/);
+    const stranger = JSON.parse(
+      JSON.stringify(
+        usageToPrometheus(
+          { ...synth(), series: [{ ...synth().series[0]!, workload: { ...web, name: 'db' } }] },
+          { baseTs: 0 },
+        ),
+      ),
+    );
+    expect(() => loadUsage(stranger, trace())).to.throw(
+      UsageDataError,
+      /no pod in the export belongs to a workload of the trace/,
+    );
   });
 });
 

@@ -22,7 +22,15 @@ import {
   type WorkloadRef,
 } from '../../../src/trace/workload.js';
 import { applyAction } from '../../../src/arena/actions.js';
-import { appliedAt, buildTrace, deletionStub, expectTraceError, loadLegacy, loadSimkube, workloadObject } from './_support.js';
+import {
+  appliedAt,
+  buildTrace,
+  deletionStub,
+  expectTraceError,
+  loadLegacy,
+  loadSimkube,
+  workloadObject,
+} from './_support.js';
 
 const web: WorkloadRef = { kind: 'Deployment', namespace: 'default', name: 'web' };
 const api: WorkloadRef = { kind: 'Deployment', namespace: 'prod', name: 'api' };
@@ -44,7 +52,11 @@ function history() {
     { ts: 100, applied_objs: [webObject(2), workloadObject({ name: 'api', namespace: 'prod', replicas: 1 })] },
     { ts: 200, applied_objs: [webObject(3)] },
     { ts: 300, deleted_objs: [deletionStub('web')] },
-    { ts: 400, applied_objs: [webObject(5)], deleted_objs: [workloadObject({ name: 'api', namespace: 'prod', replicas: 1 })] },
+    {
+      ts: 400,
+      applied_objs: [webObject(5)],
+      deleted_objs: [workloadObject({ name: 'api', namespace: 'prod', replicas: 1 })],
+    },
   ]);
 }
 
@@ -148,12 +160,16 @@ describe('workloads in a trace', () => {
     });
 
     it('a pod with only init containers has no default container', () => {
-      const t = buildTrace([{ ts: 1, applied_objs: [workloadObject({ containers: [], initContainers: [{ name: 'setup' }] })] }]);
+      const t = buildTrace([
+        { ts: 1, applied_objs: [workloadObject({ containers: [], initContainers: [{ name: 'setup' }] })] },
+      ]);
       expectTraceError(() => resolveContainer(podSpecOf(appliedAt(t, 0))!, web), 'workload.container');
     });
 
     it('setRequest creates resources.requests when they are missing, appending keys', () => {
-      const t = buildTrace([{ ts: 1, applied_objs: [workloadObject({ containers: [{ name: 'web', noResources: true }] })] }]);
+      const t = buildTrace([
+        { ts: 1, applied_objs: [workloadObject({ containers: [{ name: 'web', noResources: true }] })] },
+      ]);
       const c = containerAt(podSpecOf(appliedAt(t, 0))!, { list: 'containers', index: 0, name: 'web' });
       setRequest(c, 'cpu', '500m');
       expect([...c.keys()]).to.deep.equal(['name', 'image', 'resources']);
@@ -187,7 +203,8 @@ describe('workloads in a trace', () => {
       expect(found.map(formatWorkload).sort()).to.deep.equal(fromIndex.sort());
       expect(found.filter((w) => w.kind === 'StatefulSet')).to.have.length(2);
       expect(found.map(formatWorkload)).to.include('Deployment kube-system/coredns');
-      for (const w of found) expect(listContainers(podSpecOf(currentObject(t, w))!).length, formatWorkload(w)).to.be.greaterThan(0);
+      for (const w of found)
+        expect(listContainers(podSpecOf(currentObject(t, w))!).length, formatWorkload(w)).to.be.greaterThan(0);
     });
 
     it('bare-pods.sktrace: 4 bare Pods in testing', () => {
@@ -210,7 +227,10 @@ describe('workloads in a trace', () => {
       ensureIndexed(t, appliedAt(t, 0));
       expect(getIn(t, ['index', 'apps/v1.Deployment', 'default/web'])).to.equal(0);
       ensureIndexed(t, appliedAt(t, 0, 1));
-      expect([...((getIn(t, ['index', 'apps/v1.Deployment']) as MsgMap).keys())]).to.deep.equal(['default/web', 'prod/api']);
+      expect([...(getIn(t, ['index', 'apps/v1.Deployment']) as MsgMap).keys()]).to.deep.equal([
+        'default/web',
+        'prod/api',
+      ]);
     });
 
     it('ensureIndexed keeps an existing hash', () => {
@@ -236,7 +256,11 @@ describe('workloads in a trace', () => {
     it('NAME and NS/NAME', () => {
       expect(parseWorkloadArg('web')).to.deep.equal(web);
       expect(parseWorkloadArg('prod/api')).to.deep.equal(api);
-      expect(parseWorkloadArg('prod/db', 'StatefulSet')).to.deep.equal({ kind: 'StatefulSet', namespace: 'prod', name: 'db' });
+      expect(parseWorkloadArg('prod/db', 'StatefulSet')).to.deep.equal({
+        kind: 'StatefulSet',
+        namespace: 'prod',
+        name: 'db',
+      });
     });
 
     it('anything else is a TraceError on the workload field', () => {

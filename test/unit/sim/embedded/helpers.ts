@@ -26,8 +26,18 @@ export function podSpec(cpu?: string, memory?: string, extra: Plain = {}): Plain
   return { containers: [container('app', { requests })], ...extra };
 }
 
-export function deployment(name: string, replicas: number | undefined, spec: Plain, namespace = 'default', extraSpec: Plain = {}): Plain {
-  const s: Plain = { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec }, ...extraSpec };
+export function deployment(
+  name: string,
+  replicas: number | undefined,
+  spec: Plain,
+  namespace = 'default',
+  extraSpec: Plain = {},
+): Plain {
+  const s: Plain = {
+    selector: { matchLabels: { app: name } },
+    template: { metadata: { labels: { app: name } }, spec },
+    ...extraSpec,
+  };
   if (replicas !== undefined) s.replicas = replicas;
   return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace }, spec: s };
 }
@@ -58,7 +68,12 @@ export interface NodeOpts {
 }
 
 export function nodeObj(name: string, o: NodeOpts = {}): Plain {
-  const res: Record<string, string | number> = { cpu: o.cpu ?? '16', memory: o.memory ?? '32Gi', pods: o.pods ?? 110, ...(o.extra ?? {}) };
+  const res: Record<string, string | number> = {
+    cpu: o.cpu ?? '16',
+    memory: o.memory ?? '32Gi',
+    pods: o.pods ?? 110,
+    ...(o.extra ?? {}),
+  };
   const status: Plain = o.capacityOnly ? { capacity: res } : { capacity: res, allocatable: o.allocatable ?? res };
   const spec: Plain = {};
   if (o.taints) spec.taints = o.taints;
@@ -92,7 +107,8 @@ const DEFAULT_TRACKED = {
 
 export function makeTrace(events: EventSpec[], o: TraceOpts = {}): Trace {
   const lifecycles: MsgMap = new Map();
-  for (const [gvk, key, list] of o.lifecycles ?? []) lifecycles.set([gvk, key], new Map<MsgValue, MsgValue>([[0, fromPlain(list)]]));
+  for (const [gvk, key, list] of o.lifecycles ?? [])
+    lifecycles.set([gvk, key], new Map<MsgValue, MsgValue>([[0, fromPlain(list)]]));
   const root = fromPlain({
     version: 2,
     config: { trackedObjects: o.tracked ?? DEFAULT_TRACKED },

@@ -12,16 +12,37 @@ function webTrace(replicas: number, cpu: string, memory: string, nodes = false):
   const applied: unknown[] = [];
   if (nodes) {
     for (const name of ['node1', 'node2', 'node3']) {
-      applied.push({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { type: 'virtual' } }, spec: { taints: [{ key: 'kwok-provider', value: 'true', effect: 'NoSchedule' }] }, status: { allocatable: { cpu: '16', memory: '32Gi', pods: '110' } } });
+      applied.push({
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name, labels: { type: 'virtual' } },
+        spec: { taints: [{ key: 'kwok-provider', value: 'true', effect: 'NoSchedule' }] },
+        status: { allocatable: { cpu: '16', memory: '32Gi', pods: '110' } },
+      });
     }
   }
   applied.push({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'web', namespace: 'default' },
-    spec: { replicas, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'ghcr.io/example/web:1.0', resources: { requests: { cpu, memory } } }] } } },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: 'web' } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: {
+          containers: [{ name: 'web', image: 'ghcr.io/example/web:1.0', resources: { requests: { cpu, memory } } }],
+        },
+      },
+    },
   });
-  return fromPlain({ version: 2, config: { trackedObjects: { 'apps/v1.Deployment': {} } }, events: [{ ts: 1730390400, applied_objs: applied, deleted_objs: [] }], index: {}, pod_lifecycles: {} }) as Trace;
+  return fromPlain({
+    version: 2,
+    config: { trackedObjects: { 'apps/v1.Deployment': {} } },
+    events: [{ ts: 1730390400, applied_objs: applied, deleted_objs: [] }],
+    index: {},
+    pod_lifecycles: {},
+  }) as Trace;
 }
 
 describe('embedded: the predecessor scenarios', () => {
@@ -42,8 +63,15 @@ describe('embedded: the predecessor scenarios', () => {
   it('runs through the Backend interface', async () => {
     const backend = new EmbeddedBackend();
     expect(backend.name).to.equal('embedded');
-    expect(await backend.run(webTrace(3, '17000m', '2Gi'), WEB, { seed: 1, nodePool: DEFAULT_NODE_POOL })).to.deep.equal({ ready: 0, pending: 3, total: 3 });
-    expect(await backend.run(webTrace(3, '17000m', '2Gi'), WEB, { seed: 1, nodePool: { count: 3, cpu: '32', memory: '64Gi', pods: 110 } })).to.deep.equal({ ready: 3, pending: 0, total: 3 });
+    expect(
+      await backend.run(webTrace(3, '17000m', '2Gi'), WEB, { seed: 1, nodePool: DEFAULT_NODE_POOL }),
+    ).to.deep.equal({ ready: 0, pending: 3, total: 3 });
+    expect(
+      await backend.run(webTrace(3, '17000m', '2Gi'), WEB, {
+        seed: 1,
+        nodePool: { count: 3, cpu: '32', memory: '64Gi', pods: 110 },
+      }),
+    ).to.deep.equal({ ready: 3, pending: 0, total: 3 });
     const aborted = AbortSignal.abort();
     let err: unknown;
     await backend.run(webTrace(1, '1', '1Gi'), WEB, { seed: 1, signal: aborted }).catch((e: unknown) => (err = e));
@@ -53,7 +81,9 @@ describe('embedded: the predecessor scenarios', () => {
 
 describe('embedded: the legacy sim-arena fixtures match their stated intent', () => {
   const dir = `${FIXTURES}/legacy-sim-arena`;
-  const index = JSON.parse(readFileSync(`${dir}/scenarios-index.json`, 'utf8')) as { scenarios: { name: string; trace: string; initial_replicas: number; failure_mode: string }[] };
+  const index = JSON.parse(readFileSync(`${dir}/scenarios-index.json`, 'utf8')) as {
+    scenarios: { name: string; trace: string; initial_replicas: number; failure_mode: string }[];
+  };
   // What the intent implies on 3 x 16 CPU / 32Gi nodes: resource failures leave every replica Pending, the rest run.
   const expected: Record<string, Observation> = {
     'trace-mem-slight': { ready: 0, pending: 3, total: 3 },
@@ -83,7 +113,9 @@ describe('embedded: the legacy sim-arena fixtures match their stated intent', ()
       const obs = observe(simulate(loadTrace(`${dir}/${file}.msgpack`)), WEB);
       expect(obs.total, s.name).to.equal(s.initial_replicas);
       const resourceProblem = /exceeded/.test(s.failure_mode);
-      expect(obs.pending === obs.total, s.name).to.equal(resourceProblem || file === 'trace-cpu-low-mem-high-replicas-over');
+      expect(obs.pending === obs.total, s.name).to.equal(
+        resourceProblem || file === 'trace-cpu-low-mem-high-replicas-over',
+      );
     }
   });
 

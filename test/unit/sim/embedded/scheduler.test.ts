@@ -2,7 +2,10 @@ import { expect } from 'chai';
 import { observe, Rng, simulate } from '../../../../src/sim/embedded/index.js';
 import { barePod, deployment, makeTrace, nodeObj, podSpec, traceWith, WEB, type Plain } from './helpers.js';
 
-const placement = (seed: number, trace = traceWith(deployment('web', 5, podSpec('500m', '512Mi')))) => simulate(trace, { seed }).pods.map((p) => p.node).join(',');
+const placement = (seed: number, trace = traceWith(deployment('web', 5, podSpec('500m', '512Mi')))) =>
+  simulate(trace, { seed })
+    .pods.map((p) => p.node)
+    .join(',');
 
 describe('embedded scheduler: scoring and seeded tie-breaks', () => {
   it('gives the same placements for the same seed', () => {
@@ -24,7 +27,11 @@ describe('embedded scheduler: scoring and seeded tie-breaks', () => {
 
   it('prefers the node with the most free capacity, and balanced cpu/memory use', () => {
     const nodes = [nodeObj('small', { cpu: '4', memory: '8Gi' }), nodeObj('big', { cpu: '64', memory: '128Gi' })];
-    for (let seed = 0; seed < 5; seed++) expect(simulate(makeTrace([{ at: 0, applied: [...nodes, deployment('web', 1, podSpec('1', '1Gi'))] }]), { seed }).pods[0]!.node).to.equal('big');
+    for (let seed = 0; seed < 5; seed++)
+      expect(
+        simulate(makeTrace([{ at: 0, applied: [...nodes, deployment('web', 1, podSpec('1', '1Gi'))] }]), { seed })
+          .pods[0]!.node,
+      ).to.equal('big');
     // Both nodes get LeastAllocated 80 for a 2-CPU pod (a: cpu 60 + memory 100, b: 80 + 80); BalancedAllocation then
     // prefers b, where cpu and memory would both be 20% used, over a (40% cpu, 0% memory).
     const t = makeTrace([
@@ -47,18 +54,32 @@ describe('embedded scheduler: scoring and seeded tie-breaks', () => {
       {
         at: 0,
         applied: [
-          { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'high' }, value: 1000, preemptionPolicy: 'Never' },
+          {
+            apiVersion: 'scheduling.k8s.io/v1',
+            kind: 'PriorityClass',
+            metadata: { name: 'high' },
+            value: 1000,
+            preemptionPolicy: 'Never',
+          },
           barePod('low', podSpec('16')),
           barePod('high', podSpec('16', undefined, { priorityClassName: 'high' })),
         ],
       },
     ]);
     const r = simulate(t, { nodePool: { count: 1, cpu: '16', memory: '32Gi', pods: 110 } });
-    expect(r.pods.map((p) => `${p.name}:${p.phase}:${p.priority}`)).to.deep.equal(['low:Pending:0', 'high:Running:1000']);
+    expect(r.pods.map((p) => `${p.name}:${p.phase}:${p.priority}`)).to.deep.equal([
+      'low:Pending:0',
+      'high:Running:1000',
+    ]);
   });
 
   it('preempts lower-priority pods for a higher-priority pod; the victims are recreated and stay Pending', () => {
-    const pc: Plain = { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'critical' }, value: 100000 };
+    const pc: Plain = {
+      apiVersion: 'scheduling.k8s.io/v1',
+      kind: 'PriorityClass',
+      metadata: { name: 'critical' },
+      value: 100000,
+    };
     const t = makeTrace([
       { at: 0, applied: [pc, deployment('web', 3, podSpec('10'))] },
       { at: 10, applied: [deployment('vip', 1, podSpec('10', undefined, { priorityClassName: 'critical' }))] },
@@ -69,7 +90,12 @@ describe('embedded scheduler: scoring and seeded tie-breaks', () => {
     expect(r.preemptions).to.equal(1);
     const never = makeTrace([
       { at: 0, applied: [pc, deployment('web', 3, podSpec('10'))] },
-      { at: 10, applied: [deployment('vip', 1, podSpec('10', undefined, { priorityClassName: 'critical', preemptionPolicy: 'Never' }))] },
+      {
+        at: 10,
+        applied: [
+          deployment('vip', 1, podSpec('10', undefined, { priorityClassName: 'critical', preemptionPolicy: 'Never' })),
+        ],
+      },
     ]);
     expect(observe(simulate(never), { ...WEB, name: 'vip' })).to.deep.equal({ ready: 0, pending: 1, total: 1 });
   });

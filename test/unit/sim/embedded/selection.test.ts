@@ -12,7 +12,9 @@ function placements(nodes: Plain[], spec: Plain, replicas = 1): (string | null)[
 
 describe('embedded: nodes', () => {
   it('uses the default pool when the trace has no Node objects: node-1..N, type=virtual, kwok-provider taint', () => {
-    const r = simulate(traceWith(deployment('web', 1, podSpec('1'))), { nodePool: { count: 4, cpu: '8', memory: '16Gi', pods: 50 } });
+    const r = simulate(traceWith(deployment('web', 1, podSpec('1'))), {
+      nodePool: { count: 4, cpu: '8', memory: '16Gi', pods: 50 },
+    });
     expect(r.nodes.map((n) => n.name)).to.deep.equal(['node-1', 'node-2', 'node-3', 'node-4']);
     const n = r.nodes[0]!;
     expect(n.labels.get('type')).to.equal('virtual');
@@ -21,7 +23,12 @@ describe('embedded: nodes', () => {
   });
 
   it('uses the Node objects of the trace instead, with allocatable defaulting to capacity', () => {
-    const r = simulate(withNodes([nodeObj('a', { cpu: '4', memory: '8Gi', capacityOnly: true }), nodeObj('b', { cpu: '36', memory: '72Gi', allocatable: { cpu: '35', memory: '71Gi', pods: 110 } })]));
+    const r = simulate(
+      withNodes([
+        nodeObj('a', { cpu: '4', memory: '8Gi', capacityOnly: true }),
+        nodeObj('b', { cpu: '36', memory: '72Gi', allocatable: { cpu: '35', memory: '71Gi', pods: 110 } }),
+      ]),
+    );
     expect(r.nodes.map((n) => n.name)).to.deep.equal(['a', 'b']);
     expect(r.nodes[0]!.allocatable).to.include({ cpu: 4000, memory: 8 * 1024 ** 3, pods: 110 });
     expect(r.nodes[1]!.allocatable).to.include({ cpu: 35000, memory: 71 * 1024 ** 3 });
@@ -78,12 +85,19 @@ describe('embedded: taints and tolerations', () => {
 
   it('matches tolerations by key, operator, value and effect', () => {
     const tol = (t: Plain) => podSpec('1', undefined, { tolerations: [t] });
-    expect(placements([tainted('NoSchedule')], tol({ key: 'dedicated', operator: 'Equal', value: 'gpu', effect: 'NoSchedule' }))).to.deep.equal(['t']);
+    expect(
+      placements(
+        [tainted('NoSchedule')],
+        tol({ key: 'dedicated', operator: 'Equal', value: 'gpu', effect: 'NoSchedule' }),
+      ),
+    ).to.deep.equal(['t']);
     expect(placements([tainted('NoSchedule')], tol({ key: 'dedicated', value: 'gpu' }))).to.deep.equal(['t']);
     expect(placements([tainted('NoSchedule')], tol({ key: 'dedicated', operator: 'Exists' }))).to.deep.equal(['t']);
     expect(placements([tainted('NoSchedule')], tol({ operator: 'Exists' }))).to.deep.equal(['t']);
     expect(placements([tainted('NoSchedule')], tol({ key: 'dedicated', value: 'cpu' }))).to.deep.equal([null]);
-    expect(placements([tainted('NoSchedule')], tol({ key: 'dedicated', operator: 'Exists', effect: 'NoExecute' }))).to.deep.equal([null]);
+    expect(
+      placements([tainted('NoSchedule')], tol({ key: 'dedicated', operator: 'Exists', effect: 'NoExecute' })),
+    ).to.deep.equal([null]);
   });
 
   it('keeps pods off unschedulable (cordoned) nodes', () => {
@@ -93,9 +107,21 @@ describe('embedded: taints and tolerations', () => {
 });
 
 describe('embedded: nodeSelector and node affinity', () => {
-  const nodes = [nodeObj('ssd', { labels: { type: 'virtual', disk: 'ssd', cores: '32' } }), nodeObj('hdd', { labels: { type: 'virtual', disk: 'hdd', cores: '8' } }), nodeObj('bare', { labels: { type: 'virtual' } })];
+  const nodes = [
+    nodeObj('ssd', { labels: { type: 'virtual', disk: 'ssd', cores: '32' } }),
+    nodeObj('hdd', { labels: { type: 'virtual', disk: 'hdd', cores: '8' } }),
+    nodeObj('bare', { labels: { type: 'virtual' } }),
+  ];
   const affinity = (exprs: Plain[], fields: Plain[] = []) =>
-    podSpec('1', undefined, { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: exprs, matchFields: fields }] } } } });
+    podSpec('1', undefined, {
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchExpressions: exprs, matchFields: fields }],
+          },
+        },
+      },
+    });
   const where = (spec: Plain) => placements(nodes, spec, 3).filter((n) => n !== null);
 
   it('honours nodeSelector', () => {
@@ -118,10 +144,31 @@ describe('embedded: nodeSelector and node affinity', () => {
   });
 
   it('ORs terms, ANDs expressions within a term, and matches nothing with an empty term', () => {
-    const terms = (t: Plain[]) => podSpec('1', undefined, { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: t } } } });
+    const terms = (t: Plain[]) =>
+      podSpec('1', undefined, {
+        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: t } } },
+      });
     const sorted = (spec: Plain) => [...new Set(where(spec))].sort();
-    expect(sorted(terms([{ matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] }, { matchExpressions: [{ key: 'disk', operator: 'DoesNotExist' }] }]))).to.deep.equal(['bare', 'ssd']);
-    expect(sorted(terms([{ matchExpressions: [{ key: 'disk', operator: 'Exists' }, { key: 'cores', operator: 'Lt', values: ['9'] }] }]))).to.deep.equal(['hdd']);
+    expect(
+      sorted(
+        terms([
+          { matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] },
+          { matchExpressions: [{ key: 'disk', operator: 'DoesNotExist' }] },
+        ]),
+      ),
+    ).to.deep.equal(['bare', 'ssd']);
+    expect(
+      sorted(
+        terms([
+          {
+            matchExpressions: [
+              { key: 'disk', operator: 'Exists' },
+              { key: 'cores', operator: 'Lt', values: ['9'] },
+            ],
+          },
+        ]),
+      ),
+    ).to.deep.equal(['hdd']);
     expect(where(terms([{}]))).to.deep.equal([]);
   });
 });

@@ -3,7 +3,13 @@ import { canonicalScenario } from '../../../../src/trace/generate.js';
 import { encodeTrace } from '../../../../src/trace/trace.js';
 import type { StepRun } from '../../../../src/arena/backend.js';
 import { SimkubeBackend, SimkubeError, defaultEpisodeOf } from '../../../../src/sim/simkube/index.js';
-import { sha256Hex, syncedAnnotation, syncErrorAnnotation, traceConfigMapName, TRACE_KEY } from '../../../../src/sim/simkube/contract.js';
+import {
+  sha256Hex,
+  syncedAnnotation,
+  syncErrorAnnotation,
+  traceConfigMapName,
+  TRACE_KEY,
+} from '../../../../src/sim/simkube/contract.js';
 import { TRACE_LABEL } from '../../../../src/api/names.js';
 import { SIMULATIONS_PATH } from '../../../../src/sim/simkube/simulation.js';
 import type { Simulation } from '../../../../src/sim/simkube/simulation.js';
@@ -25,13 +31,20 @@ function backend(fake: FakeKube, extra: Partial<ConstructorParameters<typeof Sim
 }
 
 function syncPod(fake: FakeKube, node: string, phase = 'Running'): void {
-  fake.put(PODS, { metadata: { name: `trace-sync-${node}`, namespace: NS, labels: { 'app.kubernetes.io/component': 'trace-sync' } }, spec: { nodeName: node }, status: { phase } });
+  fake.put(PODS, {
+    metadata: { name: `trace-sync-${node}`, namespace: NS, labels: { 'app.kubernetes.io/component': 'trace-sync' } },
+    spec: { nodeName: node },
+    status: { phase },
+  });
 }
 
 function annotate(fake: FakeKube, run: StepRun, nodes: string[], value?: string): void {
   const bytes = encodeTrace(run.trace);
   const cm = fake.get(CMS, traceConfigMapName(bytes))!;
-  cm.metadata!.annotations = { ...cm.metadata!.annotations, ...Object.fromEntries(nodes.map((n) => [syncedAnnotation(n), value ?? sha256Hex(bytes)])) };
+  cm.metadata!.annotations = {
+    ...cm.metadata!.annotations,
+    ...Object.fromEntries(nodes.map((n) => [syncedAnnotation(n), value ?? sha256Hex(bytes)])),
+  };
 }
 
 function pod(name: string, sim: string, ready: boolean | 'unschedulable'): Record<string, unknown> {
@@ -56,8 +69,20 @@ function setState(fake: FakeKube, name: string, state: string, ageMs = 0): Simul
 function replayBegan(fake: FakeKube, name: string, agoMs = 0): void {
   const sim = fake.get(SIMULATIONS_PATH, name)!;
   const owner = [{ apiVersion: 'simkube.io/v1', kind: 'Simulation', name, uid: sim.metadata!.uid }];
-  fake.put('/apis/simkube.io/v1/simulationroots', { metadata: { name: `sk-${name}-metaroot`, ownerReferences: owner, creationTimestamp: new Date(Date.now() - agoMs - 60_000).toISOString() } });
-  fake.put('/apis/simkube.io/v1/simulationroots', { metadata: { name: `sk-${name}-driver-x1-root`, ownerReferences: owner, creationTimestamp: new Date(Date.now() - agoMs).toISOString() } });
+  fake.put('/apis/simkube.io/v1/simulationroots', {
+    metadata: {
+      name: `sk-${name}-metaroot`,
+      ownerReferences: owner,
+      creationTimestamp: new Date(Date.now() - agoMs - 60_000).toISOString(),
+    },
+  });
+  fake.put('/apis/simkube.io/v1/simulationroots', {
+    metadata: {
+      name: `sk-${name}-driver-x1-root`,
+      ownerReferences: owner,
+      creationTimestamp: new Date(Date.now() - agoMs).toISOString(),
+    },
+  });
 }
 
 async function startAndSync(fake: FakeKube, b: SimkubeBackend, run: StepRun): Promise<string> {
@@ -79,7 +104,10 @@ describe('simkube backend (fake API)', () => {
     const cms = fake.list(CMS);
     expect(cms).to.have.length(1);
     const bytes = encodeTrace(run.trace);
-    const cm = cms[0]! as { metadata: { name: string; labels: Record<string, string> }; binaryData: Record<string, string> };
+    const cm = cms[0]! as {
+      metadata: { name: string; labels: Record<string, string> };
+      binaryData: Record<string, string>;
+    };
     expect(cm.metadata.name).to.equal(`sa-trace-${sha256Hex(bytes).slice(0, 16)}`);
     expect(cm.metadata.labels[TRACE_LABEL]).to.equal('true');
     expect(Buffer.from(cm.binaryData[TRACE_KEY]!, 'base64').equals(Buffer.from(bytes))).to.equal(true);
@@ -92,7 +120,9 @@ describe('simkube backend (fake API)', () => {
     await b.start(run);
     let r = await b.poll(run);
     expect(r.waiting?.reason).to.equal('TraceSyncUnavailable');
-    expect(r.waiting?.message).to.match(/trace-sync/).and.match(/DaemonSet/);
+    expect(r.waiting?.message)
+      .to.match(/trace-sync/)
+      .and.match(/DaemonSet/);
     syncPod(fake, 'n1');
     syncPod(fake, 'n2');
     syncPod(fake, 'n3', 'Pending'); // not Running: not waited for
@@ -122,11 +152,22 @@ describe('simkube backend (fake API)', () => {
     const cm = traceConfigMapName(encodeTrace(run.trace));
     expect(sim.apiVersion).to.equal('simkube.io/v1');
     expect(sim.spec.lifecycleParams).to.deep.equal({});
-    expect(sim.spec.driver).to.include({ image: 'quay.io/appliedcomputing/sk-driver:v2.7.0', namespace: 'simkube', port: 8888, virtualNsPrefix: 'virtual' });
+    expect(sim.spec.driver).to.include({
+      image: 'quay.io/appliedcomputing/sk-driver:v2.7.0',
+      namespace: 'simkube',
+      port: 8888,
+      virtualNsPrefix: 'virtual',
+    });
     expect(sim.spec.driver.tracePath).to.equal(`file:///var/lib/sim-arena/traces/${cm}.sktrace`);
     expect(sim.spec).to.include({ duration: '45s', speed: 2, repetitions: 1 });
-    expect(sim.spec.hooks?.preStartHooks).to.deep.equal([{ cmd: 'kubectl', args: ['apply', '-f', '/config/kwok'], ignoreFailure: true }]);
-    expect(sim.metadata?.labels).to.include({ 'app.kubernetes.io/managed-by': 'sim-arena', 'simarena.io/run': 'Ep_One-s12', 'simarena.io/episode': 'Ep_One' });
+    expect(sim.spec.hooks?.preStartHooks).to.deep.equal([
+      { cmd: 'kubectl', args: ['apply', '-f', '/config/kwok'], ignoreFailure: true },
+    ]);
+    expect(sim.metadata?.labels).to.include({
+      'app.kubernetes.io/managed-by': 'sim-arena',
+      'simarena.io/run': 'Ep_One-s12',
+      'simarena.io/episode': 'Ep_One',
+    });
     // polling again does not create a second one
     expect((await b.poll(run)).waiting?.reason).to.equal('SimulationPending');
     expect(fake.list(SIMULATIONS_PATH)).to.have.length(1);
@@ -136,8 +177,20 @@ describe('simkube backend (fake API)', () => {
     const fake = new FakeKube();
     fake.slowForeground = true;
     const b = backend(fake);
-    fake.put(SIMULATIONS_PATH, { metadata: { name: 'ep1-s2', labels: { 'app.kubernetes.io/managed-by': 'sim-arena', 'simarena.io/episode': 'ep1' } }, spec: {} });
-    fake.put(SIMULATIONS_PATH, { metadata: { name: 'other-2', labels: { 'app.kubernetes.io/managed-by': 'sim-arena', 'simarena.io/episode': 'other' } }, spec: {} });
+    fake.put(SIMULATIONS_PATH, {
+      metadata: {
+        name: 'ep1-s2',
+        labels: { 'app.kubernetes.io/managed-by': 'sim-arena', 'simarena.io/episode': 'ep1' },
+      },
+      spec: {},
+    });
+    fake.put(SIMULATIONS_PATH, {
+      metadata: {
+        name: 'other-2',
+        labels: { 'app.kubernetes.io/managed-by': 'sim-arena', 'simarena.io/episode': 'other' },
+      },
+      spec: {},
+    });
     const run = stepRun('ep1-s3');
     syncPod(fake, 'n1');
     await b.start(run);
@@ -154,9 +207,19 @@ describe('simkube backend (fake API)', () => {
     const fake = new FakeKube();
     const b = backend(fake);
     fake.put('/api/v1/namespaces', { metadata: { name: 'virtual-default' } });
-    fake.put(SIMULATIONS_PATH, { metadata: { name: 'live' }, spec: {}, status: { observedGeneration: 1, state: 'Running' } });
-    fake.put(SIMULATIONS_PATH, { metadata: { name: 'done' }, spec: {}, status: { observedGeneration: 1, state: 'Finished' } });
-    fake.put(VDEPS, { metadata: { name: 'web', namespace: 'virtual-default', labels: { 'simkube.io/simulation': 'crashed' } } });
+    fake.put(SIMULATIONS_PATH, {
+      metadata: { name: 'live' },
+      spec: {},
+      status: { observedGeneration: 1, state: 'Running' },
+    });
+    fake.put(SIMULATIONS_PATH, {
+      metadata: { name: 'done' },
+      spec: {},
+      status: { observedGeneration: 1, state: 'Finished' },
+    });
+    fake.put(VDEPS, {
+      metadata: { name: 'web', namespace: 'virtual-default', labels: { 'simkube.io/simulation': 'crashed' } },
+    });
     fake.put(VPODS, pod('web-a', 'crashed', true));
     fake.put(VPODS, pod('web-b', 'done', true));
     fake.put(VPODS, pod('web-c', 'live', true));
@@ -175,16 +238,22 @@ describe('simkube backend (fake API)', () => {
     const b = backend(fake);
     const run = stepRun();
     const name = await startAndSync(fake, b, run);
-    fake.put(SIMULATIONS_PATH, { metadata: { name: 'someone-else' }, spec: {}, status: { observedGeneration: 1, state: 'Running' } });
+    fake.put(SIMULATIONS_PATH, {
+      metadata: { name: 'someone-else' },
+      spec: {},
+      status: { observedGeneration: 1, state: 'Running' },
+    });
     setState(fake, name, 'Blocked');
     const r = await b.poll(run);
     expect(r.waiting?.reason).to.equal('SimulationBlocked');
-    expect(r.waiting?.message).to.match(/one simulation at a time/).and.match(/someone-else/);
+    expect(r.waiting?.message)
+      .to.match(/one simulation at a time/)
+      .and.match(/someone-else/);
     setState(fake, name, 'Paused');
     expect((await b.poll(run)).waiting?.reason).to.equal('SimulationPaused');
   });
 
-  it('observes the sim\'s own pods once they all settle', async () => {
+  it("observes the sim's own pods once they all settle", async () => {
     const fake = new FakeKube();
     const b = backend(fake);
     const run = stepRun(); // replicas-over: 5 replicas
@@ -217,7 +286,9 @@ describe('simkube backend (fake API)', () => {
     let r = await b.poll(run);
     expect(r.observation).to.equal(undefined);
     expect(r.waiting?.reason).to.equal('SimulationFinishing');
-    expect(fake.get(SIMULATIONS_PATH, name)!.metadata!.annotations!['simarena.io/observation']).to.equal('{"ready":0,"pending":3,"total":3}');
+    expect(fake.get(SIMULATIONS_PATH, name)!.metadata!.annotations!['simarena.io/observation']).to.equal(
+      '{"ready":0,"pending":3,"total":3}',
+    );
     // the pods go with the driver's root; the observation stays
     fake.store.get(VPODS)!.clear();
     expect((await b.poll(run)).waiting?.reason).to.equal('SimulationFinishing');
@@ -251,7 +322,9 @@ describe('simkube backend (fake API)', () => {
     let err: unknown;
     await b.poll(run).catch((e: unknown) => (err = e));
     expect(err).to.be.instanceOf(SimkubeError);
-    expect((err as Error).message).to.match(/no pod of Deployment default\/web appeared in virtual-default/).and.match(/job-name=sk-/);
+    expect((err as Error).message)
+      .to.match(/no pod of Deployment default\/web appeared in virtual-default/)
+      .and.match(/job-name=sk-/);
     fake.put(VPODS, pod('web-0', name, true));
     fake.put(VPODS, pod('web-1', name, false));
     expect((await b.poll(run)).observation).to.deep.equal({ ready: 1, pending: 1, total: 2 });
@@ -265,7 +338,9 @@ describe('simkube backend (fake API)', () => {
     setState(fake, name, 'Finished');
     let err: Error | undefined;
     await b.poll(run).catch((e: Error) => (err = e));
-    expect(err?.message).to.match(/finished before sim-arena could observe/).and.match(/raise stepDuration/);
+    expect(err?.message)
+      .to.match(/finished before sim-arena could observe/)
+      .and.match(/raise stepDuration/);
   });
 
   it('throws on Failed with the traps found (monitoring namespace, driver namespace, ClusterIssuer)', async () => {
@@ -274,7 +349,13 @@ describe('simkube backend (fake API)', () => {
     const run = stepRun();
     const name = await startAndSync(fake, b, run);
     setState(fake, name, 'Failed');
-    fake.put('/api/v1/namespaces/default/events', { metadata: { name: 'e1', namespace: 'default' }, involvedObject: { kind: 'Simulation', name }, type: 'Warning', reason: 'SetupFailed', message: 'metrics namespace monitoring missing' });
+    fake.put('/api/v1/namespaces/default/events', {
+      metadata: { name: 'e1', namespace: 'default' },
+      involvedObject: { kind: 'Simulation', name },
+      type: 'Warning',
+      reason: 'SetupFailed',
+      message: 'metrics namespace monitoring missing',
+    });
     let err: Error | undefined;
     await b.poll(run).catch((e: Error) => (err = e));
     expect(err).to.be.instanceOf(SimkubeError);
@@ -285,7 +366,7 @@ describe('simkube backend (fake API)', () => {
     expect(err!.message).to.match(/ClusterIssuer selfsigned/);
   });
 
-  it('on Failed quotes the driver\'s own error (its pod\'s terminated status), then deletes the Simulation so it cannot hold SimKube\'s lock', async () => {
+  it("on Failed quotes the driver's own error (its pod's terminated status), then deletes the Simulation so it cannot hold SimKube's lock", async () => {
     const fake = new FakeKube();
     const b = backend(fake);
     const run = stepRun();
@@ -298,7 +379,14 @@ describe('simkube backend (fake API)', () => {
         containerStatuses: [
           {
             name: 'driver',
-            state: { terminated: { exitCode: 1, reason: 'Error', message: '2026-12-04T13:00:00Z  INFO sk_driver: applying apps/v1.ReplicaSet virtual-default/web\n\u001b[31m2026-12-04T13:00:01Z ERROR sk_driver: driver failed: ApiError: .spec.metadata: field not declared in schema\u001b[0m' } },
+            state: {
+              terminated: {
+                exitCode: 1,
+                reason: 'Error',
+                message:
+                  '2026-12-04T13:00:00Z  INFO sk_driver: applying apps/v1.ReplicaSet virtual-default/web\n\u001b[31m2026-12-04T13:00:01Z ERROR sk_driver: driver failed: ApiError: .spec.metadata: field not declared in schema\u001b[0m',
+              },
+            },
           },
         ],
       },
@@ -306,25 +394,43 @@ describe('simkube backend (fake API)', () => {
     let err: Error | undefined;
     await b.poll(run).catch((e: Error) => (err = e));
     expect(err).to.be.instanceOf(SimkubeError);
-    expect(err!.message).to.match(/is Failed/).and.match(new RegExp(`driver pod sk-${name}-driver-x1 exited 1 \\(Error\\): .*\\.spec\\.metadata: field not declared in schema`));
+    expect(err!.message)
+      .to.match(/is Failed/)
+      .and.match(
+        new RegExp(
+          `driver pod sk-${name}-driver-x1 exited 1 \\(Error\\): .*\\.spec\\.metadata: field not declared in schema`,
+        ),
+      );
     expect(err!.message, 'the driver named the cause: no setup traps').to.not.match(/monitoring/);
     expect(err!.message).to.match(new RegExp(`sim-arena deleted Simulation ${name}`));
     expect(fake.get(SIMULATIONS_PATH, name)).to.equal(undefined);
   });
 
-  it('Blocked names the holder of SimKube\'s lock, Failed ones included; a Failed holder sim-arena made is deleted', async () => {
+  it("Blocked names the holder of SimKube's lock, Failed ones included; a Failed holder sim-arena made is deleted", async () => {
     const fake = new FakeKube();
     const b = backend(fake);
     const run = stepRun();
     const name = await startAndSync(fake, b, run);
     setState(fake, name, 'Blocked');
-    const lease = (holder: string): void => void fake.put('/apis/coordination.k8s.io/v1/namespaces/simkube/leases', { metadata: { name: 'sk-lease', namespace: 'simkube' }, spec: { holderIdentity: holder } });
+    const lease = (holder: string): void =>
+      void fake.put('/apis/coordination.k8s.io/v1/namespaces/simkube/leases', {
+        metadata: { name: 'sk-lease', namespace: 'simkube' },
+        spec: { holderIdentity: holder },
+      });
     fake.put(SIMULATIONS_PATH, { metadata: { name: 'theirs' }, spec: {}, status: { state: 'Failed' } });
     lease('theirs');
     let m = (await b.poll(run)).waiting?.message;
-    expect(m).to.match(/one simulation at a time/).and.match(/waits for theirs to finish: it is Failed but still holds the lock; delete it \(kubectl delete simulation theirs\)/);
+    expect(m)
+      .to.match(/one simulation at a time/)
+      .and.match(
+        /waits for theirs to finish: it is Failed but still holds the lock; delete it \(kubectl delete simulation theirs\)/,
+      );
     expect(fake.get(SIMULATIONS_PATH, 'theirs'), 'not ours: left alone').to.not.equal(undefined);
-    fake.put(SIMULATIONS_PATH, { metadata: { name: 'ours-old', labels: { 'app.kubernetes.io/managed-by': 'sim-arena' } }, spec: {}, status: { state: 'Failed' } });
+    fake.put(SIMULATIONS_PATH, {
+      metadata: { name: 'ours-old', labels: { 'app.kubernetes.io/managed-by': 'sim-arena' } },
+      spec: {},
+      status: { state: 'Failed' },
+    });
     lease('ours-old');
     m = (await b.poll(run)).waiting?.message;
     expect(m).to.match(/waits for ours-old to finish: it is Failed and still held the lock, so sim-arena deleted it/);
@@ -344,7 +450,9 @@ describe('simkube backend (fake API)', () => {
     setState(fake, name, 'Running', 40_000);
     let err: Error | undefined;
     await b.poll(run).catch((e: Error) => (err = e));
-    expect(err?.message).to.match(/Running for 40s without its driver replaying anything/).and.match(new RegExp(`sim-arena deleted Simulation ${name}`));
+    expect(err?.message)
+      .to.match(/Running for 40s without its driver replaying anything/)
+      .and.match(new RegExp(`sim-arena deleted Simulation ${name}`));
   });
 
   it('gives a Retrying Simulation a grace period, then throws', async () => {
@@ -357,7 +465,9 @@ describe('simkube backend (fake API)', () => {
     setState(fake, name, 'Retrying', 20_000);
     let err: Error | undefined;
     await b.poll(run).catch((e: Error) => (err = e));
-    expect(err?.message).to.match(/is Retrying/).and.match(/monitoring/);
+    expect(err?.message)
+      .to.match(/is Retrying/)
+      .and.match(/monitoring/);
   });
 
   it('throws when trace-sync rejected the trace as invalid; waits on other sync errors', async () => {

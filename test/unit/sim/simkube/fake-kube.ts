@@ -5,12 +5,20 @@ import type { RawRequest } from '../../../../src/kube/request.js';
 import { Kube, type Obj } from '../../../../src/kube/client.js';
 
 function status(code: number, reason: string, message: string): ApiException<string> {
-  return new ApiException(code, message, JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message }), {});
+  return new ApiException(
+    code,
+    message,
+    JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message }),
+    {},
+  );
 }
 
 function mergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const out: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
     else out[k] = mergePatch(out[k], v);
@@ -53,10 +61,18 @@ function parse(path: string): { collection: string; name?: string; sub?: string 
   if (rest[0] === 'namespaces' && rest.length >= 3) {
     // namespaced: namespaces/ns/res[/name[/sub]]
     const collection = `${prefix}/namespaces/${rest[1]}/${rest[2]}`;
-    return { collection, ...(rest[3] ? { name: decodeURIComponent(rest[3]) } : {}), ...(rest[4] ? { sub: rest[4] } : {}) };
+    return {
+      collection,
+      ...(rest[3] ? { name: decodeURIComponent(rest[3]) } : {}),
+      ...(rest[4] ? { sub: rest[4] } : {}),
+    };
   }
   const collection = `${prefix}/${rest[0]}`;
-  return { collection, ...(rest[1] ? { name: decodeURIComponent(rest[1]) } : {}), ...(rest[2] ? { sub: rest[2] } : {}) };
+  return {
+    collection,
+    ...(rest[1] ? { name: decodeURIComponent(rest[1]) } : {}),
+    ...(rest[2] ? { sub: rest[2] } : {}),
+  };
 }
 
 export class FakeKube {
@@ -81,7 +97,15 @@ export class FakeKube {
   /** Puts an object straight into the store (collection path like /api/v1/namespaces/ns/pods). */
   put(collection: string, obj: Obj): Obj {
     const name = obj.metadata!.name!;
-    const stored: Obj = { ...obj, metadata: { uid: `uid-${++this.uid}`, creationTimestamp: new Date().toISOString(), generation: 1, ...obj.metadata } };
+    const stored: Obj = {
+      ...obj,
+      metadata: {
+        uid: `uid-${++this.uid}`,
+        creationTimestamp: new Date().toISOString(),
+        generation: 1,
+        ...obj.metadata,
+      },
+    };
     this.coll(collection).set(name, stored);
     return stored;
   }
@@ -112,8 +136,19 @@ export class FakeKube {
         // cluster-wide list of a namespaced resource (e.g. /api/v1/pods)
         const sources = this.store.has(collection)
           ? [collection]
-          : [...this.store.keys()].filter((c) => c.endsWith(`/${collection.split('/').pop()}`) && c.includes('/namespaces/') && c.startsWith(collection.split('/').slice(0, -1).join('/')));
-        const items = sources.flatMap((c) => this.list(c)).filter((o) => matchesLabels(o, q.labelSelector as string | undefined) && matchesFields(o, q.fieldSelector as string | undefined));
+          : [...this.store.keys()].filter(
+              (c) =>
+                c.endsWith(`/${collection.split('/').pop()}`) &&
+                c.includes('/namespaces/') &&
+                c.startsWith(collection.split('/').slice(0, -1).join('/')),
+            );
+        const items = sources
+          .flatMap((c) => this.list(c))
+          .filter(
+            (o) =>
+              matchesLabels(o, q.labelSelector as string | undefined) &&
+              matchesFields(o, q.fieldSelector as string | undefined),
+          );
         return { items: structuredClone(items) };
       }
       case 'POST': {
@@ -126,7 +161,9 @@ export class FakeKube {
         const o = name ? this.get(collection, name) : undefined;
         if (!o || !name) throw status(404, 'NotFound', `${name} not found`);
         const patch = req.body as Record<string, unknown>;
-        const next = (sub === 'status' ? mergePatch(o, { status: patch.status }) : mergePatch(o, { ...patch, status: undefined })) as Obj;
+        const next = (
+          sub === 'status' ? mergePatch(o, { status: patch.status }) : mergePatch(o, { ...patch, status: undefined })
+        ) as Obj;
         if (sub !== 'status' && o.status !== undefined) next.status = o.status;
         this.coll(collection).set(name, next);
         return structuredClone(next);
@@ -134,7 +171,8 @@ export class FakeKube {
       case 'DELETE': {
         const o = name ? this.get(collection, name) : undefined;
         if (!o || !name) throw status(404, 'NotFound', `${name} not found`);
-        if (this.slowForeground && q.propagationPolicy === 'Foreground') o.metadata!.deletionTimestamp = new Date().toISOString();
+        if (this.slowForeground && q.propagationPolicy === 'Foreground')
+          o.metadata!.deletionTimestamp = new Date().toISOString();
         else this.coll(collection).delete(name);
         return {};
       }

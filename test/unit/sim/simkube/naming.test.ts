@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import { syncedAnnotation, syncErrorAnnotation } from '../../../../src/sim/simkube/contract.js';
-import { dnsLabel, fileTracePath, labelValue, parseDurationSeconds, simulationName } from '../../../../src/sim/simkube/simulation.js';
+import {
+  dnsLabel,
+  fileTracePath,
+  labelValue,
+  parseDurationSeconds,
+  simulationName,
+} from '../../../../src/sim/simkube/simulation.js';
 
 const ANNOTATION_KEY = /^simarena\.io\/[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
@@ -38,7 +44,9 @@ describe('simkube naming', () => {
   });
 
   it('writes file:/// trace paths', () => {
-    expect(fileTracePath('/var/lib/sim-arena/traces/', 'a.sktrace')).to.equal('file:///var/lib/sim-arena/traces/a.sktrace');
+    expect(fileTracePath('/var/lib/sim-arena/traces/', 'a.sktrace')).to.equal(
+      'file:///var/lib/sim-arena/traces/a.sktrace',
+    );
   });
 
   it('parses SimKube durations', () => {

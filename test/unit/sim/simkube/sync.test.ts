@@ -5,7 +5,13 @@ import { expect } from 'chai';
 import { silentLogger } from '../../../../src/util/log.js';
 import { canonicalScenario } from '../../../../src/trace/generate.js';
 import { encodeTrace } from '../../../../src/trace/trace.js';
-import { sha256Hex, syncedAnnotation, syncErrorAnnotation, traceConfigMap, TRACE_KEY } from '../../../../src/sim/simkube/contract.js';
+import {
+  sha256Hex,
+  syncedAnnotation,
+  syncErrorAnnotation,
+  traceConfigMap,
+  TRACE_KEY,
+} from '../../../../src/sim/simkube/contract.js';
 import { TraceSyncer } from '../../../../src/sim/simkube/sync.js';
 import { FakeKube } from './fake-kube.js';
 
@@ -25,7 +31,12 @@ describe('trace-sync (fake API, temp dir)', () => {
 
   function setup(): { fake: FakeKube; syncer: TraceSyncer } {
     const fake = new FakeKube();
-    const syncer = new TraceSyncer(fake.kube(), { dir: path.join(dir, 'traces'), namespace: NS, node: 'node-a', logger: silentLogger() });
+    const syncer = new TraceSyncer(fake.kube(), {
+      dir: path.join(dir, 'traces'),
+      namespace: NS,
+      node: 'node-a',
+      logger: silentLogger(),
+    });
     return { fake, syncer };
   }
 
@@ -48,7 +59,10 @@ describe('trace-sync (fake API, temp dir)', () => {
 
   it('accepts data[trace.msgpack] as base64 too', async () => {
     const { fake, syncer } = setup();
-    fake.put(CMS, { metadata: { name: 'legacy', namespace: NS, labels: { 'simarena.io/trace': 'true' } }, data: { [TRACE_KEY]: Buffer.from(bytes).toString('base64') } });
+    fake.put(CMS, {
+      metadata: { name: 'legacy', namespace: NS, labels: { 'simarena.io/trace': 'true' } },
+      data: { [TRACE_KEY]: Buffer.from(bytes).toString('base64') },
+    });
     expect((await syncer.syncAll()).get('legacy')).to.equal('written');
   });
 
@@ -76,7 +90,9 @@ describe('trace-sync (fake API, temp dir)', () => {
     const { fake, syncer } = setup();
     fake.put(CMS, { metadata: { name: 'empty', namespace: NS, labels: { 'simarena.io/trace': 'true' } }, data: {} });
     expect((await syncer.syncAll()).get('empty')).to.equal('missing-key');
-    expect(fake.get(CMS, 'empty')!.metadata!.annotations![syncErrorAnnotation('node-a')]).to.match(/no binaryData key "trace.msgpack"/);
+    expect(fake.get(CMS, 'empty')!.metadata!.annotations![syncErrorAnnotation('node-a')]).to.match(
+      /no binaryData key "trace.msgpack"/,
+    );
   });
 
   it('removes files whose ConfigMap is gone, and stale temp files, but nothing else', async () => {
