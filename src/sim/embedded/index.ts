@@ -11,42 +11,17 @@ import { TraceError, type Trace } from '../../trace/trace.js';
 import { formatWorkload, type WorkloadRef } from '../../trace/workload.js';
 import type { MsgMap, MsgValue } from '../../trace/msgpack.js';
 import type { Backend, RunOptions } from '../../arena/backend.js';
-import type { Resources, SimPod } from './cluster.js';
-import type { Labels, Taint } from './selection.js';
 import { runSimulation, workloadKey, type SimState, type SimulateOptions } from './replay.js';
-import { observeWithUsage } from '../usage.js';
+import { observeWithUsage } from './usage.js';
+import type { SimNodeView, SimResult } from './result.js';
+import type { SimPod } from './cluster.js';
 
 export type { SimulateOptions } from './replay.js';
 export type { SimPod, PodPhase, Resources } from './cluster.js';
 export type { Taint, Labels } from './selection.js';
 export { UnsupportedFeatureError } from './errors.js';
 export { Rng } from './rng.js';
-
-export interface SimNodeView {
-  readonly name: string;
-  readonly labels: Labels;
-  readonly taints: readonly Taint[];
-  readonly unschedulable: boolean;
-  readonly allocatable: Resources;
-  /** Sum of the effective requests of the non-terminal pods bound here (`pods` = their count). */
-  readonly requested: Resources;
-}
-
-export interface SimResult {
-  /** Every pod that exists at the end of the replay window, in creation order. */
-  readonly pods: readonly SimPod[];
-  readonly nodes: readonly SimNodeView[];
-  readonly warnings: readonly string[];
-  /** First event's ts and the end of the replay window (first + duration, or the last event's ts). */
-  readonly startTs: number;
-  readonly endTs: number;
-  readonly eventsReplayed: number;
-  /** Pods ever created, deleted ones included. */
-  readonly podsCreated: number;
-  readonly preemptions: number;
-  /** Whether the workload was applied within the replay window. */
-  applied(ref: WorkloadRef): boolean;
-}
+export type { SimNodeView, SimResult } from './result.js';
 
 class Result implements SimResult {
   readonly pods: readonly SimPod[];

@@ -261,7 +261,7 @@ export class Scheduler {
       for (const v of lower) node.subtract(v.shape);
       node.pods.length = 0;
       for (const x of kept) if (x.priority >= p.priority) node.pods.push(x);
-      let fits = fitMask(s, node) === 0;
+      const fits = fitMask(s, node) === 0;
       const victims: SimPodImpl[] = [];
       if (fits) {
         lower.sort(moreImportant);
@@ -279,10 +279,7 @@ export class Scheduler {
       for (const v of lower) if (!node.pods.includes(v)) node.restore(v.shape);
       node.pods.length = 0;
       for (const x of kept) node.pods.push(x);
-      if (!fits || victims.length === 0) {
-        fits = false;
-        continue;
-      }
+      if (!fits || victims.length === 0) continue;
       const top = victims.reduce((a, v) => Math.max(a, v.priority), -Infinity);
       const sum = victims.reduce((a, v) => a + v.priority + INT32_OFFSET, 0);
       let earliest = Infinity;

@@ -380,7 +380,7 @@ export function buildShape(spec: MsgMap, ctx: ShapeContext): PodShape {
   const tolUnschedulable = tolerations.some((t) => tolerates(t, UNSCHEDULABLE_TAINT));
 
   // Priority: the class (admission) decides; a global default class applies when none is named.
-  let priority = 0;
+  let priority: number;
   let preemptNever = spec.get('preemptionPolicy') === 'Never';
   const className = str(spec.get('priorityClassName'));
   const explicit = num(spec.get('priority'));

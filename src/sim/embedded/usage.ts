@@ -1,10 +1,10 @@
 // The embedded simulator's seam to the usage model: the replay's placements in, the usage-aware observation out.
-import type { Observation } from '../arena/observation.js';
-import { applyUsage, type UsageRun } from '../arena/usage/run.js';
-import type { UsageNode, UsagePod } from '../arena/usage/model.js';
-import type { Trace } from '../trace/trace.js';
-import type { WorkloadRef } from '../trace/workload.js';
-import type { SimResult } from './embedded/index.js';
+import type { Observation } from '../../arena/observation.js';
+import { applyUsage, type UsageRun } from '../../arena/usage/run.js';
+import type { UsageNode, UsagePod } from '../../arena/usage/model.js';
+import type { Trace } from '../../trace/trace.js';
+import type { WorkloadRef } from '../../trace/workload.js';
+import type { SimResult } from './result.js';
 
 export function placementsOf(result: SimResult, ref: WorkloadRef): { pods: UsagePod[]; nodes: UsageNode[] } {
   const pods: UsagePod[] = [];
