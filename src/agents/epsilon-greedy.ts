@@ -96,7 +96,7 @@ export function loadEpsilonGreedy(path: string, epsilon?: number, frozen = false
     return EpsilonGreedyPolicy.fromJSON(JSON.parse(readFileSync(path, 'utf8')), epsilon, frozen);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code) throw e;
-    throw new RangeError(`${path}: ${(e as Error).message}`);
+    throw new RangeError(`${path}: ${(e as Error).message}`, { cause: e });
   }
 }
 

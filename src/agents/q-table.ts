@@ -274,7 +274,7 @@ export function parseQTable(
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new RangeError(`not a sim-arena q-table: invalid JSON (${(e as Error).message})`);
+    throw new RangeError(`not a sim-arena q-table: invalid JSON (${(e as Error).message})`, { cause: e });
   }
   return QTablePolicy.fromJSON(json, overrides, opts);
 }
@@ -292,7 +292,7 @@ export function loadQTable(
   try {
     return parseQTable(text, overrides, opts);
   } catch (e) {
-    throw new RangeError(`${path}: ${(e as Error).message}`);
+    throw new RangeError(`${path}: ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -73,7 +73,7 @@ function fromBytes(bytes: Uint8Array, what: string): () => Trace {
   try {
     master = decodeTrace(bytes).trace;
   } catch (e) {
-    throw new RangeError(`${what}: ${(e as Error).message}`);
+    throw new RangeError(`${what}: ${(e as Error).message}`, { cause: e });
   }
   return () => cloneValue(master);
 }

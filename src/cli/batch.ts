@@ -33,6 +33,7 @@ function entries(dir: string): Entry[] {
       if ((e as NodeJS.ErrnoException).code) throw e;
       throw new RangeError(
         `${indexPath} is not JSON (${(e as Error).message}); regenerate it with sim-arena trace generate`,
+        { cause: e },
       );
     }
     const bad = (why: string) =>

@@ -1,21 +1,29 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { createLogger, type Logger } from '../util/log.js';
 import { startHealthServer, type HealthServer, type Readiness } from './health.js';
-import type { Informer, InformerEventType } from './informer.js';
+import type { InformerEventType } from './informer.js';
 import { objectKey } from './keys.js';
 import { LeaderElector, type LeaderElectionOptions } from './leader.js';
 import { WorkQueue, type ReconcileFn, type WorkQueueOptions } from './workqueue.js';
 
+/** What the controller uses of an informer, whatever its object type (method syntax keeps it assignable). */
+export interface WatchedInformer {
+  on(handler: (obj: KubernetesObject, type: InformerEventType) => void): () => void;
+  start(): void;
+  stop(): Promise<void>;
+  hasSynced(): Promise<void>;
+}
+
 /** An informer plus how its objects map to work-queue keys (default: the object's own key). */
 export interface InformerBinding {
-  informer: Informer<any>;
+  informer: WatchedInformer;
   /** Keys to enqueue for an event on `obj`; return [] for cache-only informers (or to ignore this event). */
   keys?: (obj: KubernetesObject, type: InformerEventType) => string | string[] | undefined;
 }
 
 export interface ControllerOptions {
   name: string;
-  informers: Array<Informer<any> | InformerBinding>;
+  informers: Array<WatchedInformer | InformerBinding>;
   reconcile: ReconcileFn;
   /** Concurrent reconciles (different keys only). Default 1. */
   workers?: number;
@@ -29,7 +37,7 @@ export interface ControllerOptions {
   onStop?: () => Promise<void>;
 }
 
-function isBinding(x: Informer<any> | InformerBinding): x is InformerBinding {
+function isBinding(x: WatchedInformer | InformerBinding): x is InformerBinding {
   return 'informer' in x;
 }
 

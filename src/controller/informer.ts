@@ -51,12 +51,15 @@ class GenerationWatch extends Watch {
     super(kc);
   }
 
+  // client-node's Watch.watch signature, which types the watched objects as any.
+  /* eslint-disable @typescript-eslint/no-explicit-any */
   override async watch(
     path: string,
     query: Record<string, string | number | boolean | undefined>,
     callback: (phase: string, apiObj: any, watchObj?: any) => void,
     done: (err: any) => void,
   ): Promise<AbortController> {
+    /* eslint-enable @typescript-eslint/no-explicit-any */
     if (this.retired) return new AbortController();
     let controller: AbortController | undefined;
     let finished = false;

@@ -57,7 +57,7 @@ export function checkOrigin(req: IncomingMessage, policy: OriginPolicy): void {
   const origin = req.headers.origin;
   if (origin === undefined) return;
   if (policy.allowedOrigins.includes(origin)) return;
-  let ok = false;
+  let ok: boolean;
   try {
     const u = new URL(origin);
     ok = (u.protocol === 'http:' || u.protocol === 'https:') && isLoopbackHost(u.hostname);

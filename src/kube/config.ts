@@ -64,6 +64,7 @@ export function loadKubeConfig(path?: string): KubeConfig {
     const from = path ? '--kubeconfig' : 'KUBECONFIG';
     throw new Error(
       `kubeconfig ${(e as NodeJS.ErrnoException).path ?? path} (from ${from}) does not exist; point ${from} at a kubeconfig, or run in a cluster`,
+      { cause: e },
     );
   }
   if (!kc.getCurrentCluster())

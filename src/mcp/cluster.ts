@@ -115,7 +115,7 @@ export function isKwokPod(pod: V1Pod, nodeAnnotations: Record<string, string> | 
 function describeApiError(e: unknown): string {
   const err = e as { code?: number; body?: unknown; message?: string };
   if (typeof err?.code === 'number' && err.body !== undefined) {
-    let msg = '';
+    let msg: string;
     try {
       const b =
         typeof err.body === 'string'

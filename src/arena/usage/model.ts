@@ -230,7 +230,7 @@ export function evaluateUsage(
         used += got[i]!;
       }
       for (let round = 0; round < 4; round++) {
-        let left = avail - used;
+        const left = avail - used;
         if (left <= 1e-12) break;
         let weight = 0;
         for (const i of list)
@@ -245,7 +245,6 @@ export function evaluateUsage(
           got[i]! += give;
           used += give;
         }
-        left = avail - used;
       }
     }
     if (!inWindow) continue;

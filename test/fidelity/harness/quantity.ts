@@ -23,7 +23,7 @@ export function keptByParse(str: string): number | null {
   let pos = 0;
   if (str[0] === '-' || str[0] === '+') pos++;
   while (pos < str.length && str[pos] === '0') pos++;
-  let num = '';
+  let num: string;
   let denom = '';
   let suffix = '';
   if (pos >= str.length) num = '0';
