@@ -14,7 +14,7 @@ import {
 import { isNotFound, isConflict } from '../../../src/kube/errors.js';
 import { resourcePath } from '../../../src/kube/request.js';
 import { silentLogger } from '../../../src/util/log.js';
-import { clusterOrSkip, deleteNamespace, freshNamespace, waitUntil } from './cluster.js';
+import { clusterOrSkip, deleteNamespace, freshNamespace, waitUntil } from './helpers.js';
 
 interface Widget extends KubernetesObject {
   spec?: { size?: number };

@@ -3,7 +3,7 @@ import { CoreV1Api, EventsV1Api, type KubeConfig, type V1ConfigMap } from '@kube
 import { EventRecorder } from '../../../src/controller/events.js';
 import { kubeRequest, resourcePath } from '../../../src/kube/request.js';
 import { silentLogger } from '../../../src/util/log.js';
-import { clusterOrSkip, deleteNamespace, freshNamespace } from './cluster.js';
+import { clusterOrSkip, deleteNamespace, freshNamespace } from './helpers.js';
 
 describe('controller/events (real cluster)', function () {
   this.timeout(60_000);

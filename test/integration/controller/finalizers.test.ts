@@ -4,7 +4,7 @@ import { addFinalizer, removeFinalizer } from '../../../src/controller/finalizer
 import { apiErrorCode } from '../../../src/kube/errors.js';
 import { jsonPatch, mergePatch, resourcePath } from '../../../src/kube/request.js';
 import { pathAccessor, type ObjectAccessor } from '../../../src/kube/custom-objects.js';
-import { clusterOrSkip, deleteNamespace, freshNamespace } from './cluster.js';
+import { clusterOrSkip, deleteNamespace, freshNamespace } from './helpers.js';
 
 describe('controller/finalizers (real cluster)', function () {
   this.timeout(60_000);

@@ -4,7 +4,7 @@ import { Controller } from '../../../src/controller/controller.js';
 import { Informer, type InformerEventType } from '../../../src/controller/informer.js';
 import { mergePatch, resourcePath } from '../../../src/kube/request.js';
 import { silentLogger } from '../../../src/util/log.js';
-import { clusterOrSkip, deleteNamespace, freshNamespace, waitUntil } from './cluster.js';
+import { clusterOrSkip, deleteNamespace, freshNamespace, waitUntil } from './helpers.js';
 
 describe('controller/informer (real cluster)', function () {
   this.timeout(60_000);

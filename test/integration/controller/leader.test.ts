@@ -3,7 +3,7 @@ import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { LeaderElector } from '../../../src/controller/leader.js';
 import { kubeRequest, resourcePath } from '../../../src/kube/request.js';
 import { silentLogger } from '../../../src/util/log.js';
-import { clusterOrSkip, deleteNamespace, freshNamespace, waitUntil } from './cluster.js';
+import { clusterOrSkip, deleteNamespace, freshNamespace, waitUntil } from './helpers.js';
 
 const microTimeRe = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 

@@ -8,7 +8,7 @@ import {
   loadEpsilonGreedy,
   saveEpsilonGreedy,
 } from '../../../src/agents/epsilon-greedy.js';
-import { ctx, obs } from './_support.js';
+import { ctx, obs } from './helpers.js';
 
 describe('agents: epsilon-greedy bandit', () => {
   it('keeps an incremental mean reward per action and exploits the best one', () => {

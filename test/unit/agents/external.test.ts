@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ExternalPolicy, ExternalPolicyError, externalFromParams } from '../../../src/agents/external.js';
 import { silentLogger } from '../../../src/util/log.js';
-import { ctx, obs } from './_support.js';
+import { ctx, obs } from './helpers.js';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 

@@ -22,7 +22,7 @@ import { runBenchEpisode } from '../../../src/bench/harness.js';
 import { canonicalScenarios, legacyScenarios, defaultLegacyDir } from '../../../src/bench/scenarios.js';
 import { episodeSpec } from '../../../src/arena/episode.js';
 import { createBackend } from '../../../src/sim/index.js';
-import { ctx, obs } from './_support.js';
+import { ctx, obs } from './helpers.js';
 
 const S_CPU_OVER = 'ready=lt pending=yes total=eq cpu=over2 mem=fits';
 const S_FITS_PENDING_GONE = 'ready=eq pending=no total=eq cpu=fits mem=fits';

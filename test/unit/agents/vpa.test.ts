@@ -4,7 +4,7 @@ import { usageHistory, VpaLikePolicy, VPA_LIKE_DEFAULTS, vpaLikeFromParams } fro
 import { runEpisode, episodeSpec } from '../../../src/arena/episode.js';
 import { canonicalScenario } from '../../../src/trace/generate.js';
 import { createBackend } from '../../../src/sim/index.js';
-import { ctx, obs } from './_support.js';
+import { ctx, obs } from './helpers.js';
 
 describe('agents: vpa-like', () => {
   describe('the recommender (field-anchors §2.1)', () => {

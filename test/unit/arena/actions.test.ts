@@ -25,8 +25,8 @@ import {
   singleWorkloadTrace,
   workloadObject,
   type ContainerSpec,
-} from '../trace/_support.js';
-import { expectOnlyEdits, replicaPaths, requestPaths, sameBytes } from './_edits.js';
+} from '../trace/helpers.js';
+import { expectOnlyEdits, replicaPaths, requestPaths, sameBytes } from './helpers.js';
 
 const web: WorkloadRef = { kind: 'Deployment', namespace: 'default', name: 'web' };
 

@@ -19,7 +19,7 @@ import { blockedSinceChange, getPolicy, policyNames } from '../../../src/arena/p
 import { episodeSpec, runEpisode, type StepRecord } from '../../../src/arena/episode.js';
 import { EmbeddedBackend, runEmbedded } from '../../../src/sim/embedded/index.js';
 import { registerAgents } from '../../../src/agents/index.js';
-import { buildTrace, repoRoot, workloadObject } from '../trace/_support.js';
+import { buildTrace, repoRoot, workloadObject } from '../trace/helpers.js';
 
 const DSB = path.join(repoRoot, 'test', 'fixtures', 'simkube', 'dsb-scaling.sktrace');
 const dsb = (): Trace => decodeTrace(new Uint8Array(readFileSync(DSB))).trace;

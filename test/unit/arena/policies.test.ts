@@ -23,7 +23,7 @@ import {
 } from '../../../src/arena/policies.js';
 import { mixSeed, mulberry32, randomInt } from '../../../src/util/rng.js';
 import { DEFAULT_SAFEGUARDS } from '../../../src/arena/safeguards.js';
-import { buildTrace, deletionStub, loadLegacy, workloadObject } from '../trace/_support.js';
+import { buildTrace, deletionStub, loadLegacy, workloadObject } from '../trace/helpers.js';
 
 const GiB = 1024n ** 3n;
 const pool = { count: 3, cpu: '16', memory: '32Gi', pods: 110 };

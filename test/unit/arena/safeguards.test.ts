@@ -11,8 +11,8 @@ import {
   resolveLimits,
   type Safeguards,
 } from '../../../src/arena/safeguards.js';
-import { loadLegacy, singleWorkloadTrace } from '../trace/_support.js';
-import { sameBytes } from './_edits.js';
+import { loadLegacy, singleWorkloadTrace } from '../trace/helpers.js';
+import { sameBytes } from './helpers.js';
 
 const web: WorkloadRef = { kind: 'Deployment', namespace: 'default', name: 'web' };
 

@@ -9,7 +9,7 @@ import { EPISODE_OPTIONS, episodeFromFlags } from '../../../src/cli/episode-flag
 import { UsageError } from '../../../src/cli/errors.js';
 import { episodeSpec } from '../../../src/arena/episode.js';
 import { checkEpisodeSpec, specProblems } from '../../../src/arena/spec-rules.js';
-import { cli } from './_spawn.js';
+import { cli } from './helpers.js';
 
 const spec = (argv: string[]) => episodeFromFlags(parse(argv, EPISODE_OPTIONS, 'usage').flags);
 

@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkWritableFile, writeDirAtomic, writeFileAtomic } from '../../../src/util/atomic-write.js';
-import { cli } from './_spawn.js';
+import { cli } from './helpers.js';
 
 describe('atomic outputs (CLI)', function () {
   this.timeout(120_000);

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { ACTIONS } from '../../../src/arena/actions.js';
 import { canonicalScenario } from '../../../src/trace/generate.js';
 import { encodeTrace } from '../../../src/trace/trace.js';
-import { ACTION, createEnv, testServer, type TestServer } from './_server.js';
+import { ACTION, createEnv, testServer, type TestServer } from './helpers.js';
 
 describe('env server HTTP API', () => {
   let s: TestServer;

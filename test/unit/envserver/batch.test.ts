@@ -1,7 +1,7 @@
 // POST /v1/step-batch: many envs per request, checked as a whole before anything runs.
 import { expect } from 'chai';
 import { mulberry32, randomInt } from '../../../src/util/rng.js';
-import { ACTION, createEnv, testServer, type TestServer } from './_server.js';
+import { ACTION, createEnv, testServer, type TestServer } from './helpers.js';
 
 describe('env server step-batch', () => {
   let s: TestServer;

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { mixSeed, mulberry32, randomInt } from '../../../src/util/rng.js';
 import { CANONICAL } from '../../../src/trace/generate.js';
 import { clip32, inBounds, observationVector, OBSERVATION_COMPONENTS, spaces } from '../../../src/envserver/spaces.js';
-import { ACTION, createEnv, testServer, type TestServer } from './_server.js';
+import { ACTION, createEnv, testServer, type TestServer } from './helpers.js';
 
 const box = spaces().observation_space;
 

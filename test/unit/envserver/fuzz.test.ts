@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { mulberry32, randomInt } from '../../../src/util/rng.js';
 import { canonicalScenario } from '../../../src/trace/generate.js';
 import { encodeTrace } from '../../../src/trace/trace.js';
-import { testServer, type TestServer } from './_server.js';
+import { testServer, type TestServer } from './helpers.js';
 
 const N = Number(process.env.SIM_ARENA_FUZZ_N ?? 400);
 const SEED = Number(process.env.SIM_ARENA_FUZZ_SEED ?? 12);

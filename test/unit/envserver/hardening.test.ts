@@ -9,7 +9,7 @@ import { getIn, isMap, setIn } from '../../../src/trace/model.js';
 import { encodeTrace, traceEvents } from '../../../src/trace/trace.js';
 import type { MsgMap } from '../../../src/trace/msgpack.js';
 import { toHttpError } from '../../../src/envserver/errors.js';
-import { createEnv, testServer, type TestServer } from './_server.js';
+import { createEnv, testServer, type TestServer } from './helpers.js';
 
 /** A valid trace of about `bytes` bytes: the scenario's Deployment carries many annotations. */
 function paddedTrace(bytes: number, salt = 'a'): string {

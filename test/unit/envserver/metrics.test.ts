@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { scrape, sampleSum, type Family } from '../../support/prometheus.js';
 import { routeOf } from '../../../src/envserver/metrics.js';
-import { ACTION, createEnv, testServer, type TestServer } from './_server.js';
+import { ACTION, createEnv, testServer, type TestServer } from './helpers.js';
 
 describe('env server /metrics', () => {
   let s: TestServer;

@@ -2,7 +2,7 @@
 // options.split), create from a split (random: {split, seed, index}) and GET /v1/splits.
 import { expect } from 'chai';
 import { splitScenarios } from '../../../src/trace/splits.js';
-import { ACTION, createEnv, testServer, type TestServer } from './_server.js';
+import { ACTION, createEnv, testServer, type TestServer } from './helpers.js';
 
 describe('env server: evaluation protocol', () => {
   let s: TestServer;

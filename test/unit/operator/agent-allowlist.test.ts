@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { AgentURLError, checkAgentURL, parseAllowlist } from '../../../src/operator/agent-allowlist.js';
 import { ExternalPolicy, ExternalPolicyError } from '../../../src/agents/external.js';
 import { InvalidEpisode, toEpisodeSpec, type ArenaEpisodeSpec } from '../../../src/api/episode.js';
-import { ctx } from '../agents/_support.js';
+import { ctx } from '../agents/helpers.js';
 
 describe('agent URL allowlist', () => {
   const allow = parseAllowlist(['http://agent.agents.svc:8080/act', 'https://agents.example.com/v1/,http://10.0.0.5']);

@@ -12,7 +12,7 @@ import {
 } from '../../../src/trace/msgpack.js';
 import { decodeTrace, TraceError } from '../../../src/trace/trace.js';
 import { mulberry32 } from '../../../src/util/rng.js';
-import { allTraceFixtures, fromHex, hex, readFixture } from './_support.js';
+import { allTraceFixtures, fromHex, hex, readFixture } from './helpers.js';
 
 function roundTrip(v: MsgValue): MsgValue {
   return decodeMsgpack(encodeMsgpack(v));

@@ -21,7 +21,7 @@ import { clusterCapacity } from '../../../src/arena/capacity.js';
 import { poolNodes as kwokPoolNodes } from '../../../src/sim/kwok/project.js';
 import { runEmbedded } from '../../../src/sim/embedded/index.js';
 import { readTraceFile } from '../../../src/cli/load.js';
-import { buildTrace, expectTraceError, repoRoot, workloadObject } from './_support.js';
+import { buildTrace, expectTraceError, repoRoot, workloadObject } from './helpers.js';
 
 const node = (name: string, cpu: string, memory: string, extra: Record<string, unknown> = {}) => ({
   apiVersion: 'v1',

@@ -12,7 +12,7 @@ import {
   validateTrace,
   type Trace,
 } from '../../../src/trace/trace.js';
-import { buildTrace, deletionStub, expectTraceError, LEGACY_NAMED, readFixture, workloadObject } from './_support.js';
+import { buildTrace, deletionStub, expectTraceError, LEGACY_NAMED, readFixture, workloadObject } from './helpers.js';
 
 /** simkube.md §4.6: the minimal valid trace (Deployment web, namespace default, 3 replicas). */
 function minimal(): Trace {

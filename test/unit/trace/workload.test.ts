@@ -30,7 +30,7 @@ import {
   loadLegacy,
   loadSimkube,
   workloadObject,
-} from './_support.js';
+} from './helpers.js';
 
 const web: WorkloadRef = { kind: 'Deployment', namespace: 'default', name: 'web' };
 const api: WorkloadRef = { kind: 'Deployment', namespace: 'prod', name: 'api' };
