@@ -25,6 +25,7 @@ import { bool, int, optStr, parse, str, type Flags } from './args.js';
 import { isNonEmptyDir, writeDirAtomic } from '../util/atomic-write.js';
 import { SEED_MAX, SEED_MIN } from '../arena/spec-rules.js';
 import { UsageError } from './errors.js';
+import { runSubcommand } from './subcommands.js';
 import { table } from './format.js';
 import { readTraceFile, writeFileAtomic, writeJson, writeTraceFile } from './load.js';
 import { convertNodeObjects, describePool, nodePoolDocument, nodePoolPathFor } from '../trace/nodepool.js';
@@ -45,31 +46,8 @@ const USAGE = `usage: sim-arena trace <command>
   upgrade FILE --out G                          convert a version 1 trace to version 2
   convert FILE.json --out G                     encode a JSON trace as msgpack`;
 
-export async function traceCommand(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  switch (sub) {
-    case 'inspect':
-      return inspect(rest);
-    case 'validate':
-      return validate(rest);
-    case 'apply':
-      return apply(rest);
-    case 'generate':
-      return generate(rest);
-    case 'scenarios':
-      return scenarios(rest);
-    case 'upgrade':
-      return upgrade(rest);
-    case 'convert':
-      return convert(rest);
-    case undefined:
-    case '-h':
-    case '--help':
-      process.stdout.write(`${USAGE}\n`);
-      return sub ? 0 : 2;
-    default:
-      throw new UsageError(`unknown trace command "${sub}"\n${USAGE}`);
-  }
+export function traceCommand(argv: string[]): Promise<number> {
+  return runSubcommand('trace', { inspect, validate, apply, generate, scenarios, upgrade, convert }, USAGE, argv);
 }
 
 function onePath(positionals: string[], what = 'FILE'): string {

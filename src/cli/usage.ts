@@ -1,6 +1,6 @@
 // sim-arena usage ...: synth (seeded usage for a trace's workloads) and inspect (what a usage file holds).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { traceEvents, type Trace } from '../trace/trace.js';
 import { serializeUsage, usageSpan, type UsageFile } from '../trace/usage/format.js';
 import { loadUsage } from '../trace/usage/load.js';
@@ -10,6 +10,7 @@ import { formatWorkload, listWorkloads } from '../trace/workload.js';
 import { canonicalQuantity } from '../trace/quantity.js';
 import { bool, int, num, optStr, parse, str } from './args.js';
 import { UsageError } from './errors.js';
+import { runSubcommand } from './subcommands.js';
 import { table } from './format.js';
 import { loadTraceOrScenario } from './load.js';
 import { workloadFromFlags } from './episode-flags.js';
@@ -31,29 +32,8 @@ const USAGE = `usage: sim-arena usage <command>
   inspect FILE (--trace FILE | --scenario NAME) [--json]
                          what a usage file (either format) holds, per workload: samples, p50/p95/max`;
 
-export async function usageCommand(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  switch (sub) {
-    case 'synth':
-      return synth(rest);
-    case 'inspect':
-      return inspect(rest);
-    case undefined:
-    case '-h':
-    case '--help':
-      process.stdout.write(`${USAGE}\n`);
-      return sub ? 0 : 2;
-    default:
-      throw new UsageError(`unknown usage command "${sub}"\n${USAGE}`);
-  }
-}
-
-/** Temp file + rename: a failed write leaves an earlier file as it was. */
-export function writeFileAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+export function usageCommand(argv: string[]): Promise<number> {
+  return runSubcommand('usage', { synth, inspect }, USAGE, argv);
 }
 
 function firstEventTs(trace: Trace): number {
