@@ -90,17 +90,33 @@ function roundUp(nanos: bigint, unit: bigint): bigint {
 }
 
 /**
- * Write a container's request, rounded up the way the API server stores it, keeping its format. A limit below the
- * new request is raised to it (the API server rejects requests above limits).
+ * The limit that goes with a request moved from `oldRequest` to `newRequest` (nano-units): the limit/request ratio is
+ * kept (rounded up to the resource's resolution), never below the new request (the API server rejects a request
+ * above its limit). A request of 0 has no ratio: the limit then only rises to the request. No limit stays none.
+ */
+export function scaledLimit(limit: bigint, oldRequest: bigint, newRequest: bigint, r: ResourceName): bigint {
+  const scaled = oldRequest > 0n ? roundUp((limit * newRequest + oldRequest - 1n) / oldRequest, RESOLUTION[r]) : limit;
+  return scaled < newRequest ? newRequest : scaled;
+}
+
+function moveLimit(res: MsgMap, r: ResourceName, oldRequest: bigint, newRequest: bigint): void {
+  const limit = quantityOf(getIn(res, ['limits', r]));
+  if (!limit) return;
+  const next = scaledLimit(limit.nanos, oldRequest, newRequest, r);
+  if (next !== limit.nanos) setIn(res, ['limits', r], formatQuantity({ nanos: next, format: limit.format }));
+}
+
+/**
+ * Write a container's request, rounded up the way the API server stores it, keeping its format; its limit moves
+ * with it (`scaledLimit`).
  */
 export function writeContainerRequest(c: MsgMap, r: ResourceName, nanos: bigint, fallback: QuantityFormat): void {
   const cur = quantityOf(getIn(c, ['resources', 'requests', r]));
+  const old = containerRequest(c, r).nanos;
   const format = cur && cur.nanos !== 0n ? cur.format : fallback;
   const q: Quantity = { nanos: roundUp(nanos < 0n ? 0n : nanos, RESOLUTION[r]), format };
-  const text = formatQuantity(q);
-  setIn(c, ['resources', 'requests', r], text);
-  const limit = quantityOf(getIn(c, ['resources', 'limits', r]));
-  if (limit && limit.nanos < q.nanos) setIn(c, ['resources', 'limits', r], text);
+  setIn(c, ['resources', 'requests', r], formatQuantity(q));
+  moveLimit(getMap(c, ['resources'])!, r, old, q.nanos);
 }
 
 /**
@@ -116,8 +132,7 @@ export function setEffectiveRequest(spec: MsgMap, r: ResourceName, target: bigin
     const podRes = getMap(spec, ['resources'])!;
     const q: Quantity = { nanos: roundUp(base, RESOLUTION[r]), format: p.podLevel.format };
     setIn(podRes, ['requests', r], formatQuantity(q));
-    const lim = quantityOf(getIn(podRes, ['limits', r]));
-    if (lim && lim.nanos < q.nanos) setIn(podRes, ['limits', r], formatQuantity(q));
+    moveLimit(podRes, r, p.podLevel.nanos, q.nanos);
     const t = terms(p);
     if (t.steady > q.nanos) trimSteady(p, r, t.steady - q.nanos, fallback);
     return;

@@ -222,13 +222,13 @@ describe('actions on traces with history', () => {
       const out = applyAction(t, web, 'reduce-cpu');
       expect(out.after.effectiveCpu).to.equal('2800m');
       expect(getIn(specOf(t) as never, ['initContainers', 1, 'resources', 'requests', 'cpu'])).to.equal('2500m');
-      // Raising adds to the first app container (1 + 3200m − 1500m steady); a request above its limit would be
-      // refused by the API server, so the limit follows it up.
+      // Raising adds to the first app container (1 + 3200m − 1500m steady); limits move with their requests,
+      // keeping the limit/request ratio (1 for web; migrate's 3 went down with its request to 2500m).
       const up = applyAction(t, web, 'bump-cpu');
       expect(up.after.effectiveCpu).to.equal('3300m');
       expect(getIn(specOf(t) as never, ['containers', 0, 'resources', 'requests', 'cpu'])).to.equal('2700m');
       expect(getIn(specOf(t) as never, ['containers', 0, 'resources', 'limits', 'cpu'])).to.equal('2700m');
-      expect(getIn(specOf(t) as never, ['initContainers', 1, 'resources', 'limits', 'cpu'])).to.equal('3');
+      expect(getIn(specOf(t) as never, ['initContainers', 1, 'resources', 'limits', 'cpu'])).to.equal('2500m');
     });
 
     it('effective mode (the default) moves a dominating init container; container mode moves only the app container', () => {
