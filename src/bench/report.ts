@@ -18,6 +18,8 @@ export interface BenchMeta {
   episodesPerScenario: number;
   maxSteps: number;
   reward: string;
+  /** the usage the episodes ran with (a file, or synthesized load patterns seeded per episode), or null */
+  usage?: Record<string, unknown> | null;
   policies: string[];
   scenarios: Array<{
     id: string;
@@ -40,6 +42,12 @@ export interface BenchReport {
   meta: BenchMeta;
   summary: BenchSummary;
   episodes: EpisodeRecord[];
+}
+
+function usageLine(u: BenchMeta['usage']): string {
+  if (!u) return '';
+  if (u.kind === 'file') return `usage from \`${String(u.file)}\`, `;
+  return `usage synthesized per episode (\`${String(u.patterns)}\` at ${String(u.cpu)} CPU / ${String(u.memory)} per pod, seeded by the episode seed), `;
 }
 
 export function buildReport(meta: BenchMeta, episodes: EpisodeRecord[]): BenchReport {
@@ -138,7 +146,7 @@ export function reportMarkdown(r: BenchReport): string {
     m.command,
     '```',
     '',
-    `Backend **${m.backend}**, ${m.split ? `split **${m.split}**, ` : ''}${m.seeds > 1 ? `seeds ${m.seed}–${m.seed + m.seeds - 1}` : `seed ${m.seed}`}, ${m.episodesPerScenario} episode(s) per scenario and seed, at most ${m.maxSteps} steps, reward \`${m.reward}\`, ` +
+    `Backend **${m.backend}**, ${m.split ? `split **${m.split}**, ` : ''}${m.seeds > 1 ? `seeds ${m.seed}–${m.seed + m.seeds - 1}` : `seed ${m.seed}`}, ${m.episodesPerScenario} episode(s) per scenario and seed, at most ${m.maxSteps} steps, reward \`${m.reward}\`, ${usageLine(m.usage)}` +
       `${m.scenarios.length} scenarios × ${m.policies.length} policies = ${r.episodes.length} episodes in ${m.seconds.toFixed(1)} s (${m.startedAt}, Node ${m.node}).`,
     '',
     'A step counts as solving the episode when the observation *after* its action has ready = total = target and nothing Pending; ' +

@@ -6,7 +6,14 @@ import { getPolicy } from '../arena/policies.js';
 import { createBackend, parseBackendName } from '../sim/index.js';
 import type { ScenarioMeta } from '../trace/generate.js';
 import { bool, optStr, parse, str } from './args.js';
-import { EPISODE_OPTIONS, EPISODE_USAGE, episodeFromFlags, policyParams } from './episode-flags.js';
+import {
+  EPISODE_OPTIONS,
+  EPISODE_USAGE,
+  episodeFromFlags,
+  policyParams,
+  usageSourceFromFlags,
+} from './episode-flags.js';
+import { describeUsageSource } from '../arena/usage/source.js';
 import { fixed, progress, table } from './format.js';
 import { checkOutputPaths, readTraceFile, writeJson } from './load.js';
 import { describeError } from './errors.js';
@@ -66,6 +73,8 @@ export async function batchCommand(argv: string[]): Promise<number> {
   checkOutputPaths({ '--out': out });
   const list = entries(dir);
   const policyName = str(flags, 'policy', 'heuristic');
+  const usageSource = usageSourceFromFlags(flags); // read once, before any episode
+  const reward = episodeFromFlags(flags).reward.mode;
   const backend = await createBackend(parseBackendName(str(flags, 'backend', 'embedded')));
   const rows = [];
   const started = performance.now();
@@ -75,11 +84,15 @@ export async function batchCommand(argv: string[]): Promise<number> {
       const name = e.meta?.name ?? e.file;
       try {
         const { trace, nodePool } = readTraceFile(e.file);
-        const spec = episodeFromFlags(flags, {
-          ...(e.meta?.workload ? { workload: e.meta.workload } : {}),
-          ...(e.meta?.target !== undefined ? { target: e.meta.target } : {}),
-          ...(nodePool ? { nodePool } : {}),
-        });
+        const spec = episodeFromFlags(
+          flags,
+          {
+            ...(e.meta?.workload ? { workload: e.meta.workload } : {}),
+            ...(e.meta?.target !== undefined ? { target: e.meta.target } : {}),
+            ...(nodePool ? { nodePool } : {}),
+          },
+          trace,
+        );
         const r = await runEpisode(spec, trace, getPolicy(policyName, policyParams(flags)), backend);
         rows.push({
           name,
@@ -120,6 +133,8 @@ export async function batchCommand(argv: string[]): Promise<number> {
     meanStepsToSolve: mean(solved.map((r) => r.stepsToSolve ?? 0)),
     meanReturn: mean(ok.map((r) => r.totalReward)),
     policy: policyName,
+    reward,
+    usage: describeUsageSource(usageSource),
     seconds: (performance.now() - started) / 1000,
   };
   const report = { aggregate, episodes: rows };

@@ -17,10 +17,12 @@ import {
 import { parseSplit, SPLITS, type SplitName } from '../trace/splits.js';
 import { createBackend, parseBackendName } from '../sim/index.js';
 import { int, optStr, parse, str, type Flags } from './args.js';
-import { EPISODE_OPTIONS, EPISODE_USAGE } from './episode-flags.js';
+import { EPISODE_OPTIONS, EPISODE_USAGE, usageSourceFromFlags } from './episode-flags.js';
+import { describeUsageSource } from '../arena/usage/source.js';
 import { UsageError } from './errors.js';
 import { fixed, progress } from './format.js';
 import {
+  checkUsageCovers,
   curveWindow,
   rejectPerScenarioFlags,
   SCENARIO_SET_OPTIONS,
@@ -138,6 +140,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const notes = [...registry.notes];
   for (const n of registry.notes) process.stderr.write(`sim-arena bench: ${n}\n`);
   const spec = specFactory(flags);
+  checkUsageCovers(flags, scenarios, spec);
   const kubeconfig = optStr(flags, 'kubeconfig');
   const backend = await createBackend(
     parseBackendName(str(flags, 'backend', 'embedded')),
@@ -195,6 +198,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       episodesPerScenario: k,
       maxSteps: sample.maxSteps,
       reward: sample.reward.mode,
+      usage: describeUsageSource(usageSourceFromFlags(flags)),
       policies: entries.map((e) => e.name),
       scenarios: scenarios.map((s) => ({
         id: s.id,

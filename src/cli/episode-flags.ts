@@ -9,10 +9,12 @@ import { parseWorkloadArg, type WorkloadRef } from '../trace/workload.js';
 import { bool, int, num, optStr, str, type Flags } from './args.js';
 import { readFileSync } from 'node:fs';
 import { parseActionSet, parseResourceMode } from '../arena/actions.js';
-import { episodeUsage, type EpisodeUsage } from '../arena/usage/run.js';
+import type { EpisodeUsage } from '../arena/usage/run.js';
 import { DEFAULT_USAGE_SETTINGS } from '../arena/usage/model.js';
+import { DEFAULT_SYNTH_LEVELS, usageForEpisode, type UsageSource } from '../arena/usage/source.js';
 import type { Trace } from '../trace/trace.js';
-import { loadUsage } from '../trace/usage/load.js';
+import { parseUsageJson } from '../trace/usage/format.js';
+import { parsePatterns, type Pattern } from '../trace/usage/synth.js';
 import { UsageError } from './errors.js';
 import { checkEpisodeSpec, flagName, INT_RANGES, specProblems } from '../arena/spec-rules.js';
 import { DEFAULT_ACTION_SETTINGS } from '../arena/actions.js';
@@ -44,6 +46,9 @@ export const EPISODE_OPTIONS = {
   'node-mem': { type: 'string' },
   'node-pods': { type: 'string' },
   usage: { type: 'string' },
+  'usage-synth': { type: 'string' },
+  'usage-cpu': { type: 'string' },
+  'usage-mem': { type: 'string' },
   'step-duration': { type: 'string' },
   'stop-at-goal': { type: 'boolean' },
   'usage-noise': { type: 'string' },
@@ -75,28 +80,92 @@ export const EPISODE_USAGE = `  --workload NS/NAME     the workload to fix (defa
                          trace's own (NAME.nodepool.json next to it, or its converted Node objects), else the above
   --actions SET          additive (default: the step sizes above) or proportional (×1.25 / ×0.8 of the request)
   --usage FILE           usage (sim-arena usage file or a Prometheus export): OOM kills, throttling, slack; the
-                         episode then runs to --steps unless --stop-at-goal
+                         episode then runs to --steps unless --stop-at-goal. With many traces (batch, bench,
+                         train) the file is read against each and must have a series for each one's workload
+  --usage-synth P        instead of --usage: seeded load synthesized for each episode's workload, patterns
+                         constant, diurnal, bursty, trend, noise combined with + (seed: the episode's seed)
+  --usage-cpu Q --usage-mem Q                       its per-pod levels (${DEFAULT_SYNTH_LEVELS.cpu}, ${DEFAULT_SYNTH_LEVELS.memory})
   --step-duration S      seconds of usage clock per step (default 30)
   --stop-at-goal         end at the goal even with usage
   --usage-noise X        per-pod noise on usage (default 0.05; 0 for none)
   --missing-limits M     a container without a limit: request (default: the request acts as the limit) or none`;
 
-/** --usage FILE read against the trace (a Prometheus export needs it to map pods), with the model's settings. */
-export function usageFromFlags(flags: Flags, trace: Trace): EpisodeUsage | undefined {
+const SYNTH_ONLY = ['usage-cpu', 'usage-mem'];
+const USAGE_SETTING_FLAGS = ['step-duration', 'usage-noise', 'missing-limits'];
+const sources = new WeakMap<Flags, UsageSource | null>();
+const warned = new Set<string>();
+
+/**
+ * --usage FILE (read and parsed once per command) or --usage-synth PATTERNS with its levels; undefined without
+ * either. Bad input is a UsageError naming the flag.
+ */
+export function usageSourceFromFlags(flags: Flags): UsageSource | undefined {
+  const cached = sources.get(flags);
+  if (cached !== undefined) return cached ?? undefined;
   const path = optStr(flags, 'usage');
-  if (!path) return undefined;
-  const { usage, warnings } = loadUsage(readFileSync(path, 'utf8'), trace);
-  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  const synth = optStr(flags, 'usage-synth');
+  let source: UsageSource | null = null;
+  if (path !== undefined && synth !== undefined) throw new UsageError('give --usage FILE or --usage-synth, not both');
+  if (synth === undefined)
+    for (const f of SYNTH_ONLY)
+      if (optStr(flags, f) !== undefined) throw new UsageError(`--${f} goes with --usage-synth PATTERNS`);
+  if (path === undefined && synth === undefined)
+    for (const f of USAGE_SETTING_FLAGS)
+      if (optStr(flags, f) !== undefined) throw new UsageError(`--${f} needs --usage FILE or --usage-synth`);
+  if (path !== undefined) {
+    if (path === '') throw new UsageError('--usage needs a file name');
+    source = { kind: 'file', label: path, value: parseUsageJson(readFileSync(path, 'utf8')) };
+  } else if (synth !== undefined) {
+    let patterns: Pattern[];
+    try {
+      patterns = parsePatterns(synth);
+    } catch (e) {
+      throw new UsageError(`--usage-synth: ${(e as Error).message}`);
+    }
+    source = {
+      kind: 'synth',
+      patterns,
+      cpu: q(flags, 'usage-cpu', DEFAULT_SYNTH_LEVELS.cpu),
+      memory: q(flags, 'usage-mem', DEFAULT_SYNTH_LEVELS.memory),
+    };
+  }
+  sources.set(flags, source);
+  return source ?? undefined;
+}
+
+function usageSettingsFromFlags(flags: Flags) {
   const missing = str(flags, 'missing-limits', DEFAULT_USAGE_SETTINGS.missingLimits);
   if (missing !== 'request' && missing !== 'none')
     throw new UsageError(`--missing-limits must be request or none, got "${missing}"`);
   const noise = num(flags, 'usage-noise', DEFAULT_USAGE_SETTINGS.noise);
   if (!(noise >= 0 && noise <= 1)) throw new UsageError(`--usage-noise must be from 0 to 1, got "${noise}"`);
-  return episodeUsage(usage, {
+  return {
+    ...DEFAULT_USAGE_SETTINGS,
     stepSeconds: int(flags, 'step-duration', DEFAULT_USAGE_SETTINGS.stepSeconds, 1, 86_400 * 365),
     noise,
-    missingLimits: missing,
-  });
+    missingLimits: missing as 'request' | 'none',
+  };
+}
+
+/** The episode's usage from --usage / --usage-synth, for this trace, workload and seed; warnings go to stderr once. */
+function usageFromFlags(
+  flags: Flags,
+  trace: Trace,
+  workload: WorkloadRef,
+  container: string | undefined,
+  seed: number,
+  maxSteps: number,
+): EpisodeUsage | undefined {
+  const source = usageSourceFromFlags(flags);
+  if (!source) return undefined;
+  const settings = usageSettingsFromFlags(flags);
+  const { usage, warnings } = usageForEpisode(source, trace, workload, container, seed, maxSteps, settings);
+  for (const w of warnings) {
+    if (warned.has(w)) continue;
+    warned.add(w);
+    process.stderr.write(`warning: ${w}\n`);
+  }
+  return usage;
 }
 
 export function policyParams(flags: Flags): Record<string, string> {
@@ -150,30 +219,38 @@ function nodePoolFromFlags(flags: Flags, tracePool?: NodePool): NodePool {
   };
 }
 
+/**
+ * The episode the flags describe. `defaults.seed` (commands that run many seeds) replaces --seed. With --usage or
+ * --usage-synth the trace is needed to build the episode's usage; without it the flags are only checked.
+ */
 export function episodeFromFlags(
   flags: Flags,
-  defaults: { workload?: WorkloadRef; target?: number; nodePool?: NodePool } = {},
+  defaults: { workload?: WorkloadRef; target?: number; nodePool?: NodePool; seed?: number } = {},
   trace?: Trace,
 ): EpisodeSpec {
   const duration = optStr(flags, 'duration');
   const container = optStr(flags, 'container');
   const mode = optStr(flags, 'resource-mode');
-  if (optStr(flags, 'usage') && !trace) throw new UsageError('--usage is not supported by this command');
-  const usage = trace ? usageFromFlags(flags, trace) : undefined;
+  const workload = workloadFromFlags(flags, defaults.workload);
+  const seed = defaults.seed ?? ranged(flags, 'seed', 'seed', 0);
+  const maxSteps = ranged(flags, 'steps', 'maxSteps', DEFAULT_MAX_STEPS);
+  const source = usageSourceFromFlags(flags);
+  if (source) usageSettingsFromFlags(flags);
+  const usage = trace ? usageFromFlags(flags, trace, workload, container, seed, maxSteps) : undefined;
   const actionSet = parseActionSet(str(flags, 'actions', 'additive'));
   let rewardMode;
   try {
-    rewardMode = parseRewardMode(str(flags, 'reward', usage ? 'rightsizing' : 'shaped'));
+    rewardMode = parseRewardMode(str(flags, 'reward', source ? 'rightsizing' : 'shaped'));
   } catch (e) {
     throw new UsageError(`--reward: ${(e as Error).message}`);
   }
   const spec = episodeSpec({
     ...(usage ? { usage } : {}),
     ...(bool(flags, 'stop-at-goal') ? { stopAtGoal: true } : {}),
-    workload: workloadFromFlags(flags, defaults.workload),
+    workload,
     target: ranged(flags, 'target', 'target', defaults.target ?? 3),
-    maxSteps: ranged(flags, 'steps', 'maxSteps', DEFAULT_MAX_STEPS),
-    seed: ranged(flags, 'seed', 'seed', 0),
+    maxSteps,
+    seed,
     reward: { mode: rewardMode, stepPenalty: num(flags, 'step-penalty', 0) },
     actions: {
       steps: {

@@ -63,7 +63,7 @@ export async function mcpCommand(argv: string[]): Promise<number> {
       source = { label: tracePath!, trace: () => cloneValue(master) };
       if (loaded.nodePool) defaults = { nodePool: loaded.nodePool };
     }
-    const spec = episodeFromFlags(flags, defaults);
+    const spec = episodeFromFlags(flags, defaults, source.trace());
     backend = await createBackend(parseBackendName(str(flags, 'backend', 'embedded')), {
       ...(kubeconfig ? { kubeconfig } : {}),
       ...(spec.durationSeconds ? { stepSeconds: spec.durationSeconds } : {}),

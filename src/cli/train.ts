@@ -14,7 +14,13 @@ import { learningCurveSvg } from '../bench/svg.js';
 import { createBackend, parseBackendName } from '../sim/index.js';
 import type { Backend } from '../arena/backend.js';
 import { bool, int, optStr, parse, str, type Flags } from './args.js';
-import { EPISODE_OPTIONS, EPISODE_USAGE, episodeFromFlags, policyParams } from './episode-flags.js';
+import {
+  EPISODE_OPTIONS,
+  EPISODE_USAGE,
+  episodeFromFlags,
+  policyParams,
+  usageSourceFromFlags,
+} from './episode-flags.js';
 import { UsageError } from './errors.js';
 import { fixed, progress, table } from './format.js';
 import { checkOutputPaths, writeJson } from './load.js';
@@ -51,17 +57,37 @@ export function rejectPerScenarioFlags(flags: Flags, command: string): void {
     if (flags[f] !== undefined) throw new UsageError(`${command}: --${f} does not apply, every scenario has its own`);
 }
 
-/** Episode settings for one scenario and episode seed, from the shared episode flags. */
+/**
+ * Episode settings for one scenario and episode seed, from the shared episode flags. With --usage the file is read
+ * against each scenario's trace; --usage-synth synthesizes each episode's load, seeded by the episode seed.
+ */
 export function specFactory(flags: Flags): (s: BenchScenario, seed: number) => EpisodeSpec {
   episodeFromFlags(flags, {}); // validate the flags once, up front
-  return (s, seed) => ({
-    ...episodeFromFlags(flags, {
-      workload: s.workload,
-      target: s.target,
-      ...(s.nodePool ? { nodePool: s.nodePool } : {}),
-    }),
-    seed,
-  });
+  const withUsage = usageSourceFromFlags(flags) !== undefined;
+  return (s, seed) =>
+    episodeFromFlags(
+      flags,
+      { workload: s.workload, target: s.target, seed, ...(s.nodePool ? { nodePool: s.nodePool } : {}) },
+      withUsage ? s.trace() : undefined,
+    );
+}
+
+/** With --usage FILE, every scenario's workload must have a series in it: checked before any episode runs. */
+export function checkUsageCovers(
+  flags: Flags,
+  scenarios: BenchScenario[],
+  spec: (s: BenchScenario, seed: number) => EpisodeSpec,
+): void {
+  if (usageSourceFromFlags(flags)?.kind !== 'file') return;
+  for (const s of scenarios) {
+    try {
+      spec(s, 0);
+    } catch (e) {
+      throw new UsageError(
+        `--usage ${String(flags.usage)} does not fit scenario ${s.id}: ${(e as Error).message} (for a set of scenarios, --usage-synth PATTERNS synthesizes load for each)`,
+      );
+    }
+  }
 }
 
 export function learningPolicy(name: string, params: Record<string, string>): QTablePolicy | EpsilonGreedyPolicy {
@@ -167,6 +193,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     ...generatedScenarios(generated, seed),
   ];
   const spec = specFactory(flags);
+  checkUsageCovers(flags, scenarios, spec);
   const out = optStr(flags, 'out');
   const plot = optStr(flags, 'plot');
   const curvePath = optStr(flags, 'curve');

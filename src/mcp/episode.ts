@@ -4,7 +4,7 @@
 // mean everywhere else.
 import { ACTIONS, parseAction, readResources, type ActionType } from '../arena/actions.js';
 import { clusterCapacity, type ClusterCapacity } from '../arena/capacity.js';
-import { episodeStep, runOptions, type EpisodeSpec, type StepRecord } from '../arena/episode.js';
+import { episodeStep, runOptions, stopsAtGoal, type EpisodeSpec, type StepRecord } from '../arena/episode.js';
 import { atTarget, type Observation } from '../arena/observation.js';
 import type { Policy } from '../arena/policies.js';
 import type { Backend } from '../arena/backend.js';
@@ -12,6 +12,7 @@ import { cpuFromMillis, memoryFromBytes } from '../trace/quantity.js';
 import type { Trace } from '../trace/trace.js';
 import { formatWorkload } from '../trace/workload.js';
 import { ToolError, type Tool } from './protocol.js';
+import { specWithUsageArguments, USAGE_ARGUMENTS } from './usage.js';
 
 export interface EpisodeSource {
   /** scenario name or trace path */
@@ -58,12 +59,22 @@ export class EpisodeSession {
 
   constructor(
     readonly source: EpisodeSource,
-    readonly spec: EpisodeSpec,
+    public spec: EpisodeSpec,
     readonly backend: Backend,
   ) {}
 
+  /** Solved ends the episode unless it has usage (a continuing task to the horizon); the horizon always does. */
   get done(): boolean {
-    return this.solvedAt !== null || this.step >= this.spec.maxSteps;
+    return (this.solvedAt !== null && stopsAtGoal(this.spec)) || this.step >= this.spec.maxSteps;
+  }
+
+  /** Restart with the usage the tool arguments give (usage, usage_synth, usage_cpu, usage_mem, reward). */
+  async configureUsage(args: Record<string, unknown>): Promise<boolean> {
+    const next = specWithUsageArguments(this.spec, this.source.trace(), args);
+    if (!next) return false;
+    this.spec = next;
+    await this.reset();
+    return true;
   }
 
   /** Start (or restart) the episode from the original trace and observe it. */
@@ -110,6 +121,9 @@ export class EpisodeSession {
         },
       },
       reward: this.spec.reward.mode,
+      usage: this.spec.usage
+        ? { source: this.spec.usage.file.source ?? null, stepSeconds: this.spec.usage.settings.stepSeconds }
+        : null,
       actions: actionDescriptions(this.spec),
       ...(last ? { lastStep: stepView(last) } : {}),
     };
@@ -127,7 +141,7 @@ export class EpisodeSession {
     }
     if (this.done) {
       const why =
-        this.solvedAt !== null
+        this.solvedAt !== null && stopsAtGoal(this.spec)
           ? `it was solved ${this.solvedAt === 0 ? 'before any action' : `at step ${this.solvedAt}`}`
           : `all ${this.spec.maxSteps} steps are used`;
       throw new ToolError(`the episode is over (${why}); call observe with reset=true to play it again`, {
@@ -176,16 +190,22 @@ export function episodeTools(session: EpisodeSession): Tool[] {
       title: 'Observe the episode',
       description:
         'Observe the simulated workload of the current arena episode: ready/pending/total pods, the target, the current CPU/memory requests and replicas, ' +
-        'the largest node, the step count, whether it is solved, and the 7 actions you can take with act. Pass reset=true to restart the episode.',
+        'the largest node, the step count, whether it is solved, and the 7 actions you can take with act. Pass reset=true to restart the episode. ' +
+        'With usage (the usage or usage_synth argument restarts the episode with it) it also shows OOM kills, restarts, throttling, usage percentiles and slack, ' +
+        'and the episode runs to its last step (reward rightsizing: slack cost, OOM and throttling penalties).',
       inputSchema: {
         type: 'object',
         properties: {
           reset: { type: 'boolean', description: 'restart the episode from its original trace first', default: false },
+          ...USAGE_ARGUMENTS,
         },
         additionalProperties: false,
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-      call: async (args) => ({ data: await session.observe(args.reset === true) }),
+      call: async (args) => {
+        const restarted = await session.configureUsage(args);
+        return { data: await session.observe(args.reset === true && !restarted) };
+      },
     },
     {
       name: 'act',
