@@ -60,8 +60,8 @@ export class SimNode {
   reqScalars: Map<string, number> | null = null;
   /** Non-terminal pods bound here. */
   readonly pods: SimPodImpl[] = [];
-  /** How many of them each spread group has (SimPodImpl.spreadGroup), so PodTopologySpread need not scan `pods`. */
-  private groups: Map<object, number> | null = null;
+  /** Position in the simulation's node order of creation; indexes SpreadGroup.spreadCounts. */
+  index = -1;
   removed = false;
 
   constructor(spec: NodeSpec) {
@@ -98,8 +98,9 @@ export class SimNode {
     this.pods.push(p);
     const g = p.spreadGroup;
     if (g !== null) {
-      const m = (this.groups ??= new Map());
-      m.set(g, (m.get(g) ?? 0) + 1);
+      const c = g.spreadCounts;
+      while (c.length <= this.index) c.push(0);
+      c[this.index]!++;
     }
   }
 
@@ -109,12 +110,13 @@ export class SimNode {
     this.pods.splice(i, 1);
     this.subtract(p.shape);
     const g = p.spreadGroup;
-    if (g !== null) this.groups!.set(g, this.groups!.get(g)! - 1);
+    if (g !== null) g.spreadCounts[this.index]!--;
   }
 
   /** Bound pods of a spread group (SimPodImpl.spreadGroup), for PodTopologySpread scoring. */
-  countGroup(group: object): number {
-    return this.groups === null ? 0 : (this.groups.get(group) ?? 0);
+  countGroup(group: SpreadGroup): number {
+    const c = group.spreadCounts;
+    return this.index < c.length ? c[this.index]! : 0;
   }
 
   /** Take a pod's requests off without touching the pod list (preemption dry runs). */
@@ -289,6 +291,14 @@ export interface Explanation {
   message: string;
 }
 
+/**
+ * The pods PodTopologySpread's default constraints count together (a workload controller): how many of them are
+ * bound to each node, by SimNode.index, so scoring reads an array instead of scanning pods or hashing.
+ */
+export interface SpreadGroup {
+  readonly spreadCounts: number[];
+}
+
 export interface PodOwnerInfo {
   readonly ref: WorkloadRef;
   readonly kind: string;
@@ -306,14 +316,14 @@ export class SimPodImpl implements SimPod {
    * ReplicaSet (a Deployment's current one) or StatefulSet, whose selector the scheduler uses; null for other owners
    * (bare pods, Jobs, DaemonSets get no default constraints) and for pods with constraints of their own.
    */
-  readonly spreadGroup: object | null;
+  readonly spreadGroup: SpreadGroup | null;
 
   constructor(
     readonly seq: number,
     readonly namespace: string,
     readonly name: string,
     /** The internal controller object (workload or a CronJob's Job). */
-    readonly ctl: PodOwnerInfo & { readonly name: string; readonly isChild: boolean },
+    readonly ctl: PodOwnerInfo & SpreadGroup & { readonly name: string; readonly isChild: boolean },
     readonly owner: WorkloadRef,
     readonly shape: PodShape,
     readonly createdAt: number,

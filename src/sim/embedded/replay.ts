@@ -209,6 +209,8 @@ class Workload {
   failLimit = 1;
   children: Workload[] = [];
   jobSpec: MsgMap | null = null;
+  /** Its pods bound to each node (SpreadGroup), by SimNode.index. */
+  readonly spreadCounts: number[] = [];
 
   constructor(
     readonly kind: Kind,
@@ -260,6 +262,7 @@ export class Simulation {
   private readonly warnFn: (m: string) => void;
   private now = 0;
   private seq = 0;
+  private nodeSeq = 0;
   private timerSeq = 0;
   private minPriority = Infinity;
   private preemptions = 0;
@@ -754,6 +757,7 @@ export class Simulation {
   // ---- nodes ----------------------------------------------------------------------------------------------------
 
   private addNode(n: SimNode): void {
+    n.index = this.nodeSeq++;
     this.scheduler.nodesChanged();
     this.nodes.push(n);
     this.nodeByName.set(n.name, n);

@@ -4,7 +4,7 @@
 // NodeResourcesFit/LeastAllocated (cpu+memory, weight 1, non-zero defaults) + NodeResourcesBalancedAllocation (weight 1)
 // + PodTopologySpread with the system default constraints (weight 2, ReplicaSet/StatefulSet pods),
 // a seeded reservoir-sampling selectHost, and DefaultPreemption for pods of higher priority.
-import type { Explanation, SimNode, SimPodImpl } from './cluster.js';
+import type { Explanation, SimNode, SimPodImpl, SpreadGroup } from './cluster.js';
 import { matchesNodeSelection, untoleratedTaint } from './selection.js';
 import type { PodShape } from './shape.js';
 import type { Rng } from './rng.js';
@@ -108,7 +108,7 @@ let spreadScratch = new Int32Array(64);
  */
 function spreadScores(
   p: SimPodImpl,
-  group: object,
+  group: SpreadGroup,
   feasible: readonly SimNode[],
   count: number,
   nodes: readonly SimNode[],
