@@ -15,6 +15,7 @@ import { episodeStep, episodeSpec } from '../src/arena/episode.js';
 import { getPolicy } from '../src/arena/policies.js';
 import { clusterCapacity } from '../src/arena/capacity.js';
 import { EmbeddedBackend } from '../src/sim/embedded/index.js';
+import { incrementalStats } from '../src/sim/embedded/incremental.js';
 import { CANONICAL, canonicalScenario } from '../src/trace/generate.js';
 import { decodeTrace, encodeTrace } from '../src/trace/trace.js';
 import { decodeMsgpack, encodeMsgpack } from '../src/trace/msgpack.js';
@@ -38,6 +39,12 @@ const fixtureDirs = [
   join(root, '..', 'shared', 'fixtures', 'simkube', 'traces'),
   join(root, '..', 'shared', 'fixtures', 'legacy-sim-arena'),
 ];
+
+/** How the replays since `since` ran: in full, resumed from a saved state, or answered from memory (incremental.ts). */
+function replays(since: typeof incrementalStats): string {
+  const d = (k: keyof typeof incrementalStats) => incrementalStats[k] - since[k];
+  return `replays: ${d('full')} full, ${d('resumed')} resumed from a saved state, ${d('remembered')} of a trace state seen before`;
+}
 
 function cpuSeconds(since: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(since);
@@ -97,7 +104,7 @@ async function stepsOnTrace(
   budget: number,
   minSteps = 0,
   warm = 0,
-): Promise<{ steps: number; cpu: number; wall: number; episodes: number }> {
+): Promise<{ steps: number; cpu: number; wall: number; episodes: number; replays: string }> {
   const backend = new EmbeddedBackend();
   const random = getPolicy('random');
   let steps = 0;
@@ -105,6 +112,7 @@ async function stepsOnTrace(
   let start = performance.now();
   let cpu = 0;
   let warming = warm > 0;
+  let stats = { ...incrementalStats };
   while (cpu < (warming ? warm : budget) || steps < minSteps) {
     if (warming && cpu >= warm / 2) {
       warming = false;
@@ -112,6 +120,7 @@ async function stepsOnTrace(
       episodes = 0;
       cpu = 0;
       start = performance.now();
+      stats = { ...incrementalStats };
     }
     const workload = workloads[episodes % workloads.length]!;
     const trace: Trace = decodeTrace(bytes).trace;
@@ -129,7 +138,7 @@ async function stepsOnTrace(
     cpu += cpuSeconds(cpu0);
     episodes++;
   }
-  return { steps, cpu, wall: (performance.now() - start) / 1000, episodes };
+  return { steps, cpu, wall: (performance.now() - start) / 1000, episodes, replays: replays(stats) };
 }
 
 async function largeTraceStepMs(): Promise<number> {
@@ -138,7 +147,7 @@ async function largeTraceStepMs(): Promise<number> {
   const r = await stepsOnTrace(bytes, workloads, 5, seconds, 5);
   const ms = (r.cpu * 1000) / r.steps;
   console.log(
-    `embedded, 10k pods × 1k nodes (${workloads.length} Deployments, ${(bytes.length / 1e6).toFixed(1)} MB trace): ${r.steps} steps in ${r.episodes} episodes (random policy): ${r.cpu.toFixed(2)} s CPU in steps → ${ms.toFixed(1)} ms per step`,
+    `embedded, 10k pods × 1k nodes (${workloads.length} Deployments, ${(bytes.length / 1e6).toFixed(1)} MB trace): ${r.steps} steps in ${r.episodes} episodes (random policy): ${r.cpu.toFixed(2)} s CPU in steps → ${ms.toFixed(1)} ms per step; ${r.replays}`,
   );
   return ms;
 }
@@ -161,7 +170,7 @@ async function realTraceSteps(): Promise<number> {
   }
   const r = await stepsOnTrace(bytes, workloads, 50, seconds, 0, warmup);
   console.log(
-    `embedded, SimKube's DeathStarBench trace (${workloads.length} Deployments, ${bytes.length} bytes): ${r.steps} steps in ${r.episodes} episodes (random policy, 50 steps each): ${r.cpu.toFixed(2)} s CPU in steps (${Math.round(r.steps / r.wall)}/s wall incl. decoding)`,
+    `embedded, SimKube's DeathStarBench trace (${workloads.length} Deployments, ${bytes.length} bytes): ${r.steps} steps in ${r.episodes} episodes (random policy, 50 steps each): ${r.cpu.toFixed(2)} s CPU in steps (${Math.round(r.steps / r.wall)}/s wall incl. decoding); ${r.replays}`,
   );
   return r.steps / r.cpu;
 }

@@ -12,6 +12,7 @@ import {
   type ResourceName,
 } from '../trace/podrequest.js';
 import { fitHpasToReplicas } from '../trace/hpa.js';
+import { noteEdited, trackEdits } from '../trace/edits.js';
 import { TraceError, type Trace } from '../trace/trace.js';
 import {
   containerAt,
@@ -263,6 +264,12 @@ export function applyAction(
   const limits = resolveLimits(settings.safeguards);
   const occurrences = templateOccurrences(trace, ref);
   const steady = steadyOccurrence(occurrences);
+  // From the first action on, the trace's edits are journaled (incremental replay); the occurrences are noted as
+  // edited before anything changes, so no edit goes unnoted even if one of them throws halfway.
+  trackEdits(trace);
+  const noteAll = () => {
+    for (const o of occurrences) noteEdited(trace, o.obj);
+  };
 
   if (action === 'scale-up' || action === 'scale-down') {
     if (!hasReplicas(ref.kind)) return done(false, `${ref.kind} has no replica count to scale`);
@@ -272,6 +279,7 @@ export function applyAction(
     const why = explain(b, v, shiftClamped(v, delta, b.lo, b.hi), delta);
     if (why.blocked) return done(false, why.blocked);
     if (dryRun) return done(false);
+    noteAll();
     for (const o of occurrences) setReplicas(o.obj, Number(shiftClamped(BigInt(replicasOf(o.obj)), delta, b.lo, b.hi)));
     const notes = why.clamped ? [why.clamped] : [];
     notes.push(
@@ -299,6 +307,7 @@ export function applyAction(
     const why = explain(b, v, shiftClamped(v, delta, b.lo, b.hi), delta);
     if (why.blocked) return done(false, why.blocked);
     if (dryRun) return done(false);
+    noteAll();
     for (const o of occurrences) {
       const spec = podSpecOf(o.obj)!;
       const cur = effectiveRequest(spec, resource);
@@ -326,6 +335,7 @@ export function applyAction(
   const why = explain(b, v, shiftClamped(v, delta, b.lo, b.hi), delta);
   if (why.blocked) return done(false, why.blocked);
   if (dryRun) return done(false);
+  noteAll();
   for (const c of targets) {
     const cur = containerRequest(c, resource).nanos;
     const next = shiftClamped(cur, delta, b.lo, b.hi);

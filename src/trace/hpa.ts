@@ -5,6 +5,7 @@
 import type { MsgMap, MsgValue } from './msgpack.js';
 import { getIn, setIn } from './model.js';
 import type { Trace } from './trace.js';
+import { noteEdited } from './edits.js';
 import type { WorkloadRef } from './workload.js';
 
 export interface HpaBounds {
@@ -65,10 +66,12 @@ export function fitHpasToReplicas(trace: Trace, ref: WorkloadRef, replicas: numb
     const max = num(getIn(h, ['spec', 'maxReplicas'])) ?? 1;
     if (min > lo) {
       setIn(h, ['spec', 'minReplicas'], lo);
+      noteEdited(trace, h);
       notes.add(`HorizontalPodAutoscaler ${ref.namespace}/${name} minReplicas ${min} → ${lo}`);
     }
     if (max < hi) {
       setIn(h, ['spec', 'maxReplicas'], hi);
+      noteEdited(trace, h);
       notes.add(`HorizontalPodAutoscaler ${ref.namespace}/${name} maxReplicas ${max} → ${hi}`);
     }
   }

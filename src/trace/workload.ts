@@ -3,6 +3,7 @@ import type { MsgMap, MsgValue } from './msgpack.js';
 import { getArray, getIn, getMap, getString, isMap, setIn } from './model.js';
 import { hasReplicas, podSpecPath } from './gvk.js';
 import { TraceError, type Trace } from './trace.js';
+import { noteEdited } from './edits.js';
 
 export interface WorkloadRef {
   kind: string;
@@ -181,5 +182,8 @@ export function ensureIndexed(trace: Trace, obj: MsgMap): void {
     index.set(gvk, entries);
   }
   const key = `${getIn(obj, ['metadata', 'namespace']) as string}/${getIn(obj, ['metadata', 'name']) as string}`;
-  if (!entries.has(key)) entries.set(key, 0);
+  if (!entries.has(key)) {
+    entries.set(key, 0);
+    noteEdited(trace, index);
+  }
 }

@@ -84,6 +84,31 @@ export class SimNode {
     this.allocScalars = spec.scalars;
   }
 
+  /** A copy with the same spec and requests and no pods (the caller fills `pods`); built by the constructor, so
+   * copies and originals share V8's object layout and the hot loops stay monomorphic. */
+  copy(): SimNode {
+    const c = new SimNode({
+      name: this.name,
+      labels: this.labels,
+      taints: this.taints,
+      unschedulable: this.unschedulable,
+      cpu: this.allocCpu,
+      memory: this.allocMem,
+      ephemeralStorage: this.allocEph,
+      pods: this.allocPods,
+      scalars: this.allocScalars,
+    });
+    c.reqCpu = this.reqCpu;
+    c.reqMem = this.reqMem;
+    c.reqEph = this.reqEph;
+    c.nzCpu = this.nzCpu;
+    c.nzMem = this.nzMem;
+    c.reqScalars = this.reqScalars === null ? null : new Map(this.reqScalars);
+    c.index = this.index;
+    c.removed = this.removed;
+    return c;
+  }
+
   addPod(p: SimPodImpl): void {
     const s = p.shape;
     this.reqCpu += s.cpu;
@@ -338,6 +363,28 @@ export class SimPodImpl implements SimPod {
     const k = ctl.kind;
     this.spreadGroup =
       shape.spreadDefault && (k === 'Deployment' || k === 'ReplicaSet' || k === 'StatefulSet') ? ctl : null;
+  }
+
+  /** A copy owned by `ctl` (a copy of this pod's controller), unbound (the caller sets `boundNode`). */
+  copy(ctl: SimPodImpl['ctl'], explainer: (p: SimPodImpl) => Explanation): SimPodImpl {
+    const c = new SimPodImpl(
+      this.seq,
+      this.namespace,
+      this.name,
+      ctl,
+      this.owner,
+      this.shape,
+      this.createdAt,
+      this.lifetime,
+      this.dsNode,
+      this.ordinal,
+      explainer,
+    );
+    c.phase = this.phase;
+    c.startedAt = this.startedAt;
+    c.finishedAt = this.finishedAt;
+    c.deleted = this.deleted;
+    return c;
   }
 
   get priority(): number {

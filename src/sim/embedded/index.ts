@@ -11,7 +11,8 @@ import { TraceError, type Trace } from '../../trace/trace.js';
 import { formatWorkload, type WorkloadRef } from '../../trace/workload.js';
 import type { MsgMap, MsgValue } from '../../trace/msgpack.js';
 import type { Backend, RunOptions } from '../../arena/backend.js';
-import { runSimulation, workloadKey, type SimState, type SimulateOptions } from './replay.js';
+import { workloadKey, type SimState, type SimulateOptions } from './replay.js';
+import { simulateIncremental } from './incremental.js';
 import { observeWithUsage } from './usage.js';
 import type { SimNodeView, SimResult } from './result.js';
 import type { SimPod } from './cluster.js';
@@ -51,9 +52,12 @@ class Result implements SimResult {
   }
 }
 
-/** Replay `trace` in-process and return every pod and node at the end of the window. */
+/**
+ * Replay `trace` in-process and return every pod and node at the end of the window. A trace edited by actions is
+ * replayed incrementally (only from its first edited object; a state seen before is remembered): see incremental.ts.
+ */
 export function simulate(trace: Trace, opts: SimulateOptions = {}): SimResult {
-  return new Result(runSimulation(trace, opts));
+  return new Result(simulateIncremental(trace, opts));
 }
 
 /** True when any event of the trace applies the workload (inside the window or not). */

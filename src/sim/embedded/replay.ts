@@ -163,6 +163,7 @@ class TimerHeap {
 
 // ---------------------------------------------------------------------------------------------------------------------
 
+// fork() in Simulation copies every field: keep it in step when adding one.
 class Workload {
   readonly ref: WorkloadRef;
   readonly root: Workload;
@@ -240,6 +241,12 @@ export interface SimState {
   applied: ReadonlyMap<string, unknown>;
 }
 
+/** A place in the replay: before the object at `pos` of event `event` (applied objects, then deleted ones). */
+export interface ReplayPoint {
+  event: number;
+  pos: number;
+}
+
 export function workloadKey(kind: string, namespace: string, name: string): string {
   return `${kind}/${namespace}/${name}`;
 }
@@ -256,7 +263,7 @@ export class Simulation {
   private readonly warnings: string[] = [];
   private warned: Set<string> | null = null;
   private priorityClasses: Map<string, PriorityClassInfo> = NO_PRIORITY_CLASSES;
-  private readonly scheduler: Scheduler;
+  private scheduler: Scheduler;
   private readonly maxPods: number;
   private readonly explainer: (p: SimPodImpl) => Explanation;
   private readonly warnFn: (m: string) => void;
@@ -270,6 +277,15 @@ export class Simulation {
   private index: MsgMap | undefined;
   private lifecycles: MsgMap | undefined;
   private lifecycleIndex: Map<string, number[]> | null = null;
+  private first = 0;
+  private end = 0;
+  private hasDuration = false;
+  private traceNodes = false;
+  private replayed = 0;
+  // The replay's position: next event, next object in it, and whether that event's timers have fired.
+  private at = 0;
+  private pos = 0;
+  private advanced = false;
 
   constructor(
     private readonly trace: Trace,
@@ -288,7 +304,14 @@ export class Simulation {
     this.warnings.push(message);
   }
 
+  /** Replay the whole trace. */
   run(): SimState {
+    this.begin();
+    return this.replay();
+  }
+
+  /** Read the trace's configuration and window, pre-scan it, and add the node pool: ready to replay event 0. */
+  begin(): void {
     const trace = this.trace;
     const events = trace.get('events');
     if (!Array.isArray(events) || events.length === 0)
@@ -298,16 +321,15 @@ export class Simulation {
     this.index = asMap(trace.get('index'));
     this.lifecycles = asMap(trace.get('pod_lifecycles'));
 
-    const first = tsNumber(asMap(events[0])?.get('ts'), 'events[0].ts');
+    this.first = tsNumber(asMap(events[0])?.get('ts'), 'events[0].ts');
     const last = tsNumber(asMap(events[events.length - 1])?.get('ts'), `events[${events.length - 1}].ts`);
     const d = this.opts.durationSeconds;
     if (d !== undefined && !(Number.isFinite(d) && d >= 0))
       throw new TraceError('durationSeconds', `must be a non-negative number of seconds, found ${d}`);
-    const hasDuration = d !== undefined;
-    const end = hasDuration ? first + d : last;
+    this.hasDuration = d !== undefined;
+    this.end = this.hasDuration ? this.first + d! : last;
 
     // Pre-scan: Node objects decide the node source; PriorityClasses are known up front.
-    let traceNodes = false;
     for (let i = 0; i < events.length; i++) {
       const applied = asMap(events[i])?.get('applied_objs');
       if (!Array.isArray(applied)) continue;
@@ -315,45 +337,57 @@ export class Simulation {
         const o = applied[j];
         if (!(o instanceof Map)) continue;
         const kind = o.get('kind');
-        if (kind === 'Node' && o.get('apiVersion') === 'v1') traceNodes = true;
+        if (kind === 'Node' && o.get('apiVersion') === 'v1') this.traceNodes = true;
         else if (kind === 'PriorityClass') this.addPriorityClass(o);
       }
     }
-    if (!traceNodes) for (const n of poolNodes(this.opts.nodePool ?? DEFAULT_NODE_POOL)) this.addNode(n);
+    if (!this.traceNodes) for (const n of poolNodes(this.opts.nodePool ?? DEFAULT_NODE_POOL)) this.addNode(n);
+  }
 
-    let replayed = 0;
-    for (let i = 0; i < events.length; i++) {
+  /**
+   * Replay from where the simulation stands (event `at`, object `pos`) to the end of the window. With `pause`, hand
+   * the simulation to `pause.take` just before the object at (event, position) is replayed (positions count the
+   * event's applied objects, then its deleted ones; position 0 comes after the timers due by the event have fired).
+   */
+  replay(pause?: ReplayPoint & { take: (sim: Simulation) => void }): SimState {
+    const events = this.trace.get('events') as MsgValue[];
+    for (; this.at < events.length; this.at++, this.pos = 0, this.advanced = false) {
+      const i = this.at;
       const ev = asMap(events[i]);
       if (ev === undefined) throw new TraceError(`events[${i}]`, 'must be a map');
-      const ts = tsNumber(ev.get('ts'), `events[${i}].ts`);
-      if (hasDuration && ts >= end) break;
-      this.advance(ts, true);
-      this.now = ts;
-      const applied = ev.get('applied_objs');
-      if (Array.isArray(applied)) {
-        for (let j = 0; j < applied.length; j++) {
-          const o = applied[j];
-          if (o instanceof Map) this.apply(o, i, j);
-        }
+      if (!this.advanced) {
+        const ts = tsNumber(ev.get('ts'), `events[${i}].ts`);
+        if (this.hasDuration && ts >= this.end) break;
+        this.advance(ts, true);
+        this.now = ts;
+        this.advanced = true;
       }
+      const applied = ev.get('applied_objs');
       const deleted = ev.get('deleted_objs');
-      if (Array.isArray(deleted)) {
-        for (let j = 0; j < deleted.length; j++) {
-          const o = deleted[j];
-          if (o instanceof Map) this.remove(o);
+      const na = Array.isArray(applied) ? applied.length : 0;
+      const count = na + (Array.isArray(deleted) ? deleted.length : 0);
+      for (; this.pos < count; this.pos++) {
+        if (pause !== undefined && pause.event === i && pause.pos === this.pos) {
+          pause.take(this);
+          pause = undefined;
         }
+        const j = this.pos;
+        const o = j < na ? (applied as MsgValue[])[j] : (deleted as MsgValue[])[j - na];
+        if (!(o instanceof Map)) continue;
+        if (j < na) this.apply(o, i, j);
+        else this.remove(o);
       }
       this.settle();
-      replayed++;
+      this.replayed++;
     }
-    this.advance(end, !hasDuration);
-    this.now = end;
+    this.advance(this.end, !this.hasDuration);
+    this.now = this.end;
 
-    if (traceNodes && this.nodes.length === 0)
+    if (this.traceNodes && this.nodes.length === 0)
       this.warn(
         'the trace has Node objects, but none exists at the end of the replay window (applied later, or deleted); nothing can be scheduled',
       );
-    if (traceNodes && this.nodes.length > 0 && !this.nodes.some((n) => n.labels.get('type') === 'virtual')) {
+    if (this.traceNodes && this.nodes.length > 0 && !this.nodes.some((n) => n.labels.get('type') === 'virtual')) {
       this.warn(
         "no Node in the trace is labelled type=virtual; SimKube's webhook pins every simulated pod to type=virtual nodes, so none can be scheduled",
       );
@@ -364,13 +398,124 @@ export class Simulation {
       nodes: this.nodes,
       pods,
       warnings: this.warnings,
-      startTs: first,
-      endTs: end,
-      eventsReplayed: replayed,
+      startTs: this.first,
+      endTs: this.end,
+      eventsReplayed: this.replayed,
       podsCreated: this.allPods.length,
       preemptions: this.preemptions,
       applied: this.workloads,
     };
+  }
+
+  /** Where the replay stands: the next event and object position. */
+  get point(): ReplayPoint {
+    return { event: this.at, pos: this.pos };
+  }
+
+  /**
+   * An independent copy of the simulation's whole state (between objects of an event: nothing is mid-change), to
+   * resume from later. Pod shapes, node labels and trace objects are shared: nothing changes them during a replay.
+   */
+  fork(): Simulation {
+    const c = new Simulation(this.trace, this.opts);
+    const ws = new Map<Workload, Workload>();
+    const ps = new Map<SimPodImpl, SimPodImpl>();
+    const ns = new Map<SimNode, SimNode>();
+    // Copies are built by the constructors (same object layout as the originals: the hot loops stay monomorphic).
+    const regW = (w: Workload): void => {
+      if (ws.has(w)) return;
+      if (w.root !== w) regW(w.root);
+      const x = new Workload(w.kind, w.namespace, w.name, w.obj, w.root === w ? null : ws.get(w.root)!, w.isChild);
+      ws.set(w, x);
+      for (const k of w.children) regW(k);
+    };
+    const regN = (n: SimNode): void => {
+      if (!ns.has(n)) ns.set(n, n.copy());
+    };
+    for (const w of this.workloads.values()) regW(w);
+    for (const p of this.allPods) regW(p.ctl as Workload);
+    for (const t of this.timers.items) if (t.w !== null) regW(t.w);
+    for (const p of this.allPods) {
+      const x = p.copy(ws.get(p.ctl as Workload)!, c.explainer);
+      if (p.boundNode !== null) {
+        regN(p.boundNode);
+        x.boundNode = ns.get(p.boundNode)!;
+      }
+      ps.set(p, x);
+    }
+    for (const n of this.nodes) regN(n);
+    const W = (w: Workload): Workload => ws.get(w)!;
+    const P = (p: SimPodImpl): SimPodImpl => ps.get(p)!;
+    for (const [w, x] of ws) {
+      x.dirty = w.dirty;
+      x.deleted = w.deleted;
+      x.gen = w.gen;
+      x.field = w.field;
+      x.template = w.template;
+      x.shape = w.shape;
+      for (const p of w.pods) x.pods.push(P(p));
+      x.created = w.created;
+      x.local = w.local;
+      x.lifecycle = w.lifecycle;
+      x.replicas = w.replicas;
+      x.paused = w.paused;
+      x.parallel = w.parallel;
+      x.ordinals = w.ordinals.map((p) => (p === null ? null : P(p)));
+      x.dsPods = w.dsPods === null ? null : new Map([...w.dsPods].map(([k, p]) => [k, P(p)]));
+      x.podCreated = w.podCreated;
+      x.completions = w.completions;
+      x.parallelism = w.parallelism;
+      x.succeeded = w.succeeded;
+      x.done = w.done;
+      x.failed = w.failed;
+      x.suspended = w.suspended;
+      x.activeDeadline = w.activeDeadline;
+      x.ttl = w.ttl;
+      x.cron = w.cron;
+      x.scheduleText = w.scheduleText;
+      x.concurrency = w.concurrency;
+      x.successLimit = w.successLimit;
+      x.failLimit = w.failLimit;
+      x.children = w.children.map(W);
+      x.jobSpec = w.jobSpec;
+      for (const v of w.spreadCounts) x.spreadCounts.push(v);
+    }
+    for (const [n, x] of ns) for (const p of n.pods) x.pods.push(P(p));
+    for (const n of this.nodes) {
+      const x = ns.get(n)!;
+      c.nodes.push(x);
+      c.nodeByName.set(x.name, x);
+    }
+    for (const p of this.queue) c.queue.push(P(p));
+    for (const p of this.allPods) c.allPods.push(P(p));
+    for (const [k, w] of this.workloads) c.workloads.set(k, W(w));
+    for (const w of this.daemonSets) c.daemonSets.push(W(w));
+    for (const w of this.dirty) c.dirty.push(W(w));
+    for (const t of this.timers.items)
+      c.timers.items.push({ ...t, pod: t.pod === null ? null : P(t.pod), w: t.w === null ? null : W(t.w) });
+    c.warnings.push(...this.warnings);
+    c.warned = this.warned === null ? null : new Set(this.warned);
+    c.priorityClasses = this.priorityClasses;
+    c.scheduler = this.scheduler.fork();
+    c.now = this.now;
+    c.seq = this.seq;
+    c.nodeSeq = this.nodeSeq;
+    c.timerSeq = this.timerSeq;
+    c.minPriority = this.minPriority;
+    c.preemptions = this.preemptions;
+    c.tracked = this.tracked;
+    c.index = this.index;
+    c.lifecycles = this.lifecycles;
+    c.lifecycleIndex = this.lifecycleIndex;
+    c.first = this.first;
+    c.end = this.end;
+    c.hasDuration = this.hasDuration;
+    c.traceNodes = this.traceNodes;
+    c.replayed = this.replayed;
+    c.at = this.at;
+    c.pos = this.pos;
+    c.advanced = this.advanced;
+    return c;
   }
 
   // ---- time -----------------------------------------------------------------------------------------------------

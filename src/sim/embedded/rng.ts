@@ -10,6 +10,13 @@ export class Rng {
     this.state = (s | 0) ^ Math.imul(hi, 0x27d4eb2f);
   }
 
+  /** A copy that continues the same sequence. */
+  fork(): Rng {
+    const c = new Rng(0);
+    c.state = this.state;
+    return c;
+  }
+
   /** A uniform 32-bit unsigned integer. */
   nextU32(): number {
     this.state = (this.state + 0x9e3779b9) | 0;

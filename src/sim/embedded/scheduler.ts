@@ -178,14 +178,24 @@ const INT32_OFFSET = 2147483648; // victims' priorities are summed with MaxInt32
 const feasibleScratch: SimNode[] = [];
 let maskScratch = new Int32Array(64);
 
+/** Node-set versions are unique across simulations: forked simulations share pod shapes and their static masks. */
+let nodeVersions = 0;
+
 export class Scheduler {
-  /** Bumped whenever a node is added, changed or removed: invalidates the per-shape static masks. */
-  private nodesVersion = 0;
+  /** Changed whenever a node is added, changed or removed: invalidates the per-shape static masks. */
+  private nodesVersion = ++nodeVersions;
 
   constructor(private readonly rng: Rng) {}
 
   nodesChanged(): void {
-    this.nodesVersion++;
+    this.nodesVersion = ++nodeVersions;
+  }
+
+  /** A copy with the same RNG state and node-set version. */
+  fork(): Scheduler {
+    const c = new Scheduler(this.rng.fork());
+    c.nodesVersion = this.nodesVersion;
+    return c;
   }
 
   /** Filter every node, then score and pick among the best with the seeded RNG. Null when nothing fits. */
