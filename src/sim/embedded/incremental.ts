@@ -12,7 +12,7 @@ import { Simulation, type ReplayPoint, type SimState, type SimulateOptions } fro
 const MAX_SNAPSHOTS = 4;
 /** Replayed trace states remembered per options: at most this many, and this many pods over all of them. */
 const MAX_MEMO = 256;
-const MAX_MEMO_PODS = 200_000;
+const MAX_MEMO_PODS = 50_000;
 /** Option sets remembered per trace (an episode uses one or two: its first observation and its steps). */
 const MAX_OPTION_SETS = 3;
 
