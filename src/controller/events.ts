@@ -7,7 +7,7 @@ import {
   type V1ObjectReference,
 } from '@kubernetes/client-node';
 import { createLogger, type Logger } from '../util/log.js';
-import { apiErrorMessage, isNotFound } from '../kube/errors.js';
+import { apiErrorMessage, isAlreadyExists, isNotFound, isTransient } from '../kube/errors.js';
 import { mergePatchOptions } from '../kube/custom-objects.js';
 import { microTimeField } from '../kube/time.js';
 
@@ -34,6 +34,11 @@ export interface EventRecorderOptions {
   reportingInstance?: string;
   /** A repeat within this window bumps the first event's series count instead of creating a new Event. Default 600000. */
   seriesWindowMs?: number;
+  /**
+   * How long a failure that may pass (no connection, 5xx, 429: an API server restarting, etcd away) is retried before
+   * the event is given up, doubling the pause from 200 ms to 5 s. Default 120000; 0: no retry.
+   */
+  retryForMs?: number;
   logger?: Logger;
 }
 
@@ -72,6 +77,8 @@ function truncateUtf8(s: string, maxBytes: number): string {
 /**
  * Posts events.k8s.io/v1 Events. Repeats of the same event (same object, type, reason, action and
  * note) within the series window update the first Event's `series` instead of adding new Events.
+ * Transient failures are retried in the background (see retryForMs) with the same Event name, so an attempt that
+ * reached the server but lost its answer is not posted twice (AlreadyExists counts as done).
  * Never throws: failures are logged, because an event must not fail a reconcile.
  */
 export class EventRecorder {
@@ -79,6 +86,7 @@ export class EventRecorder {
   readonly reportingController: string;
   readonly reportingInstance: string;
   private readonly windowMs: number;
+  private readonly retryForMs: number;
   private readonly log: Logger;
   private readonly series = new Map<string, SeriesState>();
 
@@ -88,6 +96,7 @@ export class EventRecorder {
     this.reportingController = opts.reportingController ?? 'simarena.io/operator';
     this.reportingInstance = (opts.reportingInstance ?? hostname()).slice(0, 128);
     this.windowMs = opts.seriesWindowMs ?? 600_000;
+    this.retryForMs = opts.retryForMs ?? 120_000;
     this.log = opts.logger ?? createLogger('events');
   }
 
@@ -111,29 +120,39 @@ export class EventRecorder {
 
   /** Creates (or bumps the series of) an Event; resolves to it, or undefined when that failed. */
   async record(input: EventInput): Promise<EventsV1Event | undefined> {
-    try {
-      const note = input.note !== undefined ? truncateUtf8(input.note, noteLimit) : undefined;
-      const ref = reference(input.regarding);
-      const key = [
-        ref.uid ?? '',
-        ref.kind,
-        ref.namespace ?? '',
-        ref.name,
-        input.type,
-        input.reason,
-        input.action,
-        note ?? '',
-      ].join('\u0000');
-      const now = Date.now();
-      const seen = this.series.get(key);
-      if (seen && now - seen.lastSeen < this.windowMs) {
-        const bumped = await this.bump(seen, now);
-        if (bumped) return bumped;
+    const note = input.note !== undefined ? truncateUtf8(input.note, noteLimit) : undefined;
+    const ref = reference(input.regarding);
+    const key = [
+      ref.uid ?? '',
+      ref.kind,
+      ref.namespace ?? '',
+      ref.name,
+      input.type,
+      input.reason,
+      input.action,
+      note ?? '',
+    ].join('\u0000');
+    const now = Date.now();
+    const name = `${(ref.name ?? 'object').slice(0, 200)}.${now.toString(16)}${Math.floor(Math.random() * 0x10000)
+      .toString(16)
+      .padStart(4, '0')}`;
+    const deadline = now + this.retryForMs;
+    for (let pauseMs = 200; ; pauseMs = Math.min(pauseMs * 2, 5000)) {
+      try {
+        const seen = this.series.get(key);
+        if (seen && now - seen.lastSeen < this.windowMs) {
+          const bumped = await this.bump(seen, now);
+          if (bumped) return bumped;
+        }
+        return await this.create(key, name, input, ref, note, now);
+      } catch (err) {
+        if (isTransient(err) && Date.now() + pauseMs <= deadline) {
+          await new Promise((r) => setTimeout(r, pauseMs));
+          continue;
+        }
+        this.log.warn('Could not record event', { reason: input.reason, error: apiErrorMessage(err) });
+        return undefined;
       }
-      return await this.create(key, input, ref, note, now);
-    } catch (err) {
-      this.log.warn('Could not record event', { reason: input.reason, error: apiErrorMessage(err) });
-      return undefined;
     }
   }
 
@@ -159,22 +178,17 @@ export class EventRecorder {
 
   private async create(
     key: string,
+    name: string,
     input: EventInput,
     ref: V1ObjectReference,
     note: string | undefined,
     now: number,
   ): Promise<EventsV1Event> {
     const namespace = ref.namespace ?? 'default';
-    const base = (ref.name ?? 'object').slice(0, 200);
     const body: EventsV1Event = {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
-      metadata: {
-        name: `${base}.${now.toString(16)}${Math.floor(Math.random() * 0x10000)
-          .toString(16)
-          .padStart(4, '0')}`,
-        namespace,
-      },
+      metadata: { name, namespace },
       eventTime: microTimeField(new Date(now)),
       type: input.type,
       reason: input.reason.slice(0, 128),
@@ -185,7 +199,11 @@ export class EventRecorder {
       reportingController: this.reportingController,
       reportingInstance: this.reportingInstance,
     };
-    const ev = await this.api.createNamespacedEvent({ namespace, body });
+    // AlreadyExists: an earlier attempt of this same event was stored, only its answer was lost.
+    const ev = await this.api.createNamespacedEvent({ namespace, body }).catch((e: unknown) => {
+      if (isAlreadyExists(e)) return body;
+      throw e;
+    });
     this.series.delete(key);
     this.series.set(key, { name: ev.metadata?.name ?? body.metadata!.name!, namespace, count: 1, lastSeen: now });
     if (this.series.size > maxTracked) {

@@ -23,7 +23,17 @@ export interface OperatorOptions {
   workers?: number;
   /** Watch one namespace only (default: all). */
   namespace?: string;
-  leaderElection?: { namespace: string; name?: string; identity?: string } | false;
+  leaderElection?:
+    | {
+        namespace: string;
+        name?: string;
+        identity?: string;
+        /** Lease timing (defaults 15000 / 10000 / 2000 ms, as client-go's). */
+        leaseDurationMs?: number;
+        renewDeadlineMs?: number;
+        retryPeriodMs?: number;
+      }
+    | false;
   health?: { host?: string; port?: number } | false;
   /** Where trace ConfigMaps for SimKube and the trace-sync pods live (default: POD_NAMESPACE, else sim-arena). */
   operatorNamespace?: string;
@@ -175,6 +185,9 @@ export function createOperator(options: OperatorOptions): Controller {
             namespace: opts.leaderElection.namespace,
             name: opts.leaderElection.name ?? 'sim-arena-operator',
             identity: opts.leaderElection.identity ?? `${hostname()}-${process.pid}`,
+            ...(opts.leaderElection.leaseDurationMs ? { leaseDurationMs: opts.leaderElection.leaseDurationMs } : {}),
+            ...(opts.leaderElection.renewDeadlineMs ? { renewDeadlineMs: opts.leaderElection.renewDeadlineMs } : {}),
+            ...(opts.leaderElection.retryPeriodMs ? { retryPeriodMs: opts.leaderElection.retryPeriodMs } : {}),
           },
         }
       : {}),

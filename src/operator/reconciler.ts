@@ -91,8 +91,11 @@ export interface ReconcilerOptions {
   wake?: (key: string) => void;
   /** Agent URLs the external policy may call (operator --allow-agent-url); empty or unset: the external policy is off. */
   agentAllowlist?: AllowEntry[];
-  /** Test hook: called before each transition runs; throwing simulates the operator dying there. */
-  beforeTransition?: (episode: ArenaEpisode, transition: string) => void;
+  /**
+   * Test hook: called (and awaited) before each transition runs; throwing simulates the operator dying there, waiting
+   * holds the transition while a test injects a fault.
+   */
+  beforeTransition?: (episode: ArenaEpisode, transition: string) => void | Promise<void>;
   now?: () => Date;
 }
 
@@ -222,14 +225,14 @@ export class EpisodeReconciler {
 
   /** Validate the starting trace and the workload in it, then observe step 0. */
   private async begin(ep: ArenaEpisode, spec: EpisodeSpec): Promise<Next> {
-    this.opts.beforeTransition?.(ep, 'begin');
+    await this.opts.beforeTransition?.(ep, 'begin');
     const ref = ep.spec.trace.configMapRef;
     const trace = await this.traces.read(ep, ref.name);
     readResources(trace, spec.workload, spec.actions.container); // throws TraceError naming what is missing
     const backendName = ep.spec.backend ?? 'embedded';
     const preflight = this.opts.preflight && backendName !== 'embedded' ? [await this.opts.preflight(backendName)] : [];
     // The run is recorded before it starts, so a crash in start() is followed by the same run.
-    this.opts.beforeTransition?.(ep, 'start-run');
+    await this.opts.beforeTransition?.(ep, 'start-run');
     await this.status.write(
       ep,
       {
@@ -270,7 +273,7 @@ export class EpisodeReconciler {
 
   /** Decide on the last observation, apply to the current trace, store the result and the run; nothing is replayed yet. */
   private async act(ep: ArenaEpisode, spec: EpisodeSpec): Promise<Next> {
-    this.opts.beforeTransition?.(ep, 'act');
+    await this.opts.beforeTransition?.(ep, 'act');
     const status = ep.status!;
     const step = (status.step ?? 0) + 1;
     const obs = status.lastObservation ?? status.initialObservation!;
@@ -299,7 +302,7 @@ export class EpisodeReconciler {
       traceConfigMap: cm,
       startTime: this.now().toISOString(),
     };
-    this.opts.beforeTransition?.(ep, 'start-run');
+    await this.opts.beforeTransition?.(ep, 'start-run');
     await this.status.write(
       ep,
       {
@@ -326,7 +329,7 @@ export class EpisodeReconciler {
     const runName = status.run.name;
     const trace = decodeTrace(await this.traces.runBytes(ep, runName, cmName)).trace;
     const run = stepRun(ep, spec, status.run, trace);
-    this.opts.beforeTransition?.(ep, 'poll');
+    await this.opts.beforeTransition?.(ep, 'poll');
     // start() is idempotent; once it has succeeded in this process it need not run before every poll (after a
     // restart the new process runs it again).
     const startedKey = `${ep.metadata!.uid}/${runName}`;
@@ -363,7 +366,7 @@ export class EpisodeReconciler {
       }
       return wait(polled.waitMs ?? 1000);
     }
-    this.opts.beforeTransition?.(ep, 'record');
+    await this.opts.beforeTransition?.(ep, 'record');
     return this.record(ep, spec, polled.observation, runName);
   }
 
@@ -520,7 +523,7 @@ export class EpisodeReconciler {
 
   /** Remove the replay's objects and the trace ConfigMap it replaced, then act again (one status write) or finish. */
   private async cleanup(ep: ArenaEpisode, spec: EpisodeSpec, backend: PhasedBackend): Promise<Next> {
-    this.opts.beforeTransition?.(ep, 'cleanup');
+    await this.opts.beforeTransition?.(ep, 'cleanup');
     const status = ep.status!;
     if (status.run) {
       await backend.cleanup(stepRun(ep, spec, status.run, await this.traces.current(ep)));

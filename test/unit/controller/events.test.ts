@@ -9,9 +9,20 @@ class FakeEventsApi {
   creates = 0;
   patches: Array<{ name: string; body: unknown; hasOptions: boolean }> = [];
   fail = false;
+  /** Fail this many creates with a connection error (after storing the Event when `landed`). */
+  dropped = 0;
+  landed = false;
+  names: string[] = [];
 
   async createNamespacedEvent(p: { namespace: string; body: EventsV1Event }): Promise<EventsV1Event> {
     if (this.fail) throw apiError(500, 'InternalError', 'etcd is down');
+    this.names.push(p.body.metadata!.name!);
+    if (this.events.has(p.body.metadata!.name!)) throw apiError(409, 'AlreadyExists', 'exists');
+    if (this.dropped > 0) {
+      this.dropped--;
+      if (this.landed) this.events.set(p.body.metadata!.name!, JSON.parse(JSON.stringify(p.body)) as EventsV1Event);
+      throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    }
     const ev = JSON.parse(JSON.stringify(p.body)) as EventsV1Event;
     checkMicroTime('eventTime', ev.eventTime);
     if (!ev.reportingController || !ev.reportingInstance || !ev.action || !ev.reason)
@@ -101,6 +112,33 @@ describe('controller/events (fake events API)', () => {
 
   it('never throws when the API fails', async () => {
     api.fail = true;
+    rec = new EventRecorder({ api: api as unknown as EventsV1Api, retryForMs: 0, logger: silentLogger() });
     expect(await rec.normal(cm, 'R', 'A')).to.equal(undefined);
+  });
+
+  it('retries a transient failure under the same name, and an attempt that landed is not posted twice', async () => {
+    api.dropped = 2;
+    const ev = await rec.normal(cm, 'StepCompleted', 'Step', 'step 1');
+    expect(ev?.reason).to.equal('StepCompleted');
+    expect(api.names).to.have.length(3);
+    expect(new Set(api.names).size).to.equal(1);
+    expect(api.events.size).to.equal(1);
+
+    api.names = [];
+    api.dropped = 1;
+    api.landed = true;
+    const again = await rec.normal(cm, 'StepCompleted', 'Step', 'step 2');
+    expect(again?.note).to.equal('step 2');
+    expect(api.names).to.have.length(2);
+    expect(api.events.size).to.equal(2);
+  });
+
+  it('gives up on a transient failure after retryForMs', async () => {
+    api.fail = true;
+    rec = new EventRecorder({ api: api as unknown as EventsV1Api, retryForMs: 300, logger: silentLogger() });
+    const t = Date.now();
+    expect(await rec.normal(cm, 'R', 'A')).to.equal(undefined);
+    expect(api.names).to.have.length(0);
+    expect(Date.now() - t).to.be.below(2000);
   });
 });
