@@ -96,7 +96,8 @@ export async function startPrivateCluster(name: string): Promise<PrivateCluster>
         await core.readNamespace({ name: 'default' });
         return;
       } catch (e) {
-        if (Date.now() > deadline) throw new Error(`the private API server is not back after ${timeoutMs} ms: ${e}`);
+        if (Date.now() > deadline)
+          throw new Error(`the private API server is not back after ${timeoutMs} ms: ${e}`, { cause: e });
       }
       await sleep(250);
     }
