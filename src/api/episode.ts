@@ -193,8 +193,6 @@ export function toEpisodeSpec(spec: ArenaEpisodeSpec): EpisodeSpec {
   } catch (e) {
     throw new InvalidEpisode(`spec.actions.set: ${(e as Error).message}`);
   }
-  if (spec.usage && spec.backend === 'simkube')
-    throw new InvalidEpisode('spec.usage is not modelled on the simkube backend yet: use backend embedded or kwok');
   if (spec.usage && !spec.usage.configMapRef?.name)
     throw new InvalidEpisode('spec.usage.configMapRef.name is required: the ConfigMap holding the usage (JSON)');
   const out = episodeSpec({

@@ -5,7 +5,7 @@ import type { CoreV1Api, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Observation } from '../../arena/observation.js';
 import type { UsageNode, UsagePod } from '../../arena/usage/model.js';
 import { usageContainer } from '../../arena/usage/container.js';
-import { evaluateUsage } from '../../arena/usage/model.js';
+import { evaluateUsage, type UsageVerdict } from '../../arena/usage/model.js';
 import type { UsageRun } from '../../arena/usage/run.js';
 import { cpuMillis, quantityUnits } from '../../trace/quantity.js';
 import type { Trace } from '../../trace/trace.js';
@@ -36,20 +36,26 @@ const byCreation = (a: V1Pod, b: V1Pod) => {
   return ta - tb || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '');
 };
 
+/** The usage model's verdict on real pods, and the status patch each pod needs (null: leave it as it is). */
+export interface PodUsage {
+  /** The workload's pods in creation order (the model's pod order). */
+  pods: V1Pod[];
+  verdict: UsageVerdict;
+  patches: Array<ReturnType<typeof podStatusPatch> | null>;
+}
+
 /**
- * Evaluate usage on the run's real placements, write the verdict into the workload's pods' status, and observe.
- * `workloadPods` are the workload's pods, `allPods` every pod on the run's nodes, `nodes` the run's nodes.
+ * Evaluate usage on real placements (any backend whose pods a real scheduler bound): `workloadPods` are the
+ * workload's pods, `allPods` every pod on `nodes` (their requests count against the nodes), `nodes` those nodes.
  */
-export async function applyUsageToKwokPods(
-  core: CoreV1Api,
-  namespace: string,
+export function usageOnPods(
   trace: Trace,
   workload: WorkloadRef,
   run: UsageRun,
   workloadPods: V1Pod[],
   allPods: V1Pod[],
   nodes: V1Node[],
-): Promise<Observation> {
+): PodUsage {
   const pods = [...workloadPods].sort(byCreation);
   const requested = new Map<string, { cpu: number; memory: number }>();
   for (const p of allPods) {
@@ -73,27 +79,18 @@ export async function applyUsageToKwokPods(
   }));
   const container = usageContainer(trace, workload, run.container);
   const v = evaluateUsage(run.file, run.series, container, usagePods, usageNodes, run.step, run.settings);
-  const out: V1Pod[] = [];
-  for (let i = 0; i < pods.length; i++) {
-    const p = pods[i]!;
-    if (!usagePods[i]!.running || (v.ready[i] && v.podRestarts[i] === 0)) {
-      out.push(p);
-      continue;
-    }
-    out.push(
-      await core.patchNamespacedPodStatus(
-        {
-          name: p.metadata!.name!,
-          namespace,
-          body: podStatusPatch(p, v.ready[i]!, v.podRestarts[i]!, v.podCrashLooping[i]!, run.container),
-        },
-        mergePatchOptions(),
-      ),
-    );
-  }
-  const obs = observePods(out);
+  const patches = pods.map((p, i) =>
+    !usagePods[i]!.running || (v.ready[i] && v.podRestarts[i] === 0)
+      ? null
+      : podStatusPatch(p, v.ready[i]!, v.podRestarts[i]!, v.podCrashLooping[i]!, run.container),
+  );
+  return { pods, verdict: v, patches };
+}
+
+/** The observation of the pods as patched, with the verdict's usage fields. */
+export function usageObservation(patched: V1Pod[], v: UsageVerdict): Observation {
   return {
-    ...obs,
+    ...observePods(patched),
     oomKills: v.oomKills,
     restarts: v.restarts,
     throttling: v.throttling,
@@ -102,8 +99,39 @@ export async function applyUsageToKwokPods(
   };
 }
 
+/**
+ * Evaluate usage on the run's real placements, write the verdict into the workload's pods' status, and observe.
+ * `workloadPods` are the workload's pods, `allPods` every pod on the run's nodes, `nodes` the run's nodes.
+ */
+export async function applyUsageToKwokPods(
+  core: CoreV1Api,
+  namespace: string,
+  trace: Trace,
+  workload: WorkloadRef,
+  run: UsageRun,
+  workloadPods: V1Pod[],
+  allPods: V1Pod[],
+  nodes: V1Node[],
+): Promise<Observation> {
+  const u = usageOnPods(trace, workload, run, workloadPods, allPods, nodes);
+  const out: V1Pod[] = [];
+  for (const [i, p] of u.pods.entries()) {
+    const body = u.patches[i];
+    out.push(
+      body ? await core.patchNamespacedPodStatus({ name: p.metadata!.name!, namespace, body }, mergePatchOptions()) : p,
+    );
+  }
+  return usageObservation(out, u.verdict);
+}
+
 /** What the kubelet would report for a container OOM-killed `restarts` times, or throttled out of readiness. */
-function podStatusPatch(p: V1Pod, ready: boolean, restarts: number, crashLooping: boolean, containerName?: string) {
+export function podStatusPatch(
+  p: V1Pod,
+  ready: boolean,
+  restarts: number,
+  crashLooping: boolean,
+  containerName?: string,
+) {
   const now = new Date().toISOString();
   const target = containerName ?? p.spec?.containers?.[0]?.name;
   const containerStatuses = (p.spec?.containers ?? []).map((c) => {

@@ -59,6 +59,7 @@ import {
   type Simulation,
 } from './simulation.js';
 import { EPISODE_LABEL, TRACE_CONFIGMAP_ANNOTATION } from '../../api/names.js';
+import { applyUsageToSimkubePods, storedUsageFields } from './usage.js';
 
 /** Where a taken observation waits on its Simulation until SimKube finishes it (JSON). */
 export const OBSERVATION_ANNOTATION = 'simarena.io/observation';
@@ -68,9 +69,8 @@ function storedObservation(sim: Simulation): Observation | undefined {
   if (!raw) return undefined;
   try {
     const o = JSON.parse(raw) as Observation;
-    return [o.ready, o.pending, o.total].every((n) => Number.isInteger(n) && n >= 0)
-      ? { ready: o.ready, pending: o.pending, total: o.total }
-      : undefined;
+    if (![o.ready, o.pending, o.total].every((n) => Number.isInteger(n) && n >= 0)) return undefined;
+    return { ready: o.ready, pending: o.pending, total: o.total, ...storedUsageFields(o) };
   } catch {
     return undefined;
   }
@@ -224,11 +224,6 @@ export class SimkubeBackend implements Backend, PhasedBackend {
 
   /** Pre-start hooks, then the trace ConfigMap. Safe to call again at any time. */
   async start(run: StepRun): Promise<void> {
-    // SimKube's driver and its own KWOK stages run the pods; nothing here writes usage consequences into them yet.
-    if (run.opts.usage)
-      throw new RangeError(
-        'usage (OOM kills, throttling) is not modelled on the simkube backend yet; use the embedded or kwok backend',
-      );
     const sim = await this.kube.get<Simulation>(simulationPath(this.simulationName(run)));
     if (!sim) {
       // Only before our Simulation exists: afterwards the virtual namespace holds this run's own objects.
@@ -575,7 +570,7 @@ export class SimkubeBackend implements Backend, PhasedBackend {
       (expected === undefined || pods.length === expected) &&
       pods.every(isSettled) &&
       (pods.length > 0 || expected === 0);
-    if (settled && sim.status?.state === 'Running') return this.observed(run, sim, observePods(pods));
+    if (settled && sim.status?.state === 'Running') return this.observed(run, sim, await this.observePods(run, pods));
     const state = sim.status?.state;
     // The window opens when the driver applied the first objects (its root appears right before), not at Running:
     // the driver pod starts, waits 5 s and runs its pre-run hooks first.
@@ -609,7 +604,7 @@ export class SimkubeBackend implements Backend, PhasedBackend {
             `its logs show replay errors); or raise stepDuration`,
         );
       }
-      return this.observed(run, sim, observePods(pods));
+      return this.observed(run, sim, await this.observePods(run, pods));
     }
     return {
       waitMs: this.opts.pollMs.settling,
@@ -621,6 +616,12 @@ export class SimkubeBackend implements Backend, PhasedBackend {
             : `${pods.filter(isSettled).length}/${expected ?? pods.length} pods of ${formatWorkload(run.workload)} settled in ${this.virtualNamespace(run)}`,
       },
     };
+  }
+
+  /** Count the pods; with usage, the usage model's verdict is first written into their status (usage.ts). */
+  private async observePods(run: StepRun, pods: V1Pod[]): Promise<Observation> {
+    if (!run.opts.usage) return observePods(pods);
+    return applyUsageToSimkubePods(this.kube, run.trace, run.workload, run.opts.usage, pods);
   }
 
   /** The observation is taken: return it, or keep it on the Simulation until SimKube finishes it (awaitFinish). */
