@@ -11,7 +11,7 @@ import { parseActionSet } from '../arena/actions.js';
 import { DEFAULT_USAGE_SETTINGS, type UsageSettings } from '../arena/usage/model.js';
 import { parseRewardMode } from '../arena/reward.js';
 import { resolveLimits } from '../arena/safeguards.js';
-import type { BackendName } from '../arena/backend.js';
+import { BACKEND_NAMES, type BackendName } from '../arena/backend.js';
 import { canonicalQuantity } from '../trace/quantity.js';
 import type { Condition } from '../controller/conditions.js';
 import { EPISODE_DEFAULTS as D } from './defaults.js';
@@ -161,6 +161,10 @@ export function toEpisodeSpec(spec: ArenaEpisodeSpec): EpisodeSpec {
     throw new InvalidEpisode('spec.workload.name is required: the workload in the trace to fix');
   if (!Number.isInteger(spec.targetReplicas) || spec.targetReplicas < 0)
     throw new InvalidEpisode('spec.targetReplicas must be a whole number ≥ 0');
+  if (spec.backend !== undefined && !BACKEND_NAMES.includes(spec.backend))
+    throw new InvalidEpisode(
+      `spec.backend "${String(spec.backend)}" is not a backend (use one of ${BACKEND_NAMES.join(', ')})`,
+    );
   const policy = spec.policy?.name ?? D.policy;
   if (!policyNames().includes(policy))
     throw new InvalidEpisode(

@@ -5,6 +5,7 @@ import type { Trace } from '../trace/trace.js';
 import type { WorkloadRef } from '../trace/workload.js';
 
 export type BackendName = 'embedded' | 'kwok' | 'simkube';
+export const BACKEND_NAMES: readonly BackendName[] = ['embedded', 'kwok', 'simkube'];
 
 // The one node-pool type lives with the trace, which it describes.
 export { DEFAULT_NODE_POOL, type NodePool } from '../trace/nodepool.js';
