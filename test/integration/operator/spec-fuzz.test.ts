@@ -14,7 +14,7 @@ import { deleteNamespace, freshNamespace, kubeConfig, waitFor } from '../../supp
 import { ensureCrd, scenarioConfigMap, startOperator } from './helpers.js';
 
 const SEED = 20261204;
-const COUNT = 40;
+const COUNT = 80;
 
 /** Field path → values to try: valid, at a bound, and invalid (wrong sign, zero, out of range, wrong type, junk). */
 const MUTATIONS: Array<[string, unknown[]]> = [
