@@ -18,6 +18,11 @@ const USAGE = `usage: sim-arena operator [options]
   --leader-elect         take a Lease before reconciling (for more than one replica)
   --leader-namespace NS  where the Lease lives (default: POD_NAMESPACE or default)
   --leader-lease NAME    the Lease's name (default: SIM_ARENA_LEASE_NAME or sim-arena-operator)
+  --shards N             share episodes between replicas instead of electing one leader: N shards by a stable
+                         hash of namespace/name, each held through a Lease NAME-shard-<i> (same N on every
+                         replica; 1-1024); a replica holds about N / live replicas and takes over a dead one's
+  --lease-duration S     seconds a Lease (leader or shard) stays valid without renewal (default 15; 2-300): how
+                         long a dead replica's work waits before another takes it over
   --health-port N        /healthz and /readyz port (default 8081; 0 picks one)
   --install-crd          create the ArenaEpisode CRD if it is missing (out-of-cluster development)
   --allow-agent-url URL  an agent URL prefix the external policy may POST to (repeatable or comma-separated;
@@ -33,6 +38,8 @@ export async function operatorCommand(argv: string[]): Promise<number> {
       'leader-elect': { type: 'boolean' },
       'leader-namespace': { type: 'string' },
       'leader-lease': { type: 'string' },
+      shards: { type: 'string' },
+      'lease-duration': { type: 'string' },
       'health-port': { type: 'string' },
       'install-crd': { type: 'boolean' },
       'allow-agent-url': { type: 'string', multiple: true },
@@ -53,16 +60,22 @@ export async function operatorCommand(argv: string[]): Promise<number> {
   const kc = loadKubeConfig(kubeconfig);
   if (bool(flags, 'install-crd')) await installCrd(kc);
   const namespace = optStr(flags, 'namespace');
+  const shards = optStr(flags, 'shards') !== undefined ? int(flags, 'shards', 1, 1, 1024) : undefined;
+  if (shards !== undefined && bool(flags, 'leader-elect'))
+    throw new UsageError('--shards and --leader-elect exclude each other: shards already decide who runs what');
+  const leaseNamespace = optStr(flags, 'leader-namespace') ?? process.env.POD_NAMESPACE ?? 'default';
+  const leaseName = optStr(flags, 'leader-lease') ?? process.env.SIM_ARENA_LEASE_NAME ?? 'sim-arena-operator';
+  const leaseDurationMs = int(flags, 'lease-duration', 15, 2, 300) * 1000;
   const controller = createOperator({
     kc,
     workers: int(flags, 'workers', 4, 1, 1000),
     ...(namespace ? { namespace } : {}),
     leaderElection: bool(flags, 'leader-elect')
-      ? {
-          namespace: optStr(flags, 'leader-namespace') ?? process.env.POD_NAMESPACE ?? 'default',
-          name: optStr(flags, 'leader-lease') ?? process.env.SIM_ARENA_LEASE_NAME ?? 'sim-arena-operator',
-        }
+      ? { namespace: leaseNamespace, name: leaseName, leaseDurationMs }
       : false,
+    ...(shards !== undefined
+      ? { sharding: { namespace: leaseNamespace, name: leaseName, shards, leaseDurationMs } }
+      : {}),
     health: { port: int(flags, 'health-port', 8081, 0, 65535) },
     allowedAgentURLs,
   });

@@ -4,6 +4,7 @@ import { startHealthServer, type HealthServer, type Readiness } from './health.j
 import type { InformerEventType } from './informer.js';
 import { objectKey } from './keys.js';
 import { LeaderElector, type LeaderElectionOptions } from './leader.js';
+import { ShardManager, shardOf, type ShardOptions } from './shards.js';
 import { WorkQueue, type ReconcileFn, type WorkQueueOptions } from './workqueue.js';
 
 /** What the controller uses of an informer, whatever its object type (method syntax keeps it assignable). */
@@ -12,6 +13,8 @@ export interface WatchedInformer {
   start(): void;
   stop(): Promise<void>;
   hasSynced(): Promise<void>;
+  /** The cached objects (to enqueue the keys of a shard this replica has just taken over). */
+  list(): KubernetesObject[];
 }
 
 /** An informer plus how its objects map to work-queue keys (default: the object's own key). */
@@ -30,6 +33,8 @@ export interface ControllerOptions {
   queue?: Omit<WorkQueueOptions, 'name' | 'workers'>;
   /** When set, reconciles run only while this replica holds the Lease. */
   leaderElection?: Omit<LeaderElectionOptions, 'onStartedLeading' | 'onStoppedLeading'>;
+  /** When set (instead of leaderElection), replicas share the keys: this one reconciles only the shards it holds. */
+  sharding?: Omit<ShardOptions, 'onAcquired' | 'onLost'>;
   /** Health endpoint address; false disables it. Default 0.0.0.0:8081. */
   health?: { host?: string; port?: number } | false;
   logger?: Logger;
@@ -52,6 +57,7 @@ export class Controller {
   private readonly onStop: (() => Promise<void>) | undefined;
   private readonly reconcile: ReconcileFn;
   private readonly elector: LeaderElector | undefined;
+  readonly shards: ShardManager | undefined;
   private readonly healthOpts: { host?: string; port?: number } | false;
   private readonly log: Logger;
   private health: HealthServer | undefined;
@@ -64,7 +70,14 @@ export class Controller {
     this.log = opts.logger ?? createLogger(`controller/${opts.name}`);
     this.queue = new WorkQueue({ logger: this.log, ...opts.queue, name: opts.name, workers: opts.workers ?? 1 });
     this.bindings = opts.informers.map((i) => (isBinding(i) ? i : { informer: i }));
-    this.reconcile = opts.reconcile;
+    if (opts.leaderElection && opts.sharding)
+      throw new Error('a controller takes leaderElection or sharding, not both');
+    this.shards = opts.sharding
+      ? new ShardManager({ ...opts.sharding, logger: this.log, onAcquired: (i) => this.enqueueShard(i) })
+      : undefined;
+    const reconcile = opts.reconcile;
+    // A key of a shard held elsewhere is dropped: its owner's informer queues it too.
+    this.reconcile = this.shards ? async (key) => (this.shards!.owns(key) ? reconcile(key) : undefined) : reconcile;
     this.onStop = opts.onStop;
     this.healthOpts = opts.health ?? {};
     this.elector = opts.leaderElection
@@ -85,6 +98,17 @@ export class Controller {
 
   enqueueAfter(key: string, ms: number): void {
     this.queue.addAfter(key, ms);
+  }
+
+  private enqueueShard(shard: number): void {
+    for (const b of this.bindings) {
+      const keysOf: NonNullable<InformerBinding['keys']> = b.keys ?? objectKey;
+      for (const obj of b.informer.list()) {
+        const keys = keysOf(obj, 'resync');
+        for (const k of Array.isArray(keys) ? keys : keys ? [keys] : [])
+          if (shardOf(k, this.shards!.shards) === shard) this.queue.add(k);
+      }
+    }
   }
 
   get isLeader(): boolean {
@@ -132,6 +156,7 @@ export class Controller {
     this.log.info('Caches synced');
     if (this.elector) this.elector.start();
     else this.queue.start(this.reconcile);
+    this.shards?.start();
   }
 
   /** Finishes in-flight reconciles, releases the Lease, stops informers and health endpoints. */
@@ -141,6 +166,7 @@ export class Controller {
     await this.queue.shutdown();
     await this.onStop?.();
     await this.elector?.stop();
+    await this.shards?.stop();
     for (const off of this.unsubscribe) off();
     this.unsubscribe = [];
     await Promise.all(this.bindings.map((b) => b.informer.stop()));

@@ -7,4 +7,5 @@ export * from './health.js';
 export * from './informer.js';
 export * from './keys.js';
 export * from './leader.js';
+export * from './shards.js';
 export * from './workqueue.js';

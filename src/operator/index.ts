@@ -34,6 +34,8 @@ export interface OperatorOptions {
         retryPeriodMs?: number;
       }
     | false;
+  /** Share episodes between replicas by a stable hash (instead of one leader); Leases `<name>-shard-<i>`. */
+  sharding?: { namespace: string; shards: number; name?: string; identity?: string; leaseDurationMs?: number };
   health?: { host?: string; port?: number } | false;
   /** Where trace ConfigMaps for SimKube and the trace-sync pods live (default: POD_NAMESPACE, else sim-arena). */
   operatorNamespace?: string;
@@ -185,12 +187,34 @@ export function createOperator(options: OperatorOptions): Controller {
             namespace: opts.leaderElection.namespace,
             name: opts.leaderElection.name ?? 'sim-arena-operator',
             identity: opts.leaderElection.identity ?? `${hostname()}-${process.pid}`,
-            ...(opts.leaderElection.leaseDurationMs ? { leaseDurationMs: opts.leaderElection.leaseDurationMs } : {}),
+            ...leaseTiming(opts.leaderElection.leaseDurationMs),
             ...(opts.leaderElection.renewDeadlineMs ? { renewDeadlineMs: opts.leaderElection.renewDeadlineMs } : {}),
             ...(opts.leaderElection.retryPeriodMs ? { retryPeriodMs: opts.leaderElection.retryPeriodMs } : {}),
           },
         }
       : {}),
+    ...(opts.sharding
+      ? {
+          sharding: {
+            kc: opts.kc,
+            namespace: opts.sharding.namespace,
+            prefix: opts.sharding.name ?? 'sim-arena-operator',
+            shards: opts.sharding.shards,
+            identity: opts.sharding.identity ?? `${hostname()}-${process.pid}`,
+            ...leaseTiming(opts.sharding.leaseDurationMs),
+          },
+        }
+      : {}),
   });
   return controller;
+}
+
+/** Lease timings scaled from the lease duration, in the proportions of the leader election defaults (15 / 10 / 2 s). */
+function leaseTiming(leaseDurationMs: number | undefined) {
+  if (leaseDurationMs === undefined) return {};
+  return {
+    leaseDurationMs,
+    renewDeadlineMs: Math.round((leaseDurationMs * 2) / 3),
+    retryPeriodMs: Math.max(200, Math.round(leaseDurationMs / 7.5)),
+  };
 }

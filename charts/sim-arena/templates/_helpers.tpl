@@ -78,7 +78,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
 {{- define "sim-arena.leaderElect" -}}
-{{- if or .Values.leaderElection.enabled (gt (int .Values.replicas) 1) -}}true{{- end -}}
+{{- if and (not (gt (int .Values.sharding.shards) 0)) (or .Values.leaderElection.enabled (gt (int .Values.replicas) 1)) -}}true{{- end -}}
 {{- end -}}
 
 {{/* Restricted-profile container security context (non-root, read-only root filesystem, no capabilities). */}}
