@@ -29,6 +29,7 @@ import { getPolicy, type Policy } from '../arena/policies.js';
 import { clusterCapacity } from '../arena/capacity.js';
 import { readResources } from '../arena/actions.js';
 import { decodeTrace, TraceError, type Trace } from '../trace/trace.js';
+import { convertNodeObjects, DEFAULT_NODE_POOL, type Conversion } from '../trace/nodepool.js';
 import { QuantityError } from '../trace/quantity.js';
 import { formatWorkload } from '../trace/workload.js';
 import type { PhasedBackend, StepRun } from '../arena/backend.js';
@@ -99,10 +100,29 @@ export interface ReconcilerOptions {
   now?: () => Date;
 }
 
+/**
+ * Whether the episode names its own node pool: nodes, or a uniform pool other than the default (the API server
+ * fills spec.nodePool with the default pool when it is left out, so the default cannot be told from no pool).
+ */
+function namesNodePool(ep: ArenaEpisode): boolean {
+  const np = ep.spec.nodePool;
+  if (!np) return false;
+  const D = DEFAULT_NODE_POOL;
+  return (
+    (Array.isArray(np.nodes) && np.nodes.length > 0) ||
+    (np.count ?? D.count) !== D.count ||
+    String(np.cpu ?? D.cpu) !== D.cpu ||
+    String(np.memory ?? D.memory) !== D.memory ||
+    (np.pods ?? D.pods) !== D.pods
+  );
+}
+
 export class EpisodeReconciler {
   private readonly core: CoreV1Api;
   /** Each episode's usage, read once from its ConfigMap (`usage:<uid>`). */
   private readonly usageCache = new BoundedMap<string, EpisodeUsage>({ maxEntries: 1000 });
+  /** Each episode's starting trace's Node objects converted into a pool (null: it has none), by episode uid. */
+  private readonly startConversions = new BoundedMap<string, Conversion | null>({ maxEntries: 100_000 });
   private readonly custom: CustomObjectsApi;
   private readonly log: Logger;
   private readonly now: () => Date;
@@ -174,6 +194,10 @@ export class EpisodeReconciler {
       throw e;
     }
     try {
+      // A starting trace that still holds Node objects (an older trace) is replayed without them, on the pool they
+      // describe, unless spec.nodePool names one (as the CLI does on load).
+      const conversion = await this.startingConversion(ep);
+      if (conversion && !namesNodePool(ep)) spec = { ...spec, nodePool: conversion.nodePool };
       // Run transitions back to back up to the next observation: each persists its status before the next runs
       // (or defers it to the next write, see the header), and the API server's answer to that write is what the next
       // one sees (a fresh read would return the same), so this is the same sequence a reconcile per transition would
@@ -223,12 +247,31 @@ export class EpisodeReconciler {
     }
   }
 
+  /** The starting trace's Node objects as a node pool (read and decoded once per episode), or undefined. */
+  private async startingConversion(ep: ArenaEpisode): Promise<Conversion | undefined> {
+    const uid = ep.metadata!.uid!;
+    let c = this.startConversions.get(uid);
+    if (c === undefined) {
+      c = convertNodeObjects(await this.traces.read(ep, ep.spec.trace.configMapRef.name)) ?? null;
+      this.startConversions.set(uid, c);
+    }
+    return c ?? undefined;
+  }
+
   /** Validate the starting trace and the workload in it, then observe step 0. */
   private async begin(ep: ArenaEpisode, spec: EpisodeSpec): Promise<Next> {
     await this.opts.beforeTransition?.(ep, 'begin');
     const ref = ep.spec.trace.configMapRef;
     const trace = await this.traces.read(ep, ref.name);
     readResources(trace, spec.workload, spec.actions.container); // throws TraceError naming what is missing
+    // Node objects leave the trace (SimKube cannot replay cluster-scoped objects): step 0 replays a converted copy.
+    const conversion = convertNodeObjects(trace);
+    const converted = conversion
+      ? `${conversion.note}${namesNodePool(ep) ? '; spec.nodePool is used instead of that pool' : ''}`
+      : undefined;
+    const startConfigMap = conversion
+      ? await this.traces.store(ep, trace, 0, this.opts.backendFor(ep, spec).inProcess === true)
+      : ref.name;
     const backendName = ep.spec.backend ?? 'embedded';
     const preflight = this.opts.preflight && backendName !== 'embedded' ? [await this.opts.preflight(backendName)] : [];
     // The run is recorded before it starts, so a crash in start() is followed by the same run.
@@ -239,7 +282,7 @@ export class EpisodeReconciler {
         phase: 'Running',
         step: 0,
         stepPhase: 'Observing',
-        traceConfigMap: ref.name,
+        traceConfigMap: startConfigMap,
         totalReward: 0,
         solved: false,
         history: [],
@@ -248,7 +291,12 @@ export class EpisodeReconciler {
       },
       [
         { type: 'Ready', status: 'False', reason: 'Running', message: 'the episode is running' },
-        { type: 'Progressing', status: 'True', reason: 'Started', message: 'observing the starting trace' },
+        {
+          type: 'Progressing',
+          status: 'True',
+          reason: converted ? 'StartedConverted' : 'Started',
+          message: converted ? `observing the starting trace: ${converted}` : 'observing the starting trace',
+        },
         ...preflight,
       ],
       { defer: this.opts.backendFor(ep, spec).inProcess === true },
@@ -261,6 +309,7 @@ export class EpisodeReconciler {
         'Preflight',
         preflight[0].message ?? 'preflight checks failed',
       );
+    if (converted) this.status.event(ep, 'Normal', 'NodeObjectsConverted', 'Start', converted);
     this.status.event(
       ep,
       'Normal',
