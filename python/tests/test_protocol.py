@@ -63,7 +63,7 @@ def test_vector_env_masks_and_split_resets(url: str) -> None:
 
 def test_registered_spec_has_max_episode_steps() -> None:
     assert gym.spec("SimArena-v0").max_episode_steps == 50
-    assert sag.SPLITS == ("train", "val", "test")
+    assert sag.SPLITS == ("train", "val", "test", "real")
 
 
 def test_input_checks(url: str) -> None:

@@ -208,7 +208,7 @@ export function selectScenarios(
   return [...picked.values()];
 }
 
-/** The scenarios of an official split (train, val, test) as bench scenarios; ids are `<family>:<name>`. */
+/** The scenarios of an official split (train, val, test, real) as bench scenarios; ids are `<family>:<name>`. */
 export function splitBenchScenarios(split: SplitName): BenchScenario[] {
   return splitScenarios(split).map((s) => ({
     id: s.id,

@@ -39,7 +39,8 @@ const USAGE = `usage: sim-arena bench --out DIR [options]
   DIR/report.json (settings, aggregates, every episode and step), DIR/report.md (tables), DIR/solve-rate.svg
   and DIR/command.txt.
   --policies LIST        comma-separated (default ${DEFAULT_POLICIES})
-  --split train|val|test  an official split (README "Evaluation protocol"); instead of --scenarios
+  --split S              an official split: train, val, test or real (README "Evaluation protocol");
+                         instead of --scenarios
   --scenarios LIST       all (the predecessor's 12 + our 9 canonical; default), legacy, canonical, generated,
                          or ids/names (legacy:scale-up, canonical:composite, cpu-slight = both)
   --seeds N              run every policy over N seeds: S, S+1, …, S+N-1 (default 1); report.json's aggregates

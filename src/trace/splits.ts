@@ -9,13 +9,16 @@
 //   val:   30 more from the train distribution (another generator seed)
 //   test:  40 generated scenarios on nodes of other sizes (8 or 32 CPU, 16Gi or 64Gi), every failure mode
 //          including `capacity` (pods that fit a node but not all fit the cluster), which train never shows
+//   real:  the traces recorded with SimKube's sk-tracer (traces/real/): histories, several namespaces, init
+//          containers, sidecars, StatefulSets, CronJobs, DaemonSets, contention on small pools
 import { CANONICAL, canonicalScenario, randomScenario, type GeneratedScenario, type ScenarioMeta } from './generate.js';
 import { cloneValue } from './model.js';
 import type { Trace } from './trace.js';
 import type { WorkloadRef } from './workload.js';
 import type { NodePool } from './nodepool.js';
+import { readRealTraces } from './real-traces.js';
 
-export const SPLITS = ['train', 'val', 'test'] as const;
+export const SPLITS = ['train', 'val', 'test', 'real'] as const;
 export type SplitName = (typeof SPLITS)[number];
 
 export function parseSplit(s: string): SplitName {
@@ -108,6 +111,22 @@ export function generatedWhere(
   return out;
 }
 
+function recordedFamily(family: string): SplitScenario[] {
+  return readRealTraces().map((r) => ({
+    id: `${family}:${r.name}`,
+    name: r.name,
+    family,
+    kind: 'recorded' as const,
+    problem: r.problem,
+    description: `${r.description} (${r.hard})`,
+    origin: `traces/real/${r.file} (recorded by ${r.recordedBy || 'sk-tracer'})`,
+    target: r.target,
+    workload: r.workload,
+    nodePool: r.nodePool,
+    trace: r.trace,
+  }));
+}
+
 /** Split → families, one line each. */
 export const SPLIT_FAMILIES: Record<SplitName, SplitFamily[]> = {
   train: [
@@ -135,6 +154,14 @@ export const SPLIT_FAMILIES: Record<SplitName, SplitFamily[]> = {
       describe:
         '40 generated (seed 303) on nodes of 8 or 32 CPU and 16Gi or 64Gi, every failure mode including capacity',
       scenarios: () => generatedWhere('gen-test', 303, 40, otherSizes),
+    },
+  ],
+  real: [
+    {
+      family: 'recorded',
+      describe:
+        "the traces recorded from a control plane with SimKube's sk-tracer (traces/real/): scaling histories, several namespaces, init containers, sidecars, StatefulSets, CronJobs, DaemonSets, contention",
+      scenarios: () => recordedFamily('recorded'),
     },
   ],
 };

@@ -28,7 +28,7 @@ from .vector import SimArenaVectorEnv
 __version__ = "0.1.0"
 
 # # The official evaluation splits (README "Evaluation protocol"): reset(options={"split": S}) draws from one.
-SPLITS = ("train", "val", "test")
+SPLITS = ("train", "val", "test", "real")
 
 # The action index order is fixed by the server (Discrete(7)); the names, for reading policies.
 ACTIONS = ("noop", "bump-cpu", "bump-mem", "scale-up", "reduce-cpu", "reduce-mem", "scale-down")

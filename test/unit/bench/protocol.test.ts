@@ -30,7 +30,7 @@ describe('evaluation protocol', () => {
   describe('splits', () => {
     it('have fixed sizes, unique ids, and no trace shared between train and test', () => {
       const sizes = Object.fromEntries(SPLITS.map((s) => [s, splitScenarios(s).length]));
-      expect(sizes).to.deep.equal({ train: 69, val: 30, test: 40 });
+      expect(sizes).to.deep.equal({ train: 69, val: 30, test: 40, real: 11 });
       const bytes = (s: (typeof SPLITS)[number]) =>
         new Set(splitScenarios(s).map((x) => Buffer.from(encodeTrace(x.trace())).toString('base64')));
       const train = bytes('train');
@@ -59,7 +59,7 @@ describe('evaluation protocol', () => {
       expect(a[0]).to.match(/^gen-val:gen-\d{4}-/);
       expect(findSplitScenario(a[3]!)?.split).to.equal('val');
       expect(findSplitScenario('nope')).to.equal(undefined);
-      expect(() => parseSplit('dev')).to.throw(RangeError, /unknown split "dev" \(use train, val, test\)/);
+      expect(() => parseSplit('dev')).to.throw(RangeError, /unknown split "dev" \(use train, val, test, real\)/);
       expect(parseSplit(' TEST ')).to.equal('test');
     });
   });

@@ -206,7 +206,7 @@ describe('env server HTTP API', () => {
         [{ options: [1] }, /options must be an object/],
         [{ options: { scenario: 'x' } }, /unknown scenario "x"/],
         [{ options: { level: 1 } }, /unknown reset option "level"/],
-        [{ options: { split: 'dev' } }, /options.split must be one of train, val, test/],
+        [{ options: { split: 'dev' } }, /options.split must be one of train, val, test, real/],
         [{ sed: 1 }, /unknown field "sed"/],
       ];
       for (const [body, message] of cases) {

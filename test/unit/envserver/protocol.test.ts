@@ -83,7 +83,7 @@ describe('env server: evaluation protocol', () => {
     const b = await s.call('POST', '/v1/envs', { random: { split: 'train', seed: 9 } });
     expect(a.body.env.source).to.equal(b.body.env.source);
     for (const [body, msg] of [
-      [{ random: { split: 'dev' } }, /random.split must be one of train, val, test/],
+      [{ random: { split: 'dev' } }, /random.split must be one of train, val, test, real/],
       [{ random: { split: 'test', index: 40 } }, /random.index/],
     ] as const) {
       const bad = await s.call('POST', '/v1/envs', body);
@@ -95,7 +95,7 @@ describe('env server: evaluation protocol', () => {
   it('GET /v1/splits lists each split with its families and scenarios', async () => {
     const r = await s.call('GET', '/v1/splits');
     expect(r.status).to.equal(200);
-    expect(Object.keys(r.body.splits)).to.deep.equal(['train', 'val', 'test']);
+    expect(Object.keys(r.body.splits)).to.deep.equal(['train', 'val', 'test', 'real']);
     expect(r.body.splits.test.scenarios).to.have.length(40);
     expect(r.body.splits.test.scenarios[3]).to.include({ index: 3, id: splitScenarios('test')[3]!.id });
     expect(r.body.splits.train.families.join(' ')).to.match(/canonical/);
