@@ -14,7 +14,7 @@ import { blockedSinceChange, getPolicy, policyNames } from '../../../src/arena/p
 import { episodeSpec, runEpisode, type StepRecord } from '../../../src/arena/episode.js';
 import { EmbeddedBackend } from '../../../src/sim/embedded/index.js';
 import { registerAgents } from '../../../src/agents/index.js';
-import { repoRoot } from './_support.js';
+import { repoRoot } from './helpers.js';
 
 registerAgents();
 const backend = new EmbeddedBackend();
