@@ -174,6 +174,22 @@ function moreImportant(a: SimPodImpl, b: SimPodImpl): number {
 
 const INT32_OFFSET = 2147483648; // victims' priorities are summed with MaxInt32+1 added, like upstream
 
+/**
+ * kube-scheduler's numFeasibleNodesToFind with the default percentageOfNodesToScore (0: adaptive): below 100 nodes
+ * every node; else max(100, n · max(5, 50 − n/125) / 100). The filter pass visits nodes from the start index on
+ * (wrapping), stops at the first feasible node beyond this many, and the next pass starts after the nodes it
+ * processed (feasible + failed). Below the cut-off every node is processed and the start index never moves, so
+ * clusters under 100 nodes (or with few feasible nodes) are scored exactly as without it. Filtering is modelled as
+ * one worker (upstream's 16 parallel workers make the processed set vary from run to run at the cut-off).
+ */
+export function nodesToFind(n: number): number {
+  if (n < 100) return n;
+  let pct = 50 - Math.trunc(n / 125);
+  if (pct < 5) pct = 5;
+  const k = Math.trunc((n * pct) / 100);
+  return k < 100 ? 100 : k;
+}
+
 // Scratch space shared by every run (simulate() is synchronous and never re-entered): no allocation per pod.
 const feasibleScratch: SimNode[] = [];
 let maskScratch = new Int32Array(64);
@@ -191,10 +207,14 @@ export class Scheduler {
     this.nodesVersion = ++nodeVersions;
   }
 
-  /** A copy with the same RNG state and node-set version. */
+  /** Where the next filter pass starts in the node list (kube-scheduler's nextStartNodeIndex). */
+  private nextStart = 0;
+
+  /** A copy with the same RNG state, node-set version and start index. */
   fork(): Scheduler {
     const c = new Scheduler(this.rng.fork());
     c.nodesVersion = this.nodesVersion;
+    c.nextStart = this.nextStart;
     return c;
   }
 
@@ -215,13 +235,27 @@ export class Scheduler {
         s.staticMasks = stat;
         s.staticVersion = this.nodesVersion;
       }
-      for (let i = 0; i < n; i++) {
+      // Rotation and the numFeasibleNodesToFind cut-off: see nodesToFind().
+      const want = nodesToFind(n);
+      const start = n === 0 ? 0 : this.nextStart % n;
+      let processed = 0;
+      for (let k = 0; k < n; k++) {
+        const i = start + k < n ? start + k : start + k - n;
         const node = nodes[i]!;
         const m = stat[i]! || fitMask(s, node);
         masks[i] = m;
-        if (m === 0) feasible[count++] = node;
+        if (m !== 0) processed++;
+        else if (count === want)
+          break; // a feasible node past the cut-off ends the search, uncounted
+        else {
+          feasible[count++] = node;
+          processed++;
+        }
       }
+      if (n > 0) this.nextStart = (start + processed) % n;
     } else {
+      // DaemonSet pods name their node: every other node fails the affinity filter, so all n are processed
+      // and the start index does not move.
       for (let i = 0; i < n; i++) {
         const node = nodes[i]!;
         const m = filterNode(p, node);

@@ -101,8 +101,8 @@ describe('embedded incremental replay', () => {
     expect(incrementalStats.remembered).to.be.greaterThan(before.remembered);
   });
 
-  it('equals a full replay on a cluster-sized trace with history (1000 pods, 100 nodes)', () => {
-    const { trace } = largeTrace({ pods: 1000, nodes: 100, perWorkload: 50 });
+  it('equals a full replay on a cluster-sized trace with history (1000 pods, 150 nodes: the start index rotates)', () => {
+    const { trace } = largeTrace({ pods: 1000, nodes: 150, perWorkload: 50 });
     expect(check('large', trace, 14, 4)).to.be.greaterThan(8);
   });
 
