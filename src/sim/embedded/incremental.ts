@@ -13,6 +13,11 @@ const MAX_SNAPSHOTS = 4;
 /** Replayed trace states remembered per options: at most this many, and this many pods over all of them. */
 const MAX_MEMO = 256;
 const MAX_MEMO_PODS = 50_000;
+/**
+ * Below this much scheduling work (pods created × nodes, of the first replay) a full replay is cheaper than the
+ * bookkeeping (encoding the edited objects, copying a saved state): such traces are always replayed in full.
+ */
+export const incrementalSettings = { smallWork: 1000 }; // tests set 0 to take the incremental path everywhere
 /** Option sets remembered per trace (an episode uses one or two: its first observation and its steps). */
 const MAX_OPTION_SETS = 3;
 
@@ -41,6 +46,8 @@ interface TraceCache {
   /** The first applied occurrence of each object (`apiVersion.kind|namespace/name`). */
   firstApplied: Map<string, ReplayPoint>;
   byOptions: OptionsCache[];
+  /** The first replay was small (incrementalSettings.smallWork): replay in full. */
+  small: boolean;
 }
 
 const caches = new WeakMap<Trace, TraceCache>();
@@ -88,7 +95,7 @@ function traceCache(trace: Trace): TraceCache {
         });
     }
   }
-  tc = { positions, firstApplied, byOptions: [] };
+  tc = { positions, firstApplied, byOptions: [], small: false };
   caches.set(trace, tc);
   return tc;
 }
@@ -170,6 +177,10 @@ export function simulateIncremental(trace: Trace, opts: SimulateOptions): SimSta
     return new Simulation(trace, opts).run();
   }
   const tc = traceCache(trace);
+  if (tc.small) {
+    incrementalStats.full++;
+    return new Simulation(trace, opts).run();
+  }
   const key = optionsKey(opts);
   let oc = tc.byOptions.find((o) => o.key === key);
   let target: ReplayPoint | null;
@@ -236,6 +247,11 @@ export function simulateIncremental(trace: Trace, opts: SimulateOptions): SimSta
         }
       : undefined;
   const st = sim.replay(pause);
+  if (base === null && st.podsCreated * Math.max(1, st.nodes.length) < incrementalSettings.smallWork) {
+    tc.small = true;
+    tc.byOptions.length = 0;
+    return st;
+  }
   oc.last = st;
   remember(oc, sig, st);
   return st;

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACTIONS, applyAction } from '../../../../src/arena/actions.js';
 import { simulate, type SimResult } from '../../../../src/sim/embedded/index.js';
-import { incrementalStats } from '../../../../src/sim/embedded/incremental.js';
+import { incrementalSettings, incrementalStats } from '../../../../src/sim/embedded/incremental.js';
 import { canonicalScenario, CANONICAL } from '../../../../src/trace/generate.js';
 import { editJournal } from '../../../../src/trace/edits.js';
 import { decodeTrace, encodeTrace, TraceError, type Trace } from '../../../../src/trace/trace.js';
@@ -77,6 +77,11 @@ function check(name: string, trace: Trace, steps: number, seed: number): number 
 }
 
 describe('embedded incremental replay', () => {
+  // Small traces are replayed in full (cheaper than the bookkeeping); here every trace goes the incremental way.
+  const small = incrementalSettings.smallWork;
+  before(() => (incrementalSettings.smallWork = 0));
+  after(() => (incrementalSettings.smallWork = small));
+
   it('equals a full replay on the canonical traces and the trace corpus', () => {
     let n = 0;
     for (const c of CANONICAL) n += check(c.meta.name, canonicalScenario(c.meta.name).trace, 12, 1);
@@ -104,6 +109,19 @@ describe('embedded incremental replay', () => {
   it('equals a full replay on a cluster-sized trace with history (1000 pods, 150 nodes: the start index rotates)', () => {
     const { trace } = largeTrace({ pods: 1000, nodes: 150, perWorkload: 50 });
     expect(check('large', trace, 14, 4)).to.be.greaterThan(8);
+  });
+
+  it('replays small traces in full', () => {
+    incrementalSettings.smallWork = small;
+    try {
+      const { trace } = canonicalScenario(CANONICAL[0]!.meta.name);
+      const before = { ...incrementalStats };
+      expect(check('small', trace, 6, 5)).to.equal(6);
+      expect(incrementalStats.resumed).to.equal(before.resumed);
+      expect(incrementalStats.remembered).to.equal(before.remembered);
+    } finally {
+      incrementalSettings.smallWork = 0;
+    }
   });
 
   it('leaves traces nobody edits through actions to full replays', () => {
