@@ -15,6 +15,7 @@
 # Environment (all optional):
 #   SIM_ARENA_STATE_DIR       (<repo>/.cluster)          SIM_ARENA_KUBECONFIG   ($SIM_ARENA_STATE_DIR/kubeconfig)
 #   SIM_ARENA_SIMKUBE_PORT    the driver's webhook port on 127.0.0.1 (8888)
+#   SIM_ARENA_SIMKUBE_READY_TIMEOUT  seconds to wait for the driver runner's first pass (240)
 #   SIMKUBE_VERSION           (2.7.0)                    SIM_ARENA_CACHE_DIR    (~/.cache/sim-arena)
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -130,12 +131,14 @@ YAML
 fi
 
 # ------------------------------------------------------------------------------------ ready?
-for _ in $(seq 1 60); do
+# Node + tsx start-up alone takes 30 s or more on a loaded 2-core machine: wait long, but stop early if it exits.
+READY_TIMEOUT="${SIM_ARENA_SIMKUBE_READY_TIMEOUT:-240}"
+for _ in $(seq 1 $((READY_TIMEOUT * 2))); do
   [[ -f "$SK_STATE/driver-runner.ready" ]] && break
   alive "$SK_STATE/driver-runner.pid" || { tail_log "$SK_STATE/driver-runner.log"; sk_die "the driver runner exited"; }
   sleep 0.5
 done
-[[ -f "$SK_STATE/driver-runner.ready" ]] || { tail_log "$SK_STATE/driver-runner.log"; sk_die "the driver runner did not get ready in 30s"; }
+[[ -f "$SK_STATE/driver-runner.ready" ]] || { tail_log "$SK_STATE/driver-runner.log"; sk_die "the driver runner did not get ready in ${READY_TIMEOUT}s (SIM_ARENA_SIMKUBE_READY_TIMEOUT)"; }
 sleep 1
 alive "$SK_STATE/sk-ctrl.pid" || { tail_log "$SK_STATE/sk-ctrl.log"; sk_die "sk-ctrl exited"; }
 if [[ -n "$SYNC_NODE" ]]; then

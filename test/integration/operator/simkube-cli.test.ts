@@ -13,9 +13,7 @@ import { ensureSimkube, simkubeLogTail } from '../../support/simkube.js';
 import { SimulationStates } from '../simkube/helpers.js';
 import { ensureCrd, expectCpuSlightSolved, scenarioConfigMap, waitForPhase } from './helpers.js';
 
-// Pending (issue 9): written for the real sk-ctrl and sk-driver but not yet green against them (trace file paths
-// under the local trace-sync node folder; Simulation states seen by the watch). Re-enable when fixed.
-describe.skip('operator process + kubectl: a simkube ArenaEpisode on SimKube 2.7 (real sk-ctrl and sk-driver)', function () {
+describe('operator process + kubectl: a simkube ArenaEpisode on SimKube 2.7 (real sk-ctrl and sk-driver)', function () {
   this.timeout(600_000);
   const name = `skcli-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
   let kubeconfig: string;
@@ -107,8 +105,14 @@ spec:
           .length === 0,
       120_000,
     );
-    const sims = [`${name}-s0`, ...history.map((h) => h.simulation!)].map(simulationName);
+    // Run names are <episode>-<uid>-s<step>: the starting replay's is the first step's with -s0.
+    const steps = history.map((h) => simulationName(h.simulation!));
+    const sims = [steps[0]!.replace(/-s1$/, '-s0'), ...steps];
     expect(sims).to.have.length(3);
+    expect(
+      states.names().filter((s) => s.startsWith(`${name}-`)),
+      'the Simulations sk-ctrl gave a state',
+    ).to.have.members(sims);
     for (const s of sims)
       expect(states.statesOf(s), `${s}: ${states.statesOf(s).join(' → ') || 'never seen'}`).to.include.members([
         'Running',
