@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACTIONS, applyAction } from '../../../../src/arena/actions.js';
 import { simulate, type SimResult } from '../../../../src/sim/embedded/index.js';
+import type { NodePool } from '../../../../src/trace/nodepool.js';
 import { incrementalSettings, incrementalStats } from '../../../../src/sim/embedded/incremental.js';
 import { canonicalScenario, CANONICAL } from '../../../../src/trace/generate.js';
 import { editJournal } from '../../../../src/trace/edits.js';
@@ -33,18 +34,18 @@ function copy(trace: Trace): Trace {
   return decodeTrace(encodeTrace(trace)).trace;
 }
 
-function full(trace: Trace, seed: number): string {
+function full(trace: Trace, seed: number, pool?: NodePool): string {
   try {
-    return digest(simulate(copy(trace), { seed }));
+    return digest(simulate(copy(trace), { seed, nodePool: pool }));
   } catch (e) {
     if (e instanceof TraceError) return `error: ${e.message}`;
     throw e;
   }
 }
 
-function incremental(trace: Trace, seed: number): string {
+function incremental(trace: Trace, seed: number, pool?: NodePool): string {
   try {
-    return digest(simulate(trace, { seed }));
+    return digest(simulate(trace, { seed, nodePool: pool }));
   } catch (e) {
     if (e instanceof TraceError) return `error: ${e.message}`;
     throw e;
@@ -52,7 +53,7 @@ function incremental(trace: Trace, seed: number): string {
 }
 
 /** Random actions on random workloads of the trace; after each, incremental == full. Returns the steps compared. */
-function check(name: string, trace: Trace, steps: number, seed: number): number {
+function check(name: string, trace: Trace, steps: number, seed: number, pool?: NodePool): number {
   const rng = mulberry32(seed);
   const workloads = listWorkloads(trace).filter((w) => w.kind !== 'Pod' || steps > 0);
   if (workloads.length === 0) return 0;
@@ -70,7 +71,7 @@ function check(name: string, trace: Trace, steps: number, seed: number): number 
     }
     if (editJournal(trace) === undefined) continue;
     for (const s of [seed, seed + 1])
-      expect(incremental(trace, s), `${name} step ${step} ${action} seed ${s}`).to.equal(full(trace, s));
+      expect(incremental(trace, s, pool), `${name} step ${step} ${action} seed ${s}`).to.equal(full(trace, s, pool));
     compared++;
   }
   return compared;
@@ -104,6 +105,16 @@ describe('embedded incremental replay', () => {
     expect(n).to.be.greaterThan(30);
     expect(incrementalStats.resumed).to.be.greaterThan(before.resumed);
     expect(incrementalStats.remembered).to.be.greaterThan(before.remembered);
+  });
+
+  it('equals a full replay on the real traces (traces/real, each with its node pool)', () => {
+    const dir = join(ROOT, 'traces', 'real');
+    let n = 0;
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.sktrace'))) {
+      const pool = JSON.parse(readFileSync(join(dir, f.replace(/\.sktrace$/, '.nodepool.json')), 'utf8')) as NodePool;
+      n += check(f, decodeTrace(readFileSync(join(dir, f))).trace, 10, 6, pool);
+    }
+    expect(n).to.be.greaterThan(50);
   });
 
   it('equals a full replay on a cluster-sized trace with history (1000 pods, 150 nodes: the start index rotates)', () => {
