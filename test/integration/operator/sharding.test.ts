@@ -165,6 +165,13 @@ describe('operator: episodes shared between replicas by shard', function () {
       () => undefined,
     );
     const steps = await stepsOf();
-    names.forEach((name, i) => expect(steps[i], `${name}'s StepCompleted events`).to.deep.equal([1, 2]));
+    names.forEach((name, i) => {
+      // The killed replica may have written an episode's steps and died before sending their Events (they follow the
+      // write); such an episode has fewer Events, never a repeated one. Every other episode has exactly one per step.
+      const mayHaveLost = i < 12 && victimShards.includes(shardOf(`${ns}/${name}`, SHARDS));
+      if (mayHaveLost) expect(new Set(steps[i]).size, `${name}'s StepCompleted events`).to.equal(steps[i]!.length);
+      else expect(steps[i], `${name}'s StepCompleted events`).to.deep.equal([1, 2]);
+      expect(steps[i]!.every((s) => s === 1 || s === 2)).to.equal(true);
+    });
   });
 });
