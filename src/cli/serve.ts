@@ -5,6 +5,8 @@ import { DEFAULTS, startEnvServer } from '../envserver/server.js';
 import { int, optStr, parse, str, bool } from './args.js';
 import { UsageError } from './errors.js';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { startWorkerEnvServer } from '../envserver/workers.js';
 
 const USAGE = `usage: sim-arena serve [options]
   --host HOST            address to listen on (default ${DEFAULTS.host})
@@ -21,6 +23,8 @@ const USAGE = `usage: sim-arena serve [options]
   --trace-budget BYTES   uploaded trace bytes all envs hold together (default ${DEFAULTS.traceBudgetBytes}); beyond is 503
   --allow-origin ORIGIN  a web page origin (scheme://host:port) allowed to call the API (repeatable; loopback pages always are)
   --token TOKEN          require "Authorization: Bearer TOKEN" on /v1 (default: $SIM_ARENA_TOKEN, else none; not empty)
+  --workers N|auto       run the envs on N worker threads that share nothing (auto: one per CPU); the limits
+                         above still hold across them (default 1: everything in this process)
   --quiet                do not log failed requests to stderr
 
 API (JSON): POST /v1/envs, POST /v1/envs/{id}/reset, POST /v1/envs/{id}/step, POST /v1/step-batch,
@@ -47,6 +51,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       'trace-budget': { type: 'string' },
       'allow-origin': { type: 'string', multiple: true },
       quiet: { type: 'boolean' },
+      workers: { type: 'string' },
     },
     USAGE,
   );
@@ -69,7 +74,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
       throw new UsageError(`--allow-origin must be scheme://host[:port] with no path, got "${o}"`);
   const stepSeconds = flags['step-seconds'] !== undefined ? int(flags, 'step-seconds', undefined, 1) : undefined;
   const quiet = bool(flags, 'quiet');
-  const { server, url } = await startEnvServer({
+  const workersFlag = optStr(flags, 'workers');
+  const workers = workersFlag === 'auto' ? Math.max(1, availableParallelism()) : int(flags, 'workers', 1, 1, 256);
+  const options = {
     host,
     port: int(flags, 'port', DEFAULTS.port, 0, 65535),
     backend,
@@ -84,9 +91,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
     maxBodyBytes: int(flags, 'max-body', DEFAULTS.maxBodyBytes, 1024),
     maxBatch: int(flags, 'max-batch', DEFAULTS.maxBatch, 1, 1_000_000),
     ...(token ? { token } : {}),
-    log: quiet ? undefined : (line) => process.stderr.write(`sim-arena serve: ${line}\n`),
-  });
+    log: quiet ? undefined : (line: string) => process.stderr.write(`sim-arena serve: ${line}\n`),
+  };
+  const { server, url } =
+    workers > 1 ? await startWorkerEnvServer({ ...options, workers }) : await startEnvServer(options);
   process.stdout.write(`listening on ${url}\n`);
+  if (workers > 1 && !quiet) process.stderr.write(`sim-arena serve: ${workers} worker threads\n`);
   if (!LOOPBACK.has(host) && !token)
     process.stderr.write(
       `sim-arena serve: warning: listening on ${host} without --token; anyone who can reach it can create envs\n`,

@@ -1,7 +1,12 @@
 // Request checks that keep web pages out (CSRF, DNS rebinding): a body must be declared as JSON, which a page can
 // only send after a CORS preflight this server never grants; a browser's Origin must be a loopback one (or listed);
 // and a server bound to loopback answers only requests addressed to a loopback name.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** What the checks read of a request: its headers (a node:http request, or one the worker router forwarded). */
+export interface HasHeaders {
+  headers: IncomingHttpHeaders;
+}
 import { HttpError } from './errors.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -16,14 +21,14 @@ function hostName(authority: string): string {
   return m ? m[1]! : authority;
 }
 
-export function hasBody(req: IncomingMessage): boolean {
+export function hasBody(req: HasHeaders): boolean {
   const len = req.headers['content-length'];
   if (len !== undefined) return len.trim() !== '0';
   return req.headers['transfer-encoding'] !== undefined;
 }
 
 /** 415 unless a request with a body says `Content-Type: application/json`. */
-export function checkContentType(req: IncomingMessage): void {
+export function checkContentType(req: HasHeaders): void {
   if (!hasBody(req)) return;
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') {
@@ -43,7 +48,7 @@ export interface OriginPolicy {
 }
 
 /** 403 for a browser request from a page that is not loopback or allowed, or a loopback server reached by another name. */
-export function checkOrigin(req: IncomingMessage, policy: OriginPolicy): void {
+export function checkOrigin(req: HasHeaders, policy: OriginPolicy): void {
   if (policy.loopback) {
     const host = req.headers.host;
     if (host !== undefined && !isLoopbackHost(hostName(host))) {

@@ -14,6 +14,8 @@ export interface RegistryOptions {
   /** Uploaded trace bytes all envs may hold together; a create beyond it is a 503. Default: unlimited. */
   traceBudgetBytes?: number;
   now?: () => number;
+  /** Told the ids of envs that idle expiry deleted. */
+  onExpire?: (ids: string[]) => void;
 }
 
 /** Room taken before a create's body is decoded; `add` turns it into the env's, `release` gives it back. */
@@ -23,7 +25,7 @@ export interface Slot {
   released: boolean;
 }
 
-interface Entry {
+export interface Entry {
   id: string;
   env: ArenaEnv;
   /** sha256 of the client token that created it, or undefined (reachable by anyone who knows the id). */
@@ -39,6 +41,28 @@ interface Entry {
 }
 
 const hashToken = (t: string) => createHash('sha256').update(t).digest();
+
+// The refusals, shared with the multi-worker router (workers.ts), which enforces the same limits across workers.
+export const tooManyEnvs = (maxEnvs: number, idleTimeoutMs: number) =>
+  new HttpError(
+    429,
+    `too many envs: this server holds at most ${maxEnvs}; DELETE envs you no longer use (idle envs expire after ${Math.round(idleTimeoutMs / 1000)}s)`,
+    { 'Retry-After': '5' },
+  );
+export const tooManyForClient = (quota: number) =>
+  new HttpError(
+    429,
+    `too many envs for this client: at most ${quota} per client token (sim-arena serve --max-envs-per-client); DELETE envs you no longer use`,
+    { 'Retry-After': '5' },
+  );
+export const traceBudgetUsedUp = (need: number, free: number, budget: number) =>
+  new HttpError(
+    503,
+    `the server's trace memory budget is used up: this trace needs ${need} bytes, ${Math.max(0, free)} of ${budget} are free (sim-arena serve --trace-budget); retry later or DELETE envs`,
+    { 'Retry-After': '5' },
+  );
+export const unknownEnv = (id: string) =>
+  notFound(`no env with id "${id}" (it may have been deleted or expired; create one with POST /v1/envs)`);
 
 export function newEnvId(): string {
   // 128 random bits; the prefix makes ids recognisable in logs.
@@ -90,19 +114,11 @@ export class EnvRegistry {
     if (this.envs.size + this.slots.size >= this.opts.maxEnvs) throw this.full();
     const quota = this.opts.maxEnvsPerClient ?? this.opts.maxEnvs;
     if (this.clientCount(clientToken) >= quota) {
-      throw new HttpError(
-        429,
-        `too many envs for this client: at most ${quota} per client token (sim-arena serve --max-envs-per-client); DELETE envs you no longer use`,
-        { 'Retry-After': '5' },
-      );
+      throw tooManyForClient(quota);
     }
     const budget = this.opts.traceBudgetBytes;
     if (budget !== undefined && traceBytes > 0 && this.heldTraceBytes + traceBytes > budget) {
-      throw new HttpError(
-        503,
-        `the server's trace memory budget is used up: this trace needs ${traceBytes} bytes, ${Math.max(0, budget - this.heldTraceBytes)} of ${budget} are free (sim-arena serve --trace-budget); retry later or DELETE envs`,
-        { 'Retry-After': '5' },
-      );
+      throw traceBudgetUsedUp(traceBytes, budget - this.heldTraceBytes, budget);
     }
     const slot: Slot = { client: clientToken ?? '', traceBytes, released: false };
     this.slots.add(slot);
@@ -115,11 +131,7 @@ export class EnvRegistry {
   }
 
   private full(): HttpError {
-    return new HttpError(
-      429,
-      `too many envs: this server holds at most ${this.opts.maxEnvs}; DELETE envs you no longer use (idle envs expire after ${Math.round(this.opts.idleTimeoutMs / 1000)}s)`,
-      { 'Retry-After': '5' },
-    );
+    return tooManyEnvs(this.opts.maxEnvs, this.opts.idleTimeoutMs);
   }
 
   add(env: ArenaEnv, clientToken: string | undefined, id = newEnvId(), slot?: Slot): string {
@@ -141,8 +153,7 @@ export class EnvRegistry {
   /** The env for this id and client, or a 404 that says the same whether the id is unknown or someone else's. */
   get(id: string, clientToken: string | undefined): Entry {
     const e = this.envs.get(id);
-    if (!e || !ownerMatches(e.owner, clientToken))
-      throw notFound(`no env with id "${id}" (it may have been deleted or expired; create one with POST /v1/envs)`);
+    if (!e || !ownerMatches(e.owner, clientToken)) throw unknownEnv(id);
     e.lastUsed = this.now();
     return e;
   }
@@ -171,14 +182,15 @@ export class EnvRegistry {
   expire(): number {
     if (this.opts.idleTimeoutMs <= 0) return 0;
     const cutoff = this.now() - this.opts.idleTimeoutMs;
-    let n = 0;
+    const gone: string[] = [];
     for (const [id, e] of this.envs) {
       if (e.busy === 0 && e.lastUsed < cutoff) {
         this.envs.delete(id);
-        n++;
+        gone.push(id);
       }
     }
-    return n;
+    if (gone.length) this.opts.onExpire?.(gone);
+    return gone.length;
   }
 
   clear(): void {

@@ -2,7 +2,7 @@
 // env does lives in env.ts. The API and the observation are described in README.md beside this file.
 import { describeSplits, splitScenarios, SPLITS } from '../trace/splits.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, IncomingMessage, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Backend, BackendName } from '../arena/backend.js';
 import { createBackend } from '../sim/index.js';
@@ -13,7 +13,7 @@ import { parseCreateRequest, uploadedTraceBytes } from './config.js';
 import { checkContentType, checkOrigin, isLoopbackHost } from './guard.js';
 import { ArenaEnv, parseClientAction, type ResetOptions } from './env.js';
 import { badRequest, HttpError, toHttpError } from './errors.js';
-import { EnvRegistry, type Slot } from './registry.js';
+import { EnvRegistry, type Entry, type Slot } from './registry.js';
 import { metricsExposition, secondsSince } from '../util/metrics.js';
 import * as metrics from './metrics.js';
 
@@ -51,6 +51,34 @@ export interface EnvServerOptions {
   allowedOrigins?: string[];
   /** Where to write one line per failed request (5xx) and other notes. */
   log?: (line: string) => void;
+  /** Told the ids of envs that idle expiry deleted (the multi-worker router keeps its table with it). */
+  onExpire?: (ids: string[]) => void;
+}
+
+/** A request whose body was already read (by the multi-worker router, within --max-body), handed to a worker. */
+export interface ForwardedRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  /** The body text; undefined when the request had none. */
+  body: string | undefined;
+}
+
+type AnyRequest = IncomingMessage | ForwardedRequest;
+
+/** One item of a step-batch, checked and bound to its env, ready to run. */
+export type BatchPlanItem =
+  | { kind: 'reset'; id: string; entry: Entry; opts: ResetOptions }
+  | { kind: 'step'; id: string; entry: Entry; action: unknown };
+
+/** A refused step-batch item: `index` is its position in the request's steps. */
+export class BatchItemError extends HttpError {
+  constructor(
+    readonly index: number,
+    e: HttpError,
+  ) {
+    super(e.status, e.message, e.headers);
+  }
 }
 
 export const DEFAULTS = {
@@ -76,7 +104,7 @@ interface Reply {
   headers?: Record<string, string>;
 }
 
-const sha = (s: string) => createHash('sha256').update(s).digest();
+export const sha = (s: string) => createHash('sha256').update(s).digest();
 
 export class EnvServer {
   readonly registry: EnvRegistry;
@@ -104,6 +132,7 @@ export class EnvServer {
       idleTimeoutMs: idle,
       maxEnvsPerClient: opts.maxEnvsPerClient ?? Math.min(maxEnvs, DEFAULTS.maxEnvsPerClient),
       traceBudgetBytes: opts.traceBudgetBytes ?? DEFAULTS.traceBudgetBytes,
+      ...(opts.onExpire ? { onExpire: opts.onExpire } : {}),
     });
     this.tokenHash = opts.token ? sha(opts.token) : undefined;
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -175,32 +204,35 @@ export class EnvServer {
       metrics.requests.inc({ route, method: req.method, code: '200' });
       return;
     }
-    let reply: Reply;
+    const reply = await this.reply(req);
+    if (res.headersSent || res.destroyed) return;
+    // A refusal sent before the body was read: discard the rest instead of buffering it.
+    if (!req.complete) req.resume();
+    const text = `${JSON.stringify(reply.body)}\n`;
+    writeJson(res, reply.status, text, reply.headers);
+    countRequest(route, req.method ?? 'GET', reply.status, started);
+  }
+
+  /** Answer a request the multi-worker router read and forwarded (everything but /metrics). */
+  async dispatch(req: ForwardedRequest): Promise<{ status: number; text: string; headers: Record<string, string> }> {
+    const started = process.hrtime.bigint();
+    const route = metrics.routeOf((req.url.split('?')[0] ?? '/').replace(/\/+$/, '') || '/');
+    const reply = await this.reply(req);
+    countRequest(route, req.method, reply.status, started);
+    return { status: reply.status, text: `${JSON.stringify(reply.body)}\n`, headers: reply.headers ?? {} };
+  }
+
+  private async reply(req: AnyRequest): Promise<Reply> {
     try {
-      reply = await this.route(req);
+      return await this.route(req);
     } catch (e) {
       const err = toHttpError(e);
       if (err.status >= 500)
         this.opts.log?.(
           `${req.method} ${req.url}: ${err.message}${e instanceof Error && e.stack ? `\n${e.stack}` : ''}`,
         );
-      reply = { status: err.status, body: { error: err.message }, headers: err.headers };
+      return { status: err.status, body: { error: err.message }, headers: err.headers };
     }
-    if (res.headersSent || res.destroyed) return;
-    // A refusal sent before the body was read: discard the rest instead of buffering it.
-    if (!req.complete) req.resume();
-    const text = `${JSON.stringify(reply.body)}\n`;
-    res.writeHead(reply.status, {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': Buffer.byteLength(text),
-      'Cache-Control': 'no-store',
-      ...reply.headers,
-    });
-    res.end(text);
-    metrics.requests.inc({ route, method: req.method ?? 'GET', code: String(reply.status) });
-    metrics.requestDuration.observe({ route }, secondsSince(started));
-    const refused = metrics.rejectionReason(reply.status);
-    if (refused) metrics.rejected.inc({ reason: refused });
   }
 
   /** One step or reset of an env, timed and counted. */
@@ -215,19 +247,11 @@ export class EnvServer {
     });
   }
 
-  private authorize(req: IncomingMessage): void {
-    if (!this.tokenHash) return;
-    const h = req.headers.authorization ?? '';
-    const m = /^Bearer\s+(.+)$/i.exec(h);
-    if (!m || !timingSafeEqual(sha(m[1]!.trim()), this.tokenHash))
-      throw new HttpError(
-        401,
-        'missing or wrong token: send Authorization: Bearer <token> (the token sim-arena serve was started with)',
-        { 'WWW-Authenticate': 'Bearer' },
-      );
+  private authorize(req: { headers: IncomingHttpHeaders }): void {
+    checkBearer(req, this.tokenHash);
   }
 
-  private async route(req: IncomingMessage): Promise<Reply> {
+  private async route(req: AnyRequest): Promise<Reply> {
     const method = req.method ?? 'GET';
     const path = new URL(req.url ?? '/', 'http://x').pathname.replace(/\/+$/, '') || '/';
     const allow = (methods: string[]) => {
@@ -353,7 +377,7 @@ export class EnvServer {
    * the body size from Content-Length, the trace's size and the memory budget from the base64 text's length. Big
    * bodies are read and decoded one at a time; the decode itself is bounded by --max-trace-bytes.
    */
-  private async create(req: IncomingMessage, client: string | undefined): Promise<Reply> {
+  private async create(req: AnyRequest, client: string | undefined): Promise<Reply> {
     const room = this.registry.reserveSlot(client);
     let slot: Slot | undefined;
     const declared = Number(req.headers['content-length'] ?? NaN);
@@ -396,46 +420,65 @@ export class EnvServer {
 
   /** Step (or reset) many envs in one request. Everything is checked before anything runs: a bad item fails the batch. */
   private async batch(body: unknown, client: string | undefined): Promise<Reply> {
-    if (!isObject(body)) throw badRequest('the request body must be {"steps": [{"id": ..., "action": ...}, ...]}');
-    const steps = body.steps;
-    if (!Array.isArray(steps) || steps.length === 0)
-      throw badRequest('steps must be a non-empty array of {"id", "action"} (or {"id", "reset": {"seed"?}})');
-    if (steps.length > this.opts.maxBatch)
-      throw new HttpError(413, `too many steps in one batch: ${steps.length} (at most ${this.opts.maxBatch})`);
+    const steps = this.batchSteps(body);
+    const plan = this.planBatch(steps, client);
+    return { status: 200, body: { results: await this.runBatch(plan) } };
+  }
+
+  /** The steps array of a step-batch body, or the error for a body that is not one (or too long). */
+  batchSteps(body: unknown): unknown[] {
+    return checkBatchBody(body, this.opts.maxBatch);
+  }
+
+  /**
+   * Check every item and bind it to its env; the first bad item throws a BatchItemError. `indexOf(i)` is item i's
+   * position in the client's request (the router sends a worker only its own items).
+   */
+  planBatch(steps: unknown[], client: string | undefined, indexOf: (i: number) => number = (i) => i): BatchPlanItem[] {
     const seen = new Set<string>();
-    const plan = steps.map((item, i) => {
-      const where = `steps[${i}]`;
-      if (!isObject(item)) throw badRequest(`${where} must be an object {"id", "action"}`);
-      const id = item.id;
-      if (typeof id !== 'string' || id.length === 0) throw badRequest(`${where}.id must be an env id string`);
-      if (seen.has(id)) throw badRequest(`${where}: env ${id} appears twice in one batch`);
-      seen.add(id);
-      for (const k of Object.keys(item))
-        if (!['id', 'action', 'reset'].includes(k))
-          throw badRequest(`${where}: unknown field "${k}" (use id, action, reset)`);
-      let entry;
+    return steps.map((item, i) => {
+      const at = indexOf(i);
       try {
-        entry = this.registry.get(id, client);
+        return this.planItem(item, `steps[${at}]`, seen, client);
       } catch (e) {
-        throw new HttpError((e as HttpError).status, `${where}: ${(e as HttpError).message}`);
+        throw new BatchItemError(at, toHttpError(e));
       }
-      if (item.reset !== undefined && item.reset !== null && item.reset !== false) {
-        if ('action' in item) throw badRequest(`${where}: give action or reset, not both`);
-        const opts = resetOptions(item.reset === true ? {} : item.reset, `${where}.reset`);
-        return { kind: 'reset' as const, id, entry, opts };
-      }
-      if (!('action' in item)) throw badRequest(`${where}: action is required (or reset)`);
-      try {
-        parseClientAction(item.action);
-        const refusal = entry.busy === 0 ? entry.env.stepRefusal() : undefined;
-        if (refusal) throw badRequest(refusal);
-      } catch (e) {
-        throw new HttpError(toHttpError(e).status, `${where} (env ${id}): ${(e as Error).message}`);
-      }
-      return { kind: 'step' as const, id, entry, action: item.action };
     });
-    const results = await Promise.all(
-      plan.map(async (p) => {
+  }
+
+  private planItem(item: unknown, where: string, seen: Set<string>, client: string | undefined): BatchPlanItem {
+    if (!isObject(item)) throw badRequest(`${where} must be an object {"id", "action"}`);
+    const id = item.id;
+    if (typeof id !== 'string' || id.length === 0) throw badRequest(`${where}.id must be an env id string`);
+    if (seen.has(id)) throw badRequest(`${where}: env ${id} appears twice in one batch`);
+    seen.add(id);
+    checkBatchItemKeys(item, where);
+    let entry;
+    try {
+      entry = this.registry.get(id, client);
+    } catch (e) {
+      throw new HttpError((e as HttpError).status, `${where}: ${(e as HttpError).message}`);
+    }
+    if (item.reset !== undefined && item.reset !== null && item.reset !== false) {
+      if ('action' in item) throw badRequest(`${where}: give action or reset, not both`);
+      const opts = resetOptions(item.reset === true ? {} : item.reset, `${where}.reset`);
+      return { kind: 'reset', id, entry, opts };
+    }
+    if (!('action' in item)) throw badRequest(`${where}: action is required (or reset)`);
+    try {
+      parseClientAction(item.action);
+      const refusal = entry.busy === 0 ? entry.env.stepRefusal() : undefined;
+      if (refusal) throw badRequest(refusal);
+    } catch (e) {
+      throw new HttpError(toHttpError(e).status, `${where} (env ${id}): ${(e as Error).message}`);
+    }
+    return { kind: 'step', id, entry, action: item.action };
+  }
+
+  /** Run a checked batch: the envs concurrently; an item that fails while it runs is {id, error, status}. */
+  runBatch(plan: BatchPlanItem[]): Promise<Json[]> {
+    return Promise.all(
+      plan.map(async (p): Promise<Json> => {
         try {
           if (p.kind === 'reset')
             return {
@@ -454,21 +497,67 @@ export class EnvServer {
         }
       }),
     );
-    return { status: 200, body: { results } };
   }
 }
 
-function isObject(v: unknown): v is Json {
+/** 401 unless `Authorization: Bearer <token>` matches (no check when the server has no token). */
+export function checkBearer(req: { headers: IncomingHttpHeaders }, tokenHash: Buffer | undefined): void {
+  if (!tokenHash) return;
+  const h = req.headers.authorization ?? '';
+  const m = /^Bearer\s+(.+)$/i.exec(h);
+  if (!m || !timingSafeEqual(sha(m[1]!.trim()), tokenHash))
+    throw new HttpError(
+      401,
+      'missing or wrong token: send Authorization: Bearer <token> (the token sim-arena serve was started with)',
+      { 'WWW-Authenticate': 'Bearer' },
+    );
+}
+
+/** The steps array of a step-batch body (400 for a bad body, 413 beyond maxBatch). */
+export function checkBatchBody(body: unknown, maxBatch: number): unknown[] {
+  if (!isObject(body)) throw badRequest('the request body must be {"steps": [{"id": ..., "action": ...}, ...]}');
+  const steps = body.steps;
+  if (!Array.isArray(steps) || steps.length === 0)
+    throw badRequest('steps must be a non-empty array of {"id", "action"} (or {"id", "reset": {"seed"?}})');
+  if (steps.length > maxBatch)
+    throw new HttpError(413, `too many steps in one batch: ${steps.length} (at most ${maxBatch})`);
+  return steps;
+}
+
+export function checkBatchItemKeys(item: Json, where: string): void {
+  for (const k of Object.keys(item))
+    if (!['id', 'action', 'reset'].includes(k))
+      throw badRequest(`${where}: unknown field "${k}" (use id, action, reset)`);
+}
+
+export function writeJson(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}) {
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function countRequest(route: string, method: string, status: number, started: bigint): void {
+  metrics.requests.inc({ route, method, code: String(status) });
+  metrics.requestDuration.observe({ route }, secondsSince(started));
+  const refused = metrics.rejectionReason(status);
+  if (refused) metrics.rejected.inc({ reason: refused });
+}
+
+export function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function headerValue(req: IncomingMessage, name: string): string | undefined {
+export function headerValue(req: { headers: IncomingHttpHeaders }, name: string): string | undefined {
   const v = req.headers[name];
   const s = Array.isArray(v) ? v[0] : v;
   return s ? s : undefined;
 }
 
-function resetOptions(body: unknown, where: string): ResetOptions {
+export function resetOptions(body: unknown, where: string): ResetOptions {
   if (body === undefined || body === null) return {};
   if (!isObject(body)) throw badRequest(`${where}: the body must be {"seed"?: int, "options"?: object}`);
   for (const k of Object.keys(body))
@@ -482,13 +571,37 @@ function resetOptions(body: unknown, where: string): ResetOptions {
   return { seed: seed as number | null | undefined, options: options as Json | null | undefined };
 }
 
-const tooLarge = (limit: number) =>
+export const tooLarge = (limit: number) =>
   new HttpError(413, `request body too large: the limit is ${limit} bytes (sim-arena serve --max-body)`, {
     Connection: 'close',
   });
 
 /** Read and parse a JSON body of at most `limit` bytes (413 beyond; the rest is discarded, not buffered). */
-function readJson(req: IncomingMessage, limit: number, emptyOk = false): Promise<unknown> {
+export function readJson(req: AnyRequest, limit: number, emptyOk = false): Promise<unknown> {
+  if (!(req instanceof IncomingMessage)) return parseBody(req.body ?? '', limit, emptyOk);
+  return readBody(req, limit).then((text) => parseBody(text, limit, emptyOk));
+}
+
+function parseBody(text: string, limit: number, emptyOk: boolean): Promise<unknown> {
+  if (Buffer.byteLength(text) > limit) return Promise.reject(tooLarge(limit));
+  if (text.trim() === '')
+    return emptyOk
+      ? Promise.resolve(undefined)
+      : Promise.reject(badRequest('the request body is empty; send a JSON object'));
+  try {
+    return Promise.resolve(JSON.parse(text));
+  } catch (e) {
+    const at = /position (\d+)/.exec((e as Error).message)?.[1];
+    return Promise.reject(
+      badRequest(
+        `the request body is not valid JSON${at !== undefined ? ` (at character ${at})` : ''}; send a JSON object`,
+      ),
+    );
+  }
+}
+
+/** Read a body of at most `limit` bytes (413 beyond; the rest is discarded, not buffered). */
+export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? NaN);
     // Far beyond the limit: answer at once and drop the connection rather than read it all (a little beyond, the
@@ -510,19 +623,7 @@ function readJson(req: IncomingMessage, limit: number, emptyOk = false): Promise
     req.on('error', reject);
     req.on('end', () => {
       if (over) return reject(tooLarge(limit));
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '')
-        return emptyOk ? resolve(undefined) : reject(badRequest('the request body is empty; send a JSON object'));
-      try {
-        resolve(JSON.parse(text));
-      } catch (e) {
-        const at = /position (\d+)/.exec((e as Error).message)?.[1];
-        reject(
-          badRequest(
-            `the request body is not valid JSON${at !== undefined ? ` (at character ${at})` : ''}; send a JSON object`,
-          ),
-        );
-      }
+      resolve(Buffer.concat(chunks).toString('utf8'));
     });
   });
 }
