@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { startWorkerEnvServer, type WorkerEnvServer } from '../../../src/envserver/workers.js';
 import { mulberry32, randomInt } from '../../../src/util/rng.js';
-import { createEnv, testServer, type TestServer } from './_server.js';
+import { createEnv, testServer, type TestServer } from './helpers.js';
 
 type Call = TestServer['call'];
 
