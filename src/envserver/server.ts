@@ -1,9 +1,9 @@
 // The env server's HTTP layer (node:http, JSON in and out). Routes, limits and error mapping live here; what an
 // env does lives in env.ts. The API and the observation are described in README.md beside this file.
+import { listenOn } from './listen.js';
 import { describeSplits, splitScenarios, SPLITS } from '../trace/splits.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, IncomingMessage, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Backend, BackendName } from '../arena/backend.js';
 import { createBackend } from '../sim/index.js';
 import { type BackendOptions } from '../sim/options.js';
@@ -146,15 +146,7 @@ export class EnvServer {
   /** Listen; resolves with the address actually bound (port 0 picks one). */
   listen(): Promise<{ host: string; port: number; url: string }> {
     const host = this.opts.host ?? DEFAULTS.host;
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.opts.port ?? DEFAULTS.port, host, () => {
-        this.server.off('error', reject);
-        const a = this.server.address() as AddressInfo;
-        const shown = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-        resolve({ host: a.address, port: a.port, url: `http://${shown}:${a.port}` });
-      });
-    });
+    return listenOn(this.server, host, this.opts.port ?? DEFAULTS.port);
   }
 
   async close(): Promise<void> {

@@ -4,9 +4,9 @@
 // A step-batch is split by worker and checked on every worker before any env moves, so a bad item still fails the
 // whole batch; the results are joined in the request's order. Everything else an env does happens in its worker,
 // with the same code as the one-process server (server.ts).
+import { listenOn } from './listen.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
@@ -187,15 +187,7 @@ export class WorkerEnvServer {
   async listen(): Promise<{ host: string; port: number; url: string }> {
     await Promise.all(this.handles.map((h) => h.ready));
     const host = this.opts.host ?? DEFAULTS.host;
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.opts.port ?? DEFAULTS.port, host, () => {
-        this.server.off('error', reject);
-        const a = this.server.address() as AddressInfo;
-        const shown = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-        resolve({ host: a.address, port: a.port, url: `http://${shown}:${a.port}` });
-      });
-    });
+    return listenOn(this.server, host, this.opts.port ?? DEFAULTS.port);
   }
 
   async close(): Promise<void> {
