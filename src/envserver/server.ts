@@ -1,5 +1,6 @@
 // The env server's HTTP layer (node:http, JSON in and out). Routes, limits and error mapping live here; what an
 // env does lives in env.ts. The API and the observation are described in README.md beside this file.
+import { BigBodyGate } from './big-body.js';
 import { listenOn } from './listen.js';
 import { describeSplits, splitScenarios, SPLITS } from '../trace/splits.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -93,8 +94,7 @@ export const DEFAULTS = {
   maxBatch: 1024,
 } as const;
 
-/** Bodies above this size are read one at a time (a second one meanwhile is a 503), so big decodes never pile up. */
-export const BIG_BODY_BYTES = 1024 * 1024;
+export { BIG_BODY_BYTES } from './big-body.js';
 
 type Json = Record<string, unknown>;
 
@@ -116,7 +116,7 @@ export class EnvServer {
   private sweeper: NodeJS.Timeout | undefined;
   private envCounter = 0;
   private unreportEnvs: (() => void) | undefined;
-  private bigBodies = 0;
+  private readonly bigBodies = new BigBodyGate();
 
   constructor(opts: EnvServerOptions = {}) {
     this.opts = {
@@ -372,15 +372,8 @@ export class EnvServer {
   private async create(req: AnyRequest, client: string | undefined): Promise<Reply> {
     const room = this.registry.reserveSlot(client);
     let slot: Slot | undefined;
-    const declared = Number(req.headers['content-length'] ?? NaN);
-    const big = !(declared <= BIG_BODY_BYTES);
     try {
-      if (big && this.bigBodies > 0)
-        throw new HttpError(503, 'the server is reading another large create request; retry in a second', {
-          'Retry-After': '1',
-          Connection: 'close',
-        });
-      if (big) this.bigBodies++;
+      const leave = this.bigBodies.enter(req);
       try {
         const body = await readJson(req, this.opts.maxBodyBytes);
         const traceBytes = uploadedTraceBytes(body);
@@ -402,7 +395,7 @@ export class EnvServer {
           headers: { Location: `/${API_VERSION}/envs/${id}` },
         };
       } finally {
-        if (big) this.bigBodies--;
+        leave();
       }
     } finally {
       this.registry.release(room);

@@ -4,6 +4,7 @@
 // A step-batch is split by worker and checked on every worker before any env moves, so a bad item still fails the
 // whole batch; the results are joined in the request's order. Everything else an env does happens in its worker,
 // with the same code as the one-process server (server.ts).
+import { BigBodyGate } from './big-body.js';
 import { listenOn } from './listen.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
@@ -18,7 +19,6 @@ import * as metrics from './metrics.js';
 import { tooManyEnvs, tooManyForClient, traceBudgetUsedUp, unknownEnv } from './registry.js';
 import {
   API_VERSION,
-  BIG_BODY_BYTES,
   CLIENT_TOKEN_HEADER,
   DEFAULTS,
   checkBatchBody,
@@ -125,7 +125,7 @@ export class WorkerEnvServer {
   private readonly idleMs: number;
   /** Creates in flight: their clients and trace bytes, counted against the limits until they end. */
   private readonly creating = new Set<{ client: string; traceBytes: number }>();
-  private bigBodies = 0;
+  private readonly bigBodies = new BigBodyGate();
   private rr = 0;
   private closed = false;
 
@@ -335,20 +335,13 @@ export class WorkerEnvServer {
     await this.checkRoom(client);
     const room = { client, traceBytes: 0 };
     this.creating.add(room);
-    const declared = Number(req.headers['content-length'] ?? NaN);
-    const big = !(declared <= BIG_BODY_BYTES);
     try {
-      if (big && this.bigBodies > 0)
-        throw new HttpError(503, 'the server is reading another large create request; retry in a second', {
-          'Retry-After': '1',
-          Connection: 'close',
-        });
-      if (big) this.bigBodies++;
+      const leave = this.bigBodies.enter(req);
       let text: string | undefined;
       try {
         text = await this.read(req);
       } finally {
-        if (big) this.bigBodies--;
+        leave();
       }
       let traceBytes = 0;
       try {
