@@ -42,6 +42,12 @@ export interface ControllerOptions {
   onStop?: () => Promise<void>;
 }
 
+/** The work-queue keys of an informer event (the object's own key unless the binding maps it). */
+function keysOf(b: InformerBinding, obj: KubernetesObject, type: InformerEventType): string[] {
+  const keys = b.keys ? b.keys(obj, type) : objectKey(obj);
+  return Array.isArray(keys) ? keys : keys ? [keys] : [];
+}
+
 function isBinding(x: WatchedInformer | InformerBinding): x is InformerBinding {
   return 'informer' in x;
 }
@@ -101,14 +107,9 @@ export class Controller {
   }
 
   private enqueueShard(shard: number): void {
-    for (const b of this.bindings) {
-      const keysOf: NonNullable<InformerBinding['keys']> = b.keys ?? objectKey;
-      for (const obj of b.informer.list()) {
-        const keys = keysOf(obj, 'resync');
-        for (const k of Array.isArray(keys) ? keys : keys ? [keys] : [])
-          if (shardOf(k, this.shards!.shards) === shard) this.queue.add(k);
-      }
-    }
+    for (const b of this.bindings)
+      for (const obj of b.informer.list())
+        for (const k of keysOf(b, obj, 'resync')) if (shardOf(k, this.shards!.shards) === shard) this.queue.add(k);
   }
 
   get isLeader(): boolean {
@@ -136,11 +137,9 @@ export class Controller {
       this.log.info('Health endpoints listening', { host: this.health.host, port: this.health.port });
     }
     for (const b of this.bindings) {
-      const keysOf: NonNullable<InformerBinding['keys']> = b.keys ?? objectKey;
       this.unsubscribe.push(
         b.informer.on((obj, type) => {
-          const keys = keysOf(obj, type);
-          for (const k of Array.isArray(keys) ? keys : keys ? [keys] : []) this.queue.add(k);
+          for (const k of keysOf(b, obj, type)) this.queue.add(k);
         }),
       );
       b.informer.start();
