@@ -9,7 +9,7 @@ import { type ArenaEpisode, type ArenaEpisodeSpec, type HistoryEntry } from '../
 import { canonicalScenario } from '../../../src/trace/generate.js';
 import { encodeTrace } from '../../../src/trace/trace.js';
 import type { Controller } from '../../../src/controller/controller.js';
-import { waitFor } from '../../support/cluster.js';
+import { deleteNamespace, freshNamespace, kubeConfig, waitFor } from '../../support/cluster.js';
 
 export async function ensureCrd(kc: KubeConfig): Promise<void> {
   await installCrd(kc);
@@ -114,4 +114,41 @@ export function expectCpuSlightSolved(ep: ArenaEpisode): HistoryEntry[] {
   expect(history.map((h) => h.action)).to.deep.equal(['reduce-cpu', 'reduce-cpu']);
   expect(history.at(-1)?.observation).to.deep.equal({ ready: 3, pending: 0, total: 3 });
   return history;
+}
+
+/** What a suite registered with `operatorSuite` reads in its tests: the cluster, this test's namespace and the
+ * operator it started (stopped for it after each test, or after the suite). */
+export interface OperatorSuite {
+  kc: KubeConfig;
+  ns: string;
+  operator: Controller | undefined;
+}
+
+/**
+ * The set-up every operator suite repeats, registered as mocha hooks in the calling `describe`: a kubeconfig for the
+ * test cluster (built or started on first use, hence the long timeout) with the CRD established, a fresh namespace
+ * named after `prefix` for each test (or one for the whole suite), and the operator stopped and the namespace
+ * deleted afterwards.
+ */
+export function operatorSuite(prefix: string, namespacePer: 'test' | 'suite' = 'test'): OperatorSuite {
+  const s = {} as OperatorSuite;
+  const open = async () => {
+    s.ns = await freshNamespace(s.kc, prefix);
+  };
+  const close = async () => {
+    await s.operator?.stop();
+    s.operator = undefined;
+    await deleteNamespace(s.kc, s.ns);
+  };
+  before(async function () {
+    this.timeout(3_600_000); // a cold cluster build happens here once per run
+    s.kc = await kubeConfig();
+    await ensureCrd(s.kc);
+    if (namespacePer === 'suite') await open();
+  });
+  if (namespacePer === 'test') {
+    beforeEach(open);
+    afterEach(close);
+  } else after(close);
+  return s;
 }

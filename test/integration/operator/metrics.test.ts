@@ -3,12 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { KubeConfig } from '@kubernetes/client-node';
-import type { Controller } from '../../../src/controller/controller.js';
 import { startEnvServer } from '../../../src/envserver/server.js';
-import { deleteNamespace, freshNamespace, kubeConfig, REPO_ROOT, waitFor } from '../../support/cluster.js';
+import { REPO_ROOT, waitFor } from '../../support/cluster.js';
 import { sampleSum, scrape, type Family } from '../../support/prometheus.js';
-import { createEpisode, ensureCrd, scenarioConfigMap, startOperator, waitForPhase } from './helpers.js';
+import { createEpisode, operatorSuite, scenarioConfigMap, startOperator, waitForPhase } from './helpers.js';
 
 /** Metric names used by a PromQL expression: identifiers that are not functions, keywords or label names. */
 export function metricNamesIn(expr: string): string[] {
@@ -27,28 +25,15 @@ export function metricNamesIn(expr: string): string[] {
 
 describe('operator metrics on the real API server', function () {
   this.timeout(240_000);
-  let kc: KubeConfig;
-  let ns: string;
-  let operator: Controller | undefined;
-
-  before(async function () {
-    this.timeout(3_600_000);
-    kc = await kubeConfig();
-    await ensureCrd(kc);
-    ns = await freshNamespace(kc, 'metrics');
-  });
-  after(async () => {
-    await operator?.stop();
-    await deleteNamespace(kc, ns);
-  });
+  const suite = operatorSuite('metrics', 'suite');
 
   it('moves reconcile, work-queue, API and episode metrics as episodes run; the dashboard names only real metrics', async () => {
-    const lease = `metrics-${ns}`.slice(0, 60);
-    operator = await startOperator(kc, ns, {
+    const lease = `metrics-${suite.ns}`.slice(0, 60);
+    suite.operator = await startOperator(suite.kc, suite.ns, {
       health: { host: '127.0.0.1', port: 0 },
-      leaderElection: { namespace: ns, name: lease },
+      leaderElection: { namespace: suite.ns, name: lease },
     });
-    const url = `http://127.0.0.1:${operator.healthAddress!.port}/metrics`;
+    const url = `http://127.0.0.1:${suite.operator.healthAddress!.port}/metrics`;
     const before = await scrape(url);
     await waitFor(
       'this replica to lead',
@@ -58,16 +43,16 @@ describe('operator metrics on the real API server', function () {
 
     const scenarios = ['composite', 'mem-slight', 'replicas-over'];
     for (const s of scenarios) {
-      const cm = await scenarioConfigMap(kc, ns, s);
-      await createEpisode(kc, ns, s, {
+      const cm = await scenarioConfigMap(suite.kc, suite.ns, s);
+      await createEpisode(suite.kc, suite.ns, s, {
         trace: { configMapRef: { name: cm } },
         targetReplicas: 3,
         maxSteps: 20,
         backend: 'embedded',
       });
     }
-    const kwokCm = await scenarioConfigMap(kc, ns, 'cpu-slight');
-    await createEpisode(kc, ns, 'kwok', {
+    const kwokCm = await scenarioConfigMap(suite.kc, suite.ns, 'cpu-slight');
+    await createEpisode(suite.kc, suite.ns, 'kwok', {
       trace: { configMapRef: { name: kwokCm } },
       targetReplicas: 3,
       maxSteps: 8,
@@ -90,7 +75,7 @@ describe('operator metrics on the real API server', function () {
 
     const done = [];
     for (const name of [...scenarios, 'kwok'])
-      done.push(await waitForPhase(kc, ns, name, ['Succeeded', 'Failed'], 180_000));
+      done.push(await waitForPhase(suite.kc, suite.ns, name, ['Succeeded', 'Failed'], 180_000));
     for (const ep of done) expect(ep.status?.phase, ep.status?.message).to.equal('Succeeded');
     const after = await scrape(url);
     const delta = (name: string, labels: Record<string, string> = {}) =>

@@ -2,13 +2,12 @@
 // (step 0 replays a converted copy in the episode's own ConfigMap), describe the node pool unless spec.nodePool
 // names one, and the episode says so (Progressing condition, NodeObjectsConverted event).
 import { expect } from 'chai';
-import { CoreV1Api, EventsV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, EventsV1Api } from '@kubernetes/client-node';
 import { buildTrace, deploymentObject, nodeObject } from '../../../src/trace/generate.js';
 import { decodeTrace, encodeTrace, isNodeObject } from '../../../src/trace/trace.js';
 import type { MsgMap, MsgValue } from '../../../src/trace/msgpack.js';
-import type { Controller } from '../../../src/controller/controller.js';
-import { deleteNamespace, freshNamespace, kubeConfig, waitFor } from '../../support/cluster.js';
-import { createEpisode, ensureCrd, getEpisode, startOperator, traceConfigMap, waitForPhase } from './helpers.js';
+import { waitFor } from '../../support/cluster.js';
+import { createEpisode, getEpisode, operatorSuite, startOperator, traceConfigMap, waitForPhase } from './helpers.js';
 
 /** 3 pods of 17 CPU: Pending on the default pool (16 CPU nodes), Running on the trace's own 32-CPU Node objects. */
 const withNodes = () =>
@@ -21,41 +20,25 @@ const withNodes = () =>
 
 describe('operator: Node objects in the starting trace are converted into the node pool', function () {
   this.timeout(180_000);
-  let kc: KubeConfig;
-  let ns: string;
-  let operator: Controller | undefined;
-
-  before(async function () {
-    this.timeout(3_600_000);
-    kc = await kubeConfig();
-    await ensureCrd(kc);
-  });
-  beforeEach(async () => {
-    ns = await freshNamespace(kc, 'opnodes');
-  });
-  afterEach(async () => {
-    await operator?.stop();
-    operator = undefined;
-    await deleteNamespace(kc, ns);
-  });
+  const suite = operatorSuite('opnodes');
 
   async function reasons(name: string): Promise<Map<string, string>> {
-    const events = await kc.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: ns });
+    const events = await suite.kc.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: suite.ns });
     return new Map(
       events.items.filter((e) => e.regarding?.name === name).map((e) => [e.reason ?? '', e.note ?? ''] as const),
     );
   }
 
   it('replays on the pool the Node objects describe, from a converted copy, and says so', async () => {
-    await traceConfigMap(kc, ns, 'old-trace', withNodes());
-    operator = await startOperator(kc, ns);
-    await createEpisode(kc, ns, 'old', {
+    await traceConfigMap(suite.kc, suite.ns, 'old-trace', withNodes());
+    suite.operator = await startOperator(suite.kc, suite.ns);
+    await createEpisode(suite.kc, suite.ns, 'old', {
       trace: { configMapRef: { name: 'old-trace' } },
       targetReplicas: 3,
       maxSteps: 3,
       backend: 'embedded',
     });
-    const ep = await waitForPhase(kc, ns, 'old', ['Succeeded', 'Failed']);
+    const ep = await waitForPhase(suite.kc, suite.ns, 'old', ['Succeeded', 'Failed']);
     expect(ep.status?.phase, ep.status?.message).to.equal('Succeeded');
     // The 32-CPU nodes of the trace hold the 17-CPU pods: solved at step 0.
     expect(ep.status?.initialObservation).to.deep.equal({ ready: 3, pending: 0, total: 3 });
@@ -64,13 +47,13 @@ describe('operator: Node objects in the starting trace are converted into the no
     // Step 0 replayed the episode's own converted copy, which holds no Node object; the user's ConfigMap is untouched.
     const cmName = ep.status!.traceConfigMap!;
     expect(cmName).to.match(/^old-trace-[0-9a-f]{12}$/);
-    const core = kc.makeApiClient(CoreV1Api);
-    const cm = await core.readNamespacedConfigMap({ name: cmName, namespace: ns });
+    const core = suite.kc.makeApiClient(CoreV1Api);
+    const cm = await core.readNamespacedConfigMap({ name: cmName, namespace: suite.ns });
     const converted = decodeTrace(Buffer.from(Object.values(cm.binaryData!)[0]!, 'base64')).trace;
     const objs = (converted.get('events') as MsgValue[]).flatMap((e) => (e as MsgMap).get('applied_objs') as MsgMap[]);
     expect(objs.filter((o) => isNodeObject(o))).to.deep.equal([]);
     expect(objs.map((o) => o.get('kind'))).to.deep.equal(['Deployment']);
-    const original = await core.readNamespacedConfigMap({ name: 'old-trace', namespace: ns });
+    const original = await core.readNamespacedConfigMap({ name: 'old-trace', namespace: suite.ns });
     expect(Buffer.from(original.binaryData!['trace.msgpack']!, 'base64').equals(Buffer.from(withNodes()))).to.equal(
       true,
     );
@@ -82,22 +65,22 @@ describe('operator: Node objects in the starting trace are converted into the no
   });
 
   it('uses spec.nodePool instead when the episode names one, and says so', async () => {
-    await traceConfigMap(kc, ns, 'old-trace', withNodes());
-    operator = await startOperator(kc, ns);
-    await createEpisode(kc, ns, 'own-pool', {
+    await traceConfigMap(suite.kc, suite.ns, 'old-trace', withNodes());
+    suite.operator = await startOperator(suite.kc, suite.ns);
+    await createEpisode(suite.kc, suite.ns, 'own-pool', {
       trace: { configMapRef: { name: 'old-trace' } },
       targetReplicas: 3,
       maxSteps: 1,
       backend: 'embedded',
       nodePool: { count: 3, cpu: '8', memory: '32Gi', pods: 110 },
     });
-    const ep = await waitForPhase(kc, ns, 'own-pool', ['Succeeded', 'Failed']);
+    const ep = await waitForPhase(suite.kc, suite.ns, 'own-pool', ['Succeeded', 'Failed']);
     // 17-CPU pods on 8-CPU nodes: all Pending, whatever the trace's Node objects said.
     expect(ep.status?.initialObservation).to.deep.equal({ ready: 0, pending: 3, total: 3 });
     const note = await waitFor('the NodeObjectsConverted event', async () =>
       (await reasons('own-pool')).get('NodeObjectsConverted'),
     );
     expect(note).to.match(/spec\.nodePool is used instead of that pool/);
-    expect((await getEpisode(kc, ns, 'own-pool')).status?.history?.[0]?.action).to.equal('reduce-cpu');
+    expect((await getEpisode(suite.kc, suite.ns, 'own-pool')).status?.history?.[0]?.action).to.equal('reduce-cpu');
   });
 });

@@ -1,7 +1,7 @@
 // ArenaEpisode with spec.usage on the real API server (embedded backend): usage from a ConfigMap, the continuing
 // task, usage fields kept in status (not pruned by the schema), the same steps as the CLI's code path.
 import { expect } from 'chai';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { runEpisode, episodeSpec } from '../../../src/arena/episode.js';
 import { getPolicy } from '../../../src/arena/policies.js';
 import { episodeUsage } from '../../../src/arena/usage/run.js';
@@ -11,9 +11,8 @@ import { canonicalScenario } from '../../../src/trace/generate.js';
 import { serializeUsage } from '../../../src/trace/usage/format.js';
 import { usageToPrometheus } from '../../../src/trace/usage/prometheus.js';
 import { synthesizeUsage } from '../../../src/trace/usage/synth.js';
-import type { Controller } from '../../../src/controller/controller.js';
-import { deleteNamespace, freshNamespace, kubeConfig } from '../../support/cluster.js';
-import { createEpisode, ensureCrd, outcome, scenarioConfigMap, startOperator, waitForPhase } from './helpers.js';
+
+import { createEpisode, operatorSuite, outcome, scenarioConfigMap, startOperator, waitForPhase } from './helpers.js';
 
 const web = { kind: 'Deployment', namespace: 'default', name: 'web' };
 const usage = (memory: string) =>
@@ -30,35 +29,19 @@ const usage = (memory: string) =>
 
 describe('operator: ArenaEpisode with usage', function () {
   this.timeout(180_000);
-  let kc: KubeConfig;
-  let ns: string;
-  let operator: Controller | undefined;
-
-  before(async function () {
-    this.timeout(3_600_000);
-    kc = await kubeConfig();
-    await ensureCrd(kc);
-  });
-  beforeEach(async () => {
-    ns = await freshNamespace(kc, 'use');
-  });
-  afterEach(async () => {
-    await operator?.stop();
-    operator = undefined;
-    await deleteNamespace(kc, ns);
-  });
+  const suite = operatorSuite('use');
 
   const usageConfigMap = (name: string, text: string) =>
-    kc
+    suite.kc
       .makeApiClient(CoreV1Api)
-      .createNamespacedConfigMap({ namespace: ns, body: { metadata: { name }, data: { 'usage.json': text } } });
+      .createNamespacedConfigMap({ namespace: suite.ns, body: { metadata: { name }, data: { 'usage.json': text } } });
 
   it('a Ready, over-provisioned workload runs to maxSteps under rightsizing, as the CLI runs it', async () => {
-    const cm = await scenarioConfigMap(kc, ns, 'healthy');
+    const cm = await scenarioConfigMap(suite.kc, suite.ns, 'healthy');
     const u = usage('300Mi');
     await usageConfigMap('healthy-usage', serializeUsage(u));
-    operator = await startOperator(kc, ns);
-    await createEpisode(kc, ns, 'healthy', {
+    suite.operator = await startOperator(suite.kc, suite.ns);
+    await createEpisode(suite.kc, suite.ns, 'healthy', {
       trace: { configMapRef: { name: cm } },
       targetReplicas: 2,
       maxSteps: 4,
@@ -66,7 +49,7 @@ describe('operator: ArenaEpisode with usage', function () {
       policy: { name: 'noop' },
       usage: { configMapRef: { name: 'healthy-usage' } },
     });
-    const ep = await waitForPhase(kc, ns, 'healthy', ['Succeeded', 'Failed']);
+    const ep = await waitForPhase(suite.kc, suite.ns, 'healthy', ['Succeeded', 'Failed']);
     expect(ep.status?.phase, ep.status?.message).to.equal('Succeeded');
     expect(ep.status?.step).to.equal(4);
     expect(ep.status?.solved).to.equal(true);
@@ -95,12 +78,12 @@ describe('operator: ArenaEpisode with usage', function () {
   });
 
   it('OOM kills from a Prometheus export in a ConfigMap; the heuristic with proportional actions bumps memory', async () => {
-    const cm = await scenarioConfigMap(kc, ns, 'healthy');
+    const cm = await scenarioConfigMap(suite.kc, suite.ns, 'healthy');
     const u = usage('700Mi');
     const s = canonicalScenario('healthy');
     await usageConfigMap('oom-usage', JSON.stringify(usageToPrometheus(u, { baseTs: 1_700_000_000 })));
-    operator = await startOperator(kc, ns);
-    await createEpisode(kc, ns, 'oom', {
+    suite.operator = await startOperator(suite.kc, suite.ns);
+    await createEpisode(suite.kc, suite.ns, 'oom', {
       trace: { configMapRef: { name: cm } },
       targetReplicas: 2,
       maxSteps: 6,
@@ -108,7 +91,7 @@ describe('operator: ArenaEpisode with usage', function () {
       actions: { set: 'proportional' },
       usage: { configMapRef: { name: 'oom-usage' } },
     });
-    const ep = await waitForPhase(kc, ns, 'oom', ['Succeeded', 'Failed']);
+    const ep = await waitForPhase(suite.kc, suite.ns, 'oom', ['Succeeded', 'Failed']);
     expect(ep.status?.phase, ep.status?.message).to.equal('Succeeded');
     expect(ep.status?.initialObservation?.ready).to.equal(0);
     expect(ep.status?.initialObservation?.oomKills).to.be.greaterThan(0);
@@ -132,24 +115,24 @@ describe('operator: ArenaEpisode with usage', function () {
   });
 
   it('bad usage fails the episode with a message that names spec.usage', async () => {
-    const cm = await scenarioConfigMap(kc, ns, 'healthy');
+    const cm = await scenarioConfigMap(suite.kc, suite.ns, 'healthy');
     await usageConfigMap('bad-usage', '{"format": "nope"}');
-    operator = await startOperator(kc, ns);
-    await createEpisode(kc, ns, 'bad', {
+    suite.operator = await startOperator(suite.kc, suite.ns);
+    await createEpisode(suite.kc, suite.ns, 'bad', {
       trace: { configMapRef: { name: cm } },
       targetReplicas: 2,
       backend: 'embedded',
       usage: { configMapRef: { name: 'bad-usage' } },
     });
-    const ep = await waitForPhase(kc, ns, 'bad', ['Failed']);
+    const ep = await waitForPhase(suite.kc, suite.ns, 'bad', ['Failed']);
     expect(ep.status?.message).to.match(/spec\.usage: ConfigMap .*bad-usage: usage\.format/);
-    await createEpisode(kc, ns, 'missing', {
+    await createEpisode(suite.kc, suite.ns, 'missing', {
       trace: { configMapRef: { name: cm } },
       targetReplicas: 2,
       backend: 'embedded',
       usage: { configMapRef: { name: 'nope' } },
     });
-    const ep2 = await waitForPhase(kc, ns, 'missing', ['Failed']);
+    const ep2 = await waitForPhase(suite.kc, suite.ns, 'missing', ['Failed']);
     expect(ep2.status?.message).to.match(/ConfigMap .*\/nope does not exist/);
   });
 });
