@@ -4,6 +4,7 @@
 import type { MsgMap, MsgValue } from '../../trace/msgpack.js';
 import { MsgFloat } from '../../trace/msgpack.js';
 import { TraceError, type Trace } from '../../trace/trace.js';
+import { editJournal } from '../../trace/edits.js';
 import { BUILTIN_POD_SPEC_TEMPLATE_PATHS } from '../../trace/gvk.js';
 import type { WorkloadRef } from '../../trace/workload.js';
 import { DEFAULT_NODE_POOL, type NodePool } from '../../arena/backend.js';
@@ -163,6 +164,68 @@ class TimerHeap {
 
 // ---------------------------------------------------------------------------------------------------------------------
 
+/**
+ * A workload object of the trace as the replay reads it: identity, pod template, and (once built) its pod shape with
+ * the warnings building it gave, its pod lifetimes, and whether its template equals other objects' templates. Built
+ * once per object and kept across replays of a trace whose edits are journaled (src/trace/edits.ts), so a step
+ * re-reads only the objects its action edited; see compiledObjects().
+ */
+interface Compiled {
+  readonly kind: Kind;
+  readonly namespace: string;
+  readonly name: string;
+  readonly key: string;
+  readonly gvk: string;
+  readonly template: MsgValue | undefined;
+  readonly spec: MsgMap | undefined;
+  readonly path: string;
+  /** Where the object sits (a record is used only there) and that place as a field path. */
+  readonly event: number;
+  readonly pos: number;
+  readonly field: string;
+  shape: PodShape | null;
+  shapeWarnings: string[];
+  /** Lifetimes from pod_lifecycles (RESTARTING kinds: 0 s made 1 s); undefined until looked up. */
+  lifecycle: number[] | null | undefined;
+  /** deepEqual of this object's template and another's, by the other's record. */
+  same: WeakMap<Compiled, boolean> | null;
+}
+
+interface CompileCache {
+  /** The journal version the cache has accounted for. */
+  version: number;
+  objects: WeakMap<MsgMap, Compiled>;
+}
+
+const compileCaches = new WeakMap<Trace, CompileCache>();
+
+/**
+ * The records of the trace's objects, shared by its replays when its edits are journaled: an edited workload object
+ * loses its record; any other edit (the index, a PriorityClass, config) drops them all, since shapes and lifetimes
+ * depend on those. A trace without a journal gets fresh records per replay (nothing tells us what changed).
+ */
+function compiledObjects(trace: Trace): WeakMap<MsgMap, Compiled> {
+  const journal = editJournal(trace);
+  if (journal === undefined) return new WeakMap();
+  let cc = compileCaches.get(trace);
+  if (cc === undefined) {
+    cc = { version: journal.version, objects: new WeakMap() };
+    compileCaches.set(trace, cc);
+    return cc.objects;
+  }
+  if (cc.version !== journal.version) {
+    for (const [obj, v] of journal.edited) {
+      if (v <= cc.version) continue;
+      if (!cc.objects.delete(obj)) {
+        cc.objects = new WeakMap();
+        break;
+      }
+    }
+    cc.version = journal.version;
+  }
+  return cc.objects;
+}
+
 // fork() in Simulation copies every field: keep it in step when adding one.
 class Workload {
   readonly ref: WorkloadRef;
@@ -174,6 +237,8 @@ class Workload {
   obj: MsgMap;
   field = '';
   template: MsgValue | undefined;
+  /** The record `template` came from (null for a CronJob's Jobs). */
+  tmpl: Compiled | null = null;
   shape: PodShape | null = null;
   /** Existing pods (not deleted), in creation order. */
   readonly pods: SimPodImpl[] = [];
@@ -277,6 +342,7 @@ export class Simulation {
   private index: MsgMap | undefined;
   private lifecycles: MsgMap | undefined;
   private lifecycleIndex: Map<string, number[]> | null = null;
+  private compiled: WeakMap<MsgMap, Compiled> = new WeakMap();
   private first = 0;
   private end = 0;
   private hasDuration = false;
@@ -320,6 +386,7 @@ export class Simulation {
     this.tracked = asMap(config?.get('trackedObjects'));
     this.index = asMap(trace.get('index'));
     this.lifecycles = asMap(trace.get('pod_lifecycles'));
+    this.compiled = compiledObjects(trace);
 
     this.first = tsNumber(asMap(events[0])?.get('ts'), 'events[0].ts');
     const last = tsNumber(asMap(events[events.length - 1])?.get('ts'), `events[${events.length - 1}].ts`);
@@ -452,6 +519,7 @@ export class Simulation {
       x.gen = w.gen;
       x.field = w.field;
       x.template = w.template;
+      x.tmpl = w.tmpl;
       x.shape = w.shape;
       for (const p of w.pods) x.pods.push(P(p));
       x.created = w.created;
@@ -507,6 +575,8 @@ export class Simulation {
     c.index = this.index;
     c.lifecycles = this.lifecycles;
     c.lifecycleIndex = this.lifecycleIndex;
+    // Not this.compiled: the trace may have been edited since (a saved state resumes after edits past it).
+    c.compiled = compiledObjects(this.trace);
     c.first = this.first;
     c.end = this.end;
     c.hasDuration = this.hasDuration;
@@ -573,13 +643,15 @@ export class Simulation {
   // ---- objects --------------------------------------------------------------------------------------------------
 
   private apply(obj: MsgMap, i: number, j: number): void {
+    const rec = this.compiled.get(obj);
+    if (rec !== undefined && rec.event === i && rec.pos === j) return this.upsertWorkload(rec, obj);
     const kind = obj.get('kind');
     const apiVersion = obj.get('apiVersion');
     if (typeof kind !== 'string' || typeof apiVersion !== 'string') return;
     const field = `events[${i}].applied_objs[${j}]`;
     if (kind === 'Node' && apiVersion === 'v1') return this.upsertNode(obj, field);
     const wk = WORKLOAD_GROUPS[`${groupOf(apiVersion)}|${kind}`];
-    if (wk !== undefined) return this.upsertWorkload(wk, obj, field);
+    if (wk !== undefined) return this.upsertWorkload(this.compile(wk, obj, apiVersion, field, i, j), obj);
     switch (kind) {
       case 'PriorityClass':
         return;
@@ -660,15 +732,77 @@ export class Simulation {
     return this.lifecycleIndex.get(`${gvk}|${key}`) ?? null;
   }
 
-  private shapeContext(field: string, gvk: string, w: Workload): ShapeContext {
-    return {
+  /** Read a workload object into its record (kept across replays: see compiledObjects). */
+  private compile(kind: Kind, obj: MsgMap, apiVersion: string, field: string, event: number, pos: number): Compiled {
+    const md = asMap(obj.get('metadata'));
+    const name = str(md?.get('name'));
+    const namespace = str(md?.get('namespace'));
+    const { template, spec, path } = this.templateOf(kind, obj);
+    const rec: Compiled = {
+      kind,
+      namespace,
+      name,
+      key: workloadKey(kind, namespace, name),
+      gvk: `${apiVersion}.${kind}`,
+      template,
+      spec,
+      path,
+      event,
+      pos,
       field,
+      shape: null,
+      shapeWarnings: [],
+      lifecycle: undefined,
+      same: null,
+    };
+    this.compiled.set(obj, rec);
+    return rec;
+  }
+
+  /** The record's pod shape, built on first use; a kept shape repeats the warnings building it gave. */
+  private shapeOf(rec: Compiled, spec: MsgMap, w: Workload): PodShape {
+    if (rec.shape !== null) {
+      for (const m of rec.shapeWarnings) this.warn(m);
+      return rec.shape;
+    }
+    const warnings: string[] = [];
+    const ctx: ShapeContext = {
+      field: `${rec.field}${rec.path}`,
       owner: `${w.kind} ${w.namespace}/${w.name}`,
-      portsStripped: this.isTracked(gvk),
+      portsStripped: this.isTracked(rec.gvk),
       daemon: w.kind === 'DaemonSet',
       priorityClasses: this.priorityClasses,
-      warn: this.warnFn,
+      warn: (m) => {
+        warnings.push(m);
+        this.warn(m);
+      },
     };
+    const shape = buildShape(spec, ctx);
+    rec.shape = shape;
+    rec.shapeWarnings = warnings;
+    return shape;
+  }
+
+  private lifecycleOf(rec: Compiled): number[] | null {
+    if (rec.lifecycle !== undefined) return rec.lifecycle;
+    let lc = this.lifecycleFor(rec.gvk, rec.namespace, rec.name);
+    if (lc !== null && RESTARTING.has(rec.kind)) lc = lc.map((x) => (x === 0 ? 1 : x));
+    rec.lifecycle = lc;
+    return lc;
+  }
+
+  /** Whether the workload's current template equals the record's (remembered per pair of records). */
+  private sameTemplate(w: Workload, rec: Compiled): boolean {
+    const prev = w.tmpl;
+    if (prev === null) return deepEqual(w.template, rec.template);
+    if (prev === rec) return true;
+    const memo = (rec.same ??= new WeakMap());
+    let same = memo.get(prev);
+    if (same === undefined) {
+      same = deepEqual(prev.template, rec.template);
+      memo.set(prev, same);
+    }
+    return same;
   }
 
   private templateOf(
@@ -686,29 +820,25 @@ export class Simulation {
     return { template: t, spec: asMap(t?.get('spec')), path: '.spec.template.spec' };
   }
 
-  private upsertWorkload(kind: Kind, obj: MsgMap, field: string): void {
-    const md = asMap(obj.get('metadata'));
-    const name = str(md?.get('name'));
-    const namespace = str(md?.get('namespace'));
-    const key = workloadKey(kind, namespace, name);
-    const existing = this.workloads.get(key);
-    if (existing !== undefined && !existing.deleted) return this.updateWorkload(existing, obj, field);
+  private upsertWorkload(rec: Compiled, obj: MsgMap): void {
+    const existing = this.workloads.get(rec.key);
+    if (existing !== undefined && !existing.deleted) return this.updateWorkload(existing, rec, obj);
 
+    const { kind, namespace, name, spec } = rec;
+    const field = rec.field;
     const w = new Workload(kind, namespace, name, obj, null, false);
-    this.workloads.set(key, w);
-    const gvk = `${obj.get('apiVersion') as string}.${kind}`;
-    const { template, spec, path } = this.templateOf(kind, obj);
+    this.workloads.set(rec.key, w);
     if (!spec)
       throw new TraceError(
-        `${field}${path}`,
+        `${field}${rec.path}`,
         `missing on ${kind} ${namespace}/${name}`,
         'a workload needs a pod template with a spec',
       );
     w.field = field;
-    w.template = template;
-    w.shape = buildShape(spec, this.shapeContext(`${field}${path}`, gvk, w));
-    w.lifecycle = this.lifecycleFor(gvk, namespace, name);
-    if (w.lifecycle !== null && RESTARTING.has(kind)) w.lifecycle = w.lifecycle.map((x) => (x === 0 ? 1 : x));
+    w.template = rec.template;
+    w.tmpl = rec;
+    w.shape = this.shapeOf(rec, spec, w);
+    w.lifecycle = this.lifecycleOf(rec);
     const s = asMap(obj.get('spec'));
     switch (kind) {
       case 'Deployment':
@@ -747,26 +877,24 @@ export class Simulation {
     this.markDirty(w);
   }
 
-  private updateWorkload(w: Workload, obj: MsgMap, field: string): void {
+  private updateWorkload(w: Workload, rec: Compiled, obj: MsgMap): void {
     const kind = w.kind;
-    const { template, spec, path } = this.templateOf(kind, obj);
+    const field = rec.field;
     const s = asMap(obj.get('spec'));
-    const changed = !deepEqual(w.template, template);
-    const gvk = `${obj.get('apiVersion') as string}.${kind}`;
-    const reshape = { w, template, spec, field: `${field}${path}`, gvk };
+    const changed = !this.sameTemplate(w, rec);
     switch (kind) {
       case 'Deployment':
         w.replicas = intOr(s?.get('replicas'), 1);
         w.paused = s?.get('paused') === true;
         if (changed && !w.paused) {
           // A new ReplicaSet replaces the old one (rolling-update pacing is not modelled): old pods go, new ones queue.
-          this.reshape(reshape);
+          this.reshape(w, rec);
           for (const p of w.pods.slice()) this.deletePod(p, false);
         }
         break;
       case 'ReplicaSet':
         w.replicas = intOr(s?.get('replicas'), 1);
-        if (changed) this.reshape(reshape); // a ReplicaSet applies a new template only to pods it creates later
+        if (changed) this.reshape(w, rec); // a ReplicaSet applies a new template only to pods it creates later
         break;
       case 'StatefulSet':
       case 'DaemonSet': {
@@ -775,7 +903,7 @@ export class Simulation {
           w.parallel = s?.get('podManagementPolicy') === 'Parallel';
         }
         if (changed) {
-          this.reshape(reshape);
+          this.reshape(w, rec);
           const strategy = str(asMap(s?.get('updateStrategy'))?.get('type'));
           if (strategy !== 'OnDelete') for (const p of w.pods.slice()) this.deletePod(p, false);
         }
@@ -789,7 +917,7 @@ export class Simulation {
         this.readJobSpec(w, s, true);
         break;
       case 'CronJob':
-        if (changed) this.reshape(reshape);
+        if (changed) this.reshape(w, rec);
         this.readCronSpec(w, s, field);
         break;
       case 'Pod':
@@ -804,16 +932,11 @@ export class Simulation {
   }
 
   /** A new pod template for future pods (the caller decides what happens to existing ones). */
-  private reshape(r: {
-    w: Workload;
-    template: MsgValue | undefined;
-    spec: MsgMap | undefined;
-    field: string;
-    gvk: string;
-  }): void {
-    if (!r.spec) throw new TraceError(r.field, `missing on ${r.w.kind} ${r.w.namespace}/${r.w.name}`);
-    r.w.template = r.template;
-    r.w.shape = buildShape(r.spec, this.shapeContext(r.field, r.gvk, r.w));
+  private reshape(w: Workload, rec: Compiled): void {
+    if (!rec.spec) throw new TraceError(`${rec.field}${rec.path}`, `missing on ${w.kind} ${w.namespace}/${w.name}`);
+    w.template = rec.template;
+    w.tmpl = rec;
+    w.shape = this.shapeOf(rec, rec.spec, w);
   }
 
   private readJobSpec(w: Workload, s: MsgMap | undefined, update = false): void {
