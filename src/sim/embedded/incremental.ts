@@ -48,7 +48,15 @@ interface TraceCache {
   byOptions: OptionsCache[];
   /** The first replay was small (incrementalSettings.smallWork): replay in full. */
   small: boolean;
+  /** Content ids of edited objects (by their journal version), for signatures. */
+  contents: WeakMap<MsgMap, { version: number; id: number }>;
+  /** Content text -> id; bounded (ids are never reused, so clearing it only costs misses). */
+  ids: Map<string, number>;
 }
+
+/** Distinct contents interned per trace before its table starts over. */
+const MAX_CONTENT_IDS = 256;
+let nextContentId = 0;
 
 const caches = new WeakMap<Trace, TraceCache>();
 
@@ -95,7 +103,7 @@ function traceCache(trace: Trace): TraceCache {
         });
     }
   }
-  tc = { positions, firstApplied, byOptions: [], small: false };
+  tc = { positions, firstApplied, byOptions: [], small: false, contents: new WeakMap(), ids: new Map() };
   caches.set(trace, tc);
   return tc;
 }
@@ -116,11 +124,28 @@ function optionsKey(opts: SimulateOptions): string {
   return JSON.stringify([opts.seed ?? 0, opts.nodePool ?? null, opts.durationSeconds ?? null, opts.maxPods ?? null]);
 }
 
-/** The edited objects' current contents, in the journal's fixed order: equal keys mean equal traces. */
-function signature(journal: EditJournal): string {
-  let s = '';
-  for (const obj of journal.edited.keys()) s += Buffer.from(encodeMsgpack(obj)).toString('latin1');
-  return s;
+/**
+ * The edited objects' current contents as interned ids, in the journal's fixed order: equal signatures mean equal
+ * traces. Only objects edited since their id was taken are read again.
+ */
+function signature(tc: TraceCache, journal: EditJournal): string {
+  let sig = '';
+  for (const [obj, version] of journal.edited) {
+    let c = tc.contents.get(obj);
+    if (c === undefined || c.version !== version) {
+      const text = Buffer.from(encodeMsgpack(obj)).toString('latin1');
+      let id = tc.ids.get(text);
+      if (id === undefined) {
+        if (tc.ids.size >= MAX_CONTENT_IDS) tc.ids.clear();
+        id = nextContentId++;
+        tc.ids.set(text, id);
+      }
+      c = { version, id };
+      tc.contents.set(obj, c);
+    }
+    sig += `${c.id},`;
+  }
+  return sig;
 }
 
 /** The earliest place an edit since `oc.version` touches; null when nothing was edited. */
@@ -212,7 +237,7 @@ export function simulateIncremental(trace: Trace, opts: SimulateOptions): SimSta
       return oc.last;
     }
   }
-  const sig = signature(journal);
+  const sig = signature(tc, journal);
   const known = oc.memo.get(sig);
   if (known !== undefined) {
     incrementalStats.remembered++;
