@@ -12,10 +12,12 @@ export class BigBodyGate {
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared <= BIG_BODY_BYTES) return () => {};
     if (this.busy > 0)
-      throw new HttpError(503, 'the server is reading another large create request; retry in a second', {
-        'Retry-After': '1',
-        Connection: 'close',
-      });
+      throw new HttpError(
+        503,
+        'the server is reading another large create request; retry in a second',
+        { 'Retry-After': '1', Connection: 'close' },
+        'busy',
+      );
     this.busy++;
     return () => void this.busy--;
   }

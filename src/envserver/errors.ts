@@ -4,12 +4,26 @@ import { TraceError } from '../trace/trace.js';
 import { UsageDataError } from '../trace/usage/format.js';
 import { isEngineRangeError, isInternalError, TOO_DEEP } from '../util/engine-errors.js';
 
+/** Why a request was refused before any work (the `reason` label of sim_arena_envserver_rejected_requests_total). */
+export type Refused =
+  | 'unauthorized'
+  | 'forbidden'
+  | 'unsupported_media_type'
+  | 'body_too_large'
+  | 'trace_too_large'
+  | 'batch_too_large'
+  | 'quota'
+  | 'budget'
+  | 'busy';
+
 export class HttpError extends Error {
   override name = 'HttpError';
   constructor(
     readonly status: number,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** Set on refusals: the request was turned away before any work, for this reason. */
+    readonly refused?: Refused,
   ) {
     super(message);
   }

@@ -36,6 +36,7 @@ export function checkContentType(req: HasHeaders): void {
       415,
       `the request body must be sent with Content-Type: application/json${type ? `, got ${type}` : ''}`,
       { Connection: 'close' },
+      'unsupported_media_type',
     );
   }
 }
@@ -56,6 +57,7 @@ export function checkOrigin(req: HasHeaders, policy: OriginPolicy): void {
         403,
         `Host "${host}" is not a loopback name; this server listens on loopback only (start it with --host to serve other names)`,
         { Connection: 'close' },
+        'forbidden',
       );
     }
   }
@@ -74,5 +76,6 @@ export function checkOrigin(req: HasHeaders, policy: OriginPolicy): void {
       403,
       `requests from web pages at ${origin} are refused (sim-arena serve --allow-origin ${origin} allows one)`,
       { Connection: 'close' },
+      'forbidden',
     );
 }

@@ -22,7 +22,7 @@ export const requestDuration = new Histogram({
 });
 export const rejected = new Counter({
   name: 'sim_arena_envserver_rejected_requests_total',
-  help: 'Requests refused before any work, by reason (unauthorized, forbidden, body_too_large, unsupported_media_type, quota, budget).',
+  help: 'Requests refused before any work, by reason (unauthorized, forbidden, unsupported_media_type, body_too_large, trace_too_large, batch_too_large, quota, budget, busy).',
   labelNames: ['reason'] as const,
   registers,
 });
@@ -59,18 +59,6 @@ export const envsOpen = new Gauge({
 export function reportEnvsOpen(count: () => number): () => void {
   openCounts.add(count);
   return () => openCounts.delete(count);
-}
-
-/** Why a status code means the request was refused before any work (undefined: it was not a refusal). */
-export function rejectionReason(status: number): string | undefined {
-  return {
-    401: 'unauthorized',
-    403: 'forbidden',
-    413: 'body_too_large',
-    415: 'unsupported_media_type',
-    429: 'quota',
-    503: 'budget',
-  }[status];
 }
 
 /** The route template of a path, so ids do not become label values. */

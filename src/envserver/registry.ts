@@ -48,18 +48,21 @@ export const tooManyEnvs = (maxEnvs: number, idleTimeoutMs: number) =>
     429,
     `too many envs: this server holds at most ${maxEnvs}; DELETE envs you no longer use (idle envs expire after ${Math.round(idleTimeoutMs / 1000)}s)`,
     { 'Retry-After': '5' },
+    'quota',
   );
 export const tooManyForClient = (quota: number) =>
   new HttpError(
     429,
     `too many envs for this client: at most ${quota} per client token (sim-arena serve --max-envs-per-client); DELETE envs you no longer use`,
     { 'Retry-After': '5' },
+    'quota',
   );
 export const traceBudgetUsedUp = (need: number, free: number, budget: number) =>
   new HttpError(
     503,
     `the server's trace memory budget is used up: this trace needs ${need} bytes, ${Math.max(0, free)} of ${budget} are free (sim-arena serve --trace-budget); retry later or DELETE envs`,
     { 'Retry-After': '5' },
+    'budget',
   );
 export const unknownEnv = (id: string) =>
   notFound(`no env with id "${id}" (it may have been deleted or expired; create one with POST /v1/envs)`);

@@ -13,7 +13,7 @@ import { formatWorkload } from '../trace/workload.js';
 import { parseCreateRequest, uploadedTraceBytes } from './config.js';
 import { checkContentType, checkOrigin, isLoopbackHost } from './guard.js';
 import { ArenaEnv, parseClientAction, type ResetOptions } from './env.js';
-import { badRequest, HttpError, toHttpError } from './errors.js';
+import { badRequest, HttpError, toHttpError, type Refused } from './errors.js';
 import { EnvRegistry, type Entry, type Slot } from './registry.js';
 import { metricsExposition, secondsSince } from '../util/metrics.js';
 import * as metrics from './metrics.js';
@@ -102,6 +102,7 @@ interface Reply {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  refused?: Refused;
 }
 
 export const sha = (s: string) => createHash('sha256').update(s).digest();
@@ -202,7 +203,7 @@ export class EnvServer {
     if (!req.complete) req.resume();
     const text = `${JSON.stringify(reply.body)}\n`;
     writeJson(res, reply.status, text, reply.headers);
-    countRequest(route, req.method ?? 'GET', reply.status, started);
+    countRequest(route, req.method ?? 'GET', reply.status, started, reply.refused);
   }
 
   /** Answer a request the multi-worker router read and forwarded (everything but /metrics). */
@@ -210,7 +211,7 @@ export class EnvServer {
     const started = process.hrtime.bigint();
     const route = metrics.routeOf((req.url.split('?')[0] ?? '/').replace(/\/+$/, '') || '/');
     const reply = await this.reply(req);
-    countRequest(route, req.method, reply.status, started);
+    countRequest(route, req.method, reply.status, started, reply.refused);
     return { status: reply.status, text: `${JSON.stringify(reply.body)}\n`, headers: reply.headers ?? {} };
   }
 
@@ -223,7 +224,7 @@ export class EnvServer {
         this.opts.log?.(
           `${req.method} ${req.url}: ${err.message}${e instanceof Error && e.stack ? `\n${e.stack}` : ''}`,
         );
-      return { status: err.status, body: { error: err.message }, headers: err.headers };
+      return { status: err.status, body: { error: err.message }, headers: err.headers, refused: err.refused };
     }
   }
 
@@ -382,6 +383,8 @@ export class EnvServer {
           throw new HttpError(
             413,
             `the trace is ${traceBytes} bytes; at most ${maxTrace} per env (sim-arena serve --max-trace-bytes)`,
+            {},
+            'trace_too_large',
           );
         this.registry.release(room);
         slot = this.registry.reserveSlot(client, traceBytes);
@@ -442,7 +445,8 @@ export class EnvServer {
     try {
       entry = this.registry.get(id, client);
     } catch (e) {
-      throw new HttpError((e as HttpError).status, `${where}: ${(e as HttpError).message}`);
+      const err = toHttpError(e);
+      throw new HttpError(err.status, `${where}: ${err.message}`, err.headers, err.refused);
     }
     if (item.reset !== undefined && item.reset !== null && item.reset !== false) {
       if ('action' in item) throw badRequest(`${where}: give action or reset, not both`);
@@ -495,6 +499,7 @@ export function checkBearer(req: { headers: IncomingHttpHeaders }, tokenHash: Bu
       401,
       'missing or wrong token: send Authorization: Bearer <token> (the token sim-arena serve was started with)',
       { 'WWW-Authenticate': 'Bearer' },
+      'unauthorized',
     );
 }
 
@@ -505,7 +510,12 @@ export function checkBatchBody(body: unknown, maxBatch: number): unknown[] {
   if (!Array.isArray(steps) || steps.length === 0)
     throw badRequest('steps must be a non-empty array of {"id", "action"} (or {"id", "reset": {"seed"?}})');
   if (steps.length > maxBatch)
-    throw new HttpError(413, `too many steps in one batch: ${steps.length} (at most ${maxBatch})`);
+    throw new HttpError(
+      413,
+      `too many steps in one batch: ${steps.length} (at most ${maxBatch})`,
+      {},
+      'batch_too_large',
+    );
   return steps;
 }
 
@@ -525,10 +535,9 @@ export function writeJson(res: ServerResponse, status: number, text: string, hea
   res.end(text);
 }
 
-export function countRequest(route: string, method: string, status: number, started: bigint): void {
+export function countRequest(route: string, method: string, status: number, started: bigint, refused?: Refused): void {
   metrics.requests.inc({ route, method, code: String(status) });
   metrics.requestDuration.observe({ route }, secondsSince(started));
-  const refused = metrics.rejectionReason(status);
   if (refused) metrics.rejected.inc({ reason: refused });
 }
 
@@ -557,9 +566,12 @@ export function resetOptions(body: unknown, where: string): ResetOptions {
 }
 
 export const tooLarge = (limit: number) =>
-  new HttpError(413, `request body too large: the limit is ${limit} bytes (sim-arena serve --max-body)`, {
-    Connection: 'close',
-  });
+  new HttpError(
+    413,
+    `request body too large: the limit is ${limit} bytes (sim-arena serve --max-body)`,
+    { Connection: 'close' },
+    'body_too_large',
+  );
 
 /** Read and parse a JSON body of at most `limit` bytes (413 beyond; the rest is discarded, not buffered). */
 export function readJson(req: AnyRequest, limit: number, emptyOk = false): Promise<unknown> {

@@ -257,7 +257,7 @@ export class WorkerEnvServer {
       if (res.headersSent || res.destroyed) return;
       if (!req.complete) req.resume();
       writeJson(res, err.status, `${JSON.stringify({ error: err.message })}\n`, err.headers);
-      countRequest(route, method, err.status, started);
+      countRequest(route, method, err.status, started, err.refused);
     }
   }
 
