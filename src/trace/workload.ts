@@ -37,23 +37,91 @@ export function parseWorkloadArg(s: string, kind = 'Deployment'): WorkloadRef {
   throw new TraceError('workload', `"${s}" is not NAMESPACE/NAME`, 'e.g. --workload default/web');
 }
 
-/** Every place the workload appears, in event order (applied and deleted entries). */
-export function findOccurrences(trace: Trace, ref: WorkloadRef): Occurrence[] {
-  const out: Occurrence[] = [];
-  const events = trace.get('events') as MsgValue[];
+/**
+ * Where each workload appears, for one layout of the trace's event lists: actions look a workload up several times a
+ * step, and a scan of every object each time is most of an action's cost on a trace with history. Valid while the
+ * events array, each event's lists and their lengths are the ones it was built from (edits that add or remove objects
+ * replace or resize a list), and while each hit still names the workload (an object's kind, namespace and name are
+ * not changed in place anywhere; a hit that no longer matches rebuilds the index anyway).
+ */
+interface OccurrenceIndex {
+  events: MsgValue[];
+  /** Each event's map, applied list and deleted list, in order, with the lists' lengths. */
+  layout: unknown[];
+  lengths: number[];
+  byRef: Map<string, Occurrence[]>;
+}
+
+const occurrenceIndexes = new WeakMap<Trace, OccurrenceIndex>();
+
+function refKey(kind: MsgValue | undefined, namespace: MsgValue | undefined, name: MsgValue | undefined): string {
+  return `${String(kind)}|${String(namespace)}/${String(name)}`;
+}
+
+function sameLayout(ix: OccurrenceIndex, events: MsgValue[]): boolean {
+  if (ix.events !== events || ix.lengths.length !== events.length * 2) return false;
+  const layout = ix.layout;
+  const lengths = ix.lengths;
+  for (let e = 0; e < events.length; e++) {
+    const ev = events[e] as MsgMap;
+    if (layout[3 * e] !== ev) return false;
+    const a = ev.get('applied_objs') as MsgValue[];
+    const d = ev.get('deleted_objs') as MsgValue[];
+    if (layout[3 * e + 1] !== a || layout[3 * e + 2] !== d) return false;
+    if (lengths[2 * e] !== a.length || lengths[2 * e + 1] !== d.length) return false;
+  }
+  return true;
+}
+
+function buildOccurrenceIndex(events: MsgValue[]): OccurrenceIndex {
+  const layout: unknown[] = [];
+  const lengths: number[] = [];
+  const byRef = new Map<string, Occurrence[]>();
   for (let event = 0; event < events.length; event++) {
     const ev = events[event] as MsgMap;
+    layout.push(ev);
     for (const list of LISTS) {
       const objs = ev.get(list) as MsgValue[];
+      layout.push(objs);
+      lengths.push(objs.length);
       for (let position = 0; position < objs.length; position++) {
-        const obj = objs[position] as MsgMap;
-        if (obj.get('kind') !== ref.kind) continue;
-        const md = obj.get('metadata') as MsgMap;
-        if (md.get('name') === ref.name && md.get('namespace') === ref.namespace)
-          out.push({ event, list, position, obj });
+        const obj = objs[position];
+        if (!(obj instanceof Map)) continue;
+        const md = obj.get('metadata');
+        const m = md instanceof Map ? md : undefined;
+        const key = refKey(obj.get('kind'), m?.get('namespace'), m?.get('name'));
+        let occ = byRef.get(key);
+        if (occ === undefined) byRef.set(key, (occ = []));
+        occ.push({ event, list, position, obj });
       }
     }
   }
+  return { events, layout, lengths, byRef };
+}
+
+function stillNames(o: Occurrence, ref: WorkloadRef): boolean {
+  if (o.obj.get('kind') !== ref.kind) return false;
+  const md = o.obj.get('metadata');
+  return md instanceof Map && md.get('name') === ref.name && md.get('namespace') === ref.namespace;
+}
+
+/** Every place the workload appears, in event order (applied and deleted entries). */
+export function findOccurrences(trace: Trace, ref: WorkloadRef): Occurrence[] {
+  const events = trace.get('events') as MsgValue[];
+  const key = refKey(ref.kind, ref.namespace, ref.name);
+  let ix = occurrenceIndexes.get(trace);
+  let hits: Occurrence[] | undefined;
+  if (ix !== undefined && sameLayout(ix, events)) {
+    hits = ix.byRef.get(key);
+    if (hits !== undefined && !hits.every((o) => stillNames(o, ref))) ix = undefined;
+  } else ix = undefined;
+  if (ix === undefined) {
+    ix = buildOccurrenceIndex(events);
+    occurrenceIndexes.set(trace, ix);
+    hits = ix.byRef.get(key);
+  }
+  const out: Occurrence[] = [];
+  if (hits !== undefined) for (const o of hits) if (stillNames(o, ref)) out.push({ ...o });
   return out;
 }
 

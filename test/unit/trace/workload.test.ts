@@ -83,6 +83,23 @@ describe('workloads in a trace', () => {
       expect(findOccurrences(history(), { ...web, name: 'we' })).to.deep.equal([]);
     });
 
+    it('follows the trace when its lists change after a lookup (the lookup index is rebuilt)', () => {
+      const trace = history();
+      const places = () => findOccurrences(trace, web).map((o) => [o.event, o.list, o.position]);
+      expect(places()).to.have.length(4);
+      const events = trace.get('events') as MsgMap[];
+      // An object added to a list, a list replaced, an event added, a workload renamed in place: each is seen.
+      (events[1]!.get('applied_objs') as MsgValue[]).unshift(fromPlain(workloadObject({ name: 'other', replicas: 1 })));
+      expect(places()[1]).to.deep.equal([1, 'applied_objs', 1]);
+      events[2]!.set('deleted_objs', []);
+      expect(places()).to.have.length(3);
+      events.push(fromPlain({ ts: 500, applied_objs: [webObject(6)], deleted_objs: [] }) as MsgMap);
+      expect(places().at(-1)).to.deep.equal([4, 'applied_objs', 0]);
+      (getIn(events[0]!, ['applied_objs', 0, 'metadata']) as MsgMap).set('name', 'renamed');
+      expect(places()[0]).to.deep.equal([1, 'applied_objs', 1]);
+      expect(findOccurrences(trace, { ...web, name: 'renamed' })).to.have.length(1);
+    });
+
     it('templateOccurrences leaves out deletion stubs but keeps full deleted objects', () => {
       expect(templateOccurrences(history(), web).map((o) => o.event)).to.deep.equal([0, 1, 3]);
       expect(templateOccurrences(history(), api).map((o) => o.list)).to.deep.equal(['applied_objs', 'deleted_objs']);
