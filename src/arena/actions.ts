@@ -158,12 +158,8 @@ export function readResources(trace: Trace, ref: WorkloadRef, container?: string
   const obj = currentObject(trace, ref);
   const spec = podSpecOf(obj)!;
   const c = containerAt(spec, resolveContainer(spec, ref, container));
-  const text = (r: ResourceName) => {
-    const v = requestOf(c, r);
-    return v === undefined || v === null ? '0' : canonicalQuantity(v.valueOf() as string | number);
-  };
-  const cpu = text('cpu');
-  const memory = text('memory');
+  const cpu = requestText(c, 'cpu');
+  const memory = requestText(c, 'memory');
   // The common pod (one container with both requests, nothing else) is its own effective request.
   const containers = spec.get('containers');
   const plain =
@@ -181,6 +177,11 @@ export function readResources(trace: Trace, ref: WorkloadRef, container?: string
     effectiveCpu: plain ? cpu : formatNanos('cpu', effectiveRequest(spec, 'cpu')),
     effectiveMemory: plain ? memory : formatNanos('memory', effectiveRequest(spec, 'memory')),
   };
+}
+
+function requestText(c: MsgMapLike, r: ResourceName): string {
+  const v = requestOf(c, r);
+  return v === undefined || v === null ? '0' : canonicalQuantity(v.valueOf() as string | number);
 }
 
 function formatNanos(r: ResourceName, nanos: bigint): string {
@@ -249,17 +250,9 @@ export function applyAction(
   if (!(ACTIONS as readonly string[]).includes(action))
     throw new TraceError('action', `unknown action "${String(action)}"`, `use one of ${ACTIONS.join(', ')}`);
   const before = readResources(trace, ref, settings.container);
-  const done = (changed: boolean, reason?: string, notes: string[] = [], clamped = false): ActionOutcome => ({
-    action,
-    changed,
-    blocked: reason !== undefined,
-    ...(reason !== undefined ? { reason: `${action} blocked: ${reason}` } : {}),
-    ...(clamped ? { clamped } : {}),
-    ...(notes.length ? { note: `${action}: ${notes.join('; ')}` } : {}),
-    before,
-    after: changed ? readResources(trace, ref, settings.container) : before,
-  });
-  if (action === 'noop') return done(false);
+  // No closures in here: under tsx each one created costs a property definition, and this runs every step.
+  const out: Outcome = { trace, ref, settings, action, before };
+  if (action === 'noop') return done(out, false);
 
   const limits = resolveLimits(settings.safeguards);
   const occurrences = templateOccurrences(trace, ref);
@@ -267,19 +260,16 @@ export function applyAction(
   // From the first action on, the trace's edits are journaled (incremental replay); the occurrences are noted as
   // edited before anything changes, so no edit goes unnoted even if one of them throws halfway.
   trackEdits(trace);
-  const noteAll = () => {
-    for (const o of occurrences) noteEdited(trace, o.obj);
-  };
 
   if (action === 'scale-up' || action === 'scale-down') {
-    if (!hasReplicas(ref.kind)) return done(false, `${ref.kind} has no replica count to scale`);
+    if (!hasReplicas(ref.kind)) return done(out, false, `${ref.kind} has no replica count to scale`);
     const delta = BigInt(action === 'scale-up' ? settings.steps.replicas : -settings.steps.replicas);
     const b = bounds('replicas', limits, '');
     const v = BigInt(replicasOf(steady.obj));
     const why = explain(b, v, shiftClamped(v, delta, b.lo, b.hi), delta);
-    if (why.blocked) return done(false, why.blocked);
-    if (dryRun) return done(false);
-    noteAll();
+    if (why.blocked) return done(out, false, why.blocked);
+    if (dryRun) return done(out, false);
+    for (const x of occurrences) noteEdited(trace, x.obj);
     for (const o of occurrences) setReplicas(o.obj, Number(shiftClamped(BigInt(replicasOf(o.obj)), delta, b.lo, b.hi)));
     const notes = why.clamped ? [why.clamped] : [];
     notes.push(
@@ -290,24 +280,22 @@ export function applyAction(
       ),
     );
     ensureIndexed(trace, occurrences[0]!.obj);
-    return done(true, undefined, notes, why.clamped !== undefined);
+    return done(out, true, undefined, notes, why.clamped !== undefined);
   }
 
   const resource: ResourceName = action === 'bump-cpu' || action === 'reduce-cpu' ? 'cpu' : 'memory';
   const stepQ = parseQuantity(resource === 'cpu' ? settings.steps.cpu : settings.steps.memory);
   const dir: 1 | -1 = action.startsWith('bump') ? 1 : -1;
-  const deltaFrom = (v: bigint) =>
-    settings.set === 'proportional' && v > 0n ? proportionalDelta(v, dir, resource) : BigInt(dir) * stepQ.nanos;
   const mode = resourceModeOf(settings);
   const b = bounds(resource, limits, mode === 'effective' ? "pod's effective " : '');
 
   if (mode === 'effective') {
     const v = effectiveRequest(podSpecOf(steady.obj)!, resource);
-    const delta = deltaFrom(v);
+    const delta = deltaFrom(settings, v, dir, resource, stepQ.nanos);
     const why = explain(b, v, shiftClamped(v, delta, b.lo, b.hi), delta);
-    if (why.blocked) return done(false, why.blocked);
-    if (dryRun) return done(false);
-    noteAll();
+    if (why.blocked) return done(out, false, why.blocked);
+    if (dryRun) return done(out, false);
+    for (const x of occurrences) noteEdited(trace, x.obj);
     for (const o of occurrences) {
       const spec = podSpecOf(o.obj)!;
       const cur = effectiveRequest(spec, resource);
@@ -315,7 +303,7 @@ export function applyAction(
       if (next !== cur) setEffectiveRequest(spec, resource, next, stepQ.format);
     }
     ensureIndexed(trace, occurrences[0]!.obj);
-    return done(true, undefined, why.clamped ? [why.clamped] : [], why.clamped !== undefined);
+    return done(out, true, undefined, why.clamped ? [why.clamped] : [], why.clamped !== undefined);
   }
 
   const target = resolveContainer(podSpecOf(steady.obj)!, ref, settings.container);
@@ -331,18 +319,44 @@ export function applyAction(
     );
   const steadyContainer = containerAt(podSpecOf(steady.obj)!, target);
   const v = containerRequest(steadyContainer, resource).nanos;
-  const delta = deltaFrom(v);
+  const delta = deltaFrom(settings, v, dir, resource, stepQ.nanos);
   const why = explain(b, v, shiftClamped(v, delta, b.lo, b.hi), delta);
-  if (why.blocked) return done(false, why.blocked);
-  if (dryRun) return done(false);
-  noteAll();
+  if (why.blocked) return done(out, false, why.blocked);
+  if (dryRun) return done(out, false);
+  for (const x of occurrences) noteEdited(trace, x.obj);
   for (const c of targets) {
     const cur = containerRequest(c, resource).nanos;
     const next = shiftClamped(cur, delta, b.lo, b.hi);
     if (next !== cur) writeContainerRequest(c, resource, next, stepQ.format);
   }
   ensureIndexed(trace, occurrences[0]!.obj);
-  return done(true, undefined, why.clamped ? [why.clamped] : [], why.clamped !== undefined);
+  return done(out, true, undefined, why.clamped ? [why.clamped] : [], why.clamped !== undefined);
+}
+
+interface Outcome {
+  trace: Trace;
+  ref: WorkloadRef;
+  settings: ActionSettings;
+  action: ActionType;
+  before: WorkloadResources;
+}
+
+function done(o: Outcome, changed: boolean, reason?: string, notes: string[] = [], clamped = false): ActionOutcome {
+  const { action, before } = o;
+  return {
+    action,
+    changed,
+    blocked: reason !== undefined,
+    ...(reason !== undefined ? { reason: `${action} blocked: ${reason}` } : {}),
+    ...(clamped ? { clamped } : {}),
+    ...(notes.length ? { note: `${action}: ${notes.join('; ')}` } : {}),
+    before,
+    after: changed ? readResources(o.trace, o.ref, o.settings.container) : before,
+  };
+}
+
+function deltaFrom(settings: ActionSettings, v: bigint, dir: 1 | -1, resource: ResourceName, step: bigint): bigint {
+  return settings.set === 'proportional' && v > 0n ? proportionalDelta(v, dir, resource) : BigInt(dir) * step;
 }
 
 /**
