@@ -4,7 +4,7 @@
 Usage: validate-deploy.py CRD RENDERED_MANIFEST EXAMPLES_DIR   (run by scripts/render-deploy.sh)
 
 Checks that the CRD is structural, every default is valid, the defaults are exactly those of docs/design.md, the
-examples are valid after defaulting, and a list of invalid episodes is rejected (the two CEL rules are emulated).
+examples are valid after defaulting, and a list of invalid episodes is rejected (the CRD's CEL rules are emulated).
 Needs PyYAML and jsonschema (scripts/validate-deploy-venv.sh provides them); exits 1 on any problem.
 """
 import copy, glob, json, os, re, sys
@@ -227,6 +227,8 @@ CEL = [
     min_le_max("minMemory", "maxMemory"),
     (".spec.policy", "!has(self.name) || self.name != 'external' || has(self.agentURL)",
      lambda s: s.get("name") != "external" or "agentURL" in s),
+    (".spec", "!has(self.hooks) || (has(self.backend) && self.backend == 'simkube')",
+     lambda s: "hooks" not in s or s.get("backend") == "simkube"),
     (".spec.safeguards", "!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas",
      lambda s: "minReplicas" not in s or "maxReplicas" not in s or s["minReplicas"] <= s["maxReplicas"]),
 ] + [(f, QUANTITY_RULE[0], QUANTITY_RULE[1]) for f in QUANTITY_FIELDS] + [(f, POSITIVE_RULE[0], POSITIVE_RULE[1]) for f in POSITIVE_FIELDS]
@@ -345,6 +347,8 @@ accepted = {
     "fractional speed": setp("spec.simkube.speed", 2.5),
     "stepPenalty": setp("spec.reward.stepPenalty", 0.05),
     "targetReplicas 0": setp("spec.targetReplicas", 0),
+    "hooks on simkube": lambda o: (setp("spec.backend", "simkube")(o), setp("spec.hooks", {
+        "preRun": [{"cmd": "kubectl", "args": ["get", "ns"], "sendSim": True, "ignoreFailure": False}]})(o)),
     "full status": setp("status", {"phase": "Running", "step": 1, "stepPhase": "Simulating", "message": "m",
                                    "history": [hist] * 100, "totalReward": -1.5, "solved": False, "stepsToSolve": 1,
                                    "traceConfigMap": "x-trace-1", "observedGeneration": 1,
@@ -372,6 +376,10 @@ rejected = {
     "relative traceDir": setp("spec.simkube.traceDir", "traces"),
     "string seed": setp("spec.policy.seed", "1"),
     "external without agentURL": setp("spec.policy.name", "external"),
+    "hooks on kwok": setp("spec.hooks", {"preRun": [{"cmd": "kubectl"}]}),
+    "hook without cmd": lambda o: (setp("spec.backend", "simkube")(o), setp("spec.hooks", {"preRun": [{"args": ["x"]}]})(o)),
+    "17 hooks in a stage": lambda o: (setp("spec.backend", "simkube")(o),
+                                      setp("spec.hooks", {"postRun": [{"cmd": "x"}] * 17})(o)),
     "minReplicas > maxReplicas": setp("spec.safeguards", {"minReplicas": 5, "maxReplicas": 2}),
     "cpuStep 0": setp("spec.actions.cpuStep", "0"),
     "memoryStep 0 (int)": setp("spec.actions.memoryStep", 0),
@@ -425,6 +433,18 @@ for f in files:
             err(f"README.md lacks: {line}")
 if sorted(found) != sorted(scenarios):
     err(f"examples {sorted(found)} != scenarios {sorted(scenarios)}")
+# Examples for the simkube backend live in a subfolder, so `kubectl apply -f deploy/examples/` leaves them out.
+for f in sorted(glob.glob(os.path.join(examples_dir, "simkube", "*.yaml"))):
+    for doc in yaml.safe_load_all(open(f)):
+        if not doc:
+            continue
+        prune_check(doc, schema, f)
+        o, problems = admit(doc)
+        for p in problems:
+            err(f"{f}: {p}")
+        if o["spec"]["backend"] != "simkube":
+            err(f"{f}: examples under simkube/ use backend simkube")
+        found[doc["metadata"]["name"]] = o
 
 # -- rendered manifest -----------------------------------------------------------------------------------------------
 docs = [d for d in yaml.safe_load_all(open(rendered_path)) if d]

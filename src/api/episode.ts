@@ -13,6 +13,7 @@ import { parseRewardMode } from '../arena/reward.js';
 import { resolveLimits } from '../arena/safeguards.js';
 import { BACKEND_NAMES, type BackendName } from '../arena/backend.js';
 import { canonicalQuantity } from '../trace/quantity.js';
+import { hasHooks, parseHooks, type EpisodeHooks } from '../arena/hooks.js';
 import type { Condition } from '../controller/conditions.js';
 import { EPISODE_DEFAULTS as D } from './defaults.js';
 
@@ -55,6 +56,8 @@ export interface ArenaEpisodeSpec {
     minReplicas?: number;
   };
   nodePool?: { count?: number; cpu?: Quantityish; memory?: Quantityish; pods?: number; nodes?: object[] };
+  /** Commands run around each replay, in SimKube's stages (src/arena/hooks.ts); backend simkube only. */
+  hooks?: EpisodeHooks;
   simkube?: {
     driverImage?: string;
     driverNamespace?: string;
@@ -197,6 +200,7 @@ export function toEpisodeSpec(spec: ArenaEpisodeSpec): EpisodeSpec {
   } catch (e) {
     throw new InvalidEpisode(`spec.actions.set: ${(e as Error).message}`);
   }
+  episodeHooks(spec);
   if (spec.usage && !spec.usage.configMapRef?.name)
     throw new InvalidEpisode('spec.usage.configMapRef.name is required: the ConfigMap holding the usage (JSON)');
   const out = episodeSpec({
@@ -236,6 +240,26 @@ export function toEpisodeSpec(spec: ArenaEpisodeSpec): EpisodeSpec {
   } catch (e) {
     throw new InvalidEpisode((e as Error).message);
   }
+}
+
+/**
+ * spec.hooks checked, or undefined when there are none. SimKube runs them (sk-ctrl and its driver); the kwok and
+ * embedded backends have no hook runner, so an episode with hooks on them is refused rather than run without them.
+ */
+export function episodeHooks(spec: ArenaEpisodeSpec): EpisodeHooks | undefined {
+  if (spec.hooks === undefined || spec.hooks === null) return undefined;
+  let hooks: EpisodeHooks;
+  try {
+    hooks = parseHooks(spec.hooks, 'spec.hooks');
+  } catch (e) {
+    throw new InvalidEpisode((e as Error).message);
+  }
+  const backend = spec.backend ?? D.backend;
+  if (backend !== 'simkube')
+    throw new InvalidEpisode(
+      `spec.hooks run only on backend simkube (SimKube's sk-ctrl and driver run them); this episode's backend is ${backend}: set spec.backend: simkube or remove spec.hooks`,
+    );
+  return hasHooks(hooks) ? hooks : undefined;
 }
 
 export const USAGE_KEY = 'usage.json';

@@ -1,5 +1,8 @@
 // sim-arena run: one episode, printed step by step (or as one JSON object).
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { parseHooks, type EpisodeHooks } from '../arena/hooks.js';
 import { checkWritableDir, writeFileAtomic } from '../util/atomic-write.js';
 import { runEpisode, type EpisodeResult, type EpisodeSpec } from '../arena/episode.js';
 import { getPolicy } from '../arena/policies.js';
@@ -16,6 +19,9 @@ const USAGE = `usage: sim-arena run (--trace FILE | --scenario NAME) [options]
   --json                 print one JSON object (solved, steps, totalReward, history, ...)
   --out-dir DIR          write DIR/steps.jsonl and DIR/summary.json
   --kubeconfig FILE      kwok/simkube backends
+  --hooks FILE           simkube backend: commands SimKube runs around each replay (YAML/JSON with lists preStart,
+                         preRun, postRun, postStop of {cmd, args, sendSim, ignoreFailure}; SimKube's own hook files,
+                         with preStartHooks etc., are read too)
 ${EPISODE_USAGE}`;
 
 export function resultJson(spec: EpisodeSpec, policy: string, backend: string, label: string, result: EpisodeResult) {
@@ -36,6 +42,25 @@ export function resultJson(spec: EpisodeSpec, policy: string, backend: string, l
     final: { resources: result.finalResources },
     history: result.history,
   };
+}
+
+/** A hooks file: our stage names (as in ArenaEpisode spec.hooks) or SimKube's (preStartHooks, ...). */
+export function readHooksFile(path: string): EpisodeHooks {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`--hooks ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (typeof doc === 'object' && doc !== null && !Array.isArray(doc))
+    doc = Object.fromEntries(
+      Object.entries(doc).map(([k, v]) => [k.replace(/^(pre|post)(Start|Run|Stop)Hooks$/, '$1$2'), v]),
+    );
+  try {
+    return parseHooks(doc, `--hooks ${path}`);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 function checkOutDir(dir: string): void {
@@ -59,6 +84,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
       'out-dir': { type: 'string' },
       kubeconfig: { type: 'string' },
+      hooks: { type: 'string' },
     },
     USAGE,
   );
@@ -75,9 +101,16 @@ export async function runCommand(argv: string[]): Promise<number> {
   const json = bool(flags, 'json');
   const outDir = optStr(flags, 'out-dir');
   if (outDir !== undefined) checkOutDir(outDir);
+  const hooksFile = optStr(flags, 'hooks');
+  const hooks = hooksFile === undefined ? undefined : readHooksFile(hooksFile);
+  if (hooks && backendName !== 'simkube')
+    throw new UsageError(
+      `--hooks run only on --backend simkube (SimKube's sk-ctrl and driver run them), not on ${backendName}`,
+    );
   const backend = await createBackend(backendName, {
     ...(kubeconfig ? { kubeconfig } : {}),
     ...(spec.durationSeconds ? { stepSeconds: spec.durationSeconds } : {}),
+    ...(hooks ? { hooks } : {}),
   });
   // Steps are kept until the episode ends: a failed run leaves an earlier run's files in --out-dir as they were.
   const stepLines: string[] = [];

@@ -13,7 +13,7 @@ import { Informer, type InformerEventType } from '../controller/informer.js';
 import { objectKey } from '../controller/keys.js';
 import { withKeepAlive } from '../kube/config.js';
 import { GROUP, PLURAL, REPORTING_CONTROLLER, VERSION } from '../api/names.js';
-import { type ArenaEpisode } from '../api/episode.js';
+import { episodeHooks, type ArenaEpisode } from '../api/episode.js';
 import { reportEpisodes } from './metrics.js';
 import { EpisodeReconciler, type ReconcilerOptions } from './reconciler.js';
 
@@ -63,7 +63,9 @@ export function defaultBackends(kc: KubeConfig, operatorNamespace?: string): Bac
   const cache = new Map<string, PhasedBackend>();
   const resolve = (ep: ArenaEpisode, spec: EpisodeSpec) => {
     const name = ep.spec.backend ?? 'embedded';
-    const key = name === 'simkube' ? `simkube:${JSON.stringify(ep.spec.simkube ?? {})}:${spec.durationSeconds}` : name;
+    const hooks = name === 'simkube' ? episodeHooks(ep.spec) : undefined;
+    const key =
+      name === 'simkube' ? `simkube:${JSON.stringify({ ...ep.spec.simkube, hooks })}:${spec.durationSeconds}` : name;
     let backend = cache.get(key);
     if (!backend) {
       backend = lazyPhased(name, async () => {
@@ -74,6 +76,7 @@ export function defaultBackends(kc: KubeConfig, operatorNamespace?: string): Bac
             ...ep.spec.simkube,
             ...(operatorNamespace ? { operatorNamespace } : {}),
             ...(spec.durationSeconds ? { stepSeconds: spec.durationSeconds } : {}),
+            ...(hooks ? { hooks } : {}),
           });
         return createPhasedBackend(name);
       });

@@ -133,3 +133,14 @@ export async function driverError(kube: Kube, driverNamespace: string, simName: 
   if (warnings.length) parts.push(`events: ${warnings.join(' | ')}`);
   return parts.length ? parts.join('; ') : undefined;
 }
+
+/**
+ * SimKube's own words for each hook that failed with ignoreFailure: false: its `<Stage>HookFailed` events on the
+ * Simulation ("Simulation hook `cmd args` failed with exit code: N"), oldest first.
+ */
+export async function hookFailures(kube: Kube, simName: string): Promise<string[]> {
+  const events = await kube.list<Obj & { reason?: string; message?: string }>('/api/v1/events', {
+    fieldSelector: `involvedObject.kind=Simulation,involvedObject.name=${simName}`,
+  });
+  return events.filter((e) => /HookFailed$/.test(e.reason ?? '')).map((e) => `${e.reason}: ${e.message ?? ''}`.trim());
+}

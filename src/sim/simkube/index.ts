@@ -10,6 +10,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Observation } from '../../arena/observation.js';
+import { hasHooks, type EpisodeHooks } from '../../arena/hooks.js';
 import { apiErrorMessage } from '../../kube/errors.js';
 import { loadKubeConfig } from '../../kube/config.js';
 import { getIn } from '../../trace/model.js';
@@ -43,7 +44,7 @@ import { MANAGED_BY_SELECTOR, TRACE_LABEL } from '../../api/names.js';
 import { Kube, objectPath, type Obj } from '../../kube/client.js';
 import { simulationPath, SIMULATIONS_PATH } from './simulation.js';
 import { timeMs } from '../../kube/time.js';
-import { driverError, lockHolder, replayStartedMs } from './diagnose.js';
+import { driverError, hookFailures, lockHolder, replayStartedMs } from './diagnose.js';
 import { replayableBySimkube } from './replayable.js';
 import {
   buildSimulation,
@@ -115,11 +116,14 @@ export interface SimkubeOptions {
    * hook). Default: `run.episode` when the caller sets one, else the run name without a trailing `-s<step>`.
    */
   episodeOf?: (run: StepRun) => string | undefined;
+  /** Commands SimKube runs around each replay (ArenaEpisode spec.hooks, src/arena/hooks.ts). */
+  hooks?: EpisodeHooks;
   /** Injected REST client (tests). */
   kube?: Kube;
 }
 
-type Resolved = Required<Omit<SimkubeOptions, 'kube' | 'episodeOf' | 'pollMs'>> & {
+type Resolved = Required<Omit<SimkubeOptions, 'kube' | 'episodeOf' | 'pollMs' | 'hooks'>> & {
+  hooks: EpisodeHooks;
   pollMs: Required<NonNullable<SimkubeOptions['pollMs']>>;
 };
 
@@ -177,6 +181,7 @@ export class SimkubeBackend implements Backend, PhasedBackend {
       setupTimeoutMs: opts.setupTimeoutMs ?? 300_000,
       driverStartTimeoutMs: opts.driverStartTimeoutMs ?? 180_000,
       awaitFinish: opts.awaitFinish ?? true,
+      hooks: opts.hooks ?? {},
       pollMs: { sync: 1000, blocked: 5000, starting: 2000, settling: 1000, ...opts.pollMs },
     };
     if (!(this.opts.speed > 0) || !Number.isFinite(this.opts.speed))
@@ -393,6 +398,14 @@ export class SimkubeBackend implements Backend, PhasedBackend {
     }
     const state = sim.status?.state ?? undefined;
     const age = Date.now() - (timeMs(sim.metadata?.creationTimestamp) ?? Date.now());
+    // sk-ctrl retries a failed preStart hook on every reconcile without marking the Simulation Failed: the hook's
+    // event is the only sign, so a hook that failed (ignoreFailure: false) ends the run at once, in SimKube's words.
+    if (
+      (state === 'Initializing' || state === 'Retrying' || state === 'Running') &&
+      hasHooks(this.opts.hooks) &&
+      (await hookFailures(this.kube, name)).length > 0
+    )
+      throw new SimkubeError(await this.failAndRelease(sim, 'stopped by a failed hook'));
     switch (state) {
       case 'Blocked':
         return {
@@ -490,6 +503,7 @@ export class SimkubeBackend implements Backend, PhasedBackend {
       virtualNsPrefix: this.opts.virtualNsPrefix,
       durationSeconds: this.durationSeconds(run),
       speed: this.opts.speed,
+      hooks: this.opts.hooks,
     });
     await this.kube.create(SIMULATIONS_PATH, body);
     const notes = this.traceNotes(run);
@@ -660,6 +674,8 @@ export class SimkubeBackend implements Backend, PhasedBackend {
   async explainFailure(sim: Simulation, state: string): Promise<string> {
     const name = sim.metadata?.name ?? '?';
     const parts = [`Simulation ${name} is ${state}.`];
+    const hooks = await hookFailures(this.kube, name).catch(() => []);
+    if (hooks.length) parts.push(`SimKube: ${hooks.join(' | ')} (spec.hooks).`);
     const driver = await driverError(this.kube, this.opts.driverNamespace, name).catch(() => undefined);
     if (driver) {
       // The driver ran and said why it failed: that is the cause, not the setup traps below.

@@ -1,4 +1,5 @@
 // The Simulation objects sim-arena writes (simkube.io/v1, cluster-scoped), and how they are named.
+import type { EpisodeHooks, SimulationHook } from '../../arena/hooks.js';
 import { createHash } from 'node:crypto';
 import {
   EPISODE_LABEL,
@@ -31,12 +32,7 @@ export interface SimulationStatus {
   completedRuns?: number | null;
 }
 
-export interface Hook {
-  cmd: string;
-  args?: string[];
-  sendSim?: boolean;
-  ignoreFailure?: boolean;
-}
+export type Hook = SimulationHook;
 
 export interface SimulationSpec {
   driver: {
@@ -153,10 +149,23 @@ export interface SimulationParams {
   virtualNsPrefix: string;
   durationSeconds: number;
   speed: number;
+  /** The user's hooks (ArenaEpisode spec.hooks), after sim-arena's own KWOK stages hook in preStart. */
+  hooks?: EpisodeHooks;
 }
 
 /** SimKube's KWOK Stages (pod-create/ready/complete/delete) ship in sk-ctrl's image at /config/kwok. */
 export const KWOK_STAGES_HOOK: Hook = { cmd: 'kubectl', args: ['apply', '-f', '/config/kwok'], ignoreFailure: true };
+
+/** SimKube's hooks config: sim-arena's KWOK stages hook first, then the user's hooks of each stage in order. */
+export function simulationHooks(user: EpisodeHooks = {}): NonNullable<SimulationSpec['hooks']> {
+  const copy = (hs: SimulationHook[] | undefined) => (hs ?? []).map((h) => ({ ...h }));
+  return {
+    preStartHooks: [KWOK_STAGES_HOOK, ...copy(user.preStart)],
+    ...(user.preRun?.length ? { preRunHooks: copy(user.preRun) } : {}),
+    ...(user.postRun?.length ? { postRunHooks: copy(user.postRun) } : {}),
+    ...(user.postStop?.length ? { postStopHooks: copy(user.postStop) } : {}),
+  };
+}
 
 export function buildSimulation(p: SimulationParams): Simulation {
   return {
@@ -185,7 +194,7 @@ export function buildSimulation(p: SimulationParams): Simulation {
       duration: `${Math.max(1, Math.ceil(p.durationSeconds))}s`,
       speed: p.speed,
       repetitions: 1,
-      hooks: { preStartHooks: [KWOK_STAGES_HOOK] },
+      hooks: simulationHooks(p.hooks),
     },
   };
 }

@@ -40,6 +40,8 @@ const MUTATIONS: Array<[string, unknown[]]> = [
   ['stepDuration', ['60s', '500ms', '0s', '-1s', 'soon']],
   ['backend', ['embedded', 'nope']],
   ['workload.name', ['web', 'missing', '']],
+  // Hooks run only on backend simkube, which the generator never picks: every spec with hooks must be refused.
+  ['hooks', [{ preRun: [{ cmd: 'kubectl', args: ['version'] }] }, { preRun: [{ args: ['x'] }] }, { onStart: [] }]],
 ];
 
 function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
