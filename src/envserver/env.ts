@@ -165,6 +165,8 @@ export class ArenaEnv {
   private phase: Phase = 'new';
   private doneReason = '';
   private episodes = 0;
+  /** info.action_mask for the trace as it is now; dropped when an action or reset changes the trace. */
+  private mask: number[] | undefined;
 
   /** A name used for replays, so concurrent envs on a cluster backend never share a simulation. */
   constructor(
@@ -241,6 +243,7 @@ export class ArenaEnv {
     this.phase = 'broken'; // until the replay below succeeds
     this.episodes++;
     this.trace = cloneValue(this.initial);
+    this.mask = undefined;
     this.step_ = 0;
     this.lastBlocked = false;
     this.doneReason = '';
@@ -266,6 +269,8 @@ export class ArenaEnv {
     const step = this.step_ + 1;
     this.phase = 'broken';
     const outcome: ActionOutcome = applyAction(trace, this.spec.workload, a, this.spec.actions);
+    // The mask is a function of the trace: an action that changed nothing (noop, blocked) leaves it as it was.
+    if (outcome.changed) this.mask = undefined;
     // As in the arena's episodeStep: an action that changed nothing leaves the trace as it was, and the embedded
     // replay is a pure function of trace and seed, so it would observe the same again.
     const after = needsReplay(this.spec, outcome.changed, this.backend.name)
@@ -331,6 +336,12 @@ export class ArenaEnv {
     });
   }
 
+  private actionMask(): number[] {
+    if (!this.trace) return ACTIONS.map(() => 1);
+    this.mask ??= actionMask(this.trace, this.spec.workload, this.spec.actions).map((ok) => (ok ? 1 : 0));
+    return [...this.mask];
+  }
+
   private info(resources: WorkloadResources): EnvInfo {
     return {
       seed: this.spec.seed,
@@ -341,9 +352,7 @@ export class ArenaEnv {
       resources: { ...resources },
       solved: atTarget(this.obs, this.spec.target),
       scenario: this.source,
-      action_mask: this.trace
-        ? actionMask(this.trace, this.spec.workload, this.spec.actions).map((ok) => (ok ? 1 : 0))
-        : ACTIONS.map(() => 1),
+      action_mask: this.actionMask(),
       largest_node: {
         cpu: cpuFromMillis(this.capacity.largestNode.cpuMillis),
         memory: memoryFromBytes(this.capacity.largestNode.memoryBytes),

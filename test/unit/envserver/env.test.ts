@@ -1,7 +1,9 @@
 // ArenaEnv without HTTP: what it asks the backend, how it recovers from a backend failure, and that it scores with
 // the arena's own reward.
 import { expect } from 'chai';
+import { actionMask } from '../../../src/arena/actions.js';
 import { computeReward } from '../../../src/arena/reward.js';
+import { mulberry32, randomInt } from '../../../src/util/rng.js';
 import { DEFAULT_SAFEGUARDS } from '../../../src/arena/safeguards.js';
 import type { Observation } from '../../../src/arena/observation.js';
 import type { Backend, RunOptions } from '../../../src/arena/backend.js';
@@ -100,5 +102,35 @@ describe('ArenaEnv', () => {
     expect(episodeSeed(2 ** 32)).to.not.equal(episodeSeed(0));
     expect(episodeSeed(-5)).to.equal(episodeSeed(-5));
     expect(episodeSeed(2 ** 53 - 1)).to.be.within(0, 0xffffffff);
+  });
+
+  it('info.action_mask (kept until an action changes the trace) equals the mask computed afresh after every step', async () => {
+    const backend = new EmbeddedBackend();
+    const rng = mulberry32(7);
+    for (const scenario of ['mem-slight', 'replicas-under', 'cpu-heavy', 'replicas-over']) {
+      const env = new ArenaEnv(config({ scenario, maxSteps: 30, safeguards: { minReplicas: 2 } }), backend);
+      const fresh = () => {
+        const e = env as unknown as {
+          trace: Trace;
+          spec: { workload: WorkloadRef; actions: Parameters<typeof actionMask>[2] };
+        };
+        return actionMask(e.trace, e.spec.workload, e.spec.actions).map((ok) => (ok ? 1 : 0));
+      };
+      let r: { info: { action_mask: number[] }; terminated?: boolean; truncated?: boolean } = await env.reset({
+        seed: 3,
+      });
+      expect(r.info.action_mask).to.deep.equal(fresh());
+      let blocked = 0;
+      for (let i = 0; i < 60; i++) {
+        if (r.terminated || r.truncated) r = await env.reset({});
+        else {
+          const step = await env.stepAction(randomInt(rng, 7));
+          if (step.info.blocked) blocked++;
+          r = step;
+        }
+        expect(r.info.action_mask, `${scenario} step ${i}`).to.deep.equal(fresh());
+      }
+      expect(blocked, `${scenario}: some blocked actions`).to.be.greaterThan(0);
+    }
   });
 });
