@@ -188,28 +188,31 @@ interface Compiled {
   /** Lifetimes from pod_lifecycles (RESTARTING kinds: 0 s made 1 s); undefined until looked up. */
   lifecycle: number[] | null | undefined;
   /** deepEqual of this object's template and another's, by the other's record. */
-  same: WeakMap<Compiled, boolean> | null;
+  same: Map<Compiled, boolean> | null;
 }
 
 interface CompileCache {
   /** The journal version the cache has accounted for. */
   version: number;
-  objects: WeakMap<MsgMap, Compiled>;
+  objects: Map<MsgMap, Compiled>;
 }
 
 const compileCaches = new WeakMap<Trace, CompileCache>();
+// Records are in plain maps, not weak ones (cheaper for the garbage collector): they live only as long as their trace.
+/** Template comparisons remembered per record (older records of an edited object would pile up otherwise). */
+const MAX_SAME = 64;
 
 /**
  * The records of the trace's objects, shared by its replays when its edits are journaled: an edited workload object
  * loses its record; any other edit (the index, a PriorityClass, config) drops them all, since shapes and lifetimes
  * depend on those. A trace without a journal gets fresh records per replay (nothing tells us what changed).
  */
-function compiledObjects(trace: Trace): WeakMap<MsgMap, Compiled> {
+function compiledObjects(trace: Trace): Map<MsgMap, Compiled> {
   const journal = editJournal(trace);
-  if (journal === undefined) return new WeakMap();
+  if (journal === undefined) return new Map();
   let cc = compileCaches.get(trace);
   if (cc === undefined) {
-    cc = { version: journal.version, objects: new WeakMap() };
+    cc = { version: journal.version, objects: new Map() };
     compileCaches.set(trace, cc);
     return cc.objects;
   }
@@ -217,7 +220,7 @@ function compiledObjects(trace: Trace): WeakMap<MsgMap, Compiled> {
     for (const [obj, v] of journal.edited) {
       if (v <= cc.version) continue;
       if (!cc.objects.delete(obj)) {
-        cc.objects = new WeakMap();
+        cc.objects = new Map();
         break;
       }
     }
@@ -342,7 +345,7 @@ export class Simulation {
   private index: MsgMap | undefined;
   private lifecycles: MsgMap | undefined;
   private lifecycleIndex: Map<string, number[]> | null = null;
-  private compiled: WeakMap<MsgMap, Compiled> = new WeakMap();
+  private compiled = new Map<MsgMap, Compiled>();
   private first = 0;
   private end = 0;
   private hasDuration = false;
@@ -796,7 +799,8 @@ export class Simulation {
     const prev = w.tmpl;
     if (prev === null) return deepEqual(w.template, rec.template);
     if (prev === rec) return true;
-    const memo = (rec.same ??= new WeakMap());
+    const memo = (rec.same ??= new Map());
+    if (memo.size >= MAX_SAME) memo.clear();
     let same = memo.get(prev);
     if (same === undefined) {
       same = deepEqual(prev.template, rec.template);
