@@ -12,7 +12,7 @@ import {
   type ResourceName,
 } from '../trace/podrequest.js';
 import { fitHpasToReplicas } from '../trace/hpa.js';
-import { noteEdited, trackEdits } from '../trace/edits.js';
+import { editJournal, noteEdited, trackEdits } from '../trace/edits.js';
 import { TraceError, type Trace } from '../trace/trace.js';
 import {
   containerAt,
@@ -153,8 +153,28 @@ export function actionIndex(a: ActionType): number {
   return ACTIONS.indexOf(a);
 }
 
+/**
+ * Resources read from a trace whose edits are journaled (src/trace/edits.ts), by the journal version they were read
+ * at: a step reads them up to three times (the policy's view, before and after the action) with no edit in between.
+ */
+const resourceReads = new WeakMap<Trace, Map<string, { version: number; resources: WorkloadResources }>>();
+
 /** The workload's requests and replicas as the replay will end with them (last applied occurrence). */
 export function readResources(trace: Trace, ref: WorkloadRef, container?: string): WorkloadResources {
+  const journal = editJournal(trace);
+  if (journal === undefined) return readResourcesNow(trace, ref, container);
+  let reads = resourceReads.get(trace);
+  if (reads === undefined) resourceReads.set(trace, (reads = new Map()));
+  const key = `${ref.kind}|${ref.namespace}/${ref.name}|${container ?? ''}`;
+  const hit = reads.get(key);
+  if (hit !== undefined && hit.version === journal.version) return { ...hit.resources };
+  const resources = readResourcesNow(trace, ref, container);
+  if (reads.size >= 16) reads.clear();
+  reads.set(key, { version: journal.version, resources: { ...resources } });
+  return resources;
+}
+
+function readResourcesNow(trace: Trace, ref: WorkloadRef, container?: string): WorkloadResources {
   const obj = currentObject(trace, ref);
   const spec = podSpecOf(obj)!;
   const c = containerAt(spec, resolveContainer(spec, ref, container));

@@ -140,6 +140,33 @@ describe('actions', () => {
       });
     });
 
+    it('reads a journaled trace again only after an edit (each read its own object), per container', () => {
+      const t = buildTrace([
+        {
+          ts: 1,
+          applied_objs: [
+            workloadObject({
+              replicas: 2,
+              containers: [
+                { name: 'web', cpu: '500m', memory: '512Mi' },
+                { name: 'log', cpu: '100m', memory: '64Mi' },
+              ],
+            }),
+          ],
+        },
+      ]);
+      applyAction(t, web, 'scale-up'); // the trace is journaled from here on
+      const first = readResources(t, web);
+      first.replicas = 99;
+      expect(readResources(t, web).replicas).to.equal(3);
+      expect(readResources(t, web, 'log').cpu).to.equal('100m');
+      applyAction(t, web, 'bump-cpu', settings({ container: 'log' }));
+      expect(readResources(t, web, 'log').cpu).to.equal('600m');
+      expect(readResources(t, web).cpu).to.equal('500m');
+      applyAction(t, web, 'scale-down');
+      expect(readResources(t, web).replicas).to.equal(2);
+    });
+
     it('missing requests read as "0"', () => {
       const t = singleWorkloadTrace({ containers: [{ name: 'web', noResources: true }] });
       expect(readResources(t, web)).to.deep.equal({
