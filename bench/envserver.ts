@@ -7,6 +7,7 @@
 //   npx tsx bench/envserver.ts [--workers 1,2] [--envs 512] [--batch 256] [--inflight 2] [--seconds 10]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -131,7 +132,7 @@ async function measure(workers: number): Promise<void> {
     const wall = (performance.now() - t0) / 1000;
     const cpu = cpuSeconds(child.pid!) - cpu0;
     process.stdout.write(
-      `envserver-steps-per-second-batched-workers-${workers}: ${Math.round(steps / wall)} (${Math.round(resets / wall)} resets/s; server ${(cpu / wall).toFixed(2)} CPU-s per wall s, ${Math.round(steps / cpu)} steps per server CPU-s; ${envs} envs, ${inflight} × ${batch} per batch)\n`,
+      `envserver-steps-per-second-batched-workers-${workers}: ${Math.round(steps / wall)} (${Math.round(resets / wall)} resets/s; server ${(cpu / wall).toFixed(2)} CPU-s per wall s, ${Math.round(steps / cpu)} steps per server CPU-s; ${envs} envs, ${inflight} × ${batch} per batch; load ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs)\n`,
     );
   } finally {
     child.kill('SIGTERM');
