@@ -68,70 +68,75 @@ function shortAscii(b: Uint8Array, start: number, n: number): string | null {
     }
     if (same) return hit;
   }
-  let s = '';
-  for (let i = 0; i < n; i++) s += String.fromCharCode(b[start + i]!);
+  // A flat string: one built with += of single characters is a rope past 12 characters, and every later charCodeAt on
+  // it (the cache check here, the ASCII loop of the encoder) walks the rope.
+  const s =
+    latin1Slice !== undefined ? latin1Slice.call(b, start, start + n) : latin1.decode(b.subarray(start, start + n));
   stringCache[slot] = s;
   return s;
 }
 
-class Reader {
-  pos = 0;
-  readonly view: DataView;
-  readonly buf: Uint8Array;
-  constructor(buf: Uint8Array) {
-    // A plain Uint8Array over the same memory: a Node Buffer's subarray() is several times slower.
-    this.buf = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+// The reader's state lives in module variables rather than an object: the decoder is synchronous and not re-entrant,
+// and plain variables keep every hot read a register/closure load instead of a property load through `this`.
+const EMPTY = new Uint8Array(0);
+const EMPTY_VIEW = new DataView(EMPTY.buffer);
+let buf: Uint8Array = EMPTY;
+let view: DataView = EMPTY_VIEW;
+let pos = 0;
+let end = 0;
+
+function truncated(n: number): MsgpackError {
+  return new MsgpackError(`truncated input: needed ${n} more byte(s), file has ${end}`, pos);
+}
+
+function u8(): number {
+  if (pos >= end) throw truncated(1);
+  return buf[pos++]!;
+}
+
+function u16(): number {
+  if (pos + 2 > end) throw truncated(2);
+  const v = (buf[pos]! << 8) | buf[pos + 1]!;
+  pos += 2;
+  return v;
+}
+
+function u32(): number {
+  if (pos + 4 > end) throw truncated(4);
+  const v = buf[pos]! * 0x1000000 + ((buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!);
+  pos += 4;
+  return v;
+}
+
+function bytes(n: number): Uint8Array {
+  if (pos + n > end) throw truncated(n);
+  const out = buf.slice(pos, pos + n);
+  pos += n;
+  return out;
+}
+
+function str(n: number): string {
+  if (pos + n > end) throw truncated(n);
+  const start = pos;
+  const b = buf;
+  pos += n;
+  if (n <= STRING_CACHE_MAX_LEN) {
+    const s = shortAscii(b, start, n);
+    if (s !== null) return s;
+    return utf8(start, n);
   }
-  need(n: number): void {
-    if (this.pos + n > this.buf.length)
-      throw new MsgpackError(`truncated input: needed ${n} more byte(s), file has ${this.buf.length}`, this.pos);
-  }
-  u8(): number {
-    this.need(1);
-    return this.buf[this.pos++]!;
-  }
-  u16(): number {
-    this.need(2);
-    const v = this.view.getUint16(this.pos);
-    this.pos += 2;
-    return v;
-  }
-  u32(): number {
-    this.need(4);
-    const v = this.view.getUint32(this.pos);
-    this.pos += 4;
-    return v;
-  }
-  bytes(n: number): Uint8Array {
-    this.need(n);
-    const out = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-  str(n: number): string {
-    this.need(n);
-    const start = this.pos;
-    const b = this.buf;
-    this.pos += n;
-    if (n <= STRING_CACHE_MAX_LEN) {
-      const s = shortAscii(b, start, n);
-      if (s !== null) return s;
-      return this.utf8(b.subarray(start, start + n), start);
-    }
-    // ASCII dominates traces: decode it without TextDecoder (which is only needed, and strict, for the rest).
-    for (let i = start, end = start + n; i < end; i++)
-      if (b[i]! > 0x7f) return this.utf8(b.subarray(start, start + n), start);
-    return latin1Slice !== undefined
-      ? latin1Slice.call(b, start, start + n)
-      : latin1.decode(b.subarray(start, start + n));
-  }
-  utf8(b: Uint8Array, start: number): string {
-    try {
-      return textDecoder.decode(b);
-    } catch {
-      throw new MsgpackError('string is not valid UTF-8', start);
-    }
+  // ASCII dominates traces: decode it without TextDecoder (which is only needed, and strict, for the rest).
+  for (let i = start, e = start + n; i < e; i++) if (b[i]! > 0x7f) return utf8(start, n);
+  return latin1Slice !== undefined
+    ? latin1Slice.call(b, start, start + n)
+    : latin1.decode(b.subarray(start, start + n));
+}
+
+function utf8(start: number, n: number): string {
+  try {
+    return textDecoder.decode(buf.subarray(start, start + n));
+  } catch {
+    throw new MsgpackError('string is not valid UTF-8', start);
   }
 }
 
@@ -140,15 +145,14 @@ function intFrom64(hi: number, lo: number, signed: boolean): number | bigint {
   return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
 }
 
-function readValue(r: Reader, depth: number): MsgValue {
-  if (depth > MAX_DEPTH) throw new MsgpackError(`nesting deeper than ${MAX_DEPTH}`, r.pos);
-  const start = r.pos;
-  const b = r.u8();
-  if ((b & 0xe0) === 0xa0) return r.str(b & 0x1f);
+function readValue(depth: number): MsgValue {
+  if (pos >= end) throw truncated(1);
+  const b = buf[pos++]!;
   if (b <= 0x7f) return b;
-  if ((b & 0xf0) === 0x80) return readMap(r, b & 0x0f, depth);
+  if (b >= 0xa0 && b <= 0xbf) return str(b & 0x1f);
+  if (b <= 0x8f) return readMap(b & 0x0f, depth);
+  if (b <= 0x9f) return readArray(b & 0x0f, depth);
   if (b >= 0xe0) return b - 0x100;
-  if ((b & 0xf0) === 0x90) return readArray(r, b & 0x0f, depth);
   switch (b) {
     case 0xc0:
       return null;
@@ -157,104 +161,104 @@ function readValue(r: Reader, depth: number): MsgValue {
     case 0xc3:
       return true;
     case 0xc4:
-      return r.bytes(r.u8()).slice();
+      return bytes(u8());
     case 0xc5:
-      return r.bytes(r.u16()).slice();
+      return bytes(u16());
     case 0xc6:
-      return r.bytes(r.u32()).slice();
+      return bytes(u32());
     case 0xc7:
-      return readExt(r, r.u8());
+      return readExt(u8());
     case 0xc8:
-      return readExt(r, r.u16());
+      return readExt(u16());
     case 0xc9:
-      return readExt(r, r.u32());
+      return readExt(u32());
     case 0xca: {
-      r.need(4);
-      const v = r.view.getFloat32(r.pos);
-      r.pos += 4;
+      if (pos + 4 > end) throw truncated(4);
+      const v = view.getFloat32(pos);
+      pos += 4;
       return new MsgFloat(v, 32);
     }
     case 0xcb: {
-      r.need(8);
-      const v = r.view.getFloat64(r.pos);
-      r.pos += 8;
+      if (pos + 8 > end) throw truncated(8);
+      const v = view.getFloat64(pos);
+      pos += 8;
       return new MsgFloat(v, 64);
     }
     case 0xcc:
-      return r.u8();
+      return u8();
     case 0xcd:
-      return r.u16();
+      return u16();
     case 0xce:
-      return r.u32();
+      return u32();
     case 0xcf: {
-      const hi = r.u32();
-      return intFrom64(hi, r.u32(), false);
+      const hi = u32();
+      return intFrom64(hi, u32(), false);
     }
     case 0xd0: {
-      const v = r.u8();
+      const v = u8();
       return v > 0x7f ? v - 0x100 : v;
     }
     case 0xd1: {
-      const v = r.u16();
+      const v = u16();
       return v > 0x7fff ? v - 0x10000 : v;
     }
-    case 0xd2: {
-      const v = r.u32();
-      return v | 0;
-    }
+    case 0xd2:
+      return u32() | 0;
     case 0xd3: {
-      const hi = r.u32();
-      return intFrom64(hi, r.u32(), true);
+      const hi = u32();
+      return intFrom64(hi, u32(), true);
     }
     case 0xd4:
-      return readExt(r, 1);
+      return readExt(1);
     case 0xd5:
-      return readExt(r, 2);
+      return readExt(2);
     case 0xd6:
-      return readExt(r, 4);
+      return readExt(4);
     case 0xd7:
-      return readExt(r, 8);
+      return readExt(8);
     case 0xd8:
-      return readExt(r, 16);
+      return readExt(16);
     case 0xd9:
-      return r.str(r.u8());
+      return str(u8());
     case 0xda:
-      return r.str(r.u16());
+      return str(u16());
     case 0xdb:
-      return r.str(r.u32());
+      return str(u32());
     case 0xdc:
-      return readArray(r, r.u16(), depth);
+      return readArray(u16(), depth);
     case 0xdd:
-      return readArray(r, r.u32(), depth);
+      return readArray(u32(), depth);
     case 0xde:
-      return readMap(r, r.u16(), depth);
+      return readMap(u16(), depth);
     case 0xdf:
-      return readMap(r, r.u32(), depth);
+      return readMap(u32(), depth);
     default:
-      throw new MsgpackError(`0x${b.toString(16)} is not a msgpack type byte`, start);
+      throw new MsgpackError(`0x${b.toString(16)} is not a msgpack type byte`, pos - 1);
   }
 }
 
-function readExt(r: Reader, len: number): MsgExt {
-  const type = r.u8();
-  return new MsgExt(type > 0x7f ? type - 0x100 : type, r.bytes(len).slice());
+function readExt(len: number): MsgExt {
+  const type = u8();
+  return new MsgExt(type > 0x7f ? type - 0x100 : type, bytes(len));
 }
 
-function readArray(r: Reader, n: number, depth: number): MsgValue[] {
+function readArray(n: number, depth: number): MsgValue[] {
+  if (n > 0 && depth >= MAX_DEPTH) throw new MsgpackError(`nesting deeper than ${MAX_DEPTH}`, pos);
   // Every element takes at least one byte: reject absurd lengths before allocating.
-  r.need(n);
+  if (pos + n > end) throw truncated(n);
   const out = new Array<MsgValue>(n);
-  for (let i = 0; i < n; i++) out[i] = readValue(r, depth + 1);
+  for (let i = 0; i < n; i++) out[i] = readValue(depth + 1);
   return out;
 }
 
-function readMap(r: Reader, n: number, depth: number): MsgMap {
-  r.need(n * 2);
+function readMap(n: number, depth: number): MsgMap {
+  if (n > 0 && depth >= MAX_DEPTH) throw new MsgpackError(`nesting deeper than ${MAX_DEPTH}`, pos);
+  if (pos + n * 2 > end) throw truncated(n * 2);
   const out: MsgMap = new Map();
   for (let i = 0; i < n; i++) {
-    const at = r.pos;
-    const k = readValue(r, depth + 1);
-    out.set(k, readValue(r, depth + 1));
+    const at = pos;
+    const k = readValue(depth + 1);
+    out.set(k, readValue(depth + 1));
     // Only primitive keys can repeat (array/map keys are fresh objects); a repeated u64 key would otherwise be dropped silently.
     if (out.size !== i + 1)
       throw new MsgpackError(`duplicate map key ${typeof k === 'bigint' ? k.toString() : JSON.stringify(k)}`, at);
@@ -263,13 +267,22 @@ function readMap(r: Reader, n: number, depth: number): MsgMap {
 }
 
 /** Decode exactly one msgpack value that spans the whole buffer. */
-export function decodeMsgpack(buf: Uint8Array): MsgValue {
-  const r = new Reader(buf);
-  if (buf.length === 0) throw new MsgpackError('empty input', 0);
-  const v = readValue(r, 0);
-  if (r.pos !== buf.length)
-    throw new MsgpackError(`${buf.length - r.pos} trailing byte(s) after the msgpack value`, r.pos);
-  return v;
+export function decodeMsgpack(input: Uint8Array): MsgValue {
+  if (input.length === 0) throw new MsgpackError('empty input', 0);
+  // A plain Uint8Array over the same memory: a Node Buffer's methods are several times slower.
+  buf = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  view = new DataView(input.buffer, input.byteOffset, input.byteLength);
+  pos = 0;
+  end = input.length;
+  try {
+    const v = readValue(0);
+    if (pos !== end) throw new MsgpackError(`${end - pos} trailing byte(s) after the msgpack value`, pos);
+    return v;
+  } finally {
+    // Do not keep the caller's buffer alive.
+    buf = EMPTY;
+    view = EMPTY_VIEW;
+  }
 }
 
 // One scratch buffer for every encode (grown as needed, never shrunk); the result is a copy of the written part.
@@ -296,10 +309,19 @@ class Writer {
   head(tag: number, v: number, width: 1 | 2 | 4 | 8): void {
     this.ensure(1 + width);
     this.buf[this.pos++] = tag;
-    if (width === 1) this.buf[this.pos] = v;
-    else if (width === 2) this.view.setUint16(this.pos, v);
-    else if (width === 4) this.view.setUint32(this.pos, v);
-    this.pos += width;
+    const b = this.buf;
+    const p = this.pos;
+    if (width === 1) b[p] = v;
+    else if (width === 2) {
+      b[p] = v >>> 8;
+      b[p + 1] = v;
+    } else if (width === 4) {
+      b[p] = v >>> 24;
+      b[p + 1] = v >>> 16;
+      b[p + 2] = v >>> 8;
+      b[p + 3] = v;
+    }
+    this.pos = p + width;
   }
   raw(b: Uint8Array): void {
     this.ensure(b.length);
@@ -353,11 +375,12 @@ function writeValue(w: Writer, v: MsgValue | undefined, depth: number): void {
     if (depth > MAX_DEPTH) throw new RangeError(`nesting deeper than ${MAX_DEPTH}`);
     if (v instanceof Map) {
       writeLen(w, v.size, 0x80, 15, null, 0xde, 0xdf);
-      // keys() + get() allocates nothing per entry (entries() makes a pair each).
-      for (const k of v.keys()) {
-        writeValue(w, k, depth + 1);
-        writeValue(w, v.get(k), depth + 1);
-      }
+      // forEach allocates nothing per entry and needs no lookup (entries() makes a pair each, keys() + get() hashes).
+      const d = depth + 1;
+      v.forEach((value, key) => {
+        writeValue(w, key, d);
+        writeValue(w, value, d);
+      });
       return;
     }
     if (Array.isArray(v)) {

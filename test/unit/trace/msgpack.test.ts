@@ -491,5 +491,43 @@ describe('msgpack codec', () => {
       expect(hex(encodeMsgpack(decodeMsgpack(small)))).to.equal(hex(small));
       expect(encodeMsgpack(decodeMsgpack(big)).length).to.equal(big.length);
     });
+
+    it('a failed decode leaves nothing behind: the next decode of another buffer reads from its own start', () => {
+      expectMsgpackError(fromHex('92a3616263'), /truncated/);
+      expect(decodeMsgpack(fromHex('92a3616263c0'))).to.deep.equal(['abc', null]);
+      expectMsgpackError(fromHex('c1'), /not a msgpack type byte at byte 0/);
+      expect(decodeMsgpack(fromHex('2a'))).to.equal(42);
+    });
+
+    it('every multi-byte header and fixed-width payload cut short is a truncated-input error at the right byte', () => {
+      const cases: [string, number][] = [
+        ['cd01', 1], // u16 with one byte
+        ['ce010203', 1], // u32 with three bytes
+        ['cf0102030405', 5], // u64 with six bytes: the high half reads, the low half does not
+        ['ca0000', 1], // float32 with two bytes
+        ['cb00000000', 1], // float64 with four bytes
+        ['da00', 1], // str16 length cut
+        ['db0000', 1], // str32 length cut
+        ['d905616263', 2], // str8 of 5 with 3 bytes
+        ['c5000a0102', 3], // bin16 of 10 with 2 bytes
+        ['d6010102', 2], // fixext4 with 2 data bytes
+        ['dc0005c0', 3], // array16 of 5 with 1 element
+        ['de0003a161c0', 3], // map16 of 3 with one entry
+        ['dfffffffff', 5], // map32 claiming 2^32-1 entries
+      ];
+      for (const [h, at] of cases) {
+        const e = expectMsgpackError(fromHex(h), /truncated input/);
+        expect(e.offset, h).to.equal(at);
+      }
+    });
+
+    it('cached short strings are flat copies: equal to a fresh decode and re-encoded byte-identically', () => {
+      const keys = ['creationTimestamp', 'ownerReferences', 'resourceVersion', 'x'.repeat(24)];
+      const bytes = encodeMsgpack(keys);
+      for (let i = 0; i < 3; i++) {
+        expect(decodeMsgpack(bytes)).to.deep.equal(keys);
+        expect(hex(encodeMsgpack(decodeMsgpack(bytes)))).to.equal(hex(bytes));
+      }
+    });
   });
 });
