@@ -73,13 +73,19 @@ interface PodStatusView {
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
 
-/** The lines of a driver log or termination message that say what went wrong (errors and panics), else the last few. */
+// A Rust backtrace (SimKube's driver runs with RUST_BACKTRACE=1): frames, their locations and the headings around them.
+const BACKTRACE = /^(\d+: |at \S+:\d+|-- <skipped|(Partial )?Stack (Trace|backtrace):?$)/i;
+
+/**
+ * The lines of a driver log or termination message that say what went wrong (errors and panics), else the last few;
+ * never backtrace frames.
+ */
 export function keyLines(text: string, max = 4): string[] {
   const lines = text
     .replace(ANSI, '')
     .split('\n')
     .map((l) => l.trim())
-    .filter(Boolean);
+    .filter((l) => l && !BACKTRACE.test(l));
   const bad = lines.filter((l) => /\b(ERROR|error|panicked|Error:|failed)\b/.test(l));
   return (bad.length ? bad : lines).slice(-max).map((l) => (l.length > 400 ? `${l.slice(0, 400)}…` : l));
 }

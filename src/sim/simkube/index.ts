@@ -64,6 +64,8 @@ import { applyUsageToSimkubePods, storedUsageFields } from './usage.js';
 
 /** Where a taken observation waits on its Simulation until SimKube finishes it (JSON). */
 export const OBSERVATION_ANNOTATION = 'simarena.io/observation';
+/** The driver's failure, seen while its pod still existed (sk-ctrl's cleanup has the pod garbage-collected). */
+export const DRIVER_ERROR_ANNOTATION = 'simarena.io/driver-error';
 
 function storedObservation(sim: Simulation): Observation | undefined {
   const raw = sim.metadata?.annotations?.[OBSERVATION_ANNOTATION];
@@ -161,6 +163,7 @@ export class SimkubeBackend implements Backend, PhasedBackend {
   readonly opts: Resolved;
   private readonly stepSeconds: number | undefined;
   private readonly episodeOf: (run: StepRun) => string | undefined;
+  private readonly driverFailures = new Map<string, string>();
 
   constructor(kc: KubeConfig | undefined, opts: SimkubeOptions & BackendOptions = {}) {
     if (!opts.kube && !kc) throw new SimkubeError('simkube backend needs a kubeconfig');
@@ -398,6 +401,7 @@ export class SimkubeBackend implements Backend, PhasedBackend {
     }
     const state = sim.status?.state ?? undefined;
     const age = Date.now() - (timeMs(sim.metadata?.creationTimestamp) ?? Date.now());
+    if (state === 'Running') await this.noteDriverFailure(sim);
     // sk-ctrl retries a failed preStart hook on every reconcile without marking the Simulation Failed: the hook's
     // event is the only sign, so a hook that failed (ignoreFailure: false) ends the run at once, in SimKube's words.
     if (
@@ -670,13 +674,34 @@ export class SimkubeBackend implements Backend, PhasedBackend {
     };
   }
 
+  /**
+   * Keep the driver's own account of a failure while its pod exists: once the Job fails, sk-ctrl marks the
+   * Simulation Failed and deletes its metaroot, and the pod with its terminated status goes with it. Kept on the
+   * Simulation (survives an operator restart) and in memory (survives a failed patch).
+   */
+  private async noteDriverFailure(sim: Simulation): Promise<void> {
+    const name = sim.metadata!.name!;
+    if (this.driverFailures.has(name) || sim.metadata?.annotations?.[DRIVER_ERROR_ANNOTATION]) return;
+    const why = await driverError(this.kube, this.opts.driverNamespace, name).catch(() => undefined);
+    if (!why || !/ exited \d+| Failed/.test(why)) return;
+    this.driverFailures.set(name, why);
+    await this.kube
+      .mergePatch(simulationPath(name), {
+        metadata: { annotations: { [DRIVER_ERROR_ANNOTATION]: why.slice(0, 8000) } },
+      })
+      .catch(() => undefined);
+  }
+
   /** A how-to-fix message for a Failed (or stuck Retrying) Simulation: its events, then the usual traps. */
   async explainFailure(sim: Simulation, state: string): Promise<string> {
     const name = sim.metadata?.name ?? '?';
     const parts = [`Simulation ${name} is ${state}.`];
     const hooks = await hookFailures(this.kube, name).catch(() => []);
     if (hooks.length) parts.push(`SimKube: ${hooks.join(' | ')} (spec.hooks).`);
-    const driver = await driverError(this.kube, this.opts.driverNamespace, name).catch(() => undefined);
+    const live = await driverError(this.kube, this.opts.driverNamespace, name).catch(() => undefined);
+    const kept = this.driverFailures.get(name) ?? sim.metadata?.annotations?.[DRIVER_ERROR_ANNOTATION];
+    // The pod may be gone by now (only the Job's events are left): the account kept while it ran comes first.
+    const driver = kept && !/ exited \d+/.test(live ?? '') ? [kept, live].filter(Boolean).join('; ') : (live ?? kept);
     if (driver) {
       // The driver ran and said why it failed: that is the cause, not the setup traps below.
       parts.push(`SimKube's driver: ${driver}.`);
@@ -723,6 +748,7 @@ export class SimkubeBackend implements Backend, PhasedBackend {
 
   /** Deletes the Simulation (its GC cascade removes the driver, root and virtual namespace). Keeps the ConfigMap. */
   async cleanup(run: StepRun): Promise<void> {
+    this.driverFailures.delete(this.simulationName(run));
     await this.kube.delete(simulationPath(this.simulationName(run)), { propagationPolicy: 'Foreground' });
     await this.collectTraceConfigMaps();
   }

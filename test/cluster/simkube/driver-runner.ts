@@ -496,7 +496,8 @@ export class DriverRunner {
     if (this.running === r) this.running = undefined;
     const ns = r.pod.metadata!.namespace!;
     const name = r.pod.metadata!.name!;
-    const tail = readTail(r.logFile, 12);
+    // The kubelet's FallbackToLogsOnError keeps the last 80 lines, at most 2048 bytes.
+    const tail = readTail(r.logFile, 80).slice(-2048);
     this.opts.log(
       `pod ${ns}/${name}: sk-driver exited ${exitCode}${note ? ` (${note})` : ''}${exitCode ? `; last lines:\n${tail}` : ''}`,
     );
@@ -505,7 +506,7 @@ export class DriverRunner {
     const finishedAt = now();
     const ok = exitCode === 0;
     // Like terminationMessagePolicy FallbackToLogsOnError: a failed container's message is its log tail.
-    const message = ok ? undefined : (note ? `${note}\n` : '') + tail.slice(-4000);
+    const message = ok ? undefined : (note ? `${note}\n` : '') + tail;
     try {
       await mergePatch(this.kc, `/api/v1/namespaces/${ns}/pods/${name}/status`, {
         status: {
