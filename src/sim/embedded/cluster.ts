@@ -63,6 +63,13 @@ export class SimNode {
   /** Position in the simulation's node order of creation; indexes SpreadGroup.spreadCounts. */
   index = -1;
   removed = false;
+  /**
+   * The scheduler's change log (set by the scheduler that indexes this node, at `pos` in its node list): every change
+   * to the requests, the pod list or the spec appends the node, so the scheduler's per-shape node tables
+   * (scheduler.ts) recompute only the nodes that changed.
+   */
+  log: SimNode[] | null = null;
+  pos = -1;
 
   constructor(spec: NodeSpec) {
     this.name = spec.name;
@@ -70,6 +77,7 @@ export class SimNode {
   }
 
   update(spec: NodeSpec): void {
+    this.changed();
     this.labels = spec.labels;
     this.taints = spec.taints;
     this.hardTaints = hard(spec.taints);
@@ -109,8 +117,14 @@ export class SimNode {
     return c;
   }
 
+  /** Record a change in the scheduler's log; pod-list edits outside addPod/removePod must call it too. */
+  changed(): void {
+    if (this.log !== null) this.log.push(this);
+  }
+
   addPod(p: SimPodImpl): void {
     const s = p.shape;
+    this.changed();
     this.reqCpu += s.cpu;
     this.reqMem += s.mem;
     this.reqEph += s.eph;
@@ -134,6 +148,7 @@ export class SimNode {
     if (i < 0) return;
     this.pods.splice(i, 1);
     this.subtract(p.shape);
+    this.changed();
     const g = p.spreadGroup;
     if (g !== null) g.spreadCounts[this.index]!--;
   }
@@ -146,6 +161,7 @@ export class SimNode {
 
   /** Take a pod's requests off without touching the pod list (preemption dry runs). */
   subtract(s: PodShape): void {
+    this.changed();
     this.reqCpu -= s.cpu;
     this.reqMem -= s.mem;
     this.reqEph -= s.eph;
@@ -157,6 +173,7 @@ export class SimNode {
 
   /** Put a pod's requests back (preemption dry runs). */
   restore(s: PodShape): void {
+    this.changed();
     this.reqCpu += s.cpu;
     this.reqMem += s.mem;
     this.reqEph += s.eph;

@@ -193,9 +193,41 @@ export function nodesToFind(n: number): number {
 // Scratch space shared by every run (simulate() is synchronous and never re-entered): no allocation per pod.
 const feasibleScratch: SimNode[] = [];
 let maskScratch = new Int32Array(64);
+/** Positions in the node list of the feasible nodes (node-table path). */
+let feasibleAt = new Int32Array(64);
+/** The weighted PodTopologySpread score by host count + 1 (node-table path). */
+let spreadByCount = new Int32Array(64);
 
 /** Node-set versions are unique across simulations: forked simulations share pod shapes and their static masks. */
 let nodeVersions = 0;
+
+/** From this many nodes on, select() reads per-shape node tables (NodeTable) instead of the nodes. */
+export const schedulerTuning = { tableMinNodes: 64 };
+
+/**
+ * One pod shape's (and spread group's) view of one scheduler's node list, by position: each node's filter mask,
+ * resource score (LeastAllocated + BalancedAllocation) and the group's pod count on it (-1 without a hostname
+ * label). Kept current from the scheduler's change log (SimNode.log), so a pod reads typed arrays and recomputes
+ * only the nodes that changed since an earlier pod of its shape looked.
+ */
+interface NodeTable {
+  readonly sched: Scheduler;
+  readonly version: number;
+  readonly group: SpreadGroup | null;
+  /** Absolute change-log position up to which the table is current. */
+  seen: number;
+  readonly masks: Int32Array;
+  readonly scores: Int32Array;
+  readonly counts: Int32Array;
+}
+const nodeTables = new WeakMap<PodShape, NodeTable[]>();
+
+function refreshNode(t: NodeTable, s: PodShape, stat: readonly number[], node: SimNode, i: number): void {
+  const m = stat[i]! || fitMask(s, node);
+  t.masks[i] = m;
+  t.scores[i] = m === 0 ? scoreNode(s, node) : 0;
+  if (t.group !== null) t.counts[i] = node.hasHostname ? node.countGroup(t.group) : -1;
+}
 
 export class Scheduler {
   /** Changed whenever a node is added, changed or removed: invalidates the per-shape static masks. */
@@ -210,12 +242,71 @@ export class Scheduler {
   /** Where the next filter pass starts in the node list (kube-scheduler's nextStartNodeIndex). */
   private nextStart = 0;
 
+  /** Nodes changed since `logBase` (absolute position of log[0]); see SimNode.log. */
+  private readonly log: SimNode[] = [];
+  private logBase = 0;
+  /** The node-set version the nodes were last attached to this log at, and whether any of them has a zone. */
+  private attachedVersion = -1;
+  private zoned = false;
+
   /** A copy with the same RNG state, node-set version and start index. */
   fork(): Scheduler {
     const c = new Scheduler(this.rng.fork());
     c.nodesVersion = this.nodesVersion;
     c.nextStart = this.nextStart;
     return c;
+  }
+
+  private attach(nodes: readonly SimNode[]): void {
+    this.logBase += this.log.length;
+    this.log.length = 0;
+    this.zoned = false;
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i]!;
+      node.log = this.log;
+      node.pos = i;
+      if (node.zone !== undefined) this.zoned = true;
+    }
+    this.attachedVersion = this.nodesVersion;
+  }
+
+  private table(s: PodShape, group: SpreadGroup | null, stat: readonly number[], nodes: readonly SimNode[]): NodeTable {
+    const n = nodes.length;
+    const end = this.logBase + this.log.length;
+    let list = nodeTables.get(s);
+    if (list === undefined) nodeTables.set(s, (list = []));
+    let t: NodeTable | undefined;
+    for (let k = 0; k < list.length; k++) {
+      const x = list[k]!;
+      if (x.sched === this && x.group === group) {
+        t = x;
+        break;
+      }
+    }
+    if (t === undefined || t.version !== this.nodesVersion || t.seen < this.logBase) {
+      if (t !== undefined) list.splice(list.indexOf(t), 1);
+      if (list.length > 8) list.shift(); // tables of finished simulations
+      t = {
+        sched: this,
+        version: this.nodesVersion,
+        group,
+        seen: end,
+        masks: new Int32Array(n),
+        scores: new Int32Array(n),
+        counts: new Int32Array(n),
+      };
+      list.push(t);
+      for (let i = 0; i < n; i++) refreshNode(t, s, stat, nodes[i]!, i);
+      return t;
+    }
+    const log = this.log;
+    for (let k = t.seen - this.logBase; k < log.length; k++) {
+      const node = log[k]!;
+      const i = node.pos;
+      if (nodes[i] === node) refreshNode(t, s, stat, node, i);
+    }
+    t.seen = end;
+    return t;
   }
 
   /** Filter every node, then score and pick among the best with the seeded RNG. Null when nothing fits. */
@@ -234,6 +325,14 @@ export class Scheduler {
         for (let i = 0; i < n; i++) stat[i] = staticMask(s, nodes[i]!, null);
         s.staticMasks = stat;
         s.staticVersion = this.nodesVersion;
+      }
+      if (n >= schedulerTuning.tableMinNodes) {
+        if (this.attachedVersion !== this.nodesVersion) this.attach(nodes);
+        else if (this.log.length > 16 * n + 4096) {
+          this.logBase += this.log.length; // tables behind this point rebuild in full
+          this.log.length = 0;
+        }
+        if (!this.zoned) return this.selectByTable(p, s, stat, nodes);
       }
       // Rotation and the numFeasibleNodesToFind cut-off: see nodesToFind().
       const want = nodesToFind(n);
@@ -285,6 +384,93 @@ export class Scheduler {
   }
 
   /**
+   * select() for pods without a node name on a zone-less node set of tableMinNodes or more, from the shape's node
+   * table: the same rotation, cut-off, scores and tie-breaks as the general path, without reading the nodes.
+   */
+  private selectByTable(
+    p: SimPodImpl,
+    s: PodShape,
+    stat: readonly number[],
+    nodes: readonly SimNode[],
+  ): SimNode | null {
+    const n = nodes.length;
+    const group = p.spreadGroup;
+    const t = this.table(s, group, stat, nodes);
+    const tm = t.masks;
+    if (feasibleAt.length < n) feasibleAt = new Int32Array(Math.max(n, feasibleAt.length * 2));
+    const at = feasibleAt;
+    const want = nodesToFind(n);
+    const start = this.nextStart % n;
+    const cnt = t.counts;
+    let processed = 0;
+    let count = 0;
+    // Group counts of the feasible nodes (-1: no hostname label): the spread score is a monotone function of them.
+    let minCount = Infinity;
+    let maxCount = -1;
+    for (let k = 0; k < n; k++) {
+      const i = start + k < n ? start + k : start + k - n;
+      if (tm[i] !== 0) processed++;
+      else if (count === want) break;
+      else {
+        at[count++] = i;
+        processed++;
+        const c = cnt[i]!;
+        if (c > maxCount) maxCount = c;
+        if (c < minCount) minCount = c;
+      }
+    }
+    this.nextStart = (start + processed) % n;
+    if (count === 0) {
+      maskScratch.set(tm); // every node was processed: preempt() reads the masks
+      return null;
+    }
+    if (count === 1) return nodes[at[0]!]!;
+    const sc = t.scores;
+    let best = -1;
+    let chosen = 0;
+    let ties = 0;
+    if (group === null || minCount === maxCount) {
+      // No spread, or the same spread score on every node (spreadScores' uniform case): it changes no choice.
+      for (let j = 0; j < count; j++) {
+        const v = sc[at[j]!]!;
+        if (v > best) {
+          best = v;
+          chosen = j;
+          ties = 1;
+        } else if (v === best) {
+          ties++;
+          if (this.rng.intn(ties) === 0) chosen = j;
+        }
+      }
+      return nodes[at[chosen]!]!;
+    }
+    // PodTopologySpread without zones (spreadScores): raw = round(count · ln(feasible + 2) + 2), 0 without a
+    // hostname, normalized over the raw values' min and max (those of the min and max counts, raw being monotone).
+    const size = maxCount + 2;
+    if (spreadByCount.length < size) spreadByCount = new Int32Array(Math.max(size, 2 * spreadByCount.length));
+    const by = spreadByCount;
+    const hostWeight = Math.log(count + 2);
+    const rawOf = (c: number): number => (c >= 0 ? Math.round(c * hostWeight + 2) : 0);
+    const min = rawOf(minCount);
+    const max = rawOf(maxCount);
+    for (let c = minCount; c <= maxCount; c++)
+      by[c + 1] = SPREAD_WEIGHT * (max === 0 ? 100 : Math.floor((100 * (max + min - rawOf(c))) / max));
+    for (let j = 0; j < count; j++) {
+      const i = at[j]!;
+      const v = sc[i]! + by[cnt[i]! + 1]!;
+      if (v > best) {
+        best = v;
+        chosen = j;
+        ties = 1;
+      } else if (v === best) {
+        ties++;
+        if (this.rng.intn(ties) === 0) chosen = j;
+      }
+    }
+    return nodes[at[chosen]!]!;
+  }
+
+  /**
    * DefaultPreemption after a failed `select` (uses its per-node masks): on each node whose only failures are
    * resources or pod count, remove every lower-priority pod, then reprieve the most important ones that still leave
    * room. Pick the node with the lowest highest-victim priority, then the lowest priority sum, then the fewest victims,
@@ -323,6 +509,7 @@ export class Scheduler {
       for (const v of lower) if (!node.pods.includes(v)) node.restore(v.shape);
       node.pods.length = 0;
       for (const x of kept) node.pods.push(x);
+      node.changed();
       if (!fits || victims.length === 0) continue;
       const top = victims.reduce((a, v) => Math.max(a, v.priority), -Infinity);
       const sum = victims.reduce((a, v) => a + v.priority + INT32_OFFSET, 0);
