@@ -50,6 +50,8 @@ export interface PollResult {
   waitMs?: number;
   /** Why we are waiting, for a condition on the episode (e.g. SimKube's one-simulation lock). */
   waiting?: { reason: string; message: string };
+  /** With an observation: how the run's hook stages went (spec.hooks), for the episode's Hooks condition. */
+  hooks?: { stage: string; outcome: 'Succeeded' | 'Failed'; message: string }[];
 }
 
 /**

@@ -73,3 +73,8 @@ function parseHook(h: unknown, where: string): SimulationHook {
 
 export const hasHooks = (h: EpisodeHooks | undefined): boolean =>
   !!h && HOOK_STAGES.some((s) => (h[s]?.length ?? 0) > 0);
+
+/** A hook with ignoreFailure: false failed its stage: the run cannot go on, and retrying would fail the same way. */
+export class HookFailed extends Error {
+  override name = 'HookFailed';
+}

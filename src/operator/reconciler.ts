@@ -34,7 +34,8 @@ import { QuantityError } from '../trace/quantity.js';
 import { formatWorkload } from '../trace/workload.js';
 import type { PhasedBackend, StepRun } from '../arena/backend.js';
 import { createLogger, type Logger } from '../util/log.js';
-import type { Condition } from '../controller/conditions.js';
+import type { Condition, ConditionUpdate } from '../controller/conditions.js';
+import { hookFailedCondition, hooksCondition, isHookFailed } from './hooks-status.js';
 import type { EventRecorder } from '../controller/events.js';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../controller/finalizers.js';
 import { apiErrorMessage, isConflict, isNotFound } from '../kube/errors.js';
@@ -220,6 +221,7 @@ export class EpisodeReconciler {
       this.status.discardUnsent(ep);
       if (isConflict(e)) throw e;
       if (e instanceof InvalidEpisode) return this.fail(ep, 'InvalidEpisode', e.message);
+      if (isHookFailed(e)) return this.fail(ep, 'HookFailed', e.message, [hookFailedCondition(e)]);
       if (e instanceof TraceError || e instanceof QuantityError)
         return this.fail(ep, 'InvalidTrace', `the trace is invalid: ${e.message}`);
       // Anything else (API errors, backend hiccups) is retried with backoff; say so on the resource. An external
@@ -416,7 +418,7 @@ export class EpisodeReconciler {
       return wait(polled.waitMs ?? 1000);
     }
     await this.opts.beforeTransition?.(ep, 'record');
-    return this.record(ep, spec, polled.observation, runName);
+    return this.record(ep, spec, polled.observation, runName, hooksCondition(ep, status.run.step, polled.hooks));
   }
 
   private listen(backend: PhasedBackend): void {
@@ -430,11 +432,18 @@ export class EpisodeReconciler {
   }
 
   /** Score the step (or store the initial observation) and hand over to Cleanup. */
-  private async record(ep: ArenaEpisode, spec: EpisodeSpec, obs: Observation, runName: string): Promise<Next> {
+  private async record(
+    ep: ArenaEpisode,
+    spec: EpisodeSpec,
+    obs: Observation,
+    runName: string,
+    hooks: ConditionUpdate[] = [],
+  ): Promise<Next> {
     const status = ep.status!;
     const pending = status.pending;
-    const unblocked = [
+    const unblocked: ConditionUpdate[] = [
       { type: 'Blocked', status: 'False' as const, reason: 'NotBlocked', message: 'not waiting on SimKube' },
+      ...hooks,
     ];
     // The budget counts from this reconcile's first observation: waiting on the API server before it hogs nothing.
     let first = this.batchStart.get(ep);
@@ -645,11 +654,12 @@ export class EpisodeReconciler {
     if (hasFinalizer(ep, FINALIZER)) await removeFinalizer(this.accessor(ep), FINALIZER);
   }
 
-  private async fail(ep: ArenaEpisode, reason: string, message: string): Promise<void> {
+  private async fail(ep: ArenaEpisode, reason: string, message: string, extra: ConditionUpdate[] = []): Promise<void> {
     this.log.warn('Episode failed', { episode: `${ep.metadata?.namespace}/${ep.metadata?.name}`, reason, message });
     await this.status.write(ep, { phase: 'Failed', stepPhase: 'Done', message }, [
       { type: 'Ready', status: 'False', reason, message },
       { type: 'Progressing', status: 'False', reason, message },
+      ...extra,
     ]);
     this.status.event(ep, 'Warning', reason, 'Validate', message);
     metrics.episodesFinished.inc({ backend: metrics.backendOf(ep), result: 'failed' });

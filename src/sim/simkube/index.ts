@@ -10,7 +10,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Observation } from '../../arena/observation.js';
-import { hasHooks, type EpisodeHooks } from '../../arena/hooks.js';
+import { HOOK_STAGES, HookFailed, hasHooks, type EpisodeHooks } from '../../arena/hooks.js';
 import { apiErrorMessage } from '../../kube/errors.js';
 import { loadKubeConfig } from '../../kube/config.js';
 import { getIn } from '../../trace/model.js';
@@ -198,7 +198,7 @@ export class SimkubeBackend implements Backend, PhasedBackend {
     try {
       return await runToCompletion(this, run);
     } catch (e) {
-      if (e instanceof SimkubeError || (e as Error).name === 'AbortError') throw e;
+      if (e instanceof SimkubeError || e instanceof HookFailed || (e as Error).name === 'AbortError') throw e;
       throw new SimkubeError(`simkube backend, run ${run.name}: ${apiErrorMessage(e)}`);
     }
   }
@@ -409,7 +409,7 @@ export class SimkubeBackend implements Backend, PhasedBackend {
       hasHooks(this.opts.hooks) &&
       (await hookFailures(this.kube, name)).length > 0
     )
-      throw new SimkubeError(await this.failAndRelease(sim, 'stopped by a failed hook'));
+      throw new HookFailed(await this.failAndRelease(sim, 'stopped by a failed hook'));
     switch (state) {
       case 'Blocked':
         return {
@@ -424,8 +424,12 @@ export class SimkubeBackend implements Backend, PhasedBackend {
             message: `Simulation ${name} is paused (spec.pausedTime is set); resume it with a merge patch setting spec.pausedTime to null`,
           },
         };
-      case 'Failed':
-        throw new SimkubeError(await this.failAndRelease(sim, 'Failed'));
+      case 'Failed': {
+        // A failed preRun/postRun hook makes the driver exit, so SimKube marks the Simulation Failed.
+        const hookFailed = hasHooks(this.opts.hooks) && (await hookFailures(this.kube, name)).length > 0;
+        const why = await this.failAndRelease(sim, 'Failed');
+        throw hookFailed ? new HookFailed(why) : new SimkubeError(why);
+      }
       case 'Retrying': {
         if (age > this.opts.retryGraceMs) throw new SimkubeError(await this.failAndRelease(sim, 'Retrying'));
         return {
@@ -438,7 +442,7 @@ export class SimkubeBackend implements Backend, PhasedBackend {
       }
       case 'Finished': {
         const kept = storedObservation(sim);
-        if (kept) return { observation: kept };
+        if (kept) return { observation: kept, ...(await this.hookRuns(sim)) };
         throw new SimkubeError(
           `Simulation ${name} finished before sim-arena could observe ${formatWorkload(run.workload)}; raise stepDuration (now ${this.durationSeconds(run)}s at speed ${this.opts.speed}) so the replay outlives the observation`,
         );
@@ -690,6 +694,25 @@ export class SimkubeBackend implements Backend, PhasedBackend {
         metadata: { annotations: { [DRIVER_ERROR_ANNOTATION]: why.slice(0, 8000) } },
       })
       .catch(() => undefined);
+  }
+
+  /** How the stages went, from SimKube's `<Stage>HooksSucceeded` / `<Stage>HookFailed` events (episodes with hooks). */
+  private async hookRuns(sim: Simulation): Promise<Pick<PollResult, 'hooks'>> {
+    if (!hasHooks(this.opts.hooks)) return {};
+    const events = await this.kube
+      .list<Obj & { reason?: string; message?: string }>('/api/v1/events', {
+        fieldSelector: `involvedObject.kind=Simulation,involvedObject.name=${sim.metadata?.name ?? ''}`,
+      })
+      .catch(() => []);
+    const runs: NonNullable<PollResult['hooks']> = [];
+    for (const stage of HOOK_STAGES) {
+      const prefix = stage.charAt(0).toUpperCase() + stage.slice(1);
+      const failed = events.find((e) => e.reason === `${prefix}HookFailed`);
+      const ok = events.find((e) => e.reason === `${prefix}HooksSucceeded`);
+      if (failed) runs.push({ stage, outcome: 'Failed', message: failed.message ?? `${prefix}HookFailed` });
+      else if (ok) runs.push({ stage, outcome: 'Succeeded', message: ok.message ?? `${prefix}HooksSucceeded` });
+    }
+    return runs.length ? { hooks: runs } : {};
   }
 
   /** A how-to-fix message for a Failed (or stuck Retrying) Simulation: its events, then the usual traps. */
