@@ -217,6 +217,8 @@ interface NodeTable {
   /** Absolute change-log position up to which the table is current. */
   seen: number;
   readonly masks: Int32Array;
+  /** How many nodes fail a filter (masks[i] !== 0). */
+  infeasible: number;
   readonly scores: Int32Array;
   readonly counts: Int32Array;
 }
@@ -224,6 +226,7 @@ const nodeTables = new WeakMap<PodShape, NodeTable[]>();
 
 function refreshNode(t: NodeTable, s: PodShape, stat: readonly number[], node: SimNode, i: number): void {
   const m = stat[i]! || fitMask(s, node);
+  if ((t.masks[i] !== 0) !== (m !== 0)) t.infeasible += m !== 0 ? 1 : -1;
   t.masks[i] = m;
   t.scores[i] = m === 0 ? scoreNode(s, node) : 0;
   if (t.group !== null) t.counts[i] = node.hasHostname ? node.countGroup(t.group) : -1;
@@ -292,6 +295,7 @@ export class Scheduler {
         group,
         seen: end,
         masks: new Int32Array(n),
+        infeasible: 0,
         scores: new Int32Array(n),
         counts: new Int32Array(n),
       };
@@ -407,18 +411,29 @@ export class Scheduler {
     // Group counts of the feasible nodes (-1: no hostname label): the spread score is a monotone function of them.
     let minCount = Infinity;
     let maxCount = -1;
-    for (let k = 0; k < n; k++) {
-      const i = start + k < n ? start + k : start + k - n;
-      if (tm[i] !== 0) processed++;
-      else if (count === want) break;
-      else {
-        at[count++] = i;
-        processed++;
+    if (t.infeasible === 0) {
+      // Every node fits: the window is the `want` nodes from the start index, and the pass stops at the next one.
+      count = want < n ? want : n;
+      processed = count;
+      for (let j = 0, i = start; j < count; j++, i = i + 1 < n ? i + 1 : 0) {
+        at[j] = i;
         const c = cnt[i]!;
         if (c > maxCount) maxCount = c;
         if (c < minCount) minCount = c;
       }
-    }
+    } else
+      for (let k = 0; k < n; k++) {
+        const i = start + k < n ? start + k : start + k - n;
+        if (tm[i] !== 0) processed++;
+        else if (count === want) break;
+        else {
+          at[count++] = i;
+          processed++;
+          const c = cnt[i]!;
+          if (c > maxCount) maxCount = c;
+          if (c < minCount) minCount = c;
+        }
+      }
     this.nextStart = (start + processed) % n;
     if (count === 0) {
       maskScratch.set(tm); // every node was processed: preempt() reads the masks
