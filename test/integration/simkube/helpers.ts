@@ -11,6 +11,7 @@ import { silentLogger } from '../../../src/util/log.js';
 import { kubeRequest } from '../../../src/kube/request.js';
 import { Kube } from '../../../src/kube/client.js';
 import { TraceSyncer, TraceSyncLoop } from '../../../src/sim/simkube/sync.js';
+import { ensureSimkube, simkubeLogTail } from '../../support/simkube.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const SIMKUBE_CRDS = path.resolve(
@@ -257,4 +258,58 @@ export class SimulationStates {
     clearTimeout(this.timer);
     await this.ticking;
   }
+}
+
+/** What a suite registered with `simkubeSuite` reads in its tests. */
+export interface SimkubeSuite {
+  c: Cluster;
+  /** The suite's namespace: trace ConfigMaps and the fake trace-sync pod live here (the backend's operatorNamespace). */
+  ns: string;
+  sync: LocalTraceSync;
+  /** Unique to this run: names and the suite's own folder on the node. */
+  tag: string;
+  /** The backend's traceDir: this suite's folder under NODE_TRACE_DIR (trace-sync prunes files it does not own). */
+  traceDir: string;
+  /** Runs at the end of the suite, before trace-sync stops and the namespace goes (e.g. deleting Simulations). */
+  onCleanup(f: () => Promise<unknown>): void;
+}
+
+/**
+ * The set-up every suite against the real SimKube repeats, registered as mocha hooks in the calling `describe`: the
+ * test cluster (or skip), SimKube started (built once per machine, hence the long timeout), a namespace named after
+ * `prefix` with a trace-sync loop for one KWOK node writing into the driver runner's node folder; sk-ctrl's and the
+ * driver runner's log tails after a failed test; clean-ups, trace-sync and the namespace removed at the end.
+ */
+export function simkubeSuite(prefix: string): SimkubeSuite {
+  const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const s = {
+    tag,
+    traceDir: `${NODE_TRACE_DIR}/${tag}`,
+    onCleanup: (f: () => Promise<unknown>) => void cleanups.push(f),
+  } as SimkubeSuite;
+  before(async function () {
+    this.timeout(3_600_000); // a cold build of SimKube's binaries happens here once per machine
+    s.c = await clusterOrSkip(this);
+    const sk = await ensureSimkube();
+    s.ns = await freshNamespace(s.c, prefix);
+    const node = await kwokNode(s.c);
+    await fakeTraceSyncPod(s.c, s.ns, node);
+    s.sync = await LocalTraceSync.start(s.c, s.ns, node, path.join(sk.nodeRoot, s.traceDir));
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') {
+      process.stderr.write(
+        `--- sk-ctrl.log\n${simkubeLogTail('sk-ctrl.log')}\n--- driver-runner.log\n${simkubeLogTail('driver-runner.log')}\n`,
+      );
+    }
+  });
+  after(async function () {
+    this.timeout(180_000);
+    if (!s.c) return;
+    for (const f of cleanups) await f().catch(() => undefined);
+    await s.sync?.stop();
+    if (s.ns) await deleteNamespace(s.c, s.ns);
+  });
+  return s;
 }

@@ -2,86 +2,42 @@
 // Simulation, SimKube runs them in its four stages (preStart and postStop in sk-ctrl, preRun and postRun in the
 // driver; both run on this host here, so a hook's kubectl reaches the test cluster), sendSim pipes the Simulation
 // to the hook, and a hook that fails with ignoreFailure: false fails the run with SimKube's own words.
-import path from 'node:path';
 import { expect } from 'chai';
 import { runToCompletion, type StepRun } from '../../../src/arena/backend.js';
 import type { EpisodeHooks } from '../../../src/arena/hooks.js';
 import { SimkubeBackend } from '../../../src/sim/simkube/index.js';
 import { canonicalScenario } from '../../../src/trace/generate.js';
-import { ensureSimkube, simkubeLogTail } from '../../support/simkube.js';
-import {
-  clusterOrSkip,
-  deleteNamespace,
-  deleteSimulation,
-  fakeTraceSyncPod,
-  freshNamespace,
-  kwokNode,
-  LocalTraceSync,
-  NODE_TRACE_DIR,
-  waitFor,
-  type Cluster,
-} from './helpers.js';
+import { deleteSimulation, simkubeSuite, waitFor } from './helpers.js';
 
 describe('simkube: spec.hooks run by SimKube 2.7 (real sk-ctrl and sk-driver)', function () {
   this.timeout(300_000);
-  let c: Cluster;
-  let ns: string;
-  let sync: LocalTraceSync;
-  const cleanups: Array<() => Promise<unknown>> = [];
-  const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
-  const traceDir = `${NODE_TRACE_DIR}/${tag}`;
-
-  before(async function () {
-    this.timeout(3_600_000); // a cold build of SimKube's binaries happens here once per machine
-    c = await clusterOrSkip(this);
-    const sk = await ensureSimkube();
-    ns = await freshNamespace(c, 'sk-hooks');
-    const node = await kwokNode(c);
-    await fakeTraceSyncPod(c, ns, node);
-    sync = await LocalTraceSync.start(c, ns, node, path.join(sk.nodeRoot, traceDir));
-  });
-
-  after(async function () {
-    this.timeout(180_000);
-    if (!c) return;
-    for (const f of cleanups) await f().catch(() => undefined);
-    await sync?.stop();
-    await deleteNamespace(c, ns);
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') {
-      process.stderr.write(
-        `--- sk-ctrl.log\n${simkubeLogTail('sk-ctrl.log')}\n--- driver-runner.log\n${simkubeLogTail('driver-runner.log')}\n`,
-      );
-    }
-  });
+  const suite = simkubeSuite('sk-hooks');
 
   /** One replay of cpu-slight with these hooks, driven as the CLI drives it. */
   function replay(name: string, hooks: EpisodeHooks) {
-    const backend = new SimkubeBackend(c.kc, {
-      operatorNamespace: ns,
-      traceDir,
+    const backend = new SimkubeBackend(suite.c.kc, {
+      operatorNamespace: suite.ns,
+      traceDir: suite.traceDir,
       stepSeconds: 20,
       hooks,
       pollMs: { sync: 200, blocked: 300, starting: 200, settling: 300 },
     });
     const { trace, meta } = canonicalScenario('cpu-slight');
     const run: StepRun = { name, trace, workload: meta.workload, opts: { seed: 0 }, startedAt: Date.now() };
-    cleanups.push(() => deleteSimulation(c, backend.simulationName(run)));
+    suite.onCleanup(() => deleteSimulation(suite.c, backend.simulationName(run)));
     return { backend, run, done: runToCompletion(backend, run) };
   }
 
   /** kubectl creating a ConfigMap in this suite's namespace: a hook's visible trace. */
   const mark = (stage: string, extra: string[] = []) => ({
     cmd: 'kubectl',
-    args: ['create', 'configmap', `hook-${stage}`, '-n', ns, `--from-literal=stage=${stage}`, ...extra],
+    args: ['create', 'configmap', `hook-${stage}`, '-n', suite.ns, `--from-literal=stage=${stage}`, ...extra],
   });
   const configMap = (name: string) =>
-    c.kube.get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${ns}/configmaps/${name}`);
+    suite.c.kube.get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${suite.ns}/configmaps/${name}`);
 
   it('runs the hooks of all four stages; sendSim writes the Simulation to the hook', async () => {
-    const { backend, run, done } = replay(`skh-${tag}-ok-s1`, {
+    const { backend, run, done } = replay(`skh-${suite.tag}-ok-s1`, {
       // preStart runs again on every reconcile while Initializing: the second `create` fails and is ignored.
       preStart: [mark('prestart')],
       preRun: [{ ...mark('prerun', ['--from-file=sim.json=/dev/stdin']), sendSim: true }],
@@ -104,7 +60,7 @@ describe('simkube: spec.hooks run by SimKube 2.7 (real sk-ctrl and sk-driver)', 
   });
 
   it('a hook that fails with ignoreFailure: false fails the run, quoting SimKube', async () => {
-    const { done } = replay(`skh-${tag}-bad-s1`, {
+    const { done } = replay(`skh-${suite.tag}-bad-s1`, {
       preRun: [{ cmd: 'sh', args: ['-c', 'echo no such thing >&2; exit 3'], ignoreFailure: false }],
     });
     const err = await done.then(

@@ -11,69 +11,31 @@ import { simulationPath } from '../../../src/sim/simkube/simulation.js';
 import { traceFileName } from '../../../src/sim/simkube/contract.js';
 import type { Simulation } from '../../../src/sim/simkube/simulation.js';
 import { canonicalScenario, deploymentObject, buildTrace } from '../../../src/trace/generate.js';
-import { ensureSimkube, simkubeLogTail } from '../../support/simkube.js';
-import {
-  clusterOrSkip,
-  deleteNamespace,
-  deleteSimulation,
-  fakeTraceSyncPod,
-  freshNamespace,
-  kwokNode,
-  LocalTraceSync,
-  NODE_TRACE_DIR,
-  SimulationStates,
-  waitFor,
-  waitNamespaceGone,
-  type Cluster,
-} from './helpers.js';
+import { deleteSimulation, simkubeSuite, SimulationStates, waitFor, waitNamespaceGone } from './helpers.js';
 
 describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', function () {
   this.timeout(240_000);
-  let c: Cluster;
-  let ns: string;
-  let sync: LocalTraceSync;
+  const suite = simkubeSuite('sk-replay');
   let states: SimulationStates;
   let backend: SimkubeBackend;
   const runs: StepRun[] = [];
-  const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
-  // This suite's own folder on the (one) node: trace-sync prunes files whose ConfigMap is not in its namespace.
-  const traceDir = `${NODE_TRACE_DIR}/${tag}`;
 
   before(async function () {
-    this.timeout(3_600_000); // a cold build of SimKube's binaries happens here once per machine
-    c = await clusterOrSkip(this);
-    const sk = await ensureSimkube();
-    ns = await freshNamespace(c, 'sk-replay');
-    const node = await kwokNode(c);
-    await fakeTraceSyncPod(c, ns, node);
-    sync = await LocalTraceSync.start(c, ns, node, path.join(sk.nodeRoot, traceDir));
-    states = new SimulationStates(c).start();
-    backend = new SimkubeBackend(c.kc, {
-      operatorNamespace: ns,
-      traceDir,
+    this.timeout(240_000);
+    states = new SimulationStates(suite.c).start();
+    backend = new SimkubeBackend(suite.c.kc, {
+      operatorNamespace: suite.ns,
+      traceDir: suite.traceDir,
       stepSeconds: 20,
       pollMs: { sync: 200, blocked: 300, starting: 200, settling: 300 },
     });
+    suite.onCleanup(async () => {
+      await states?.stop();
+      for (const r of runs) await deleteSimulation(suite.c, backend.simulationName(r)).catch(() => undefined);
+    });
     // A crashed earlier test run may have left the virtual namespace behind (not owned by any Simulation).
-    await c.kube.delete('/api/v1/namespaces/virtual-default');
-    await waitNamespaceGone(c, 'virtual-default');
-  });
-
-  after(async function () {
-    this.timeout(180_000);
-    if (!c) return;
-    await states?.stop();
-    for (const r of runs) await deleteSimulation(c, backend.simulationName(r)).catch(() => undefined);
-    await sync?.stop();
-    await deleteNamespace(c, ns);
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') {
-      process.stderr.write(
-        `--- sk-ctrl.log\n${simkubeLogTail('sk-ctrl.log')}\n--- driver-runner.log\n${simkubeLogTail('driver-runner.log')}\n`,
-      );
-    }
+    await suite.c.kube.delete('/api/v1/namespaces/virtual-default');
+    await waitNamespaceGone(suite.c, 'virtual-default');
   });
 
   function stepRun(name: string, scenario: string): StepRun {
@@ -92,7 +54,7 @@ describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', fu
     ['replicas-over', { ready: 5, pending: 0, total: 5 }],
   ] as const) {
     it(`${scenario}: observes ${expected.ready}/${expected.pending}/${expected.total}, like the embedded backend`, async () => {
-      const r = stepRun(`skr-${tag}-${scenario}-s1`, scenario);
+      const r = stepRun(`skr-${suite.tag}-${scenario}-s1`, scenario);
       const seen: string[] = [];
       const obs = await runToCompletion(
         {
@@ -115,20 +77,22 @@ describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', fu
       // cleanup deleted the Simulation; the GC cascade takes the virtual namespace with it
       await waitFor(
         'the Simulation to go',
-        async () => !(await c.kube.get(simulationPath(backend.simulationName(r)))),
+        async () => !(await suite.c.kube.get(simulationPath(backend.simulationName(r)))),
         90_000,
       );
-      await waitNamespaceGone(c, 'virtual-default');
+      await waitNamespaceGone(suite.c, 'virtual-default');
     });
   }
 
   it("surfaces SimKube's one-at-a-time lock as waiting SimulationBlocked, and proceeds once the other is gone", async () => {
-    const a = stepRun(`skb-${tag}-a-s1`, 'healthy');
-    const b = stepRun(`skb-${tag}-b-s1`, 'replicas-under');
+    const a = stepRun(`skb-${suite.tag}-a-s1`, 'healthy');
+    const b = stepRun(`skb-${suite.tag}-b-s1`, 'replicas-under');
     await backend.start(a);
     await waitFor('A Running', async () => {
       await backend.poll(a);
-      return (await c.kube.get<Simulation>(simulationPath(backend.simulationName(a))))?.status?.state === 'Running';
+      return (
+        (await suite.c.kube.get<Simulation>(simulationPath(backend.simulationName(a))))?.status?.state === 'Running'
+      );
     });
     await backend.start(b);
     const blocked = await waitFor('B Blocked', async () => {
@@ -145,7 +109,7 @@ describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', fu
     expect(bStates[0], bStates.join(' → ')).to.equal('Blocked');
     expect(bStates.indexOf('Running'), bStates.join(' → ')).to.be.greaterThan(0);
     await backend.cleanup(b);
-    await waitNamespaceGone(c, 'virtual-default');
+    await waitNamespaceGone(suite.c, 'virtual-default');
   });
 
   // The driver Job has backoffLimit 0: when sk-driver exits 1, sk-ctrl marks the Simulation Failed and deletes its
@@ -160,7 +124,7 @@ describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', fu
       metadata: { name: 'w', namespace: 'default' },
       spec: { template: { spec: { containers: [] } } },
     };
-    const r = stepRun(`skf-${tag}-s1`, 'healthy');
+    const r = stepRun(`skf-${suite.tag}-s1`, 'healthy');
     r.trace = buildTrace([deploymentObject({ replicas: 1, cpu: '100m', memory: '64Mi' }), widget]);
     (r.trace.get('config') as Map<string, Map<string, unknown>>)
       .get('trackedObjects')!
@@ -177,23 +141,23 @@ describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', fu
     expect(err!.message).to.match(/sim-arena deleted Simulation/);
     await waitFor(
       'the Failed Simulation to go',
-      async () => !(await c.kube.get(simulationPath(backend.simulationName(r)))),
+      async () => !(await suite.c.kube.get(simulationPath(backend.simulationName(r)))),
       90_000,
     );
     // The lock is free: the next replay is not Blocked for long.
-    const next = stepRun(`skf-${tag}-after-s1`, 'healthy');
+    const next = stepRun(`skf-${suite.tag}-after-s1`, 'healthy');
     expect(await runToCompletion(backend, next)).to.deep.equal({ ready: 2, pending: 0, total: 2 });
-    await waitNamespaceGone(c, 'virtual-default');
+    await waitNamespaceGone(suite.c, 'virtual-default');
   });
 
   it('pre-start removes what a crashed run left in the virtual namespace', async () => {
     // An earlier replay's virtual namespace may still be terminating (SimKube deletes it when a Simulation ends).
     await waitFor(
       'virtual-default from an earlier replay to be gone',
-      async () => !(await c.kube.get('/api/v1/namespaces/virtual-default')),
+      async () => !(await suite.c.kube.get('/api/v1/namespaces/virtual-default')),
       120_000,
     );
-    await c.kube.create('/api/v1/namespaces', {
+    await suite.c.kube.create('/api/v1/namespaces', {
       metadata: { name: 'virtual-default', labels: { 'simkube.io/virtual': 'true' } },
     });
     const leftover = deploymentObject({ replicas: 2, cpu: '100m', memory: '64Mi' }) as {
@@ -207,20 +171,20 @@ describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', fu
     };
     leftover.spec.template.spec.nodeSelector = { type: 'virtual' };
     leftover.spec.template.spec.tolerations = [{ key: 'kwok-provider', operator: 'Exists', effect: 'NoSchedule' }];
-    await c.kube.create('/apis/apps/v1/namespaces/virtual-default/deployments', leftover);
+    await suite.c.kube.create('/apis/apps/v1/namespaces/virtual-default/deployments', leftover);
     await waitFor(
       'leftover pods',
       async () =>
-        (await c.kube.list('/api/v1/namespaces/virtual-default/pods', { labelSelector: 'app=web' })).length === 2,
+        (await suite.c.kube.list('/api/v1/namespaces/virtual-default/pods', { labelSelector: 'app=web' })).length === 2,
     );
-    const r = stepRun(`skl-${tag}-s1`, 'healthy');
+    const r = stepRun(`skl-${suite.tag}-s1`, 'healthy');
     r.trace = buildTrace([deploymentObject({ replicas: 2, cpu: '500m', memory: '512Mi' })]);
     await backend.start(r);
-    expect(await c.kube.get('/apis/apps/v1/namespaces/virtual-default/deployments/web')).to.equal(undefined);
+    expect(await suite.c.kube.get('/apis/apps/v1/namespaces/virtual-default/deployments/web')).to.equal(undefined);
     await waitFor(
       'leftover pods gone',
       async () =>
-        (await c.kube.list('/api/v1/namespaces/virtual-default/pods', { labelSelector: 'app=web' })).length === 0,
+        (await suite.c.kube.list('/api/v1/namespaces/virtual-default/pods', { labelSelector: 'app=web' })).length === 0,
     );
     const obs = await waitFor('observed', async () => (await backend.poll(r)).observation, 90_000, 300);
     expect(obs).to.deep.equal({ ready: 2, pending: 0, total: 2 });
@@ -228,27 +192,27 @@ describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', fu
     // the namespace existed before SimKube's driver ran, so it is not owned by its root: remove it ourselves
     await waitFor(
       'Simulation gone',
-      async () => !(await c.kube.get(simulationPath(backend.simulationName(r)))),
+      async () => !(await suite.c.kube.get(simulationPath(backend.simulationName(r)))),
       90_000,
     );
-    await c.kube.delete('/api/v1/namespaces/virtual-default');
-    await waitNamespaceGone(c, 'virtual-default');
+    await suite.c.kube.delete('/api/v1/namespaces/virtual-default');
+    await waitNamespaceGone(suite.c, 'virtual-default');
   });
 
   it('collects trace ConfigMaps no Simulation refers to once past their grace; trace-sync then removes the node files', async () => {
-    const used = stepRun(`skg-${tag}-a-s1`, 'healthy');
-    const unused = stepRun(`skg-${tag}-b-s1`, 'replicas-over');
-    const patient = new SimkubeBackend(c.kc, { operatorNamespace: ns }); // the default grace: 2 minutes
-    const eager = new SimkubeBackend(c.kc, { operatorNamespace: ns, traceGraceMs: 0 });
+    const used = stepRun(`skg-${suite.tag}-a-s1`, 'healthy');
+    const unused = stepRun(`skg-${suite.tag}-b-s1`, 'replicas-over');
+    const patient = new SimkubeBackend(suite.c.kc, { operatorNamespace: suite.ns }); // the default grace: 2 minutes
+    const eager = new SimkubeBackend(suite.c.kc, { operatorNamespace: suite.ns, traceGraceMs: 0 });
     const cmUnused = await eager.ensureConfigMap(unused);
     // A Simulation that refers to the other one.
     await backend.start(used);
     await waitFor('a Simulation for the first run', async () => {
       await backend.poll(used);
-      return c.kube.get(simulationPath(backend.simulationName(used)));
+      return suite.c.kube.get(simulationPath(backend.simulationName(used)));
     });
     const cmUsed = await backend.ensureConfigMap(used);
-    const file = (name: string) => path.join(sync.dir, traceFileName(name));
+    const file = (name: string) => path.join(suite.sync.dir, traceFileName(name));
     await waitFor(
       'both traces on the node',
       async () => existsSync(file(cmUsed.name)) && existsSync(file(cmUnused.name)),
@@ -258,7 +222,7 @@ describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', fu
     expect(young, 'both are younger than the grace').to.not.include(cmUsed.name).and.not.include(cmUnused.name);
     const first = await eager.collectTraceConfigMaps();
     expect(first).to.include(cmUnused.name).and.not.include(cmUsed.name);
-    expect(await c.kube.get(`/api/v1/namespaces/${ns}/configmaps/${cmUnused.name}`)).to.equal(undefined);
+    expect(await suite.c.kube.get(`/api/v1/namespaces/${suite.ns}/configmaps/${cmUnused.name}`)).to.equal(undefined);
     await waitFor('trace-sync to remove the unused file', async () => !existsSync(file(cmUnused.name)));
     expect(existsSync(file(cmUsed.name)), 'the file of the Simulation in use stays').to.equal(true);
 
@@ -267,12 +231,12 @@ describe('simkube: replays through SimKube 2.7 (real sk-ctrl and sk-driver)', fu
     await eager.cleanup(used);
     await waitFor(
       'the Simulation to go',
-      async () => !(await c.kube.get(simulationPath(backend.simulationName(used)))),
+      async () => !(await suite.c.kube.get(simulationPath(backend.simulationName(used)))),
       90_000,
     );
-    await waitNamespaceGone(c, 'virtual-default');
+    await waitNamespaceGone(suite.c, 'virtual-default');
     await eager.collectTraceConfigMaps();
-    expect(await c.kube.get(`/api/v1/namespaces/${ns}/configmaps/${cmUsed.name}`)).to.equal(undefined);
+    expect(await suite.c.kube.get(`/api/v1/namespaces/${suite.ns}/configmaps/${cmUsed.name}`)).to.equal(undefined);
     await waitFor('trace-sync to remove the other file', async () => !existsSync(file(cmUsed.name)));
   });
 });

@@ -1,7 +1,6 @@
 // Usage consequences on the simkube backend, against SimKube 2.7's REAL sk-ctrl and sk-driver: the driver creates the
 // workload's pods in virtual-default, the scheduler binds them to a KWOK node, and the backend writes the usage
 // model's verdict (OOMKilled, CrashLoopBackOff, Ready=False) into their status. Same counts as the embedded replay.
-import path from 'node:path';
 import { expect } from 'chai';
 import { episodeSpec, runOptions } from '../../../src/arena/episode.js';
 import type { Observation } from '../../../src/arena/observation.js';
@@ -12,20 +11,7 @@ import { SimkubeBackend } from '../../../src/sim/simkube/index.js';
 import { buildTrace, deploymentObject } from '../../../src/trace/generate.js';
 import type { Trace } from '../../../src/trace/trace.js';
 import { synthesizeUsage } from '../../../src/trace/usage/synth.js';
-import { ensureSimkube, simkubeLogTail } from '../../support/simkube.js';
-import {
-  clusterOrSkip,
-  deleteNamespace,
-  deleteSimulation,
-  fakeTraceSyncPod,
-  freshNamespace,
-  kwokNode,
-  LocalTraceSync,
-  NODE_TRACE_DIR,
-  waitFor,
-  waitNamespaceGone,
-  type Cluster,
-} from './helpers.js';
+import { deleteSimulation, simkubeSuite, waitFor, waitNamespaceGone } from './helpers.js';
 
 const web = { kind: 'Deployment', namespace: 'default', name: 'web' };
 
@@ -75,47 +61,24 @@ interface PodView {
 
 describe('simkube: usage consequences through SimKube 2.7 (real sk-ctrl and sk-driver)', function () {
   this.timeout(300_000);
-  let c: Cluster;
-  let ns: string;
-  let sync: LocalTraceSync;
+  const suite = simkubeSuite('sk-usage');
   let backend: SimkubeBackend;
   const runs: StepRun[] = [];
-  const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
-  const traceDir = `${NODE_TRACE_DIR}/${tag}`;
 
   before(async function () {
-    this.timeout(3_600_000);
-    c = await clusterOrSkip(this);
-    const sk = await ensureSimkube();
-    ns = await freshNamespace(c, 'sk-usage');
-    const node = await kwokNode(c);
-    await fakeTraceSyncPod(c, ns, node);
-    sync = await LocalTraceSync.start(c, ns, node, path.join(sk.nodeRoot, traceDir));
+    this.timeout(240_000);
     // awaitFinish off: the step completes at the observation, so the pods can be read before the cleanup.
-    backend = new SimkubeBackend(c.kc, {
-      operatorNamespace: ns,
-      traceDir,
+    backend = new SimkubeBackend(suite.c.kc, {
+      operatorNamespace: suite.ns,
+      traceDir: suite.traceDir,
       stepSeconds: 30,
       awaitFinish: false,
       pollMs: { sync: 200, blocked: 300, starting: 200, settling: 300 },
     });
-    await waitNamespaceGone(c, 'virtual-default', 180_000);
-  });
-
-  after(async function () {
-    this.timeout(180_000);
-    if (!c) return;
-    for (const r of runs) await deleteSimulation(c, backend.simulationName(r)).catch(() => undefined);
-    await sync?.stop();
-    await deleteNamespace(c, ns);
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') {
-      process.stderr.write(
-        `--- sk-ctrl.log\n${simkubeLogTail('sk-ctrl.log')}\n--- driver-runner.log\n${simkubeLogTail('driver-runner.log')}\n`,
-      );
-    }
+    suite.onCleanup(async () => {
+      for (const r of runs) await deleteSimulation(suite.c, backend.simulationName(r)).catch(() => undefined);
+    });
+    await waitNamespaceGone(suite.c, 'virtual-default', 180_000);
   });
 
   async function replay(name: string, cpu: string, memory: string) {
@@ -124,15 +87,15 @@ describe('simkube: usage consequences through SimKube 2.7 (real sk-ctrl and sk-d
     runs.push(r);
     await backend.start(r);
     const obs = await waitFor('the usage observation', async () => (await backend.poll(r)).observation, 240_000, 300);
-    const pods = await c.kube.list<PodView>('/api/v1/namespaces/virtual-default/pods');
+    const pods = await suite.c.kube.list<PodView>('/api/v1/namespaces/virtual-default/pods');
     await backend.cleanup(r);
-    await waitNamespaceGone(c, 'virtual-default', 180_000);
+    await waitNamespaceGone(suite.c, 'virtual-default', 180_000);
     const embedded = await new EmbeddedBackend().run(webTrace(), web, runOptions(s, undefined, 1));
     return { obs, pods, embedded };
   }
 
   it('a memory limit (the request) below the working set: OOMKilled pods in virtual-default, like embedded', async () => {
-    const { obs, pods, embedded } = await replay(`sku-${tag}-oom-s1`, '200m', '700Mi');
+    const { obs, pods, embedded } = await replay(`sku-${suite.tag}-oom-s1`, '200m', '700Mi');
     expect(counts(obs)).to.deep.equal(counts(embedded));
     expect(obs.ready).to.equal(0);
     expect(obs.restarts).to.be.greaterThan(0);
@@ -146,7 +109,7 @@ describe('simkube: usage consequences through SimKube 2.7 (real sk-ctrl and sk-d
   });
 
   it('right-sized: all Ready, no restarts, like embedded', async () => {
-    const { obs, embedded } = await replay(`sku-${tag}-ok-s1`, '200m', '300Mi');
+    const { obs, embedded } = await replay(`sku-${suite.tag}-ok-s1`, '200m', '300Mi');
     expect(counts(obs)).to.deep.equal(counts(embedded));
     expect(obs).to.deep.include({ ready: 2, total: 2, oomKills: 0, restarts: 0 });
   });
