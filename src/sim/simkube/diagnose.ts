@@ -144,9 +144,15 @@ export async function driverError(kube: Kube, driverNamespace: string, simName: 
  * SimKube's own words for each hook that failed with ignoreFailure: false: its `<Stage>HookFailed` events on the
  * Simulation ("Simulation hook `cmd args` failed with exit code: N"), oldest first.
  */
-export async function hookFailures(kube: Kube, simName: string): Promise<string[]> {
-  const events = await kube.list<Obj & { reason?: string; message?: string }>('/api/v1/events', {
+export function hookFailures(events: readonly SimulationEvent[]): string[] {
+  return events.filter((e) => /HookFailed$/.test(e.reason ?? '')).map((e) => `${e.reason}: ${e.message ?? ''}`.trim());
+}
+
+export type SimulationEvent = Obj & { reason?: string; message?: string; type?: string };
+
+/** The Events about a Simulation (SimKube's own: hook outcomes, driver and cleanup failures), oldest first. */
+export function simulationEvents(kube: Kube, simName: string): Promise<SimulationEvent[]> {
+  return kube.list<SimulationEvent>('/api/v1/events', {
     fieldSelector: `involvedObject.kind=Simulation,involvedObject.name=${simName}`,
   });
-  return events.filter((e) => /HookFailed$/.test(e.reason ?? '')).map((e) => `${e.reason}: ${e.message ?? ''}`.trim());
 }

@@ -44,7 +44,7 @@ import { MANAGED_BY_SELECTOR, TRACE_LABEL } from '../../api/names.js';
 import { Kube, objectPath, type Obj } from '../../kube/client.js';
 import { simulationPath, SIMULATIONS_PATH } from './simulation.js';
 import { timeMs } from '../../kube/time.js';
-import { driverError, hookFailures, lockHolder, replayStartedMs } from './diagnose.js';
+import { driverError, hookFailures, lockHolder, replayStartedMs, simulationEvents } from './diagnose.js';
 import { replayableBySimkube } from './replayable.js';
 import {
   buildSimulation,
@@ -407,7 +407,7 @@ export class SimkubeBackend implements Backend, PhasedBackend {
     if (
       (state === 'Initializing' || state === 'Retrying' || state === 'Running') &&
       hasHooks(this.opts.hooks) &&
-      (await hookFailures(this.kube, name)).length > 0
+      hookFailures(await simulationEvents(this.kube, name)).length > 0
     )
       throw new HookFailed(await this.failAndRelease(sim, 'stopped by a failed hook'));
     switch (state) {
@@ -426,7 +426,8 @@ export class SimkubeBackend implements Backend, PhasedBackend {
         };
       case 'Failed': {
         // A failed preRun/postRun hook makes the driver exit, so SimKube marks the Simulation Failed.
-        const hookFailed = hasHooks(this.opts.hooks) && (await hookFailures(this.kube, name)).length > 0;
+        const hookFailed =
+          hasHooks(this.opts.hooks) && hookFailures(await simulationEvents(this.kube, name)).length > 0;
         const why = await this.failAndRelease(sim, 'Failed');
         throw hookFailed ? new HookFailed(why) : new SimkubeError(why);
       }
@@ -699,11 +700,7 @@ export class SimkubeBackend implements Backend, PhasedBackend {
   /** How the stages went, from SimKube's `<Stage>HooksSucceeded` / `<Stage>HookFailed` events (episodes with hooks). */
   private async hookRuns(sim: Simulation): Promise<Pick<PollResult, 'hooks'>> {
     if (!hasHooks(this.opts.hooks)) return {};
-    const events = await this.kube
-      .list<Obj & { reason?: string; message?: string }>('/api/v1/events', {
-        fieldSelector: `involvedObject.kind=Simulation,involvedObject.name=${sim.metadata?.name ?? ''}`,
-      })
-      .catch(() => []);
+    const events = await simulationEvents(this.kube, sim.metadata?.name ?? '').catch(() => []);
     const runs: NonNullable<PollResult['hooks']> = [];
     for (const stage of HOOK_STAGES) {
       const prefix = stage.charAt(0).toUpperCase() + stage.slice(1);
@@ -719,7 +716,9 @@ export class SimkubeBackend implements Backend, PhasedBackend {
   async explainFailure(sim: Simulation, state: string): Promise<string> {
     const name = sim.metadata?.name ?? '?';
     const parts = [`Simulation ${name} is ${state}.`];
-    const hooks = await hookFailures(this.kube, name).catch(() => []);
+    // One read of the Simulation's events serves the hook failures and, without the driver's words, the recent ones.
+    const events = await simulationEvents(this.kube, name).catch(() => undefined);
+    const hooks = hookFailures(events ?? []);
     if (hooks.length) parts.push(`SimKube: ${hooks.join(' | ')} (spec.hooks).`);
     const live = await driverError(this.kube, this.opts.driverNamespace, name).catch(() => undefined);
     const kept = this.driverFailures.get(name) ?? sim.metadata?.annotations?.[DRIVER_ERROR_ANNOTATION];
@@ -731,20 +730,12 @@ export class SimkubeBackend implements Backend, PhasedBackend {
       parts.push(`Details: kubectl -n ${this.opts.driverNamespace} logs job/sk-${name}-driver.`);
       return parts.join(' ');
     }
-    try {
-      const events = await this.kube.list<
-        Obj & { reason?: string; message?: string; type?: string; lastTimestamp?: string; eventTime?: string }
-      >('/api/v1/events', {
-        fieldSelector: `involvedObject.kind=Simulation,involvedObject.name=${name}`,
-      });
-      const recent = events
-        .filter((e) => e.type === 'Warning' || /fail|error/i.test(`${e.reason ?? ''}`))
-        .slice(-3)
-        .map((e) => `${e.reason ?? ''}: ${e.message ?? ''}`.trim());
-      if (recent.length) parts.push(`Events: ${recent.join(' | ')}.`);
-    } catch {
-      // events are a nicety
-    }
+    // Events are a nicety: none when they could not be read.
+    const recent = (events ?? [])
+      .filter((e) => e.type === 'Warning' || /fail|error/i.test(`${e.reason ?? ''}`))
+      .slice(-3)
+      .map((e) => `${e.reason ?? ''}: ${e.message ?? ''}`.trim());
+    if (recent.length) parts.push(`Events: ${recent.join(' | ')}.`);
     let problems: Check[] = [];
     try {
       problems = (await simkubeTrapChecks(this.kube, { driverNamespace: this.opts.driverNamespace })).filter(
