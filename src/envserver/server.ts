@@ -435,12 +435,8 @@ export class EnvServer {
   }
 
   private planItem(item: unknown, where: string, seen: Set<string>, client: string | undefined): BatchPlanItem {
-    if (!isObject(item)) throw badRequest(`${where} must be an object {"id", "action"}`);
+    checkBatchItem(item, where, seen);
     const id = item.id;
-    if (typeof id !== 'string' || id.length === 0) throw badRequest(`${where}.id must be an env id string`);
-    if (seen.has(id)) throw badRequest(`${where}: env ${id} appears twice in one batch`);
-    seen.add(id);
-    checkBatchItemKeys(item, where);
     let entry;
     try {
       entry = this.registry.get(id, client);
@@ -519,7 +515,16 @@ export function checkBatchBody(body: unknown, maxBatch: number): unknown[] {
   return steps;
 }
 
-export function checkBatchItemKeys(item: Json, where: string): void {
+/**
+ * One item of a step-batch body, checked the same way by the single-process server and the worker router: an
+ * object with a non-empty env id not seen before in this batch (`seen` gets it) and no unknown field.
+ */
+export function checkBatchItem(item: unknown, where: string, seen: Set<string>): asserts item is Json & { id: string } {
+  if (!isObject(item)) throw badRequest(`${where} must be an object {"id", "action"}`);
+  const id = item.id;
+  if (typeof id !== 'string' || id.length === 0) throw badRequest(`${where}.id must be an env id string`);
+  if (seen.has(id)) throw badRequest(`${where}: env ${id} appears twice in one batch`);
+  seen.add(id);
   for (const k of Object.keys(item))
     if (!['id', 'action', 'reset'].includes(k))
       throw badRequest(`${where}: unknown field "${k}" (use id, action, reset)`);

@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { registry } from '../util/metrics.js';
 import { uploadedTraceBytes } from './config.js';
-import { HttpError, badRequest, toHttpError } from './errors.js';
+import { HttpError, toHttpError } from './errors.js';
 import { checkContentType, checkOrigin, isLoopbackHost } from './guard.js';
 import * as metrics from './metrics.js';
 import { tooManyEnvs, tooManyForClient, traceBudgetUsedUp, unknownEnv } from './registry.js';
@@ -22,11 +22,10 @@ import {
   CLIENT_TOKEN_HEADER,
   DEFAULTS,
   checkBatchBody,
-  checkBatchItemKeys,
+  checkBatchItem,
   checkBearer,
   countRequest,
   headerValue,
-  isObject,
   readBody,
   sha,
   writeJson,
@@ -397,12 +396,8 @@ export class WorkerEnvServer {
       const item = steps[i];
       const where = `steps[${i}]`;
       try {
-        if (!isObject(item)) throw badRequest(`${where} must be an object {"id", "action"}`);
+        checkBatchItem(item, where, seen);
         const id = item.id;
-        if (typeof id !== 'string' || id.length === 0) throw badRequest(`${where}.id must be an env id string`);
-        if (seen.has(id)) throw badRequest(`${where}: env ${id} appears twice in one batch`);
-        seen.add(id);
-        checkBatchItemKeys(item, where);
         const held = this.table.get(id);
         if (!held) throw new HttpError(404, `${where}: ${unknownEnv(id).message}`);
         let g = groups.get(held.worker);

@@ -13,9 +13,9 @@ export interface TestServer {
   close: () => Promise<void>;
 }
 
-export async function testServer(opts: EnvServerOptions = {}): Promise<TestServer> {
-  const { server, url } = await startEnvServer({ host: '127.0.0.1', port: 0, ...opts });
-  const call: TestServer['call'] = async (method, path, body, headers = {}) => {
+/** Calls to a server at `url`: JSON bodies out, the answer parsed as JSON when it is JSON. */
+export function jsonClient(url: string): TestServer['call'] {
+  return async (method, path, body, headers = {}) => {
     const init: RequestInit = { method, headers: { 'content-type': 'application/json', ...headers } };
     if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
     const res = await fetch(url + path, init);
@@ -28,7 +28,11 @@ export async function testServer(opts: EnvServerOptions = {}): Promise<TestServe
     }
     return { status: res.status, body: parsed, headers: res.headers };
   };
-  return { server, url, call, close: () => server.close() };
+}
+
+export async function testServer(opts: EnvServerOptions = {}): Promise<TestServer> {
+  const { server, url } = await startEnvServer({ host: '127.0.0.1', port: 0, ...opts });
+  return { server, url, call: jsonClient(url), close: () => server.close() };
 }
 
 /** Create an env and return its id (asserting 201). */

@@ -3,31 +3,15 @@
 import { expect } from 'chai';
 import { startWorkerEnvServer, type WorkerEnvServer } from '../../../src/envserver/workers.js';
 import { mulberry32, randomInt } from '../../../src/util/rng.js';
-import { createEnv, testServer, type TestServer } from './helpers.js';
+import { createEnv, jsonClient, testServer, type TestServer } from './helpers.js';
 
 type Call = TestServer['call'];
-
-function client(url: string): Call {
-  return async (method, path, body, headers = {}) => {
-    const init: RequestInit = { method, headers: { 'content-type': 'application/json', ...headers } };
-    if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
-    const res = await fetch(url + path, init);
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // not JSON
-    }
-    return { status: res.status, body: parsed, headers: res.headers };
-  };
-}
 
 async function workerServer(
   opts: Parameters<typeof startWorkerEnvServer>[0],
 ): Promise<{ server: WorkerEnvServer; call: Call }> {
   const { server, url } = await startWorkerEnvServer({ host: '127.0.0.1', port: 0, ...opts });
-  return { server, call: client(url) };
+  return { server, call: jsonClient(url) };
 }
 
 async function create(call: Call, body: object, headers?: Record<string, string>): Promise<string> {
