@@ -4,7 +4,10 @@
 // episode ended is reset in its next batch, as the Python vector env does. Prints, per worker count, the wall rate
 // and the server's CPU-seconds (from /proc), e.g.
 //   envserver-steps-per-second-batched-workers-2: 31000 (server 1.9 CPU-s per wall s)
+// The steady-state figure excludes start-up, env creation and --warmup seconds (every env's first reset, JIT);
+// the whole-run line counts everything from spawn. --cpu-prof DIR runs the server under node --cpu-prof.
 //   npx tsx bench/envserver.ts [--workers 1,2] [--envs 512] [--batch 256] [--inflight 2] [--seconds 10]
+//     [--warmup 3] [--cpu-prof DIR]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -19,6 +22,8 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '256' },
     inflight: { type: 'string', default: '2' },
     seconds: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const workerCounts = args.workers.split(',').map(Number);
@@ -26,6 +31,8 @@ const envs = Number(args.envs);
 const batch = Number(args.batch);
 const inflight = Number(args.inflight);
 const seconds = Number(args.seconds);
+const warmup = Number(args.warmup);
+if (!(warmup >= 0)) throw new RangeError('--warmup must be a number of seconds ≥ 0');
 for (const [name, v] of Object.entries({ envs, batch, inflight, seconds }))
   if (!(v > 0)) throw new RangeError(`--${name} must be a positive number`);
 if (workerCounts.some((w) => !(Number.isInteger(w) && w >= 1))) throw new RangeError('--workers: whole numbers ≥ 1');
@@ -64,6 +71,7 @@ function start(workers: number): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
     [
+      ...(args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : []),
       bin,
       'serve',
       '--port',
@@ -96,10 +104,16 @@ function cpuSeconds(pid: number): number {
 }
 
 async function measure(workers: number): Promise<void> {
+  const load = loadavg()[0]!;
+  const tStart = performance.now();
   const { child, url } = await start(workers);
+  const exited = new Promise((resolve) => child.on('exit', resolve));
   try {
+    const startup = (performance.now() - tStart) / 1000;
+    const cpuStartup = cpuSeconds(child.pid!);
     const ids: string[] = [];
     for (let i = 0; i < envs; i++) ids.push(((await call(url, 'POST', '/v1/envs', {})) as { id: string }).id);
+    const creation = (performance.now() - tStart) / 1000 - startup;
     const groups = Array.from({ length: inflight }, (_, g) => ids.slice(g * batch, (g + 1) * batch));
     const needsReset = new Map(ids.map((id) => [id, true]));
     let steps = 0;
@@ -123,7 +137,10 @@ async function measure(workers: number): Promise<void> {
         }
       }
     };
-    await Promise.all(groups.map((g) => loop(g, performance.now() + 1000))); // warm-up
+    // Warm-up: every env's first reset, JIT, caches. Counted in the whole-run figure, not in the steady one.
+    const tWarm = performance.now();
+    await Promise.all(groups.map((g) => loop(g, tWarm + warmup * 1000)));
+    const warmSteps = steps;
     steps = 0;
     resets = 0;
     const cpu0 = cpuSeconds(child.pid!);
@@ -131,11 +148,15 @@ async function measure(workers: number): Promise<void> {
     await Promise.all(groups.map((g) => loop(g, t0 + seconds * 1000)));
     const wall = (performance.now() - t0) / 1000;
     const cpu = cpuSeconds(child.pid!) - cpu0;
+    const whole = (performance.now() - tStart) / 1000;
+    const cpuWhole = cpuSeconds(child.pid!);
     process.stdout.write(
-      `envserver-steps-per-second-batched-workers-${workers}: ${Math.round(steps / wall)} (${Math.round(resets / wall)} resets/s; server ${(cpu / wall).toFixed(2)} CPU-s per wall s, ${Math.round(steps / cpu)} steps per server CPU-s; ${envs} envs, ${inflight} × ${batch} per batch; load ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs)\n`,
+      `envserver-steps-per-second-batched-workers-${workers}: ${Math.round(steps / wall)} (steady state over ${wall.toFixed(1)} s after ${warmup} s warm-up: ${Math.round(resets / wall)} resets/s; server ${(cpu / wall).toFixed(2)} CPU-s per wall s, ${Math.round(steps / cpu)} steps per server CPU-s; ${envs} envs, ${inflight} × ${batch} per batch; load ${load.toFixed(1)} → ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs)\n` +
+        `  whole run: ${Math.round((warmSteps + steps) / whole)} steps/s over ${whole.toFixed(1)} s, ${Math.round((warmSteps + steps) / cpuWhole)} per server CPU-s (start-up ${startup.toFixed(1)} s / ${cpuStartup.toFixed(1)} CPU-s, creating ${envs} envs ${creation.toFixed(1)} s)\n`,
     );
   } finally {
     child.kill('SIGTERM');
+    await exited;
   }
 }
 

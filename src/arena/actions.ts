@@ -274,22 +274,16 @@ export function applyAction(
   const out: Outcome = { trace, ref, settings, action, before };
   if (action === 'noop') return done(out, false);
 
-  const limits = resolveLimits(settings.safeguards);
-  const occurrences = templateOccurrences(trace, ref);
-  const steady = steadyOccurrence(occurrences);
-  // From the first action on, the trace's edits are journaled (incremental replay); the occurrences are noted as
-  // edited before anything changes, so no edit goes unnoted even if one of them throws halfway.
-  trackEdits(trace);
-
-  if (action === 'scale-up' || action === 'scale-down') {
-    if (!hasReplicas(ref.kind)) return done(out, false, `${ref.kind} has no replica count to scale`);
-    const delta = BigInt(action === 'scale-up' ? settings.steps.replicas : -settings.steps.replicas);
-    const b = bounds('replicas', limits, '');
-    const v = BigInt(replicasOf(steady.obj));
-    const why = explain(b, v, shiftClamped(v, delta, b.lo, b.hi), delta);
-    if (why.blocked) return done(out, false, why.blocked);
-    if (dryRun) return done(out, false);
-    for (const x of occurrences) noteEdited(trace, x.obj);
+  const m = moveContext(trace, ref, settings);
+  const { occurrences } = m;
+  const move = checkMove(m, action);
+  if (move.kindReason !== undefined) return done(out, false, move.kindReason);
+  const { b, v, delta } = move;
+  const why = explain(b, v, move.next, delta);
+  if (why.blocked) return done(out, false, why.blocked);
+  if (dryRun) return done(out, false);
+  for (const x of occurrences) noteEdited(trace, x.obj);
+  if (move.resource === 'replicas') {
     for (const o of occurrences) setReplicas(o.obj, Number(shiftClamped(BigInt(replicasOf(o.obj)), delta, b.lo, b.hi)));
     const notes = why.clamped ? [why.clamped] : [];
     notes.push(
@@ -302,55 +296,104 @@ export function applyAction(
     ensureIndexed(trace, occurrences[0]!.obj);
     return done(out, true, undefined, notes, why.clamped !== undefined);
   }
-
-  const resource: ResourceName = action === 'bump-cpu' || action === 'reduce-cpu' ? 'cpu' : 'memory';
-  const stepQ = parseQuantity(resource === 'cpu' ? settings.steps.cpu : settings.steps.memory);
-  const dir: 1 | -1 = action.startsWith('bump') ? 1 : -1;
-  const mode = resourceModeOf(settings);
-  const b = bounds(resource, limits, mode === 'effective' ? "pod's effective " : '');
-
-  if (mode === 'effective') {
-    const v = effectiveRequest(podSpecOf(steady.obj)!, resource);
-    const delta = deltaFrom(settings, v, dir, resource, stepQ.nanos);
-    const why = explain(b, v, shiftClamped(v, delta, b.lo, b.hi), delta);
-    if (why.blocked) return done(out, false, why.blocked);
-    if (dryRun) return done(out, false);
-    for (const x of occurrences) noteEdited(trace, x.obj);
+  const resource = move.resource;
+  const format = parseQuantity(resource === 'cpu' ? settings.steps.cpu : settings.steps.memory).format;
+  if (m.mode === 'effective') {
     for (const o of occurrences) {
       const spec = podSpecOf(o.obj)!;
       const cur = effectiveRequest(spec, resource);
       const next = shiftClamped(cur, delta, b.lo, b.hi);
-      if (next !== cur) setEffectiveRequest(spec, resource, next, stepQ.format);
+      if (next !== cur) setEffectiveRequest(spec, resource, next, format);
     }
-    ensureIndexed(trace, occurrences[0]!.obj);
-    return done(out, true, undefined, why.clamped ? [why.clamped] : [], why.clamped !== undefined);
+  } else {
+    for (const c of m.targets!) {
+      const cur = containerRequest(c, resource).nanos;
+      const next = shiftClamped(cur, delta, b.lo, b.hi);
+      if (next !== cur) writeContainerRequest(c, resource, next, format);
+    }
   }
+  ensureIndexed(trace, occurrences[0]!.obj);
+  return done(out, true, undefined, why.clamped ? [why.clamped] : [], why.clamped !== undefined);
+}
 
-  const target = resolveContainer(podSpecOf(steady.obj)!, ref, settings.container);
+/** What every non-noop action of one state shares: the bounds, the occurrences, the steady one, the target. */
+interface MoveContext {
+  ref: WorkloadRef;
+  settings: ActionSettings;
+  limits: Limits;
+  occurrences: Occurrence[];
+  steady: Occurrence;
+  mode: ResourceMode;
+  /** Container mode: the target container in every occurrence that has it. */
+  targets?: MsgMapLike[];
+  steadyContainer?: MsgMapLike;
+}
+
+function moveContext(trace: Trace, ref: WorkloadRef, settings: ActionSettings): MoveContext {
+  const limits = resolveLimits(settings.safeguards);
+  const occurrences = templateOccurrences(trace, ref);
+  const steady = steadyOccurrence(occurrences);
+  // From the first action on, the trace's edits are journaled (incremental replay); the occurrences are noted as
+  // edited before anything changes, so no edit goes unnoted even if one of them throws halfway.
+  trackEdits(trace);
+  return {
+    ref,
+    settings,
+    limits,
+    occurrences,
+    steady,
+    mode: resourceModeOf(settings),
+  };
+}
+
+/** Container mode: the target container of every occurrence (a TraceError when none has it). */
+function containerTargets(m: MoveContext): void {
+  if (m.targets !== undefined) return;
+  const steadySpec = podSpecOf(m.steady.obj)!;
+  const target = resolveContainer(steadySpec, m.ref, m.settings.container);
   const targets: MsgMapLike[] = [];
-  for (const o of occurrences) {
+  for (const o of m.occurrences) {
     const found = findSameContainer(podSpecOf(o.obj)!, target);
     if (found) targets.push(containerAt(podSpecOf(o.obj)!, found));
   }
   if (targets.length === 0)
     throw new TraceError(
       'workload.container',
-      `${formatWorkload(ref)} has no container "${target.name}" in any occurrence`,
+      `${formatWorkload(m.ref)} has no container "${target.name}" in any occurrence`,
     );
-  const steadyContainer = containerAt(podSpecOf(steady.obj)!, target);
-  const v = containerRequest(steadyContainer, resource).nanos;
-  const delta = deltaFrom(settings, v, dir, resource, stepQ.nanos);
-  const why = explain(b, v, shiftClamped(v, delta, b.lo, b.hi), delta);
-  if (why.blocked) return done(out, false, why.blocked);
-  if (dryRun) return done(out, false);
-  for (const x of occurrences) noteEdited(trace, x.obj);
-  for (const c of targets) {
-    const cur = containerRequest(c, resource).nanos;
-    const next = shiftClamped(cur, delta, b.lo, b.hi);
-    if (next !== cur) writeContainerRequest(c, resource, next, stepQ.format);
+  m.targets = targets;
+  m.steadyContainer = containerAt(steadySpec, target);
+}
+
+type Move =
+  | { kindReason: string; resource: 'replicas' }
+  | { kindReason?: undefined; resource: ResourceName | 'replicas'; b: Bounds; v: bigint; delta: bigint; next: bigint };
+
+/**
+ * Where one action would move the steady state: its bounds, value, delta and the clamped next value (next === v:
+ * blocked). The one rule applyAction and actionMask both use.
+ */
+function checkMove(m: MoveContext, action: Exclude<ActionType, 'noop'>): Move {
+  if (action === 'scale-up' || action === 'scale-down') {
+    if (!hasReplicas(m.ref.kind))
+      return { kindReason: `${m.ref.kind} has no replica count to scale`, resource: 'replicas' };
+    const delta = BigInt(action === 'scale-up' ? m.settings.steps.replicas : -m.settings.steps.replicas);
+    const b = bounds('replicas', m.limits, '');
+    const v = BigInt(replicasOf(m.steady.obj));
+    return { resource: 'replicas', b, v, delta, next: shiftClamped(v, delta, b.lo, b.hi) };
   }
-  ensureIndexed(trace, occurrences[0]!.obj);
-  return done(out, true, undefined, why.clamped ? [why.clamped] : [], why.clamped !== undefined);
+  const resource: ResourceName = action === 'bump-cpu' || action === 'reduce-cpu' ? 'cpu' : 'memory';
+  const step = parseQuantity(resource === 'cpu' ? m.settings.steps.cpu : m.settings.steps.memory);
+  const dir: 1 | -1 = action === 'bump-cpu' || action === 'bump-mem' ? 1 : -1;
+  const b = bounds(resource, m.limits, m.mode === 'effective' ? "pod's effective " : '');
+  let v: bigint;
+  if (m.mode === 'effective') v = effectiveRequest(podSpecOf(m.steady.obj)!, resource);
+  else {
+    containerTargets(m);
+    v = containerRequest(m.steadyContainer!, resource).nanos;
+  }
+  const delta = deltaFrom(m.settings, v, dir, resource, step.nanos);
+  return { resource, b, v, delta, next: shiftClamped(v, delta, b.lo, b.hi) };
 }
 
 interface Outcome {
@@ -381,9 +424,30 @@ function deltaFrom(settings: ActionSettings, v: bigint, dir: 1 | -1, resource: R
 
 /**
  * Which actions would be allowed now (true) and which a bound or the workload's kind would block (false), in
- * action-index order; noop is always allowed. Nothing is changed: each action is checked without applying it.
+ * action-index order; noop is always allowed. Nothing is changed. Equal to six dry runs of applyAction
+ * (actionMaskByDryRun), computed from one read of the occurrences and bounds with the same checkMove rule.
  */
 export function actionMask(
+  trace: Trace,
+  ref: WorkloadRef,
+  settings: ActionSettings = DEFAULT_ACTION_SETTINGS,
+): boolean[] {
+  readResources(trace, ref, settings.container); // what applyAction reads first (and throws for) on every action
+  const m = moveContext(trace, ref, settings);
+  const mask: boolean[] = [];
+  for (const a of ACTIONS) {
+    if (a === 'noop') {
+      mask.push(true);
+      continue;
+    }
+    const move = checkMove(m, a);
+    mask.push(move.kindReason === undefined && move.next !== move.v);
+  }
+  return mask;
+}
+
+/** actionMask as six dry runs of applyAction (what the mask is defined as; tests compare the two). */
+export function actionMaskByDryRun(
   trace: Trace,
   ref: WorkloadRef,
   settings: ActionSettings = DEFAULT_ACTION_SETTINGS,
