@@ -220,37 +220,48 @@ interface Bounds {
   lo: bigint;
   hi: bigint;
   what: string;
-  show: (v: bigint) => string;
+  kind: ResourceName | 'replicas';
 }
 
-function bounds(kind: ResourceName | 'replicas', l: Limits, label: string): Bounds {
+// No closures in Bounds: they are built for every checked move (six per mask), and under tsx each closure costs a
+// property definition.
+const WHAT = {
+  cpu: ['the CPU request', "the pod's effective CPU request"],
+  memory: ['the memory request', "the pod's effective memory request"],
+} as const;
+
+function bounds(kind: ResourceName | 'replicas', l: Limits, effective: boolean): Bounds {
   if (kind === 'cpu')
     return {
       lo: l.minCpuMillis * RESOLUTION.cpu,
       hi: l.maxCpuMillis * RESOLUTION.cpu,
-      what: `the ${label}CPU request`,
-      show: (v) => formatNanos('cpu', v),
+      what: WHAT.cpu[effective ? 1 : 0],
+      kind,
     };
   if (kind === 'memory')
     return {
       lo: l.minMemoryBytes * RESOLUTION.memory,
       hi: l.maxMemoryBytes * RESOLUTION.memory,
-      what: `the ${label}memory request`,
-      show: (v) => formatNanos('memory', v),
+      what: WHAT.memory[effective ? 1 : 0],
+      kind,
     };
-  return { lo: BigInt(l.minReplicas), hi: BigInt(l.maxReplicas), what: 'replicas', show: (v) => String(v) };
+  return { lo: BigInt(l.minReplicas), hi: BigInt(l.maxReplicas), what: 'replicas', kind };
+}
+
+function show(b: Bounds, v: bigint): string {
+  return b.kind === 'replicas' ? String(v) : formatNanos(b.kind, v);
 }
 
 /** Why a steady state that cannot move is blocked, or the clamp note when it moved less than a step. */
 function explain(b: Bounds, v: bigint, next: bigint, delta: bigint): { blocked?: string; clamped?: string } {
-  const bound = delta < 0n ? `the floor of ${b.show(b.lo)}` : `the cap of ${b.show(b.hi)}`;
+  const bound = delta < 0n ? `the floor of ${show(b, b.lo)}` : `the cap of ${show(b, b.hi)}`;
   if (next === v)
     return {
-      blocked: `${b.what} is ${b.show(v)}, already ${v === (delta < 0n ? b.lo : b.hi) ? 'at' : delta < 0n ? 'below' : 'above'} ${bound}`,
+      blocked: `${b.what} is ${show(b, v)}, already ${v === (delta < 0n ? b.lo : b.hi) ? 'at' : delta < 0n ? 'below' : 'above'} ${bound}`,
     };
   if (next !== v + delta)
     return {
-      clamped: `${b.what} stopped at ${bound} (${b.show(v)} ${delta < 0n ? '−' : '+'} a step would be ${b.show(v + delta < 0n ? 0n : v + delta)})`,
+      clamped: `${b.what} stopped at ${bound} (${show(b, v)} ${delta < 0n ? '−' : '+'} a step would be ${show(b, v + delta < 0n ? 0n : v + delta)})`,
     };
   return {};
 }
@@ -324,6 +335,8 @@ interface MoveContext {
   occurrences: Occurrence[];
   steady: Occurrence;
   mode: ResourceMode;
+  /** Effective mode: the steady state's effective requests, read once per context. */
+  effective: Partial<Record<ResourceName, bigint>>;
   /** Container mode: the target container in every occurrence that has it. */
   targets?: MsgMapLike[];
   steadyContainer?: MsgMapLike;
@@ -343,6 +356,7 @@ function moveContext(trace: Trace, ref: WorkloadRef, settings: ActionSettings): 
     occurrences,
     steady,
     mode: resourceModeOf(settings),
+    effective: {},
   };
 }
 
@@ -378,16 +392,16 @@ function checkMove(m: MoveContext, action: Exclude<ActionType, 'noop'>): Move {
     if (!hasReplicas(m.ref.kind))
       return { kindReason: `${m.ref.kind} has no replica count to scale`, resource: 'replicas' };
     const delta = BigInt(action === 'scale-up' ? m.settings.steps.replicas : -m.settings.steps.replicas);
-    const b = bounds('replicas', m.limits, '');
+    const b = bounds('replicas', m.limits, false);
     const v = BigInt(replicasOf(m.steady.obj));
     return { resource: 'replicas', b, v, delta, next: shiftClamped(v, delta, b.lo, b.hi) };
   }
   const resource: ResourceName = action === 'bump-cpu' || action === 'reduce-cpu' ? 'cpu' : 'memory';
   const step = parseQuantity(resource === 'cpu' ? m.settings.steps.cpu : m.settings.steps.memory);
   const dir: 1 | -1 = action === 'bump-cpu' || action === 'bump-mem' ? 1 : -1;
-  const b = bounds(resource, m.limits, m.mode === 'effective' ? "pod's effective " : '');
+  const b = bounds(resource, m.limits, m.mode === 'effective');
   let v: bigint;
-  if (m.mode === 'effective') v = effectiveRequest(podSpecOf(m.steady.obj)!, resource);
+  if (m.mode === 'effective') v = m.effective[resource] ??= effectiveRequest(podSpecOf(m.steady.obj)!, resource);
   else {
     containerTargets(m);
     v = containerRequest(m.steadyContainer!, resource).nanos;

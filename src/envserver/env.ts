@@ -155,6 +155,10 @@ export class ArenaEnv {
   readonly backend: Backend;
   private initial: Trace;
   private capacity: ClusterCapacity;
+  /** info.largest_node, formatted once per capacity. */
+  private largestNode: { cpu: string; memory: string };
+  /** Where a reset takes its fresh copy of the starting trace from (a scenario's own copy, or a clone of initial). */
+  private freshTrace: () => Trace;
   /** Where unseeded resets draw their seeds from: the last explicit seed and how many resets since. */
   private baseSeed: number;
   private unseededResets = -1;
@@ -179,6 +183,8 @@ export class ArenaEnv {
     this.backend = backend;
     this.initial = config.trace;
     this.capacity = clusterCapacity(config.trace, config.spec.nodePool);
+    this.largestNode = largestNodeText(this.capacity);
+    this.freshTrace = () => cloneValue(this.initial);
     this.baseSeed = config.spec.seed;
   }
 
@@ -242,7 +248,7 @@ export class ArenaEnv {
     if (pick) this.switchScenario(pick.split ? splitPick(pick.split, this.spec.seed) : pick.scenario!);
     this.phase = 'broken'; // until the replay below succeeds
     this.episodes++;
-    this.trace = cloneValue(this.initial);
+    this.trace = this.freshTrace();
     this.mask = undefined;
     this.step_ = 0;
     this.lastBlocked = false;
@@ -294,14 +300,7 @@ export class ArenaEnv {
       reward: record.reward,
       terminated,
       truncated,
-      info: {
-        ...this.info(outcome.after),
-        action: record.action,
-        action_index: record.actionIndex,
-        changed: record.changed,
-        blocked: record.blocked,
-        blocked_reason: record.blockedReason ?? '',
-      },
+      info: this.info(outcome.after, record),
     };
   }
 
@@ -316,7 +315,16 @@ export class ArenaEnv {
     this.spec.target = s.target;
     this.spec.nodePool = s.nodePool ?? DEFAULT_NODE_POOL;
     this.capacity = clusterCapacity(trace, this.spec.nodePool);
+    this.largestNode = largestNodeText(this.capacity);
     this.source = s.id;
+    // The scenario hands out fresh copies of its decoded trace: the next reset takes this one (unread by anyone
+    // else) instead of cloning it again, later resets of the same scenario take new ones.
+    let unused: Trace | undefined = trace;
+    this.freshTrace = () => {
+      const t = unused ?? s.trace();
+      unused = undefined;
+      return t;
+    };
   }
 
   private runName(step = 0): string {
@@ -342,8 +350,8 @@ export class ArenaEnv {
     return [...this.mask];
   }
 
-  private info(resources: WorkloadResources): EnvInfo {
-    return {
+  private info(resources: WorkloadResources, record?: ReturnType<typeof scoreStep>): EnvInfo {
+    const info: EnvInfo = {
       seed: this.spec.seed,
       step: this.step_,
       max_steps: this.spec.maxSteps,
@@ -353,11 +361,20 @@ export class ArenaEnv {
       solved: atTarget(this.obs, this.spec.target),
       scenario: this.source,
       action_mask: this.actionMask(),
-      largest_node: {
-        cpu: cpuFromMillis(this.capacity.largestNode.cpuMillis),
-        memory: memoryFromBytes(this.capacity.largestNode.memoryBytes),
-      },
+      largest_node: { ...this.largestNode },
       node_count: this.capacity.nodeCount,
     };
+    if (record) {
+      info.action = record.action;
+      info.action_index = record.actionIndex;
+      info.changed = record.changed;
+      info.blocked = record.blocked;
+      info.blocked_reason = record.blockedReason ?? '';
+    }
+    return info;
   }
+}
+
+function largestNodeText(c: ClusterCapacity): { cpu: string; memory: string } {
+  return { cpu: cpuFromMillis(c.largestNode.cpuMillis), memory: memoryFromBytes(c.largestNode.memoryBytes) };
 }

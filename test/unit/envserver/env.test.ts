@@ -133,4 +133,33 @@ describe('ArenaEnv', () => {
       expect(blocked, `${scenario}: some blocked actions`).to.be.greaterThan(0);
     }
   });
+  it('a reset starts from the pristine scenario trace after an episode edited its copy (split and created trace)', async () => {
+    const backend = new EmbeddedBackend();
+    for (const [what, body, options] of [
+      ['a train-split scenario', {}, { split: 'train' }],
+      ['a named scenario', {}, { scenario: 'cpu-heavy' }],
+      ['the trace it was created with', { scenario: 'mem-slight' }, undefined],
+    ] as const) {
+      const used = new ArenaEnv(config(body), backend, 'used');
+      const fresh = new ArenaEnv(config(body), backend, 'fresh');
+      await used.reset({ seed: 11, options });
+      let changed = 0;
+      for (const a of [4, 5, 6, 1, 2, 3, 4, 5, 6, 1]) {
+        const r = await used.stepAction(a);
+        if (r.info.changed) changed++;
+        if (r.terminated || r.truncated) break;
+      }
+      expect(changed, `${what}: the episode edited its trace`).to.be.greaterThan(0);
+      // Same seed, no options: the same scenario again, from its start.
+      const again = await used.reset({ seed: 11 });
+      expect(again, what).to.deep.equal(await fresh.reset({ seed: 11, options }));
+      const rng = mulberry32(5);
+      for (let i = 0; i < 20; i++) {
+        const a = randomInt(rng, 7);
+        const [x, y] = [await used.stepAction(a), await fresh.stepAction(a)];
+        expect(x, `${what}, step ${i}`).to.deep.equal(y);
+        if (x.terminated || x.truncated) break;
+      }
+    }
+  });
 });
