@@ -68,6 +68,15 @@ export interface RealRun {
   settledAt: number;
   /** Per workload (trace order): ms from its creation to settled. */
   settleMs: number[];
+  /** The run's name: real node names are "<run>-<trace name>". */
+  run?: string;
+}
+
+/** The scheduler a bulk run starts itself (see FidelityCluster.runBulk). */
+export interface OwnScheduler {
+  schedulerName: string;
+  /** Start it (every pod exists, the pool is usable); resolves to a function that stops it. */
+  start(run: string): Promise<() => Promise<void>>;
 }
 
 export interface FidelityClusterOptions {
@@ -374,25 +383,44 @@ export class FidelityCluster {
   }
 
   /**
-   * Replay a case whose workloads are all bare Pods created in one event (the bench's big trace): every pod is
+   * Replay a case whose workloads are all bare Pods created in one event (the bench's big traces): every pod is
    * created at once, `createConcurrency` requests in flight, then left to settle.
+   *
+   * With `own`, the pods name `own.schedulerName` (which the shared cluster's scheduler ignores), all of them are
+   * created first, and only then is `own.start()` called to start the scheduler that takes them: pod creation is then
+   * out of the measured time, and the scheduler lists the pool's nodes (all usable by then) in one go. The function
+   * it returns stops it once every pod has settled.
    */
-  async runBulk(c: FidelityCase, slot = 0): Promise<RealRun> {
+  async runBulk(c: FidelityCase, slot = 0, own?: OwnScheduler): Promise<RealRun> {
     const ns = await this.slotNamespace(slot);
     const run = this.runName(c);
     if (c.workloads.some((w) => w.kind !== 'Pod')) throw new RangeError('runBulk takes bare Pods only');
     const created: KubernetesObject[] = [];
+    let stop: (() => Promise<void>) | undefined;
     try {
       const p0 = Date.now();
       await this.createPool(c, run, 600_000);
       this.progress?.(`${c.nodes.length} nodes created and usable in ${((Date.now() - p0) / 1000).toFixed(1)} s`);
-      const startedAt = Date.now();
+      const total = c.workloads.length;
+      const createdAt = Date.now();
       await pool(c.workloads, this.createConcurrency, async (w) => {
         const obj = this.realObject(w, run, ns, undefined);
+        if (own !== undefined)
+          ((obj as unknown as Obj).spec as Record<string, unknown>).schedulerName = own.schedulerName;
         await retrying(`create Pod ${obj.metadata!.name}`, () => this.objects.create(obj), 10);
       });
-      this.progress?.(`${c.workloads.length} pods created in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
-      const total = c.workloads.length;
+      this.progress?.(`${total} pods created in ${((Date.now() - createdAt) / 1000).toFixed(1)} s`);
+      let startedAt = createdAt;
+      if (own !== undefined) {
+        await this.waitUntil(
+          `the ${total} pods of ${run} to be in the watch cache`,
+          () => this.podsOf(ns, run).length === total,
+          60_000,
+          () => `${this.podsOf(ns, run).length}/${total}`,
+        );
+        startedAt = Date.now();
+        stop = await own.start(run);
+      }
       const settledAt = await this.waitUntil(
         `${total} pods of ${run} to settle`,
         () => {
@@ -405,8 +433,9 @@ export class FidelityCluster {
           return `${pods.length}/${total} pods exist, ${pods.filter(settled).length} settled`;
         },
       );
-      return { pods: this.snapshot(ns, run), startedAt, settledAt, settleMs: [settledAt - startedAt] };
+      return { pods: this.snapshot(ns, run), startedAt, settledAt, settleMs: [settledAt - startedAt], run };
     } finally {
+      await stop?.();
       await this.cleanup(ns, run, created);
     }
   }

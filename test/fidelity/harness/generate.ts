@@ -281,7 +281,7 @@ function workloadObject(
 }
 
 /** A KWOK node object as a trace records it (like trace/generate's nodeObject, plus the zone label). */
-function traceNode(n: FidelityNode): Record<string, unknown> {
+export function traceNode(n: FidelityNode): Record<string, unknown> {
   const res = { cpu: n.cpu, memory: n.memory, pods: String(n.pods) };
   const labels: Record<string, string> = { type: 'virtual', 'kubernetes.io/hostname': n.name };
   if (n.zone !== undefined) labels[ZONE_LABEL] = n.zone;
@@ -400,14 +400,15 @@ export interface BulkCase extends FidelityCase {
  * A case at scale: `pods` identical bare Pods over `nodes` heterogeneous nodes, all applied in one event. With one
  * shape, how many pods fit does not depend on which pod lands where, so the comparison stays sound although the real
  * scheduler only scores a sample of the nodes in a big cluster (percentageOfNodesToScore) and creation order is
- * left to the API server. The pool holds about 92 % of the pods; each node is limited by cpu, memory or its pods
- * cap, with some room to spare that fits no further pod.
+ * left to the API server. The pool holds about 92 % of the pods (`room`: the pool holds `room` × pods); each node
+ * is limited by cpu, memory or its pods cap, with some room to spare that fits no further pod. With room well above 1
+ * the nodes do not fill and scoring decides where each pod goes (the placement-agreement case).
  */
-export function bulkCase(seed: number, pods: number, nodes: number): BulkCase {
+export function bulkCase(seed: number, pods: number, nodes: number, room = 0.92): BulkCase {
   const d = draw(seed);
   const cpuM = 500;
   const mem = 1024n * MiB;
-  const mean = (pods * 0.92) / nodes;
+  const mean = (pods * room) / nodes;
   const lo = Math.max(1, Math.floor(mean * 0.4));
   const hi = Math.max(lo, Math.ceil(mean * 1.6));
   const pool: FidelityNode[] = [];

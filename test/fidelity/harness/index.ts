@@ -15,7 +15,10 @@ export {
   type RealPod,
   type RealRun,
   type FidelityClusterOptions,
+  type OwnScheduler,
 } from './cluster.js';
+export * from './scheduler.js';
+export * from './placement.js';
 
 export interface CaseResult {
   case: FidelityCase;
