@@ -27,6 +27,7 @@
 //
 // Measured: see README (Benchmarks).
 import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { simulate } from '../src/sim/embedded/index.js';
 import { buildTrace, START_TS } from '../src/trace/generate.js';
@@ -40,6 +41,8 @@ import {
   nodeCountDiff,
   nodesInRealOrder,
   parseSchedulerLog,
+  realPodsFromLog,
+  runFromNodeOrder,
   runCases,
   SchedulerProcess,
   shapeOf,
@@ -65,6 +68,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     'no-big': { type: 'boolean', default: false },
     'no-agree': { type: 'boolean', default: false },
+    'from-log': { type: 'string' },
   },
 });
 const num = (k: keyof typeof args): number => {
@@ -84,9 +88,11 @@ const SCHEDULER_NAME = 'sim-arena-bench';
 
 const log = (m: string) => process.stderr.write(`[fidelity-bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
-const kc = await kubeConfig();
-const kubeconfig = resolve(await ensureCluster());
-const fc = await FidelityCluster.open(kc, { progress: log });
+const kc = args['from-log'] === undefined ? await kubeConfig() : undefined;
+const kubeconfig = args['from-log'] === undefined ? resolve(await ensureCluster()) : '';
+const fromLog = args['from-log'];
+// --from-log: the rate case from an earlier run's scheduler log, no cluster (same --pods/--nodes/--seed).
+const fc = fromLog === undefined ? await FidelityCluster.open(kc!, { progress: log }) : undefined;
 const lines: string[] = [];
 let agreed = 0;
 let total = 0;
@@ -103,7 +109,10 @@ interface OwnRun {
   check: PlacementCheck;
 }
 
-/** Run `c` through a bench scheduler at qps/burst, check every placement, compare per-node counts with embedded. */
+/**
+ * Run `c` through a bench scheduler at qps/burst (or read the log of an earlier run: --from-log), check every
+ * placement, compare per-node counts with embedded.
+ */
 async function ownRun(
   c: BulkCase,
   label: string,
@@ -111,45 +120,56 @@ async function ownRun(
   burst: number,
   parallelism: number,
   timeEmbedded: boolean,
+  fromLog?: string,
 ): Promise<OwnRun> {
   const cap = c.capacity.reduce((a, b) => a + b, 0);
   log(
     `${label}: ${c.workloads.length} pods (${c.shape.cpu}/${c.shape.memory}) over ${c.nodes.length} nodes with room for ${cap}; scheduler qps ${qps}/burst ${burst}`,
   );
   let sched: SchedulerProcess | undefined;
-  const real = await fc.runBulk(c, 0, {
-    schedulerName: SCHEDULER_NAME,
-    start: async () => {
-      const sp = SchedulerProcess.start({
-        kubeconfig,
-        schedulerName: SCHEDULER_NAME,
-        qps,
-        burst,
-        parallelism,
-      });
-      sched = sp;
-      await new Promise((r) => setTimeout(r, 500));
-      if (!sp.running)
-        throw new Error(`kube-scheduler exited at once; its log (${sp.logFile}):\n${sp.log().slice(-3000)}`);
-      return () => sp.stop();
-    },
-  });
-  const slog = parseSchedulerLog(sched!.log());
-  log(`${label}: scheduler log ${sched!.logFile} (${slog.cycles.length} cycles, ${slog.nodeOrder.length} nodes)`);
+  let logFile = fromLog;
+  if (logFile === undefined) {
+    await fc!.runBulk(c, 0, {
+      schedulerName: SCHEDULER_NAME,
+      start: async () => {
+        const sp = SchedulerProcess.start({
+          kubeconfig,
+          schedulerName: SCHEDULER_NAME,
+          qps,
+          burst,
+          parallelism,
+        });
+        sched = sp;
+        await new Promise((r) => setTimeout(r, 500));
+        if (!sp.running)
+          throw new Error(`kube-scheduler exited at once; its log (${sp.logFile}):\n${sp.log().slice(-3000)}`);
+        return () => sp.stop();
+      },
+    });
+    logFile = sched!.logFile;
+  }
+  const slog = parseSchedulerLog(readFileSync(logFile, 'utf8'));
+  const run = runFromNodeOrder(slog.nodeOrder);
+  const realPods = realPodsFromLog(slog, run);
+  log(`${label}: scheduler log ${logFile} (${slog.cycles.length} cycles, ${slog.nodeOrder.length} nodes)`);
   if (slog.firstBind === null || slog.lastSettle === null)
-    throw new Error(`${label}: no bind in the scheduler log ${sched!.logFile}`);
+    throw new Error(`${label}: no bind in the scheduler log ${logFile}`);
+  if (realPods.length !== c.workloads.length)
+    throw new Error(`${label}: the scheduler log has ${realPods.length} pods, the case ${c.workloads.length}`);
   const secs = (slog.lastSettle - slog.firstBind) / 1000;
   const pps = c.workloads.length / secs;
+  const bindSecs = (slog.lastBind! - slog.firstBind) / 1000;
+  const bound = slog.cycles.filter((x) => x.node !== null).length;
   log(
     `${label}: kube-scheduler ${c.workloads.length} pods from first bind to last settled in ${secs.toFixed(2)} s = ${pps.toFixed(0)} pods/s`,
   );
   // Count check (scheduled/pending and saturation), as before.
-  const v = compareBulk(c, real.pods, simulate(c.trace, { seed: 0 }));
+  const v = compareBulk(c, realPods, simulate(c.trace, { seed: 0 }));
   total++;
   if (v.agree) agreed++;
   lines.push(v.report);
   // Pod-by-pod placement check in the scheduler's cycle order.
-  const { nodes, poolName, objects } = nodesInRealOrder(c, real.run!, slog.nodeOrder);
+  const { nodes, poolName, objects } = nodesInRealOrder(c, run, slog.nodeOrder);
   const index = new Map(slog.nodeOrder.map((n, i) => [n, i]));
   const podSpec = c.workloads[0]!.object.spec as Record<string, unknown>;
   const check = checkPlacements(shapeOf(podSpec), nodes, poolName, index, slog.cycles, parallelism);
@@ -165,7 +185,7 @@ async function ownRun(
   }
   if (timeEmbedded) embPps = c.workloads.length / best;
   const realByNode = new Map<string, number>();
-  for (const p of real.pods) if (p.node !== null) realByNode.set(p.node, (realByNode.get(p.node) ?? 0) + 1);
+  for (const p of realPods) if (p.node !== null) realByNode.set(p.node, (realByNode.get(p.node) ?? 0) + 1);
   const embByNode = new Map<string, number>();
   for (const p of sim.pods) if (p.node !== null) embByNode.set(p.node, (embByNode.get(p.node) ?? 0) + 1);
   const diff = nodeCountDiff(
@@ -176,8 +196,8 @@ async function ownRun(
   const s = check.scheduled;
   const pct = (x: number) => (s === 0 ? '-' : `${((100 * x) / s).toFixed(2)} %`);
   lines.push(
-    `${label}: kube-scheduler (own, qps ${qps}/burst ${burst}, parallelism ${parallelism}) ${pps.toFixed(0)} pods/s (${secs.toFixed(2)} s first bind → last settled); ` +
-      `created and scheduled ${((real.settledAt - real.startedAt) / 1000).toFixed(1)} s after the scheduler started`,
+    `${label}: kube-scheduler (own, qps ${qps}/burst ${burst}, parallelism ${parallelism}) ${pps.toFixed(0)} pods/s (${secs.toFixed(2)} s first bind → last settled; ${bound} binds in ${bindSecs.toFixed(2)} s = ${(bound / bindSecs).toFixed(0)} binds/s, the rest is finding ${c.workloads.length - bound} pods unschedulable, one status write each); ` +
+      `log ${logFile}`,
     `  per pod, ${s} scheduled + ${check.unschedulable} unschedulable cycles: feasible ${pct(check.feasible)}; best in the real window ${pct(check.windowBest)} ` +
       `(${check.tiedChoices} of them among tied nodes); best in the model's one-worker window ${pct(check.modelWindowBest)}; best over all nodes ${pct(check.allNodesBest)}; ` +
       `real window = model window size ${pct(check.windowExact)}; within the chunks the workers could reach ${pct(check.inReach)}; unschedulable while the model fits ${check.unschedulableButFits}`,
@@ -202,7 +222,7 @@ try {
   // ---- 1. rate --------------------------------------------------------------------------------------------------
   if (!args['no-big'] && PODS > 0) {
     const bc = bulkCase(SEED, PODS, NODES);
-    const r = await ownRun(bc, 'rate case', num('qps'), num('burst'), num('parallelism'), true);
+    const r = await ownRun(bc, 'rate case', num('qps'), num('burst'), num('parallelism'), true, fromLog);
     rates.set('raised', r.pps);
     if (args['default-qps']) {
       const d = await ownRun(
@@ -217,7 +237,7 @@ try {
     }
   }
   // ---- 2. placement agreement -----------------------------------------------------------------------------------
-  if (!args['no-agree'] && AGREE_PODS > 0) {
+  if (!args['no-agree'] && AGREE_PODS > 0 && fc !== undefined) {
     const ac = bulkCase(SEED + 1, AGREE_PODS, NODES, ROOM);
     await ownRun(
       ac,
@@ -230,7 +250,7 @@ try {
   }
 
   // ---- 3. random traces ----------------------------------------------------------------------------------------
-  if (TRACES > 0) {
+  if (TRACES > 0 && fc !== undefined && kc !== undefined) {
     const seeds = Array.from({ length: TRACES }, (_, i) => SEED + i);
     log(`${TRACES} random traces (seeds ${seeds[0]}..${seeds[seeds.length - 1]}), ${CONCURRENCY} at a time`);
     const r0 = Date.now();
@@ -260,7 +280,7 @@ try {
     for (const r of results) if (!r.verdict?.agree) lines.push(failureText(r));
   }
 } finally {
-  await fc.close();
+  await fc?.close();
 }
 lines.push(`total ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 const raised = rates.get('raised') ?? 0;

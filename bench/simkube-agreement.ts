@@ -16,7 +16,13 @@ import { parseArgs } from 'node:util';
 import type { ActionType } from '../src/arena/actions.js';
 import { canonicalScenario } from '../src/trace/generate.js';
 import { decodeTrace } from '../src/trace/trace.js';
-import { AgreementRig, formatStep, type AgreementCase, type StepResult } from '../test/support/agreement.js';
+import {
+  AgreementRig,
+  CANONICAL_FIXES,
+  formatStep,
+  type AgreementCase,
+  type StepResult,
+} from '../test/support/agreement.js';
 import { kubeConfig, REPO_ROOT, ensureCluster } from '../test/support/cluster.js';
 import { Kube } from '../src/kube/client.js';
 import { EmbeddedBackend } from '../src/sim/embedded/index.js';
@@ -76,17 +82,6 @@ async function contended(n: number, kubeconfig: string): Promise<void> {
   );
 }
 
-const CANONICAL_FIXES: Record<string, ActionType[]> = {
-  'cpu-slight': ['reduce-cpu', 'reduce-cpu'],
-  'cpu-heavy': ['reduce-cpu', 'reduce-cpu'],
-  'mem-slight': ['reduce-mem', 'reduce-mem'],
-  'mem-heavy': ['reduce-mem'],
-  'cpu-mem': ['reduce-cpu', 'reduce-cpu', 'reduce-mem'],
-  'replicas-over': ['scale-down', 'scale-down'],
-  'replicas-under': ['scale-up', 'scale-up'],
-  composite: ['reduce-mem', 'scale-down'],
-  healthy: ['noop'],
-};
 const FIRST_STEP: Record<string, ActionType> = {
   'cpu-over': 'reduce-cpu',
   'mem-over': 'reduce-mem',

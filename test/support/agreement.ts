@@ -27,6 +27,19 @@ import {
 } from '../integration/simkube/helpers.js';
 import { ensureSimkube } from './simkube.js';
 
+/** Each canonical scenario's fix, one action per step (the agreement bench and the kwok replay bench walk it). */
+export const CANONICAL_FIXES: Record<string, ActionType[]> = {
+  'cpu-slight': ['reduce-cpu', 'reduce-cpu'],
+  'cpu-heavy': ['reduce-cpu', 'reduce-cpu'],
+  'mem-slight': ['reduce-mem', 'reduce-mem'],
+  'mem-heavy': ['reduce-mem'],
+  'cpu-mem': ['reduce-cpu', 'reduce-cpu', 'reduce-mem'],
+  'replicas-over': ['scale-down', 'scale-down'],
+  'replicas-under': ['scale-up', 'scale-up'],
+  composite: ['reduce-mem', 'scale-down'],
+  healthy: ['noop'],
+};
+
 export type AgreementBackend = 'embedded' | 'kwok' | 'simkube';
 
 export interface StepResult {

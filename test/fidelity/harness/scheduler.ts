@@ -16,6 +16,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
+import type { RealPod } from './cluster.js';
 import { dirname, join } from 'node:path';
 
 export interface SchedulerProcessOptions {
@@ -127,6 +128,8 @@ export interface SchedulingCycle {
   feasible: number | null;
   /** Time of the bind (or of the "no fit" line), ms since epoch (the log's local clock, this year). */
   at: number;
+  /** The FitError message of a cycle that found no node. */
+  message?: string;
 }
 
 export interface SchedulerLog {
@@ -135,6 +138,7 @@ export interface SchedulerLog {
   cycles: SchedulingCycle[];
   /** First bind and last bind or "no fit", ms since epoch. */
   firstBind: number | null;
+  lastBind: number | null;
   lastSettle: number | null;
 }
 
@@ -165,6 +169,7 @@ export function parseSchedulerLog(text: string): SchedulerLog {
   const attempts: string[] = [];
   const bound = new Map<string, { node: string; evaluated: number; feasible: number; at: number }>();
   const noFit = new Map<string, number[]>();
+  const noFitMessage = new Map<string, string>();
   for (const line of text.split('\n')) {
     const m = KLOG.exec(line);
     if (m === null) continue;
@@ -191,7 +196,11 @@ export function parseSchedulerLog(text: string): SchedulerLog {
         });
     } else if (msg === 'Unable to schedule pod; no fit; waiting') {
       const p = field(rest, 'pod');
-      if (p !== null) (noFit.get(p) ?? noFit.set(p, []).get(p)!).push(klogTime(m));
+      if (p !== null) {
+        (noFit.get(p) ?? noFit.set(p, []).get(p)!).push(klogTime(m));
+        const err = field(rest, 'err');
+        if (err !== null && !noFitMessage.has(p)) noFitMessage.set(p, err.replace(/\\"/g, '"'));
+      }
     }
   }
   // A pod's cycles: all but the last found no node when it was bound in the end (nothing is deleted in a bench run).
@@ -200,6 +209,7 @@ export function parseSchedulerLog(text: string): SchedulerLog {
   const failIdx = new Map<string, number>();
   const cycles: SchedulingCycle[] = [];
   let firstBind: number | null = null;
+  let lastBind: number | null = null;
   let lastSettle: number | null = null;
   for (const p of attempts) {
     const n = left.get(p)! - 1;
@@ -210,16 +220,54 @@ export function parseSchedulerLog(text: string): SchedulerLog {
     } else {
       const k = failIdx.get(p) ?? 0;
       failIdx.set(p, k + 1);
-      cycles.push({ pod: p, node: null, evaluated: null, feasible: null, at: noFit.get(p)?.[k] ?? 0 });
+      cycles.push({
+        pod: p,
+        node: null,
+        evaluated: null,
+        feasible: null,
+        at: noFit.get(p)?.[k] ?? 0,
+        message: noFitMessage.get(p),
+      });
     }
   }
   // Each pod settles at its bind or at its first "no fit" (later retries of an unschedulable pod do not count).
-  for (const [, b] of bound) if (firstBind === null || b.at < firstBind) firstBind = b.at;
+  for (const [, b] of bound) {
+    if (firstBind === null || b.at < firstBind) firstBind = b.at;
+    if (lastBind === null || b.at > lastBind) lastBind = b.at;
+  }
   for (const p of new Set(attempts)) {
     const b = bound.get(p);
     const f = noFit.get(p)?.[0];
     const at = f !== undefined && (b === undefined || f < b.at) ? f : b?.at;
     if (at !== undefined && (lastSettle === null || at > lastSettle)) lastSettle = at;
   }
-  return { nodeOrder, cycles, firstBind, lastSettle };
+  return { nodeOrder, cycles, firstBind, lastBind, lastSettle };
+}
+
+/**
+ * The pods as the log leaves them (each pod's last cycle): bound to a node (trace name: the real name without
+ * "<run>-") or Pending with its FitError message. `workload` is the pod name after "<seed>-<attempt>-".
+ */
+export function realPodsFromLog(l: SchedulerLog, run: string): RealPod[] {
+  const last = new Map<string, SchedulingCycle>();
+  for (const c of l.cycles) last.set(c.pod, c);
+  const prefix = `${run}-`;
+  return [...last.values()].map((c) => {
+    const name = c.pod.slice(c.pod.indexOf('/') + 1);
+    return {
+      name,
+      workload: name.replace(/^\d+-\d+-/, ''),
+      node: c.node === null ? null : c.node.startsWith(prefix) ? c.node.slice(prefix.length) : c.node,
+      message: c.node === null ? (c.message ?? null) : null,
+    };
+  });
+}
+
+/** The run name of a bulk run from the scheduler's node list: the prefix of its "<run>-node-N" nodes. */
+export function runFromNodeOrder(order: readonly string[]): string {
+  for (const n of order) {
+    const m = /^(.*)-node-\d+$/.exec(n);
+    if (m !== null && !n.startsWith('kwok-node-')) return m[1]!;
+  }
+  throw new Error('no pool node ("<run>-node-N") in the scheduler log');
 }
