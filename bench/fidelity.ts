@@ -69,6 +69,7 @@ const { values: args } = parseArgs({
     'no-big': { type: 'boolean', default: false },
     'no-agree': { type: 'boolean', default: false },
     'from-log': { type: 'string' },
+    'agree-log': { type: 'string' },
   },
 });
 const num = (k: keyof typeof args): number => {
@@ -88,11 +89,14 @@ const SCHEDULER_NAME = 'sim-arena-bench';
 
 const log = (m: string) => process.stderr.write(`[fidelity-bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
-const kc = args['from-log'] === undefined ? await kubeConfig() : undefined;
-const kubeconfig = args['from-log'] === undefined ? resolve(await ensureCluster()) : '';
+const kc = args['from-log'] === undefined && args['agree-log'] === undefined ? await kubeConfig() : undefined;
+const kubeconfig = kc === undefined ? '' : resolve(await ensureCluster());
 const fromLog = args['from-log'];
-// --from-log: the rate case from an earlier run's scheduler log, no cluster (same --pods/--nodes/--seed).
-const fc = fromLog === undefined ? await FidelityCluster.open(kc!, { progress: log }) : undefined;
+const agreeLog = args['agree-log'];
+// --from-log / --agree-log: the rate / agreement case from an earlier run's scheduler log, no cluster (same
+// --pods/--agree-pods/--nodes/--seed/--room).
+const offline = fromLog !== undefined || agreeLog !== undefined;
+const fc = !offline ? await FidelityCluster.open(kc!, { progress: log }) : undefined;
 const lines: string[] = [];
 let agreed = 0;
 let total = 0;
@@ -159,7 +163,7 @@ async function ownRun(
   const secs = (slog.lastSettle - slog.firstBind) / 1000;
   const pps = c.workloads.length / secs;
   const bindSecs = (slog.lastBind! - slog.firstBind) / 1000;
-  const bound = slog.cycles.filter((x) => x.node !== null).length;
+  const bound = [...slog.pods.values()].filter((x) => x.node !== null).length;
   log(
     `${label}: kube-scheduler ${c.workloads.length} pods from first bind to last settled in ${secs.toFixed(2)} s = ${pps.toFixed(0)} pods/s`,
   );
@@ -172,7 +176,7 @@ async function ownRun(
   const { nodes, poolName, objects } = nodesInRealOrder(c, run, slog.nodeOrder);
   const index = new Map(slog.nodeOrder.map((n, i) => [n, i]));
   const podSpec = c.workloads[0]!.object.spec as Record<string, unknown>;
-  const check = checkPlacements(shapeOf(podSpec), nodes, poolName, index, slog.cycles, parallelism);
+  const check = checkPlacements(shapeOf(podSpec), nodes, poolName, index, slog.events, parallelism, slog.pods);
   // One embedded run on the same nodes in the scheduler's node order (stand-ins for the cluster's other nodes).
   const ordered = buildTrace(objects, [{ ts: START_TS + 1, applied: c.workloads.map((w) => w.object) }]);
   let best = Infinity;
@@ -198,9 +202,9 @@ async function ownRun(
   lines.push(
     `${label}: kube-scheduler (own, qps ${qps}/burst ${burst}, parallelism ${parallelism}) ${pps.toFixed(0)} pods/s (${secs.toFixed(2)} s first bind → last settled; ${bound} binds in ${bindSecs.toFixed(2)} s = ${(bound / bindSecs).toFixed(0)} binds/s, the rest is finding ${c.workloads.length - bound} pods unschedulable, one status write each); ` +
       `log ${logFile}`,
-    `  per pod, ${s} scheduled + ${check.unschedulable} unschedulable cycles: feasible ${pct(check.feasible)}; best in the real window ${pct(check.windowBest)} ` +
+    `  per scheduling cycle, ${s} that chose a node + ${check.unschedulable} that found none: feasible ${pct(check.feasible)}; best in the real window ${pct(check.windowBest)} ` +
       `(${check.tiedChoices} of them among tied nodes); best in the model's one-worker window ${pct(check.modelWindowBest)}; best over all nodes ${pct(check.allNodesBest)}; ` +
-      `real window = model window size ${pct(check.windowExact)}; within the chunks the workers could reach ${pct(check.inReach)}; unschedulable while the model fits ${check.unschedulableButFits}`,
+      `real window = model window size ${pct(check.windowExact)}; within the chunks the workers could reach ${pct(check.inReach)}; unschedulable while the model fits ${check.unschedulableButFits}; failed binds ${check.bindFailures}`,
     ...check.examples.map((e) => `    not allowed: ${e}`),
     `  per node, embedded (same node order, seed 0) vs real: ${diff.nodesDiffering}/${c.nodes.length} nodes differ, ${diff.moved} pods placed differently, max |diff| ${diff.maxDiff}`,
     timeEmbedded
@@ -220,7 +224,7 @@ async function ownRun(
 
 try {
   // ---- 1. rate --------------------------------------------------------------------------------------------------
-  if (!args['no-big'] && PODS > 0) {
+  if (!args['no-big'] && PODS > 0 && (fc !== undefined || fromLog !== undefined)) {
     const bc = bulkCase(SEED, PODS, NODES);
     const r = await ownRun(bc, 'rate case', num('qps'), num('burst'), num('parallelism'), true, fromLog);
     rates.set('raised', r.pps);
@@ -237,7 +241,7 @@ try {
     }
   }
   // ---- 2. placement agreement -----------------------------------------------------------------------------------
-  if (!args['no-agree'] && AGREE_PODS > 0 && fc !== undefined) {
+  if (!args['no-agree'] && AGREE_PODS > 0 && (fc !== undefined || agreeLog !== undefined)) {
     const ac = bulkCase(SEED + 1, AGREE_PODS, NODES, ROOM);
     await ownRun(
       ac,
@@ -246,6 +250,7 @@ try {
       num('burst'),
       num('agree-parallelism'),
       PODS === 0 || !!args['no-big'],
+      agreeLog,
     );
   }
 

@@ -17,7 +17,7 @@ import { buildShape, type PodShape } from '../../../src/sim/embedded/shape.js';
 import { fromPlain } from '../../../src/trace/model.js';
 import type { MsgMap } from '../../../src/trace/msgpack.js';
 import { traceNode, type BulkCase, type FidelityNode } from './generate.js';
-import type { SchedulingCycle } from './scheduler.js';
+import type { CacheEvent, SchedulingCycle } from './scheduler.js';
 
 export interface PlacementCheck {
   /** Cycles that bound a pod. */
@@ -33,6 +33,8 @@ export interface PlacementCheck {
   windowExact: number;
   /** Real node within the chunks the parallel filter pass could have reached (always, with one worker). */
   inReach: number;
+  /** Cycles whose bind failed (their start-index step is the model's one-worker count, an estimate with more workers). */
+  bindFailures: number;
   /** Cycles that found no node while the model had a feasible one. */
   unschedulableButFits: number;
   /** Score ties at the top of the real window (how often the random tie-break decided). */
@@ -104,8 +106,9 @@ export function checkPlacements(
   nodes: readonly SimNode[],
   poolName: readonly (string | null)[],
   nodeIndex: ReadonlyMap<string, number>,
-  cycles: readonly SchedulingCycle[],
+  cycles: readonly SchedulingCycle[] | readonly CacheEvent[],
   parallelism = 16,
+  outcome?: ReadonlyMap<string, { node: string | null }>,
 ): PlacementCheck {
   const n = nodes.length;
   const want = nodesToFind(n);
@@ -122,15 +125,49 @@ export function checkPlacements(
     allNodesBest: 0,
     windowExact: 0,
     inReach: 0,
+    bindFailures: 0,
     unschedulableButFits: 0,
     tiedChoices: 0,
     examples: [],
   };
   const ok = new Uint8Array(n);
   const score = new Int32Array(n);
-  const placeholder = { shape, spreadGroup: null } as unknown as SimPodImpl;
+  // The scheduler cache: where each pod is assumed or bound, and whether the watch has confirmed it.
+  const where = new Map<string, { node: number; pod: SimPodImpl }>();
+  const confirmed = new Set<string>();
+  const put = (pod: string, at: number): void => {
+    const w = where.get(pod);
+    if (w !== undefined) {
+      if (w.node === at) return;
+      nodes[w.node]!.removePod(w.pod);
+    }
+    const sp = { shape, spreadGroup: null } as unknown as SimPodImpl;
+    nodes[at]!.addPod(sp);
+    where.set(pod, { node: at, pod: sp });
+  };
+  const events: readonly CacheEvent[] =
+    cycles.length > 0 && 'kind' in cycles[0]!
+      ? (cycles as readonly CacheEvent[])
+      : (cycles as readonly SchedulingCycle[]).map((cycle) => ({ kind: 'cycle' as const, cycle }));
   let start = 0;
-  for (const cy of cycles) {
+  for (const ev of events) {
+    if (ev.kind === 'forget') {
+      // A failed bind: ForgetPod takes the assumed pod out, unless the watch already delivered it bound.
+      const w = where.get(ev.pod);
+      if (w !== undefined && !confirmed.has(ev.pod)) {
+        nodes[w.node]!.removePod(w.pod);
+        where.delete(ev.pod);
+      }
+      continue;
+    }
+    if (ev.kind === 'bound') {
+      confirmed.add(ev.pod);
+      const final = outcome?.get(ev.pod)?.node;
+      const at = final == null ? undefined : nodeIndex.get(final);
+      if (at !== undefined) put(ev.pod, at);
+      continue;
+    }
+    const cy = ev.cycle;
     let any = false;
     let globalBest = -1;
     for (let i = 0; i < n; i++) {
@@ -155,21 +192,7 @@ export function checkPlacements(
     const at = nodeIndex.get(cy.node);
     if (at === undefined)
       throw new Error(`${cy.pod} was bound to ${cy.node}, which is not in the scheduler's node list`);
-    const evaluated = cy.evaluated ?? n;
-    // The real window.
-    let inWindow = false;
-    let windowBest = -1;
-    let ties = 0;
-    for (let k = 0; k < evaluated && k < n; k++) {
-      const i = (start + k) % n;
-      if (i === at) inWindow = true;
-      if (ok[i] === 1) {
-        if (score[i]! > windowBest) {
-          windowBest = score[i]!;
-          ties = 1;
-        } else if (score[i] === windowBest) ties++;
-      }
-    }
+    if (cy.bindFailed) r.bindFailures++;
     // The one-worker model's window from the same start.
     let modelBest = -1;
     let found = 0;
@@ -184,6 +207,22 @@ export function checkPlacements(
         if (i === at) inModel = true;
       }
       processed++;
+    }
+    // A failed bind's cycle logs no evaluatedNodes: take the one-worker count (exact with one worker).
+    const evaluated = cy.evaluated ?? processed;
+    // The real window.
+    let inWindow = false;
+    let windowBest = -1;
+    let ties = 0;
+    for (let k = 0; k < evaluated && k < n; k++) {
+      const i = (start + k) % n;
+      if (i === at) inWindow = true;
+      if (ok[i] === 1) {
+        if (score[i]! > windowBest) {
+          windowBest = score[i]!;
+          ties = 1;
+        } else if (score[i] === windowBest) ties++;
+      }
     }
     const feasible = ok[at] === 1;
     const s = feasible ? score[at]! : -1;
@@ -202,7 +241,8 @@ export function checkPlacements(
     const reach = parallelism <= 1 ? evaluated : (Math.floor(evaluated / chunk) + parallelism) * chunk;
     if ((at - start + n) % n < reach) r.inReach++;
     start = (start + evaluated) % n;
-    nodes[at]!.addPod(placeholder);
+    // The cycle assumes the pod on its node (binding runs asynchronously).
+    if (!confirmed.has(cy.pod)) put(cy.pod, at);
   }
   return r;
 }

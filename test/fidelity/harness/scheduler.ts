@@ -120,22 +120,41 @@ export class SchedulerProcess {
 export interface SchedulingCycle {
   /** "namespace/name". */
   pod: string;
-  /** Node it was bound to, or null when this cycle found no node. */
+  /** Node this cycle chose (its bind attempt), or null when it found no node. */
   node: string | null;
-  /** Nodes the filter pass processed (feasible + failed); null when the cycle found no node (all were processed). */
+  /**
+   * Nodes the filter pass processed (feasible + failed), from "Successfully bound"; null when the cycle found no node
+   * (all were processed) or its bind failed (the log then does not say).
+   */
   evaluated: number | null;
   /** Feasible nodes the filter pass kept (≤ numFeasibleNodesToFind). */
   feasible: number | null;
-  /** Time of the bind (or of the "no fit" line), ms since epoch (the log's local clock, this year). */
+  /** The bind of this cycle failed (e.g. timed out on a busy API server, which may still have applied it). */
+  bindFailed: boolean;
+  /** Time of the bind (or of the "no fit" line), ms since epoch (the log's clock, UTC, this year). */
   at: number;
   /** The FitError message of a cycle that found no node. */
   message?: string;
 }
 
+export type CacheEvent =
+  { kind: 'cycle'; cycle: SchedulingCycle } | { kind: 'forget'; pod: string } | { kind: 'bound'; pod: string };
+
 export interface SchedulerLog {
   /** Node names in the order they entered the node tree (the scheduler's node list order, one zone). */
   nodeOrder: string[];
   cycles: SchedulingCycle[];
+  /**
+   * Each pod's outcome: the node the API server bound it to ("Successfully bound", or "already assigned to node" when
+   * a bind that timed out had been applied after all), or null with its FitError message.
+   */
+  pods: Map<string, { node: string | null; message: string | null }>;
+  /**
+   * The scheduler cache's view in log order: a cycle assumes its pod on its node; a failed bind forgets it (unless the
+   * watch already delivered the pod bound); the watch's "Add event for scheduled pod" puts it where the API server
+   * holds it (`pods`).
+   */
+  events: CacheEvent[];
   /** First bind and last bind or "no fit", ms since epoch. */
   firstBind: number | null;
   lastBind: number | null;
@@ -159,17 +178,22 @@ function field(rest: string, key: string): string | null {
 
 /**
  * Read a -v=3 kube-scheduler log (klog text, UTC as in the test cluster's processes): "Added node to NodeTree" gives
- * the node list order; "Attempting to schedule pod" the cycle order; "Successfully bound pod to node" (written by the
- * asynchronous binding goroutine, so possibly after later cycles' lines) the node and evaluatedNodes of the pod's
- * last cycle; "Unable to schedule pod; no fit" a cycle that found no node.
+ * the node list order; "Attempting to schedule pod" the cycle order; per pod, the "Attempting to bind pod to node" or
+ * "Unable to schedule pod; no fit" between two of its cycles belongs to the first of them; "Successfully bound pod to
+ * node" (written by the asynchronous binding goroutine, so possibly after later cycles' lines) gives evaluatedNodes;
+ * "Failed to bind pod" marks the cycle's bind failed, and "already assigned to node" in a later error names the node
+ * the API server holds the pod on.
  */
 export function parseSchedulerLog(text: string): SchedulerLog {
   const nodeOrder: string[] = [];
   const seenNodes = new Set<string>();
-  const attempts: string[] = [];
-  const bound = new Map<string, { node: string; evaluated: number; feasible: number; at: number }>();
-  const noFit = new Map<string, number[]>();
-  const noFitMessage = new Map<string, string>();
+  const cycles: SchedulingCycle[] = [];
+  const events: CacheEvent[] = [];
+  const current = new Map<string, SchedulingCycle>();
+  const bound = new Map<string, { node: string; at: number }>();
+  const assigned = new Map<string, string>();
+  const firstNoFit = new Map<string, { at: number; message: string | null }>();
+  const watchedBound = new Set<string>();
   for (const line of text.split('\n')) {
     const m = KLOG.exec(line);
     if (m === null) continue;
@@ -181,67 +205,72 @@ export function parseSchedulerLog(text: string): SchedulerLog {
         seenNodes.add(n);
         nodeOrder.push(n);
       }
-    } else if (msg === 'Attempting to schedule pod') {
-      const p = field(rest, 'pod');
-      if (p !== null) attempts.push(p);
+      continue;
+    }
+    const p = field(rest, 'pod');
+    if (p === null) continue;
+    const cy = current.get(p);
+    if (msg === 'Attempting to schedule pod') {
+      const c: SchedulingCycle = { pod: p, node: null, evaluated: null, feasible: null, bindFailed: false, at: 0 };
+      cycles.push(c);
+      events.push({ kind: 'cycle', cycle: c });
+      current.set(p, c);
+    } else if (msg === 'Attempting to bind pod to node') {
+      if (cy !== undefined) cy.node = field(rest, 'node');
     } else if (msg === 'Successfully bound pod to node') {
-      const p = field(rest, 'pod');
       const n = field(rest, 'node');
-      if (p !== null && n !== null)
-        bound.set(p, {
-          node: n,
-          evaluated: Number(field(rest, 'evaluatedNodes')),
-          feasible: Number(field(rest, 'feasibleNodes')),
-          at: klogTime(m),
-        });
-    } else if (msg === 'Unable to schedule pod; no fit; waiting') {
-      const p = field(rest, 'pod');
-      if (p !== null) {
-        (noFit.get(p) ?? noFit.set(p, []).get(p)!).push(klogTime(m));
-        const err = field(rest, 'err');
-        if (err !== null && !noFitMessage.has(p)) noFitMessage.set(p, err.replace(/\\"/g, '"'));
+      if (cy !== undefined && n !== null && cy.node === n) {
+        cy.evaluated = Number(field(rest, 'evaluatedNodes'));
+        cy.feasible = Number(field(rest, 'feasibleNodes'));
+        cy.at = klogTime(m);
+        bound.set(p, { node: n, at: cy.at });
       }
+    } else if (msg === 'Failed to bind pod') {
+      if (cy !== undefined) cy.bindFailed = true;
+      events.push({ kind: 'forget', pod: p });
+    } else if (msg === 'Add event for scheduled pod') {
+      events.push({ kind: 'bound', pod: p });
+      watchedBound.add(p);
+    } else if (msg === 'Error scheduling pod; retrying') {
+      const a = /already assigned to node \\"([^"\\]+)\\"/.exec(field(rest, 'err') ?? '');
+      if (a !== null) assigned.set(p, a[1]!);
+    } else if (msg === 'Unable to schedule pod; no fit; waiting') {
+      const err = field(rest, 'err');
+      const message = err === null ? null : err.replace(/\\"/g, '"');
+      if (cy !== undefined) {
+        cy.at = klogTime(m);
+        if (message !== null) cy.message = message;
+      }
+      if (!firstNoFit.has(p)) firstNoFit.set(p, { at: klogTime(m), message });
     }
   }
-  // A pod's cycles: all but the last found no node when it was bound in the end (nothing is deleted in a bench run).
-  const left = new Map<string, number>();
-  for (const p of attempts) left.set(p, (left.get(p) ?? 0) + 1);
-  const failIdx = new Map<string, number>();
-  const cycles: SchedulingCycle[] = [];
+  const pods = new Map<string, { node: string | null; message: string | null }>();
+  // A bind that timed out but was applied shows only as the watch's bound pod: its node is the last one tried.
+  const lastTried = new Map<string, string>();
+  for (const c of cycles) if (c.node !== null) lastTried.set(c.pod, c.node);
+  for (const c of cycles) {
+    if (pods.has(c.pod)) continue;
+    const node =
+      bound.get(c.pod)?.node ??
+      assigned.get(c.pod) ??
+      (watchedBound.has(c.pod) ? (lastTried.get(c.pod) ?? null) : null);
+    pods.set(c.pod, { node, message: node === null ? (firstNoFit.get(c.pod)?.message ?? null) : null });
+  }
   let firstBind: number | null = null;
   let lastBind: number | null = null;
   let lastSettle: number | null = null;
-  for (const p of attempts) {
-    const n = left.get(p)! - 1;
-    left.set(p, n);
-    const b = bound.get(p);
-    if (n === 0 && b !== undefined) {
-      cycles.push({ pod: p, node: b.node, evaluated: b.evaluated, feasible: b.feasible, at: b.at });
-    } else {
-      const k = failIdx.get(p) ?? 0;
-      failIdx.set(p, k + 1);
-      cycles.push({
-        pod: p,
-        node: null,
-        evaluated: null,
-        feasible: null,
-        at: noFit.get(p)?.[k] ?? 0,
-        message: noFitMessage.get(p),
-      });
-    }
-  }
-  // Each pod settles at its bind or at its first "no fit" (later retries of an unschedulable pod do not count).
   for (const [, b] of bound) {
     if (firstBind === null || b.at < firstBind) firstBind = b.at;
     if (lastBind === null || b.at > lastBind) lastBind = b.at;
   }
-  for (const p of new Set(attempts)) {
+  // Each pod settles at its bind or at its first "no fit" (later retries of an unschedulable pod do not count).
+  for (const p of pods.keys()) {
     const b = bound.get(p);
-    const f = noFit.get(p)?.[0];
+    const f = firstNoFit.get(p)?.at;
     const at = f !== undefined && (b === undefined || f < b.at) ? f : b?.at;
     if (at !== undefined && (lastSettle === null || at > lastSettle)) lastSettle = at;
   }
-  return { nodeOrder, cycles, firstBind, lastBind, lastSettle };
+  return { nodeOrder, cycles, events, pods, firstBind, lastBind, lastSettle };
 }
 
 /**
@@ -249,16 +278,14 @@ export function parseSchedulerLog(text: string): SchedulerLog {
  * "<run>-") or Pending with its FitError message. `workload` is the pod name after "<seed>-<attempt>-".
  */
 export function realPodsFromLog(l: SchedulerLog, run: string): RealPod[] {
-  const last = new Map<string, SchedulingCycle>();
-  for (const c of l.cycles) last.set(c.pod, c);
   const prefix = `${run}-`;
-  return [...last.values()].map((c) => {
-    const name = c.pod.slice(c.pod.indexOf('/') + 1);
+  return [...l.pods].map(([pod, o]) => {
+    const name = pod.slice(pod.indexOf('/') + 1);
     return {
       name,
       workload: name.replace(/^\d+-\d+-/, ''),
-      node: c.node === null ? null : c.node.startsWith(prefix) ? c.node.slice(prefix.length) : c.node,
-      message: c.node === null ? (c.message ?? null) : null,
+      node: o.node === null ? null : o.node.startsWith(prefix) ? o.node.slice(prefix.length) : o.node,
+      message: o.message,
     };
   });
 }
