@@ -144,14 +144,17 @@ async function measure(workers: number): Promise<void> {
     steps = 0;
     resets = 0;
     const cpu0 = cpuSeconds(child.pid!);
+    const client0 = process.cpuUsage();
     const t0 = performance.now();
     await Promise.all(groups.map((g) => loop(g, t0 + seconds * 1000)));
     const wall = (performance.now() - t0) / 1000;
     const cpu = cpuSeconds(child.pid!) - cpu0;
+    const clientUse = process.cpuUsage(client0);
+    const clientCpu = (clientUse.user + clientUse.system) / 1e6;
     const whole = (performance.now() - tStart) / 1000;
     const cpuWhole = cpuSeconds(child.pid!);
     process.stdout.write(
-      `envserver-steps-per-second-batched-workers-${workers}: ${Math.round(steps / wall)} (steady state over ${wall.toFixed(1)} s after ${warmup} s warm-up: ${Math.round(resets / wall)} resets/s; server ${(cpu / wall).toFixed(2)} CPU-s per wall s, ${Math.round(steps / cpu)} steps per server CPU-s; ${envs} envs, ${inflight} × ${batch} per batch; load ${load.toFixed(1)} → ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs)\n` +
+      `envserver-steps-per-second-batched-workers-${workers}: ${Math.round(steps / wall)} (steady state over ${wall.toFixed(1)} s after ${warmup} s warm-up: ${Math.round(resets / wall)} resets/s; server ${(cpu / wall).toFixed(2)} CPU-s per wall s, ${Math.round(steps / cpu)} steps per server CPU-s; this client ${(clientCpu / wall).toFixed(2)} CPU-s per wall s on the same machine; ${envs} envs, ${inflight} × ${batch} per batch; load ${load.toFixed(1)} → ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs)\n` +
         `  whole run: ${Math.round((warmSteps + steps) / whole)} steps/s over ${whole.toFixed(1)} s, ${Math.round((warmSteps + steps) / cpuWhole)} per server CPU-s (start-up ${startup.toFixed(1)} s / ${cpuStartup.toFixed(1)} CPU-s, creating ${envs} envs ${creation.toFixed(1)} s)\n`,
     );
   } finally {
