@@ -227,8 +227,8 @@ CEL = [
     min_le_max("minMemory", "maxMemory"),
     (".spec.policy", "!has(self.name) || self.name != 'external' || has(self.agentURL)",
      lambda s: s.get("name") != "external" or "agentURL" in s),
-    (".spec", "!has(self.hooks) || (has(self.backend) && self.backend == 'simkube')",
-     lambda s: "hooks" not in s or s.get("backend") == "simkube"),
+    (".spec", "!has(self.hooks) || (has(self.backend) && self.backend in ['kwok', 'simkube'])",
+     lambda s: "hooks" not in s or s.get("backend") in ("kwok", "simkube")),
     (".spec.safeguards", "!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas",
      lambda s: "minReplicas" not in s or "maxReplicas" not in s or s["minReplicas"] <= s["maxReplicas"]),
 ] + [(f, QUANTITY_RULE[0], QUANTITY_RULE[1]) for f in QUANTITY_FIELDS] + [(f, POSITIVE_RULE[0], POSITIVE_RULE[1]) for f in POSITIVE_FIELDS]
@@ -349,6 +349,8 @@ accepted = {
     "targetReplicas 0": setp("spec.targetReplicas", 0),
     "hooks on simkube": lambda o: (setp("spec.backend", "simkube")(o), setp("spec.hooks", {
         "preRun": [{"cmd": "kubectl", "args": ["get", "ns"], "sendSim": True, "ignoreFailure": False}]})(o)),
+    "hooks on kwok": lambda o: (setp("spec.backend", "kwok")(o), setp("spec.hooks", {
+        "postStop": [{"cmd": "kubectl", "args": ["delete", "ns", "x"], "ignoreFailure": True}]})(o)),
     "full status": setp("status", {"phase": "Running", "step": 1, "stepPhase": "Simulating", "message": "m",
                                    "history": [hist] * 100, "totalReward": -1.5, "solved": False, "stepsToSolve": 1,
                                    "traceConfigMap": "x-trace-1", "observedGeneration": 1,
@@ -376,7 +378,9 @@ rejected = {
     "relative traceDir": setp("spec.simkube.traceDir", "traces"),
     "string seed": setp("spec.policy.seed", "1"),
     "external without agentURL": setp("spec.policy.name", "external"),
-    "hooks on kwok": setp("spec.hooks", {"preRun": [{"cmd": "kubectl"}]}),
+    "hooks on embedded": lambda o: (setp("spec.backend", "embedded")(o), setp("spec.hooks", {"preRun": [{"cmd": "kubectl"}]})(o)),
+    "hooks without a backend (embedded)": lambda o: (setp("spec.backend", DELETE)(o),
+                                                     setp("spec.hooks", {"preRun": [{"cmd": "kubectl"}]})(o)),
     "hook without cmd": lambda o: (setp("spec.backend", "simkube")(o), setp("spec.hooks", {"preRun": [{"args": ["x"]}]})(o)),
     "17 hooks in a stage": lambda o: (setp("spec.backend", "simkube")(o),
                                       setp("spec.hooks", {"postRun": [{"cmd": "x"}] * 17})(o)),

@@ -254,12 +254,19 @@ export function episodeHooks(spec: ArenaEpisodeSpec): EpisodeHooks | undefined {
   } catch (e) {
     throw new InvalidEpisode((e as Error).message);
   }
-  const backend = spec.backend ?? D.backend;
-  if (backend !== 'simkube')
-    throw new InvalidEpisode(
-      `spec.hooks run only on backend simkube (SimKube's sk-ctrl and driver run them); this episode's backend is ${backend}: set spec.backend: simkube or remove spec.hooks`,
-    );
+  const refused = hooksBackendError(spec.backend ?? D.backend);
+  if (refused)
+    throw new InvalidEpisode(`spec.hooks: ${refused}: set spec.backend to kwok or simkube, or remove spec.hooks`);
   return hasHooks(hooks) ? hooks : undefined;
+}
+
+/**
+ * The one rule for where hooks run (the CRD's CEL rule, validate-deploy.py and `run --hooks` say the same): kwok runs
+ * each command as a Job, simkube passes them to SimKube; the embedded backend has no cluster to run them in.
+ */
+export function hooksBackendError(backend: string): string | undefined {
+  if (backend === 'kwok' || backend === 'simkube') return undefined;
+  return `hooks run only on backends kwok (each command as a Job) and simkube (SimKube runs them); the ${backend} backend has no cluster to run them in`;
 }
 
 export const USAGE_KEY = 'usage.json';

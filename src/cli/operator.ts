@@ -10,6 +10,7 @@ import { bool, int, optStr, parse } from './args.js';
 import { createLogger } from '../util/log.js';
 import { parseAllowlist } from '../operator/agent-allowlist.js';
 import { UsageError } from './errors.js';
+import { HOOK_JOB_OPTIONS, HOOK_JOB_USAGE, hookJobOptionsFromFlags } from './hook-flags.js';
 
 const USAGE = `usage: sim-arena operator [options]
   --kubeconfig FILE      default: KUBECONFIG, ~/.kube/config, then in-cluster
@@ -26,7 +27,8 @@ const USAGE = `usage: sim-arena operator [options]
   --health-port N        /healthz and /readyz port (default 8081; 0 picks one)
   --install-crd          create the ArenaEpisode CRD if it is missing (out-of-cluster development)
   --allow-agent-url URL  an agent URL prefix the external policy may POST to (repeatable or comma-separated;
-                         default $SIM_ARENA_ALLOWED_AGENT_URLS; none: the external policy is disabled)`;
+                         default $SIM_ARENA_ALLOWED_AGENT_URLS; none: the external policy is disabled)
+${HOOK_JOB_USAGE}`;
 
 export async function operatorCommand(argv: string[]): Promise<number> {
   const { flags } = parse(
@@ -43,6 +45,7 @@ export async function operatorCommand(argv: string[]): Promise<number> {
       'health-port': { type: 'string' },
       'install-crd': { type: 'boolean' },
       'allow-agent-url': { type: 'string', multiple: true },
+      ...HOOK_JOB_OPTIONS,
     },
     USAGE,
   );
@@ -57,6 +60,7 @@ export async function operatorCommand(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError(`--allow-agent-url: ${(e as Error).message}`);
   }
+  const hookJobs = hookJobOptionsFromFlags(flags);
   const kc = loadKubeConfig(kubeconfig);
   if (bool(flags, 'install-crd')) await installCrd(kc);
   const namespace = optStr(flags, 'namespace');
@@ -78,6 +82,7 @@ export async function operatorCommand(argv: string[]): Promise<number> {
       : {}),
     health: { port: int(flags, 'health-port', 8081, 0, 65535) },
     allowedAgentURLs,
+    hookJobs,
   });
   const done = new Promise<void>((resolve) =>
     onShutdownSignals(

@@ -13,15 +13,18 @@ import { EPISODE_OPTIONS, EPISODE_USAGE, episodeFromFlags, policyParams } from '
 import { historyTable, stepLine, summaryLine } from './format.js';
 import { loadTraceOrScenario, writeJson } from './load.js';
 import { UsageError } from './errors.js';
+import { HOOK_JOB_OPTIONS, HOOK_JOB_USAGE, hookJobOptionsFromFlags } from './hook-flags.js';
+import { hooksBackendError } from '../api/episode.js';
 import { formatObservation } from '../arena/observation.js';
 
 const USAGE = `usage: sim-arena run (--trace FILE | --scenario NAME) [options]
   --json                 print one JSON object (solved, steps, totalReward, history, ...)
   --out-dir DIR          write DIR/steps.jsonl and DIR/summary.json
   --kubeconfig FILE      kwok/simkube backends
-  --hooks FILE           simkube backend: commands SimKube runs around each replay (YAML/JSON with lists preStart,
+  --hooks FILE           kwok/simkube backends: commands run around each replay (YAML/JSON with lists preStart,
                          preRun, postRun, postStop of {cmd, args, sendSim, ignoreFailure}; SimKube's own hook files,
-                         with preStartHooks etc., are read too)
+                         with preStartHooks etc., are read too). simkube: SimKube runs them; kwok: Jobs (below)
+${HOOK_JOB_USAGE}
 ${EPISODE_USAGE}`;
 
 export function resultJson(spec: EpisodeSpec, policy: string, backend: string, label: string, result: EpisodeResult) {
@@ -85,6 +88,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       'out-dir': { type: 'string' },
       kubeconfig: { type: 'string' },
       hooks: { type: 'string' },
+      ...HOOK_JOB_OPTIONS,
     },
     USAGE,
   );
@@ -103,14 +107,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (outDir !== undefined) checkOutDir(outDir);
   const hooksFile = optStr(flags, 'hooks');
   const hooks = hooksFile === undefined ? undefined : readHooksFile(hooksFile);
-  if (hooks && backendName !== 'simkube')
-    throw new UsageError(
-      `--hooks run only on --backend simkube (SimKube's sk-ctrl and driver run them), not on ${backendName}`,
-    );
+  const hooksRefused = hooks ? hooksBackendError(backendName) : undefined;
+  if (hooksRefused) throw new UsageError(`--hooks: ${hooksRefused}; use --backend kwok or simkube`);
+  const hookJobs = hookJobOptionsFromFlags(flags);
   const backend = await createBackend(backendName, {
     ...(kubeconfig ? { kubeconfig } : {}),
     ...(spec.durationSeconds ? { stepSeconds: spec.durationSeconds } : {}),
-    ...(hooks ? { hooks } : {}),
+    ...(hooks ? { hooks, hookJobs } : {}),
   });
   // Steps are kept until the episode ends: a failed run leaves an earlier run's files in --out-dir as they were.
   const stepLines: string[] = [];

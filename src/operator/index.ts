@@ -15,6 +15,7 @@ import { withKeepAlive } from '../kube/config.js';
 import { GROUP, PLURAL, REPORTING_CONTROLLER, VERSION } from '../api/names.js';
 import { episodeHooks, type ArenaEpisode } from '../api/episode.js';
 import { reportEpisodes } from './metrics.js';
+import { DEFAULT_HOOK_NAMESPACE, type HookJobOptions } from '../sim/kwok/hooks.js';
 import { EpisodeReconciler, type ReconcilerOptions } from './reconciler.js';
 
 export interface OperatorOptions {
@@ -48,6 +49,8 @@ export interface OperatorOptions {
   batchMs?: number;
   /** Agent URL prefixes the external policy may call; empty or unset: the external policy is disabled. */
   allowedAgentURLs?: string[];
+  /** kwok episodes with spec.hooks: where and how their Jobs run (namespace default: operatorNamespace). */
+  hookJobs?: HookJobOptions;
 }
 
 export type BackendResolver = ReconcilerOptions['backendFor'] & {
@@ -59,17 +62,39 @@ export type BackendResolver = ReconcilerOptions['backendFor'] & {
  * Backends are cached per configuration: simkube settings differ per episode, the rest are shared. The kwok backend
  * watches its runs' nodes and pods (one watch each for all episodes) rather than listing them on every poll.
  */
-export function defaultBackends(kc: KubeConfig, operatorNamespace?: string): BackendResolver {
+export function defaultBackends(
+  kc: KubeConfig,
+  operatorNamespace?: string,
+  hookJobs: HookJobOptions = {},
+): BackendResolver {
   const cache = new Map<string, PhasedBackend>();
   const resolve = (ep: ArenaEpisode, spec: EpisodeSpec) => {
     const name = ep.spec.backend ?? 'embedded';
-    const hooks = name === 'simkube' ? episodeHooks(ep.spec) : undefined;
+    const hooks = name === 'embedded' ? undefined : episodeHooks(ep.spec);
+    // kwok episodes share one backend (one watch) unless they have hooks: those differ per episode.
     const key =
-      name === 'simkube' ? `simkube:${JSON.stringify({ ...ep.spec.simkube, hooks })}:${spec.durationSeconds}` : name;
+      name === 'simkube'
+        ? `simkube:${JSON.stringify({ ...ep.spec.simkube, hooks })}:${spec.durationSeconds}`
+        : name === 'kwok' && hooks
+          ? `kwok:${JSON.stringify(hooks)}`
+          : name;
     let backend = cache.get(key);
     if (!backend) {
       backend = lazyPhased(name, async () => {
-        if (name === 'kwok') return createPhasedBackend(name, { kc, watch: true });
+        if (name === 'kwok')
+          return createPhasedBackend(name, {
+            kc,
+            watch: true,
+            ...(hooks
+              ? {
+                  hooks,
+                  hookJobs: {
+                    namespace: operatorNamespace ?? process.env.POD_NAMESPACE ?? DEFAULT_HOOK_NAMESPACE,
+                    ...hookJobs,
+                  },
+                }
+              : {}),
+          });
         if (name === 'simkube')
           return createPhasedBackend(name, {
             kc,
@@ -143,7 +168,7 @@ export function createOperator(options: OperatorOptions): Controller {
     ? `/apis/${GROUP}/${VERSION}/namespaces/${opts.namespace}/${PLURAL}`
     : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
   const informer = new Informer<ArenaEpisode>({ kc: opts.kc, path, logger: log });
-  const backends = opts.backendFor ?? defaultBackends(opts.kc, opts.operatorNamespace);
+  const backends = opts.backendFor ?? defaultBackends(opts.kc, opts.operatorNamespace, opts.hookJobs);
   const unreport = reportEpisodes(() => informer.list());
   // eslint-disable-next-line prefer-const -- assigned below, after the reconciler whose wake() refers to it
   let controller: Controller | undefined;

@@ -35,6 +35,8 @@ import { kwokNode, poolNodes, projectObject } from './project.js';
 import { APPLIED_ANNOTATION, MANAGED_BY, POOL_LABEL, RUN_LABEL } from '../../api/names.js';
 import { KwokCache } from './cache.js';
 import { BoundedMap } from '../../util/bounded-map.js';
+import { HookFailed, hasHooks, type EpisodeHooks } from '../../arena/hooks.js';
+import { HookJobs, type HookJobOptions } from './hooks.js';
 
 export class BackendError extends Error {
   override name = 'BackendError';
@@ -50,6 +52,10 @@ export interface KwokOptions {
    * change (the operator, which drives many runs at once and polls again when told).
    */
   watch?: boolean;
+  /** Commands run as Jobs around each replay (ArenaEpisode spec.hooks; hooks.ts). */
+  hooks?: EpisodeHooks;
+  /** Where and how the hook Jobs run. */
+  hookJobs?: HookJobOptions;
 }
 
 const FIELD_MANAGER = 'sim-arena';
@@ -60,6 +66,7 @@ export class KwokBackend implements Backend, PhasedBackend {
   private readonly core: CoreV1Api;
   private readonly objects: KubernetesObjectApi;
   private readonly cache?: KwokCache;
+  private readonly hookJobs?: HookJobs;
   /**
    * Whether each run's events are applied, once known: read from the namespace's annotation the first time this
    * process polls the run, then kept here (only this process applies them while it drives the run).
@@ -73,6 +80,7 @@ export class KwokBackend implements Backend, PhasedBackend {
     this.core = kc.makeApiClient(CoreV1Api);
     this.objects = KubernetesObjectApi.makeApiClient(kc);
     if (opts.watch) this.cache = new KwokCache(kc);
+    if (hasHooks(opts.hooks)) this.hookJobs = new HookJobs(kc, opts.hooks!, opts.hookJobs);
   }
 
   /** With `watch`: calls `listener` with a run's name whenever its nodes or pods change. */
@@ -89,13 +97,21 @@ export class KwokBackend implements Backend, PhasedBackend {
     try {
       return await runToCompletion(this, run);
     } catch (e) {
-      if (e instanceof BackendError || (e as Error).name === 'AbortError') throw e;
+      if (e instanceof BackendError || e instanceof HookFailed || (e as Error).name === 'AbortError') throw e;
       throw new BackendError(`kwok backend, run ${run.name}: ${apiErrorMessage(e)}`);
     }
   }
 
-  /** Namespace and the run's nodes. Idempotent and cheap: the operator may call it on every poll. */
+  /**
+   * Namespace and the run's nodes. Idempotent and cheap: the operator may call it on every poll. With hooks, only the
+   * run's hooks record: the set-up waits for the preStart hooks (poll).
+   */
   async start(run: StepRun): Promise<void> {
+    if (this.hookJobs) return this.hookJobs.ensureRecord(run);
+    await this.setup(run);
+  }
+
+  private async setup(run: StepRun): Promise<void> {
     await ignoreExists(
       this.core.createNamespace({
         body: { metadata: { name: run.name, labels: { ...MANAGED_BY, [RUN_LABEL]: run.name } } },
@@ -110,8 +126,48 @@ export class KwokBackend implements Backend, PhasedBackend {
    * Unschedulable and look settled), then replays the events once, then observes when the pods have settled.
    */
   async poll(run: StepRun): Promise<PollResult> {
+    return this.hookJobs ? this.pollWithHooks(run, this.hookJobs) : this.pollReplay(run, run.startedAt);
+  }
+
+  /**
+   * SimKube's stage points around the replay: preStart, set-up, preRun, replay and observe, postRun, clean-up,
+   * postStop; the observation is returned once postStop is done. Each step is recorded on the run's hooks ConfigMap.
+   */
+  private async pollWithHooks(run: StepRun, hooks: HookJobs): Promise<PollResult> {
+    const rec = await hooks.read(run);
+    let observation = hooks.observation(rec) as Observation | undefined;
+    if (!observation) {
+      const pre = await hooks.stage(run, rec, 'preStart');
+      if (pre) return pre;
+      let setupAt = hooks.setupAt(rec);
+      if (setupAt === undefined) {
+        await this.setup(run);
+        await hooks.markSetup(run, rec);
+        setupAt = hooks.setupAt(rec)!;
+      }
+      const r = await this.pollReplay(run, setupAt, () => hooks.stage(run, rec, 'preRun'));
+      if (!r.observation) return r;
+      observation = r.observation;
+      await hooks.keepObservation(run, rec, observation);
+    }
+    const post = await hooks.stage(run, rec, 'postRun');
+    if (post) return post;
+    if (!hooks.cleaned(rec)) {
+      await this.teardown(run);
+      await hooks.markCleaned(run, rec);
+    }
+    const stop = await hooks.stage(run, rec, 'postStop');
+    if (stop) return stop;
+    return { observation, hooks: hooks.runs(rec) };
+  }
+
+  private async pollReplay(
+    run: StepRun,
+    startedAt: number,
+    beforeReplay?: () => Promise<PollResult | undefined>,
+  ): Promise<PollResult> {
     const timeoutMs = this.opts.settleTimeoutMs ?? (run.opts.durationSeconds ?? 60) * 1000;
-    const late = Date.now() - run.startedAt > timeoutMs;
+    const late = Date.now() - startedAt > timeoutMs;
     const cache = this.cache;
     if (cache) await cache.ready();
     const waitMs = this.opts.pollMs ?? (cache ? 1000 : 150);
@@ -142,6 +198,8 @@ export class KwokBackend implements Backend, PhasedBackend {
           waiting: { reason: 'NodesStarting', message: `${ready.length}/${expected} KWOK nodes ready` },
         };
       }
+      const before = await beforeReplay?.();
+      if (before) return before;
       await this.replay(run);
       await this.core.patchNamespace(
         { name: run.name, body: { metadata: { annotations: { [APPLIED_ANNOTATION]: 'true' } } } },
@@ -217,6 +275,12 @@ export class KwokBackend implements Backend, PhasedBackend {
   }
 
   async cleanup(run: StepRun): Promise<void> {
+    await this.teardown(run);
+    await this.hookJobs?.remove(run);
+  }
+
+  /** The run's namespace and nodes go. */
+  private async teardown(run: StepRun): Promise<void> {
     this.applied.delete(run.name);
     await this.core.deleteNamespace({ name: run.name, propagationPolicy: 'Background' }).catch((e: unknown) => {
       if (!isNotFound(e)) throw e;

@@ -719,7 +719,14 @@ export class SimkubeBackend implements Backend, PhasedBackend {
     // One read of the Simulation's events serves the hook failures and, without the driver's words, the recent ones.
     const events = await simulationEvents(this.kube, name).catch(() => undefined);
     const hooks = hookFailures(events ?? []);
-    if (hooks.length) parts.push(`SimKube: ${hooks.join(' | ')} (spec.hooks).`);
+    if (hooks.length) {
+      // A failed hook is the cause: said once, without the recent events (which repeat it) or the set-up traps.
+      parts.push(`SimKube: ${hooks.join(' | ')} (spec.hooks).`);
+      parts.push(
+        `Details: kubectl describe simulation ${name}; a hook's output is in sk-ctrl's log (preStart, postStop) or the driver's (kubectl -n ${this.opts.driverNamespace} logs job/sk-${name}-driver; preRun, postRun).`,
+      );
+      return parts.join(' ');
+    }
     const live = await driverError(this.kube, this.opts.driverNamespace, name).catch(() => undefined);
     const kept = this.driverFailures.get(name) ?? sim.metadata?.annotations?.[DRIVER_ERROR_ANNOTATION];
     // The pod may be gone by now (only the Job's events are left): the account kept while it ran comes first.

@@ -71,5 +71,9 @@ describe('simkube: spec.hooks run by SimKube 2.7 (real sk-ctrl and sk-driver)', 
       /PreRunHookFailed: Simulation hook `sh -c echo no such thing >&2; exit 3` failed with exit code: 3/,
     );
     expect(err?.message).to.match(/spec\.hooks/);
+    // Said once, without the set-up traps (namespaces, cert-manager) a failed Simulation otherwise lists.
+    expect(err?.message.split('exit 3`').length, err?.message).to.equal(2);
+    expect(err?.message).to.not.match(/Usual causes|Found:/);
+    expect(err?.name).to.equal('HookFailed');
   });
 });

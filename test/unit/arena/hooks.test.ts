@@ -1,6 +1,6 @@
 // spec.hooks: one set of rules for the ArenaEpisode (TypeScript and CRD), the CLI's --hooks file and the Simulation.
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseHooks } from '../../../src/arena/hooks.js';
@@ -47,14 +47,19 @@ describe('simulation hooks', () => {
     });
   }
 
-  it('an ArenaEpisode with hooks must use the simkube backend; bad hooks fail toEpisodeSpec with the field', () => {
+  it('an ArenaEpisode with hooks must use a cluster backend (kwok or simkube); bad hooks fail toEpisodeSpec with the field', () => {
     const hooks = { preRun: [{ cmd: 'kubectl', args: ['version'] }] };
     expect(episodeHooks({ ...base, hooks })).to.deep.equal(hooks);
     expect(() => toEpisodeSpec({ ...base, hooks })).to.not.throw();
-    expect(() => toEpisodeSpec({ ...base, backend: 'kwok', hooks })).to.throw(
-      /spec\.hooks run only on backend simkube/,
-    );
-    expect(() => toEpisodeSpec({ ...base, backend: undefined, hooks })).to.throw(/backend is embedded/);
+    expect(episodeHooks({ ...base, backend: 'kwok', hooks })).to.deep.equal(hooks);
+    expect(() => toEpisodeSpec({ ...base, backend: 'kwok', hooks })).to.not.throw();
+    // The same words as the CRD's rule (crds/arenaepisodes.simarena.io.yaml), so kubectl and the operator agree.
+    const refused =
+      /spec\.hooks: hooks run only on backends kwok \(each command as a Job\) and simkube \(SimKube runs them\); the embedded backend has no cluster to run them in: set spec\.backend to kwok or simkube, or remove spec\.hooks/;
+    expect(() => toEpisodeSpec({ ...base, backend: 'embedded', hooks })).to.throw(refused);
+    expect(() => toEpisodeSpec({ ...base, backend: undefined, hooks })).to.throw(refused);
+    const crd = readFileSync(new URL('../../../crds/arenaepisodes.simarena.io.yaml', import.meta.url), 'utf8');
+    expect(crd).to.match(refused);
     expect(() => toEpisodeSpec({ ...base, hooks: { preRun: [{}] } } as never)).to.throw(
       /spec\.hooks\.preRun\[0\]\.cmd/,
     );
