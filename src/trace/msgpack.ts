@@ -156,83 +156,13 @@ function intFrom64(hi: number, lo: number, signed: boolean): number | bigint {
   return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
 }
 
-// What a decode keeps so that encoding the decoded value again can copy the input's bytes for every map and array
-// that is unchanged (see encodeMsgpack). Containers are numbered in the order they start (pre-order). For each one,
-// `recs` holds five integers: its first byte, its end, where its children begin in `tape`, how many children it has
-// (2 per map entry: key, value), and (decode depth << 1) | 1 when its bytes are exactly what the encoder writes for
-// the decoded value (most compact markers, no bin/ext whose bytes could be changed in place, no NaN). `tape` holds
-// every container's children as decoded and `tapeRec` the container number of each child that is itself a map or
-// array (-1 otherwise).
-interface Kept {
-  bytes: Uint8Array;
-  recs: Int32Array;
-  tape: MsgValue[];
-  tapeRec: Int32Array;
-  // Per container: `epoch` when found unchanged in the current encode, -`epoch` when found changed.
-  stamp: Int32Array;
-  epoch: number;
-}
-// The Kept record rides on the decoded root as a private field (stamped with the base-constructor-returns-the-object
-// idiom): invisible to iteration, util.inspect and util.isDeepStrictEqual, and, unlike a WeakMap entry, no ephemeron
-// for the garbage collector to trace.
-class Carrier {
-  constructor(o: object) {
-    return o;
-  }
-}
-class KeptOn extends Carrier {
-  #kept: Kept;
-  constructor(o: object, k: Kept) {
-    super(o);
-    this.#kept = k;
-  }
-  static get(o: object): Kept | undefined {
-    return #kept in o ? (o as unknown as KeptOn).#kept : undefined;
-  }
-}
-const REC = 5;
-let recs = new Int32Array(REC * 256);
-let recCount = 0;
-const EMPTY_TAPE: MsgValue[] = [];
-let tape: MsgValue[] = EMPTY_TAPE;
-let tapeRec = new Int32Array(1024);
-let tapeLen = 0;
-// The container number of the value just read (-1 for anything else), and whether anything read since the enclosing
-// container started is not byte-for-byte what the encoder would write.
-let lastRec = -1;
-let nonCanonical = false;
-
-function reserveTape(n: number): number {
-  const at = tapeLen;
-  tapeLen += n;
-  // A fresh array per decode (see decodeMsgpack), filled in order: stores into a young array need no remembered set.
-  for (let i = 0; i < n; i++) tape.push(null);
-  if (tapeLen > tapeRec.length) {
-    let size = tapeRec.length * 2;
-    while (size < tapeLen) size *= 2;
-    const next = new Int32Array(size);
-    next.set(tapeRec.subarray(0, at));
-    tapeRec = next;
-  }
-  return at;
-}
-
-function newRec(): number {
-  if ((recCount + 1) * REC > recs.length) {
-    const next = new Int32Array(recs.length * 2);
-    next.set(recs);
-    recs = next;
-  }
-  return recCount++;
-}
-
 function readValue(depth: number): MsgValue {
   if (pos >= end) throw truncated(1);
   const b = buf[pos++]!;
   if (b <= 0x7f) return b;
   if (b >= 0xa0 && b <= 0xbf) return str(b & 0x1f);
-  if (b <= 0x8f) return readMap(b & 0x0f, depth, true, pos - 1);
-  if (b <= 0x9f) return readArray(b & 0x0f, depth, true, pos - 1);
+  if (b <= 0x8f) return readMap(b & 0x0f, depth);
+  if (b <= 0x9f) return readArray(b & 0x0f, depth);
   if (b >= 0xe0) return b - 0x100;
   switch (b) {
     case 0xc0:
@@ -241,129 +171,78 @@ function readValue(depth: number): MsgValue {
       return false;
     case 0xc3:
       return true;
-    // bin and ext values are Uint8Arrays that can be changed in place, so their container's bytes are never reused.
     case 0xc4:
-      nonCanonical = true;
       return bytes(u8());
     case 0xc5:
-      nonCanonical = true;
       return bytes(u16());
     case 0xc6:
-      nonCanonical = true;
       return bytes(u32());
     case 0xc7:
-      nonCanonical = true;
       return readExt(u8());
     case 0xc8:
-      nonCanonical = true;
       return readExt(u16());
     case 0xc9:
-      nonCanonical = true;
       return readExt(u32());
     case 0xca: {
       if (pos + 4 > end) throw truncated(4);
       const v = view.getFloat32(pos);
       pos += 4;
-      if (v !== v) nonCanonical = true; // a NaN's payload need not survive
       return new MsgFloat(v, 32);
     }
     case 0xcb: {
       if (pos + 8 > end) throw truncated(8);
       const v = view.getFloat64(pos);
       pos += 8;
-      if (v !== v) nonCanonical = true;
       return new MsgFloat(v, 64);
     }
-    case 0xcc: {
-      const v = u8();
-      if (v < 0x80) nonCanonical = true;
-      return v;
-    }
-    case 0xcd: {
-      const v = u16();
-      if (v < 0x100) nonCanonical = true;
-      return v;
-    }
-    case 0xce: {
-      const v = u32();
-      if (v < 0x10000) nonCanonical = true;
-      return v;
-    }
+    case 0xcc:
+      return u8();
+    case 0xcd:
+      return u16();
+    case 0xce:
+      return u32();
     case 0xcf: {
       const hi = u32();
-      const v = intFrom64(hi, u32(), false);
-      if (v < 0x100000000) nonCanonical = true;
-      return v;
+      return intFrom64(hi, u32(), false);
     }
     case 0xd0: {
-      const u = u8();
-      const v = u > 0x7f ? u - 0x100 : u;
-      if (v >= -32) nonCanonical = true;
-      return v;
+      const v = u8();
+      return v > 0x7f ? v - 0x100 : v;
     }
     case 0xd1: {
-      const u = u16();
-      const v = u > 0x7fff ? u - 0x10000 : u;
-      if (v >= -0x80) nonCanonical = true;
-      return v;
+      const v = u16();
+      return v > 0x7fff ? v - 0x10000 : v;
     }
-    case 0xd2: {
-      const v = u32() | 0;
-      if (v >= -0x8000) nonCanonical = true;
-      return v;
-    }
+    case 0xd2:
+      return u32() | 0;
     case 0xd3: {
       const hi = u32();
-      const v = intFrom64(hi, u32(), true);
-      if (v >= -0x80000000) nonCanonical = true;
-      return v;
+      return intFrom64(hi, u32(), true);
     }
     case 0xd4:
-      nonCanonical = true;
       return readExt(1);
     case 0xd5:
-      nonCanonical = true;
       return readExt(2);
     case 0xd6:
-      nonCanonical = true;
       return readExt(4);
     case 0xd7:
-      nonCanonical = true;
       return readExt(8);
     case 0xd8:
-      nonCanonical = true;
       return readExt(16);
-    case 0xd9: {
-      const n = u8();
-      if (n <= 31) nonCanonical = true;
-      return str(n);
-    }
-    case 0xda: {
-      const n = u16();
-      if (n < 0x100) nonCanonical = true;
-      return str(n);
-    }
-    case 0xdb: {
-      const n = u32();
-      if (n < 0x10000) nonCanonical = true;
-      return str(n);
-    }
-    case 0xdc: {
-      const n = u16();
-      return readArray(n, depth, n > 15, pos - 3);
-    }
-    case 0xdd: {
-      const n = u32();
-      return readArray(n, depth, n >= 0x10000, pos - 5);
-    }
-    case 0xde: {
-      const n = u16();
-      return readMap(n, depth, n > 15, pos - 3);
-    }
-    case 0xdf: {
-      const n = u32();
-      return readMap(n, depth, n >= 0x10000, pos - 5);
-    }
+    case 0xd9:
+      return str(u8());
+    case 0xda:
+      return str(u16());
+    case 0xdb:
+      return str(u32());
+    case 0xdc:
+      return readArray(u16(), depth);
+    case 0xdd:
+      return readArray(u32(), depth);
+    case 0xde:
+      return readMap(u16(), depth);
+    case 0xdf:
+      return readMap(u32(), depth);
     default:
       throw new MsgpackError(`0x${b.toString(16)} is not a msgpack type byte`, pos - 1);
   }
@@ -374,65 +253,27 @@ function readExt(len: number): MsgExt {
   return new MsgExt(type > 0x7f ? type - 0x100 : type, bytes(len));
 }
 
-function readArray(n: number, depth: number, compactHeader: boolean, start: number): MsgValue[] {
+function readArray(n: number, depth: number): MsgValue[] {
   if (n > 0 && depth >= MAX_DEPTH) throw new MsgpackError(`nesting deeper than ${MAX_DEPTH}`, pos);
   // Every element takes at least one byte: reject absurd lengths before allocating.
   if (pos + n > end) throw truncated(n);
-  const rec = newRec();
-  const at = reserveTape(n);
-  const outer = nonCanonical;
-  nonCanonical = !compactHeader;
   const out = new Array<MsgValue>(n);
-  for (let i = 0; i < n; i++) {
-    lastRec = -1;
-    const v = readValue(depth + 1);
-    out[i] = v;
-    tape[at + i] = v;
-    tapeRec[at + i] = lastRec;
-  }
-  const r = rec * REC;
-  recs[r] = start;
-  recs[r + 1] = pos;
-  recs[r + 2] = at;
-  recs[r + 3] = n;
-  recs[r + 4] = (depth << 1) | (nonCanonical ? 0 : 1);
-  nonCanonical ||= outer;
-  lastRec = rec;
+  for (let i = 0; i < n; i++) out[i] = readValue(depth + 1);
   return out;
 }
 
-function readMap(n: number, depth: number, compactHeader: boolean, start: number): MsgMap {
+function readMap(n: number, depth: number): MsgMap {
   if (n > 0 && depth >= MAX_DEPTH) throw new MsgpackError(`nesting deeper than ${MAX_DEPTH}`, pos);
   if (pos + n * 2 > end) throw truncated(n * 2);
-  const rec = newRec();
-  const at = reserveTape(2 * n);
-  const outer = nonCanonical;
-  nonCanonical = !compactHeader;
   const out: MsgMap = new Map();
   for (let i = 0; i < n; i++) {
-    const keyAt = pos;
-    lastRec = -1;
+    const at = pos;
     const k = readValue(depth + 1);
-    const j = at + 2 * i;
-    tape[j] = k;
-    tapeRec[j] = lastRec;
-    lastRec = -1;
-    const v = readValue(depth + 1);
-    tape[j + 1] = v;
-    tapeRec[j + 1] = lastRec;
-    out.set(k, v);
+    out.set(k, readValue(depth + 1));
     // Only primitive keys can repeat (array/map keys are fresh objects); a repeated u64 key would otherwise be dropped silently.
     if (out.size !== i + 1)
-      throw new MsgpackError(`duplicate map key ${typeof k === 'bigint' ? k.toString() : JSON.stringify(k)}`, keyAt);
+      throw new MsgpackError(`duplicate map key ${typeof k === 'bigint' ? k.toString() : JSON.stringify(k)}`, at);
   }
-  const r = rec * REC;
-  recs[r] = start;
-  recs[r + 1] = pos;
-  recs[r + 2] = at;
-  recs[r + 3] = 2 * n;
-  recs[r + 4] = (depth << 1) | (nonCanonical ? 0 : 1);
-  nonCanonical ||= outer;
-  lastRec = rec;
   return out;
 }
 
@@ -444,31 +285,14 @@ export function decodeMsgpack(input: Uint8Array): MsgValue {
   view = new DataView(input.buffer, input.byteOffset, input.byteLength);
   pos = 0;
   end = input.length;
-  recCount = 0;
-  tape = [];
-  tapeLen = 0;
-  lastRec = -1;
-  nonCanonical = false;
   try {
     const v = readValue(0);
     if (pos !== end) throw new MsgpackError(`${end - pos} trailing byte(s) after the msgpack value`, pos);
-    if (recCount > 0) {
-      // A copy of the input (the caller may reuse its buffer) and of the bookkeeping, owned by the decoded root.
-      new KeptOn(v as object, {
-        bytes: buf.slice(),
-        recs: recs.slice(0, recCount * REC),
-        tape,
-        tapeRec: tapeRec.slice(0, tapeLen),
-        stamp: new Int32Array(recCount),
-        epoch: 0,
-      });
-    }
     return v;
   } finally {
-    // Do not keep the caller's buffer, or the decoded values, alive.
+    // Do not keep the caller's buffer alive.
     buf = EMPTY;
     view = EMPTY_VIEW;
-    tape = EMPTY_TAPE;
   }
 }
 
@@ -671,112 +495,9 @@ function writeExt(w: Writer, e: MsgExt): void {
   w.raw(e.data);
 }
 
-/**
- * Encode with the most compact markers (what rmp_serde and msgpack-python write). A value that decodeMsgpack returned
- * is encoded by copying the decoded bytes of every map and array in it that still holds exactly what was decoded
- * (the same keys in the same order, identical values, recursively) and whose bytes were already most compact; the
- * rest is written afresh. The output is the same either way.
- */
+/** Encode with the most compact markers (what rmp_serde and msgpack-python write). */
 export function encodeMsgpack(v: MsgValue): Uint8Array {
   const w = new Writer();
-  const k = typeof v === 'object' && v !== null ? KeptOn.get(v) : undefined;
-  if (k !== undefined) {
-    if (++k.epoch > 0x3fffffff) {
-      k.stamp.fill(0);
-      k.epoch = 1;
-    }
-    writeKept(w, v as MsgValue[] | MsgMap, 0, k, 0);
-  } else writeValue(w, v, 0);
+  writeValue(w, v, 0);
   return w.buf.slice(0, w.pos);
-}
-
-/** Whether container `rec` (the value `v`) holds what was decoded and its bytes can be copied. */
-function unchanged(v: MsgValue[] | MsgMap, rec: number, k: Kept): boolean {
-  const seen = k.stamp[rec]!;
-  if (seen === k.epoch) return true;
-  if (seen === -k.epoch) return false;
-  const r = rec * REC;
-  const recs = k.recs;
-  let same = (recs[r + 4]! & 1) === 1;
-  if (same) {
-    const tape = k.tape;
-    const tapeRec = k.tapeRec;
-    const at = recs[r + 2]!;
-    const n = recs[r + 3]!;
-    if (Array.isArray(v)) {
-      if (v.length !== n) same = false;
-      else
-        for (let i = 0; i < n; i++) {
-          const x = v[i];
-          const c = tapeRec[at + i]!;
-          if (x !== tape[at + i] || (c >= 0 && !unchanged(x as MsgValue[] | MsgMap, c, k))) {
-            same = false;
-            break;
-          }
-        }
-    } else if (v.size * 2 !== n) same = false;
-    else {
-      let j = at;
-      v.forEach((value, key) => {
-        if (!same) return;
-        const ck = tapeRec[j]!;
-        const cv = tapeRec[j + 1]!;
-        if (
-          key !== tape[j] ||
-          value !== tape[j + 1] ||
-          (ck >= 0 && !unchanged(key as MsgValue[] | MsgMap, ck, k)) ||
-          (cv >= 0 && !unchanged(value as MsgValue[] | MsgMap, cv, k))
-        )
-          same = false;
-        j += 2;
-      });
-    }
-  }
-  k.stamp[rec] = same ? k.epoch : -k.epoch;
-  return same;
-}
-
-/** Write container `rec` (the value `v`): its decoded bytes if unchanged, else afresh, reusing unchanged children. */
-function writeKept(w: Writer, v: MsgValue[] | MsgMap, rec: number, k: Kept, depth: number): void {
-  const r = rec * REC;
-  // Copying is only sound at no greater depth than decoded (the depth limit held there).
-  if (depth <= k.recs[r + 4]! >> 1 && unchanged(v, rec, k)) {
-    const from = k.recs[r]!;
-    const n = k.recs[r + 1]! - from;
-    w.ensure(n);
-    const src = k.bytes;
-    const out = w.buf;
-    let p = w.pos;
-    if (n < 64) for (let i = from, e = from + n; i < e; i++) out[p++] = src[i]!;
-    else {
-      out.set(src.subarray(from, from + n), p);
-      p += n;
-    }
-    w.pos = p;
-    return;
-  }
-  if (depth > MAX_DEPTH) throw new RangeError(`nesting deeper than ${MAX_DEPTH}`);
-  const tape = k.tape;
-  const tapeRec = k.tapeRec;
-  const at = k.recs[r + 2]!;
-  const n = k.recs[r + 3]!;
-  const d = depth + 1;
-  const child = (x: MsgValue | undefined, j: number): void => {
-    const c = j < at + n ? tapeRec[j]! : -1;
-    if (c >= 0 && x === tape[j]) writeKept(w, x as MsgValue[] | MsgMap, c, k, d);
-    else writeValue(w, x, d);
-  };
-  if (Array.isArray(v)) {
-    const len = v.length;
-    writeLen(w, len, 0x90, 15, null, 0xdc, 0xdd);
-    for (let i = 0; i < len; i++) child(v[i], at + i);
-  } else {
-    writeLen(w, v.size, 0x80, 15, null, 0xde, 0xdf);
-    let j = at;
-    v.forEach((value, key) => {
-      child(key, j);
-      child(value, j + 1);
-      j += 2;
-    });
-  }
 }

@@ -11,8 +11,6 @@ import {
   type MsgValue,
 } from '../../../src/trace/msgpack.js';
 import { decodeTrace, TraceError } from '../../../src/trace/trace.js';
-import { cloneValue } from '../../../src/trace/model.js';
-import { inspect, isDeepStrictEqual } from 'node:util';
 import { mulberry32 } from '../../../src/util/rng.js';
 import { allTraceFixtures, fromHex, hex, readFixture } from './helpers.js';
 
@@ -459,145 +457,14 @@ describe('msgpack codec', () => {
     });
   });
 
-  describe('re-encoding a decoded value copies the bytes of unchanged maps and arrays', () => {
-    // The reference: the same tree rebuilt (cloneValue makes fresh maps and arrays, which carry no decoded bytes), so
-    // encodeMsgpack writes it afresh.
-    const fresh = (v: MsgValue): Uint8Array => encodeMsgpack(cloneValue(v));
-    const same = (a: Uint8Array, b: Uint8Array, what: string): void => {
-      if (Buffer.compare(Buffer.from(a), Buffer.from(b)) !== 0) expect.fail(`${what}: ${hex(a.subarray(0, 24))}…`);
-    };
-    const containers = (v: MsgValue): Array<MsgValue[] | MsgMap> => {
-      const out: Array<MsgValue[] | MsgMap> = [];
-      const walk = (x: MsgValue | undefined): void => {
-        if (Array.isArray(x)) {
-          out.push(x);
-          x.forEach(walk);
-        } else if (x instanceof Map) {
-          out.push(x);
-          x.forEach((val, key) => {
-            walk(key);
-            walk(val);
-          });
-        }
-      };
-      walk(v);
-      return out;
-    };
-
-    it('3000 seeded random edits of the fixtures (set, delete, add, re-set, alias, push, splice, holes, array keys): the bytes equal a fresh encode after every edit', () => {
-      const rng = mulberry32(0xc0dec);
-      const pick = <T>(xs: T[]): T => xs[Math.floor(rng() * xs.length)]!;
-      let copiedWhole = 0;
-      for (const f of allTraceFixtures()) {
-        const root = decodeMsgpack(f.bytes);
-        // Unchanged: the input itself.
-        same(encodeMsgpack(root), f.bytes, `${f.name} unchanged`);
-        copiedWhole++;
-        for (let i = 0; i < 200; i++) {
-          const all = containers(root);
-          const c = pick(all);
-          const other = pick(all);
-          const op = Math.floor(rng() * 8);
-          if (c instanceof Map) {
-            const keys = [...c.keys()];
-            const k = keys.length > 0 ? pick(keys) : 'x';
-            if (op === 0) c.set(k, `edited-${i}`);
-            else if (op === 1) c.delete(k);
-            else if (op === 2) c.set(`new-${i}`, i * 1000);
-            else if (op === 3)
-              c.set(k, c.get(k) ?? null); // the same value again: still unchanged
-            else if (op === 4 && other !== root && !containers(other).includes(c))
-              c.set(k, other); // shared subtree
-            else if (op === 5) {
-              const v = c.get(k);
-              c.delete(k);
-              if (v !== undefined) c.set(k, v); // same entry, moved to the end
-            } else if (op === 6) c.set(k, new MsgFloat(i + 0.5));
-            else c.set(k, 2n ** 60n + BigInt(i));
-          } else {
-            const j = Math.floor(rng() * (c.length + 1));
-            if (op === 0 && c.length > 0) c[Math.min(j, c.length - 1)] = `edited-${i}`;
-            else if (op === 1) c.pop();
-            else if (op === 2) c.push(i);
-            else if (op === 3) c.splice(Math.min(j, c.length), 0, new Map<MsgValue, MsgValue>([['k', i]]));
-            else if (op === 4 && other !== root && !containers(other).includes(c)) c[j] = other;
-            else if (op === 5 && c.length > 1) c.reverse();
-            else if (op === 6)
-              c.length = c.length + 1; // a hole: written as nil
-            else c.splice(0, 1);
-          }
-          same(encodeMsgpack(root), fresh(root), `${f.name} after edit ${i} (op ${op})`);
-          // Encoding twice gives the same bytes (the per-encode bookkeeping starts afresh).
-          same(encodeMsgpack(root), fresh(root), `${f.name} after edit ${i}, second encode`);
-        }
-      }
-      expect(copiedWhole).to.equal(allTraceFixtures().length);
-    });
-
-    it('an edit deep inside (a pod_lifecycles array key, a container resource) shows in the bytes', () => {
-      const bytes = readFixture('simkube', 'traces', 'cronjob.sktrace');
-      const root = decodeMsgpack(bytes) as MsgMap;
-      const lifecycles = root.get('pod_lifecycles') as MsgMap;
-      const key = [...lifecycles.keys()].find(Array.isArray);
-      expect(key, 'cronjob.sktrace has a pod_lifecycles entry').to.not.equal(undefined);
-      (key as MsgValue[])[1] = 'default/renamed';
-      const out = encodeMsgpack(root);
-      expect(Buffer.from(out).includes('default/renamed')).to.equal(true);
-      same(out, fresh(root), 'array key edited in place');
-      const back = decodeMsgpack(out) as MsgMap;
-      expect(
-        [...(back.get('pod_lifecycles') as MsgMap).keys()].some((k) => Array.isArray(k) && k[1] === 'default/renamed'),
-      ).to.equal(true);
-    });
-
-    it('input that is not most compact (int, str, array and map markers) re-encodes most compact, as before', () => {
-      // {"a": [cc05, d0 05, d9 03 "abc", dc 0001 01], de 0001 a162 cd0007: 7} with wasteful markers throughout.
-      const loose = fromHex('81a161' + '95' + 'cc05' + 'd005' + 'd903616263' + 'dc000101' + 'de0001a162cd0007');
-      const v = decodeMsgpack(loose);
-      expect(hex(encodeMsgpack(v))).to.equal('81a161' + '95' + '05' + '05' + 'a3616263' + '9101' + '81a16207');
-      same(encodeMsgpack(v), fresh(v), 'loose input');
-      // Only the loose container is rewritten: a compact sibling is still copied, and the output is compact.
-      const mixed = fromHex('92' + '92cc0501' + '92a178c3');
-      expect(hex(encodeMsgpack(decodeMsgpack(mixed)))).to.equal('92' + '920501' + '92a178c3');
-    });
-
-    it('bin and ext values changed in place show in the bytes', () => {
-      const v = decodeMsgpack(fromHex('92' + 'c4020102' + 'd40705')) as MsgValue[];
-      (v[0] as Uint8Array)[0] = 9;
-      (v[1] as MsgExt).data[0] = 6;
-      expect(hex(encodeMsgpack(v))).to.equal('92' + 'c4020902' + 'd40706');
-    });
-
-    it('a string starting with U+FEFF keeps it (TextDecoder would drop a leading BOM)', () => {
-      const bytes = encodeMsgpack('\ufeffé');
-      expect(decodeMsgpack(bytes)).to.equal('\ufeffé');
-      const m = decodeMsgpack(encodeMsgpack(new Map<MsgValue, MsgValue>([['\ufeffk', '\ufeffv']])));
-      expect(encodeMsgpack(m)).to.deep.equal(encodeMsgpack(new Map<MsgValue, MsgValue>([['\ufeffk', '\ufeffv']])));
-    });
-
-    it('a decoded subtree nested deeper than the limit after decoding is still refused', () => {
-      let deep = '';
-      for (let i = 0; i < 500; i++) deep += '91';
-      const v = decodeMsgpack(fromHex(deep + '90')) as MsgValue[];
-      expect(hex(encodeMsgpack(v)).length).to.equal(1002);
-      let wrapped: MsgValue = v;
-      for (let i = 0; i < 100; i++) wrapped = [wrapped];
-      expect(() => encodeMsgpack(wrapped)).to.throw(RangeError, /nesting deeper than 512/);
-      // And inside the decoded root itself: its first element moved 100 levels down.
-      let inner: MsgValue = v[0]!;
-      for (let i = 0; i < 100; i++) inner = [inner];
-      v[0] = inner;
-      expect(() => encodeMsgpack(v)).to.throw(RangeError, /nesting deeper than 512/);
-    });
-
-    it('decoded values stay plain: deep-equal to a fresh tree, nothing extra when inspected', () => {
-      const f = allTraceFixtures()[0]!;
-      const v = decodeMsgpack(f.bytes);
-      expect(isDeepStrictEqual(v, cloneValue(v))).to.equal(true);
-      expect(inspect(v, { depth: 0 })).to.equal(inspect(cloneValue(v), { depth: 0 }));
-      expect(Object.getOwnPropertyNames(v)).to.deep.equal([]);
-      expect(Object.getOwnPropertySymbols(v)).to.deep.equal([]);
-    });
+  it('a string starting with U+FEFF keeps it (TextDecoder would drop a leading BOM)', () => {
+    const bytes = encodeMsgpack('\ufeffé');
+    expect(hex(bytes)).to.equal('a5efbbbfc3a9');
+    expect(decodeMsgpack(bytes)).to.equal('\ufeffé');
+    const m: MsgMap = new Map([['\ufeffk', '\ufeffv']]);
+    const back = decodeMsgpack(encodeMsgpack(m));
+    expect(back).to.deep.equal(m);
+    expect(hex(encodeMsgpack(back))).to.equal(hex(encodeMsgpack(m)));
   });
 
   describe('fast paths (string cache, native slices, shared encode buffer)', () => {
