@@ -450,6 +450,19 @@ for f in sorted(glob.glob(os.path.join(examples_dir, "simkube", "*.yaml"))):
             err(f"{f}: examples under simkube/ use backend simkube")
         found[doc["metadata"]["name"]] = o
 
+# Examples with hooks on the kwok backend: a subfolder too (they need the hook image and RBAC for their commands).
+for f in sorted(glob.glob(os.path.join(examples_dir, "hooks", "*.yaml"))):
+    for doc in yaml.safe_load_all(open(f)):
+        if not doc:
+            continue
+        prune_check(doc, schema, f)
+        o, problems = admit(doc)
+        for p in problems:
+            err(f"{f}: {p}")
+        if o["spec"]["backend"] != "kwok" or not o["spec"].get("hooks"):
+            err(f"{f}: examples under hooks/ use backend kwok with spec.hooks")
+        found[doc["metadata"]["name"]] = o
+
 # -- rendered manifest -----------------------------------------------------------------------------------------------
 docs = [d for d in yaml.safe_load_all(open(rendered_path)) if d]
 kinds = sorted(f"{d['kind']}/{d['metadata']['name']}" for d in docs)

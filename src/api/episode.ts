@@ -56,7 +56,7 @@ export interface ArenaEpisodeSpec {
     minReplicas?: number;
   };
   nodePool?: { count?: number; cpu?: Quantityish; memory?: Quantityish; pods?: number; nodes?: object[] };
-  /** Commands run around each replay, in SimKube's stages (src/arena/hooks.ts); backend simkube only. */
+  /** Commands run around each replay, in SimKube's stages (src/arena/hooks.ts); backends kwok (as Jobs) and simkube. */
   hooks?: EpisodeHooks;
   simkube?: {
     driverImage?: string;

@@ -95,3 +95,12 @@ capabilities:
 seccompProfile:
   type: RuntimeDefault
 {{- end -}}
+
+{{/* hooks.nodeSelector as the operator's --hook-node-selector K=V,K=V. */}}
+{{- define "sim-arena.hookNodeSelector" -}}
+{{- $pairs := list -}}
+{{- range $k, $v := . -}}
+{{- $pairs = append $pairs (printf "%s=%s" $k $v) -}}
+{{- end -}}
+{{- join "," $pairs -}}
+{{- end -}}

@@ -40,7 +40,7 @@ const MUTATIONS: Array<[string, unknown[]]> = [
   ['stepDuration', ['60s', '500ms', '0s', '-1s', 'soon']],
   ['backend', ['embedded', 'nope']],
   ['workload.name', ['web', 'missing', '']],
-  // Hooks run only on backend simkube, which the generator never picks: every spec with hooks must be refused.
+  // Hooks run only on backends kwok and simkube, which the generator never picks: every spec with hooks is refused.
   ['hooks', [{ preRun: [{ cmd: 'kubectl', args: ['version'] }] }, { preRun: [{ args: ['x'] }] }, { onStart: [] }]],
 ];
 
