@@ -8,7 +8,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION } from '../../../src/api/names.js';
 import type { Controller } from '../../../src/controller/controller.js';
 import { runCommand } from '../../../src/cli/run.js';
 import { HOOK_LABEL } from '../../../src/sim/kwok/hooks.js';
@@ -178,6 +179,41 @@ describe('kwok backend: spec.hooks run as Jobs (hook pods run by a kubelet stand
       });
     });
     after(async () => {
+      // Episodes carry the operator's finalizer: delete them while it runs, so the namespace can go afterwards.
+      const api = kc.makeApiClient(CustomObjectsApi);
+      const list = (await api.listNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: ns,
+        plural: PLURAL,
+      })) as {
+        items: Array<{ metadata: { name: string } }>;
+      };
+      for (const e of list.items)
+        await api
+          .deleteNamespacedCustomObject({
+            group: GROUP,
+            version: VERSION,
+            namespace: ns,
+            plural: PLURAL,
+            name: e.metadata.name,
+          })
+          .catch(() => undefined);
+      await waitFor(
+        'the episodes to be gone',
+        async () =>
+          (
+            (await api.listNamespacedCustomObject({
+              group: GROUP,
+              version: VERSION,
+              namespace: ns,
+              plural: PLURAL,
+            })) as {
+              items: unknown[];
+            }
+          ).items.length === 0,
+        60_000,
+      ).catch(() => undefined);
       await operator?.stop();
     });
 
