@@ -423,47 +423,58 @@ function writeValue(w: Writer, v: MsgValue | undefined, depth: number): void {
   throw new TypeError(`cannot encode ${Object.prototype.toString.call(v)} as msgpack`);
 }
 
+// Node's native UTF-8 writer (same bytes as TextEncoder, lone surrogates included): for long strings one call beats a
+// charCodeAt loop.
+const utf8Write = (
+  Buffer.prototype as unknown as { utf8Write?: (this: Uint8Array, s: string, offset: number) => number }
+).utf8Write;
+
 function writeString(w: Writer, s: string): void {
   const n = s.length;
-  // ASCII (nearly every string in a trace) goes straight into the buffer behind a fixstr/str8 header that is
-  // patched if the string was not ASCII after all; anything else through TextEncoder.
-  if (n < 0x100) {
-    w.ensure(n + 2);
+  if (n >= 32 && utf8Write !== undefined) {
+    // At most 3 bytes per UTF-16 unit: leave room for the widest header that length could need, write the bytes,
+    // then move them down if the real length needs a narrower header (strings are ≥ 32 bytes here: never fixstr).
+    const max = 3 * n;
+    const room = max < 0x100 ? 2 : max < 0x10000 ? 3 : 5;
+    w.ensure(room + max);
     const buf = w.buf;
     const head = w.pos;
-    let p = head + (n <= 31 ? 1 : 2);
-    let i = 0;
-    for (; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c > 0x7f) break;
-      buf[p++] = c;
+    const len = utf8Write.call(buf, s, head + room);
+    const width = len < 0x100 ? 2 : len < 0x10000 ? 3 : 5;
+    if (width !== room) buf.copyWithin(head + width, head + room, head + room + len);
+    if (width === 2) {
+      buf[head] = 0xd9;
+      buf[head + 1] = len;
+    } else if (width === 3) {
+      buf[head] = 0xda;
+      buf[head + 1] = len >>> 8;
+      buf[head + 2] = len;
+    } else {
+      buf[head] = 0xdb;
+      buf[head + 1] = len >>> 24;
+      buf[head + 2] = len >>> 16;
+      buf[head + 3] = len >>> 8;
+      buf[head + 4] = len;
     }
-    if (i === n) {
-      if (n <= 31) buf[head] = 0xa0 | n;
-      else {
-        buf[head] = 0xd9;
-        buf[head + 1] = n;
-      }
-      w.pos = p;
-      return;
-    }
-  } else {
-    let ascii = true;
-    for (let i = 0; i < n; i++) {
-      if (s.charCodeAt(i) > 0x7f) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) {
-      writeLen(w, n, 0xa0, 31, 0xd9, 0xda, 0xdb);
-      w.ensure(n);
-      const buf = w.buf;
-      let p = w.pos;
-      for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
-      w.pos = p;
-      return;
-    }
+    w.pos = head + width + len;
+    return;
+  }
+  // Short strings: ASCII (nearly every string in a trace) goes straight into the buffer behind a fixstr header that is
+  // patched if the string was not ASCII after all; anything else through TextEncoder.
+  w.ensure(n + 2);
+  const buf = w.buf;
+  const head = w.pos;
+  let p = head + 1;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) break;
+    buf[p++] = c;
+  }
+  if (i === n) {
+    buf[head] = 0xa0 | n;
+    w.pos = p;
+    return;
   }
   const bytes = textEncoder.encode(s);
   writeLen(w, bytes.length, 0xa0, 31, 0xd9, 0xda, 0xdb);

@@ -492,6 +492,36 @@ describe('msgpack codec', () => {
       }
     });
 
+    it('every string is its UTF-8 bytes behind the most compact header, where the long-string writer must move the bytes down too', () => {
+      const header = (len: number): string =>
+        len <= 31
+          ? (0xa0 | len).toString(16)
+          : len < 0x100
+            ? `d9${len.toString(16).padStart(2, '0')}`
+            : len < 0x10000
+              ? `da${len.toString(16).padStart(4, '0')}`
+              : `db${len.toString(16).padStart(8, '0')}`;
+      // 85/86 and 21845/21846 UTF-16 units: where 3 bytes per unit first needs a wider header than the bytes do.
+      for (const n of [31, 32, 33, 85, 86, 100, 255, 256, 21845, 21846, 65535, 65536, 70000]) {
+        for (const s of [
+          'a'.repeat(n),
+          `${'b'.repeat(n - 1)}é`,
+          `€${'c'.repeat(n - 1)}`,
+          `${'d'.repeat(n - 2)}𝄞`,
+          `${'e'.repeat(n - 1)}\ud800`, // a lone surrogate: U+FFFD, as TextEncoder writes it
+          '€'.repeat(n),
+        ]) {
+          const utf8 = new TextEncoder().encode(s);
+          const want = header(utf8.length) + hex(utf8);
+          const got = hex(encodeMsgpack(s));
+          if (got !== want)
+            expect.fail(`length ${s.length} (${utf8.length} bytes): ${got.slice(0, 40)}… ≠ ${want.slice(0, 40)}…`);
+          // Behind other values in one buffer as well.
+          expect(hex(encodeMsgpack([1, s, 2]))).to.equal(`9301${want}02`);
+        }
+      }
+    });
+
     it('decodes from a Buffer view with a byte offset, and encodes after a larger value grew the shared buffer', () => {
       const big = encodeMsgpack(new Map<MsgValue, MsgValue>([['k', 'x'.repeat(200_000)]]));
       const small = encodeMsgpack(['apiVersion', 'v1', 42]);
