@@ -268,6 +268,12 @@ export class HookJobs {
     return this.annotate(run, rec, { [OBSERVATION_ANNOTATION]: JSON.stringify(observation) });
   }
 
+  /** The preRun or postRun failure recorded before clean-up, if any (the run ends with it after postStop). */
+  failedBeforeStop(rec: Record_): HookFailed | undefined {
+    const f = this.runs(rec).find((r) => (r.stage === 'preRun' || r.stage === 'postRun') && r.outcome === 'Failed');
+    return f ? new HookFailed(f.message) : undefined;
+  }
+
   /** How the stages that ran went (for the episode's Hooks condition). */
   runs(rec: Record_): StageRun[] {
     const out: StageRun[] = [];

@@ -136,29 +136,47 @@ export class KwokBackend implements Backend, PhasedBackend {
   private async pollWithHooks(run: StepRun, hooks: HookJobs): Promise<PollResult> {
     const rec = await hooks.read(run);
     let observation = hooks.observation(rec) as Observation | undefined;
-    if (!observation) {
-      const pre = await hooks.stage(run, rec, 'preStart');
-      if (pre) return pre;
-      let setupAt = hooks.setupAt(rec);
-      if (setupAt === undefined) {
-        await this.setup(run);
-        await hooks.markSetup(run, rec);
-        setupAt = hooks.setupAt(rec)!;
-      }
-      const r = await this.pollReplay(run, setupAt, () => hooks.stage(run, rec, 'preRun'));
-      if (!r.observation) return r;
-      observation = r.observation;
-      await hooks.keepObservation(run, rec, observation);
-    }
-    const post = await hooks.stage(run, rec, 'postRun');
-    if (post) return post;
+    // A failed preRun or postRun hook still gets clean-up and the postStop hooks, as sk-ctrl runs them for a Failed
+    // Simulation; the run then fails with the first failure. A failed preStart does not: SimKube's Simulation never
+    // leaves Initializing, so nothing was set up and no postStop runs.
+    let failed = hooks.failedBeforeStop(rec);
     if (!hooks.cleaned(rec)) {
+      if (!failed)
+        try {
+          if (!observation) {
+            const pre = await hooks.stage(run, rec, 'preStart');
+            if (pre) return pre;
+            let setupAt = hooks.setupAt(rec);
+            if (setupAt === undefined) {
+              await this.setup(run);
+              await hooks.markSetup(run, rec);
+              setupAt = hooks.setupAt(rec)!;
+            }
+            const r = await this.pollReplay(run, setupAt, () => hooks.stage(run, rec, 'preRun'));
+            if (!r.observation) return r;
+            observation = r.observation;
+            await hooks.keepObservation(run, rec, observation);
+          }
+          const post = await hooks.stage(run, rec, 'postRun');
+          if (post) return post;
+        } catch (e) {
+          if (!(e instanceof HookFailed) || hooks.setupAt(rec) === undefined) throw e;
+          failed = e;
+        }
       await this.teardown(run);
       await hooks.markCleaned(run, rec);
     }
+    if (failed) {
+      const stop = await hooks.stage(run, rec, 'postStop').catch((e: unknown) => {
+        if (!(e instanceof HookFailed)) throw e;
+        failed = new HookFailed(`${failed!.message}; the postStop hooks that ran after it failed too: ${e.message}`);
+      });
+      if (stop) return stop;
+      throw failed;
+    }
     const stop = await hooks.stage(run, rec, 'postStop');
     if (stop) return stop;
-    return { observation, hooks: hooks.runs(rec) };
+    return { observation: observation!, hooks: hooks.runs(rec) };
   }
 
   private async pollReplay(

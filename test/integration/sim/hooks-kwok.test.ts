@@ -148,8 +148,9 @@ describe('kwok backend: spec.hooks run as Jobs (hook pods run by a kubelet stand
     const r = await run({
       preRun: [{ cmd: 'kubectl', args: ['get', 'configmap', 'absent-one', '-n', ns], ignoreFailure: false }],
       postRun: [mark('never-postrun')],
+      postStop: [mark('poststop-after-failure')],
     });
-    expect(r.error?.name).to.equal('HookFailed');
+    expect(r.error?.name, r.error?.message).to.equal('HookFailed');
     expect(r.error?.message).to.match(
       new RegExp(
         `preRun hook \`kubectl get configmap absent-one -n ${ns}\` \\(Job ${ns}/.*-prerun-0\\) failed with exit code 1: .*absent-one.*not found`,
@@ -157,14 +158,18 @@ describe('kwok backend: spec.hooks run as Jobs (hook pods run by a kubelet stand
       ),
     );
     expect(await configMap('never-postrun'), 'later stages do not run').to.equal(undefined);
+    // As sk-ctrl does for a Failed Simulation: clean-up, then the postStop hooks.
+    expect(await configMap('poststop-after-failure'), 'postStop still runs').to.not.equal(undefined);
   });
 
   it('a command that cannot start fails its stage even with ignoreFailure unset', async () => {
-    const r = await run({ preStart: [{ cmd: 'no-such-command-xyz' }] });
-    expect(r.error?.name).to.equal('HookFailed');
+    const r = await run({ preStart: [{ cmd: 'no-such-command-xyz' }], postStop: [mark('no-poststop-after-prestart')] });
+    expect(r.error?.name, r.error?.message).to.equal('HookFailed');
     expect(r.error?.message).to.match(
       /preStart hook `no-such-command-xyz` .* could not start with exit code 128 \(StartError\): exec: "no-such-command-xyz": executable file not found/,
     );
+    // A failed preStart leaves SimKube's Simulation Initializing: nothing was set up, so no postStop either.
+    expect(await configMap('no-poststop-after-prestart')).to.equal(undefined);
   });
 
   describe('through the operator', () => {
