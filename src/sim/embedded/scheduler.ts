@@ -203,6 +203,8 @@ let nodeVersions = 0;
 
 /** From this many nodes on, select() reads per-shape node tables (NodeTable) instead of the nodes. */
 export const schedulerTuning = { tableMinNodes: 64 };
+/** How often the all-fit scoring pass skipped a block of the node table (scoreWindow); read by tests. */
+export const schedulerStats = { blocksSkipped: 0, blocksCounted: 0 };
 
 /**
  * One pod shape's (and spread group's) view of one scheduler's node list, by position: each node's filter mask,
@@ -221,7 +223,21 @@ interface NodeTable {
   infeasible: number;
   readonly scores: Int32Array;
   readonly counts: Int32Array;
+  /**
+   * By block of BLOCK nodes (positions b·BLOCK …): the highest resource score among the block's nodes of each
+   * group-count class (blockScore[4b + k], k = 0 for count -1 (no hostname), 1 for 0, 2 for 1, 3 for 2 or more; -1
+   * when the class is empty), how many of the class's nodes have that score (blockTop[4b + k]) and the lowest and highest group count, valid unless the block's dirty flag is set
+   * (refreshNode sets it; blockSummary recomputes). Lets the all-fit scoring pass skip a whole block whose best
+   * possible score is below the running best (see scoreWindow).
+   */
+  readonly blockScore: Int32Array;
+  readonly blockTop: Int32Array;
+  readonly blockMinCount: Int32Array;
+  readonly blockMaxCount: Int32Array;
+  readonly blockDirty: Uint8Array;
 }
+const BLOCK_SHIFT = 4;
+const BLOCK = 1 << BLOCK_SHIFT;
 const nodeTables = new WeakMap<PodShape, NodeTable[]>();
 
 function refreshNode(t: NodeTable, s: PodShape, stat: readonly number[], node: SimNode, i: number): void {
@@ -230,6 +246,34 @@ function refreshNode(t: NodeTable, s: PodShape, stat: readonly number[], node: S
   t.masks[i] = m;
   t.scores[i] = m === 0 ? scoreNode(s, node) : 0;
   if (t.group !== null) t.counts[i] = node.hasHostname ? node.countGroup(t.group) : -1;
+  t.blockDirty[i >> BLOCK_SHIFT] = 1;
+}
+
+/** Recompute block b's summary (every node of the block, feasible or not: read only when every node fits). */
+function blockSummary(t: NodeTable, b: number): void {
+  const from = b << BLOCK_SHIFT;
+  const to = from + BLOCK < t.scores.length ? from + BLOCK : t.scores.length;
+  const sc = t.scores;
+  const cnt = t.counts;
+  const bs = t.blockScore;
+  const k0 = 4 * b;
+  const top = t.blockTop;
+  bs[k0] = bs[k0 + 1] = bs[k0 + 2] = bs[k0 + 3] = -1;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = from; i < to; i++) {
+    const c = cnt[i]!;
+    const k = k0 + (c < 2 ? c + 1 : 3);
+    if (sc[i]! > bs[k]!) {
+      bs[k] = sc[i]!;
+      top[k] = 1;
+    } else if (sc[i] === bs[k]) top[k]!++;
+    if (c < lo) lo = c;
+    if (c > hi) hi = c;
+  }
+  t.blockMinCount[b] = lo;
+  t.blockMaxCount[b] = hi;
+  t.blockDirty[b] = 0;
 }
 
 export class Scheduler {
@@ -289,6 +333,7 @@ export class Scheduler {
     if (t === undefined || t.version !== this.nodesVersion || t.seen < this.logBase) {
       if (t !== undefined) list.splice(list.indexOf(t), 1);
       if (list.length > 8) list.shift(); // tables of finished simulations
+      const blocks = (n + BLOCK - 1) >> BLOCK_SHIFT;
       t = {
         sched: this,
         version: this.nodesVersion,
@@ -298,6 +343,11 @@ export class Scheduler {
         infeasible: 0,
         scores: new Int32Array(n),
         counts: new Int32Array(n),
+        blockScore: new Int32Array(4 * blocks),
+        blockTop: new Int32Array(4 * blocks),
+        blockMinCount: new Int32Array(blocks),
+        blockMaxCount: new Int32Array(blocks),
+        blockDirty: new Uint8Array(blocks).fill(1),
       };
       list.push(t);
       for (let i = 0; i < n; i++) refreshNode(t, s, stat, nodes[i]!, i);
@@ -411,6 +461,7 @@ export class Scheduler {
     // Group counts of the feasible nodes (-1: no hostname label): the spread score is a monotone function of them.
     let minCount = Infinity;
     let maxCount = -1;
+    if (t.infeasible === 0 && n >= 2 * BLOCK) return this.scoreWindow(t, nodes, start, want < n ? want : n);
     if (t.infeasible === 0) {
       // Every node fits: the window is the `want` nodes from the start index, and the pass stops at the next one.
       count = want < n ? want : n;
@@ -459,17 +510,8 @@ export class Scheduler {
       }
       return nodes[at[chosen]!]!;
     }
-    // PodTopologySpread without zones (spreadScores): raw = round(count · ln(feasible + 2) + 2), 0 without a
-    // hostname, normalized over the raw values' min and max (those of the min and max counts, raw being monotone).
-    const size = maxCount + 2;
-    if (spreadByCount.length < size) spreadByCount = new Int32Array(Math.max(size, 2 * spreadByCount.length));
-    const by = spreadByCount;
-    const hostWeight = Math.log(count + 2);
-    const rawOf = (c: number): number => (c >= 0 ? Math.round(c * hostWeight + 2) : 0);
-    const min = rawOf(minCount);
-    const max = rawOf(maxCount);
-    for (let c = minCount; c <= maxCount; c++)
-      by[c + 1] = SPREAD_WEIGHT * (max === 0 ? 100 : Math.floor((100 * (max + min - rawOf(c))) / max));
+    // PodTopologySpread without zones (spreadScores), by group count.
+    const by = this.spreadTable(count, minCount, maxCount);
     for (let j = 0; j < count; j++) {
       const i = at[j]!;
       const v = sc[i]! + by[cnt[i]! + 1]!;
@@ -483,6 +525,145 @@ export class Scheduler {
       }
     }
     return nodes[at[chosen]!]!;
+  }
+
+  /**
+   * selectByTable when every node fits: the window is the `count` nodes from `start` (wrapping) and the pass stops at
+   * the next one. The same visiting order, scores and tie-break draws as the node-by-node pass, but a whole block of
+   * the table whose best possible score (highest resource score + the spread score of its lowest group count, the
+   * spread score falling with the count) is below the running best is skipped: none of its nodes could become the
+   * best or tie with it, so the node-by-node pass would neither change its choice nor draw for them.
+   */
+  private scoreWindow(t: NodeTable, nodes: readonly SimNode[], start: number, count: number): SimNode | null {
+    const n = nodes.length;
+    this.nextStart = (start + count) % n;
+    if (count === 0) return null;
+    if (count === 1) return nodes[start]!;
+    const sc = t.scores;
+    const cnt = t.counts;
+    const bs = t.blockScore;
+    const tb = t.blockTop;
+    const bMin = t.blockMinCount;
+    const bMax = t.blockMaxCount;
+    const dirty = t.blockDirty;
+    // The window as one or two ranges of positions: [start, end1) and, wrapping, [0, end2).
+    const end1 = start + count < n ? start + count : n;
+    const end2 = start + count - end1;
+    let minCount = Infinity;
+    let maxCount = -1;
+    for (let r = 0; r < 2; r++) {
+      let i = r === 0 ? start : 0;
+      const end = r === 0 ? end1 : end2;
+      while (i < end) {
+        if ((i & (BLOCK - 1)) === 0 && i + BLOCK <= end) {
+          const b = i >> BLOCK_SHIFT;
+          if (dirty[b] !== 0) blockSummary(t, b);
+          if (bMin[b]! < minCount) minCount = bMin[b]!;
+          if (bMax[b]! > maxCount) maxCount = bMax[b]!;
+          i += BLOCK;
+        } else {
+          const c = cnt[i]!;
+          if (c > maxCount) maxCount = c;
+          if (c < minCount) minCount = c;
+          i++;
+        }
+      }
+    }
+    const spread = t.group !== null && minCount !== maxCount;
+    const by = spread ? this.spreadTable(count, minCount, maxCount) : spreadByCount;
+    let best = -1;
+    let chosen = start;
+    let ties = 0;
+    for (let r = 0; r < 2; r++) {
+      let i = r === 0 ? start : 0;
+      const end = r === 0 ? end1 : end2;
+      while (i < end) {
+        let stop = i + 1;
+        if ((i & (BLOCK - 1)) === 0 && i + BLOCK <= end) {
+          const b = i >> BLOCK_SHIFT;
+          const k = 4 * b;
+          let ub: number;
+          if (!spread) ub = Math.max(bs[k]!, bs[k + 1]!, bs[k + 2]!, bs[k + 3]!);
+          else {
+            // Each class's best with the spread score of its lowest possible count (the score falls with the
+            // count; a class present in the block lies within [minCount, maxCount], where `by` is filled).
+            ub = -1;
+            if (bs[k]! >= 0) ub = bs[k]! + by[0]!;
+            if (bs[k + 1]! >= 0 && bs[k + 1]! + by[1]! > ub) ub = bs[k + 1]! + by[1]!;
+            if (bs[k + 2]! >= 0 && bs[k + 2]! + by[2]! > ub) ub = bs[k + 2]! + by[2]!;
+            if (bs[k + 3]! >= 0) {
+              const v = bs[k + 3]! + by[(minCount > 2 ? minCount : 2) + 1]!;
+              if (v > ub) ub = v;
+            }
+          }
+          if (ub < best) {
+            i += BLOCK;
+            schedulerStats.blocksSkipped++;
+            continue;
+          }
+          if (ub === best) {
+            // No new best here, only ties: the classes reaching `best` say how many (class 3 mixes counts, so
+            // with it the block is scanned). Draw for each tie in order as the node-by-node pass would; only when
+            // a draw picks one, find which node it is.
+            let e = 0;
+            if (!spread) {
+              for (let q = k; q < k + 4; q++) if (bs[q] === best) e += tb[q]!;
+            } else if (!(bs[k + 3]! >= 0 && bs[k + 3]! + by[(minCount > 2 ? minCount : 2) + 1]! === best)) {
+              if (bs[k]! >= 0 && bs[k]! + by[0]! === best) e += tb[k]!;
+              if (bs[k + 1]! >= 0 && bs[k + 1]! + by[1]! === best) e += tb[k + 1]!;
+              if (bs[k + 2]! >= 0 && bs[k + 2]! + by[2]! === best) e += tb[k + 2]!;
+            }
+            if (e > 0) {
+              let hit = 0;
+              for (let q = 1; q <= e; q++) {
+                ties++;
+                if (this.rng.intn(ties) === 0) hit = q;
+              }
+              if (hit > 0)
+                for (let m = i; m < i + BLOCK; m++)
+                  if ((spread ? sc[m]! + by[cnt[m]! + 1]! : sc[m]!) === best && --hit === 0) {
+                    chosen = m;
+                    break;
+                  }
+              i += BLOCK;
+              schedulerStats.blocksCounted++;
+              continue;
+            }
+          }
+          stop = i + BLOCK;
+        }
+        for (; i < stop; i++) {
+          const v = spread ? sc[i]! + by[cnt[i]! + 1]! : sc[i]!;
+          if (v > best) {
+            best = v;
+            chosen = i;
+            ties = 1;
+          } else if (v === best) {
+            ties++;
+            if (this.rng.intn(ties) === 0) chosen = i;
+          }
+        }
+      }
+    }
+    return nodes[chosen]!;
+  }
+
+  /**
+   * The weighted PodTopologySpread score by group count + 1 for a zone-less window of `count` feasible nodes whose
+   * counts range over [minCount, maxCount] (spreadScores): raw = round(count · ln(feasible + 2) + 2), 0 without a
+   * hostname (count -1), normalized over the raw values of the min and max counts (raw being monotone).
+   */
+  private spreadTable(count: number, minCount: number, maxCount: number): Int32Array {
+    const size = maxCount + 2;
+    if (spreadByCount.length < size) spreadByCount = new Int32Array(Math.max(size, 2 * spreadByCount.length));
+    const by = spreadByCount;
+    const hostWeight = Math.log(count + 2);
+    const rawOf = (c: number): number => (c >= 0 ? Math.round(c * hostWeight + 2) : 0);
+    const min = rawOf(minCount);
+    const max = rawOf(maxCount);
+    for (let c = minCount; c <= maxCount; c++)
+      by[c + 1] = SPREAD_WEIGHT * (max === 0 ? 100 : Math.floor((100 * (max + min - rawOf(c))) / max));
+    return by;
   }
 
   /**

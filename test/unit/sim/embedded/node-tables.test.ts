@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { ACTIONS, applyAction } from '../../../../src/arena/actions.js';
 import { simulate, type SimResult } from '../../../../src/sim/embedded/index.js';
-import { schedulerTuning } from '../../../../src/sim/embedded/scheduler.js';
+import { schedulerStats, schedulerTuning } from '../../../../src/sim/embedded/scheduler.js';
 import { editJournal } from '../../../../src/trace/edits.js';
 import { decodeTrace, encodeTrace, TraceError, type Trace } from '../../../../src/trace/trace.js';
 import { listWorkloads } from '../../../../src/trace/workload.js';
@@ -59,6 +59,18 @@ describe('embedded scheduler: node tables agree with the general path', () => {
       if (opts.nodes < 100) expect(general).to.match(/ Pending /); // more pods than room
       expect(replay(trace, 3, true, true), JSON.stringify(opts)).to.equal(general);
     }
+  });
+
+  it('at 1k nodes, where the all-fit scoring pass skips blocks of the table or counts their ties (420-node windows)', function () {
+    this.timeout(60_000);
+    const { trace } = largeTrace({ pods: 2000, nodes: 1000, perWorkload: 40, seed: 9 });
+    const general = replay(trace, 4, false, true);
+    const skipped = schedulerStats.blocksSkipped;
+    const counted = schedulerStats.blocksCounted;
+    expect(replay(trace, 4, true, true)).to.equal(general);
+    expect(schedulerStats.blocksSkipped - skipped, 'blocks were skipped').to.be.greaterThan(1000);
+    expect(schedulerStats.blocksCounted - counted, 'ties were counted by block').to.be.greaterThan(1000);
+    expect(replay(trace, 5, true, true), 'another seed places differently').to.not.equal(general);
   });
 
   it('after random actions replayed incrementally (forked simulations)', function () {
