@@ -437,31 +437,28 @@ for f in files:
             err(f"README.md lacks: {line}")
 if sorted(found) != sorted(scenarios):
     err(f"examples {sorted(found)} != scenarios {sorted(scenarios)}")
-# Examples for the simkube backend live in a subfolder, so `kubectl apply -f deploy/examples/` leaves them out.
-for f in sorted(glob.glob(os.path.join(examples_dir, "simkube", "*.yaml"))):
-    for doc in yaml.safe_load_all(open(f)):
-        if not doc:
-            continue
-        prune_check(doc, schema, f)
-        o, problems = admit(doc)
-        for p in problems:
-            err(f"{f}: {p}")
-        if o["spec"]["backend"] != "simkube":
-            err(f"{f}: examples under simkube/ use backend simkube")
-        found[doc["metadata"]["name"]] = o
 
-# Examples with hooks on the kwok backend: a subfolder too (they need the hook image and RBAC for their commands).
-for f in sorted(glob.glob(os.path.join(examples_dir, "hooks", "*.yaml"))):
-    for doc in yaml.safe_load_all(open(f)):
-        if not doc:
-            continue
-        prune_check(doc, schema, f)
-        o, problems = admit(doc)
-        for p in problems:
-            err(f"{f}: {p}")
-        if o["spec"]["backend"] != "kwok" or not o["spec"].get("hooks"):
-            err(f"{f}: examples under hooks/ use backend kwok with spec.hooks")
-        found[doc["metadata"]["name"]] = o
+
+def check_subfolder(sub, fits, rule):
+    """Examples kept in a subfolder (so `kubectl apply -f deploy/examples/` leaves them out): admitted, and `fits`."""
+    for f in sorted(glob.glob(os.path.join(examples_dir, sub, "*.yaml"))):
+        for doc in yaml.safe_load_all(open(f)):
+            if not doc:
+                continue
+            prune_check(doc, schema, f)
+            o, problems = admit(doc)
+            for p in problems:
+                err(f"{f}: {p}")
+            if not fits(o["spec"]):
+                err(f"{f}: examples under {sub}/ {rule}")
+            found[doc["metadata"]["name"]] = o
+
+
+# The simkube backend's examples, and hooks on kwok (they need the hook image and RBAC for their commands).
+check_subfolder("simkube", lambda spec: spec["backend"] == "simkube", "use backend simkube")
+check_subfolder(
+    "hooks", lambda spec: spec["backend"] == "kwok" and bool(spec.get("hooks")), "use backend kwok with spec.hooks"
+)
 
 # -- rendered manifest -----------------------------------------------------------------------------------------------
 docs = [d for d in yaml.safe_load_all(open(rendered_path)) if d]

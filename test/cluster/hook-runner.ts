@@ -9,11 +9,12 @@
 //
 //   tsx test/cluster/hook-runner.ts --kubeconfig K --state-dir D [--bin-dir DIR]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { apiErrorMessage, isNotFound } from '../../src/kube/errors.js';
-import { kubeRequest, mergePatch } from '../../src/kube/request.js';
+import { apiErrorMessage } from '../../src/kube/errors.js';
+import { kubeRequest } from '../../src/kube/request.js';
+import { kubeNow, logTail, writeTermination } from './pod-status.js';
 
 export const HOOK_POD_SELECTOR = 'simarena.io/hook=true';
 
@@ -155,7 +156,7 @@ export class HookRunner {
     const logFile = path.join(dir, 'output.log');
     const out = createWriteStream(logFile);
     await new Promise((r) => out.once('open', r));
-    const r: Running = { pod, startedAt: now(), logFile };
+    const r: Running = { pod, startedAt: kubeNow(), logFile };
     this.running.set(pod.metadata!.uid!, r);
     this.log(`pod ${ns}/${name}: running ${JSON.stringify(argv)}`);
     const exit = await new Promise<{ code: number; startError?: string }>((resolve) => {
@@ -184,45 +185,23 @@ export class HookRunner {
     this.running.delete(pod.metadata!.uid!);
     this.ran.push({ pod: name, command: argv, exitCode: exit.code });
     if (this.stopped) return;
-    const finishedAt = now();
     const ok = exit.code === 0;
-    let tail: string;
-    try {
-      tail = readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-80).join('\n').slice(-2048);
-    } catch {
-      tail = '';
-    }
-    const message = exit.startError ?? (ok ? undefined : tail);
+    const message = exit.startError ?? (ok ? undefined : logTail(logFile));
     this.log(`pod ${ns}/${name}: exited ${exit.code}${message ? `: ${message}` : ''}`);
-    try {
-      await mergePatch(this.kc, `/api/v1/namespaces/${ns}/pods/${name}/status`, {
-        status: {
-          phase: ok ? 'Succeeded' : 'Failed',
-          conditions: [{ type: 'Ready', status: 'False', reason: 'PodCompleted', lastTransitionTime: finishedAt }],
-          containerStatuses: [
-            {
-              name: c.name,
-              image: c.image ?? '',
-              imageID: '',
-              ready: false,
-              restartCount: 0,
-              started: false,
-              state: {
-                terminated: {
-                  exitCode: exit.code,
-                  reason: exit.startError ? 'StartError' : ok ? 'Completed' : 'Error',
-                  ...(message ? { message } : {}),
-                  startedAt: r.startedAt,
-                  finishedAt,
-                },
-              },
-            },
-          ],
-        },
-      });
-    } catch (e) {
-      if (!isNotFound(e)) this.log(`pod ${ns}/${name}: could not write its terminated status: ${apiErrorMessage(e)}`);
-    }
+    await writeTermination(
+      this.kc,
+      {
+        namespace: ns,
+        pod: name,
+        container: c,
+        exitCode: exit.code,
+        reason: exit.startError ? 'StartError' : ok ? 'Completed' : 'Error',
+        message,
+        startedAt: r.startedAt,
+        finishedAt: kubeNow(),
+      },
+      (m) => this.log(m),
+    );
   }
 }
 

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { apiErrorMessage, isNotFound } from '../../../src/kube/errors.js';
 import { jsonPatch, kubeRequest, mergePatch } from '../../../src/kube/request.js';
+import { logTail, writeTermination } from '../pod-status.js';
 
 export const INJECT_CA_ANNOTATION = 'cert-manager.io/inject-ca-from';
 export const DRIVER_COMMAND = '/sk-driver';
@@ -496,56 +497,28 @@ export class DriverRunner {
     if (this.running === r) this.running = undefined;
     const ns = r.pod.metadata!.namespace!;
     const name = r.pod.metadata!.name!;
-    // The kubelet's FallbackToLogsOnError keeps the last 80 lines, at most 2048 bytes.
-    const tail = readTail(r.logFile, 80).slice(-2048);
+    const tail = logTail(r.logFile);
     this.opts.log(
       `pod ${ns}/${name}: sk-driver exited ${exitCode}${note ? ` (${note})` : ''}${exitCode ? `; last lines:\n${tail}` : ''}`,
     );
     if (r.stopping) return; // its pod is gone
     const c = r.pod.spec!.containers.find((x) => x.command?.[0] === DRIVER_COMMAND)!;
-    const finishedAt = now();
     const ok = exitCode === 0;
     // Like terminationMessagePolicy FallbackToLogsOnError: a failed container's message is its log tail.
-    const message = ok ? undefined : (note ? `${note}\n` : '') + tail;
-    try {
-      await mergePatch(this.kc, `/api/v1/namespaces/${ns}/pods/${name}/status`, {
-        status: {
-          phase: ok ? 'Succeeded' : 'Failed',
-          startTime: r.startedAt,
-          conditions: [{ type: 'Ready', status: 'False', reason: 'PodCompleted', lastTransitionTime: finishedAt }],
-          containerStatuses: [
-            {
-              name: c.name,
-              image: c.image ?? '',
-              imageID: '',
-              ready: false,
-              restartCount: 0,
-              started: false,
-              state: {
-                terminated: {
-                  exitCode,
-                  reason: ok ? 'Completed' : 'Error',
-                  ...(message ? { message } : {}),
-                  startedAt: r.startedAt,
-                  finishedAt,
-                },
-              },
-            },
-          ],
-        },
-      });
-    } catch (e) {
-      if (!isNotFound(e))
-        this.opts.log(`pod ${ns}/${name}: could not write its terminated status: ${apiErrorMessage(e)}`);
-    }
-  }
-}
-
-function readTail(file: string, lines: number): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
+    await writeTermination(
+      this.kc,
+      {
+        namespace: ns,
+        pod: name,
+        container: c,
+        exitCode,
+        reason: ok ? 'Completed' : 'Error',
+        message: ok ? undefined : (note ? `${note}\n` : '') + tail,
+        startedAt: r.startedAt,
+        finishedAt: now(),
+      },
+      this.opts.log,
+    );
   }
 }
 
