@@ -243,8 +243,8 @@ export function toEpisodeSpec(spec: ArenaEpisodeSpec): EpisodeSpec {
 }
 
 /**
- * spec.hooks checked, or undefined when there are none. SimKube runs them (sk-ctrl and its driver); the kwok and
- * embedded backends have no hook runner, so an episode with hooks on them is refused rather than run without them.
+ * spec.hooks checked, or undefined when there are none. SimKube runs them on simkube, Jobs on kwok; embedded has no
+ * cluster to run them in, so an episode with hooks there is refused rather than run without them.
  */
 export function episodeHooks(spec: ArenaEpisodeSpec): EpisodeHooks | undefined {
   if (spec.hooks === undefined || spec.hooks === null) return undefined;
