@@ -44,12 +44,6 @@ const STAGE_ANNOTATION = (s: HookStage) => `simarena.io/hooks-${s.toLowerCase()}
 const SETUP_ANNOTATION = 'simarena.io/hooks-setup-at';
 const CLEANED_ANNOTATION = 'simarena.io/hooks-cleaned-at';
 const OBSERVATION_ANNOTATION = 'simarena.io/hooks-observation';
-const STAGE_CODE: Record<HookStage, string> = {
-  preStart: 'prestart',
-  preRun: 'prerun',
-  postRun: 'postrun',
-  postStop: 'poststop',
-};
 
 /** Where and how hook Jobs run (CLI flags on `run`, operator flags, Helm values). */
 export interface HookJobOptions {
@@ -81,7 +75,7 @@ export function hooksConfigMapName(run: string): string {
 
 /** The Job of hook `index` of `stage` (a DNS label ≤ 63, as the job-name label on its pods must be). */
 export function hookJobName(run: string, stage: HookStage, index: number): string {
-  return dnsLabel(`${run}-${STAGE_CODE[stage]}-${index}`, 63);
+  return dnsLabel(`${run}-${stage.toLowerCase()}-${index}`, 63);
 }
 
 /** The Simulation-shaped document a sendSim hook reads (SimKube sends its Simulation object as JSON). */
