@@ -166,16 +166,12 @@ export class KwokBackend implements Backend, PhasedBackend {
       await this.teardown(run);
       await hooks.markCleaned(run, rec);
     }
-    if (failed) {
-      const stop = await hooks.stage(run, rec, 'postStop').catch((e: unknown) => {
-        if (!(e instanceof HookFailed)) throw e;
-        failed = new HookFailed(`${failed!.message}; the postStop hooks that ran after it failed too: ${e.message}`);
-      });
-      if (stop) return stop;
-      throw failed;
-    }
-    const stop = await hooks.stage(run, rec, 'postStop');
+    const stop = await hooks.stage(run, rec, 'postStop').catch((e: unknown) => {
+      if (!(e instanceof HookFailed) || !failed) throw e;
+      failed = new HookFailed(`${failed.message}; the postStop hooks that ran after it failed too: ${e.message}`);
+    });
     if (stop) return stop;
+    if (failed) throw failed;
     return { observation: observation!, hooks: hooks.runs(rec) };
   }
 
