@@ -2,7 +2,7 @@
 // template changes); its steady state is its last applied occurrence, which the replay ends with. An action moves
 // the steady state by one step and every other occurrence by the same delta, each clamped at the bounds, so the
 // history keeps its shape wherever the bounds allow. It is blocked only when the steady state cannot move at all.
-import { canonicalQuantity, parseQuantity } from '../trace/quantity.js';
+import { canonicalQuantity, parseQuantity, type QuantityFormat } from '../trace/quantity.js';
 import {
   effectiveRequest,
   RESOLUTION,
@@ -308,7 +308,7 @@ export function applyAction(
     return done(out, true, undefined, notes, why.clamped !== undefined);
   }
   const resource = move.resource;
-  const format = parseQuantity(resource === 'cpu' ? settings.steps.cpu : settings.steps.memory).format;
+  const format = move.format!;
   if (m.mode === 'effective') {
     for (const o of occurrences) {
       const spec = podSpecOf(o.obj)!;
@@ -381,7 +381,16 @@ function containerTargets(m: MoveContext): void {
 
 type Move =
   | { kindReason: string; resource: 'replicas' }
-  | { kindReason?: undefined; resource: ResourceName | 'replicas'; b: Bounds; v: bigint; delta: bigint; next: bigint };
+  | {
+      kindReason?: undefined;
+      resource: ResourceName | 'replicas';
+      b: Bounds;
+      v: bigint;
+      delta: bigint;
+      next: bigint;
+      /** How a resource step is written (its quantity's format); absent for replicas. */
+      format?: QuantityFormat;
+    };
 
 /**
  * Where one action would move the steady state: its bounds, value, delta and the clamped next value (next === v:
@@ -407,7 +416,7 @@ function checkMove(m: MoveContext, action: Exclude<ActionType, 'noop'>): Move {
     v = containerRequest(m.steadyContainer!, resource).nanos;
   }
   const delta = deltaFrom(m.settings, v, dir, resource, step.nanos);
-  return { resource, b, v, delta, next: shiftClamped(v, delta, b.lo, b.hi) };
+  return { resource, b, v, delta, next: shiftClamped(v, delta, b.lo, b.hi), format: step.format };
 }
 
 interface Outcome {
@@ -439,7 +448,7 @@ function deltaFrom(settings: ActionSettings, v: bigint, dir: 1 | -1, resource: R
 /**
  * Which actions would be allowed now (true) and which a bound or the workload's kind would block (false), in
  * action-index order; noop is always allowed. Nothing is changed. Equal to six dry runs of applyAction
- * (actionMaskByDryRun), computed from one read of the occurrences and bounds with the same checkMove rule.
+ * (test/unit/arena/mask.test.ts checks it), computed from one read of the occurrences and bounds with the same checkMove rule.
  */
 export function actionMask(
   trace: Trace,
@@ -458,15 +467,6 @@ export function actionMask(
     mask.push(move.kindReason === undefined && move.next !== move.v);
   }
   return mask;
-}
-
-/** actionMask as six dry runs of applyAction (what the mask is defined as; tests compare the two). */
-export function actionMaskByDryRun(
-  trace: Trace,
-  ref: WorkloadRef,
-  settings: ActionSettings = DEFAULT_ACTION_SETTINGS,
-): boolean[] {
-  return ACTIONS.map((a) => a === 'noop' || !applyAction(trace, ref, a, settings, true).blocked);
 }
 
 type MsgMapLike = ReturnType<typeof containerAt>;

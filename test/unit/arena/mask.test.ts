@@ -3,20 +3,17 @@
 // scenarios and on hand-built traces for the cases the splits lack (no replica count, several containers, an
 // unknown container), under tight and loose safeguards, both action sets and both resource modes.
 import { expect } from 'chai';
-import {
-  ACTIONS,
-  actionMask,
-  actionMaskByDryRun,
-  applyAction,
-  DEFAULT_STEPS,
-  type ActionSettings,
-} from '../../../src/arena/actions.js';
+import { ACTIONS, actionMask, applyAction, DEFAULT_STEPS, type ActionSettings } from '../../../src/arena/actions.js';
 import { DEFAULT_SAFEGUARDS, type Safeguards } from '../../../src/arena/safeguards.js';
 import { splitScenarios, SPLITS } from '../../../src/trace/splits.js';
 import type { Trace } from '../../../src/trace/trace.js';
 import type { WorkloadRef } from '../../../src/trace/workload.js';
 import { mulberry32, randomInt } from '../../../src/util/rng.js';
 import { buildTrace, workloadObject, type ContainerSpec } from '../trace/helpers.js';
+
+/** The mask's definition: six dry runs of applyAction (noop always allowed). */
+const actionMaskByDryRun = (trace: Trace, ref: WorkloadRef, settings: ActionSettings): boolean[] =>
+  ACTIONS.map((a) => a === 'noop' || !applyAction(trace, ref, a, settings, true).blocked);
 
 const tight: Safeguards = {
   maxCpu: '2',
